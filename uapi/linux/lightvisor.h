@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * lightvisor userspace ABI.
+ *
+ * Three kinds of file descriptor, as with KVM:
+ *
+ *  - the system fd, from open("/dev/lightvisor"): version, capabilities,
+ *    VM creation;
+ *  - a VM fd, from LV_CREATE_VM: guest memory, vCPU creation, devices;
+ *  - a vCPU fd, from LV_CREATE_VCPU: registers, state, interrupts, LV_RUN.
+ *    Its first LV_GET_VCPU_MMAP_SIZE bytes can be mmap()ed: they hold
+ *    struct lv_run, through which exits are reported to userspace.
+ *
+ * Closing the last reference to a VM fd (including the references its vCPU
+ * fds hold) frees everything the VM owns.
+ */
+#ifndef _UAPI_LINUX_LIGHTVISOR_H
+#define _UAPI_LINUX_LIGHTVISOR_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define LV_API_VERSION		1
+
+/* ioctl type byte; chosen to avoid the ranges KVM and VFIO use. */
+#define LVIO			0xB9
+
+/**
+ * DOC: capabilities
+ *
+ * LV_CHECK_CAP takes one of these and returns 0 when it is absent, a
+ * positive value when it is present (for counts, the count itself).
+ *
+ * LV_CAP_RUN_GUESTS: this CPU can run guests (VMX with EPT, unrestricted
+ * guest and VPID, usable). Without it VMs and memory still work but
+ * LV_CREATE_VCPU fails with ENODEV.
+ */
+enum lv_cap {
+	LV_CAP_RUN_GUESTS		= 1,
+	LV_CAP_EPT			= 2,
+	LV_CAP_UNRESTRICTED_GUEST	= 3,
+	LV_CAP_VPID			= 4,
+	LV_CAP_PREEMPTION_TIMER		= 5,
+	LV_CAP_MAX_VCPUS		= 6,
+	LV_CAP_NR_MEMSLOTS		= 7,
+	LV_CAP_READONLY_MEM		= 8,
+	LV_CAP_VCPU_STATE		= 9,
+	LV_CAP_IOMMU			= 10,
+	LV_CAP_DIRTY_LOG		= 11,
+};
+
+/* --- system ioctls (on /dev/lightvisor) --- */
+
+/* Returns LV_API_VERSION. The argument must be 0. */
+#define LV_GET_API_VERSION	_IO(LVIO, 0x00)
+/* Argument: an enum lv_cap value. Returns 0 (absent) or > 0. */
+#define LV_CHECK_CAP		_IO(LVIO, 0x01)
+/* Argument must be 0. Returns a new VM fd. */
+#define LV_CREATE_VM		_IO(LVIO, 0x02)
+/* Returns the size to mmap() on a vCPU fd. */
+#define LV_GET_VCPU_MMAP_SIZE	_IO(LVIO, 0x03)
+
+/* --- VM ioctls --- */
+
+#define LV_MEM_READONLY		(1U << 0)
+#define LV_MEM_LOG_DIRTY_PAGES	(1U << 1)
+
+/**
+ * struct lv_memory_region - a guest-physical range backed by user memory
+ * @slot: slot index, below LV_CAP_NR_MEMSLOTS
+ * @flags: LV_MEM_* flags
+ * @guest_phys_addr: page-aligned guest-physical base
+ * @memory_size: page-aligned size in bytes; 0 deletes the slot
+ * @userspace_addr: page-aligned address in the caller's address space
+ *
+ * Slots may not overlap. Changing a slot means deleting it, then adding it
+ * again. Accesses outside every slot, and writes to a read-only slot, exit
+ * to userspace as LV_EXIT_MMIO.
+ */
+struct lv_memory_region {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+};
+
+#define LV_SET_MEMORY_REGION	_IOW(LVIO, 0x10, struct lv_memory_region)
+/* Argument: the vCPU id, below LV_CAP_MAX_VCPUS. Returns a vCPU fd. */
+#define LV_CREATE_VCPU		_IO(LVIO, 0x11)
+
+/**
+ * struct lv_dirty_log - get and clear the dirty bitmap of a slot
+ * @slot: a slot created with LV_MEM_LOG_DIRTY_PAGES
+ * @padding: must be 0
+ * @bitmap: user pointer to one bit per 4 KiB page of the slot, rounded up
+ *	to a multiple of 64 bits
+ */
+struct lv_dirty_log {
+	__u32 slot;
+	__u32 padding;
+	__u64 bitmap;
+};
+
+#define LV_GET_DIRTY_LOG	_IOW(LVIO, 0x12, struct lv_dirty_log)
+
+/**
+ * struct lv_pci_device - a host PCI device, by address
+ * @segment: PCI segment (domain)
+ * @bus: bus number
+ * @devfn: device and function, (dev << 3) | fn
+ * @flags: must be 0
+ */
+struct lv_pci_device {
+	__u32 segment;
+	__u8 bus;
+	__u8 devfn;
+	__u16 flags;
+};
+
+#define LV_ASSIGN_PCI_DEVICE	_IOW(LVIO, 0x13, struct lv_pci_device)
+#define LV_RELEASE_PCI_DEVICE	_IOW(LVIO, 0x14, struct lv_pci_device)
+
+/* --- vCPU ioctls --- */
+
+/* Runs the vCPU until an exit userspace must see; argument must be 0. */
+#define LV_RUN			_IO(LVIO, 0x20)
+
+/**
+ * struct lv_regs - general-purpose registers, RIP and RFLAGS
+ */
+struct lv_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/**
+ * struct lv_segment - a segment register in its hidden (cached) form
+ * @base: segment base
+ * @limit: byte-granular limit (the G bit is derived from it)
+ * @selector: visible selector
+ * @type: descriptor type field (4 bits)
+ * @s: 1 for code/data, 0 for system
+ * @dpl: privilege level
+ * @present: P bit
+ * @avl: AVL bit
+ * @l: 64-bit code segment
+ * @db: default operation size
+ * @g: granularity
+ * @unusable: segment is unusable (null selector loaded)
+ * @padding: must be 0
+ */
+struct lv_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8 type;
+	__u8 s, dpl, present, avl, l, db, g, unusable;
+	__u8 padding[2];
+};
+
+/**
+ * struct lv_dtable - GDTR or IDTR
+ * @base: table base
+ * @limit: table limit
+ * @padding: must be 0
+ */
+struct lv_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/**
+ * struct lv_sregs - segment, control and descriptor-table registers
+ */
+struct lv_sregs {
+	struct lv_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct lv_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+};
+
+#define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
+#define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
+#define LV_GET_SREGS		_IOR(LVIO, 0x23, struct lv_sregs)
+#define LV_SET_SREGS		_IOW(LVIO, 0x24, struct lv_sregs)
+
+#define LV_INTERRUPT_NMI	(1U << 0)
+
+/**
+ * struct lv_interrupt - queue an event for a vCPU
+ * @vector: external interrupt vector, 32..255 (ignored for an NMI)
+ * @flags: 0 for an external interrupt, LV_INTERRUPT_NMI for an NMI
+ *
+ * The event is injected at the next VM entry at which the guest can take
+ * it (RFLAGS.IF set and no interrupt shadow); until then the vCPU asks for
+ * an interrupt-window exit. One external interrupt and one NMI can be
+ * pending at a time: a second one fails with EBUSY. A vCPU halted with
+ * interrupts enabled wakes up.
+ */
+struct lv_interrupt {
+	__u32 vector;
+	__u32 flags;
+};
+
+#define LV_INTERRUPT		_IOW(LVIO, 0x25, struct lv_interrupt)
+
+#define LV_VCPU_STATE_VERSION	1
+
+/**
+ * struct lv_vcpu_state - the whole architectural state of a vCPU
+ * @version: LV_VCPU_STATE_VERSION; set by GET, checked by SET
+ * @size: sizeof(struct lv_vcpu_state); set by GET, checked by SET
+ * @regs: general registers
+ * @sregs: system registers
+ * @pending_irq: vector + 1 of a queued external interrupt, or 0
+ * @pending_nmi: 1 if an NMI is queued
+ * @interruptibility: guest interruptibility state (STI/MOV-SS shadow,
+ *	NMI blocking) as the SDM encodes it
+ * @activity: 0 active, 1 halted
+ * @sysenter_cs: IA32_SYSENTER_CS
+ * @sysenter_esp: IA32_SYSENTER_ESP
+ * @sysenter_eip: IA32_SYSENTER_EIP
+ * @star: IA32_STAR
+ * @lstar: IA32_LSTAR
+ * @cstar: IA32_CSTAR
+ * @fmask: IA32_FMASK
+ * @kernel_gs_base: IA32_KERNEL_GS_BASE
+ * @pat: IA32_PAT
+ * @xcr0: XCR0
+ * @dr7: DR7
+ * @reserved: must be 0
+ *
+ * One get/set pair carries everything needed to save a vCPU and restore
+ * it in another VM, with no ordering rules between calls.
+ */
+struct lv_vcpu_state {
+	__u32 version;
+	__u32 size;
+	struct lv_regs regs;
+	struct lv_sregs sregs;
+	__u32 pending_irq;
+	__u32 pending_nmi;
+	__u32 interruptibility;
+	__u32 activity;
+	__u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	__u64 star, lstar, cstar, fmask, kernel_gs_base;
+	__u64 pat;
+	__u64 xcr0;
+	__u64 dr7;
+	__u64 reserved[8];
+};
+
+#define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
+#define LV_SET_VCPU_STATE	_IOW(LVIO, 0x27, struct lv_vcpu_state)
+
+/* --- the run structure --- */
+
+/**
+ * DOC: exit reasons
+ *
+ * LV_EXIT_IO: port I/O; userspace reads or fills @io.count items of
+ *	@io.size bytes at @io.data_offset within the run page. Port I/O
+ *	with REP is split into as many items as fit in the page.
+ * LV_EXIT_MMIO: a guest-physical access outside guest RAM, or a write to
+ *	read-only memory; @mmio.data holds the value written, or userspace
+ *	stores the value to be read there.
+ * LV_EXIT_HLT: the guest halted with interrupts disabled (nothing can
+ *	wake it).
+ * LV_EXIT_SHUTDOWN: triple fault; the vCPU cannot continue.
+ * LV_EXIT_FAIL_ENTRY: VM entry failed; @fail_entry has the hardware reason.
+ * LV_EXIT_INTERNAL_ERROR: an exit lightvisor does not handle; @internal
+ *	has details. The vCPU stops there.
+ * LV_EXIT_INTR: a signal is pending, or @immediate_exit was set; LV_RUN
+ *	also returns -1 with errno EINTR.
+ * LV_EXIT_HYPERCALL: a VMCALL the kernel does not handle itself.
+ * LV_EXIT_IRQ_WINDOW_OPEN: @request_interrupt_window was set and the
+ *	guest can take an interrupt now.
+ */
+enum lv_exit_reason {
+	LV_EXIT_UNKNOWN		= 0,
+	LV_EXIT_IO		= 1,
+	LV_EXIT_MMIO		= 2,
+	LV_EXIT_HLT		= 3,
+	LV_EXIT_SHUTDOWN	= 4,
+	LV_EXIT_FAIL_ENTRY	= 5,
+	LV_EXIT_INTERNAL_ERROR	= 6,
+	LV_EXIT_INTR		= 7,
+	LV_EXIT_HYPERCALL	= 8,
+	LV_EXIT_IRQ_WINDOW_OPEN	= 9,
+};
+
+#define LV_EXIT_IO_IN		0
+#define LV_EXIT_IO_OUT		1
+
+enum lv_internal_error {
+	LV_INTERNAL_ERROR_UNHANDLED_EXIT	= 1,
+	LV_INTERNAL_ERROR_EMULATION		= 2,
+	LV_INTERNAL_ERROR_DELIVERY_EV		= 3,
+	LV_INTERNAL_ERROR_HOST_FAULT		= 4,
+};
+
+/**
+ * DOC: hypercalls
+ *
+ * A guest makes a hypercall with VMCALL: RAX holds the number, RBX, RCX,
+ * RDX, RSI the arguments; the result comes back in RAX. Numbers handled
+ * by the kernel:
+ *
+ * LV_HC_NOP: returns 0 at once (for latency measurements).
+ * LV_HC_VERSION: returns LV_API_VERSION.
+ *
+ * Numbers from LV_HC_USER_BASE up exit to userspace as LV_EXIT_HYPERCALL;
+ * the value userspace leaves in @hypercall.ret is returned in RAX. Any
+ * other number returns -LV_HC_ENOSYS (as an unsigned 64-bit value).
+ * VMCALL from guest ring 3 returns -LV_HC_EPERM.
+ */
+#define LV_HC_NOP		0
+#define LV_HC_VERSION		1
+#define LV_HC_USER_BASE		0x10000
+#define LV_HC_ENOSYS		38
+#define LV_HC_EPERM		1
+
+/**
+ * struct lv_run - shared between a vCPU and userspace by mmap
+ * @request_interrupt_window: in: exit with LV_EXIT_IRQ_WINDOW_OPEN as
+ *	soon as the guest can take an interrupt
+ * @immediate_exit: in: return from LV_RUN with EINTR before entering
+ * @padding1: reserved
+ * @exit_reason: out: an enum lv_exit_reason
+ * @if_flag: out: guest RFLAGS.IF at the exit
+ * @ready_for_interrupt_injection: out: an LV_INTERRUPT would be taken at
+ *	the next entry
+ * @padding2: reserved
+ * @exit_qualification: out: raw hardware exit reason, for tracing
+ * @cr8: out: guest CR8
+ * @apic_base: out: guest APIC base MSR
+ */
+struct lv_run {
+	__u8 request_interrupt_window;
+	__u8 immediate_exit;
+	__u8 padding1[6];
+
+	__u32 exit_reason;
+	__u8 if_flag;
+	__u8 ready_for_interrupt_injection;
+	__u8 padding2[2];
+	__u64 exit_qualification;
+	__u64 cr8;
+	__u64 apic_base;
+
+	union {
+		/* LV_EXIT_IO */
+		struct {
+			__u8 direction;
+			__u8 size;
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;
+		} io;
+		/* LV_EXIT_MMIO */
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+		} mmio;
+		/* LV_EXIT_FAIL_ENTRY */
+		struct {
+			__u64 hardware_entry_failure_reason;
+			__u32 cpu;
+		} fail_entry;
+		/* LV_EXIT_INTERNAL_ERROR */
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[16];
+		} internal;
+		/* LV_EXIT_HYPERCALL */
+		struct {
+			__u64 nr;
+			__u64 args[4];
+			__u64 ret;
+		} hypercall;
+		__u8 padding[256];
+	};
+};
+
+/* Where LV_EXIT_IO data starts within the vCPU's shared page. */
+#define LV_RUN_IO_DATA_OFFSET	1024
+
+#endif /* _UAPI_LINUX_LIGHTVISOR_H */
