@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the lightvisor MMIO instruction decoder.
+ *
+ * Two tables: instructions with the expected decoding (or error), and
+ * instructions with a register value and MMIO data, checking how a load
+ * or store completes.
+ */
+#include <kunit/test.h>
+#include <linux/errno.h>
+
+#include "../../module/decode.h"
+
+#define L64	LV_MODE_LONG64
+#define P32	LV_MODE_PROT32
+#define P16	LV_MODE_PROT16
+#define RM	LV_MODE_REAL
+
+/* Instruction bytes; the byte count is the number of bytes available. */
+#define CODE(...)	.code = { __VA_ARGS__ }, \
+			.avail = sizeof((const u8[]){ __VA_ARGS__ })
+
+struct decode_case {
+	const char *name;
+	enum lv_cpu_mode mode;
+	u8 code[20];
+	unsigned int avail;
+	int ret;
+	struct lv_mmio_insn exp;	/* checked when ret == 0 */
+};
+
+#define LOADX(sz, dsz, r) .op = LV_MMIO_LOAD, .size = (sz), .dst_size = (dsz), \
+			  .reg = (r)
+#define LOAD(sz, r)	LOADX(sz, sz, r)
+#define STORE(sz, r)	.op = LV_MMIO_STORE, .size = (sz), .reg = (r)
+
+static const struct decode_case decode_cases[] = {
+	/* MOV r/m, r (88, 89) */
+	{ "mov [rax],al", L64, CODE(0x88, 0x00), 0,
+	  { .len = 2, STORE(1, 0), .addr_size = 8 } },
+	{ "mov [rax],ah", L64, CODE(0x88, 0x20), 0,
+	  { .len = 2, STORE(1, 0), .high_byte = true, .addr_size = 8 } },
+	{ "mov [rax],spl (REX)", L64, CODE(0x40, 0x88, 0x20), 0,
+	  { .len = 3, STORE(1, 4), .addr_size = 8 } },
+	{ "mov [rax],r8b", L64, CODE(0x44, 0x88, 0x00), 0,
+	  { .len = 3, STORE(1, 8), .addr_size = 8 } },
+	{ "mov [rax],r12b (REX.R, no AH)", L64, CODE(0x44, 0x88, 0x20), 0,
+	  { .len = 3, STORE(1, 12), .addr_size = 8 } },
+	{ "mov [rax],ecx", L64, CODE(0x89, 0x08), 0,
+	  { .len = 2, STORE(4, 1), .addr_size = 8 } },
+	{ "mov [rax],cx", L64, CODE(0x66, 0x89, 0x08), 0,
+	  { .len = 3, STORE(2, 1), .addr_size = 8 } },
+	{ "mov [rax],rcx", L64, CODE(0x48, 0x89, 0x08), 0,
+	  { .len = 3, STORE(8, 1), .addr_size = 8 } },
+	{ "66 REX.W: W wins", L64, CODE(0x66, 0x48, 0x89, 0x08), 0,
+	  { .len = 4, STORE(8, 1), .addr_size = 8 } },
+	{ "REX then 66: REX ignored", L64, CODE(0x48, 0x66, 0x89, 0x08), 0,
+	  { .len = 4, STORE(2, 1), .addr_size = 8 } },
+	{ "REX then 66: AH again", L64, CODE(0x40, 0x66, 0x88, 0x20), 0,
+	  { .len = 4, STORE(1, 0), .high_byte = true, .addr_size = 8 } },
+	{ "mov [r8],r15", L64, CODE(0x4d, 0x89, 0x38), 0,
+	  { .len = 3, STORE(8, 15), .addr_size = 8 } },
+	{ "prot32 mov [eax],ah", P32, CODE(0x88, 0x20), 0,
+	  { .len = 2, STORE(1, 0), .high_byte = true, .addr_size = 4 } },
+	{ "prot32 mov [eax],cx", P32, CODE(0x66, 0x89, 0x08), 0,
+	  { .len = 3, STORE(2, 1), .addr_size = 4 } },
+	{ "prot32 mov [disp32],edx", P32, CODE(0x89, 0x15, 0x00, 0x00, 0xfe, 0xfe), 0,
+	  { .len = 6, STORE(4, 2), .addr_size = 4 } },
+
+	/* MOV r, r/m (8A, 8B) with every addressing form */
+	{ "mov al,[rsi]", L64, CODE(0x8a, 0x06), 0,
+	  { .len = 2, LOAD(1, 0), .addr_size = 8 } },
+	{ "mov bh,[rsi]", L64, CODE(0x8a, 0x3e), 0,
+	  { .len = 2, LOAD(1, 3), .high_byte = true, .addr_size = 8 } },
+	{ "mov dil,[rsi]", L64, CODE(0x40, 0x8a, 0x3e), 0,
+	  { .len = 3, LOAD(1, 7), .addr_size = 8 } },
+	{ "mov eax,[rbx]", L64, CODE(0x8b, 0x03), 0,
+	  { .len = 2, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov r9,[rsp+8] SIB disp8", L64, CODE(0x4c, 0x8b, 0x4c, 0x24, 0x08), 0,
+	  { .len = 5, LOAD(8, 9), .addr_size = 8 } },
+	{ "mov eax,[rip+disp32]", L64, CODE(0x8b, 0x05, 0x00, 0x10, 0x00, 0x00), 0,
+	  { .len = 6, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov eax,[eip+disp32] (67)", L64,
+	  CODE(0x67, 0x8b, 0x05, 0x00, 0x10, 0x00, 0x00), 0,
+	  { .len = 7, LOAD(4, 0), .addr_size = 4 } },
+	{ "mov eax,[rax+rbx*4+disp32]", L64,
+	  CODE(0x8b, 0x84, 0x98, 0x78, 0x56, 0x34, 0x12), 0,
+	  { .len = 7, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov eax,[rbx*8+disp32] SIB no base", L64,
+	  CODE(0x8b, 0x04, 0xdd, 0x00, 0x10, 0x00, 0x00), 0,
+	  { .len = 7, LOAD(4, 0), .addr_size = 8 } },
+	{ "REX.B SIB base 5 mod 0 is disp32", L64,
+	  CODE(0x41, 0x8b, 0x04, 0x25, 0x00, 0x10, 0x00, 0x00), 0,
+	  { .len = 8, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov eax,[r13+0]", L64, CODE(0x41, 0x8b, 0x45, 0x00), 0,
+	  { .len = 4, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov eax,[r12] needs SIB", L64, CODE(0x41, 0x8b, 0x04, 0x24), 0,
+	  { .len = 4, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov eax,[rbp+disp32]", L64, CODE(0x8b, 0x85, 0x00, 0x01, 0x00, 0x00), 0,
+	  { .len = 6, LOAD(4, 0), .addr_size = 8 } },
+	{ "mov r11,[r10+r9*2+disp8]", L64, CODE(0x4f, 0x8b, 0x5c, 0x4a, 0x7f), 0,
+	  { .len = 5, LOAD(8, 11), .addr_size = 8 } },
+	{ "prot32 mov eax,[disp32]", P32, CODE(0x8b, 0x05, 0x00, 0x10, 0x00, 0x00), 0,
+	  { .len = 6, LOAD(4, 0), .addr_size = 4 } },
+	{ "prot32 16-bit addr mov eax,[disp16]", P32,
+	  CODE(0x67, 0x8b, 0x06, 0x34, 0x12), 0,
+	  { .len = 5, LOAD(4, 0), .addr_size = 2 } },
+	{ "prot16 mov eax,[bx]", P16, CODE(0x66, 0x8b, 0x07), 0,
+	  { .len = 3, LOAD(4, 0), .addr_size = 2 } },
+
+	/* 16-bit addressing */
+	{ "real mov ax,[bx]", RM, CODE(0x8b, 0x07), 0,
+	  { .len = 2, LOAD(2, 0), .addr_size = 2 } },
+	{ "real mov ax,[si] rm 4 no SIB", RM, CODE(0x8b, 0x04), 0,
+	  { .len = 2, LOAD(2, 0), .addr_size = 2 } },
+	{ "real mov ax,[disp16]", RM, CODE(0x8b, 0x06, 0x34, 0x12), 0,
+	  { .len = 4, LOAD(2, 0), .addr_size = 2 } },
+	{ "real mov ax,[bx+disp8]", RM, CODE(0x8b, 0x47, 0x10), 0,
+	  { .len = 3, LOAD(2, 0), .addr_size = 2 } },
+	{ "real mov dx,[bp+di+disp16]", RM, CODE(0x8b, 0x93, 0x34, 0x12), 0,
+	  { .len = 4, LOAD(2, 2), .addr_size = 2 } },
+	{ "real 67 mov ax,[esp] SIB", RM, CODE(0x67, 0x8b, 0x04, 0x24), 0,
+	  { .len = 4, LOAD(2, 0), .addr_size = 4 } },
+	{ "real mov [bx],bh", RM, CODE(0x88, 0x3f), 0,
+	  { .len = 2, STORE(1, 3), .high_byte = true, .addr_size = 2 } },
+
+	/* MOV r/m, imm (C6 /0, C7 /0) */
+	{ "mov byte [rax],0x80", L64, CODE(0xc6, 0x00, 0x80), 0,
+	  { .len = 3, STORE(1, 0), .has_imm = true, .imm = 0x80, .addr_size = 8 } },
+	{ "mov word [rax],0x1234", L64, CODE(0x66, 0xc7, 0x00, 0x34, 0x12), 0,
+	  { .len = 5, STORE(2, 0), .has_imm = true, .imm = 0x1234, .addr_size = 8 } },
+	{ "mov dword [rax],imm32", L64, CODE(0xc7, 0x00, 0xef, 0xbe, 0xad, 0xde), 0,
+	  { .len = 6, STORE(4, 0), .has_imm = true, .imm = 0xdeadbeef, .addr_size = 8 } },
+	{ "mov qword [rax],-1", L64,
+	  CODE(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff), 0,
+	  { .len = 7, STORE(8, 0), .has_imm = true, .imm = ~0ULL, .addr_size = 8 } },
+	{ "mov qword [rax],0x7fffffff", L64,
+	  CODE(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0x7f), 0,
+	  { .len = 7, STORE(8, 0), .has_imm = true, .imm = 0x7fffffff, .addr_size = 8 } },
+	{ "mov qword [rip+disp32],imm32", L64,
+	  CODE(0x48, 0xc7, 0x05, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80), 0,
+	  { .len = 11, STORE(8, 0), .has_imm = true, .imm = 0xffffffff80000000ULL,
+	    .addr_size = 8 } },
+	{ "real mov word [bx+si],imm16", RM, CODE(0xc7, 0x00, 0xcd, 0xab), 0,
+	  { .len = 4, STORE(2, 0), .has_imm = true, .imm = 0xabcd, .addr_size = 2 } },
+	{ "prot32 mov byte [ebp+disp8],imm8", P32, CODE(0xc6, 0x45, 0xfc, 0x01), 0,
+	  { .len = 4, STORE(1, 0), .has_imm = true, .imm = 1, .addr_size = 4 } },
+
+	/* moffs (A0-A3) */
+	{ "mov al,[moffs64]", L64,
+	  CODE(0xa0, 1, 2, 3, 4, 5, 6, 7, 8), 0,
+	  { .len = 9, LOAD(1, 0), .addr_size = 8 } },
+	{ "REX.W mov al,[moffs64] stays byte", L64,
+	  CODE(0x48, 0xa0, 1, 2, 3, 4, 5, 6, 7, 8), 0,
+	  { .len = 10, LOAD(1, 0), .addr_size = 8 } },
+	{ "mov rax,[moffs64]", L64,
+	  CODE(0x48, 0xa1, 1, 2, 3, 4, 5, 6, 7, 8), 0,
+	  { .len = 10, LOAD(8, 0), .addr_size = 8 } },
+	{ "67 mov eax,[moffs32]", L64, CODE(0x67, 0xa1, 1, 2, 3, 4), 0,
+	  { .len = 6, LOAD(4, 0), .addr_size = 4 } },
+	{ "mov [moffs64],ax", L64,
+	  CODE(0x66, 0xa3, 1, 2, 3, 4, 5, 6, 7, 8), 0,
+	  { .len = 10, STORE(2, 0), .addr_size = 8 } },
+	{ "mov [moffs64],al", L64,
+	  CODE(0xa2, 1, 2, 3, 4, 5, 6, 7, 8), 0,
+	  { .len = 9, STORE(1, 0), .addr_size = 8 } },
+	{ "prot32 mov eax,[moffs32]", P32, CODE(0xa1, 1, 2, 3, 4), 0,
+	  { .len = 5, LOAD(4, 0), .addr_size = 4 } },
+	{ "prot32 67 mov [moffs16],eax", P32, CODE(0x67, 0xa3, 1, 2), 0,
+	  { .len = 4, STORE(4, 0), .addr_size = 2 } },
+	{ "real mov ax,[moffs16]", RM, CODE(0xa1, 1, 2), 0,
+	  { .len = 3, LOAD(2, 0), .addr_size = 2 } },
+	{ "real 67 mov ax,[moffs32]", RM, CODE(0x67, 0xa1, 1, 2, 3, 4), 0,
+	  { .len = 6, LOAD(2, 0), .addr_size = 4 } },
+	{ "real 66 mov eax,[moffs16]", RM, CODE(0x66, 0xa1, 1, 2), 0,
+	  { .len = 4, LOAD(4, 0), .addr_size = 2 } },
+
+	/* MOVZX, MOVSX, MOVSXD */
+	{ "movzx eax,byte [rdi]", L64, CODE(0x0f, 0xb6, 0x07), 0,
+	  { .len = 3, LOADX(1, 4, 0), .zero_extend = true, .addr_size = 8 } },
+	{ "movzx rax,word [rdi]", L64, CODE(0x48, 0x0f, 0xb7, 0x07), 0,
+	  { .len = 4, LOADX(2, 8, 0), .zero_extend = true, .addr_size = 8 } },
+	{ "movzx ax,byte [rdi]", L64, CODE(0x66, 0x0f, 0xb6, 0x07), 0,
+	  { .len = 4, LOADX(1, 2, 0), .zero_extend = true, .addr_size = 8 } },
+	{ "movzx esi,byte [rdi] no AH rule", L64, CODE(0x0f, 0xb6, 0x37), 0,
+	  { .len = 3, LOADX(1, 4, 6), .zero_extend = true, .addr_size = 8 } },
+	{ "movsx ecx,byte [rdi]", L64, CODE(0x0f, 0xbe, 0x0f), 0,
+	  { .len = 3, LOADX(1, 4, 1), .sign_extend = true, .addr_size = 8 } },
+	{ "movsx r10,word [rdi]", L64, CODE(0x4c, 0x0f, 0xbf, 0x17), 0,
+	  { .len = 4, LOADX(2, 8, 10), .sign_extend = true, .addr_size = 8 } },
+	{ "real movzx ax,byte [bx]", RM, CODE(0x0f, 0xb6, 0x07), 0,
+	  { .len = 3, LOADX(1, 2, 0), .zero_extend = true, .addr_size = 2 } },
+	{ "prot32 movsx eax,word [disp32]", P32,
+	  CODE(0x0f, 0xbf, 0x05, 0x00, 0x00, 0xfe, 0xfe), 0,
+	  { .len = 7, LOADX(2, 4, 0), .sign_extend = true, .addr_size = 4 } },
+	{ "movsxd rax,[rdi]", L64, CODE(0x48, 0x63, 0x07), 0,
+	  { .len = 3, LOADX(4, 8, 0), .sign_extend = true, .addr_size = 8 } },
+	{ "movsxd r8,[rip+disp32]", L64,
+	  CODE(0x4c, 0x63, 0x05, 0x00, 0x01, 0x00, 0x00), 0,
+	  { .len = 7, LOADX(4, 8, 8), .sign_extend = true, .addr_size = 8 } },
+	{ "movsxd eax,[rdi] without REX.W", L64, CODE(0x63, 0x07), 0,
+	  { .len = 2, LOAD(4, 0), .addr_size = 8 } },
+
+	/* STOS, MOVS */
+	{ "stosb", L64, CODE(0xaa), 0,
+	  { .len = 1, STORE(1, 0), .string = true, .addr_size = 8 } },
+	{ "rep stosd", L64, CODE(0xf3, 0xab), 0,
+	  { .len = 2, STORE(4, 0), .string = true, .rep = true, .addr_size = 8 } },
+	{ "rep stosq", L64, CODE(0xf3, 0x48, 0xab), 0,
+	  { .len = 3, STORE(8, 0), .string = true, .rep = true, .addr_size = 8 } },
+	{ "real stosw", RM, CODE(0xab), 0,
+	  { .len = 1, STORE(2, 0), .string = true, .addr_size = 2 } },
+	{ "prot32 rep 67 stosw", P32, CODE(0xf3, 0x66, 0x67, 0xab), 0,
+	  { .len = 4, STORE(2, 0), .string = true, .rep = true, .addr_size = 2 } },
+	{ "rep movsb", L64, CODE(0xf3, 0xa4), 0,
+	  { .len = 2, .op = LV_MMIO_COPY, .size = 1, .string = true, .rep = true,
+	    .addr_size = 8 } },
+	{ "67 movsq", L64, CODE(0x67, 0x48, 0xa5), 0,
+	  { .len = 3, .op = LV_MMIO_COPY, .size = 8, .string = true, .addr_size = 4 } },
+	{ "fs movsd", P32, CODE(0x64, 0xa5), 0,
+	  { .len = 2, .op = LV_MMIO_COPY, .size = 4, .string = true, .addr_size = 4,
+	    .seg = LV_SEG_FS } },
+
+	/* Other prefixes */
+	{ "fs mov eax,[rax]", L64, CODE(0x64, 0x8b, 0x00), 0,
+	  { .len = 3, LOAD(4, 0), .addr_size = 8, .seg = LV_SEG_FS } },
+	{ "gs mov rax,[disp32] SIB", L64,
+	  CODE(0x65, 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00), 0,
+	  { .len = 9, LOAD(8, 0), .addr_size = 8, .seg = LV_SEG_GS } },
+	{ "es cs: last segment wins", L64, CODE(0x26, 0x2e, 0x89, 0x00), 0,
+	  { .len = 4, STORE(4, 0), .addr_size = 8, .seg = LV_SEG_CS } },
+	{ "ss ds prot32", P32, CODE(0x36, 0x3e, 0x89, 0x00), 0,
+	  { .len = 4, STORE(4, 0), .addr_size = 4, .seg = LV_SEG_DS } },
+	{ "xrelease mov [rax],eax", L64, CODE(0xf3, 0x89, 0x00), 0,
+	  { .len = 3, STORE(4, 0), .addr_size = 8 } },
+	{ "15 bytes", L64,
+	  CODE(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	       0x66, 0x66, 0x66, 0x89, 0x00), 0,
+	  { .len = 15, STORE(2, 0), .addr_size = 8 } },
+
+	/* Truncated input */
+	{ "empty", L64, .avail = 0, -ENODATA },
+	{ "prefix only", L64, CODE(0x66), -ENODATA },
+	{ "REX only", L64, CODE(0x48), -ENODATA },
+	{ "no ModRM", L64, CODE(0x8b), -ENODATA },
+	{ "no SIB", L64, CODE(0x8b, 0x04), -ENODATA },
+	{ "short disp32", L64, CODE(0x8b, 0x84, 0x98, 0x78, 0x56), -ENODATA },
+	{ "short disp16", RM, CODE(0x8b, 0x06, 0x34), -ENODATA },
+	{ "short imm32", L64, CODE(0xc7, 0x00, 0xef, 0xbe), -ENODATA },
+	{ "short moffs64", L64, CODE(0x48, 0xa1, 1, 2, 3, 4), -ENODATA },
+	{ "0F only", L64, CODE(0x0f), -ENODATA },
+
+	/* Unsupported */
+	{ "lock", L64, CODE(0xf0, 0x89, 0x00), -EINVAL },
+	{ "lock after prefix", L64, CODE(0x66, 0xf0, 0x89, 0x00), -EINVAL },
+	{ "register operand", L64, CODE(0x89, 0xc0), -EINVAL },
+	{ "add [rax],eax", L64, CODE(0x01, 0x00), -EINVAL },
+	{ "C7 /1", L64, CODE(0xc7, 0x08, 0, 0, 0, 0), -EINVAL },
+	{ "C6 /7 xabort", L64, CODE(0xc6, 0xf8, 0x00), -EINVAL },
+	{ "arpl in prot32", P32, CODE(0x63, 0x07), -EINVAL },
+	{ "inc eax in prot32", P32, CODE(0x40, 0x89, 0x00), -EINVAL },
+	{ "movups", L64, CODE(0x0f, 0x10, 0x00), -EINVAL },
+	{ "popcnt-like F3 0F B8", L64, CODE(0xf3, 0x0f, 0xb8, 0x07), -EINVAL },
+	{ "F3 0F B6", L64, CODE(0xf3, 0x0f, 0xb6, 0x07), -EINVAL },
+	{ "vex", L64, CODE(0xc5, 0xf9, 0x6f, 0x00), -EINVAL },
+	{ "16 bytes", L64,
+	  CODE(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	       0x66, 0x66, 0x66, 0x66, 0x89, 0x00), -EINVAL },
+	{ "16 bytes, 15 available", L64,
+	  CODE(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	       0x66, 0x66, 0x66, 0x66, 0x89), -EINVAL },
+	{ "bad mode", (enum lv_cpu_mode)7, CODE(0x89, 0x00), -EINVAL },
+};
+
+static void decode_case_desc(const struct decode_case *t, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", t->name);
+}
+
+KUNIT_ARRAY_PARAM(decode, decode_cases, decode_case_desc);
+
+static void lv_decode_test(struct kunit *test)
+{
+	const struct decode_case *t = test->param_value;
+	const struct lv_mmio_insn *e = &t->exp;
+	struct lv_mmio_insn insn;
+	int ret;
+
+	ret = lv_decode_mmio(t->code, t->avail, t->mode, &insn);
+	KUNIT_ASSERT_EQ(test, ret, t->ret);
+	if (ret)
+		return;
+	KUNIT_EXPECT_EQ(test, insn.len, e->len);
+	KUNIT_EXPECT_EQ(test, insn.size, e->size);
+	KUNIT_EXPECT_EQ(test, insn.op, e->op);
+	KUNIT_EXPECT_EQ(test, insn.reg, e->reg);
+	KUNIT_EXPECT_EQ(test, insn.dst_size, e->dst_size);
+	KUNIT_EXPECT_EQ(test, insn.addr_size, e->addr_size);
+	KUNIT_EXPECT_EQ(test, insn.seg, e->seg);
+	KUNIT_EXPECT_EQ(test, insn.has_imm, e->has_imm);
+	KUNIT_EXPECT_EQ(test, insn.high_byte, e->high_byte);
+	KUNIT_EXPECT_EQ(test, insn.sign_extend, e->sign_extend);
+	KUNIT_EXPECT_EQ(test, insn.zero_extend, e->zero_extend);
+	KUNIT_EXPECT_EQ(test, insn.string, e->string);
+	KUNIT_EXPECT_EQ(test, insn.rep, e->rep);
+	KUNIT_EXPECT_EQ(test, insn.imm, e->imm);
+}
+
+/*
+ * Completion: decode, then apply lv_mmio_load_result() (loads) or
+ * lv_mmio_store_data() (stores) to @reg and @data.
+ */
+struct complete_case {
+	const char *name;
+	enum lv_cpu_mode mode;
+	u8 code[16];
+	unsigned int avail;
+	u64 reg;	/* old register value (loads), register value (stores) */
+	u64 data;	/* data read from MMIO (loads) */
+	u64 result;	/* new register value (loads), data written (stores) */
+};
+
+#define OLD	0x1122334455667788ULL
+
+static const struct complete_case complete_cases[] = {
+	{ "load al", L64, CODE(0x8a, 0x00), OLD, 0xaa, 0x11223344556677aaULL },
+	{ "load al ignores upper data", L64, CODE(0x8a, 0x00), OLD, 0xffffff12,
+	  0x1122334455667712ULL },
+	{ "load ah", L64, CODE(0x8a, 0x20), OLD, 0xaa, 0x112233445566aa88ULL },
+	{ "load bh", P32, CODE(0x8a, 0x3f), OLD, 0x5a, 0x1122334455665a88ULL },
+	{ "load spl (REX) is low byte", L64, CODE(0x40, 0x8a, 0x20), OLD, 0xaa,
+	  0x11223344556677aaULL },
+	{ "load ax keeps upper bits", L64, CODE(0x66, 0x8b, 0x00), OLD, 0xbeef,
+	  0x112233445566beefULL },
+	{ "real load ax", RM, CODE(0x8b, 0x07), OLD, 0x12345678,
+	  0x1122334455665678ULL },
+	{ "load eax zero-extends", L64, CODE(0x8b, 0x00), OLD, 0xdeadbeef,
+	  0xdeadbeefULL },
+	{ "prot32 load eax", P32, CODE(0x8b, 0x00), OLD, 0xdeadbeef, 0xdeadbeefULL },
+	{ "load rax", L64, CODE(0x48, 0x8b, 0x00), OLD, 0x0123456789abcdefULL,
+	  0x0123456789abcdefULL },
+	{ "moffs load eax", L64, CODE(0xa1, 1, 2, 3, 4, 5, 6, 7, 8), OLD,
+	  0xcafef00d, 0xcafef00dULL },
+	{ "movzx eax,byte", L64, CODE(0x0f, 0xb6, 0x00), OLD, 0xff, 0xff },
+	{ "movzx ax,byte keeps upper", L64, CODE(0x66, 0x0f, 0xb6, 0x00), OLD, 0xff,
+	  0x11223344556600ffULL },
+	{ "movzx rax,word", L64, CODE(0x48, 0x0f, 0xb7, 0x00), OLD, 0xffff8000,
+	  0x8000 },
+	{ "movsx eax,byte negative", L64, CODE(0x0f, 0xbe, 0x00), OLD, 0x80,
+	  0xffffff80ULL },
+	{ "movsx ecx,byte positive", L64, CODE(0x0f, 0xbe, 0x08), OLD, 0x7f, 0x7f },
+	{ "movsx ax,byte keeps upper", L64, CODE(0x66, 0x0f, 0xbe, 0x00), OLD, 0xff,
+	  0x112233445566ffffULL },
+	{ "movsx rax,word", L64, CODE(0x48, 0x0f, 0xbf, 0x00), OLD, 0x8000,
+	  0xffffffffffff8000ULL },
+	{ "movsxd rax negative", L64, CODE(0x48, 0x63, 0x00), OLD, 0x80000000,
+	  0xffffffff80000000ULL },
+	{ "movsxd rax positive", L64, CODE(0x48, 0x63, 0x00), OLD, 0x7fffffff,
+	  0x7fffffffULL },
+	{ "store ah", L64, CODE(0x88, 0x20), 0x1234, 0, 0x12 },
+	{ "store r12b", L64, CODE(0x44, 0x88, 0x20), 0x1234, 0, 0x34 },
+	{ "store cx", L64, CODE(0x66, 0x89, 0x08), 0x11223344, 0, 0x3344 },
+	{ "store ecx", L64, CODE(0x89, 0x08), OLD, 0, 0x55667788 },
+	{ "store rcx", L64, CODE(0x48, 0x89, 0x08), OLD, 0, OLD },
+	{ "store imm8", L64, CODE(0xc6, 0x00, 0x80), OLD, 0, 0x80 },
+	{ "store imm32 to qword", L64,
+	  CODE(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff), OLD, 0,
+	  0xffffffffffffffffULL },
+	{ "stosd", L64, CODE(0xab), OLD, 0, 0x55667788 },
+};
+
+static void complete_case_desc(const struct complete_case *t, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", t->name);
+}
+
+KUNIT_ARRAY_PARAM(complete, complete_cases, complete_case_desc);
+
+static void lv_complete_test(struct kunit *test)
+{
+	const struct complete_case *t = test->param_value;
+	struct lv_mmio_insn insn;
+	int ret;
+
+	ret = lv_decode_mmio(t->code, t->avail, t->mode, &insn);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	if (insn.op == LV_MMIO_LOAD)
+		KUNIT_EXPECT_EQ(test, lv_mmio_load_result(&insn, t->reg, t->data),
+				t->result);
+	else
+		KUNIT_EXPECT_EQ(test, lv_mmio_store_data(&insn, t->reg), t->result);
+}
+
+static struct kunit_case lv_decode_test_cases[] = {
+	KUNIT_CASE_PARAM(lv_decode_test, decode_gen_params),
+	KUNIT_CASE_PARAM(lv_complete_test, complete_gen_params),
+	{}
+};
+
+static struct kunit_suite lv_decode_test_suite = {
+	.name = "lightvisor_decode",
+	.test_cases = lv_decode_test_cases,
+};
+
+kunit_test_suite(lv_decode_test_suite);
