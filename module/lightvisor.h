@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lightvisor core: the vendor-neutral objects (VM, memory slots, vCPU) and
+ * the hooks a CPU vendor backend (VMX today, SVM later) implements.
+ */
+#ifndef LIGHTVISOR_H
+#define LIGHTVISOR_H
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/mmu_notifier.h>
+#include <linux/preempt.h>
+#include <linux/lightvisor.h>
+#include <asm/fpu/api.h>
+
+#include "decode.h"
+
+/* Internals the KUnit module tests, exported only in KUnit builds. */
+#if IS_ENABLED(CONFIG_KUNIT) && __has_include(<kunit/visibility.h>)
+#include <kunit/visibility.h>
+#define EXPORT_SYMBOL_IF_LV_KUNIT(sym)	EXPORT_SYMBOL_IF_KUNIT(sym)
+#else
+#define EXPORT_SYMBOL_IF_LV_KUNIT(sym)
+#endif
+
+#define LV_MAX_VCPUS		64
+#define LV_NR_MEMSLOTS		64
+/* Guest-physical addresses are limited to what 4-level EPT maps. */
+#define LV_MAX_GPA		(1ULL << 48)
+
+struct lv_vm;
+struct lv_vcpu;
+
+/**
+ * struct lv_memslot - guest-physical memory backed by user memory
+ * @id: slot index
+ * @flags: LV_MEM_* flags
+ * @base_gfn: first guest frame
+ * @npages: number of 4 KiB pages
+ * @userspace_addr: host virtual address of the first page
+ * @dirty_bitmap: one bit per page when LV_MEM_LOG_DIRTY_PAGES is set
+ */
+struct lv_memslot {
+	u32 id;
+	u32 flags;
+	u64 base_gfn;
+	u64 npages;
+	unsigned long userspace_addr;
+	unsigned long *dirty_bitmap;
+};
+
+/* What an exit handler asks the run loop to do next. */
+enum lv_exit_action {
+	LV_RESUME_GUEST,	/* handled: enter the guest again */
+	LV_EXIT_TO_USER,	/* lv_run filled in: return from LV_RUN */
+};
+
+/**
+ * struct lv_paging - what a guest page walk needs to know
+ * @cr0: guest CR0
+ * @cr3: guest CR3
+ * @cr4: guest CR4
+ * @efer: guest EFER
+ */
+struct lv_paging {
+	u64 cr0, cr3, cr4, efer;
+};
+
+/* Guest memory protection, vendor neutral. */
+#define LV_PROT_READ		BIT(0)
+#define LV_PROT_WRITE		BIT(1)
+#define LV_PROT_EXEC		BIT(2)
+#define LV_PROT_RWX		(LV_PROT_READ | LV_PROT_WRITE | LV_PROT_EXEC)
+
+/**
+ * struct lv_vendor_ops - what a CPU vendor backend provides
+ *
+ * Calls on a vCPU are made with vcpu->mutex held; calls named "_irqoff"
+ * with interrupts disabled. vcpu_load/vcpu_put run with preemption
+ * disabled and bracket every use of the vCPU's hardware state on a CPU.
+ */
+struct lv_vendor_ops {
+	const char *name;
+
+	/* Per CPU, preemption disabled. */
+	int (*cpu_enable)(void);
+	void (*cpu_disable)(void);
+
+	int (*vm_init)(struct lv_vm *vm);
+	void (*vm_destroy)(struct lv_vm *vm);
+	/*
+	 * Remove guest mappings of [gpa, gpa + size), under mmu_lock; true
+	 * if a TLB flush is needed.
+	 */
+	bool (*vm_unmap_range)(struct lv_vm *vm, u64 gpa, u64 size);
+	/* Fill the vCPU's page-table page cache; may sleep. */
+	int (*mmu_topup)(struct lv_vcpu *vcpu);
+	/* Map a 4 KiB guest page, under mmu_lock, from the cache only. */
+	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
+		       unsigned int prot);
+
+	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
+	void (*vcpu_free)(struct lv_vcpu *vcpu);
+	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct lv_vcpu *vcpu);
+	/* Enter the guest once and handle the exit. */
+	enum lv_exit_action (*vcpu_run)(struct lv_vcpu *vcpu);
+
+	void (*get_regs)(struct lv_vcpu *vcpu, struct lv_regs *regs);
+	void (*set_regs)(struct lv_vcpu *vcpu, const struct lv_regs *regs);
+	void (*get_sregs)(struct lv_vcpu *vcpu, struct lv_sregs *sregs);
+	int (*set_sregs)(struct lv_vcpu *vcpu, const struct lv_sregs *sregs);
+	void (*get_state)(struct lv_vcpu *vcpu, struct lv_vcpu_state *st);
+	int (*set_state)(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st);
+	/* Advance RIP past the instruction that caused the last exit. */
+	void (*skip_instruction)(struct lv_vcpu *vcpu);
+	/* Advance RIP by @len bytes (an instruction we decoded ourselves). */
+	void (*advance_rip)(struct lv_vcpu *vcpu, unsigned int len);
+	void (*get_paging)(struct lv_vcpu *vcpu, struct lv_paging *pg);
+	/* Linear address of RIP and the default operand size of CS. */
+	void (*get_code)(struct lv_vcpu *vcpu, u64 *linear_rip,
+			 enum lv_cpu_mode *mode);
+	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
+	u64 (*get_rflags)(struct lv_vcpu *vcpu);
+};
+
+/**
+ * struct lv_hw_caps - what the backend found at load time
+ * @run_guests: guests can run (all required features present)
+ * @ept: EPT is usable
+ * @unrestricted_guest: real mode and unpaged protected mode run natively
+ * @vpid: VPID tags guest TLB entries
+ * @preemption_timer: the VMX-preemption timer exists
+ * @ept_ad_bits: EPT accessed/dirty flags
+ * @ept_1g_pages: 1 GiB EPT leaves
+ */
+struct lv_hw_caps {
+	bool run_guests;
+	bool ept;
+	bool unrestricted_guest;
+	bool vpid;
+	bool preemption_timer;
+	bool ept_ad_bits;
+	bool ept_1g_pages;
+};
+
+extern const struct lv_vendor_ops *lv_vendor;
+extern struct lv_hw_caps lv_caps;
+
+/**
+ * struct lv_vm - one virtual machine
+ * @kref: the VM fd and every vCPU hold a reference
+ * @mm: address space that backs guest memory (the creator's)
+ * @lock: serializes slot changes and vCPU creation
+ * @slots_lock: readers (the fault path) vs. slot changes
+ * @slots: memory slots by id
+ * @vcpus: vCPUs by id
+ * @nr_vcpus: number of vCPUs created
+ * @mmu_lock: protects the guest page tables and the invalidation counters
+ * @mmu_notifier: keeps guest mappings in sync with @mm
+ * @mmu_invalidate_seq: bumped at the end of every invalidation
+ * @mmu_invalidate_in_progress: invalidations between start and end
+ * @tlb_gen: bumped whenever guest mappings shrink; vCPUs flush on change
+ * @vendor: backend data (EPT root, ...)
+ */
+struct lv_vm {
+	struct kref kref;
+	struct mm_struct *mm;
+	struct mutex lock;
+	struct rw_semaphore slots_lock;
+	struct lv_memslot *slots[LV_NR_MEMSLOTS];
+	struct xarray vcpus;
+	unsigned int nr_vcpus;
+
+	spinlock_t mmu_lock;
+	struct mmu_notifier mmu_notifier;
+	unsigned long mmu_invalidate_seq;
+	long mmu_invalidate_in_progress;
+	atomic64_t tlb_gen;
+
+	void *vendor;
+};
+
+/* Where a vCPU is, for kicks and flushes. */
+enum lv_vcpu_mode {
+	LV_OUTSIDE_GUEST,
+	LV_IN_GUEST,
+};
+
+/* A port I/O exit as the backend decoded it from hardware state. */
+struct lv_pio_exit {
+	bool in;
+	bool string;
+	bool rep;
+	bool df;		/* RFLAGS.DF: string moves backwards */
+	u8 size;		/* 1, 2 or 4 */
+	u8 addr_size;		/* string forms: 2, 4 or 8 */
+	u16 port;
+	u64 linear_addr;	/* string forms: the memory operand */
+};
+
+/* Port I/O waiting for userspace to complete. */
+struct lv_pio {
+	bool pending;
+	bool in;
+	bool string;
+	bool rep;
+	bool df;
+	u8 size;
+	u8 addr_size;
+	u16 port;
+	u32 count;
+	u64 gpa;		/* string I/O: guest-physical buffer */
+};
+
+/**
+ * struct lv_vcpu - one virtual CPU (embedded in the backend's vCPU)
+ * @vm: owning VM (holds a reference)
+ * @id: index given at creation
+ * @mutex: serializes ioctls on the vCPU
+ * @run: the shared page
+ * @regs: general registers other than RSP (the backend keeps RSP, RIP
+ *	and RFLAGS in hardware state)
+ * @cpu: CPU where the hardware state was last loaded, or -1
+ * @mode: LV_IN_GUEST between the last check for requests and VM exit
+ * @preempt_notifier: follows the vCPU thread across CPUs
+ * @wq: a halted vCPU sleeps here
+ * @halted: guest executed HLT with interrupts enabled
+ * @pending_irq: vector + 1 of a queued external interrupt, or 0
+ * @pending_nmi: an NMI is queued
+ * @tlb_gen: the VM's tlb_gen at this vCPU's last flush
+ * @pio: port I/O in flight
+ * @mmio_pending: an MMIO access waits for userspace
+ * @mmio_insn: the decoded instruction behind it
+ * @hypercall_pending: RAX takes run->hypercall.ret on re-entry
+ * @stopped: the last exit (shutdown, failed entry, internal error) left
+ *	the vCPU unable to continue until its state is set again
+ * @guest_fpu: guest FPU/extended state, swapped in for LV_RUN
+ * @stats: exit counters
+ */
+struct lv_vcpu {
+	struct lv_vm *vm;
+	unsigned int id;
+	struct mutex mutex;
+	struct lv_run *run;
+	unsigned long regs[16];
+	int cpu;
+	int mode;
+	struct preempt_notifier preempt_notifier;
+	struct wait_queue_head wq;
+	bool halted;
+	u32 pending_irq;
+	bool pending_nmi;
+	s64 tlb_gen;
+	struct lv_pio pio;
+	bool mmio_pending;
+	struct lv_mmio_insn mmio_insn;
+	bool hypercall_pending;
+	bool stopped;
+	struct fpu_guest guest_fpu;
+	struct {
+		u64 exits;
+		u64 exits_to_user;
+		u64 ept_faults;
+	} stats;
+};
+
+/* General register indexes in lv_vcpu.regs (hardware encoding order). */
+enum lv_reg {
+	LV_RAX, LV_RCX, LV_RDX, LV_RBX, LV_RSP, LV_RBP, LV_RSI, LV_RDI,
+	LV_R8, LV_R9, LV_R10, LV_R11, LV_R12, LV_R13, LV_R14, LV_R15,
+};
+
+/* main.c */
+int lv_hardware_get(void);
+void lv_hardware_put(void);
+
+/* vm.c */
+int lv_vm_create(void);
+void lv_vm_put(struct lv_vm *vm);
+struct lv_memslot *lv_memslot_find(struct lv_vm *vm, u64 gpa);
+int lv_check_memory_region(const struct lv_memory_region *mr);
+
+/* vcpu.c */
+int lv_vcpu_create(struct lv_vm *vm, unsigned long id);
+int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id);
+void lv_vcpu_uninit(struct lv_vcpu *vcpu);
+void lv_vcpu_destroy(struct lv_vcpu *vcpu);
+bool lv_vcpu_has_event(struct lv_vcpu *vcpu);
+void lv_vcpu_kick_all(struct lv_vm *vm);
+void lv_vcpu_module_init(void);
+void lv_vcpu_module_exit(void);
+enum lv_exit_action lv_internal_error(struct lv_vcpu *vcpu, u32 suberror,
+				      u64 info);
+enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
+				  const struct lv_pio_exit *io);
+enum lv_exit_action lv_handle_hypercall(struct lv_vcpu *vcpu);
+enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag);
+
+/* mmio.c */
+enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);
+int lv_complete_mmio(struct lv_vcpu *vcpu);
+
+/* mmu.c */
+void lv_vm_flush_tlbs(struct lv_vm *vm);
+int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write);
+int lv_mmu_notifier_register(struct lv_vm *vm);
+void lv_mmu_notifier_unregister(struct lv_vm *vm);
+void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
+
+/* guest_mem.c */
+int lv_read_guest(struct lv_vm *vm, u64 gpa, void *data, unsigned int len);
+int lv_write_guest(struct lv_vm *vm, u64 gpa, const void *data,
+		   unsigned int len);
+
+int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
+		  bool write, u64 *gpa);
+
+#endif /* LIGHTVISOR_H */

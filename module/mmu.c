@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory: fault-in on demand and invalidation by mmu_notifier.
+ *
+ * Guest pages are not pinned. A fault takes a reference on the backing
+ * page only long enough to install the guest mapping; from then on the
+ * mmu_notifier tells us before the host unmaps, migrates, reclaims or
+ * frees that page, and the guest mapping goes first. A fault that races
+ * with an invalidation sees the sequence count move and simply retries.
+ */
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched/mm.h>
+#include <asm/io.h>
+
+#include "lightvisor.h"
+
+static struct lv_vm *mn_to_vm(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct lv_vm, mmu_notifier);
+}
+
+/**
+ * lv_vm_flush_tlbs() - make every vCPU drop translations of the VM
+ * @vm: the VM
+ *
+ * vCPUs compare the VM's generation with their own before each entry and
+ * flush when it moved; the IPI (waited for) forces running vCPUs out of
+ * the guest so none keeps using a stale translation after we return.
+ */
+void lv_vm_flush_tlbs(struct lv_vm *vm)
+{
+	atomic64_inc(&vm->tlb_gen);
+	lv_vcpu_kick_all(vm);
+}
+
+/* Under mmu_lock: unmap the guest range backed by [start, end) of @vm->mm. */
+static bool lv_unmap_hva_range(struct lv_vm *vm, unsigned long start,
+			       unsigned long end)
+{
+	bool flush = false;
+	int i;
+
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		struct lv_memslot *s = vm->slots[i];
+		unsigned long s_start, s_end, lo, hi;
+
+		if (!s)
+			continue;
+		s_start = s->userspace_addr;
+		s_end = s_start + (s->npages << PAGE_SHIFT);
+		lo = max(start, s_start);
+		hi = min(end, s_end);
+		if (lo >= hi)
+			continue;
+		flush |= lv_vendor->vm_unmap_range(vm,
+			(s->base_gfn << PAGE_SHIFT) + (lo - s_start), hi - lo);
+	}
+	return flush;
+}
+
+static int lv_mn_invalidate_range_start(struct mmu_notifier *mn,
+					const struct mmu_notifier_range *range)
+{
+	struct lv_vm *vm = mn_to_vm(mn);
+	bool flush;
+
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_invalidate_in_progress++;
+	flush = lv_unmap_hva_range(vm, range->start, range->end);
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		lv_vm_flush_tlbs(vm);
+	return 0;
+}
+
+static void lv_mn_invalidate_range_end(struct mmu_notifier *mn,
+				       const struct mmu_notifier_range *range)
+{
+	struct lv_vm *vm = mn_to_vm(mn);
+
+	spin_lock(&vm->mmu_lock);
+	vm->mmu_invalidate_seq++;
+	vm->mmu_invalidate_in_progress--;
+	spin_unlock(&vm->mmu_lock);
+}
+
+/* The address space is going away: no guest access may follow. */
+static void lv_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct lv_vm *vm = mn_to_vm(mn);
+	bool flush;
+
+	spin_lock(&vm->mmu_lock);
+	flush = lv_unmap_hva_range(vm, 0, ULONG_MAX);
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		lv_vm_flush_tlbs(vm);
+}
+
+static const struct mmu_notifier_ops lv_mmu_notifier_ops = {
+	.invalidate_range_start	= lv_mn_invalidate_range_start,
+	.invalidate_range_end	= lv_mn_invalidate_range_end,
+	.release		= lv_mn_release,
+};
+
+int lv_mmu_notifier_register(struct lv_vm *vm)
+{
+	if (!lv_vendor)
+		return 0;
+	vm->mmu_notifier.ops = &lv_mmu_notifier_ops;
+	return mmu_notifier_register(&vm->mmu_notifier, vm->mm);
+}
+
+void lv_mmu_notifier_unregister(struct lv_vm *vm)
+{
+	if (vm->mmu_notifier.ops)
+		mmu_notifier_unregister(&vm->mmu_notifier, vm->mm);
+}
+
+/* Drop guest mappings of a guest-physical range (slot removed, dirty log). */
+void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size)
+{
+	bool flush;
+
+	if (!lv_vendor)
+		return;
+	spin_lock(&vm->mmu_lock);
+	flush = lv_vendor->vm_unmap_range(vm, gpa, size);
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		lv_vm_flush_tlbs(vm);
+}
+
+static bool lv_mmu_retry(struct lv_vm *vm, unsigned long seq)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+	return vm->mmu_invalidate_in_progress ||
+	       vm->mmu_invalidate_seq != seq;
+}
+
+/**
+ * lv_mmu_page_fault() - map the page behind a faulting guest-physical address
+ * @vcpu: the faulting vCPU, running in its VM's address space
+ * @gpa: guest-physical address
+ * @write: the access was a write
+ *
+ * Return: 0 when the guest can retry the access (mapped, or raced with an
+ * invalidation), -ENOENT when the address is not guest RAM or is a write to
+ * read-only RAM (an MMIO exit), another negative errno when the host memory
+ * behind the slot is gone.
+ */
+int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct lv_vm *vm = vcpu->vm;
+	struct lv_memslot *slot;
+	unsigned int prot = LV_PROT_RWX;
+	unsigned long hva, seq;
+	struct page *page;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	int ret;
+
+	down_read(&vm->slots_lock);
+	slot = lv_memslot_find(vm, gpa);
+	ret = -ENOENT;
+	if (!slot || (write && (slot->flags & LV_MEM_READONLY)))
+		goto out;
+
+	ret = lv_vendor->mmu_topup(vcpu);
+	if (ret)
+		goto out;
+
+	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+	seq = READ_ONCE(vm->mmu_invalidate_seq);
+	smp_rmb();	/* read seq before the host page tables */
+
+	if (slot->flags & LV_MEM_READONLY)
+		prot &= ~LV_PROT_WRITE;
+	ret = get_user_pages_fast(hva, 1,
+				  prot & LV_PROT_WRITE ? FOLL_WRITE : 0, &page);
+	if (ret != 1) {
+		ret = ret < 0 ? ret : -EFAULT;
+		goto out;
+	}
+
+	/* Dirty logging: map clean pages read-only so the first write traps. */
+	if (slot->dirty_bitmap) {
+		if (write)
+			set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+		else
+			prot &= ~LV_PROT_WRITE;
+	}
+
+	spin_lock(&vm->mmu_lock);
+	ret = 0;
+	if (!lv_mmu_retry(vm, seq))
+		ret = lv_vendor->mmu_map(vcpu, gpa & PAGE_MASK,
+					 page_to_phys(page), prot);
+	spin_unlock(&vm->mmu_lock);
+	put_page(page);
+	vcpu->stats.ept_faults++;
+out:
+	up_read(&vm->slots_lock);
+	return ret;
+}

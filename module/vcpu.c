@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU objects: the fd, the shared run page, the run loop and the exits
+ * every vendor backend shares (port I/O, hypercalls, halt).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+
+#include "lightvisor.h"
+
+static struct preempt_ops lv_preempt_ops;
+
+/* Preempt notifiers cost nothing until the first user turns them on. */
+void lv_vcpu_module_init(void)
+{
+	preempt_notifier_inc();
+}
+
+void lv_vcpu_module_exit(void)
+{
+	preempt_notifier_dec();
+}
+
+static struct lv_vcpu *preempt_notifier_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct lv_vcpu, preempt_notifier);
+}
+
+/* The vCPU thread was scheduled in: its hardware state follows it. */
+static void lv_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	lv_vendor->vcpu_load(preempt_notifier_to_vcpu(pn), cpu);
+}
+
+static void lv_sched_out(struct preempt_notifier *pn,
+			 struct task_struct *next)
+{
+	lv_vendor->vcpu_put(preempt_notifier_to_vcpu(pn));
+}
+
+static void lv_vcpu_load(struct lv_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&vcpu->preempt_notifier);
+	lv_vendor->vcpu_load(vcpu, cpu);
+	put_cpu();
+}
+
+static void lv_vcpu_put(struct lv_vcpu *vcpu)
+{
+	preempt_disable();
+	lv_vendor->vcpu_put(vcpu);
+	preempt_notifier_unregister(&vcpu->preempt_notifier);
+	preempt_enable();
+}
+
+static void lv_kick_noop(void *unused)
+{
+}
+
+/* Force a vCPU out of guest mode, so it sees a new request before entry. */
+static void lv_vcpu_kick(struct lv_vcpu *vcpu, bool wait)
+{
+	int cpu;
+
+	wake_up_interruptible(&vcpu->wq);
+	smp_mb();	/* request stores before reading the mode */
+	cpu = READ_ONCE(vcpu->cpu);
+	if (READ_ONCE(vcpu->mode) == LV_IN_GUEST && cpu >= 0)
+		smp_call_function_single(cpu, lv_kick_noop, NULL, wait);
+}
+
+void lv_vcpu_kick_all(struct lv_vm *vm)
+{
+	struct lv_vcpu *vcpu;
+	unsigned long i;
+
+	xa_for_each(&vm->vcpus, i, vcpu)
+		lv_vcpu_kick(vcpu, true);
+}
+
+bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi);
+}
+
+/* Queue an interrupt; callable from any thread while the vCPU runs. */
+static int lv_vcpu_interrupt(struct lv_vcpu *vcpu,
+			     struct lv_interrupt __user *uirq)
+{
+	struct lv_interrupt irq;
+
+	if (copy_from_user(&irq, uirq, sizeof(irq)))
+		return -EFAULT;
+	if (irq.flags & ~LV_INTERRUPT_NMI)
+		return -EINVAL;
+	if (irq.flags & LV_INTERRUPT_NMI) {
+		if (cmpxchg(&vcpu->pending_nmi, false, true))
+			return -EBUSY;
+	} else {
+		/* Vectors 0-31 are exceptions, not external interrupts. */
+		if (irq.vector < 32 || irq.vector > 255)
+			return -EINVAL;
+		if (cmpxchg(&vcpu->pending_irq, 0, irq.vector + 1))
+			return -EBUSY;
+	}
+	lv_vcpu_kick(vcpu, false);
+	return 0;
+}
+
+static unsigned long lv_addr_mask(unsigned int addr_size)
+{
+	return addr_size == 8 ? ~0UL : (1UL << (addr_size * 8)) - 1;
+}
+
+/* Add @delta to a string register, wrapping at the address size. */
+static void lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
+			      unsigned int addr_size)
+{
+	unsigned long mask = lv_addr_mask(addr_size);
+	unsigned long v = vcpu->regs[reg];
+
+	vcpu->regs[reg] = (v & ~mask) | ((v + delta) & mask);
+}
+
+/**
+ * lv_handle_pio() - turn a port I/O exit into an exit to userspace
+ * @vcpu: the vCPU
+ * @io: what the hardware reported
+ *
+ * String forms move as many items as stay within one guest page and fit
+ * in the run page; with REP, RIP stays on the instruction until RCX runs
+ * out, so the guest simply exits again for the rest.
+ */
+enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
+				  const struct lv_pio_exit *io)
+{
+	struct lv_run *run = vcpu->run;
+	void *data = (void *)run + LV_RUN_IO_DATA_OFFSET;
+	unsigned int max = (PAGE_SIZE - LV_RUN_IO_DATA_OFFSET) / io->size;
+	struct lv_pio *pio = &vcpu->pio;
+	u64 count = 1, gpa = 0;
+
+	if (io->string) {
+		struct lv_paging pg;
+		u64 room;
+
+		if (io->rep) {
+			count = vcpu->regs[LV_RCX] & lv_addr_mask(io->addr_size);
+			if (!count) {
+				lv_vendor->skip_instruction(vcpu);
+				return LV_RESUME_GUEST;
+			}
+		}
+		lv_vendor->get_paging(vcpu, &pg);
+		if (lv_gva_to_gpa(vcpu->vm, &pg, io->linear_addr, io->in, &gpa))
+			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_EMULATION,
+						 io->linear_addr);
+		/* Backwards (DF=1) or page-straddling items go one at a time. */
+		room = (PAGE_SIZE - offset_in_page(gpa)) / io->size;
+		if (io->df || !room)
+			room = 1;
+		count = min3(count, room, (u64)max);
+		if (!io->in && lv_read_guest(vcpu->vm, gpa, data,
+					     count * io->size))
+			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_EMULATION,
+						 gpa);
+	} else if (!io->in) {
+		memcpy(data, &vcpu->regs[LV_RAX], io->size);
+	}
+
+	*pio = (struct lv_pio) {
+		.pending = true, .in = io->in, .string = io->string,
+		.rep = io->rep, .df = io->df, .size = io->size,
+		.addr_size = io->addr_size, .port = io->port, .count = count,
+		.gpa = gpa,
+	};
+	run->exit_reason = LV_EXIT_IO;
+	run->io.direction = io->in ? LV_EXIT_IO_IN : LV_EXIT_IO_OUT;
+	run->io.size = io->size;
+	run->io.port = io->port;
+	run->io.count = count;
+	run->io.data_offset = LV_RUN_IO_DATA_OFFSET;
+	return LV_EXIT_TO_USER;
+}
+
+/* Userspace has handled the I/O: finish the instruction. */
+static int lv_complete_pio(struct lv_vcpu *vcpu)
+{
+	struct lv_pio *pio = &vcpu->pio;
+	void *data = (void *)vcpu->run + LV_RUN_IO_DATA_OFFSET;
+	long step = pio->df ? -(long)pio->size : pio->size;
+	bool more = false;
+
+	pio->pending = false;
+	if (!pio->string) {
+		if (pio->in) {
+			unsigned long *rax = &vcpu->regs[LV_RAX];
+
+			/* A 32-bit IN zero-extends, as any 32-bit result. */
+			if (pio->size == 4)
+				*rax = *(u32 *)data;
+			else
+				memcpy(rax, data, pio->size);
+		}
+		lv_vendor->skip_instruction(vcpu);
+		return 0;
+	}
+
+	if (pio->in && lv_write_guest(vcpu->vm, pio->gpa, data,
+				      pio->count * pio->size))
+		return -EFAULT;
+	lv_string_reg_add(vcpu, pio->in ? LV_RDI : LV_RSI,
+			  step * (long)pio->count, pio->addr_size);
+	if (pio->rep) {
+		lv_string_reg_add(vcpu, LV_RCX, -(long)pio->count,
+				  pio->addr_size);
+		more = vcpu->regs[LV_RCX] & lv_addr_mask(pio->addr_size);
+	}
+	if (!more)
+		lv_vendor->skip_instruction(vcpu);
+	return 0;
+}
+
+/**
+ * lv_internal_error() - stop the vCPU with an internal-error exit
+ * @vcpu: the vCPU
+ * @suberror: an enum lv_internal_error
+ * @info: one word of detail for userspace
+ */
+enum lv_exit_action lv_internal_error(struct lv_vcpu *vcpu, u32 suberror,
+				      u64 info)
+{
+	struct lv_run *run = vcpu->run;
+
+	run->exit_reason = LV_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 1;
+	run->internal.data[0] = info;
+	return LV_EXIT_TO_USER;
+}
+
+/* See the hypercall ABI in the uapi header. */
+enum lv_exit_action lv_handle_hypercall(struct lv_vcpu *vcpu)
+{
+	unsigned long *regs = vcpu->regs;
+	u64 nr = regs[LV_RAX];
+	struct lv_run *run = vcpu->run;
+
+	lv_vendor->skip_instruction(vcpu);
+	if (lv_vendor->get_cpl(vcpu) != 0) {
+		regs[LV_RAX] = -LV_HC_EPERM;
+		return LV_RESUME_GUEST;
+	}
+	switch (nr) {
+	case LV_HC_NOP:
+		regs[LV_RAX] = 0;
+		return LV_RESUME_GUEST;
+	case LV_HC_VERSION:
+		regs[LV_RAX] = LV_API_VERSION;
+		return LV_RESUME_GUEST;
+	}
+	if (nr < LV_HC_USER_BASE) {
+		regs[LV_RAX] = -LV_HC_ENOSYS;
+		return LV_RESUME_GUEST;
+	}
+	run->exit_reason = LV_EXIT_HYPERCALL;
+	run->hypercall.nr = nr;
+	run->hypercall.args[0] = regs[LV_RBX];
+	run->hypercall.args[1] = regs[LV_RCX];
+	run->hypercall.args[2] = regs[LV_RDX];
+	run->hypercall.args[3] = regs[LV_RSI];
+	run->hypercall.ret = -LV_HC_ENOSYS;
+	vcpu->hypercall_pending = true;
+	return LV_EXIT_TO_USER;
+}
+
+/**
+ * lv_handle_halt() - HLT: sleep in the kernel or stop for good
+ * @vcpu: the vCPU
+ * @if_flag: the guest's RFLAGS.IF
+ *
+ * With interrupts enabled a queued interrupt can wake the guest, so the
+ * vCPU blocks in the run loop; with them disabled nothing ever can, and
+ * userspace hears of it.
+ */
+enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag)
+{
+	lv_vendor->skip_instruction(vcpu);
+	if (if_flag || READ_ONCE(vcpu->pending_nmi)) {
+		vcpu->halted = true;
+		return LV_RESUME_GUEST;
+	}
+	vcpu->run->exit_reason = LV_EXIT_HLT;
+	return LV_EXIT_TO_USER;
+}
+
+/* Finish whatever the last exit to userspace left in flight. */
+static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
+{
+	if (vcpu->pio.pending)
+		return lv_complete_pio(vcpu);
+	if (vcpu->hypercall_pending) {
+		vcpu->hypercall_pending = false;
+		vcpu->regs[LV_RAX] = vcpu->run->hypercall.ret;
+	}
+	if (vcpu->mmio_pending)
+		return lv_complete_mmio(vcpu);
+	return 0;
+}
+
+static int lv_vcpu_run(struct lv_vcpu *vcpu)
+{
+	struct lv_run *run = vcpu->run;
+	int ret = 0;
+
+	if (vcpu->stopped)
+		return -EIO;
+
+	lv_vcpu_load(vcpu);
+	ret = lv_complete_userspace_exit(vcpu);
+	if (ret)
+		goto out;
+
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = LV_EXIT_INTR;
+		ret = -EINTR;
+		goto out;
+	}
+
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	for (;;) {
+		if (vcpu->halted) {
+			if (wait_event_interruptible(vcpu->wq,
+						     lv_vcpu_has_event(vcpu)))
+				goto interrupted;
+			vcpu->halted = false;
+		}
+		if (signal_pending(current))
+			goto interrupted;
+		cond_resched();
+
+		vcpu->stats.exits++;
+		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)
+			break;
+	}
+	vcpu->stats.exits_to_user++;
+	goto swap_back;
+interrupted:
+	run->exit_reason = LV_EXIT_INTR;
+	ret = -EINTR;
+swap_back:
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	/* These exits leave the vCPU unable to go on. */
+	if (run->exit_reason == LV_EXIT_SHUTDOWN ||
+	    run->exit_reason == LV_EXIT_FAIL_ENTRY ||
+	    run->exit_reason == LV_EXIT_INTERNAL_ERROR)
+		vcpu->stopped = true;
+out:
+	lv_vcpu_put(vcpu);
+	return ret;
+}
+
+static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
+{
+	struct lv_vcpu_state *st;
+	int ret = 0;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	st->version = LV_VCPU_STATE_VERSION;
+	st->size = sizeof(*st);
+	lv_vcpu_load(vcpu);
+	lv_vendor->get_state(vcpu, st);
+	lv_vcpu_put(vcpu);
+	st->pending_irq = READ_ONCE(vcpu->pending_irq);
+	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
+	st->activity = vcpu->halted;
+	if (copy_to_user(argp, st, sizeof(*st)))
+		ret = -EFAULT;
+	kfree(st);
+	return ret;
+}
+
+static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
+{
+	struct lv_vcpu_state *st;
+	int ret;
+
+	st = memdup_user(argp, sizeof(*st));
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	ret = -EINVAL;
+	if (st->version != LV_VCPU_STATE_VERSION || st->size != sizeof(*st) ||
+	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
+	    st->pending_nmi > 1 || st->activity > 1 ||
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+		goto out;
+	lv_vcpu_load(vcpu);
+	ret = lv_vendor->set_state(vcpu, st);
+	lv_vcpu_put(vcpu);
+	if (ret)
+		goto out;
+	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
+	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
+	vcpu->halted = st->activity;
+	vcpu->pio.pending = false;
+	vcpu->mmio_pending = false;
+	vcpu->hypercall_pending = false;
+	vcpu->stopped = false;
+out:
+	kfree(st);
+	return ret;
+}
+
+static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
+			       void __user *argp)
+{
+	union {
+		struct lv_regs regs;
+		struct lv_sregs sregs;
+	} u;
+	int ret = 0;
+
+	if ((cmd == LV_SET_REGS || cmd == LV_SET_SREGS) &&
+	    copy_from_user(&u, argp, _IOC_SIZE(cmd)))
+		return -EFAULT;
+
+	lv_vcpu_load(vcpu);
+	switch (cmd) {
+	case LV_GET_REGS:
+		lv_vendor->get_regs(vcpu, &u.regs);
+		break;
+	case LV_SET_REGS:
+		lv_vendor->set_regs(vcpu, &u.regs);
+		break;
+	case LV_GET_SREGS:
+		lv_vendor->get_sregs(vcpu, &u.sregs);
+		break;
+	case LV_SET_SREGS:
+		ret = lv_vendor->set_sregs(vcpu, &u.sregs);
+		break;
+	}
+	lv_vcpu_put(vcpu);
+
+	if (!ret && (cmd == LV_GET_REGS || cmd == LV_GET_SREGS) &&
+	    copy_to_user(argp, &u, _IOC_SIZE(cmd)))
+		ret = -EFAULT;
+	/* New registers end whatever instruction was in flight. */
+	if (!ret && (cmd == LV_SET_REGS || cmd == LV_SET_SREGS)) {
+		vcpu->pio.pending = false;
+		vcpu->mmio_pending = false;
+		vcpu->stopped = false;
+	}
+	return ret;
+}
+
+static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct lv_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	/* Needs no lock: another thread may queue while the vCPU runs. */
+	if (cmd == LV_INTERRUPT)
+		return lv_vcpu_interrupt(vcpu, argp);
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (cmd) {
+	case LV_RUN:
+		ret = arg ? -EINVAL : lv_vcpu_run(vcpu);
+		break;
+	case LV_GET_REGS:
+	case LV_SET_REGS:
+	case LV_GET_SREGS:
+	case LV_SET_SREGS:
+		ret = lv_vcpu_regs_ioctl(vcpu, cmd, argp);
+		break;
+	case LV_GET_VCPU_STATE:
+		ret = lv_vcpu_get_state(vcpu, argp);
+		break;
+	case LV_SET_VCPU_STATE:
+		ret = lv_vcpu_set_state(vcpu, argp);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static vm_fault_t lv_vcpu_fault(struct vm_fault *vmf)
+{
+	struct lv_vcpu *vcpu = vmf->vma->vm_file->private_data;
+
+	if (vmf->pgoff != 0)
+		return VM_FAULT_SIGBUS;
+	vmf->page = virt_to_page(vcpu->run);
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct lv_vcpu_vm_ops = {
+	.fault = lv_vcpu_fault,
+};
+
+static int lv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma_pages(vma) != 1)
+		return -EINVAL;
+	vma->vm_ops = &lv_vcpu_vm_ops;
+	return 0;
+}
+
+static int lv_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct lv_vcpu *vcpu = filp->private_data;
+
+	lv_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations lv_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= lv_vcpu_release,
+	.unlocked_ioctl	= lv_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= lv_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+/**
+ * lv_vcpu_init() - set up the vendor-neutral part of a new vCPU
+ * @vcpu: embedded in the backend's vCPU
+ * @vm: owner
+ * @id: index
+ *
+ * Called by the backend's vcpu_create before it touches hardware state.
+ */
+int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id)
+{
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run)
+		return -ENOMEM;
+	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu)) {
+		free_page((unsigned long)vcpu->run);
+		return -ENOMEM;
+	}
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->cpu = -1;
+	vcpu->mode = LV_OUTSIDE_GUEST;
+	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
+	preempt_notifier_init(&vcpu->preempt_notifier, &lv_preempt_ops);
+	return 0;
+}
+
+/* Called by the backend's vcpu_free. */
+void lv_vcpu_uninit(struct lv_vcpu *vcpu)
+{
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	free_page((unsigned long)vcpu->run);
+}
+
+void lv_vcpu_destroy(struct lv_vcpu *vcpu)
+{
+	lv_vendor->vcpu_free(vcpu);
+}
+
+int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
+{
+	struct lv_vcpu *vcpu;
+	int ret;
+
+	if (!lv_caps.run_guests)
+		return -ENODEV;
+	if (id >= LV_MAX_VCPUS)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	ret = -EEXIST;
+	if (xa_load(&vm->vcpus, id))
+		goto out;
+
+	vcpu = lv_vendor->vcpu_create(vm, id);
+	if (IS_ERR(vcpu)) {
+		ret = PTR_ERR(vcpu);
+		goto out;
+	}
+	ret = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		lv_vendor->vcpu_free(vcpu);
+		goto out;
+	}
+	vm->nr_vcpus++;
+
+	/* The fd holds a VM reference; the VM frees the vCPU at its end. */
+	kref_get(&vm->kref);
+	ret = anon_inode_getfd("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
+			       O_RDWR | O_CLOEXEC);
+	if (ret < 0) {
+		xa_erase(&vm->vcpus, id);
+		vm->nr_vcpus--;
+		lv_vendor->vcpu_free(vcpu);
+		lv_vm_put(vm);
+	}
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static struct preempt_ops lv_preempt_ops = {
+	.sched_in	= lv_sched_in,
+	.sched_out	= lv_sched_out,
+};

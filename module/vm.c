@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM objects: an anon-inode fd, memory slots and vCPU creation.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "lightvisor.h"
+
+/* Largest slot accepted: far beyond any guest, far below a wrap. */
+#define LV_MAX_SLOT_BYTES	(1ULL << 40)
+
+static void lv_vm_destroy(struct kref *kref)
+{
+	struct lv_vm *vm = container_of(kref, struct lv_vm, kref);
+	struct lv_vcpu *vcpu;
+	unsigned long i;
+
+	xa_for_each(&vm->vcpus, i, vcpu)
+		lv_vcpu_destroy(vcpu);
+	xa_destroy(&vm->vcpus);
+
+	lv_mmu_notifier_unregister(vm);
+	if (lv_vendor)
+		lv_vendor->vm_destroy(vm);
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		if (vm->slots[i])
+			kvfree(vm->slots[i]->dirty_bitmap);
+		kfree(vm->slots[i]);
+	}
+	mmdrop(vm->mm);
+	kfree(vm);
+	lv_hardware_put();
+}
+
+void lv_vm_put(struct lv_vm *vm)
+{
+	kref_put(&vm->kref, lv_vm_destroy);
+}
+
+/**
+ * lv_memslot_find() - the slot holding a guest-physical address
+ * @vm: the VM
+ * @gpa: guest-physical address
+ *
+ * Caller holds vm->slots_lock or vm->mmu_lock.
+ */
+struct lv_memslot *lv_memslot_find(struct lv_vm *vm, u64 gpa)
+{
+	u64 gfn = gpa >> PAGE_SHIFT;
+	int i;
+
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		struct lv_memslot *s = vm->slots[i];
+
+		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+
+/**
+ * lv_check_memory_region() - validate a region as userspace gave it
+ * @mr: the region
+ *
+ * Return: 0, or -EINVAL naming nothing more: every field is checked for
+ * alignment, range and wrap-around before any state changes.
+ */
+int lv_check_memory_region(const struct lv_memory_region *mr)
+{
+	if (mr->slot >= LV_NR_MEMSLOTS)
+		return -EINVAL;
+	if (mr->flags & ~(LV_MEM_READONLY | LV_MEM_LOG_DIRTY_PAGES))
+		return -EINVAL;
+	if (!mr->memory_size)
+		return 0;
+	if (!PAGE_ALIGNED(mr->guest_phys_addr) ||
+	    !PAGE_ALIGNED(mr->memory_size) ||
+	    !PAGE_ALIGNED(mr->userspace_addr))
+		return -EINVAL;
+	if (mr->memory_size > LV_MAX_SLOT_BYTES ||
+	    mr->guest_phys_addr >= LV_MAX_GPA ||
+	    mr->memory_size > LV_MAX_GPA - mr->guest_phys_addr)
+		return -EINVAL;
+	if (mr->userspace_addr + mr->memory_size < mr->userspace_addr ||
+	    !access_ok(u64_to_user_ptr(mr->userspace_addr), mr->memory_size))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_check_memory_region);
+
+static bool lv_slot_overlaps(struct lv_vm *vm, const struct lv_memory_region *mr)
+{
+	u64 start = mr->guest_phys_addr >> PAGE_SHIFT;
+	u64 end = start + (mr->memory_size >> PAGE_SHIFT);
+	int i;
+
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		struct lv_memslot *s = vm->slots[i];
+
+		if (!s || i == mr->slot)
+			continue;
+		if (start < s->base_gfn + s->npages && s->base_gfn < end)
+			return true;
+	}
+	return false;
+}
+
+/* Swap the slot in, then drop every mapping the old one had. */
+static void lv_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new)
+{
+	struct lv_memslot *old = vm->slots[id];
+
+	spin_lock(&vm->mmu_lock);
+	vm->slots[id] = new;
+	spin_unlock(&vm->mmu_lock);
+
+	if (old) {
+		lv_mmu_zap_range(vm, old->base_gfn << PAGE_SHIFT,
+				 old->npages << PAGE_SHIFT);
+		kvfree(old->dirty_bitmap);
+		kfree(old);
+	}
+}
+
+static int lv_set_memory_region(struct lv_vm *vm,
+				const struct lv_memory_region *mr)
+{
+	struct lv_memslot *old, *new = NULL;
+	int ret;
+
+	ret = lv_check_memory_region(mr);
+	if (ret)
+		return ret;
+
+	down_write(&vm->slots_lock);
+	old = vm->slots[mr->slot];
+	ret = -EINVAL;
+	if (!mr->memory_size) {
+		if (old) {
+			lv_slot_replace(vm, mr->slot, NULL);
+			ret = 0;
+		}
+		goto out;
+	}
+	/* An existing slot may move or change flags, not change its memory. */
+	if (old && (old->userspace_addr != mr->userspace_addr ||
+		    old->npages != mr->memory_size >> PAGE_SHIFT))
+		goto out;
+	ret = -EEXIST;
+	if (lv_slot_overlaps(vm, mr))
+		goto out;
+
+	ret = -ENOMEM;
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		goto out;
+	new->id = mr->slot;
+	new->flags = mr->flags;
+	new->base_gfn = mr->guest_phys_addr >> PAGE_SHIFT;
+	new->npages = mr->memory_size >> PAGE_SHIFT;
+	new->userspace_addr = mr->userspace_addr;
+	if (new->flags & LV_MEM_LOG_DIRTY_PAGES) {
+		new->dirty_bitmap = kvzalloc(BITS_TO_LONGS(new->npages) *
+					     sizeof(long), GFP_KERNEL_ACCOUNT);
+		if (!new->dirty_bitmap) {
+			kfree(new);
+			goto out;
+		}
+	}
+	lv_slot_replace(vm, mr->slot, new);
+	ret = 0;
+out:
+	up_write(&vm->slots_lock);
+	return ret;
+}
+
+static int lv_get_dirty_log(struct lv_vm *vm, struct lv_dirty_log __user *ulog)
+{
+	struct lv_dirty_log log;
+	struct lv_memslot *s;
+	unsigned long bytes;
+	int ret = -ENOENT;
+
+	if (copy_from_user(&log, ulog, sizeof(log)))
+		return -EFAULT;
+	if (log.slot >= LV_NR_MEMSLOTS || log.padding)
+		return -EINVAL;
+
+	down_write(&vm->slots_lock);
+	s = vm->slots[log.slot];
+	if (!s || !s->dirty_bitmap)
+		goto out;
+	bytes = BITS_TO_LONGS(s->npages) * sizeof(long);
+	ret = 0;
+	if (copy_to_user(u64_to_user_ptr(log.bitmap), s->dirty_bitmap, bytes))
+		ret = -EFAULT;
+	else
+		memset(s->dirty_bitmap, 0, bytes);
+	/* Pages reported clean must fault again on their next write. */
+	lv_mmu_zap_range(vm, s->base_gfn << PAGE_SHIFT,
+			 s->npages << PAGE_SHIFT);
+out:
+	up_write(&vm->slots_lock);
+	return ret;
+}
+
+static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
+			unsigned long arg)
+{
+	struct lv_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case LV_SET_MEMORY_REGION: {
+		struct lv_memory_region mr;
+
+		if (copy_from_user(&mr, argp, sizeof(mr)))
+			return -EFAULT;
+		return lv_set_memory_region(vm, &mr);
+	}
+	case LV_CREATE_VCPU:
+		return lv_vcpu_create(vm, arg);
+	case LV_GET_DIRTY_LOG:
+		return lv_get_dirty_log(vm, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int lv_vm_release(struct inode *inode, struct file *filp)
+{
+	lv_vm_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations lv_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= lv_vm_release,
+	.unlocked_ioctl	= lv_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* Returns the new VM's fd. */
+int lv_vm_create(void)
+{
+	struct lv_vm *vm;
+	int ret;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+
+	ret = lv_hardware_get();
+	if (ret) {
+		kfree(vm);
+		return ret;
+	}
+
+	kref_init(&vm->kref);
+	mutex_init(&vm->lock);
+	init_rwsem(&vm->slots_lock);
+	spin_lock_init(&vm->mmu_lock);
+	xa_init(&vm->vcpus);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+
+	if (lv_vendor) {
+		ret = lv_vendor->vm_init(vm);
+		if (ret)
+			goto err_mm;
+	}
+	ret = lv_mmu_notifier_register(vm);
+	if (ret)
+		goto err_vendor;
+
+	ret = anon_inode_getfd("lightvisor-vm", &lv_vm_fops, vm,
+			       O_RDWR | O_CLOEXEC);
+	if (ret < 0)
+		lv_vm_put(vm);
+	return ret;
+
+err_vendor:
+	if (lv_vendor)
+		lv_vendor->vm_destroy(vm);
+err_mm:
+	mmdrop(vm->mm);
+	kfree(vm);
+	lv_hardware_put();
+	return ret;
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMX capability probing: which controls the CPU allows, read from the
+ * capability MSRs (SDM vol. 3D, appendix A), and the controls we use.
+ */
+#define LV_VMX_INTERNAL
+
+#include <linux/kernel.h>
+#include <asm/msr.h>
+#include <asm/vmx.h>
+
+#include "vmx.h"
+
+struct lv_vmcs_config lv_vmcs_config;
+
+/**
+ * lv_adjust_controls() - fit wanted controls to what the CPU allows
+ * @cap_msr: a control capability MSR: bits 31:0 are the allowed 0-settings
+ *	(a 1 there means the control must be 1), bits 63:32 the allowed
+ *	1-settings (a 0 there means the control must be 0)
+ * @required: controls lightvisor cannot work without
+ * @optional: controls used when present
+ * @result: the value to program
+ *
+ * Return: 0, or -EOPNOTSUPP when a required control cannot be set.
+ */
+int lv_adjust_controls(u64 cap_msr, u32 required, u32 optional, u32 *result)
+{
+	u32 must_be_one = lower_32_bits(cap_msr);
+	u32 may_be_one = upper_32_bits(cap_msr);
+
+	if (required & ~may_be_one)
+		return -EOPNOTSUPP;
+	*result = ((required | optional) & may_be_one) | must_be_one;
+	return 0;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_adjust_controls);
+
+/*
+ * Exits lightvisor needs: external interrupts and NMIs (the host keeps its
+ * CPU), HLT (blocking), I/O and MSR bitmaps (device emulation, MSRs that
+ * must not reach hardware), CR8 (the guest must not move the host's TPR),
+ * MOV DR (host breakpoints), MWAIT/MONITOR and RDPMC (host resources).
+ */
+#define LV_PIN_REQUIRED		(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING)
+#define LV_PIN_OPTIONAL		(PIN_BASED_VIRTUAL_NMIS | \
+				 PIN_BASED_VMX_PREEMPTION_TIMER)
+#define LV_PROC_REQUIRED	(CPU_BASED_HLT_EXITING |		\
+				 CPU_BASED_USE_IO_BITMAPS |		\
+				 CPU_BASED_USE_MSR_BITMAPS |		\
+				 CPU_BASED_CR8_LOAD_EXITING |		\
+				 CPU_BASED_CR8_STORE_EXITING |		\
+				 CPU_BASED_MOV_DR_EXITING |		\
+				 CPU_BASED_MWAIT_EXITING |		\
+				 CPU_BASED_MONITOR_EXITING |		\
+				 CPU_BASED_RDPMC_EXITING |		\
+				 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+#define LV_PROC2_REQUIRED	(SECONDARY_EXEC_ENABLE_EPT |		\
+				 SECONDARY_EXEC_UNRESTRICTED_GUEST |	\
+				 SECONDARY_EXEC_ENABLE_VPID |		\
+				 SECONDARY_EXEC_WBINVD_EXITING)
+#define LV_PROC2_OPTIONAL	SECONDARY_EXEC_ENABLE_RDTSCP
+/* Host in 64-bit mode; EFER and PAT switched by hardware on entry/exit. */
+#define LV_EXIT_REQUIRED	(VM_EXIT_HOST_ADDR_SPACE_SIZE |		\
+				 VM_EXIT_SAVE_IA32_EFER |		\
+				 VM_EXIT_LOAD_IA32_EFER |		\
+				 VM_EXIT_SAVE_IA32_PAT |		\
+				 VM_EXIT_LOAD_IA32_PAT)
+#define LV_ENTRY_REQUIRED	(VM_ENTRY_LOAD_IA32_EFER |		\
+				 VM_ENTRY_LOAD_IA32_PAT)
+
+/* EPT as we build it: 4 levels, write-back tables, INVEPT by context. */
+#define LV_EPT_REQUIRED		(VMX_EPT_PAGE_WALK_4_BIT |		\
+				 VMX_EPTP_WB_BIT |			\
+				 VMX_EPT_INVEPT_BIT |			\
+				 VMX_EPT_EXTENT_CONTEXT_BIT)
+
+/**
+ * lv_vmx_compute_config() - derive the VMCS configuration from MSR values
+ * @m: capability MSR values
+ * @conf: result
+ * @missing: set to the name of the first missing feature on failure
+ *
+ * Pure, so that it can be tested with values recorded on other CPUs.
+ */
+int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
+			  struct lv_vmcs_config *conf, const char **missing)
+{
+	bool true_ctls = m->basic & LV_VMX_BASIC_TRUE_CTLS;
+	u32 may_be_one;
+
+	*missing = NULL;
+	memset(conf, 0, sizeof(*conf));
+	conf->revision_id = m->basic & 0x7fffffff;
+	conf->vmcs_size = (m->basic >> 32) & 0x1fff;
+
+	if (lv_adjust_controls(true_ctls ? m->true_pin : m->pin,
+			       LV_PIN_REQUIRED, LV_PIN_OPTIONAL, &conf->pin))
+		*missing = "pin-based controls (external interrupt/NMI exiting)";
+	else if (lv_adjust_controls(true_ctls ? m->true_proc : m->proc,
+				    LV_PROC_REQUIRED, 0, &conf->proc))
+		*missing = "processor-based controls (I/O, MSR bitmaps, secondary controls)";
+	else if (lv_adjust_controls(m->proc2, SECONDARY_EXEC_ENABLE_EPT, 0,
+				    &conf->proc2))
+		*missing = "EPT";
+	else if (lv_adjust_controls(m->proc2,
+				    SECONDARY_EXEC_UNRESTRICTED_GUEST, 0,
+				    &conf->proc2))
+		*missing = "unrestricted guest";
+	else if (lv_adjust_controls(m->proc2, LV_PROC2_REQUIRED,
+				    LV_PROC2_OPTIONAL, &conf->proc2))
+		*missing = "VPID or WBINVD exiting";
+	else if (lv_adjust_controls(true_ctls ? m->true_exit : m->exit,
+				    LV_EXIT_REQUIRED, 0, &conf->exit))
+		*missing = "VM-exit controls (64-bit host, EFER/PAT switching)";
+	else if (lv_adjust_controls(true_ctls ? m->true_entry : m->entry,
+				    LV_ENTRY_REQUIRED, 0, &conf->entry))
+		*missing = "VM-entry controls (EFER/PAT loading)";
+	else if ((m->ept_vpid_cap & LV_EPT_REQUIRED) != LV_EPT_REQUIRED)
+		*missing = "EPT with 4-level write-back tables and INVEPT";
+	else if (!(m->ept_vpid_cap & VMX_VPID_INVVPID_BIT) ||
+		 !(m->ept_vpid_cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT))
+		*missing = "INVVPID";
+	if (*missing)
+		return -EOPNOTSUPP;
+
+	/* "IA-32e mode guest" is switched per guest; start without it. */
+	conf->entry &= ~VM_ENTRY_IA32E_MODE;
+	may_be_one = upper_32_bits(true_ctls ? m->true_proc : m->proc);
+	conf->intr_window_ok = may_be_one & CPU_BASED_INTR_WINDOW_EXITING;
+	conf->nmi_window_ok = (may_be_one & CPU_BASED_NMI_WINDOW_EXITING) &&
+			      (conf->pin & PIN_BASED_VIRTUAL_NMIS);
+	conf->ept_vpid_cap = m->ept_vpid_cap;
+	conf->misc = m->misc;
+	conf->cr0_fixed0 = m->cr0_fixed0;
+	conf->cr0_fixed1 = m->cr0_fixed1;
+	conf->cr4_fixed0 = m->cr4_fixed0;
+	conf->cr4_fixed1 = m->cr4_fixed1;
+	return 0;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_compute_config);
+
+/* Read the capability MSRs of this CPU. Only valid if VMX exists. */
+void lv_vmx_read_msrs(struct lv_vmx_msrs *m)
+{
+	memset(m, 0, sizeof(*m));
+	rdmsrl(MSR_IA32_VMX_BASIC, m->basic);
+	rdmsrl(MSR_IA32_VMX_PINBASED_CTLS, m->pin);
+	rdmsrl(MSR_IA32_VMX_PROCBASED_CTLS, m->proc);
+	rdmsrl(MSR_IA32_VMX_EXIT_CTLS, m->exit);
+	rdmsrl(MSR_IA32_VMX_ENTRY_CTLS, m->entry);
+	if (m->basic & LV_VMX_BASIC_TRUE_CTLS) {
+		rdmsrl(MSR_IA32_VMX_TRUE_PINBASED_CTLS, m->true_pin);
+		rdmsrl(MSR_IA32_VMX_TRUE_PROCBASED_CTLS, m->true_proc);
+		rdmsrl(MSR_IA32_VMX_TRUE_EXIT_CTLS, m->true_exit);
+		rdmsrl(MSR_IA32_VMX_TRUE_ENTRY_CTLS, m->true_entry);
+	}
+	/* Secondary controls and EPT exist only if their parent bit may be 1. */
+	if (upper_32_bits(m->proc) & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+		rdmsrl(MSR_IA32_VMX_PROCBASED_CTLS2, m->proc2);
+	if (upper_32_bits(m->proc2) & (SECONDARY_EXEC_ENABLE_EPT |
+				       SECONDARY_EXEC_ENABLE_VPID))
+		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, m->ept_vpid_cap);
+	rdmsrl(MSR_IA32_VMX_MISC, m->misc);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, m->cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, m->cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, m->cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, m->cr4_fixed1);
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_read_msrs);

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM exits: one handler per basic exit reason, in one table.
+ *
+ * A handler returns LV_RESUME_GUEST when the exit is dealt with in the
+ * kernel, or LV_EXIT_TO_USER with the run structure filled in. An exit
+ * nobody expects is reported to userspace as an internal error with the
+ * VMCS dumped to the kernel log: the guest stops, the host goes on.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": vmx: " fmt
+#define LV_VMX_INTERNAL
+
+#include <linux/nospec.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/xcr.h>
+#include <asm/processor.h>
+#include <asm/traps.h>
+
+#include "vmx.h"
+#include "vmcs.h"
+
+/* "LightVisorLV": CPUID leaf 0x40000000, EBX:ECX:EDX. */
+#define LV_CPUID_SIGNATURE	0x40000000
+#define LV_SIG_EBX		0x6867694c	/* "Ligh" */
+#define LV_SIG_ECX		0x73695674	/* "tVis" */
+#define LV_SIG_EDX		0x564c726f	/* "orLV" */
+
+static unsigned long lv_vmx_exit_qual(struct lv_vmx_vcpu *vmx)
+{
+	return vmcs_readl(EXIT_QUALIFICATION);
+}
+
+void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
+			     bool has_error_code, u32 error_code)
+{
+	u32 info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector;
+
+	if (has_error_code) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+	vmx->event_reinjected = true;
+}
+
+static enum lv_exit_action lv_inject_gp(struct lv_vmx_vcpu *vmx)
+{
+	lv_vmx_inject_exception(vmx, X86_TRAP_GP, true, 0);
+	return LV_RESUME_GUEST;
+}
+
+static enum lv_exit_action lv_inject_ud(struct lv_vmx_vcpu *vmx)
+{
+	lv_vmx_inject_exception(vmx, X86_TRAP_UD, false, 0);
+	return LV_RESUME_GUEST;
+}
+
+static enum lv_exit_action lv_skip(struct lv_vmx_vcpu *vmx)
+{
+	lv_vmx_skip_instruction(&vmx->vcpu);
+	return LV_RESUME_GUEST;
+}
+
+static enum lv_exit_action handle_nothing(struct lv_vmx_vcpu *vmx)
+{
+	return LV_RESUME_GUEST;
+}
+
+static void lv_vmx_dump_vmcs(struct lv_vmx_vcpu *vmx)
+{
+	pr_err("vCPU %u: exit reason %#x qualification %#lx\n",
+	       vmx->vcpu.id, vmx->exit_reason, lv_vmx_exit_qual(vmx));
+	pr_err("  RIP %#lx RSP %#lx RFLAGS %#lx CR0 %#lx CR3 %#lx CR4 %#lx EFER %#llx\n",
+	       vmcs_readl(GUEST_RIP), vmcs_readl(GUEST_RSP),
+	       vmcs_readl(GUEST_RFLAGS), vmcs_readl(GUEST_CR0),
+	       vmcs_readl(GUEST_CR3), vmcs_readl(GUEST_CR4),
+	       vmcs_read64(GUEST_IA32_EFER));
+	pr_err("  CS %#x base %#lx AR %#x; intr info %#x; IDT vectoring %#x\n",
+	       vmcs_read16(GUEST_CS_SELECTOR), vmcs_readl(GUEST_CS_BASE),
+	       vmcs_read32(GUEST_CS_AR_BYTES), vmcs_read32(VM_EXIT_INTR_INFO),
+	       vmcs_read32(IDT_VECTORING_INFO_FIELD));
+}
+
+static enum lv_exit_action handle_unexpected(struct lv_vmx_vcpu *vmx)
+{
+	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 2);
+
+	if (__ratelimit(&rs))
+		lv_vmx_dump_vmcs(vmx);
+	return lv_internal_error(&vmx->vcpu, LV_INTERNAL_ERROR_UNHANDLED_EXIT,
+				 vmx->exit_reason);
+}
+
+static enum lv_exit_action handle_exception_nmi(struct lv_vmx_vcpu *vmx)
+{
+	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
+
+	/* Host NMIs were handed to the host already; we trap no exception. */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return LV_RESUME_GUEST;
+	return handle_unexpected(vmx);
+}
+
+static enum lv_exit_action handle_triple_fault(struct lv_vmx_vcpu *vmx)
+{
+	vmx->vcpu.run->exit_reason = LV_EXIT_SHUTDOWN;
+	return LV_EXIT_TO_USER;
+}
+
+static enum lv_exit_action handle_interrupt_window(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_run *run = vmx->vcpu.run;
+
+	lv_vmx_request_window(vmx, CPU_BASED_INTR_WINDOW_EXITING, false);
+	if (!run->request_interrupt_window || vmx->vcpu.pending_irq)
+		return LV_RESUME_GUEST;
+	run->exit_reason = LV_EXIT_IRQ_WINDOW_OPEN;
+	run->ready_for_interrupt_injection = 1;
+	run->if_flag = 1;
+	return LV_EXIT_TO_USER;
+}
+
+static enum lv_exit_action handle_nmi_window(struct lv_vmx_vcpu *vmx)
+{
+	lv_vmx_request_window(vmx, CPU_BASED_NMI_WINDOW_EXITING, false);
+	return LV_RESUME_GUEST;
+}
+
+/*
+ * The guest sees the host CPU minus what it must not use: VMX/SMX (no
+ * nesting), the APIC family (there is no in-kernel APIC), MONITOR (MWAIT
+ * is a no-op), performance monitoring, and features needing state we do
+ * not switch (XSAVES, PT, SGX, INVPCID, TSX).
+ */
+static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
+			    u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	switch (leaf) {
+	case 1:
+		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24));
+		*c |= BIT(31);				/* hypervisor present */
+		*d &= ~BIT(9);				/* APIC */
+		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
+		     (vmx->vcpu.vm->nr_vcpus << 16);
+		break;
+	case 6:
+	case 0xa:
+		*a = *b = *c = *d = 0;
+		break;
+	case 7:
+		if (subleaf == 0) {
+			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
+			*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
+				BIT(15) | BIT(25));
+			*c &= ~(BIT(5) | BIT(22) | BIT(30));	/* WAITPKG, RDPID, SGX_LC */
+		}
+		break;
+	case 0xb:
+	case 0x1f:
+		*d = vmx->vcpu.id;
+		break;
+	case 0xd:
+		if (subleaf == 1)
+			*a &= ~BIT(3);			/* XSAVES */
+		break;
+	case LV_CPUID_SIGNATURE:
+		*a = LV_CPUID_SIGNATURE;
+		*b = LV_SIG_EBX;
+		*c = LV_SIG_ECX;
+		*d = LV_SIG_EDX;
+		break;
+	}
+	if (leaf > LV_CPUID_SIGNATURE && leaf < 0x80000000)
+		*a = *b = *c = *d = 0;
+}
+
+static enum lv_exit_action handle_cpuid(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long *regs = vmx->vcpu.regs;
+	u32 leaf = regs[LV_RAX], subleaf = regs[LV_RCX];
+	u32 a, b, c, d;
+
+	cpuid_count(leaf, subleaf, &a, &b, &c, &d);
+	lv_cpuid_filter(vmx, leaf, subleaf, &a, &b, &c, &d);
+	regs[LV_RAX] = a;
+	regs[LV_RBX] = b;
+	regs[LV_RCX] = c;
+	regs[LV_RDX] = d;
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action handle_hlt(struct lv_vmx_vcpu *vmx)
+{
+	return lv_handle_halt(&vmx->vcpu,
+			      vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF);
+}
+
+static enum lv_exit_action handle_vmcall(struct lv_vmx_vcpu *vmx)
+{
+	return lv_handle_hypercall(&vmx->vcpu);
+}
+
+static unsigned long lv_get_gpr(struct lv_vmx_vcpu *vmx, unsigned int reg)
+{
+	return reg == LV_RSP ? vmcs_readl(GUEST_RSP) : vmx->vcpu.regs[reg];
+}
+
+static void lv_set_gpr(struct lv_vmx_vcpu *vmx, unsigned int reg,
+		       unsigned long val)
+{
+	if (reg == LV_RSP)
+		vmcs_writel(GUEST_RSP, val);
+	else
+		vmx->vcpu.regs[reg] = val;
+}
+
+/* PAE paging without long mode reads its PDPTEs when CR0/CR4 change. */
+static int lv_load_pdptrs(struct lv_vmx_vcpu *vmx)
+{
+	u64 pdpte[4];
+	int i;
+
+	if (lv_read_guest(vmx->vcpu.vm, vmcs_readl(GUEST_CR3) & ~0x1fUL,
+			  pdpte, sizeof(pdpte)))
+		return -EFAULT;
+	for (i = 0; i < 4; i++)
+		__vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
+	return 0;
+}
+
+static bool lv_pae_paging(struct lv_vmx_vcpu *vmx)
+{
+	return (vmx->cr0_shadow & X86_CR0_PG) &&
+	       (vmx->cr4_shadow & X86_CR4_PAE) &&
+	       !(vmcs_read64(GUEST_IA32_EFER) & EFER_LMA);
+}
+
+static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
+					unsigned long cr0)
+{
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	bool paging = cr0 & X86_CR0_PG;
+
+	if (cr0 >> 32 || (paging && !(cr0 & X86_CR0_PE)) ||
+	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
+		return lv_inject_gp(vmx);
+	/* Turning paging on or off with EFER.LME enters or leaves long mode. */
+	if (paging != !!(vmx->cr0_shadow & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (paging && !(vmx->cr4_shadow & X86_CR4_PAE))
+			return lv_inject_gp(vmx);
+		lv_vmx_set_efer(vmx, paging ? efer | EFER_LMA : efer & ~EFER_LMA);
+	}
+	lv_vmx_set_cr0(vmx, cr0);
+	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+		return lv_inject_gp(vmx);
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
+					unsigned long cr4)
+{
+	if ((cr4 & (X86_CR4_VMXE | X86_CR4_SMXE)) ||
+	    (cr4 & ~lv_vmcs_config.cr4_fixed1) ||
+	    ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(cr4 & X86_CR4_PAE)))
+		return lv_inject_gp(vmx);
+	lv_vmx_set_cr4(vmx, cr4);
+	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+		return lv_inject_gp(vmx);
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action handle_cr_access(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long qual = lv_vmx_exit_qual(vmx);
+	unsigned int cr = qual & 15, type = (qual >> 4) & 3;
+	unsigned int reg = (qual >> 8) & 15;
+	unsigned long val = lv_get_gpr(vmx, reg);
+
+	if (type == 0) {			/* MOV to CR */
+		switch (cr) {
+		case 0:
+			return lv_write_cr0(vmx, val);
+		case 4:
+			return lv_write_cr4(vmx, val);
+		case 8:
+			if (val > 15)
+				return lv_inject_gp(vmx);
+			vmx->cr8 = val;
+			return lv_skip(vmx);
+		}
+	} else if (type == 1 && cr == 8) {	/* MOV from CR8 */
+		lv_set_gpr(vmx, reg, vmx->cr8);
+		return lv_skip(vmx);
+	}
+	return handle_unexpected(vmx);
+}
+
+/*
+ * The guest's debug registers live in software (DR7 in the VMCS): the
+ * hardware ones stay the host's. Guest breakpoints do not fire.
+ */
+static enum lv_exit_action handle_dr_access(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long qual = lv_vmx_exit_qual(vmx);
+	unsigned int dr = qual & 7, reg = (qual >> 8) & 15;
+	bool from_dr = qual & BIT(4);
+	unsigned long val;
+
+	if (dr == 4 || dr == 5) {
+		if (vmx->cr4_shadow & X86_CR4_DE)
+			return lv_inject_ud(vmx);
+		dr += 2;
+	}
+	if (from_dr) {
+		if (dr == 7)
+			val = vmcs_readl(GUEST_DR7);
+		else
+			val = vmx->dr[dr == 6 ? 4 : dr];
+		lv_set_gpr(vmx, reg, val);
+		return lv_skip(vmx);
+	}
+	val = lv_get_gpr(vmx, reg);
+	if (dr >= 6 && val >> 32)
+		return lv_inject_gp(vmx);
+	if (dr == 7)
+		vmcs_writel(GUEST_DR7, val | LV_DR7_FIXED_1);
+	else
+		vmx->dr[dr == 6 ? 4 : dr] = val;
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action handle_io(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long qual = lv_vmx_exit_qual(vmx);
+	struct lv_pio_exit io = {
+		.size = (qual & 7) + 1,
+		.in = qual & BIT(3),
+		.string = qual & BIT(4),
+		.rep = qual & BIT(5),
+		.port = qual >> 16,
+	};
+
+	if (io.string) {
+		/* Address size in bits 9:7 of the instruction information. */
+		io.addr_size = 2 << ((vmcs_read32(VMX_INSTRUCTION_INFO) >> 7) & 3);
+		io.linear_addr = vmcs_readl(GUEST_LINEAR_ADDRESS);
+		io.df = vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_DF;
+	}
+	return lv_handle_pio(&vmx->vcpu, &io);
+}
+
+static enum lv_exit_action handle_rdmsr(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long *regs = vmx->vcpu.regs;
+	u64 value;
+
+	if (lv_vmx_get_msr(vmx, regs[LV_RCX], &value))
+		return lv_inject_gp(vmx);
+	regs[LV_RAX] = lower_32_bits(value);
+	regs[LV_RDX] = upper_32_bits(value);
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action handle_wrmsr(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long *regs = vmx->vcpu.regs;
+	u64 value = (u32)regs[LV_RAX] | ((u64)(u32)regs[LV_RDX] << 32);
+
+	if (lv_vmx_set_msr(vmx, regs[LV_RCX], value))
+		return lv_inject_gp(vmx);
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action handle_xsetbv(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long *regs = vmx->vcpu.regs;
+	u64 value = (u32)regs[LV_RAX] | ((u64)(u32)regs[LV_RDX] << 32);
+	u64 allowed = lv_vmx_host_xcr0() ?: XFEATURE_MASK_FP;
+
+	/* x87 always on; AVX needs SSE; nothing the host has not enabled. */
+	if ((u32)regs[LV_RCX] != 0 || !(value & XFEATURE_MASK_FP) ||
+	    (value & ~allowed) ||
+	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)))
+		return lv_inject_gp(vmx);
+	vmx->xcr0 = value;
+	return lv_skip(vmx);
+}
+
+static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long qual = lv_vmx_exit_qual(vmx);
+	u64 gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+	bool write = qual & EPT_VIOLATION_ACC_WRITE;
+	int ret;
+
+	ret = lv_mmu_page_fault(&vmx->vcpu, gpa, write);
+	if (!ret)
+		return LV_RESUME_GUEST;
+	if (ret != -ENOENT)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_HOST_FAULT, gpa);
+	/* Not RAM: code cannot run from a device. */
+	if (qual & EPT_VIOLATION_ACC_INSTR)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_EMULATION, gpa);
+	return lv_handle_mmio(&vmx->vcpu, gpa, write);
+}
+
+static enum lv_exit_action handle_ept_misconfig(struct lv_vmx_vcpu *vmx)
+{
+	pr_err_ratelimited("EPT misconfiguration at guest-physical %#llx\n",
+			   vmcs_read64(GUEST_PHYSICAL_ADDRESS));
+	return lv_internal_error(&vmx->vcpu, LV_INTERNAL_ERROR_HOST_FAULT,
+				 vmcs_read64(GUEST_PHYSICAL_ADDRESS));
+}
+
+typedef enum lv_exit_action (*lv_exit_handler_t)(struct lv_vmx_vcpu *vmx);
+
+static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI]		= handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= handle_nothing,
+	[EXIT_REASON_TRIPLE_FAULT]		= handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW]		= handle_nmi_window,
+	[EXIT_REASON_CPUID]			= handle_cpuid,
+	[LV_EXIT_REASON_GETSEC]		= lv_inject_ud,
+	[EXIT_REASON_HLT]			= handle_hlt,
+	[EXIT_REASON_INVD]			= lv_skip,
+	[EXIT_REASON_RDPMC]			= lv_inject_gp,
+	[EXIT_REASON_VMCALL]			= handle_vmcall,
+	[EXIT_REASON_VMCLEAR]			= lv_inject_ud,
+	[EXIT_REASON_VMLAUNCH]			= lv_inject_ud,
+	[EXIT_REASON_VMPTRLD]			= lv_inject_ud,
+	[EXIT_REASON_VMPTRST]			= lv_inject_ud,
+	[EXIT_REASON_VMREAD]			= lv_inject_ud,
+	[EXIT_REASON_VMRESUME]			= lv_inject_ud,
+	[EXIT_REASON_VMWRITE]			= lv_inject_ud,
+	[EXIT_REASON_VMOFF]			= lv_inject_ud,
+	[EXIT_REASON_VMON]			= lv_inject_ud,
+	[EXIT_REASON_CR_ACCESS]			= handle_cr_access,
+	[EXIT_REASON_DR_ACCESS]			= handle_dr_access,
+	[EXIT_REASON_IO_INSTRUCTION]		= handle_io,
+	[EXIT_REASON_MSR_READ]			= handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE]			= handle_wrmsr,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= lv_skip,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= lv_skip,
+	[EXIT_REASON_EPT_VIOLATION]		= handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]		= handle_ept_misconfig,
+	[EXIT_REASON_INVEPT]			= lv_inject_ud,
+	[EXIT_REASON_INVVPID]			= lv_inject_ud,
+	[EXIT_REASON_WBINVD]			= lv_skip,
+	[EXIT_REASON_XSETBV]			= handle_xsetbv,
+	[EXIT_REASON_PREEMPTION_TIMER]		= handle_nothing,
+	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
+};
+
+/* The exit dispatcher: bounds-checked, also under speculation. */
+enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx)
+{
+	unsigned int reason = (u16)vmx->exit_reason;
+	lv_exit_handler_t handler = NULL;
+
+	if (reason < ARRAY_SIZE(lv_vmx_exit_handlers)) {
+		reason = array_index_nospec(reason,
+					    ARRAY_SIZE(lv_vmx_exit_handlers));
+		handler = lv_vmx_exit_handlers[reason];
+	}
+	vmx->vcpu.run->exit_qualification = vmx->exit_reason;
+	if (!handler)
+		return handle_unexpected(vmx);
+	return handler(vmx);
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_handle_exit);

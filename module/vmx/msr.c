@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest MSRs.
+ *
+ * MSRs with a guest field in the VMCS (EFER, PAT, SYSENTER_*, FS/GS base)
+ * are switched by hardware on every entry and exit; the cheap ones of
+ * those do not even exit. The SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX
+ * have no VMCS field but matter to the host only in user mode, so they
+ * are swapped when the vCPU is loaded and put, not on every exit (the
+ * guest changes KERNEL_GS_BASE with SWAPGS without exiting, so it must
+ * be swapped whether the guest wrote it or not). Anything else the guest
+ * gets is emulated here or refused with #GP.
+ */
+#define LV_VMX_INTERNAL
+
+#include <asm/msr.h>
+#include <asm/processor.h>
+
+#include "vmx.h"
+#include "vmcs.h"
+
+static const u32 lv_swapped_msrs[LV_NR_SWITCHED_MSRS] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+	MSR_TSC_AUX,
+};
+
+static int lv_swapped_msr_slot(u32 index)
+{
+	int i;
+
+	for (i = 0; i < LV_NR_SWITCHED_MSRS; i++)
+		if (lv_swapped_msrs[i] == index)
+			return i;
+	return -1;
+}
+
+/* On load: keep the host's values, give the CPU the guest's. */
+void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx)
+{
+	int i;
+
+	for (i = 0; i < LV_NR_SWITCHED_MSRS; i++) {
+		if (lv_swapped_msrs[i] == MSR_TSC_AUX &&
+		    !boot_cpu_has(X86_FEATURE_RDTSCP))
+			continue;
+		rdmsrl(lv_swapped_msrs[i], vmx->host_msrs[i]);
+		wrmsrl(lv_swapped_msrs[i], vmx->guest_msrs[i]);
+	}
+}
+
+/* On put: keep what the guest left there, give the host its own back. */
+void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx)
+{
+	int i;
+
+	for (i = 0; i < LV_NR_SWITCHED_MSRS; i++) {
+		if (lv_swapped_msrs[i] == MSR_TSC_AUX &&
+		    !boot_cpu_has(X86_FEATURE_RDTSCP))
+			continue;
+		rdmsrl(lv_swapped_msrs[i], vmx->guest_msrs[i]);
+		wrmsrl(lv_swapped_msrs[i], vmx->host_msrs[i]);
+	}
+}
+
+/* Bit set in the bitmap: the access exits (SDM vol. 3C, 25.6.9). */
+static void lv_msr_passthrough(unsigned long *bitmap, u32 msr)
+{
+	unsigned int base = msr >= 0xc0000000 ? 1024 * 8 : 0;
+	unsigned int bit = msr & 0x1fff;
+
+	__clear_bit(base + bit, bitmap);		/* read */
+	__clear_bit(base + 2048 * 8 + bit, bitmap);	/* write */
+}
+
+void lv_vmx_msr_bitmap_init(unsigned long *bitmap)
+{
+	memset(bitmap, 0xff, PAGE_SIZE);
+	/* Their guest values live in the VMCS: nothing of the host leaks. */
+	lv_msr_passthrough(bitmap, MSR_FS_BASE);
+	lv_msr_passthrough(bitmap, MSR_GS_BASE);
+	lv_msr_passthrough(bitmap, MSR_IA32_SYSENTER_CS);
+	lv_msr_passthrough(bitmap, MSR_IA32_SYSENTER_ESP);
+	lv_msr_passthrough(bitmap, MSR_IA32_SYSENTER_EIP);
+}
+
+static bool lv_is_canonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+
+static bool lv_valid_pat(u64 pat)
+{
+	int i;
+
+	/* Memory types 2 and 3 are reserved, and so is anything above 7. */
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
+{
+	int slot = lv_swapped_msr_slot(index);
+
+	if (slot >= 0) {
+		/* While loaded, the CPU holds the guest's current value. */
+		if (vmx->vcpu.cpu == raw_smp_processor_id() && vmx->host_seg.saved)
+			rdmsrl(index, *value);
+		else
+			*value = vmx->guest_msrs[slot];
+		return 0;
+	}
+
+	switch (index) {
+	case MSR_EFER:
+		*value = vmcs_read64(GUEST_IA32_EFER);
+		break;
+	case MSR_IA32_CR_PAT:
+		*value = vmcs_read64(GUEST_IA32_PAT);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*value = vmcs_read32(GUEST_SYSENTER_CS);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*value = vmcs_readl(GUEST_SYSENTER_ESP);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*value = vmcs_readl(GUEST_SYSENTER_EIP);
+		break;
+	case MSR_FS_BASE:
+		*value = vmcs_readl(GUEST_FS_BASE);
+		break;
+	case MSR_GS_BASE:
+		*value = vmcs_readl(GUEST_GS_BASE);
+		break;
+	case MSR_IA32_TSC:
+		*value = rdtsc() + vmcs_read64(TSC_OFFSET);
+		break;
+	case MSR_IA32_APICBASE:
+		*value = vmx->apic_base;
+		break;
+	case MSR_IA32_MISC_ENABLE:
+		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
+		break;
+	case MSR_IA32_FEAT_CTL:
+		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
+		break;
+	case MSR_MTRRdefType:
+		*value = vmx->mtrr_def_type;
+		break;
+	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+	case MSR_MTRRcap:
+	case 0x200 ... 0x26f:			/* variable and fixed MTRRs */
+		*value = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int lv_vmx_set_efer_msr(struct lv_vmx_vcpu *vmx, u64 efer)
+{
+	u64 old = vmcs_read64(GUEST_IA32_EFER);
+
+	if (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return -EINVAL;
+	/* LMA is read-only; LME may not change while paging is on. */
+	efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
+	if ((vmx->cr0_shadow & X86_CR0_PG) && ((efer ^ old) & EFER_LME))
+		return -EINVAL;
+	lv_vmx_set_efer(vmx, efer);
+	return 0;
+}
+
+int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
+{
+	int slot = lv_swapped_msr_slot(index);
+
+	if (slot >= 0) {
+		if ((index == MSR_LSTAR || index == MSR_CSTAR ||
+		     index == MSR_KERNEL_GS_BASE) && !lv_is_canonical(value))
+			return -EINVAL;
+		if ((index == MSR_TSC_AUX || index == MSR_SYSCALL_MASK) &&
+		    value >> 32)
+			return -EINVAL;
+		vmx->guest_msrs[slot] = value;
+		if (vmx->vcpu.cpu == raw_smp_processor_id() && vmx->host_seg.saved)
+			wrmsrl(index, value);
+		return 0;
+	}
+
+	switch (index) {
+	case MSR_EFER:
+		return lv_vmx_set_efer_msr(vmx, value);
+	case MSR_IA32_CR_PAT:
+		if (!lv_valid_pat(value))
+			return -EINVAL;
+		vmcs_write64(GUEST_IA32_PAT, value);
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write32(GUEST_SYSENTER_CS, value);
+		return 0;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		if (!lv_is_canonical(value))
+			return -EINVAL;
+		if (index == MSR_IA32_SYSENTER_ESP)
+			vmcs_writel(GUEST_SYSENTER_ESP, value);
+		else if (index == MSR_IA32_SYSENTER_EIP)
+			vmcs_writel(GUEST_SYSENTER_EIP, value);
+		else if (index == MSR_FS_BASE)
+			vmcs_writel(GUEST_FS_BASE, value);
+		else
+			vmcs_writel(GUEST_GS_BASE, value);
+		return 0;
+	case MSR_IA32_TSC:
+		vmcs_write64(TSC_OFFSET, value - rdtsc());
+		return 0;
+	case MSR_IA32_APICBASE:
+		vmx->apic_base = value;
+		return 0;
+	case MSR_MTRRdefType:
+		vmx->mtrr_def_type = value;
+		return 0;
+	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_MISC_ENABLE:
+	case 0x200 ... 0x26f:
+		return 0;			/* accepted, no effect */
+	default:
+		return -EINVAL;
+	}
+}

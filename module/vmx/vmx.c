@@ -1,0 +1,1115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Intel VMX backend: VMX operation per CPU, the VMCS of each vCPU, and
+ * the path into the guest and back.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": vmx: " fmt
+#define LV_VMX_INTERNAL
+
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+#include <asm/mmu_context.h>
+
+#include "vmx.h"
+#include "vmcs.h"
+
+/* One VMXON region per CPU, and the VMCSs currently loaded on it. */
+static DEFINE_PER_CPU(void *, lv_vmxon_region);
+static DEFINE_PER_CPU(struct list_head, lv_loaded_vmcss);
+static DEFINE_PER_CPU(struct lv_vmx_vcpu *, lv_current_vmcs);
+
+static DEFINE_IDA(lv_vpid_ida);
+
+/* Shared by every vCPU: all ports exit; most MSRs exit. */
+static unsigned long *lv_io_bitmap;
+static unsigned long *lv_msr_bitmap;
+
+/* VMX-preemption timer: bounds the time a vCPU stays in the guest. */
+static u32 lv_preemption_timer_value;
+/* XCR0 of the host, the same on every CPU; 0 without XSAVE. */
+static u64 lv_host_xcr0;
+
+u64 lv_vmx_host_xcr0(void)
+{
+	return lv_host_xcr0;
+}
+
+void lv_vmread_error(unsigned long field)
+{
+	pr_err_ratelimited("VMREAD of field %#lx failed\n", field);
+}
+
+void lv_vmwrite_error(unsigned long field, unsigned long value)
+{
+	pr_err_ratelimited("VMWRITE %#lx to field %#lx failed: VM-instruction error %u\n",
+			   value, field, vmcs_read32(VM_INSTRUCTION_ERROR));
+}
+
+static bool lv_vmx_insn(const char *name, bool fail)
+{
+	if (unlikely(fail))
+		pr_err_ratelimited("%s failed\n", name);
+	return !fail;
+}
+
+static bool vmxon(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmxon %[pa]" CC_SET(be)
+		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
+	return lv_vmx_insn("VMXON", fail);
+}
+
+static void vmxoff(void)
+{
+	asm volatile("vmxoff" ::: "cc", "memory");
+}
+
+static bool vmclear(void *vmcs)
+{
+	u64 pa = __pa(vmcs);
+	bool fail;
+
+	asm volatile("vmclear %[pa]" CC_SET(be)
+		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
+	return lv_vmx_insn("VMCLEAR", fail);
+}
+
+static bool vmptrld(void *vmcs)
+{
+	u64 pa = __pa(vmcs);
+	bool fail;
+
+	asm volatile("vmptrld %[pa]" CC_SET(be)
+		     : CC_OUT(be) (fail) : [pa] "m" (pa) : "memory");
+	return lv_vmx_insn("VMPTRLD", fail);
+}
+
+static void invept_single(u64 eptp)
+{
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+	bool fail;
+
+	asm volatile("invept %[desc], %[type]" CC_SET(be)
+		     : CC_OUT(be) (fail)
+		     : [desc] "m" (desc), [type] "r" ((unsigned long)VMX_EPT_EXTENT_CONTEXT)
+		     : "memory");
+	lv_vmx_insn("INVEPT", fail);
+}
+
+static void invvpid_single(u16 vpid)
+{
+	struct { u64 vpid, gva; } desc = { vpid, 0 };
+	bool fail;
+
+	asm volatile("invvpid %[desc], %[type]" CC_SET(be)
+		     : CC_OUT(be) (fail)
+		     : [desc] "m" (desc), [type] "r" ((unsigned long)VMX_VPID_EXTENT_SINGLE_CONTEXT)
+		     : "memory");
+	lv_vmx_insn("INVVPID", fail);
+}
+
+/* --- VMX operation on this CPU --- */
+
+static int lv_vmx_cpu_enable(void)
+{
+	int cpu = raw_smp_processor_id();
+	u64 feat;
+
+	/* Someone else (kvm_intel) is in VMX operation here. */
+	if (cr4_read_shadow() & X86_CR4_VMXE)
+		return -EBUSY;
+
+	rdmsrl(MSR_IA32_FEAT_CTL, feat);
+	if (!(feat & FEAT_CTL_LOCKED) ||
+	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
+		return -EOPNOTSUPP;
+
+	INIT_LIST_HEAD(per_cpu_ptr(&lv_loaded_vmcss, cpu));
+	cr4_set_bits(X86_CR4_VMXE);
+	if (!vmxon(__pa(per_cpu(lv_vmxon_region, cpu)))) {
+		cr4_clear_bits(X86_CR4_VMXE);
+		return -EIO;
+	}
+	/* Stale translations tagged with our VPIDs or EPTPs may survive. */
+	return 0;
+}
+
+static void lv_vmx_vmcs_clear(void *arg)
+{
+	struct lv_vmx_vcpu *vmx = arg;
+	int cpu = raw_smp_processor_id();
+
+	if (vmx->vcpu.cpu != cpu)
+		return;
+	vmclear(vmx->vmcs);
+	if (per_cpu(lv_current_vmcs, cpu) == vmx)
+		per_cpu(lv_current_vmcs, cpu) = NULL;
+	list_del(&vmx->loaded_on);
+	vmx->launched = false;
+	/* Order the list removal before another CPU loads this VMCS. */
+	smp_wmb();
+	WRITE_ONCE(vmx->vcpu.cpu, -1);
+}
+
+static void lv_vmx_cpu_disable(void)
+{
+	int cpu = raw_smp_processor_id();
+	struct lv_vmx_vcpu *vmx, *tmp;
+
+	/* A VMCS must be cleared before it may be used on another CPU. */
+	list_for_each_entry_safe(vmx, tmp, per_cpu_ptr(&lv_loaded_vmcss, cpu),
+				 loaded_on)
+		lv_vmx_vmcs_clear(vmx);
+	vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/* --- VMCS load and put --- */
+
+static void lv_vmx_clear_on_old_cpu(struct lv_vmx_vcpu *vmx)
+{
+	int cpu = READ_ONCE(vmx->vcpu.cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, lv_vmx_vmcs_clear, vmx, 1);
+}
+
+/* Host state that depends on the CPU or the task. */
+static void lv_vmx_set_host_cpu_state(int cpu)
+{
+	struct desc_ptr idt;
+	unsigned long sysenter_esp, gs_base;
+
+	vmcs_writel(HOST_TR_BASE,
+		    (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
+	vmcs_writel(HOST_GDTR_BASE, (unsigned long)get_cpu_gdt_ro(cpu));
+	store_idt(&idt);
+	vmcs_writel(HOST_IDTR_BASE, idt.address);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, sysenter_esp);
+	vmcs_writel(HOST_IA32_SYSENTER_ESP, sysenter_esp);
+	/* In the kernel, GS_BASE is this CPU's per-CPU area. */
+	rdmsrl(MSR_GS_BASE, gs_base);
+	vmcs_writel(HOST_GS_BASE, gs_base);
+}
+
+static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	bool migrated = vcpu->cpu != cpu;
+
+	if (migrated) {
+		lv_vmx_clear_on_old_cpu(vmx);
+		smp_rmb();
+		local_irq_disable();
+		list_add(&vmx->loaded_on, per_cpu_ptr(&lv_loaded_vmcss, cpu));
+		local_irq_enable();
+		WRITE_ONCE(vcpu->cpu, cpu);
+	}
+	if (per_cpu(lv_current_vmcs, cpu) != vmx) {
+		vmptrld(vmx->vmcs);
+		per_cpu(lv_current_vmcs, cpu) = vmx;
+	}
+	if (migrated) {
+		lv_vmx_set_host_cpu_state(cpu);
+		/* Translations this CPU cached for us may be stale. */
+		invept_single(to_vmx_vm(vcpu->vm)->eptp);
+		invvpid_single(vmx->vpid);
+		vcpu->tlb_gen = atomic64_read(&vcpu->vm->tlb_gen);
+	}
+
+	/* The host segment state of this task, restored on put. */
+	savesegment(ds, vmx->host_seg.ds);
+	savesegment(es, vmx->host_seg.es);
+	savesegment(fs, vmx->host_seg.fs);
+	savesegment(gs, vmx->host_seg.gs);
+	vmx->host_seg.ldt = 0;
+	asm volatile("sldt %0" : "=g" (vmx->host_seg.ldt));
+	rdmsrl(MSR_FS_BASE, vmx->host_seg.fs_base);
+	vmcs_writel(HOST_FS_BASE, vmx->host_seg.fs_base);
+	lv_vmx_load_guest_msrs(vmx);
+	vmx->host_seg.saved = true;
+}
+
+/*
+ * A VM exit loads null DS/ES/FS/GS selectors and LDTR and limits the GDT
+ * and TSS: put the task's own values back before it can notice.
+ */
+static void lv_vmx_vcpu_put(struct lv_vcpu *vcpu)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx->host_seg.saved)
+		return;
+	vmx->host_seg.saved = false;
+	lv_vmx_load_host_msrs(vmx);
+	if (vmx->host_seg.ldt)
+		asm volatile("lldt %0" : : "rm" (vmx->host_seg.ldt));
+	loadsegment(ds, vmx->host_seg.ds);
+	loadsegment(es, vmx->host_seg.es);
+	if (vmx->host_seg.fs) {
+		loadsegment(fs, vmx->host_seg.fs);
+		wrmsrl(MSR_FS_BASE, vmx->host_seg.fs_base);
+	}
+	if (vmx->host_seg.gs)
+		load_gs_index(vmx->host_seg.gs);
+	invalidate_tss_limit();
+	load_fixmap_gdt(raw_smp_processor_id());
+}
+
+/* --- VMCS setup --- */
+
+#define LV_AR_UNUSABLE		BIT(16)
+
+static void lv_vmx_setup_host_state(void)
+{
+	vmcs_writel(HOST_CR0, read_cr0());
+	vmcs_writel(HOST_CR4, cr4_read_shadow());
+	vmcs_writel(HOST_CR3, __get_current_cr3_fast());
+	vmcs_write16(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write16(HOST_SS_SELECTOR, __KERNEL_DS);
+	/* Null data selectors: lv_vmx_vcpu_put() restores the task's own. */
+	vmcs_write16(HOST_DS_SELECTOR, 0);
+	vmcs_write16(HOST_ES_SELECTOR, 0);
+	vmcs_write16(HOST_FS_SELECTOR, 0);
+	vmcs_write16(HOST_GS_SELECTOR, 0);
+	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	vmcs_writel(HOST_RIP, (unsigned long)lv_vmx_vmexit);
+	vmcs_write32(HOST_IA32_SYSENTER_CS, __KERNEL_CS);
+	vmcs_writel(HOST_IA32_SYSENTER_EIP, 0);
+	vmcs_write64(HOST_IA32_PAT, native_read_msr(MSR_IA32_CR_PAT));
+	vmcs_write64(HOST_IA32_EFER, native_read_msr(MSR_EFER));
+}
+
+static void lv_vmx_write_segment(unsigned int sel_field, u16 sel, u64 base,
+				 u32 limit, u32 ar)
+{
+	/* Fields of one segment are spaced alike for ES..TR (SDM B.1-B.4). */
+	unsigned int i = (sel_field - GUEST_ES_SELECTOR) / 2;
+
+	__vmcs_write(GUEST_ES_SELECTOR + i * 2, sel);
+	__vmcs_write(GUEST_ES_BASE + i * 2, base);
+	__vmcs_write(GUEST_ES_LIMIT + i * 2, limit);
+	__vmcs_write(GUEST_ES_AR_BYTES + i * 2, ar);
+}
+
+/* The state of a CPU after INIT, as the SDM's table 10-1 gives it. */
+static void lv_vmx_setup_guest_state(struct lv_vmx_vcpu *vmx)
+{
+	lv_vmx_write_segment(GUEST_CS_SELECTOR, 0xf000, 0xffff0000, 0xffff, 0x9b);
+	lv_vmx_write_segment(GUEST_DS_SELECTOR, 0, 0, 0xffff, 0x93);
+	lv_vmx_write_segment(GUEST_ES_SELECTOR, 0, 0, 0xffff, 0x93);
+	lv_vmx_write_segment(GUEST_FS_SELECTOR, 0, 0, 0xffff, 0x93);
+	lv_vmx_write_segment(GUEST_GS_SELECTOR, 0, 0, 0xffff, 0x93);
+	lv_vmx_write_segment(GUEST_SS_SELECTOR, 0, 0, 0xffff, 0x93);
+	lv_vmx_write_segment(GUEST_TR_SELECTOR, 0, 0, 0xffff, 0x8b);
+	lv_vmx_write_segment(GUEST_LDTR_SELECTOR, 0, 0, 0xffff, 0x82);
+	vmcs_writel(GUEST_GDTR_BASE, 0);
+	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_writel(GUEST_IDTR_BASE, 0);
+	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
+
+	vmx->cr0_shadow = X86_CR0_ET;
+	vmcs_writel(GUEST_CR0, vmx->cr0_shadow | lv_vmx_cr0_forced());
+	vmcs_writel(CR0_READ_SHADOW, vmx->cr0_shadow);
+	vmx->cr4_shadow = 0;
+	vmcs_writel(GUEST_CR4, lv_vmcs_config.cr4_fixed0);
+	vmcs_writel(CR4_READ_SHADOW, 0);
+	vmcs_writel(GUEST_CR3, 0);
+	vmcs_writel(GUEST_RIP, 0xfff0);
+	vmcs_writel(GUEST_RSP, 0);
+	vmcs_writel(GUEST_RFLAGS, X86_EFLAGS_FIXED);
+	vmcs_writel(GUEST_DR7, LV_DR7_FIXED_1);
+	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ULL);
+	vmcs_write64(GUEST_IA32_EFER, 0);
+	vmcs_write32(GUEST_SYSENTER_CS, 0);
+	vmcs_writel(GUEST_SYSENTER_ESP, 0);
+	vmcs_writel(GUEST_SYSENTER_EIP, 0);
+	vmcs_write32(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
+	vmx->xcr0 = XFEATURE_MASK_FP;
+	vmx->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+			 (vmx->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
+	memset(vmx->vcpu.regs, 0, sizeof(vmx->vcpu.regs));
+	vmx->vcpu.regs[LV_RDX] = 0x600;	/* a family 6 CPU, as after reset */
+}
+
+static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_vmcs_config *c = &lv_vmcs_config;
+
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, c->pin);
+	vmx->proc_ctls = c->proc;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, c->proc);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, c->proc2);
+	vmcs_write32(VM_EXIT_CONTROLS, c->exit);
+	vmx->entry_ctls = c->entry;
+	vmcs_write32(VM_ENTRY_CONTROLS, c->entry);
+	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write32(CR3_TARGET_COUNT, 0);
+	vmcs_write64(IO_BITMAP_A, __pa(lv_io_bitmap));
+	vmcs_write64(IO_BITMAP_B, __pa(lv_io_bitmap) + PAGE_SIZE);
+	vmcs_write64(MSR_BITMAP, __pa(lv_msr_bitmap));
+	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmcs_write64(TSC_OFFSET, 0);
+	vmcs_write64(EPT_POINTER, to_vmx_vm(vmx->vcpu.vm)->eptp);
+	vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, lv_preemption_timer_value);
+	/* The guest owns CR0 and CR4 but for bits VMX forces on. */
+	vmcs_writel(CR0_GUEST_HOST_MASK, lv_vmx_cr0_forced());
+	vmcs_writel(CR4_GUEST_HOST_MASK, lv_vmx_cr4_owned());
+}
+
+/* CR0 bits that must be 1 in VMX operation, beyond PE/PG (unrestricted). */
+unsigned long lv_vmx_cr0_forced(void)
+{
+	return lv_vmcs_config.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+}
+
+/* CR4 bits the host keeps: VMXE (forced on) and anything unsupported. */
+unsigned long lv_vmx_cr4_owned(void)
+{
+	return lv_vmcs_config.cr4_fixed0 | ~lv_vmcs_config.cr4_fixed1 |
+	       X86_CR4_VMXE | X86_CR4_SMXE;
+}
+
+static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
+{
+	struct lv_vmx_vcpu *vmx;
+	int ret, cpu;
+
+	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	if (!vmx)
+		return ERR_PTR(-ENOMEM);
+	ret = lv_vcpu_init(&vmx->vcpu, vm, id);
+	if (ret)
+		goto err_free;
+
+	ret = -ENOMEM;
+	vmx->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vmx->vmcs)
+		goto err_uninit;
+	*(u32 *)vmx->vmcs = lv_vmcs_config.revision_id;
+	/* VMCLEAR puts a new VMCS in the "clear" launch state. */
+	vmclear(vmx->vmcs);
+
+	ret = ida_alloc_range(&lv_vpid_ida, 1, 0xffff, GFP_KERNEL);
+	if (ret < 0)
+		goto err_vmcs;
+	vmx->vpid = ret;
+	INIT_LIST_HEAD(&vmx->loaded_on);
+
+	cpu = get_cpu();
+	lv_vmx_vcpu_load(&vmx->vcpu, cpu);
+	lv_vmx_setup_host_state();
+	lv_vmx_setup_controls(vmx);
+	lv_vmx_setup_guest_state(vmx);
+	vmx->host_cr3 = vmcs_readl(HOST_CR3);
+	vmx->host_cr4 = vmcs_readl(HOST_CR4);
+	lv_vmx_vcpu_put(&vmx->vcpu);
+	put_cpu();
+	return &vmx->vcpu;
+
+err_vmcs:
+	free_page((unsigned long)vmx->vmcs);
+err_uninit:
+	lv_vcpu_uninit(&vmx->vcpu);
+err_free:
+	kfree(vmx);
+	return ERR_PTR(ret);
+}
+
+static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	lv_vmx_clear_on_old_cpu(vmx);
+	ida_free(&lv_vpid_ida, vmx->vpid);
+	lv_ept_cache_free(&vmx->ept_cache);
+	free_page((unsigned long)vmx->vmcs);
+	lv_vcpu_uninit(vcpu);
+	kfree(vmx);
+}
+
+/* --- events --- */
+
+#define LV_BLOCKING_STI_MOVSS	(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
+
+static void lv_vmx_set_proc_ctls(struct lv_vmx_vcpu *vmx, u32 ctls)
+{
+	if (ctls != vmx->proc_ctls) {
+		vmx->proc_ctls = ctls;
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctls);
+	}
+}
+
+void lv_vmx_request_window(struct lv_vmx_vcpu *vmx, u32 window, bool on)
+{
+	u32 ctls = vmx->proc_ctls;
+
+	lv_vmx_set_proc_ctls(vmx, on ? ctls | window : ctls & ~window);
+}
+
+/*
+ * Inject a queued NMI or interrupt if the guest can take it now, else ask
+ * for an exit as soon as it can. Nothing is read from the VMCS unless an
+ * event is queued, so the common entry pays nothing.
+ */
+static void lv_vmx_inject_events(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_vcpu *vcpu = &vmx->vcpu;
+	bool want_window = vcpu->run->request_interrupt_window;
+	u32 intr_state, vector;
+
+	if (vmx->event_reinjected ||
+	    !(vcpu->pending_nmi || vcpu->pending_irq || want_window))
+		return;
+
+	intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (vcpu->pending_nmi) {
+		if (!(intr_state & (LV_BLOCKING_STI_MOVSS | GUEST_INTR_STATE_NMI))) {
+			vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK |
+				     INTR_TYPE_NMI_INTR | NMI_VECTOR);
+			WRITE_ONCE(vcpu->pending_nmi, false);
+			return;
+		}
+		if (lv_vmcs_config.nmi_window_ok)
+			lv_vmx_request_window(vmx, CPU_BASED_NMI_WINDOW_EXITING, true);
+		return;
+	}
+
+	if (!(intr_state & LV_BLOCKING_STI_MOVSS) &&
+	    (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF)) {
+		vector = xchg(&vcpu->pending_irq, 0);
+		if (vector) {
+			vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK |
+				     INTR_TYPE_EXT_INTR | (vector - 1));
+			return;
+		}
+	}
+	lv_vmx_request_window(vmx, CPU_BASED_INTR_WINDOW_EXITING, true);
+}
+
+/*
+ * An exit in the middle of delivering an event (say, an EPT violation on
+ * the guest's IDT) loses the event unless we inject it again.
+ */
+static void lv_vmx_reinject_event(struct lv_vmx_vcpu *vmx)
+{
+	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+
+	vmx->event_reinjected = false;
+	if (!(info & VECTORING_INFO_VALID_MASK))
+		return;
+	vmx->event_reinjected = true;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_UNBLOCK_NMI);
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
+			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN,
+			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
+
+/* --- into the guest and back --- */
+
+static void lv_vmx_update_host_cr(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long cr3 = __get_current_cr3_fast();
+	unsigned long cr4 = cr4_read_shadow();
+
+	/* Both change under us: CR3 with PTI and mm switches, CR4 rarely. */
+	if (unlikely(cr3 != vmx->host_cr3)) {
+		vmcs_writel(HOST_CR3, cr3);
+		vmx->host_cr3 = cr3;
+	}
+	if (unlikely(cr4 != vmx->host_cr4)) {
+		vmcs_writel(HOST_CR4, cr4);
+		vmx->host_cr4 = cr4;
+	}
+}
+
+static enum lv_exit_action lv_vmx_entry_failed(struct lv_vmx_vcpu *vmx,
+					       u64 reason)
+{
+	struct lv_run *run = vmx->vcpu.run;
+
+	run->exit_reason = LV_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = reason;
+	run->fail_entry.cpu = raw_smp_processor_id();
+	return LV_EXIT_TO_USER;
+}
+
+static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long host_dr7 = 0;
+	u64 host_xcr0 = 0;
+	int fail;
+
+	lv_vmx_inject_events(vmx);
+
+	local_irq_disable();
+	WRITE_ONCE(vcpu->mode, LV_IN_GUEST);
+	smp_mb();	/* mode before reading requests; pairs with kicks */
+	if (need_resched() || signal_pending(current)) {
+		WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
+		local_irq_enable();
+		return LV_RESUME_GUEST;
+	}
+	if (unlikely(vcpu->tlb_gen != atomic64_read(&vcpu->vm->tlb_gen))) {
+		vcpu->tlb_gen = atomic64_read(&vcpu->vm->tlb_gen);
+		invept_single(to_vmx_vm(vcpu->vm)->eptp);
+	}
+	lv_vmx_update_host_cr(vmx);
+	if (unlikely(hw_breakpoint_active()))
+		get_debugreg(host_dr7, 7);
+	if (unlikely(lv_host_xcr0 && vmx->xcr0 != lv_host_xcr0)) {
+		host_xcr0 = lv_host_xcr0;
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->xcr0);
+	}
+
+	/* The hardware does not switch CR2: it is the guest's while it runs. */
+	if (unlikely(read_cr2() != vmx->cr2))
+		write_cr2(vmx->cr2);
+
+	fail = __lv_vmx_vcpu_run(vcpu->regs, vmx->launched);
+
+	vmx->cr2 = read_cr2();
+
+	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
+	if (unlikely(host_xcr0))
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	/* VM exit sets DR7 to 0x400, disarming the host's breakpoints. */
+	if (unlikely(host_dr7))
+		set_debugreg(host_dr7, 7);
+
+	if (unlikely(fail)) {
+		local_irq_enable();
+		return lv_vmx_entry_failed(vmx, vmcs_read32(VM_INSTRUCTION_ERROR));
+	}
+	vmx->exit_reason = vmcs_read32(VM_EXIT_REASON);
+	if (unlikely(vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
+		local_irq_enable();
+		return lv_vmx_entry_failed(vmx, vmx->exit_reason);
+	}
+	vmx->launched = true;
+
+	/* A host NMI arrived in the guest: hand it to the host's handler. */
+	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (vmcs_read32(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
+	    INTR_TYPE_NMI_INTR)
+		asm volatile("int $2");
+	/* External interrupts stay pending in the APIC until now. */
+	local_irq_enable();
+
+	lv_vmx_reinject_event(vmx);
+	return lv_vmx_handle_exit(vmx);
+}
+
+/* --- register state --- */
+
+static void lv_vmx_get_regs(struct lv_vcpu *vcpu, struct lv_regs *r)
+{
+	unsigned long *g = vcpu->regs;
+
+	*r = (struct lv_regs) {
+		.rax = g[LV_RAX], .rbx = g[LV_RBX], .rcx = g[LV_RCX],
+		.rdx = g[LV_RDX], .rsi = g[LV_RSI], .rdi = g[LV_RDI],
+		.rsp = vmcs_readl(GUEST_RSP), .rbp = g[LV_RBP],
+		.r8 = g[LV_R8], .r9 = g[LV_R9], .r10 = g[LV_R10],
+		.r11 = g[LV_R11], .r12 = g[LV_R12], .r13 = g[LV_R13],
+		.r14 = g[LV_R14], .r15 = g[LV_R15],
+		.rip = vmcs_readl(GUEST_RIP), .rflags = vmcs_readl(GUEST_RFLAGS),
+	};
+}
+
+static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
+{
+	unsigned long *g = vcpu->regs;
+
+	g[LV_RAX] = r->rax; g[LV_RBX] = r->rbx; g[LV_RCX] = r->rcx;
+	g[LV_RDX] = r->rdx; g[LV_RSI] = r->rsi; g[LV_RDI] = r->rdi;
+	g[LV_RBP] = r->rbp;
+	g[LV_R8] = r->r8; g[LV_R9] = r->r9; g[LV_R10] = r->r10;
+	g[LV_R11] = r->r11; g[LV_R12] = r->r12; g[LV_R13] = r->r13;
+	g[LV_R14] = r->r14; g[LV_R15] = r->r15;
+	vmcs_writel(GUEST_RSP, r->rsp);
+	vmcs_writel(GUEST_RIP, r->rip);
+	/* Bit 1 is always 1; reserved bits would fail VM entry. */
+	vmcs_writel(GUEST_RFLAGS, (r->rflags & 0x3f7fd7) | X86_EFLAGS_FIXED);
+}
+
+static void lv_vmx_get_segment(unsigned int sel_field, struct lv_segment *s)
+{
+	unsigned int i = (sel_field - GUEST_ES_SELECTOR) / 2;
+	u32 ar = __vmcs_read(GUEST_ES_AR_BYTES + i * 2);
+
+	*s = (struct lv_segment) {
+		.selector = __vmcs_read(GUEST_ES_SELECTOR + i * 2),
+		.base = __vmcs_read(GUEST_ES_BASE + i * 2),
+		.limit = __vmcs_read(GUEST_ES_LIMIT + i * 2),
+		.type = ar & 15, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3,
+		.present = (ar >> 7) & 1, .avl = (ar >> 12) & 1,
+		.l = (ar >> 13) & 1, .db = (ar >> 14) & 1, .g = (ar >> 15) & 1,
+		.unusable = (ar >> 16) & 1,
+	};
+}
+
+static void lv_vmx_set_segment(unsigned int sel_field,
+			       const struct lv_segment *s)
+{
+	u32 ar = (s->type & 15) | (s->s & 1) << 4 | (s->dpl & 3) << 5 |
+		 (s->present & 1) << 7 | (s->avl & 1) << 12 | (s->l & 1) << 13 |
+		 (s->db & 1) << 14 | (s->g & 1) << 15;
+
+	/* A segment that is not present is unusable to VMX. */
+	if (s->unusable || !s->present)
+		ar = LV_AR_UNUSABLE;
+	lv_vmx_write_segment(sel_field, s->selector, s->base, s->limit, ar);
+}
+
+#define LV_FOR_EACH_SEGMENT(x)						\
+	x(GUEST_CS_SELECTOR, cs) x(GUEST_DS_SELECTOR, ds)		\
+	x(GUEST_ES_SELECTOR, es) x(GUEST_FS_SELECTOR, fs)		\
+	x(GUEST_GS_SELECTOR, gs) x(GUEST_SS_SELECTOR, ss)		\
+	x(GUEST_TR_SELECTOR, tr) x(GUEST_LDTR_SELECTOR, ldt)
+
+static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	memset(sr, 0, sizeof(*sr));
+#define GET_SEG(field, name) lv_vmx_get_segment(field, &sr->name);
+	LV_FOR_EACH_SEGMENT(GET_SEG)
+#undef GET_SEG
+	sr->gdt.base = vmcs_readl(GUEST_GDTR_BASE);
+	sr->gdt.limit = vmcs_read32(GUEST_GDTR_LIMIT);
+	sr->idt.base = vmcs_readl(GUEST_IDTR_BASE);
+	sr->idt.limit = vmcs_read32(GUEST_IDTR_LIMIT);
+	sr->cr0 = vmx->cr0_shadow;
+	sr->cr2 = vmx->cr2;
+	sr->cr3 = vmcs_readl(GUEST_CR3);
+	sr->cr4 = vmx->cr4_shadow;
+	sr->cr8 = vmx->cr8;
+	sr->efer = vmcs_read64(GUEST_IA32_EFER);
+	sr->apic_base = vmx->apic_base;
+}
+
+/* Reject what a real CPU could never be in; the rest VM entry checks. */
+static int lv_vmx_check_sregs(const struct lv_sregs *sr)
+{
+	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if (sr->cr0 >> 32 || sr->cr8 > 15)
+		return -EINVAL;
+	if (sr->cr4 & (X86_CR4_VMXE | X86_CR4_SMXE) ||
+	    sr->cr4 & ~lv_vmcs_config.cr4_fixed1)
+		return -EINVAL;
+	if (sr->efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return -EINVAL;
+	/* LMA is LME and PG together; long mode needs PAE. */
+	if (!!(sr->efer & EFER_LMA) !=
+	    ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)))
+		return -EINVAL;
+	if ((sr->efer & EFER_LMA) && !(sr->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	return 0;
+}
+
+static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	int ret = lv_vmx_check_sregs(sr);
+
+	if (ret)
+		return ret;
+#define SET_SEG(field, name) lv_vmx_set_segment(field, &sr->name);
+	LV_FOR_EACH_SEGMENT(SET_SEG)
+#undef SET_SEG
+	vmcs_writel(GUEST_GDTR_BASE, sr->gdt.base);
+	vmcs_write32(GUEST_GDTR_LIMIT, sr->gdt.limit);
+	vmcs_writel(GUEST_IDTR_BASE, sr->idt.base);
+	vmcs_write32(GUEST_IDTR_LIMIT, sr->idt.limit);
+	vmcs_writel(GUEST_CR3, sr->cr3);
+	vmx->cr2 = sr->cr2;
+	vmx->cr8 = sr->cr8;
+	lv_vmx_set_efer(vmx, sr->efer);
+	lv_vmx_set_cr0(vmx, sr->cr0);
+	lv_vmx_set_cr4(vmx, sr->cr4);
+	vmx->apic_base = sr->apic_base;
+	return 0;
+}
+
+void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0)
+{
+	vmx->cr0_shadow = cr0;
+	vmcs_writel(CR0_READ_SHADOW, cr0);
+	vmcs_writel(GUEST_CR0, cr0 | lv_vmx_cr0_forced());
+}
+
+void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4)
+{
+	vmx->cr4_shadow = cr4;
+	vmcs_writel(CR4_READ_SHADOW, cr4);
+	vmcs_writel(GUEST_CR4, cr4 | lv_vmcs_config.cr4_fixed0);
+}
+
+/* EFER.LMA and the "IA-32e mode guest" entry control must agree. */
+void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer)
+{
+	u32 entry;
+
+	/* Re-read: every VM exit stores the guest's LMA into it. */
+	vmx->entry_ctls = vmcs_read32(VM_ENTRY_CONTROLS);
+	entry = vmx->entry_ctls & ~VM_ENTRY_IA32E_MODE;
+
+	if (efer & EFER_LMA)
+		entry |= VM_ENTRY_IA32E_MODE;
+	vmcs_write64(GUEST_IA32_EFER, efer);
+	if (entry != vmx->entry_ctls) {
+		vmx->entry_ctls = entry;
+		vmcs_write32(VM_ENTRY_CONTROLS, entry);
+	}
+}
+
+static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	lv_vmx_get_regs(vcpu, &st->regs);
+	lv_vmx_get_sregs(vcpu, &st->sregs);
+	st->interruptibility = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	st->sysenter_cs = vmcs_read32(GUEST_SYSENTER_CS);
+	st->sysenter_esp = vmcs_readl(GUEST_SYSENTER_ESP);
+	st->sysenter_eip = vmcs_readl(GUEST_SYSENTER_EIP);
+	lv_vmx_get_msr(vmx, MSR_STAR, &st->star);
+	lv_vmx_get_msr(vmx, MSR_LSTAR, &st->lstar);
+	lv_vmx_get_msr(vmx, MSR_CSTAR, &st->cstar);
+	lv_vmx_get_msr(vmx, MSR_SYSCALL_MASK, &st->fmask);
+	lv_vmx_get_msr(vmx, MSR_KERNEL_GS_BASE, &st->kernel_gs_base);
+	st->pat = vmcs_read64(GUEST_IA32_PAT);
+	st->xcr0 = vmx->xcr0;
+	st->dr7 = vmcs_readl(GUEST_DR7);
+}
+
+static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	int ret;
+
+	if (st->interruptibility & ~(LV_BLOCKING_STI_MOVSS | GUEST_INTR_STATE_NMI))
+		return -EINVAL;
+	if (!(st->xcr0 & XFEATURE_MASK_FP) ||
+	    (st->xcr0 & ~(lv_host_xcr0 ?: XFEATURE_MASK_FP)) || st->dr7 >> 32)
+		return -EINVAL;
+	ret = lv_vmx_set_sregs(vcpu, &st->sregs);
+	if (ret)
+		return ret;
+	ret = lv_vmx_set_msr(vmx, MSR_STAR, st->star) ?:
+	      lv_vmx_set_msr(vmx, MSR_LSTAR, st->lstar) ?:
+	      lv_vmx_set_msr(vmx, MSR_CSTAR, st->cstar) ?:
+	      lv_vmx_set_msr(vmx, MSR_SYSCALL_MASK, st->fmask) ?:
+	      lv_vmx_set_msr(vmx, MSR_KERNEL_GS_BASE, st->kernel_gs_base) ?:
+	      lv_vmx_set_msr(vmx, MSR_IA32_CR_PAT, st->pat) ?:
+	      lv_vmx_set_msr(vmx, MSR_IA32_SYSENTER_CS, st->sysenter_cs) ?:
+	      lv_vmx_set_msr(vmx, MSR_IA32_SYSENTER_ESP, st->sysenter_esp) ?:
+	      lv_vmx_set_msr(vmx, MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
+	if (ret)
+		return -EINVAL;
+	lv_vmx_set_regs(vcpu, &st->regs);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, st->interruptibility);
+	vmx->xcr0 = st->xcr0;
+	vmcs_writel(GUEST_DR7, st->dr7 | LV_DR7_FIXED_1);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmx->event_reinjected = false;
+	return 0;
+}
+
+/* Complete an instruction for the guest: move RIP, end any STI shadow. */
+static void vcpu_advance_rip(struct lv_vmx_vcpu *vmx, unsigned int len)
+{
+	unsigned long rip = vmcs_readl(GUEST_RIP) + len;
+	u32 intr_state;
+
+	if (!(vmcs_read32(GUEST_CS_AR_BYTES) & BIT(13)))
+		rip &= 0xffffffffUL;
+	vmcs_writel(GUEST_RIP, rip);
+	intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	if (intr_state & LV_BLOCKING_STI_MOVSS)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     intr_state & ~LV_BLOCKING_STI_MOVSS);
+}
+
+void lv_vmx_skip_instruction(struct lv_vcpu *vcpu)
+{
+	vcpu_advance_rip(to_vmx(vcpu), vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
+
+static void lv_vmx_advance_rip(struct lv_vcpu *vcpu, unsigned int len)
+{
+	vcpu_advance_rip(to_vmx(vcpu), len);
+}
+
+static void lv_vmx_get_paging(struct lv_vcpu *vcpu, struct lv_paging *pg)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	pg->cr0 = vmx->cr0_shadow;
+	pg->cr3 = vmcs_readl(GUEST_CR3);
+	pg->cr4 = vmx->cr4_shadow;
+	pg->efer = vmcs_read64(GUEST_IA32_EFER);
+}
+
+static void lv_vmx_get_code(struct lv_vcpu *vcpu, u64 *linear_rip,
+			    enum lv_cpu_mode *mode)
+{
+	u32 cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
+	u64 rip = vmcs_readl(GUEST_RIP);
+
+	if (!(to_vmx(vcpu)->cr0_shadow & X86_CR0_PE) ||
+	    (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_VM))
+		*mode = LV_MODE_REAL;
+	else if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && (cs_ar & BIT(13)))
+		*mode = LV_MODE_LONG64;
+	else
+		*mode = cs_ar & BIT(14) ? LV_MODE_PROT32 : LV_MODE_PROT16;
+	if (*mode == LV_MODE_LONG64)
+		*linear_rip = rip;
+	else
+		*linear_rip = (vmcs_readl(GUEST_CS_BASE) + rip) & 0xffffffffULL;
+}
+
+static unsigned int lv_vmx_get_cpl(struct lv_vcpu *vcpu)
+{
+	/* SS.DPL is the CPL, also in real mode (where it is 0). */
+	return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+static u64 lv_vmx_get_rflags(struct lv_vcpu *vcpu)
+{
+	return vmcs_readl(GUEST_RFLAGS);
+}
+
+/* --- guest memory --- */
+
+static int lv_vmx_vm_init(struct lv_vm *vm)
+{
+	struct lv_vmx_vm *vvm;
+	int ret;
+
+	vvm = kzalloc(sizeof(*vvm), GFP_KERNEL_ACCOUNT);
+	if (!vvm)
+		return -ENOMEM;
+	ret = lv_ept_init(&vvm->ept);
+	if (ret) {
+		kfree(vvm);
+		return ret;
+	}
+	vvm->eptp = lv_ept_pointer(&vvm->ept, false);
+	vm->vendor = vvm;
+	return 0;
+}
+
+static void lv_vmx_vm_destroy(struct lv_vm *vm)
+{
+	struct lv_vmx_vm *vvm = to_vmx_vm(vm);
+
+	if (!vvm)
+		return;
+	lv_ept_destroy(&vvm->ept);
+	kfree(vvm);
+	vm->vendor = NULL;
+}
+
+static bool lv_vmx_vm_unmap_range(struct lv_vm *vm, u64 gpa, u64 size)
+{
+	return lv_ept_unmap_range(&to_vmx_vm(vm)->ept, NULL, gpa, size, NULL,
+				  NULL);
+}
+
+static int lv_vmx_mmu_topup(struct lv_vcpu *vcpu)
+{
+	return lv_ept_cache_topup(&to_vmx(vcpu)->ept_cache, GFP_KERNEL_ACCOUNT);
+}
+
+static int lv_vmx_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
+			  unsigned int prot)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned int ept_prot = 0;
+
+	if (prot & LV_PROT_READ)
+		ept_prot |= LV_EPT_R;
+	if (prot & LV_PROT_WRITE)
+		ept_prot |= LV_EPT_W;
+	if (prot & LV_PROT_EXEC)
+		ept_prot |= LV_EPT_X;
+	return lv_ept_map(&to_vmx_vm(vcpu->vm)->ept, &vmx->ept_cache, gpa, hpa,
+			  LV_EPT_4K, ept_prot);
+}
+
+static const struct lv_vendor_ops lv_vmx_ops = {
+	.name			= "vmx",
+	.cpu_enable		= lv_vmx_cpu_enable,
+	.cpu_disable		= lv_vmx_cpu_disable,
+	.vm_init		= lv_vmx_vm_init,
+	.vm_destroy		= lv_vmx_vm_destroy,
+	.vm_unmap_range		= lv_vmx_vm_unmap_range,
+	.mmu_topup		= lv_vmx_mmu_topup,
+	.mmu_map		= lv_vmx_mmu_map,
+	.vcpu_create		= lv_vmx_vcpu_create,
+	.vcpu_free		= lv_vmx_vcpu_free,
+	.vcpu_load		= lv_vmx_vcpu_load,
+	.vcpu_put		= lv_vmx_vcpu_put,
+	.vcpu_run		= lv_vmx_vcpu_run,
+	.get_regs		= lv_vmx_get_regs,
+	.set_regs		= lv_vmx_set_regs,
+	.get_sregs		= lv_vmx_get_sregs,
+	.set_sregs		= lv_vmx_set_sregs,
+	.get_state		= lv_vmx_get_state,
+	.set_state		= lv_vmx_set_state,
+	.skip_instruction	= lv_vmx_skip_instruction,
+	.advance_rip		= lv_vmx_advance_rip,
+	.get_paging		= lv_vmx_get_paging,
+	.get_code		= lv_vmx_get_code,
+	.get_cpl		= lv_vmx_get_cpl,
+	.get_rflags		= lv_vmx_get_rflags,
+};
+
+/* --- load and unload --- */
+
+static void lv_vmx_free_regions(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		free_page((unsigned long)per_cpu(lv_vmxon_region, cpu));
+		per_cpu(lv_vmxon_region, cpu) = NULL;
+	}
+	free_pages((unsigned long)lv_io_bitmap, 1);
+	free_page((unsigned long)lv_msr_bitmap);
+	lv_io_bitmap = NULL;
+	lv_msr_bitmap = NULL;
+}
+
+static int lv_vmx_alloc_regions(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		void *region = (void *)get_zeroed_page(GFP_KERNEL);
+
+		if (!region)
+			return -ENOMEM;
+		*(u32 *)region = lv_vmcs_config.revision_id;
+		per_cpu(lv_vmxon_region, cpu) = region;
+	}
+	lv_io_bitmap = (void *)__get_free_pages(GFP_KERNEL, 1);
+	lv_msr_bitmap = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!lv_io_bitmap || !lv_msr_bitmap)
+		return -ENOMEM;
+	/* Every port exits: devices live in userspace. */
+	memset(lv_io_bitmap, 0xff, 2 * PAGE_SIZE);
+	lv_vmx_msr_bitmap_init(lv_msr_bitmap);
+	return 0;
+}
+
+/* Say plainly why guests cannot run here. */
+static bool lv_vmx_supported(void)
+{
+	u64 feat;
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_INTEL &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_CENTAUR &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_ZHAOXIN) {
+		pr_info("not an Intel CPU: no VMX backend\n");
+		return false;
+	}
+	if (!(cpuid_ecx(1) & BIT(X86_FEATURE_VMX & 31))) {
+		pr_info("CPU has no VMX (CPUID.1:ECX.VMX[bit 5] = 0)\n");
+		return false;
+	}
+	if (rdmsrl_safe(MSR_IA32_FEAT_CTL, &feat) ||
+	    !(feat & FEAT_CTL_LOCKED) ||
+	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		pr_info("VMX is disabled by the firmware (IA32_FEATURE_CONTROL = %#llx: lock bit 0 and bit 2 must be set)\n",
+			feat);
+		return false;
+	}
+	return true;
+}
+
+const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
+{
+	struct lv_vmx_msrs msrs;
+	const char *missing;
+	u64 cap;
+
+	if (!lv_vmx_supported())
+		return NULL;
+	lv_vmx_read_msrs(&msrs);
+	if (lv_vmx_compute_config(&msrs, &lv_vmcs_config, &missing)) {
+		pr_info("VMX lacks %s: guests cannot run\n", missing);
+		return NULL;
+	}
+	if (lv_vmx_alloc_regions()) {
+		lv_vmx_free_regions();
+		pr_err("out of memory for VMX regions\n");
+		return NULL;
+	}
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		lv_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	/*
+	 * The timer ticks every 2^rate TSC cycles and restarts at this value
+	 * on each entry: a guest that keeps the host's interrupts from
+	 * reaching it still gives the CPU back every 10 ms.
+	 */
+	lv_preemption_timer_value = min_t(u64, U32_MAX,
+		((u64)tsc_khz * 10) >> (lv_vmcs_config.misc & LV_VMX_MISC_TIMER_RATE));
+
+	cap = lv_vmcs_config.ept_vpid_cap;
+	caps->run_guests = true;
+	caps->ept = true;
+	caps->unrestricted_guest = true;
+	caps->vpid = true;
+	caps->ept_ad_bits = cap & VMX_EPT_AD_BIT;
+	caps->ept_1g_pages = cap & VMX_EPT_1GB_PAGE_BIT;
+	caps->preemption_timer = lv_vmcs_config.pin &
+				 PIN_BASED_VMX_PREEMPTION_TIMER;
+	lv_vcpu_module_init();
+	pr_info("VMX with EPT, unrestricted guest and VPID%s%s\n",
+		caps->preemption_timer ? ", preemption timer" : "",
+		caps->ept_ad_bits ? ", EPT A/D bits" : "");
+	return &lv_vmx_ops;
+}
+
+void lv_vmx_exit(void)
+{
+	if (!lv_io_bitmap)
+		return;
+	lv_vcpu_module_exit();
+	lv_vmx_free_regions();
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The Intel VMX backend: its vCPU and VM, and what the rest of the
+ * backend shares. Nothing outside module/vmx/ needs more than
+ * lv_vmx_probe() and lv_vmx_exit().
+ */
+#ifndef LV_VMX_H
+#define LV_VMX_H
+
+#include <linux/bits.h>
+#include <linux/types.h>
+
+struct lv_hw_caps;
+struct lv_vendor_ops;
+
+const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps);
+void lv_vmx_exit(void);
+
+#ifdef LV_VMX_INTERNAL
+
+#include "../lightvisor.h"
+#include "../ept/ept.h"
+#include "capabilities.h"
+
+/* Names the asm/vmx.h of older kernels lacks. */
+#define LV_VMX_BASIC_TRUE_CTLS		BIT_ULL(55)
+#define LV_VMX_MISC_TIMER_RATE		GENMASK_ULL(4, 0)
+#define LV_DR7_FIXED_1			0x400UL
+#define LV_EXIT_REASON_GETSEC		11
+
+/* The MSRs that describe a VMX implementation. */
+struct lv_vmx_msrs {
+	u64 basic;
+	u64 pin, proc, exit, entry;
+	u64 true_pin, true_proc, true_exit, true_entry;
+	u64 proc2;
+	u64 ept_vpid_cap;
+	u64 misc;
+	u64 cr0_fixed0, cr0_fixed1;
+	u64 cr4_fixed0, cr4_fixed1;
+};
+
+void lv_vmx_read_msrs(struct lv_vmx_msrs *m);
+int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
+			  struct lv_vmcs_config *conf, const char **missing);
+
+/* MSRs without a VMCS field, swapped at vCPU load and put (msr.c). */
+#define LV_NR_SWITCHED_MSRS	6
+
+/**
+ * struct lv_vmx_vm - the VMX part of a VM
+ * @ept: the guest-physical address space
+ * @eptp: EPT pointer written into every vCPU's VMCS
+ */
+struct lv_vmx_vm {
+	struct lv_ept ept;
+	u64 eptp;
+};
+
+/**
+ * struct lv_vmx_vcpu - a vCPU as the VMX backend sees it
+ * @vcpu: the vendor-neutral part (must stay first)
+ * @vmcs: the VMCS region
+ * @vpid: VPID tagging this vCPU's TLB entries
+ * @launched: VMLAUNCH done since the last VMCLEAR
+ * @event_reinjected: an event interrupted by the last exit is being
+ *	delivered again; nothing else may be injected with it
+ * @loaded_on: list entry on the per-CPU list of VMCSs loaded there
+ * @host_cr3: HOST_CR3 as last written
+ * @host_cr4: HOST_CR4 as last written
+ * @entry_ctls: VM-entry controls as last written
+ * @proc_ctls: primary processor-based controls as last written
+ * @exit_reason: of the last exit
+ * @exit_qual: exit qualification of the last exit
+ * @cr0_shadow: CR0 as the guest believes it is
+ * @cr4_shadow: CR4 as the guest believes it is
+ * @cr2: guest CR2 (not in the VMCS)
+ * @cr8: guest TPR (CR8 accesses always exit)
+ * @xcr0: guest XCR0
+ * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; hardware keeps the host's)
+ * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
+ * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
+ * @apic_base: guest IA32_APIC_BASE
+ * @mtrr_def_type: guest IA32_MTRR_DEF_TYPE (no effect under EPT)
+ * @host_seg: host segment state restored when the vCPU is put
+ * @ept_cache: page-table pages for the next EPT fault
+ */
+struct lv_vmx_vcpu {
+	struct lv_vcpu vcpu;
+	void *vmcs;
+	u16 vpid;
+	bool launched;
+	bool event_reinjected;
+	struct list_head loaded_on;
+	unsigned long host_cr3;
+	unsigned long host_cr4;
+	u32 entry_ctls;
+	u32 proc_ctls;
+	u32 exit_reason;
+	unsigned long exit_qual;
+	unsigned long cr0_shadow;
+	unsigned long cr4_shadow;
+	unsigned long cr2;
+	unsigned long cr8;
+	u64 xcr0;
+	unsigned long dr[5];
+	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
+	u64 host_msrs[LV_NR_SWITCHED_MSRS];
+	u64 apic_base;
+	u64 mtrr_def_type;
+	struct {
+		u16 ds, es, fs, gs, ldt;
+		unsigned long fs_base;
+		bool saved;
+	} host_seg;
+	struct lv_ept_cache ept_cache;
+};
+
+static inline struct lv_vmx_vcpu *to_vmx(struct lv_vcpu *vcpu)
+{
+	return container_of(vcpu, struct lv_vmx_vcpu, vcpu);
+}
+
+static inline struct lv_vmx_vm *to_vmx_vm(struct lv_vm *vm)
+{
+	return vm->vendor;
+}
+
+/* vmenter.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
+int __lv_vmx_vcpu_run(unsigned long *regs, bool launched);
+extern const char lv_vmx_vmexit[];
+
+/* vmx.c */
+void lv_vmx_request_window(struct lv_vmx_vcpu *vmx, u32 window, bool on);
+unsigned long lv_vmx_cr0_forced(void);
+unsigned long lv_vmx_cr4_owned(void);
+void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
+void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
+void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
+
+/* exits.c */
+enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx);
+void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
+			     bool has_error_code, u32 error_code);
+void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
+
+/* msr.c */
+int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
+int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
+void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
+void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
+void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);
+u64 lv_vmx_host_xcr0(void);
+
+#endif /* LV_VMX_INTERNAL */
+#endif /* LV_VMX_H */
