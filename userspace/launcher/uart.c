@@ -116,8 +116,9 @@ static void uart_write(unsigned int reg, uint8_t v)
 }
 
 /*
- * Wider accesses touch consecutive registers, one byte each, as they would
- * on an 8-bit ISA device.
+ * Wider accesses are split into byte accesses to consecutive ports, as on
+ * an 8-bit ISA device; bytes past the last UART register (0x3ff) hit no
+ * device: they read as 0xff and writes to them are dropped.
  */
 bool uart_io(uint16_t port, bool is_write, unsigned int size, uint32_t *val)
 {
@@ -130,8 +131,13 @@ bool uart_io(uint16_t port, bool is_write, unsigned int size, uint32_t *val)
 	if (!is_write)
 		*val = 0;
 	for (i = 0; i < size; i++) {
-		unsigned int reg = (port - UART_BASE + i) & 7;
+		unsigned int reg = port - UART_BASE + i;
 
+		if (reg > 7) {
+			if (!is_write)
+				*val |= 0xffu << (8 * i);
+			continue;
+		}
 		if (is_write)
 			uart_write(reg, *val >> (8 * i));
 		else
