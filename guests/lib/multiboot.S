@@ -29,6 +29,11 @@ mb_header:
 mb_entry:
 	cli
 	cld
+	/* Mask the legacy PIC: lvrun has none, and BIOS timer ticks would
+	   arrive on exception vectors once a guest enables interrupts. */
+	movb	$0xff, %al
+	outb	%al, $0x21
+	outb	%al, $0xa1
 	movl	$0x1000, %edi
 	movl	$(0x7000 / 4), %ecx
 	xorl	%eax, %eax
