@@ -168,8 +168,12 @@ static void handle_io(struct vcpu *vcpu, struct vm *vm)
 		die("vcpu %d: malformed IO exit: size %u count %u data_offset 0x%llx",
 		    vcpu->id, size, count, (unsigned long long)run->io.data_offset);
 
-	trace("vcpu %d: IO %s port 0x%x size %u count %u", vcpu->id,
-	      is_write ? "out" : "in", run->io.port, size, count);
+	if (is_write)
+		trace("vcpu %d: IO out port 0x%x size %u count %u first 0x%x", vcpu->id,
+		      run->io.port, size, count, count ? io_read_item(data, size) : 0);
+	else
+		trace("vcpu %d: IO in port 0x%x size %u count %u", vcpu->id,
+		      run->io.port, size, count);
 
 	for (i = 0; i < count; i++) {
 		uint8_t *item = data + i * size;
