@@ -29,7 +29,11 @@ static int queue(struct test_vcpu *vcpu, uint32_t vector, uint32_t flags)
 
 static void arm_timer_ms(long ms)
 {
-	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
+	/* Periodic, so a guest that never takes the interrupt cannot hang us. */
+	struct itimerval it = {
+		.it_value = { ms / 1000, (ms % 1000) * 1000 },
+		.it_interval = { ms / 1000, (ms % 1000) * 1000 },
+	};
 
 	setitimer(ITIMER_REAL, &it, NULL);
 }
@@ -44,7 +48,8 @@ static int run_to_handler(struct test_vcpu *vcpu, int *interrupted)
 		if (vcpu_run(vcpu) < 0) {
 			if (errno != EINTR)
 				return -1;
-			(*interrupted)++;
+			if (++*interrupted > 3)
+				return -1;
 			continue;
 		}
 		if (run->exit_reason == LV_EXIT_IO && run->io.port == GUEST_IRQ_PORT)
