@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MSR round trips for the state the hypervisor must save and restore
+ * per vCPU, and #GP for MSRs that do not exist or values that are invalid.
+ */
+#include "lib/guest.h"
+
+#define MSR_IA32_SYSENTER_CS	0x174
+#define MSR_IA32_SYSENTER_ESP	0x175
+#define MSR_IA32_SYSENTER_EIP	0x176
+#define MSR_IA32_PAT		0x277
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_FMASK		0xc0000084
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_BOGUS		0x12345678
+
+struct msr_test {
+	uint32_t msr;
+	uint64_t val;
+	const char *name;
+};
+
+static const struct msr_test tests[] = {
+	{ MSR_IA32_SYSENTER_CS, 0x10, "IA32_SYSENTER_CS round trip" },
+	{ MSR_IA32_SYSENTER_ESP, 0xffffffff81234560UL, "IA32_SYSENTER_ESP round trip" },
+	{ MSR_IA32_SYSENTER_EIP, 0xffffffff81abcde0UL, "IA32_SYSENTER_EIP round trip" },
+	{ MSR_STAR, 0x0023001000000000UL, "STAR round trip" },
+	{ MSR_LSTAR, 0xffffffff81000040UL, "LSTAR round trip" },
+	{ MSR_FMASK, 0x47700, "FMASK round trip" },
+	{ MSR_KERNEL_GS_BASE, 0xffff888012345000UL, "KERNEL_GS_BASE round trip" },
+	/* WB, WT, UC-, UC, WB, WP, UC-, UC: all valid memory types. */
+	{ MSR_IA32_PAT, 0x0007050600070106UL, "IA32_PAT round trip" },
+};
+
+#define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
+
+int main(void)
+{
+	uint64_t old, v;
+	unsigned int i;
+
+	idt_init();
+	tap_plan(NR_TESTS + 4);
+
+	for (i = 0; i < NR_TESTS; i++) {
+		old = rdmsr(tests[i].msr);
+		wrmsr(tests[i].msr, tests[i].val);
+		v = rdmsr(tests[i].msr);
+		wrmsr(tests[i].msr, old);
+		tap_eq(tests[i].val, v, tests[i].name);
+	}
+
+	tap_eq(VEC_GP, (uint64_t)rdmsr_safe(MSR_BOGUS, &v),
+	       "RDMSR of unsupported MSR 0x12345678 raises #GP");
+	tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_BOGUS, 1),
+	       "WRMSR of unsupported MSR 0x12345678 raises #GP");
+
+	old = rdmsr(MSR_LSTAR);
+	tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_LSTAR, 0x8000000000000000UL),
+	       "WRMSR of non-canonical LSTAR raises #GP");
+	tap_eq(old, rdmsr(MSR_LSTAR), "LSTAR unchanged after the faulting write");
+	return tap_done();
+}

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+static int tap_n;
+static int tap_failed;
+
+static void vtap(bool ok, const char *fmt, va_list ap, const char *why)
+{
+	flockfile(stdout);
+	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
+	vprintf(fmt, ap);
+	if (why)
+		printf(" # %s", why);
+	putchar('\n');
+	fflush(stdout);
+	funlockfile(stdout);
+	if (!ok)
+		tap_failed++;
+}
+
+void tap_result(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtap(ok, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void tap_fail(const char *name, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	tap_n++;
+	tap_failed++;
+	printf("not ok %d - %s # %s\n", tap_n, name, why);
+	fflush(stdout);
+}
+
+void tap_skip(const char *name, const char *reason)
+{
+	printf("ok %d - %s # SKIP %s\n", ++tap_n, name, reason);
+	fflush(stdout);
+}
+
+void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static const char *errno_name(int err)
+{
+	static char buf[32];
+
+	switch (err) {
+	case 0: return "success";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case EEXIST: return "EEXIST";
+	case ENOTTY: return "ENOTTY";
+	case ENODEV: return "ENODEV";
+	case EBUSY: return "EBUSY";
+	case EINTR: return "EINTR";
+	case ENOENT: return "ENOENT";
+	case ENOMEM: return "ENOMEM";
+	case EPERM: return "EPERM";
+	}
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+bool tap_errno(long ret, int err, int expected, const char *name)
+{
+	int got = ret < 0 ? err : 0;
+
+	if (got == expected && (expected == 0 || ret == -1)) {
+		tap_result(true, "%s", name);
+		return true;
+	}
+	tap_fail(name, "expected %s got %s (ret %ld)", errno_name(expected),
+		 errno_name(got), ret);
+	return false;
+}
+
+bool tap_eq(uint64_t expected, uint64_t got, const char *name)
+{
+	if (expected == got) {
+		tap_result(true, "%s", name);
+		return true;
+	}
+	tap_fail(name, "expected 0x%llx got 0x%llx", (unsigned long long)expected,
+		 (unsigned long long)got);
+	return false;
+}
+
+int tap_finish(void)
+{
+	printf("1..%d\n", tap_n);
+	fflush(stdout);
+	exit(tap_failed ? 1 : 0);
+}
+
+void skip_all(const char *reason)
+{
+	printf("1..0 # SKIP %s\n", reason);
+	fflush(stdout);
+	exit(KSFT_SKIP);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(": %s\n", strerror(errno));
+	fflush(stdout);
+	exit(1);
+}
+
+int open_sys(void)
+{
+	int fd = open("/dev/lightvisor", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		skip_all("/dev/lightvisor not available");
+	return fd;
+}
+
+int check_cap(int sys_fd, int cap)
+{
+	return ioctl(sys_fd, LV_CHECK_CAP, cap);
+}
+
+void require_run_guests(int sys_fd)
+{
+	if (check_cap(sys_fd, LV_CAP_RUN_GUESTS) <= 0)
+		skip_all("no VMX (LV_CAP_RUN_GUESTS is 0)");
+}
+
+void vm_create(int sys_fd, struct test_vm *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->fd = ioctl(sys_fd, LV_CREATE_VM, 0);
+	if (vm->fd < 0)
+		die("LV_CREATE_VM");
+}
+
+void vm_add_ram(struct test_vm *vm)
+{
+	struct lv_memory_region r;
+
+	vm->mem_size = GUEST_MEM_SIZE;
+	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->mem == MAP_FAILED)
+		die("mmap guest memory");
+	r = (struct lv_memory_region){
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = vm->mem_size,
+		.userspace_addr = (uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->fd, LV_SET_MEMORY_REGION, &r) < 0)
+		die("LV_SET_MEMORY_REGION");
+}
+
+void vm_load(struct test_vm *vm, uint64_t gpa, const void *code, size_t len)
+{
+	memcpy(vm->mem + gpa, code, len);
+}
+
+void vcpu_create(int sys_fd, struct test_vm *vm, int id, struct test_vcpu *vcpu)
+{
+	int size = ioctl(sys_fd, LV_GET_VCPU_MMAP_SIZE, 0);
+	void *run;
+
+	if (size < (int)sizeof(struct lv_run))
+		die("LV_GET_VCPU_MMAP_SIZE returned %d", size);
+	vcpu->id = id;
+	vcpu->fd = ioctl(vm->fd, LV_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		die("LV_CREATE_VCPU");
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED)
+		die("mmap of the run page");
+	vcpu->run = run;
+}
+
+static void seg(struct lv_segment *s, uint8_t type, uint8_t is_code_data)
+{
+	memset(s, 0, sizeof(*s));
+	s->limit = 0xffff;
+	s->type = type;
+	s->s = is_code_data;
+	s->present = 1;
+}
+
+void vcpu_setup_realmode(struct test_vcpu *vcpu, uint64_t rip)
+{
+	struct lv_sregs sregs;
+	struct lv_regs regs;
+
+	if (ioctl(vcpu->fd, LV_GET_SREGS, &sregs) < 0)
+		die("LV_GET_SREGS");
+	seg(&sregs.cs, 0xb, 1);
+	seg(&sregs.ds, 0x3, 1);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	seg(&sregs.tr, 0xb, 0);
+	seg(&sregs.ldt, 0x2, 0);
+	sregs.gdt = (struct lv_dtable){ .base = 0, .limit = 0xffff };
+	sregs.idt = (struct lv_dtable){ .base = 0, .limit = 0x3ff };
+	sregs.cr0 = 0x10;
+	sregs.cr2 = sregs.cr3 = sregs.cr4 = sregs.cr8 = 0;
+	sregs.efer = 0;
+	if (ioctl(vcpu->fd, LV_SET_SREGS, &sregs) < 0)
+		die("LV_SET_SREGS");
+
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rflags = 2;
+	regs.rsp = 0x8000;
+	if (ioctl(vcpu->fd, LV_SET_REGS, &regs) < 0)
+		die("LV_SET_REGS");
+}
+
+int vcpu_run(struct test_vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, LV_RUN, 0);
+}
+
+const char *exit_reason_name(uint32_t reason)
+{
+	static const char *const names[] = {
+		"UNKNOWN", "IO", "MMIO", "HLT", "SHUTDOWN", "FAIL_ENTRY",
+		"INTERNAL_ERROR", "INTR", "HYPERCALL", "IRQ_WINDOW_OPEN",
+	};
+
+	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
