@@ -18,14 +18,7 @@
 #include <asm/fpu/api.h>
 
 #include "decode.h"
-
-/* Internals the KUnit module tests, exported only in KUnit builds. */
-#if IS_ENABLED(CONFIG_KUNIT) && __has_include(<kunit/visibility.h>)
-#include <kunit/visibility.h>
-#define EXPORT_SYMBOL_IF_LV_KUNIT(sym)	EXPORT_SYMBOL_IF_KUNIT(sym)
-#else
-#define EXPORT_SYMBOL_IF_LV_KUNIT(sym)
-#endif
+#include "kunit_export.h"
 
 #define LV_MAX_VCPUS		64
 #define LV_NR_MEMSLOTS		64
@@ -97,9 +90,14 @@ struct lv_vendor_ops {
 	 * if a TLB flush is needed.
 	 */
 	bool (*vm_unmap_range)(struct lv_vm *vm, u64 gpa, u64 size);
+	/* No vCPU uses old translations now: free unlinked tables. */
+	void (*vm_flushed)(struct lv_vm *vm);
 	/* Fill the vCPU's page-table page cache; may sleep. */
 	int (*mmu_topup)(struct lv_vcpu *vcpu);
-	/* Map a 4 KiB guest page, under mmu_lock, from the cache only. */
+	/*
+	 * Map a 4 KiB guest page, under mmu_lock, from the cache only; > 0
+	 * if an old translation was replaced and must be flushed.
+	 */
 	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 		       unsigned int prot);
 

@@ -32,6 +32,9 @@ void lv_vm_flush_tlbs(struct lv_vm *vm)
 {
 	atomic64_inc(&vm->tlb_gen);
 	lv_vcpu_kick_all(vm);
+	spin_lock(&vm->mmu_lock);
+	lv_vendor->vm_flushed(vm);
+	spin_unlock(&vm->mmu_lock);
 }
 
 /* Under mmu_lock: unmap the guest range backed by [start, end) of @vm->mm. */
@@ -198,6 +201,10 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 					 page_to_phys(page), prot);
 	spin_unlock(&vm->mmu_lock);
 	put_page(page);
+	if (ret > 0) {
+		lv_vm_flush_tlbs(vm);
+		ret = 0;
+	}
 	vcpu->stats.ept_faults++;
 out:
 	up_read(&vm->slots_lock);

@@ -27,16 +27,8 @@
 #include <linux/list.h>
 #include <linux/types.h>
 
-/*
- * The API is used inside lightvisor; it is exported only for the KUnit test
- * module.  Linux 6.1 may predate <kunit/visibility.h>: export it GPL-only
- * there.
- */
-#if __has_include("kunit/visibility.h")
-#include <kunit/visibility.h>
-#else
-#define EXPORT_SYMBOL_IF_KUNIT	EXPORT_SYMBOL_GPL
-#endif
+/* The API is exported only for the KUnit test module. */
+#include "../kunit_export.h"
 
 /*
  * EPT entry bits (SDM vol. 3C, "EPT Translation Mechanism").  An entry is

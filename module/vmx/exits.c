@@ -414,8 +414,6 @@ static enum lv_exit_action handle_ept_misconfig(struct lv_vmx_vcpu *vmx)
 				 vmcs_read64(GUEST_PHYSICAL_ADDRESS));
 }
 
-typedef enum lv_exit_action (*lv_exit_handler_t)(struct lv_vmx_vcpu *vmx);
-
 static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_EXCEPTION_NMI]		= handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= handle_nothing,
@@ -454,20 +452,29 @@ static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
 };
 
-/* The exit dispatcher: bounds-checked, also under speculation. */
+/**
+ * lv_vmx_exit_handler() - the handler of a basic exit reason
+ * @reason: bits 15:0 of the exit reason
+ *
+ * Return: the handler, or NULL for an exit lightvisor does not expect.
+ * Bounds-checked, also under speculation: @reason comes from hardware
+ * but describes what the guest did.
+ */
+lv_exit_handler_t lv_vmx_exit_handler(unsigned int reason)
+{
+	if (reason >= ARRAY_SIZE(lv_vmx_exit_handlers))
+		return NULL;
+	reason = array_index_nospec(reason, ARRAY_SIZE(lv_vmx_exit_handlers));
+	return lv_vmx_exit_handlers[reason];
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_exit_handler);
+
 enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx)
 {
-	unsigned int reason = (u16)vmx->exit_reason;
-	lv_exit_handler_t handler = NULL;
+	lv_exit_handler_t handler = lv_vmx_exit_handler((u16)vmx->exit_reason);
 
-	if (reason < ARRAY_SIZE(lv_vmx_exit_handlers)) {
-		reason = array_index_nospec(reason,
-					    ARRAY_SIZE(lv_vmx_exit_handlers));
-		handler = lv_vmx_exit_handlers[reason];
-	}
 	vmx->vcpu.run->exit_qualification = vmx->exit_reason;
 	if (!handler)
 		return handle_unexpected(vmx);
 	return handler(vmx);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_handle_exit);

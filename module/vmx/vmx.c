@@ -946,8 +946,16 @@ static void lv_vmx_vm_destroy(struct lv_vm *vm)
 
 static bool lv_vmx_vm_unmap_range(struct lv_vm *vm, u64 gpa, u64 size)
 {
-	return lv_ept_unmap_range(&to_vmx_vm(vm)->ept, NULL, gpa, size, NULL,
+	/* No cache: large leaves go whole, and the guest faults back in. */
+	struct lv_ept_cache none = { .nr = 0 };
+
+	return lv_ept_unmap_range(&to_vmx_vm(vm)->ept, &none, gpa, size, NULL,
 				  NULL);
+}
+
+static void lv_vmx_vm_flushed(struct lv_vm *vm)
+{
+	lv_ept_free_zapped(&to_vmx_vm(vm)->ept);
 }
 
 static int lv_vmx_mmu_topup(struct lv_vcpu *vcpu)
@@ -978,6 +986,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.vm_init		= lv_vmx_vm_init,
 	.vm_destroy		= lv_vmx_vm_destroy,
 	.vm_unmap_range		= lv_vmx_vm_unmap_range,
+	.vm_flushed		= lv_vmx_vm_flushed,
 	.mmu_topup		= lv_vmx_mmu_topup,
 	.mmu_map		= lv_vmx_mmu_map,
 	.vcpu_create		= lv_vmx_vcpu_create,

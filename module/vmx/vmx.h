@@ -139,7 +139,10 @@ void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
 
 /* exits.c */
+typedef enum lv_exit_action (*lv_exit_handler_t)(struct lv_vmx_vcpu *vmx);
+
 enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx);
+lv_exit_handler_t lv_vmx_exit_handler(unsigned int reason);
 void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
 			     bool has_error_code, u32 error_code);
 void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
