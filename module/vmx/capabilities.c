@@ -57,9 +57,9 @@ EXPORT_SYMBOL_IF_LV_KUNIT(lv_adjust_controls);
 				 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 #define LV_PROC2_REQUIRED	(SECONDARY_EXEC_ENABLE_EPT |		\
 				 SECONDARY_EXEC_UNRESTRICTED_GUEST |	\
-				 SECONDARY_EXEC_ENABLE_VPID |		\
 				 SECONDARY_EXEC_WBINVD_EXITING)
-#define LV_PROC2_OPTIONAL	SECONDARY_EXEC_ENABLE_RDTSCP
+#define LV_PROC2_OPTIONAL	(SECONDARY_EXEC_ENABLE_RDTSCP |		\
+				 SECONDARY_EXEC_ENABLE_VPID)
 /* Host in 64-bit mode; EFER and PAT switched by hardware on entry/exit. */
 #define LV_EXIT_REQUIRED	(VM_EXIT_HOST_ADDR_SPACE_SIZE |		\
 				 VM_EXIT_SAVE_IA32_EFER |		\
@@ -109,7 +109,7 @@ int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
 		*missing = "unrestricted guest";
 	else if (lv_adjust_controls(m->proc2, LV_PROC2_REQUIRED,
 				    LV_PROC2_OPTIONAL, &conf->proc2))
-		*missing = "VPID or WBINVD exiting";
+		*missing = "WBINVD exiting";
 	else if (lv_adjust_controls(true_ctls ? m->true_exit : m->exit,
 				    LV_EXIT_REQUIRED, 0, &conf->exit))
 		*missing = "VM-exit controls (64-bit host, EFER/PAT switching)";
@@ -118,11 +118,17 @@ int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
 		*missing = "VM-entry controls (EFER/PAT loading)";
 	else if ((m->ept_vpid_cap & LV_EPT_REQUIRED) != LV_EPT_REQUIRED)
 		*missing = "EPT with 4-level write-back tables and INVEPT";
-	else if (!(m->ept_vpid_cap & VMX_VPID_INVVPID_BIT) ||
-		 !(m->ept_vpid_cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT))
-		*missing = "INVVPID";
 	if (*missing)
 		return -EOPNOTSUPP;
+
+	/*
+	 * VPIDs spare the guest a TLB flush on every entry and exit, but
+	 * only if we can flush one VPID when a vCPU changes CPU: without
+	 * single-context INVVPID, run untagged (VPID 0, flushed by hardware).
+	 */
+	if (!(m->ept_vpid_cap & VMX_VPID_INVVPID_BIT) ||
+	    !(m->ept_vpid_cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT))
+		conf->proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 
 	/* "IA-32e mode guest" is switched per guest; start without it. */
 	conf->entry &= ~VM_ENTRY_IA32E_MODE;

@@ -225,7 +225,8 @@ static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
 		lv_vmx_set_host_cpu_state(cpu);
 		/* Translations this CPU cached for us may be stale. */
 		invept_single(to_vmx_vm(vcpu->vm)->eptp);
-		invvpid_single(vmx->vpid);
+		if (vmx->vpid)
+			invvpid_single(vmx->vpid);
 		vcpu->tlb_gen = atomic64_read(&vcpu->vm->tlb_gen);
 	}
 
@@ -372,7 +373,8 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmcs_write64(TSC_OFFSET, 0);
 	vmcs_write64(EPT_POINTER, to_vmx_vm(vmx->vcpu.vm)->eptp);
-	vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	if (vmx->vpid)
+		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER)
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, lv_preemption_timer_value);
 	/* The guest owns CR0 and CR4 but for bits VMX forces on. */
@@ -413,10 +415,12 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	/* VMCLEAR puts a new VMCS in the "clear" launch state. */
 	vmclear(vmx->vmcs);
 
-	ret = ida_alloc_range(&lv_vpid_ida, 1, 0xffff, GFP_KERNEL);
-	if (ret < 0)
-		goto err_vmcs;
-	vmx->vpid = ret;
+	if (lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID) {
+		ret = ida_alloc_range(&lv_vpid_ida, 1, 0xffff, GFP_KERNEL);
+		if (ret < 0)
+			goto err_vmcs;
+		vmx->vpid = ret;
+	}
 	INIT_LIST_HEAD(&vmx->loaded_on);
 
 	cpu = get_cpu();
@@ -444,7 +448,8 @@ static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
 
 	lv_vmx_clear_on_old_cpu(vmx);
-	ida_free(&lv_vpid_ida, vmx->vpid);
+	if (vmx->vpid)
+		ida_free(&lv_vpid_ida, vmx->vpid);
 	lv_ept_cache_free(&vmx->ept_cache);
 	free_page((unsigned long)vmx->vmcs);
 	lv_vcpu_uninit(vcpu);
@@ -1103,13 +1108,14 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 	caps->run_guests = true;
 	caps->ept = true;
 	caps->unrestricted_guest = true;
-	caps->vpid = true;
+	caps->vpid = lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID;
 	caps->ept_ad_bits = cap & VMX_EPT_AD_BIT;
 	caps->ept_1g_pages = cap & VMX_EPT_1GB_PAGE_BIT;
 	caps->preemption_timer = lv_vmcs_config.pin &
 				 PIN_BASED_VMX_PREEMPTION_TIMER;
 	lv_vcpu_module_init();
-	pr_info("VMX with EPT, unrestricted guest and VPID%s%s\n",
+	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
+		caps->vpid ? ", VPID" : " (no VPID: INVVPID is missing)",
 		caps->preemption_timer ? ", preemption timer" : "",
 		caps->ept_ad_bits ? ", EPT A/D bits" : "");
 	return &lv_vmx_ops;
