@@ -1,0 +1,11 @@
+#!/bin/sh
+# Run inside the test VM by `make demo` (scripts/demo). Extend freely.
+set -e
+echo "== kernel: $(uname -r), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "== VMX: $(grep -qw vmx /proc/cpuinfo && echo yes || echo no)"
+echo "== module"
+grep '^lightvisor ' /proc/modules
+dmesg | grep 'lightvisor:' || true
+ls -l /dev/lightvisor
+echo "== lvinfo"
+lvinfo

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvinfo: print the API version and capabilities of /dev/lightvisor.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/lightvisor.h>
+
+static const struct {
+	int cap;
+	const char *name;
+} caps[] = {
+	{ LV_CAP_RUN_GUESTS,		"RUN_GUESTS" },
+	{ LV_CAP_EPT,			"EPT" },
+	{ LV_CAP_UNRESTRICTED_GUEST,	"UNRESTRICTED_GUEST" },
+	{ LV_CAP_VPID,			"VPID" },
+	{ LV_CAP_PREEMPTION_TIMER,	"PREEMPTION_TIMER" },
+	{ LV_CAP_MAX_VCPUS,		"MAX_VCPUS" },
+	{ LV_CAP_NR_MEMSLOTS,		"NR_MEMSLOTS" },
+	{ LV_CAP_READONLY_MEM,		"READONLY_MEM" },
+	{ LV_CAP_VCPU_STATE,		"VCPU_STATE" },
+	{ LV_CAP_IOMMU,			"IOMMU" },
+	{ LV_CAP_DIRTY_LOG,		"DIRTY_LOG" },
+};
+
+int main(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : "/dev/lightvisor";
+	unsigned int i;
+	int fd, ret;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "lvinfo: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+
+	ret = ioctl(fd, LV_GET_API_VERSION, 0);
+	if (ret < 0) {
+		fprintf(stderr, "lvinfo: LV_GET_API_VERSION: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	printf("api-version: %d (header: %d)\n", ret, LV_API_VERSION);
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		ret = ioctl(fd, LV_CHECK_CAP, caps[i].cap);
+		if (ret < 0)
+			printf("cap %-20s error: %s\n", caps[i].name,
+			       strerror(errno));
+		else
+			printf("cap %-20s %d\n", caps[i].name, ret);
+	}
+	close(fd);
+	return 0;
+}
