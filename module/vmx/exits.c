@@ -137,8 +137,12 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 {
 	switch (leaf) {
 	case 1:
-		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24));
+		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24) |
+			BIT(27));
 		*c |= BIT(31);				/* hypervisor present */
+		/* OSXSAVE mirrors the guest's CR4, not the host's. */
+		if (vmx->cr4_shadow & X86_CR4_OSXSAVE)
+			*c |= BIT(27);
 		*d &= ~BIT(9);				/* APIC */
 		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
 		     (vmx->vcpu.vm->nr_vcpus << 16);
@@ -152,7 +156,10 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 			*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
 				BIT(15) | BIT(25));
-			*c &= ~(BIT(5) | BIT(22) | BIT(30));	/* WAITPKG, RDPID, SGX_LC */
+			/* OSPKE, WAITPKG, RDPID, SGX_LC */
+			*c &= ~(BIT(4) | BIT(5) | BIT(22) | BIT(30));
+			if (vmx->cr4_shadow & X86_CR4_PKE)
+				*c |= BIT(4);
 		}
 		break;
 	case 0xb:
