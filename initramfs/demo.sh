@@ -9,3 +9,7 @@ dmesg | grep 'lightvisor:' || true
 ls -l /dev/lightvisor
 echo "== lvinfo"
 lvinfo
+echo "== lvrun: a real-mode boot sector"
+lvrun --stats /guests/hello-real.bin
+echo "== lvrun: a 64-bit C guest in long mode"
+lvrun --stats /guests/hello64.elf

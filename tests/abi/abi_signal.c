@@ -33,7 +33,8 @@ static void arm_timer_ms(long ms)
 {
 	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
 
-	setitimer(ITIMER_REAL, &it, NULL);
+	if (setitimer(ITIMER_REAL, &it, NULL))
+		die("setitimer");
 }
 
 int main(void)
