@@ -141,7 +141,7 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 			BIT(27));
 		*c |= BIT(31);				/* hypervisor present */
 		/* OSXSAVE mirrors the guest's CR4, not the host's. */
-		if (vmx->cr4_shadow & X86_CR4_OSXSAVE)
+		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
 		*d &= ~BIT(9);				/* APIC */
 		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
@@ -158,7 +158,7 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 				BIT(15) | BIT(25));
 			/* OSPKE, WAITPKG, RDPID, SGX_LC */
 			*c &= ~(BIT(4) | BIT(5) | BIT(22) | BIT(30));
-			if (vmx->cr4_shadow & X86_CR4_PKE)
+			if (lv_vmx_read_cr4(vmx) & X86_CR4_PKE)
 				*c |= BIT(4);
 		}
 		break;
@@ -237,8 +237,8 @@ static int lv_load_pdptrs(struct lv_vmx_vcpu *vmx)
 
 static bool lv_pae_paging(struct lv_vmx_vcpu *vmx)
 {
-	return (vmx->cr0_shadow & X86_CR0_PG) &&
-	       (vmx->cr4_shadow & X86_CR4_PAE) &&
+	return (lv_vmx_read_cr0(vmx) & X86_CR0_PG) &&
+	       (lv_vmx_read_cr4(vmx) & X86_CR4_PAE) &&
 	       !(vmcs_read64(GUEST_IA32_EFER) & EFER_LMA);
 }
 
@@ -252,8 +252,8 @@ static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
 	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
 		return lv_inject_gp(vmx);
 	/* Turning paging on or off with EFER.LME enters or leaves long mode. */
-	if (paging != !!(vmx->cr0_shadow & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (paging && !(vmx->cr4_shadow & X86_CR4_PAE))
+	if (paging != !!(lv_vmx_read_cr0(vmx) & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (paging && !(lv_vmx_read_cr4(vmx) & X86_CR4_PAE))
 			return lv_inject_gp(vmx);
 		lv_vmx_set_efer(vmx, paging ? efer | EFER_LMA : efer & ~EFER_LMA);
 	}
@@ -314,7 +314,7 @@ static enum lv_exit_action handle_dr_access(struct lv_vmx_vcpu *vmx)
 	unsigned long val;
 
 	if (dr == 4 || dr == 5) {
-		if (vmx->cr4_shadow & X86_CR4_DE)
+		if (lv_vmx_read_cr4(vmx) & X86_CR4_DE)
 			return lv_inject_ud(vmx);
 		dr += 2;
 	}

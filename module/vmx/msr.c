@@ -174,7 +174,7 @@ static int lv_vmx_set_efer_msr(struct lv_vmx_vcpu *vmx, u64 efer)
 		return -EINVAL;
 	/* LMA is read-only; LME may not change while paging is on. */
 	efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
-	if ((vmx->cr0_shadow & X86_CR0_PG) && ((efer ^ old) & EFER_LME))
+	if ((lv_vmx_read_cr0(vmx) & X86_CR0_PG) && ((efer ^ old) & EFER_LME))
 		return -EINVAL;
 	lv_vmx_set_efer(vmx, efer);
 	return 0;

@@ -321,10 +321,8 @@ static void lv_vmx_setup_guest_state(struct lv_vmx_vcpu *vmx)
 	vmcs_writel(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
 
-	vmx->cr0_shadow = X86_CR0_ET;
-	vmcs_writel(GUEST_CR0, vmx->cr0_shadow | lv_vmx_cr0_forced());
-	vmcs_writel(CR0_READ_SHADOW, vmx->cr0_shadow);
-	vmx->cr4_shadow = 0;
+	vmcs_writel(GUEST_CR0, X86_CR0_ET | lv_vmx_cr0_forced());
+	vmcs_writel(CR0_READ_SHADOW, X86_CR0_ET);
 	vmcs_writel(GUEST_CR4, lv_vmcs_config.cr4_fixed0);
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR3, 0);
@@ -714,10 +712,10 @@ static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 	sr->gdt.limit = vmcs_read32(GUEST_GDTR_LIMIT);
 	sr->idt.base = vmcs_readl(GUEST_IDTR_BASE);
 	sr->idt.limit = vmcs_read32(GUEST_IDTR_LIMIT);
-	sr->cr0 = vmx->cr0_shadow;
+	sr->cr0 = lv_vmx_read_cr0(vmx);
 	sr->cr2 = vmx->cr2;
 	sr->cr3 = vmcs_readl(GUEST_CR3);
-	sr->cr4 = vmx->cr4_shadow;
+	sr->cr4 = lv_vmx_read_cr4(vmx);
 	sr->cr8 = vmx->cr8;
 	sr->efer = vmcs_read64(GUEST_IA32_EFER);
 	sr->apic_base = vmx->apic_base;
@@ -768,16 +766,34 @@ static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 	return 0;
 }
 
+/*
+ * The guest sees the hardware value of the bits it owns (it changes them
+ * without exits) and the read shadow of the bits we own.
+ */
+unsigned long lv_vmx_read_cr0(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long mask = lv_vmx_cr0_forced();
+
+	return (vmcs_readl(GUEST_CR0) & ~mask) |
+	       (vmcs_readl(CR0_READ_SHADOW) & mask);
+}
+
+unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long mask = lv_vmx_cr4_owned();
+
+	return (vmcs_readl(GUEST_CR4) & ~mask) |
+	       (vmcs_readl(CR4_READ_SHADOW) & mask);
+}
+
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0)
 {
-	vmx->cr0_shadow = cr0;
 	vmcs_writel(CR0_READ_SHADOW, cr0);
 	vmcs_writel(GUEST_CR0, cr0 | lv_vmx_cr0_forced());
 }
 
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4)
 {
-	vmx->cr4_shadow = cr4;
 	vmcs_writel(CR4_READ_SHADOW, cr4);
 	vmcs_writel(GUEST_CR4, cr4 | lv_vmcs_config.cr4_fixed0);
 }
@@ -882,9 +898,9 @@ static void lv_vmx_get_paging(struct lv_vcpu *vcpu, struct lv_paging *pg)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
 
-	pg->cr0 = vmx->cr0_shadow;
+	pg->cr0 = lv_vmx_read_cr0(vmx);
 	pg->cr3 = vmcs_readl(GUEST_CR3);
-	pg->cr4 = vmx->cr4_shadow;
+	pg->cr4 = lv_vmx_read_cr4(vmx);
 	pg->efer = vmcs_read64(GUEST_IA32_EFER);
 }
 
@@ -894,7 +910,7 @@ static void lv_vmx_get_code(struct lv_vcpu *vcpu, u64 *linear_rip,
 	u32 cs_ar = vmcs_read32(GUEST_CS_AR_BYTES);
 	u64 rip = vmcs_readl(GUEST_RIP);
 
-	if (!(to_vmx(vcpu)->cr0_shadow & X86_CR0_PE) ||
+	if (!(lv_vmx_read_cr0(to_vmx(vcpu)) & X86_CR0_PE) ||
 	    (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_VM))
 		*mode = LV_MODE_REAL;
 	else if ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && (cs_ar & BIT(13)))

@@ -72,8 +72,6 @@ struct lv_vmx_vm {
  * @proc_ctls: primary processor-based controls as last written
  * @exit_reason: of the last exit
  * @exit_qual: exit qualification of the last exit
- * @cr0_shadow: CR0 as the guest believes it is
- * @cr4_shadow: CR4 as the guest believes it is
  * @cr2: guest CR2 (not in the VMCS)
  * @cr8: guest TPR (CR8 accesses always exit)
  * @xcr0: guest XCR0
@@ -98,8 +96,6 @@ struct lv_vmx_vcpu {
 	u32 proc_ctls;
 	u32 exit_reason;
 	unsigned long exit_qual;
-	unsigned long cr0_shadow;
-	unsigned long cr4_shadow;
 	unsigned long cr2;
 	unsigned long cr8;
 	u64 xcr0;
@@ -134,6 +130,8 @@ extern const char lv_vmx_vmexit[];
 void lv_vmx_request_window(struct lv_vmx_vcpu *vmx, u32 window, bool on);
 unsigned long lv_vmx_cr0_forced(void);
 unsigned long lv_vmx_cr4_owned(void);
+unsigned long lv_vmx_read_cr0(struct lv_vmx_vcpu *vmx);
+unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx);
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
