@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <linux/lightvisor.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static const struct {
 	int cap;
 	const char *name;
@@ -47,7 +49,7 @@ int main(int argc, char **argv)
 	}
 	printf("api-version: %d (header: %d)\n", ret, LV_API_VERSION);
 
-	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
 		ret = ioctl(fd, LV_CHECK_CAP, caps[i].cap);
 		if (ret < 0)
 			printf("cap %-20s error: %s\n", caps[i].name,
