@@ -35,7 +35,8 @@ static void arm_timer_ms(long ms)
 		.it_interval = { ms / 1000, (ms % 1000) * 1000 },
 	};
 
-	setitimer(ITIMER_REAL, &it, NULL);
+	if (setitimer(ITIMER_REAL, &it, NULL))
+		die("setitimer");
 }
 
 /* Run until the guest's handler reports; returns the vector or -1. */

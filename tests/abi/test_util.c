@@ -90,7 +90,7 @@ static const char *errno_name(int err)
 	return buf;
 }
 
-bool tap_errno(long ret, int err, int expected, const char *name)
+bool __tap_errno(long ret, int err, int expected, const char *name)
 {
 	int got = ret < 0 ? err : 0;
 

@@ -36,7 +36,16 @@ void tap_fail(const char *name, const char *fmt, ...) __attribute__((format(prin
 void tap_skip(const char *name, const char *reason);
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ret must be -1 with errno == expected; expected 0 means ret >= 0. */
-bool tap_errno(long ret, int err, int expected, const char *name);
+bool __tap_errno(long ret, int err, int expected, const char *name);
+/*
+ * The call is evaluated before the errno argument: as plain function
+ * arguments their order would be unspecified and errno could be stale.
+ */
+#define tap_errno(call, err, expected, name) ({			\
+	long __ret = (call);						\
+	int __err = (err);						\
+	__tap_errno(__ret, __err, expected, name);			\
+})
 bool tap_eq(uint64_t expected, uint64_t got, const char *name);
 int tap_finish(void) __attribute__((noreturn));
 void skip_all(const char *reason) __attribute__((noreturn));
