@@ -11,7 +11,7 @@
 #include <linux/types.h>
 
 #include "decode.h"
-#include "kunit_export.h"
+#include <kunit/visibility.h>
 
 #define REX_W	0x8
 #define REX_R	0x4
@@ -353,7 +353,7 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 	insn->len = c.pos;
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_decode_mmio);
+EXPORT_SYMBOL_IF_KUNIT(lv_decode_mmio);
 
 u64 lv_mmio_load_result(const struct lv_mmio_insn *insn, u64 old_reg, u64 data)
 {
@@ -381,7 +381,7 @@ u64 lv_mmio_load_result(const struct lv_mmio_insn *insn, u64 old_reg, u64 data)
 		return val;
 	}
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_mmio_load_result);
+EXPORT_SYMBOL_IF_KUNIT(lv_mmio_load_result);
 
 u64 lv_mmio_store_data(const struct lv_mmio_insn *insn, u64 reg_val)
 {
@@ -391,4 +391,4 @@ u64 lv_mmio_store_data(const struct lv_mmio_insn *insn, u64 reg_val)
 		reg_val >>= 8;
 	return lv_trunc(reg_val, insn->size);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_mmio_store_data);
+EXPORT_SYMBOL_IF_KUNIT(lv_mmio_store_data);

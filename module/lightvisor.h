@@ -18,7 +18,7 @@
 #include <asm/fpu/api.h>
 
 #include "decode.h"
-#include "kunit_export.h"
+#include <kunit/visibility.h>
 
 #define LV_MAX_VCPUS		64
 #define LV_NR_MEMSLOTS		64

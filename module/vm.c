@@ -94,7 +94,7 @@ int lv_check_memory_region(const struct lv_memory_region *mr)
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_check_memory_region);
+EXPORT_SYMBOL_IF_KUNIT(lv_check_memory_region);
 
 static bool lv_slot_overlaps(struct lv_vm *vm, const struct lv_memory_region *mr)
 {
@@ -168,7 +168,7 @@ static int lv_set_memory_region(struct lv_vm *vm,
 	new->npages = mr->memory_size >> PAGE_SHIFT;
 	new->userspace_addr = mr->userspace_addr;
 	if (new->flags & LV_MEM_LOG_DIRTY_PAGES) {
-		new->dirty_bitmap = kvzalloc(BITS_TO_LONGS(new->npages) *
+		new->dirty_bitmap = kvcalloc(BITS_TO_LONGS(new->npages),
 					     sizeof(long), GFP_KERNEL_ACCOUNT);
 		if (!new->dirty_bitmap) {
 			kfree(new);

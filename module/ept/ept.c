@@ -106,14 +106,14 @@ int lv_ept_cache_topup(struct lv_ept_cache *c, gfp_t gfp)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_cache_topup);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_cache_topup);
 
 void lv_ept_cache_free(struct lv_ept_cache *c)
 {
 	while (c->nr > 0)
 		free_page((unsigned long)c->pages[--c->nr]);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_cache_free);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_cache_free);
 
 /* Callers check c->nr first: running dry here is a bug. */
 static u64 *cache_pop(struct lv_ept_cache *c)
@@ -203,7 +203,7 @@ int lv_ept_init(struct lv_ept *ept)
 	INIT_LIST_HEAD(&ept->zapped);
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_init);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_init);
 
 /*
  * Free the tables unlinked by earlier operations.  Call it, under the
@@ -219,7 +219,7 @@ void lv_ept_free_zapped(struct lv_ept *ept)
 	}
 	ept->nr_zapped = 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_free_zapped);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_free_zapped);
 
 /*
  * Free every table page; guest pages are not touched.  The EPTP must no
@@ -234,7 +234,7 @@ void lv_ept_destroy(struct lv_ept *ept)
 	ept->pml4 = NULL;
 	lv_ept_free_zapped(ept);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_destroy);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_destroy);
 
 /* @ad_bits requires IA32_VMX_EPT_VPID_CAP bit 21; the caller checks. */
 u64 lv_ept_pointer(const struct lv_ept *ept, bool ad_bits)
@@ -242,7 +242,7 @@ u64 lv_ept_pointer(const struct lv_ept *ept, bool ad_bits)
 	return (__pa(ept->pml4) & EPT_ADDR_MASK) | EPTP_MT_WB |
 	       EPTP_WALK_LENGTH | (ad_bits ? EPTP_AD_ENABLE : 0);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_pointer);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_pointer);
 
 /*
  * Install a leaf mapping [gpa, gpa + size of @level) to @hpa.  Missing
@@ -334,7 +334,7 @@ int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 		zap_table(ept, ept_table(old), level - 1);
 	return 1;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_map);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_map);
 
 enum range_op { RANGE_UNMAP, RANGE_PROTECT, RANGE_DIRTY };
 
@@ -459,7 +459,7 @@ bool lv_ept_unmap_range(struct lv_ept *ept, struct lv_ept_cache *cache,
 	walk_range(ept, &w, ept->pml4, EPT_LEVELS, 0);
 	return w.count;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_unmap_range);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_unmap_range);
 
 /* Splits needed so that no leaf straddles @gpa. */
 static int splits_needed(const struct lv_ept *ept, u64 gpa)
@@ -512,7 +512,7 @@ int lv_ept_protect_range(struct lv_ept *ept, struct lv_ept_cache *cache,
 	walk_range(ept, &w, ept->pml4, EPT_LEVELS, 0);
 	return w.count ? 1 : 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_protect_range);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_protect_range);
 
 /*
  * For every leaf with D set in [gpa, gpa + npages * 4K), set the bits of
@@ -537,7 +537,7 @@ unsigned long lv_ept_collect_dirty(struct lv_ept *ept, u64 gpa, u64 npages,
 	walk_range(ept, &w, ept->pml4, EPT_LEVELS, 0);
 	return w.count;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_collect_dirty);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_collect_dirty);
 
 /*
  * Return the leaf entry mapping @gpa and its level, or NULL.  Only the
@@ -565,7 +565,7 @@ u64 *lv_ept_lookup(const struct lv_ept *ept, u64 gpa,
 	}
 	return NULL;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_lookup);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_lookup);
 
 /*
  * Translate @gpa: host-physical address (with the offset inside the leaf),
@@ -590,4 +590,4 @@ int lv_ept_walk(const struct lv_ept *ept, u64 gpa, u64 *hpa,
 		*level = l;
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_ept_walk);
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_walk);

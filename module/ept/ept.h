@@ -28,7 +28,7 @@
 #include <linux/types.h>
 
 /* The API is exported only for the KUnit test module. */
-#include "../kunit_export.h"
+#include <kunit/visibility.h>
 
 /*
  * EPT entry bits (SDM vol. 3C, "EPT Translation Mechanism").  An entry is

@@ -34,7 +34,7 @@ int lv_adjust_controls(u64 cap_msr, u32 required, u32 optional, u32 *result)
 	*result = ((required | optional) & may_be_one) | must_be_one;
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_adjust_controls);
+EXPORT_SYMBOL_IF_KUNIT(lv_adjust_controls);
 
 /*
  * Exits lightvisor needs: external interrupts and NMIs (the host keeps its
@@ -144,7 +144,7 @@ int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
 	conf->cr4_fixed1 = m->cr4_fixed1;
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_compute_config);
+EXPORT_SYMBOL_IF_KUNIT(lv_vmx_compute_config);
 
 /* Read the capability MSRs of this CPU. Only valid if VMX exists. */
 void lv_vmx_read_msrs(struct lv_vmx_msrs *m)
@@ -173,4 +173,4 @@ void lv_vmx_read_msrs(struct lv_vmx_msrs *m)
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, m->cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, m->cr4_fixed1);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_read_msrs);
+EXPORT_SYMBOL_IF_KUNIT(lv_vmx_read_msrs);

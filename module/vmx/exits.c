@@ -474,7 +474,7 @@ lv_exit_handler_t lv_vmx_exit_handler(unsigned int reason)
 	reason = array_index_nospec(reason, ARRAY_SIZE(lv_vmx_exit_handlers));
 	return lv_vmx_exit_handlers[reason];
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_vmx_exit_handler);
+EXPORT_SYMBOL_IF_KUNIT(lv_vmx_exit_handler);
 
 enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx)
 {

@@ -62,7 +62,7 @@ static bool lv_vmx_insn(const char *name, bool fail)
 	return !fail;
 }
 
-static bool vmxon(u64 pa)
+static bool vmx_on(u64 pa)
 {
 	bool fail;
 
@@ -76,7 +76,7 @@ static void vmxoff(void)
 	asm volatile("vmxoff" ::: "cc", "memory");
 }
 
-static bool vmclear(void *vmcs)
+static bool vmcs_clear(void *vmcs)
 {
 	u64 pa = __pa(vmcs);
 	bool fail;
@@ -86,7 +86,7 @@ static bool vmclear(void *vmcs)
 	return lv_vmx_insn("VMCLEAR", fail);
 }
 
-static bool vmptrld(void *vmcs)
+static bool vmcs_load(void *vmcs)
 {
 	u64 pa = __pa(vmcs);
 	bool fail;
@@ -138,7 +138,7 @@ static int lv_vmx_cpu_enable(void)
 
 	INIT_LIST_HEAD(per_cpu_ptr(&lv_loaded_vmcss, cpu));
 	cr4_set_bits(X86_CR4_VMXE);
-	if (!vmxon(__pa(per_cpu(lv_vmxon_region, cpu)))) {
+	if (!vmx_on(__pa(per_cpu(lv_vmxon_region, cpu)))) {
 		cr4_clear_bits(X86_CR4_VMXE);
 		return -EIO;
 	}
@@ -153,7 +153,7 @@ static void lv_vmx_vmcs_clear(void *arg)
 
 	if (vmx->vcpu.cpu != cpu)
 		return;
-	vmclear(vmx->vmcs);
+	vmcs_clear(vmx->vmcs);
 	if (per_cpu(lv_current_vmcs, cpu) == vmx)
 		per_cpu(lv_current_vmcs, cpu) = NULL;
 	list_del(&vmx->loaded_on);
@@ -211,6 +211,7 @@ static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
 
 	if (migrated) {
 		lv_vmx_clear_on_old_cpu(vmx);
+		/* Pairs with the smp_wmb() in lv_vmx_vmcs_clear(). */
 		smp_rmb();
 		local_irq_disable();
 		list_add(&vmx->loaded_on, per_cpu_ptr(&lv_loaded_vmcss, cpu));
@@ -218,7 +219,7 @@ static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
 		WRITE_ONCE(vcpu->cpu, cpu);
 	}
 	if (per_cpu(lv_current_vmcs, cpu) != vmx) {
-		vmptrld(vmx->vmcs);
+		vmcs_load(vmx->vmcs);
 		per_cpu(lv_current_vmcs, cpu) = vmx;
 	}
 	if (migrated) {
@@ -411,7 +412,7 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 		goto err_uninit;
 	*(u32 *)vmx->vmcs = lv_vmcs_config.revision_id;
 	/* VMCLEAR puts a new VMCS in the "clear" launch state. */
-	vmclear(vmx->vmcs);
+	vmcs_clear(vmx->vmcs);
 
 	if (lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID) {
 		ret = ida_alloc_range(&lv_vpid_ida, 1, 0xffff, GFP_KERNEL);
@@ -694,20 +695,30 @@ static void lv_vmx_set_segment(unsigned int sel_field,
 	lv_vmx_write_segment(sel_field, s->selector, s->base, s->limit, ar);
 }
 
-#define LV_FOR_EACH_SEGMENT(x)						\
-	x(GUEST_CS_SELECTOR, cs) x(GUEST_DS_SELECTOR, ds)		\
-	x(GUEST_ES_SELECTOR, es) x(GUEST_FS_SELECTOR, fs)		\
-	x(GUEST_GS_SELECTOR, gs) x(GUEST_SS_SELECTOR, ss)		\
-	x(GUEST_TR_SELECTOR, tr) x(GUEST_LDTR_SELECTOR, ldt)
+/* The segment registers of struct lv_sregs and their VMCS selector fields. */
+static const struct {
+	unsigned int sel_field;
+	size_t offset;
+} lv_vmx_segments[] = {
+	{ GUEST_CS_SELECTOR, offsetof(struct lv_sregs, cs) },
+	{ GUEST_DS_SELECTOR, offsetof(struct lv_sregs, ds) },
+	{ GUEST_ES_SELECTOR, offsetof(struct lv_sregs, es) },
+	{ GUEST_FS_SELECTOR, offsetof(struct lv_sregs, fs) },
+	{ GUEST_GS_SELECTOR, offsetof(struct lv_sregs, gs) },
+	{ GUEST_SS_SELECTOR, offsetof(struct lv_sregs, ss) },
+	{ GUEST_TR_SELECTOR, offsetof(struct lv_sregs, tr) },
+	{ GUEST_LDTR_SELECTOR, offsetof(struct lv_sregs, ldt) },
+};
 
 static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	int i;
 
 	memset(sr, 0, sizeof(*sr));
-#define GET_SEG(field, name) lv_vmx_get_segment(field, &sr->name);
-	LV_FOR_EACH_SEGMENT(GET_SEG)
-#undef GET_SEG
+	for (i = 0; i < ARRAY_SIZE(lv_vmx_segments); i++)
+		lv_vmx_get_segment(lv_vmx_segments[i].sel_field,
+				   (void *)sr + lv_vmx_segments[i].offset);
 	sr->gdt.base = vmcs_readl(GUEST_GDTR_BASE);
 	sr->gdt.limit = vmcs_read32(GUEST_GDTR_LIMIT);
 	sr->idt.base = vmcs_readl(GUEST_IDTR_BASE);
@@ -746,12 +757,13 @@ static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
 	int ret = lv_vmx_check_sregs(sr);
+	int i;
 
 	if (ret)
 		return ret;
-#define SET_SEG(field, name) lv_vmx_set_segment(field, &sr->name);
-	LV_FOR_EACH_SEGMENT(SET_SEG)
-#undef SET_SEG
+	for (i = 0; i < ARRAY_SIZE(lv_vmx_segments); i++)
+		lv_vmx_set_segment(lv_vmx_segments[i].sel_field,
+				   (const void *)sr + lv_vmx_segments[i].offset);
 	vmcs_writel(GUEST_GDTR_BASE, sr->gdt.base);
 	vmcs_write32(GUEST_GDTR_LIMIT, sr->gdt.limit);
 	vmcs_writel(GUEST_IDTR_BASE, sr->idt.base);
