@@ -238,7 +238,6 @@ struct lv_pio {
  * @stopped: the last exit (shutdown, failed entry, internal error) left
  *	the vCPU unable to continue until its state is set again
  * @guest_fpu: guest FPU/extended state, swapped in for LV_RUN
- * @stats: exit counters
  */
 struct lv_vcpu {
 	struct lv_vm *vm;
@@ -260,11 +259,6 @@ struct lv_vcpu {
 	bool hypercall_pending;
 	bool stopped;
 	struct fpu_guest guest_fpu;
-	struct {
-		u64 exits;
-		u64 exits_to_user;
-		u64 ept_faults;
-	} stats;
 };
 
 /* General register indexes in lv_vcpu.regs (hardware encoding order). */
@@ -272,6 +266,28 @@ enum lv_reg {
 	LV_RAX, LV_RCX, LV_RDX, LV_RBX, LV_RSP, LV_RBP, LV_RSI, LV_RDI,
 	LV_R8, LV_R9, LV_R10, LV_R11, LV_R12, LV_R13, LV_R14, LV_R15,
 };
+
+/**
+ * struct lv_stats - per-CPU event counters, summed in debugfs
+ * @entries: VM entries
+ * @exits_to_user: LV_RUN calls that returned to userspace
+ * @ept_faults: guest pages mapped on demand
+ * @halts: times a vCPU slept in HLT
+ */
+struct lv_stats {
+	u64 entries;
+	u64 exits_to_user;
+	u64 ept_faults;
+	u64 halts;
+};
+
+DECLARE_PER_CPU(struct lv_stats, lv_stats);
+extern atomic_t lv_nr_vms;
+extern atomic_t lv_nr_vcpus;
+
+/* debugfs.c */
+void lv_debugfs_init(void);
+void lv_debugfs_exit(void);
 
 /* main.c */
 int lv_hardware_get(void);

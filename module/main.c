@@ -190,6 +190,7 @@ static int __init lv_init(void)
 	if (ret)
 		goto err_cpuhp;
 
+	lv_debugfs_init();
 	pr_info("loaded, API version %d, backend %s\n", LV_API_VERSION,
 		lv_vendor ? lv_vendor->name : "none");
 	return 0;
@@ -206,6 +207,7 @@ static void __exit lv_exit(void)
 {
 	/* Every VM holds a module reference, so none is left here. */
 	misc_deregister(&lv_dev);
+	lv_debugfs_exit();
 	if (lv_vendor)
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
 	lv_vmx_exit();

@@ -205,7 +205,7 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 		lv_vm_flush_tlbs(vm);
 		ret = 0;
 	}
-	vcpu->stats.ept_faults++;
+	this_cpu_inc(lv_stats.ept_faults);
 out:
 	up_read(&vm->slots_lock);
 	return ret;

@@ -340,6 +340,7 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
 		if (vcpu->halted) {
+			this_cpu_inc(lv_stats.halts);
 			if (wait_event_interruptible(vcpu->wq,
 						     lv_vcpu_has_event(vcpu)))
 				goto interrupted;
@@ -349,11 +350,11 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 			goto interrupted;
 		cond_resched();
 
-		vcpu->stats.exits++;
+		this_cpu_inc(lv_stats.entries);
 		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)
 			break;
 	}
-	vcpu->stats.exits_to_user++;
+	this_cpu_inc(lv_stats.exits_to_user);
 	goto swap_back;
 interrupted:
 	run->exit_reason = LV_EXIT_INTR;
@@ -580,6 +581,7 @@ void lv_vcpu_uninit(struct lv_vcpu *vcpu)
 
 void lv_vcpu_destroy(struct lv_vcpu *vcpu)
 {
+	atomic_dec(&lv_nr_vcpus);
 	lv_vendor->vcpu_free(vcpu);
 }
 
@@ -609,6 +611,7 @@ int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 		goto out;
 	}
 	vm->nr_vcpus++;
+	atomic_inc(&lv_nr_vcpus);
 
 	/* The fd holds a VM reference; the VM frees the vCPU at its end. */
 	kref_get(&vm->kref);
@@ -617,6 +620,7 @@ int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 	if (ret < 0) {
 		xa_erase(&vm->vcpus, id);
 		vm->nr_vcpus--;
+		atomic_dec(&lv_nr_vcpus);
 		lv_vendor->vcpu_free(vcpu);
 		lv_vm_put(vm);
 	}

@@ -37,6 +37,7 @@ static void lv_vm_destroy(struct kref *kref)
 	}
 	mmdrop(vm->mm);
 	kfree(vm);
+	atomic_dec(&lv_nr_vms);
 	lv_hardware_put();
 }
 
@@ -285,6 +286,7 @@ int lv_vm_create(void)
 	if (ret)
 		goto err_vendor;
 
+	atomic_inc(&lv_nr_vms);
 	ret = anon_inode_getfd("lightvisor-vm", &lv_vm_fops, vm,
 			       O_RDWR | O_CLOEXEC);
 	if (ret < 0)

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/lightvisor/stats: module-wide counters.
+ *
+ * One file for the module, not a directory per VM: creating debugfs
+ * entries is a large part of what a new VM costs elsewhere, and VM
+ * creation is a hot path here.
+ */
+#include <linux/debugfs.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+
+#include "lightvisor.h"
+
+DEFINE_PER_CPU(struct lv_stats, lv_stats);
+atomic_t lv_nr_vms = ATOMIC_INIT(0);
+atomic_t lv_nr_vcpus = ATOMIC_INIT(0);
+
+static struct dentry *lv_debugfs_dir;
+
+static int lv_stats_show(struct seq_file *m, void *unused)
+{
+	struct lv_stats sum = {};
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct lv_stats *s = per_cpu_ptr(&lv_stats, cpu);
+
+		sum.entries += s->entries;
+		sum.exits_to_user += s->exits_to_user;
+		sum.ept_faults += s->ept_faults;
+		sum.halts += s->halts;
+	}
+	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
+		   atomic_read(&lv_nr_vcpus));
+	seq_printf(m, "entries %llu\nexits_to_user %llu\n", sum.entries,
+		   sum.exits_to_user);
+	seq_printf(m, "ept_faults %llu\nhalts %llu\n", sum.ept_faults,
+		   sum.halts);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lv_stats);
+
+void lv_debugfs_init(void)
+{
+	lv_debugfs_dir = debugfs_create_dir("lightvisor", NULL);
+	debugfs_create_file("stats", 0444, lv_debugfs_dir, NULL,
+			    &lv_stats_fops);
+}
+
+void lv_debugfs_exit(void)
+{
+	debugfs_remove(lv_debugfs_dir);
+}
