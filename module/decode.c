@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "decode.h"
+#include <linux/export.h>
 #include <kunit/visibility.h>
 
 #define REX_W	0x8
