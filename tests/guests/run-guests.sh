@@ -23,6 +23,7 @@ check() { # IMAGE STATUS [OPTIONS...]
 check hello-real.bin 0
 check hello64.elf 0
 check test-real.bin 1
+check prot32-real.bin 1
 check cpuid.elf 1
 check msr.elf 1
 check io.elf 1

@@ -39,6 +39,35 @@ echo "# $moves migrations; lvrun status $st"
 [ "$st" = 124 ] && [ $moves -ge 20 ]
 result $? "a spinning guest survives its vCPU thread moving between CPUs"
 
-lvrun /guests/hello64.elf >hello.out 2>&1
-result $? "guests still run afterwards"
+# CPU hotplug while a guest runs: the CPU going away leaves VMX operation
+# (after its VMCSs are cleared), the one coming back joins it again.
+cpu1=/sys/devices/system/cpu/cpu1/online
+lvrun --timeout 8 /guests/spin.elf >spin2.out 2>&1 &
+pid=$!
+sleep 1
+ok=0
+for i in 1 2 3; do
+	echo 0 >$cpu1 && sleep 0.5 && echo 1 >$cpu1 && sleep 0.5 || ok=1
+done
+wait $pid
+st=$?
+echo "# hotplug cycles done (status $ok), lvrun status $st"
+[ "$ok" = 0 ] && [ "$st" = 124 ]
+result $? "a spinning guest survives CPU 1 going offline and online 3 times"
+
+lvrun --vcpus 2 /guests/smp.elf >smp2.out 2>&1
+[ $? = 1 ]
+result $? "both CPUs run guests again after hotplug"
+
+# Module unload: refused while a VM exists, clean once it is gone.
+lvrun --timeout 3 /guests/spin.elf >/dev/null 2>&1 &
+pid=$!
+sleep 1
+! rmmod lightvisor 2>/dev/null
+result $? "rmmod lightvisor is refused while a guest runs"
+wait $pid
+rmmod lightvisor
+result $? "rmmod lightvisor succeeds once the VM is gone"
+insmod /lib/modules/lightvisor.ko && lvrun /guests/hello64.elf >hello.out 2>&1
+result $? "reloaded module runs guests"
 echo "1..$n"
