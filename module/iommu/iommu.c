@@ -441,10 +441,16 @@ static struct lv_iommu_group *lv_iommu_get_group(struct lv_vm *vm,
 	grp = kzalloc(sizeof(*grp), GFP_KERNEL_ACCOUNT);
 	if (!grp)
 		return ERR_PTR(-ENOMEM);
+	/*
+	 * Fails (-EPERM, or -EBUSY) while a host driver is bound to a device
+	 * of the group or another user (VM, VFIO) owns its DMA: both are
+	 * "busy" to our caller.
+	 */
 	ret = iommu_group_claim_dma_owner(group, vm);
 	if (ret) {
-		if (ret != -EBUSY ||
-		    !iommu_group_for_each_dev(group, pdev,
+		if (ret == -EPERM)
+			ret = -EBUSY;
+		if (!iommu_group_for_each_dev(group, pdev,
 					      lv_iommu_report_driver))
 			pci_info(pdev, "cannot assign: DMA of its IOMMU group is owned by another user (%d)\n",
 				 ret);
