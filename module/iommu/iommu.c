@@ -559,7 +559,7 @@ int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
 	dev->grp = grp;
 	list_add(&dev->node, &vm->iommu->devices);
 	up_write(&vm->slots_lock);
-	pci_info(pdev, "assigned to a VM\n");
+	pci_dbg(pdev, "assigned to a VM\n");
 	return 0;
 
 out_free:
@@ -598,7 +598,7 @@ int lv_iommu_release(struct lv_vm *vm, const struct lv_pci_device *d)
 	}
 	up_write(&vm->slots_lock);
 	if (!ret)
-		pci_info(pdev, "released by its VM\n");
+		pci_dbg(pdev, "released by its VM\n");
 	pci_dev_put(pdev);
 	return ret;
 }
@@ -615,7 +615,7 @@ void lv_iommu_vm_destroy(struct lv_vm *vm)
 	while (vm->iommu) {
 		dev = list_first_entry(&vm->iommu->devices,
 				       struct lv_iommu_dev, node);
-		pci_info(dev->pdev, "released: its VM is gone\n");
+		pci_dbg(dev->pdev, "released: its VM is gone\n");
 		lv_iommu_detach_dev(vm, dev);
 	}
 	up_write(&vm->slots_lock);
