@@ -16,7 +16,7 @@ BUILD	:= $(CURDIR)/build
 SUBMAKE	= BINDIR=$(BUILD)/bin GUESTDIR=$(BUILD)/guests
 
 # Userspace parts are optional until their authors add a Makefile.
-USERSPACE := userspace/tools userspace/launcher tests/abi
+USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu
 GUESTS	:= $(patsubst %/Makefile,%,$(wildcard guests/Makefile))
 
 all: module userspace guests

@@ -27,6 +27,8 @@
 
 struct lv_vm;
 struct lv_vcpu;
+struct lv_iommu;
+struct lv_iommu_pin;
 
 /**
  * struct lv_memslot - guest-physical memory backed by user memory
@@ -36,6 +38,7 @@ struct lv_vcpu;
  * @npages: number of 4 KiB pages
  * @userspace_addr: host virtual address of the first page
  * @dirty_bitmap: one bit per page when LV_MEM_LOG_DIRTY_PAGES is set
+ * @iommu_pin: pages pinned for device DMA while the VM has devices
  */
 struct lv_memslot {
 	u32 id;
@@ -44,6 +47,7 @@ struct lv_memslot {
 	u64 npages;
 	unsigned long userspace_addr;
 	unsigned long *dirty_bitmap;
+	struct lv_iommu_pin *iommu_pin;
 };
 
 /* What an exit handler asks the run loop to do next. */
@@ -164,6 +168,8 @@ extern struct lv_hw_caps lv_caps;
  * @mmu_invalidate_in_progress: invalidations between start and end
  * @tlb_gen: bumped whenever guest mappings shrink; vCPUs flush on change
  * @vendor: backend data (EPT root, ...)
+ * @iommu: assigned devices and their DMA domain, or NULL (under
+ *	slots_lock)
  */
 struct lv_vm {
 	struct kref kref;
@@ -181,6 +187,7 @@ struct lv_vm {
 	atomic64_t tlb_gen;
 
 	void *vendor;
+	struct lv_iommu *iommu;
 };
 
 /* Where a vCPU is, for kicks and flushes. */

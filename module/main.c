@@ -17,6 +17,7 @@
 #include <linux/smp.h>
 
 #include "lightvisor.h"
+#include "iommu/iommu.h"
 #include "vmx/vmx.h"
 
 const struct lv_vendor_ops *lv_vendor;
@@ -133,6 +134,8 @@ static long lv_check_cap(unsigned long cap)
 	case LV_CAP_READONLY_MEM:
 	case LV_CAP_VCPU_STATE:
 		return 1;
+	case LV_CAP_IOMMU:
+		return lv_iommu_present();
 	default:
 		return 0;
 	}

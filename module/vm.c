@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 
 #include "lightvisor.h"
+#include "iommu/iommu.h"
 
 /* Largest slot accepted: far beyond any guest, far below a wrap. */
 #define LV_MAX_SLOT_BYTES	(1ULL << 40)
@@ -26,6 +27,7 @@ static void lv_vm_destroy(struct kref *kref)
 	xa_for_each(&vm->vcpus, i, vcpu)
 		lv_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
+	lv_iommu_vm_destroy(vm);
 
 	lv_mmu_notifier_unregister(vm);
 	if (lv_vendor)
@@ -123,6 +125,7 @@ static void lv_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new)
 	vm->slots[id] = new;
 	spin_unlock(&vm->mmu_lock);
 
+	lv_iommu_slot_commit(vm, old, new);
 	if (old) {
 		lv_mmu_zap_range(vm, old->base_gfn << PAGE_SHIFT,
 				 old->npages << PAGE_SHIFT);
@@ -175,6 +178,12 @@ static int lv_set_memory_region(struct lv_vm *vm,
 			kfree(new);
 			goto out;
 		}
+	}
+	ret = lv_iommu_slot_prepare(vm, old, new);
+	if (ret) {
+		kvfree(new->dirty_bitmap);
+		kfree(new);
+		goto out;
 	}
 	lv_slot_replace(vm, mr->slot, new);
 	ret = 0;
@@ -234,6 +243,16 @@ static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 		return lv_vcpu_create(vm, arg);
 	case LV_GET_DIRTY_LOG:
 		return lv_get_dirty_log(vm, argp);
+	case LV_ASSIGN_PCI_DEVICE:
+	case LV_RELEASE_PCI_DEVICE: {
+		struct lv_pci_device d;
+
+		if (copy_from_user(&d, argp, sizeof(d)))
+			return -EFAULT;
+		if (cmd == LV_ASSIGN_PCI_DEVICE)
+			return lv_iommu_assign(vm, &d);
+		return lv_iommu_release(vm, &d);
+	}
 	default:
 		return -ENOTTY;
 	}

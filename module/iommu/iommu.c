@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VT-d device assignment: DMA ownership of IOMMU groups, one paging domain
+ * per VM, guest memory slots pinned and mapped at IOVA = GPA.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+#include "lightvisor.h"
+#include "iommu/iommu.h"
+
+/* Pages pinned per pin_user_pages_fast() call. */
+#define LV_PIN_CHUNK	4096UL
+
+/* A group whose DMA the VM owns, attached to the VM's domain. */
+struct lv_iommu_group {
+	struct list_head node;
+	struct iommu_group *group;
+	unsigned int nr_devs;
+};
+
+struct lv_iommu_dev {
+	struct list_head node;
+	struct pci_dev *pdev;
+	struct lv_iommu_group *grp;
+};
+
+/**
+ * struct lv_iommu - a VM's DMA remapping state, while it has devices
+ * @domain: the VM's paging domain, shared by all its groups
+ * @devices: assigned devices (struct lv_iommu_dev)
+ * @groups: owned groups (struct lv_iommu_group)
+ * @prot: IOMMU_CACHE if the first device's IOMMU enforces snooping
+ */
+struct lv_iommu {
+	struct iommu_domain *domain;
+	struct list_head devices;
+	struct list_head groups;
+	int prot;
+};
+
+/* --- pure helpers ------------------------------------------------------ */
+
+/**
+ * lv_iommu_slot_prot() - IOMMU permissions for a memory slot
+ * @slot_flags: LV_MEM_* flags of the slot
+ *
+ * Return: IOMMU_READ for read-only slots (the device may read guest memory
+ * only), IOMMU_READ | IOMMU_WRITE otherwise.
+ */
+int lv_iommu_slot_prot(u32 slot_flags)
+{
+	if (slot_flags & LV_MEM_READONLY)
+		return IOMMU_READ;
+	return IOMMU_READ | IOMMU_WRITE;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_slot_prot);
+
+/**
+ * lv_iommu_pin_reusable() - can a slot's pinned pages serve its successor
+ * @pin: the old slot's pin (may be NULL)
+ * @new_flags: flags of the new slot (same user memory, maybe moved)
+ *
+ * Pages pinned for reading only may be shared copy-on-write pages, so
+ * they cannot back a writable mapping: those are pinned again.
+ */
+bool lv_iommu_pin_reusable(const struct lv_iommu_pin *pin, u32 new_flags)
+{
+	if (!pin)
+		return false;
+	return pin->write || (new_flags & LV_MEM_READONLY);
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_pin_reusable);
+
+/**
+ * lv_iommu_contig_pages() - length of the physically contiguous run
+ * @pages: pages, in IOVA order
+ * @n: number of pages, at least 1
+ *
+ * Return: how many pages from @pages[0] on have consecutive frame numbers.
+ */
+unsigned long lv_iommu_contig_pages(struct page *const *pages,
+				    unsigned long n)
+{
+	unsigned long pfn = page_to_pfn(pages[0]);
+	unsigned long i;
+
+	for (i = 1; i < n; i++)
+		if (page_to_pfn(pages[i]) != pfn + i)
+			break;
+	return i;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_contig_pages);
+
+static int lv_iommu_map_range(struct iommu_domain *domain, u64 iova,
+			      phys_addr_t pa, size_t size, int prot)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return iommu_map(domain, iova, pa, size, prot, GFP_KERNEL_ACCOUNT);
+#else
+	return iommu_map(domain, iova, pa, size, prot);
+#endif
+}
+
+/**
+ * lv_iommu_map_pages() - map pages at consecutive IOVAs
+ * @domain: a paging domain
+ * @iova: first IOVA, page aligned
+ * @pages: the pages
+ * @n: number of pages
+ * @prot: IOMMU_READ, IOMMU_WRITE, IOMMU_CACHE
+ *
+ * Physically contiguous runs go in one iommu_map() call, so the IOMMU
+ * driver can use large pages. On failure nothing stays mapped.
+ */
+int lv_iommu_map_pages(struct iommu_domain *domain, u64 iova,
+		       struct page *const *pages, unsigned long n, int prot)
+{
+	unsigned long done = 0, run;
+	int ret;
+
+	while (done < n) {
+		run = lv_iommu_contig_pages(pages + done, n - done);
+		ret = lv_iommu_map_range(domain, iova + done * PAGE_SIZE,
+					 page_to_phys(pages[done]),
+					 run * PAGE_SIZE, prot);
+		if (ret) {
+			if (done)
+				iommu_unmap(domain, iova, done * PAGE_SIZE);
+			return ret;
+		}
+		done += run;
+		cond_resched();
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_map_pages);
+
+/**
+ * lv_iommu_domain_alloc() - a new unmanaged paging domain for @dev's IOMMU
+ * @dev: a device behind the IOMMU
+ *
+ * Return: the domain or an ERR_PTR.
+ */
+struct iommu_domain *lv_iommu_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	return iommu_paging_domain_alloc(dev);
+#else
+	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
+
+	return domain ? domain : ERR_PTR(-ENOMEM);
+#endif
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_domain_alloc);
+
+/**
+ * lv_iommu_present() - is any PCI device translated by an IOMMU
+ *
+ * Return: true if LV_ASSIGN_PCI_DEVICE can work on this machine at all.
+ */
+bool lv_iommu_present(void)
+{
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev) {
+		if (device_iommu_mapped(&pdev->dev)) {
+			pci_dev_put(pdev);
+			return true;
+		}
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_present);
+
+/* --- pinning and mapping of slots --------------------------------------- */
+
+static void lv_iommu_unpin(struct lv_vm *vm, struct lv_memslot *slot)
+{
+	struct lv_iommu_pin *pin = slot->iommu_pin;
+
+	if (!pin)
+		return;
+	WARN_ON(pin->mapped);
+	unpin_user_pages_dirty_lock(pin->pages, pin->npages, pin->write);
+	account_locked_vm(vm->mm, pin->npages, false);
+	kvfree(pin->pages);
+	kfree(pin);
+	slot->iommu_pin = NULL;
+}
+
+/* Called from the VM's own ioctls: current->mm is vm->mm. */
+static int lv_iommu_pin(struct lv_vm *vm, struct lv_memslot *slot)
+{
+	bool write = !(slot->flags & LV_MEM_READONLY);
+	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	struct lv_iommu_pin *pin;
+	unsigned long done = 0;
+	long n;
+	int ret;
+
+	if (WARN_ON(current->mm != vm->mm))
+		return -EIO;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
+	pin->write = write;
+	pin->pages = kvcalloc(slot->npages, sizeof(*pin->pages),
+			      GFP_KERNEL_ACCOUNT);
+	if (!pin->pages) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = account_locked_vm(vm->mm, slot->npages, true);
+	if (ret)
+		goto err_free;
+
+	while (done < slot->npages) {
+		n = min(slot->npages - done, LV_PIN_CHUNK);
+		n = pin_user_pages_fast(slot->userspace_addr + done * PAGE_SIZE,
+					n, gup, pin->pages + done);
+		if (n <= 0) {
+			ret = n ? n : -EFAULT;
+			goto err_unpin;
+		}
+		done += n;
+		cond_resched();
+	}
+	pin->npages = done;
+	slot->iommu_pin = pin;
+	return 0;
+
+err_unpin:
+	unpin_user_pages(pin->pages, done);
+	account_locked_vm(vm->mm, slot->npages, false);
+err_free:
+	kvfree(pin->pages);
+	kfree(pin);
+	return ret;
+}
+
+static int lv_iommu_map_slot(struct lv_vm *vm, struct lv_memslot *slot)
+{
+	struct lv_iommu_pin *pin = slot->iommu_pin;
+	u64 iova = slot->base_gfn << PAGE_SHIFT;
+	int ret;
+
+	ret = lv_iommu_map_pages(vm->iommu->domain, iova, pin->pages,
+				 pin->npages, lv_iommu_slot_prot(slot->flags) |
+				 vm->iommu->prot);
+	if (ret)
+		return ret;
+	pin->iova = iova;
+	pin->mapped = true;
+	return 0;
+}
+
+static void lv_iommu_unmap_slot(struct lv_vm *vm, struct lv_memslot *slot)
+{
+	struct lv_iommu_pin *pin = slot->iommu_pin;
+
+	if (!pin || !pin->mapped)
+		return;
+	iommu_unmap(vm->iommu->domain, pin->iova, pin->npages * PAGE_SIZE);
+	pin->mapped = false;
+}
+
+static void lv_iommu_unmap_all(struct lv_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		if (!vm->slots[i])
+			continue;
+		lv_iommu_unmap_slot(vm, vm->slots[i]);
+		lv_iommu_unpin(vm, vm->slots[i]);
+	}
+}
+
+static int lv_iommu_map_all(struct lv_vm *vm)
+{
+	struct lv_memslot *slot;
+	int i, ret;
+
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		slot = vm->slots[i];
+		if (!slot)
+			continue;
+		ret = lv_iommu_pin(vm, slot);
+		if (!ret)
+			ret = lv_iommu_map_slot(vm, slot);
+		if (ret) {
+			lv_iommu_unmap_all(vm);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * lv_iommu_slot_prepare() - pin the memory of a slot about to be installed
+ * @vm: the VM, slots_lock held for writing
+ * @old: the slot being replaced, or NULL
+ * @new: the new slot, or NULL when @old is being deleted
+ *
+ * Return: 0, or the error that must fail the slot change (-EFAULT when
+ * the memory is not mapped in the caller, -ENOMEM when over RLIMIT_MEMLOCK).
+ */
+int lv_iommu_slot_prepare(struct lv_vm *vm, struct lv_memslot *old,
+			  struct lv_memslot *new)
+{
+	lockdep_assert_held_write(&vm->slots_lock);
+	if (!vm->iommu || !new)
+		return 0;
+	if (old && lv_iommu_pin_reusable(old->iommu_pin, new->flags))
+		return 0;	/* commit hands the old pin over */
+	return lv_iommu_pin(vm, new);
+}
+
+/**
+ * lv_iommu_slot_commit() - move the DMA mappings from @old to @new
+ * @vm: the VM, slots_lock held for writing, @new already installed
+ * @old: the slot replaced (still allocated), or NULL
+ * @new: the new slot, or NULL
+ *
+ * The old range is unmapped before the new one is mapped, as they may
+ * overlap; device DMA to the slot faults in between.
+ */
+void lv_iommu_slot_commit(struct lv_vm *vm, struct lv_memslot *old,
+			  struct lv_memslot *new)
+{
+	int ret;
+
+	lockdep_assert_held_write(&vm->slots_lock);
+	if (!vm->iommu)
+		return;
+	if (old) {
+		lv_iommu_unmap_slot(vm, old);
+		if (new && !new->iommu_pin) {
+			new->iommu_pin = old->iommu_pin;
+			old->iommu_pin = NULL;
+		}
+		lv_iommu_unpin(vm, old);
+	}
+	if (!new || WARN_ON(!new->iommu_pin))
+		return;
+	ret = lv_iommu_map_slot(vm, new);
+	if (ret) {
+		pr_warn_ratelimited("slot %u: IOMMU mapping failed (%d), DMA to it will fault\n",
+				    new->id, ret);
+		lv_iommu_unpin(vm, new);
+	}
+}
+
+/* --- devices ------------------------------------------------------------ */
+
+static void lv_iommu_free(struct lv_vm *vm)
+{
+	lv_iommu_unmap_all(vm);
+	iommu_domain_free(vm->iommu->domain);
+	kfree(vm->iommu);
+	vm->iommu = NULL;
+}
+
+static int lv_iommu_create(struct lv_vm *vm, struct pci_dev *pdev)
+{
+	struct lv_iommu *io;
+	int ret;
+
+	io = kzalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
+	if (!io)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&io->devices);
+	INIT_LIST_HEAD(&io->groups);
+	io->domain = lv_iommu_domain_alloc(&pdev->dev);
+	if (IS_ERR(io->domain)) {
+		ret = PTR_ERR(io->domain);
+		pci_info(pdev, "cannot allocate an IOMMU domain (%d)\n", ret);
+		kfree(io);
+		return ret;
+	}
+	if (device_iommu_capable(&pdev->dev, IOMMU_CAP_CACHE_COHERENCY))
+		io->prot = IOMMU_CACHE;
+	vm->iommu = io;
+
+	ret = lv_iommu_map_all(vm);
+	if (ret)
+		lv_iommu_free(vm);
+	return ret;
+}
+
+static struct lv_iommu_dev *lv_iommu_find_dev(struct lv_vm *vm,
+					      struct pci_dev *pdev)
+{
+	struct lv_iommu_dev *dev;
+
+	if (!vm->iommu)
+		return NULL;
+	list_for_each_entry(dev, &vm->iommu->devices, node)
+		if (dev->pdev == pdev)
+			return dev;
+	return NULL;
+}
+
+static int lv_iommu_report_driver(struct device *dev, void *data)
+{
+	struct device_driver *drv = READ_ONCE(dev->driver);
+	struct pci_dev *pdev = data;
+
+	if (!drv)
+		return 0;
+	pci_info(pdev, "cannot assign: %s in its IOMMU group is bound to host driver %s\n",
+		 dev_name(dev), drv->name);
+	return 1;
+}
+
+/* Take the DMA of @group for the VM and attach it to the VM's domain. */
+static struct lv_iommu_group *lv_iommu_get_group(struct lv_vm *vm,
+						 struct pci_dev *pdev,
+						 struct iommu_group *group)
+{
+	struct lv_iommu_group *grp;
+	int ret;
+
+	list_for_each_entry(grp, &vm->iommu->groups, node) {
+		if (grp->group == group) {
+			grp->nr_devs++;
+			iommu_group_put(group);
+			return grp;
+		}
+	}
+
+	grp = kzalloc(sizeof(*grp), GFP_KERNEL_ACCOUNT);
+	if (!grp)
+		return ERR_PTR(-ENOMEM);
+	/*
+	 * Fails (-EPERM, or -EBUSY) while a host driver is bound to a device
+	 * of the group or another user (VM, VFIO) owns its DMA: both are
+	 * "busy" to our caller.
+	 */
+	ret = iommu_group_claim_dma_owner(group, vm);
+	if (ret) {
+		if (ret == -EPERM)
+			ret = -EBUSY;
+		if (!iommu_group_for_each_dev(group, pdev,
+					      lv_iommu_report_driver))
+			pci_info(pdev, "cannot assign: DMA of its IOMMU group is owned by another user (%d)\n",
+				 ret);
+		goto err;
+	}
+	ret = iommu_attach_group(vm->iommu->domain, group);
+	if (ret) {
+		pci_info(pdev, "cannot attach its IOMMU group (%d)\n", ret);
+		iommu_group_release_dma_owner(group);
+		goto err;
+	}
+	grp->group = group;
+	grp->nr_devs = 1;
+	list_add(&grp->node, &vm->iommu->groups);
+	return grp;
+err:
+	kfree(grp);
+	return ERR_PTR(ret);
+}
+
+static void lv_iommu_put_group(struct lv_vm *vm, struct lv_iommu_group *grp)
+{
+	if (--grp->nr_devs)
+		return;
+	iommu_detach_group(vm->iommu->domain, grp->group);
+	iommu_group_release_dma_owner(grp->group);
+	iommu_group_put(grp->group);
+	list_del(&grp->node);
+	kfree(grp);
+}
+
+static void lv_iommu_detach_dev(struct lv_vm *vm, struct lv_iommu_dev *dev)
+{
+	/* Stop DMA while it still lands in guest memory. */
+	pci_clear_master(dev->pdev);
+	list_del(&dev->node);
+	lv_iommu_put_group(vm, dev->grp);
+	pci_dev_put(dev->pdev);
+	kfree(dev);
+	if (list_empty(&vm->iommu->devices))
+		lv_iommu_free(vm);
+}
+
+static struct pci_dev *lv_iommu_get_pdev(const struct lv_pci_device *d)
+{
+	if (d->flags)
+		return ERR_PTR(-EINVAL);
+	if (d->segment > 0xffff)
+		return ERR_PTR(-ENODEV);
+	return pci_get_domain_bus_and_slot(d->segment, d->bus, d->devfn) ?:
+		ERR_PTR(-ENODEV);
+}
+
+/**
+ * lv_iommu_assign() - LV_ASSIGN_PCI_DEVICE
+ * @vm: the VM
+ * @d: the device, as userspace named it
+ *
+ * Return: 0; -EINVAL (flags), -ENODEV (no such device, or not behind an
+ * IOMMU), -EEXIST (already assigned to this VM), -EBUSY (its group has
+ * host drivers bound or another owner), -EFAULT/-ENOMEM (pinning memory).
+ */
+int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
+{
+	struct iommu_group *group;
+	struct lv_iommu_group *grp;
+	struct lv_iommu_dev *dev;
+	struct pci_dev *pdev;
+	int ret;
+
+	pdev = lv_iommu_get_pdev(d);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+
+	down_write(&vm->slots_lock);
+	ret = -EEXIST;
+	if (lv_iommu_find_dev(vm, pdev))
+		goto out_put;
+
+	ret = -ENODEV;
+	group = iommu_group_get(&pdev->dev);
+	if (!group) {
+		pci_info(pdev, "cannot assign: not behind an IOMMU (none present, or disabled: intel_iommu=on)\n");
+		goto out_put;
+	}
+
+	ret = -ENOMEM;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev)
+		goto out_group;
+
+	if (!vm->iommu) {
+		ret = lv_iommu_create(vm, pdev);
+		if (ret)
+			goto out_free;
+	}
+	grp = lv_iommu_get_group(vm, pdev, group);
+	if (IS_ERR(grp)) {
+		ret = PTR_ERR(grp);
+		if (list_empty(&vm->iommu->devices))
+			lv_iommu_free(vm);
+		goto out_free;
+	}
+	/* The group reference now belongs to grp. */
+	dev->pdev = pdev;
+	dev->grp = grp;
+	list_add(&dev->node, &vm->iommu->devices);
+	up_write(&vm->slots_lock);
+	pci_dbg(pdev, "assigned to a VM\n");
+	return 0;
+
+out_free:
+	kfree(dev);
+out_group:
+	iommu_group_put(group);
+out_put:
+	up_write(&vm->slots_lock);
+	pci_dev_put(pdev);
+	return ret;
+}
+
+/**
+ * lv_iommu_release() - LV_RELEASE_PCI_DEVICE
+ * @vm: the VM
+ * @d: the device
+ *
+ * Return: 0, -EINVAL (flags), -ENODEV (no such device), -ENOENT (not
+ * assigned to this VM).
+ */
+int lv_iommu_release(struct lv_vm *vm, const struct lv_pci_device *d)
+{
+	struct lv_iommu_dev *dev;
+	struct pci_dev *pdev;
+	int ret = -ENOENT;
+
+	pdev = lv_iommu_get_pdev(d);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+
+	down_write(&vm->slots_lock);
+	dev = lv_iommu_find_dev(vm, pdev);
+	if (dev) {
+		lv_iommu_detach_dev(vm, dev);
+		ret = 0;
+	}
+	up_write(&vm->slots_lock);
+	if (!ret)
+		pci_dbg(pdev, "released by its VM\n");
+	pci_dev_put(pdev);
+	return ret;
+}
+
+/**
+ * lv_iommu_vm_destroy() - give every device of a dying VM back to the host
+ * @vm: the VM; no vCPU runs, no ioctl is in progress
+ */
+void lv_iommu_vm_destroy(struct lv_vm *vm)
+{
+	struct lv_iommu_dev *dev;
+
+	down_write(&vm->slots_lock);
+	while (vm->iommu) {
+		dev = list_first_entry(&vm->iommu->devices,
+				       struct lv_iommu_dev, node);
+		pci_dbg(dev->pdev, "released: its VM is gone\n");
+		lv_iommu_detach_dev(vm, dev);
+	}
+	up_write(&vm->slots_lock);
+}

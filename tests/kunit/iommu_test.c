@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the slot-to-IOVA mapping helpers of module/iommu/.
+ * The last case maps real pages in a real IOMMU domain and skips itself
+ * where no PCI device sits behind an IOMMU.
+ */
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/lightvisor.h>
+
+#include "../../module/iommu/iommu.h"
+
+static void iommu_test_prot(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, lv_iommu_slot_prot(0), IOMMU_READ | IOMMU_WRITE);
+	KUNIT_EXPECT_EQ(test, lv_iommu_slot_prot(LV_MEM_READONLY), IOMMU_READ);
+	KUNIT_EXPECT_EQ(test, lv_iommu_slot_prot(LV_MEM_LOG_DIRTY_PAGES),
+			IOMMU_READ | IOMMU_WRITE);
+	KUNIT_EXPECT_EQ(test, lv_iommu_slot_prot(LV_MEM_READONLY |
+						 LV_MEM_LOG_DIRTY_PAGES),
+			IOMMU_READ);
+}
+
+static void iommu_test_pin_reuse(struct kunit *test)
+{
+	struct lv_iommu_pin wr = { .write = true }, rd = { .write = false };
+
+	KUNIT_EXPECT_FALSE(test, lv_iommu_pin_reusable(NULL, 0));
+	KUNIT_EXPECT_TRUE(test, lv_iommu_pin_reusable(&wr, 0));
+	KUNIT_EXPECT_TRUE(test, lv_iommu_pin_reusable(&wr, LV_MEM_READONLY));
+	/* Read-only pins may be COW-shared: never behind a writable map. */
+	KUNIT_EXPECT_FALSE(test, lv_iommu_pin_reusable(&rd, 0));
+	KUNIT_EXPECT_FALSE(test, lv_iommu_pin_reusable(&rd,
+							LV_MEM_LOG_DIRTY_PAGES));
+	KUNIT_EXPECT_TRUE(test, lv_iommu_pin_reusable(&rd, LV_MEM_READONLY));
+}
+
+static struct page *alloc4(struct kunit *test)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 2);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	return p;
+}
+
+static void iommu_test_contig(struct kunit *test)
+{
+	struct page *p = alloc4(test);
+	struct page *all[] = { p, p + 1, p + 2, p + 3 };
+	struct page *gap[] = { p, p + 1, p + 3, p + 2 };
+	struct page *back[] = { p + 1, p };
+
+	KUNIT_EXPECT_EQ(test, lv_iommu_contig_pages(all, 4), 4UL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_contig_pages(all, 3), 3UL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_contig_pages(all, 1), 1UL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_contig_pages(gap, 4), 2UL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_contig_pages(gap + 2, 2), 1UL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_contig_pages(back, 2), 1UL);
+	__free_pages(p, 2);
+}
+
+static struct pci_dev *iommu_test_find_dev(void)
+{
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev)
+		if (device_iommu_mapped(&pdev->dev))
+			return pdev;
+	return NULL;
+}
+
+/* Pages out of order map page by page at IOVA + i * PAGE_SIZE. */
+static void iommu_test_map_pages(struct kunit *test)
+{
+	const u64 iova = 0x100000;
+	struct iommu_domain *domain;
+	struct pci_dev *pdev;
+	struct page *p, *pages[4];
+	int i;
+
+	pdev = iommu_test_find_dev();
+	if (!pdev)
+		kunit_skip(test, "no PCI device behind an IOMMU");
+	domain = lv_iommu_domain_alloc(&pdev->dev);
+	pci_dev_put(pdev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(domain));
+
+	p = alloc4(test);
+	pages[0] = p + 2;
+	pages[1] = p + 3;
+	pages[2] = p;
+	pages[3] = p + 1;
+	KUNIT_ASSERT_EQ(test, lv_iommu_map_pages(domain, iova, pages, 4,
+						 IOMMU_READ | IOMMU_WRITE), 0);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test,
+				iommu_iova_to_phys(domain, iova + i * PAGE_SIZE + 8),
+				page_to_phys(pages[i]) + 8);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, iova + 4 * PAGE_SIZE),
+			(phys_addr_t)0);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(domain, iova, 4 * PAGE_SIZE),
+			4 * PAGE_SIZE);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test,
+				iommu_iova_to_phys(domain, iova + i * PAGE_SIZE),
+				(phys_addr_t)0);
+	iommu_domain_free(domain);
+	__free_pages(p, 2);
+}
+
+static struct kunit_case lv_iommu_cases[] = {
+	KUNIT_CASE(iommu_test_prot),
+	KUNIT_CASE(iommu_test_pin_reuse),
+	KUNIT_CASE(iommu_test_contig),
+	KUNIT_CASE(iommu_test_map_pages),
+	{}
+};
+
+static struct kunit_suite lv_iommu_suite = {
+	.name = "lightvisor_iommu",
+	.test_cases = lv_iommu_cases,
+};
+kunit_test_suite(lv_iommu_suite);
