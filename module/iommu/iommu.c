@@ -61,7 +61,7 @@ int lv_iommu_slot_prot(u32 slot_flags)
 		return IOMMU_READ;
 	return IOMMU_READ | IOMMU_WRITE;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_slot_prot);
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_slot_prot);
 
 /**
  * lv_iommu_pin_reusable() - can a slot's pinned pages serve its successor
@@ -77,7 +77,7 @@ bool lv_iommu_pin_reusable(const struct lv_iommu_pin *pin, u32 new_flags)
 		return false;
 	return pin->write || (new_flags & LV_MEM_READONLY);
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_pin_reusable);
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_pin_reusable);
 
 /**
  * lv_iommu_contig_pages() - length of the physically contiguous run
@@ -97,7 +97,7 @@ unsigned long lv_iommu_contig_pages(struct page *const *pages,
 			break;
 	return i;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_contig_pages);
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_contig_pages);
 
 static int lv_iommu_map_range(struct iommu_domain *domain, u64 iova,
 			      phys_addr_t pa, size_t size, int prot)
@@ -141,7 +141,7 @@ int lv_iommu_map_pages(struct iommu_domain *domain, u64 iova,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_map_pages);
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_map_pages);
 
 /**
  * lv_iommu_domain_alloc() - a new unmanaged paging domain for @dev's IOMMU
@@ -159,7 +159,7 @@ struct iommu_domain *lv_iommu_domain_alloc(struct device *dev)
 	return domain ? domain : ERR_PTR(-ENOMEM);
 #endif
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_domain_alloc);
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_domain_alloc);
 
 /**
  * lv_iommu_present() - is any PCI device translated by an IOMMU
@@ -178,7 +178,7 @@ bool lv_iommu_present(void)
 	}
 	return false;
 }
-EXPORT_SYMBOL_IF_LV_KUNIT(lv_iommu_present);
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_present);
 
 /* --- pinning and mapping of slots --------------------------------------- */
 
