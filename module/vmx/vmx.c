@@ -44,21 +44,38 @@ u64 lv_vmx_host_xcr0(void)
 	return lv_host_xcr0;
 }
 
+/*
+ * The VM-instruction error of the current VMCS, read without the error
+ * hooks (they call us); -1 when there is no current VMCS (VMfailInvalid).
+ */
+static long lv_vmx_insn_error(void)
+{
+	unsigned long value;
+	bool fail;
+
+	asm volatile("vmread %[field], %[value]" CC_SET(be)
+		     : CC_OUT(be) (fail), [value] "=r" (value)
+		     : [field] "r" ((unsigned long)VM_INSTRUCTION_ERROR));
+	return fail ? -1 : (long)(u32)value;
+}
+
 void lv_vmread_error(unsigned long field)
 {
-	pr_err_ratelimited("VMREAD of field %#lx failed\n", field);
+	pr_err_ratelimited("VMREAD of field %#lx failed: VM-instruction error %ld\n",
+			   field, lv_vmx_insn_error());
 }
 
 void lv_vmwrite_error(unsigned long field, unsigned long value)
 {
-	pr_err_ratelimited("VMWRITE %#lx to field %#lx failed: VM-instruction error %u\n",
-			   value, field, vmcs_read32(VM_INSTRUCTION_ERROR));
+	pr_err_ratelimited("VMWRITE %#lx to field %#lx failed: VM-instruction error %ld\n",
+			   value, field, lv_vmx_insn_error());
 }
 
 static bool lv_vmx_insn(const char *name, bool fail)
 {
 	if (unlikely(fail))
-		pr_err_ratelimited("%s failed\n", name);
+		pr_err_ratelimited("%s failed: VM-instruction error %ld\n", name,
+				   lv_vmx_insn_error());
 	return !fail;
 }
 
