@@ -40,12 +40,16 @@ void stats_print(void)
 {
 	unsigned int i;
 
-	fprintf(stderr, "lvrun: exit statistics:\n");
-	for (i = 0; i < NR_EXIT_REASONS; i++)
-		fprintf(stderr, "lvrun:   %-16s %lu\n", exit_names[i],
-			atomic_load(&exit_counts[i]));
-	fprintf(stderr, "lvrun:   %-16s %lu\n", "(out of range)",
-		atomic_load(&exit_counts[NR_EXIT_REASONS]));
+	/* Only the reasons that occurred: the table is mostly zeros. */
+	fprintf(stderr, "lvrun: exits to userspace by reason:\n");
+	for (i = 0; i <= NR_EXIT_REASONS; i++) {
+		unsigned long n = atomic_load(&exit_counts[i]);
+
+		if (n)
+			fprintf(stderr, "lvrun:   %-16s %lu\n",
+				i < NR_EXIT_REASONS ? exit_names[i] :
+						      "(out of range)", n);
+	}
 }
 
 /*
