@@ -51,9 +51,9 @@ mem_guest_watch_end:
  */
 	.globl	mem_guest_bench, mem_guest_bench_end
 mem_guest_bench:
-	movw	%cx, %dx
 	xorl	%ebp, %ebp
 	xorl	%edi, %edi
+	pushw	%cx			/* RDTSC clobbers EDX: keep it on the stack */
 	pushw	%si
 1:	movw	%si, %ds
 	rdtsc
@@ -65,7 +65,7 @@ mem_guest_bench:
 	addw	$0x100, %si
 	loop	1b
 	popw	%si
-	movw	%dx, %cx
+	popw	%cx
 2:	movw	%si, %ds
 	rdtsc
 	movl	%eax, %ebx
