@@ -29,14 +29,15 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		sum.entries += s->entries;
 		sum.exits_to_user += s->exits_to_user;
 		sum.ept_faults += s->ept_faults;
+		sum.ept_2m_maps += s->ept_2m_maps;
 		sum.halts += s->halts;
 	}
 	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
 		   atomic_read(&lv_nr_vcpus));
 	seq_printf(m, "entries %llu\nexits_to_user %llu\n", sum.entries,
 		   sum.exits_to_user);
-	seq_printf(m, "ept_faults %llu\nhalts %llu\n", sum.ept_faults,
-		   sum.halts);
+	seq_printf(m, "ept_faults %llu\nept_2m_maps %llu\nhalts %llu\n",
+		   sum.ept_faults, sum.ept_2m_maps, sum.halts);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);

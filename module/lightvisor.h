@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -73,6 +74,14 @@ struct lv_paging {
 #define LV_PROT_EXEC		BIT(2)
 #define LV_PROT_RWX		(LV_PROT_READ | LV_PROT_WRITE | LV_PROT_EXEC)
 
+/* Size of one guest mapping, vendor neutral: 4 KiB or 2 MiB. */
+enum lv_map_level {
+	LV_MAP_4K = 1,
+	LV_MAP_2M = 2,
+};
+
+#define LV_PAGES_PER_2M		(SZ_2M >> PAGE_SHIFT)
+
 /**
  * struct lv_vendor_ops - what a CPU vendor backend provides
  *
@@ -99,11 +108,12 @@ struct lv_vendor_ops {
 	/* Fill the vCPU's page-table page cache; may sleep. */
 	int (*mmu_topup)(struct lv_vcpu *vcpu);
 	/*
-	 * Map a 4 KiB guest page, under mmu_lock, from the cache only; > 0
-	 * if an old translation was replaced and must be flushed.
+	 * Map a guest page of @level (gpa and hpa aligned to its size),
+	 * under mmu_lock, from the cache only; > 0 if an old translation
+	 * was replaced and must be flushed.
 	 */
 	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
-		       unsigned int prot);
+		       enum lv_map_level level, unsigned int prot);
 
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
@@ -279,12 +289,14 @@ enum lv_reg {
  * @entries: VM entries
  * @exits_to_user: LV_RUN calls that returned to userspace
  * @ept_faults: guest pages mapped on demand
+ * @ept_2m_maps: of those, mapped as 2 MiB pages
  * @halts: times a vCPU slept in HLT
  */
 struct lv_stats {
 	u64 entries;
 	u64 exits_to_user;
 	u64 ept_faults;
+	u64 ept_2m_maps;
 	u64 halts;
 };
 
@@ -332,6 +344,7 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write);
 int lv_mmu_notifier_register(struct lv_vm *vm);
 void lv_mmu_notifier_unregister(struct lv_vm *vm);
 void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
+bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 
 /* guest_mem.c */
 int lv_read_guest(struct lv_vm *vm, u64 gpa, void *data, unsigned int len);

@@ -132,6 +132,7 @@ static long lv_check_cap(unsigned long cap)
 	case LV_CAP_NR_MEMSLOTS:
 		return LV_NR_MEMSLOTS;
 	case LV_CAP_READONLY_MEM:
+	case LV_CAP_DIRTY_LOG:
 	case LV_CAP_VCPU_STATE:
 		return 1;
 	case LV_CAP_IOMMU:

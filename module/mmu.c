@@ -143,10 +143,85 @@ static bool lv_mmu_retry(struct lv_vm *vm, unsigned long seq)
 }
 
 /**
+ * lv_memslot_can_map_2m() - may the 2 MiB guest page holding @gfn be one leaf
+ * @slot: the slot holding @gfn
+ * @gfn: guest frame number
+ *
+ * True when the whole 2 MiB-aligned guest range around @gfn lies in @slot,
+ * its guest and host addresses are congruent modulo 2 MiB (so one host
+ * huge page can back it), and the slot does not log dirty pages (which is
+ * tracked per 4 KiB page). Whether the host really maps the range with a
+ * huge page is checked separately, under mmu_lock.
+ */
+bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn)
+{
+	u64 base = ALIGN_DOWN(gfn, LV_PAGES_PER_2M);
+
+	if (slot->dirty_bitmap)
+		return false;
+	if (base < slot->base_gfn ||
+	    base + LV_PAGES_PER_2M > slot->base_gfn + slot->npages)
+		return false;
+	return !(((slot->userspace_addr >> PAGE_SHIFT) ^ slot->base_gfn) &
+		 (LV_PAGES_PER_2M - 1));
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_memslot_can_map_2m);
+
+/*
+ * The size of the host mapping of @hva in @mm: LV_MAP_2M if a PMD (or PUD)
+ * leaf maps it, and maps it writable when @write. Only meaningful under
+ * mmu_lock with no invalidation since the page was looked up (the caller
+ * checked lv_mmu_retry()): then the host mapping cannot have changed
+ * without our notifier running, so the huge page seen here is the one
+ * holding the page we got. Interrupts stay off during the walk so the
+ * host page tables it reads cannot be freed under it (their freeing waits
+ * for an IPI or an RCU grace period); every entry is read once, as it may
+ * change (say, a table collapsed into a huge page) while we look.
+ */
+static enum lv_map_level lv_host_mapping_level(struct mm_struct *mm,
+					       unsigned long hva, bool write)
+{
+	enum lv_map_level level = LV_MAP_4K;
+	unsigned long flags;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (pgd_none(pgd) || !pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (p4d_none(p4d) || !p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (pud_none(pud) || !pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		if (!write || pud_write(pud))
+			level = LV_MAP_2M;
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (pmd_none(pmd) || !pmd_present(pmd))
+		goto out;
+	if (pmd_leaf(pmd) && (!write || pmd_write(pmd)))
+		level = LV_MAP_2M;
+out:
+	local_irq_restore(flags);
+	return level;
+}
+
+/**
  * lv_mmu_page_fault() - map the page behind a faulting guest-physical address
  * @vcpu: the faulting vCPU, running in its VM's address space
  * @gpa: guest-physical address
  * @write: the access was a write
+ *
+ * Maps a 2 MiB leaf when the slot allows it (lv_memslot_can_map_2m()) and
+ * the host maps the page with a huge page (transparent or hugetlbfs),
+ * else a 4 KiB leaf.
  *
  * Return: 0 when the guest can retry the access (mapped, or raced with an
  * invalidation), -ENOENT when the address is not guest RAM or is a write to
@@ -156,11 +231,14 @@ static bool lv_mmu_retry(struct lv_vm *vm, unsigned long seq)
 int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct lv_vm *vm = vcpu->vm;
+	enum lv_map_level level = LV_MAP_4K;
 	struct lv_memslot *slot;
 	unsigned int prot = LV_PROT_RWX;
 	unsigned long hva, seq;
 	struct page *page;
 	u64 gfn = gpa >> PAGE_SHIFT;
+	u64 map_gpa, hpa;
+	bool try_2m;
 	int ret;
 
 	down_read(&vm->slots_lock);
@@ -193,12 +271,27 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 		else
 			prot &= ~LV_PROT_WRITE;
 	}
+	try_2m = lv_memslot_can_map_2m(slot, gfn);
 
 	spin_lock(&vm->mmu_lock);
 	ret = 0;
-	if (!lv_mmu_retry(vm, seq))
-		ret = lv_vendor->mmu_map(vcpu, gpa & PAGE_MASK,
-					 page_to_phys(page), prot);
+	if (lv_mmu_retry(vm, seq))
+		goto unlock;
+	map_gpa = gpa & PAGE_MASK;
+	hpa = page_to_phys(page);
+	if (try_2m && lv_host_mapping_level(vm->mm, hva,
+					    prot & LV_PROT_WRITE) == LV_MAP_2M) {
+		/* A huge host mapping is physically contiguous and aligned. */
+		u64 off = hva & (SZ_2M - 1);
+
+		if (!WARN_ON_ONCE(!IS_ALIGNED(hpa - off, SZ_2M))) {
+			level = LV_MAP_2M;
+			map_gpa = ALIGN_DOWN(gpa, SZ_2M);
+			hpa -= off;
+		}
+	}
+	ret = lv_vendor->mmu_map(vcpu, map_gpa, hpa, level, prot);
+unlock:
 	spin_unlock(&vm->mmu_lock);
 	put_page(page);
 	if (ret > 0) {
@@ -206,6 +299,8 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 		ret = 0;
 	}
 	this_cpu_inc(lv_stats.ept_faults);
+	if (level == LV_MAP_2M)
+		this_cpu_inc(lv_stats.ept_2m_maps);
 out:
 	up_read(&vm->slots_lock);
 	return ret;

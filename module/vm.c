@@ -209,14 +209,20 @@ static int lv_get_dirty_log(struct lv_vm *vm, struct lv_dirty_log __user *ulog)
 	if (!s || !s->dirty_bitmap)
 		goto out;
 	bytes = BITS_TO_LONGS(s->npages) * sizeof(long);
+	/*
+	 * Pages reported clean must fault again on their next write. Zap
+	 * (and flush) first: until then a vCPU may still write through a
+	 * writable mapping without faulting, and such a write must land
+	 * in this report, not be lost between copy and clear. Faults that
+	 * would map pages again wait for slots_lock.
+	 */
+	lv_mmu_zap_range(vm, s->base_gfn << PAGE_SHIFT,
+			 s->npages << PAGE_SHIFT);
 	ret = 0;
 	if (copy_to_user(u64_to_user_ptr(log.bitmap), s->dirty_bitmap, bytes))
 		ret = -EFAULT;
 	else
 		memset(s->dirty_bitmap, 0, bytes);
-	/* Pages reported clean must fault again on their next write. */
-	lv_mmu_zap_range(vm, s->base_gfn << PAGE_SHIFT,
-			 s->npages << PAGE_SHIFT);
 out:
 	up_write(&vm->slots_lock);
 	return ret;

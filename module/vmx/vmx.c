@@ -1014,7 +1014,7 @@ static int lv_vmx_mmu_topup(struct lv_vcpu *vcpu)
 }
 
 static int lv_vmx_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
-			  unsigned int prot)
+			  enum lv_map_level level, unsigned int prot)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
 	unsigned int ept_prot = 0;
@@ -1026,7 +1026,7 @@ static int lv_vmx_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 	if (prot & LV_PROT_EXEC)
 		ept_prot |= LV_EPT_X;
 	return lv_ept_map(&to_vmx_vm(vcpu->vm)->ept, &vmx->ept_cache, gpa, hpa,
-			  LV_EPT_4K, ept_prot);
+			  level == LV_MAP_2M ? LV_EPT_2M : LV_EPT_4K, ept_prot);
 }
 
 static const struct lv_vendor_ops lv_vmx_ops = {

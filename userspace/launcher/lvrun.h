@@ -42,8 +42,17 @@
 #define UART_BASE		0x3f8
 #define DEBUG_EXIT_PORT		0xf4
 
+/* How guest memory is backed. */
+enum backing {
+	BACKING_DEFAULT,	/* anonymous memory, the host's THP policy */
+	BACKING_THP,		/* MADV_HUGEPAGE, 2 MiB aligned */
+	BACKING_NO_THP,		/* MADV_NOHUGEPAGE: 4 KiB pages only */
+	BACKING_HUGETLB,	/* MAP_HUGETLB, 2 MiB hugetlbfs pages */
+};
+
 struct options {
 	uint64_t mem_size;	/* 0: pick the default for the image type */
+	enum backing backing;
 	int nr_vcpus;
 	bool trace;
 	bool stats;

@@ -43,6 +43,12 @@ static const char usage_text[] =
 "Options:\n"
 "  --mem SIZE           guest memory, with optional K, M or G suffix\n"
 "                       (at most 3G)\n"
+"  --hugepages          back guest memory with hugetlbfs pages (MAP_HUGETLB,\n"
+"                       2 MiB; reserve them first in /proc/sys/vm/nr_hugepages);\n"
+"                       SIZE is rounded up to 2M. Fails if none are free.\n"
+"  --thp                ask for transparent huge pages (madvise\n"
+"                       MADV_HUGEPAGE, memory aligned to 2 MiB)\n"
+"  --no-thp             forbid transparent huge pages (MADV_NOHUGEPAGE)\n"
 "  --vcpus N            number of vCPUs, one host thread each. For ELF\n"
 "                       images every vCPU starts at the entry point with\n"
 "                       RDI = its index. For real-mode images only vCPU 0\n"
@@ -184,10 +190,13 @@ static void parse_irq_after(const char *arg)
 
 static void parse_options(int argc, char **argv)
 {
-	enum { OPT_MEM = 256, OPT_VCPUS, OPT_TRACE, OPT_STATS, OPT_TIMEOUT,
+	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS, OPT_TRACE, OPT_STATS, OPT_TIMEOUT,
 	       OPT_IRQ, OPT_NMI, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+		{ "thp", no_argument, NULL, OPT_THP },
+		{ "no-thp", no_argument, NULL, OPT_NO_THP },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "trace", no_argument, NULL, OPT_TRACE },
 		{ "stats", no_argument, NULL, OPT_STATS },
@@ -206,6 +215,15 @@ static void parse_options(int argc, char **argv)
 			if (opts.mem_size < 0x100000 || opts.mem_size > (3ULL << 30) ||
 			    opts.mem_size & 0xfff)
 				die("--mem must be a multiple of 4K between 1M and 3G");
+			break;
+		case OPT_HUGEPAGES:
+			opts.backing = BACKING_HUGETLB;
+			break;
+		case OPT_THP:
+			opts.backing = BACKING_THP;
+			break;
+		case OPT_NO_THP:
+			opts.backing = BACKING_NO_THP;
 			break;
 		case OPT_VCPUS:
 			opts.nr_vcpus = parse_num(optarg, "vCPU count", 1, LVRUN_MAX_VCPUS);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,16 +108,119 @@ static bool is_elf(const struct image *img)
 	return img->size >= SELFMAG && !memcmp(img->data, ELFMAG, SELFMAG);
 }
 
+#define SZ_2M		(2ULL << 20)
+
+/* Anonymous memory aligned to 2 MiB, so huge pages can back all of it. */
+static void *mmap_aligned_2m(uint64_t size)
+{
+	uint8_t *p, *aligned;
+	uint64_t len = size + SZ_2M;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	aligned = (uint8_t *)(((uintptr_t)p + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
+	if (aligned > p)
+		munmap(p, aligned - p);
+	if (aligned + size < p + len)
+		munmap(aligned + size, p + len - (aligned + size));
+	return aligned;
+}
+
+#define THP_POLICY	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* The THP policy in force, e.g. "always", or "" if there is no THP. */
+static const char *thp_policy(void)
+{
+	static char buf[128];
+	char *open, *close;
+	FILE *f = fopen(THP_POLICY, "r");
+
+	if (!f)
+		return "";
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	open = strchr(buf, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!close)
+		return "";
+	*close = 0;
+	return open + 1;
+}
+
+/*
+ * madvise() failed (kernels built without CONFIG_ADVISE_SYSCALLS have
+ * none): fall back to the THP policy (--thp) or to disabling THP for the
+ * whole process (--no-thp), or explain why not.
+ */
+static void thp_fallback(bool want)
+{
+	const char *policy = thp_policy();
+	int err = errno;
+
+	if (want) {
+		if (strcmp(policy, "always"))
+			die("--thp: madvise(MADV_HUGEPAGE) failed (%s) and the THP policy\n"
+			    "  is \"%s\", not \"always\": no transparent huge pages",
+			    strerror(err), policy);
+		trace("--thp: madvise failed (%s); THP policy \"always\" applies",
+		      strerror(err));
+		return;
+	}
+	if (!*policy || !strcmp(policy, "never"))
+		return;
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		die("--no-thp: neither madvise(MADV_NOHUGEPAGE) (%s) nor\n"
+		    "  prctl(PR_SET_THP_DISABLE) (%s) works", strerror(err),
+		    strerror(errno));
+	trace("--no-thp: madvise failed (%s); THP disabled by prctl", strerror(err));
+}
+
+static uint8_t *alloc_guest_memory(struct vm *vm)
+{
+	void *p;
+
+	switch (opts.backing) {
+	case BACKING_HUGETLB:
+		vm->mem_size = (vm->mem_size + SZ_2M - 1) & ~(SZ_2M - 1);
+		p = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (p == MAP_FAILED)
+			die("--hugepages: cannot map %llu MiB of 2 MiB huge pages: %s\n"
+			    "  (reserve them first: echo N > /proc/sys/vm/nr_hugepages,\n"
+			    "  or run without --hugepages)",
+			    (unsigned long long)(vm->mem_size >> 20), strerror(errno));
+		return p;
+	case BACKING_THP:
+		p = mmap_aligned_2m(vm->mem_size);
+		if (p != MAP_FAILED && madvise(p, vm->mem_size, MADV_HUGEPAGE))
+			thp_fallback(true);
+		break;
+	case BACKING_NO_THP:
+		p = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED && madvise(p, vm->mem_size, MADV_NOHUGEPAGE))
+			thp_fallback(false);
+		break;
+	default:
+		p = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		break;
+	}
+	if (p == MAP_FAILED)
+		die("cannot allocate %llu bytes of guest memory: %s",
+		    (unsigned long long)vm->mem_size, strerror(errno));
+	return p;
+}
+
 /* Guest memory is one slot at guest-physical 0. */
 static void vm_setup_memory(struct vm *vm)
 {
 	struct lv_memory_region region;
 
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED)
-		die("cannot allocate %llu bytes of guest memory: %s",
-		    (unsigned long long)vm->mem_size, strerror(errno));
+	vm->mem = alloc_guest_memory(vm);
 
 	region = (struct lv_memory_region){
 		.slot = 0,
