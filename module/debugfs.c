@@ -31,6 +31,8 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		sum.ept_faults += s->ept_faults;
 		sum.ept_2m_maps += s->ept_2m_maps;
 		sum.halts += s->halts;
+		sum.dev_irqs += s->dev_irqs;
+		sum.dev_irqs_dropped += s->dev_irqs_dropped;
 	}
 	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
 		   atomic_read(&lv_nr_vcpus));
@@ -38,6 +40,8 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		   sum.exits_to_user);
 	seq_printf(m, "ept_faults %llu\nept_2m_maps %llu\nhalts %llu\n",
 		   sum.ept_faults, sum.ept_2m_maps, sum.halts);
+	seq_printf(m, "dev_irqs %llu\ndev_irqs_dropped %llu\n", sum.dev_irqs,
+		   sum.dev_irqs_dropped);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);

@@ -114,6 +114,16 @@ struct lv_vendor_ops {
 	 */
 	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 		       enum lv_map_level level, unsigned int prot);
+	/*
+	 * Map host-physical [hpa, hpa + size) (device memory, not user
+	 * pages) at guest-physical @gpa, all at once; may sleep and takes
+	 * mmu_lock itself around page-table changes. Both addresses and
+	 * @size are page aligned. On error, the part already mapped is
+	 * left for the caller to remove with vm_unmap_range. Returns < 0,
+	 * or > 0 if an old translation was replaced and must be flushed.
+	 */
+	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
+			   unsigned int prot, bool uncached);
 
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
@@ -247,6 +257,8 @@ struct lv_pio {
  * @halted: guest executed HLT with interrupts enabled
  * @pending_irq: vector + 1 of a queued external interrupt, or 0
  * @pending_nmi: an NMI is queued
+ * @irq_backlog: device interrupt vectors that found @pending_irq taken;
+ *	moved there one at a time by the run loop
  * @tlb_gen: the VM's tlb_gen at this vCPU's last flush
  * @pio: port I/O in flight
  * @mmio_pending: an MMIO access waits for userspace
@@ -269,6 +281,7 @@ struct lv_vcpu {
 	bool halted;
 	u32 pending_irq;
 	bool pending_nmi;
+	unsigned long irq_backlog[BITS_TO_LONGS(256)];
 	s64 tlb_gen;
 	struct lv_pio pio;
 	bool mmio_pending;
@@ -291,6 +304,8 @@ enum lv_reg {
  * @ept_faults: guest pages mapped on demand
  * @ept_2m_maps: of those, mapped as 2 MiB pages
  * @halts: times a vCPU slept in HLT
+ * @dev_irqs: interrupts of assigned devices queued on a vCPU
+ * @dev_irqs_dropped: ... that found no vCPU with the id they target
  */
 struct lv_stats {
 	u64 entries;
@@ -298,6 +313,8 @@ struct lv_stats {
 	u64 ept_faults;
 	u64 ept_2m_maps;
 	u64 halts;
+	u64 dev_irqs;
+	u64 dev_irqs_dropped;
 };
 
 DECLARE_PER_CPU(struct lv_stats, lv_stats);
@@ -324,6 +341,7 @@ int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id);
 void lv_vcpu_uninit(struct lv_vcpu *vcpu);
 void lv_vcpu_destroy(struct lv_vcpu *vcpu);
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu);
+int lv_vcpu_queue_irq(struct lv_vcpu *vcpu, u32 vector, bool backlog);
 void lv_vcpu_kick_all(struct lv_vm *vm);
 void lv_vcpu_module_init(void);
 void lv_vcpu_module_exit(void);

@@ -14,6 +14,7 @@
 #include <asm/io.h>
 
 #include "lightvisor.h"
+#include "iommu/iommu.h"
 
 static struct lv_vm *mn_to_vm(struct mmu_notifier *mn)
 {
@@ -244,7 +245,12 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	down_read(&vm->slots_lock);
 	slot = lv_memslot_find(vm, gpa);
 	ret = -ENOENT;
-	if (!slot || (write && (slot->flags & LV_MEM_READONLY)))
+	if (!slot) {
+		/* An assigned device's BAR is mapped, never an MMIO exit. */
+		ret = lv_iommu_bar_fault(vm, gpa);
+		goto out;
+	}
+	if (write && (slot->flags & LV_MEM_READONLY))
 		goto out;
 
 	ret = lv_vendor->mmu_topup(vcpu);

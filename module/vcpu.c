@@ -90,7 +90,54 @@ void lv_vcpu_kick_all(struct lv_vm *vm)
 
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
 {
-	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi);
+	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi) ||
+	       !bitmap_empty(vcpu->irq_backlog, 256);
+}
+
+/**
+ * lv_vcpu_queue_irq() - queue an external interrupt on a vCPU
+ * @vcpu: the target; any thread, in process context, while it runs
+ * @vector: 32..255
+ * @backlog: if one is queued already, remember @vector in the backlog
+ *	(device interrupts) instead of failing (LV_INTERRUPT)
+ *
+ * Return: 0, -EINVAL for a bad vector, -EBUSY when an interrupt is queued
+ * already and @backlog is false.
+ */
+int lv_vcpu_queue_irq(struct lv_vcpu *vcpu, u32 vector, bool backlog)
+{
+	/* Vectors 0-31 are exceptions, not external interrupts. */
+	if (vector < 32 || vector > 255)
+		return -EINVAL;
+	if (cmpxchg(&vcpu->pending_irq, 0, vector + 1)) {
+		if (!backlog)
+			return -EBUSY;
+		set_bit(vector, vcpu->irq_backlog);
+		/*
+		 * The slot may have emptied before the bit was set; the run
+		 * loop looks at the backlog before each entry, and the kick
+		 * below makes a running vCPU exit (a vCPU just about to
+		 * enter picks it up at its next exit, a host tick at most).
+		 */
+	}
+	lv_vcpu_kick(vcpu, false);
+	return 0;
+}
+
+/*
+ * Before an entry: move the highest backlogged vector (highest priority,
+ * as an APIC would) into the free pending slot.
+ */
+static void lv_vcpu_refill_irq(struct lv_vcpu *vcpu)
+{
+	unsigned long v;
+
+	if (READ_ONCE(vcpu->pending_irq) || bitmap_empty(vcpu->irq_backlog, 256))
+		return;
+	v = find_last_bit(vcpu->irq_backlog, 256);
+	if (v < 256 && test_and_clear_bit(v, vcpu->irq_backlog) &&
+	    cmpxchg(&vcpu->pending_irq, 0, v + 1))
+		set_bit(v, vcpu->irq_backlog);	/* raced with a new one */
 }
 
 /* Queue an interrupt; callable from any thread while the vCPU runs. */
@@ -106,15 +153,10 @@ static int lv_vcpu_interrupt(struct lv_vcpu *vcpu,
 	if (irq.flags & LV_INTERRUPT_NMI) {
 		if (cmpxchg(&vcpu->pending_nmi, false, true))
 			return -EBUSY;
-	} else {
-		/* Vectors 0-31 are exceptions, not external interrupts. */
-		if (irq.vector < 32 || irq.vector > 255)
-			return -EINVAL;
-		if (cmpxchg(&vcpu->pending_irq, 0, irq.vector + 1))
-			return -EBUSY;
+		lv_vcpu_kick(vcpu, false);
+		return 0;
 	}
-	lv_vcpu_kick(vcpu, false);
-	return 0;
+	return lv_vcpu_queue_irq(vcpu, irq.vector, false);
 }
 
 static unsigned long lv_addr_mask(unsigned int addr_size)
@@ -349,6 +391,7 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 		if (signal_pending(current))
 			goto interrupted;
 		cond_resched();
+		lv_vcpu_refill_irq(vcpu);
 
 		this_cpu_inc(lv_stats.entries);
 		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)

@@ -24,10 +24,11 @@ static void lv_vm_destroy(struct kref *kref)
 	struct lv_vcpu *vcpu;
 	unsigned long i;
 
+	/* Device interrupts target vCPUs: free them first. */
+	lv_iommu_vm_destroy(vm);
 	xa_for_each(&vm->vcpus, i, vcpu)
 		lv_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
-	lv_iommu_vm_destroy(vm);
 
 	lv_mmu_notifier_unregister(vm);
 	if (lv_vendor)
@@ -113,7 +114,8 @@ static bool lv_slot_overlaps(struct lv_vm *vm, const struct lv_memory_region *mr
 		if (start < s->base_gfn + s->npages && s->base_gfn < end)
 			return true;
 	}
-	return false;
+	return lv_iommu_bar_overlaps(vm, mr->guest_phys_addr, mr->memory_size,
+				     NULL);
 }
 
 /* Swap the slot in, then drop every mapping the old one had. */
@@ -258,6 +260,20 @@ static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 		if (cmd == LV_ASSIGN_PCI_DEVICE)
 			return lv_iommu_assign(vm, &d);
 		return lv_iommu_release(vm, &d);
+	}
+	case LV_MAP_PCI_BAR: {
+		struct lv_pci_bar b;
+
+		if (copy_from_user(&b, argp, sizeof(b)))
+			return -EFAULT;
+		return lv_iommu_map_bar(vm, &b);
+	}
+	case LV_SET_DEVICE_IRQ: {
+		struct lv_device_irq r;
+
+		if (copy_from_user(&r, argp, sizeof(r)))
+			return -EFAULT;
+		return lv_iommu_set_irq(vm, &r);
 	}
 	default:
 		return -ENOTTY;

@@ -245,7 +245,9 @@ u64 lv_ept_pointer(const struct lv_ept *ept, bool ad_bits)
 EXPORT_SYMBOL_IF_KUNIT(lv_ept_pointer);
 
 /*
- * Install a leaf mapping [gpa, gpa + size of @level) to @hpa.  Missing
+ * Install a leaf mapping [gpa, gpa + size of @level) to @hpa, memory type
+ * WB, or UC if @prot has LV_EPT_UC (device memory; the guest's PAT may
+ * still make it WC, never cached).  Missing
  * tables are taken from @cache; a larger leaf covering @gpa is split (so
  * its other pages stay mapped); a table where the leaf goes is unlinked
  * ("merge": the new large leaf replaces all the small ones).
@@ -264,7 +266,7 @@ int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 
 	if (level < LV_EPT_4K || level > LV_EPT_1G)
 		return -EINVAL;
-	if (!prot || (prot & ~LV_EPT_RWX))
+	if (!(prot & LV_EPT_RWX) || (prot & ~(LV_EPT_RWX | LV_EPT_UC)))
 		return -EINVAL;
 	/* W without R: EPT misconfiguration, see the top of this file. */
 	if ((prot & LV_EPT_W) && !(prot & LV_EPT_R))
@@ -305,7 +307,10 @@ int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 		}
 	}
 
-	new = hpa | prot | EPT_MT_WB << EPT_MT_SHIFT;
+	/* UC is memory type 0: the field stays clear. */
+	new = hpa | (prot & LV_EPT_RWX);
+	if (!(prot & LV_EPT_UC))
+		new |= EPT_MT_WB << EPT_MT_SHIFT;
 	if (level > LV_EPT_4K)
 		new |= EPT_LARGE;
 	ptep = &table[ept_index(gpa, level)];

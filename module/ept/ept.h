@@ -52,6 +52,8 @@
 #define LV_EPT_W		BIT(1)
 #define LV_EPT_X		BIT(2)
 #define LV_EPT_RWX		(LV_EPT_R | LV_EPT_W | LV_EPT_X)
+/* Not a permission: map with memory type UC instead of WB (device memory). */
+#define LV_EPT_UC		BIT(3)
 
 /* Page sizes a leaf can map; the value is the EPT level holding the leaf. */
 enum lv_ept_level {

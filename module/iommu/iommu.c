@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/interrupt.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -26,10 +27,33 @@ struct lv_iommu_group {
 	unsigned int nr_devs;
 };
 
+/* A memory BAR placed in the guest. */
+struct lv_iommu_bar {
+	u64 gpa;
+	u64 size;
+	bool mapped;
+};
+
+/**
+ * struct lv_iommu_dev - an assigned device
+ * @node: in lv_iommu.devices
+ * @pdev: the device (a reference)
+ * @grp: its group
+ * @vm: the owner
+ * @bars: memory BARs mapped into the guest, by BAR index
+ * @irq: host interrupt (Linux number) while LV_SET_DEVICE_IRQ holds one
+ * @irq_target: vCPU id << 8 | guest vector; read by the interrupt thread
+ * @irq_name: name shown in /proc/interrupts
+ */
 struct lv_iommu_dev {
 	struct list_head node;
 	struct pci_dev *pdev;
 	struct lv_iommu_group *grp;
+	struct lv_vm *vm;
+	struct lv_iommu_bar bars[PCI_STD_NUM_BARS];
+	int irq;
+	u32 irq_target;
+	char irq_name[40];
 };
 
 /**
@@ -98,6 +122,45 @@ unsigned long lv_iommu_contig_pages(struct page *const *pages,
 	return i;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_iommu_contig_pages);
+
+/**
+ * lv_iommu_ranges_overlap() - do two non-empty ranges share a byte
+ * @a: start of the first
+ * @alen: its length
+ * @b: start of the second
+ * @blen: its length
+ */
+bool lv_iommu_ranges_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_ranges_overlap);
+
+/**
+ * lv_iommu_bar_check() - can a host BAR be mapped into a guest
+ * @start: host-physical start of the BAR (its resource)
+ * @len: its length, 0 for an unimplemented BAR or a 64-bit BAR's upper
+ *	half
+ * @res_flags: its IORESOURCE_* flags
+ * @gpa: where the guest wants it
+ *
+ * The BAR must be memory (not I/O ports), implemented and assigned by
+ * the host, and cover whole pages of its own: a BAR smaller than a page
+ * would give the guest its page neighbours too.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int lv_iommu_bar_check(u64 start, u64 len, unsigned long res_flags, u64 gpa)
+{
+	if (!(res_flags & IORESOURCE_MEM) || (res_flags & IORESOURCE_UNSET))
+		return -EINVAL;
+	if (!len || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) || !start)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(gpa) || gpa >= LV_MAX_GPA || len > LV_MAX_GPA - gpa)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_bar_check);
 
 static int lv_iommu_map_range(struct iommu_domain *domain, u64 iova,
 			      phys_addr_t pa, size_t size, int prot)
@@ -482,8 +545,31 @@ static void lv_iommu_put_group(struct lv_vm *vm, struct lv_iommu_group *grp)
 	kfree(grp);
 }
 
+static void lv_iommu_unmap_bar(struct lv_vm *vm, struct lv_iommu_bar *bar)
+{
+	if (!bar->mapped)
+		return;
+	lv_mmu_zap_range(vm, bar->gpa, bar->size);
+	bar->mapped = false;
+}
+
+static void lv_iommu_free_irq(struct lv_iommu_dev *dev)
+{
+	if (!dev->irq)
+		return;
+	free_irq(dev->irq, dev);
+	pci_free_irq_vectors(dev->pdev);
+	pci_disable_device(dev->pdev);
+	dev->irq = 0;
+}
+
 static void lv_iommu_detach_dev(struct lv_vm *vm, struct lv_iommu_dev *dev)
 {
+	int i;
+
+	lv_iommu_free_irq(dev);
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		lv_iommu_unmap_bar(vm, &dev->bars[i]);
 	/* Stop DMA while it still lands in guest memory. */
 	pci_clear_master(dev->pdev);
 	list_del(&dev->node);
@@ -557,6 +643,7 @@ int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
 	/* The group reference now belongs to grp. */
 	dev->pdev = pdev;
 	dev->grp = grp;
+	dev->vm = vm;
 	list_add(&dev->node, &vm->iommu->devices);
 	up_write(&vm->slots_lock);
 	pci_dbg(pdev, "assigned to a VM\n");
@@ -619,4 +706,262 @@ void lv_iommu_vm_destroy(struct lv_vm *vm)
 		lv_iommu_detach_dev(vm, dev);
 	}
 	up_write(&vm->slots_lock);
+}
+
+/* --- BARs and interrupts (pass-through) --------------------------------- */
+
+/**
+ * lv_iommu_bar_overlaps() - does a guest range overlap a mapped BAR
+ * @vm: the VM, slots_lock held
+ * @gpa: start
+ * @size: length
+ * @except: a BAR not to count (the one being moved), or NULL
+ */
+bool lv_iommu_bar_overlaps(struct lv_vm *vm, u64 gpa, u64 size,
+			   const void *except)
+{
+	struct lv_iommu_dev *dev;
+	int i;
+
+	lockdep_assert_held(&vm->slots_lock);
+	if (!vm->iommu)
+		return false;
+	list_for_each_entry(dev, &vm->iommu->devices, node) {
+		for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+			struct lv_iommu_bar *bar = &dev->bars[i];
+
+			if (bar != except && bar->mapped &&
+			    lv_iommu_ranges_overlap(gpa, size, bar->gpa,
+						    bar->size))
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool lv_iommu_slot_overlaps(struct lv_vm *vm, u64 gpa, u64 size)
+{
+	int i;
+
+	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
+		struct lv_memslot *s = vm->slots[i];
+
+		if (s && lv_iommu_ranges_overlap(gpa, size,
+						 s->base_gfn << PAGE_SHIFT,
+						 s->npages << PAGE_SHIFT))
+			return true;
+	}
+	return false;
+}
+
+/* Find an assigned device by address; slots_lock held. */
+static struct lv_iommu_dev *lv_iommu_lookup(struct lv_vm *vm,
+					    const struct lv_pci_device *d)
+{
+	struct pci_dev *pdev = lv_iommu_get_pdev(d);
+	struct lv_iommu_dev *dev;
+
+	if (IS_ERR(pdev))
+		return ERR_CAST(pdev);
+	dev = lv_iommu_find_dev(vm, pdev);
+	pci_dev_put(pdev);	/* the VM holds its own reference */
+	return dev ?: ERR_PTR(-ENOENT);
+}
+
+/**
+ * lv_iommu_map_bar() - LV_MAP_PCI_BAR
+ * @vm: the VM
+ * @b: what userspace asked for
+ *
+ * Return: see struct lv_pci_bar in the uapi header.
+ */
+int lv_iommu_map_bar(struct lv_vm *vm, const struct lv_pci_bar *b)
+{
+	struct lv_iommu_dev *dev;
+	struct lv_iommu_bar *bar;
+	u64 start, len;
+	int ret;
+
+	if (b->flags & ~LV_PCI_BAR_UNMAP || b->bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+
+	down_write(&vm->slots_lock);
+	dev = lv_iommu_lookup(vm, &b->dev);
+	ret = PTR_ERR_OR_ZERO(dev);
+	if (ret)
+		goto out;
+	bar = &dev->bars[b->bar];
+	if (b->flags & LV_PCI_BAR_UNMAP) {
+		ret = bar->mapped ? 0 : -ENOENT;
+		lv_iommu_unmap_bar(vm, bar);
+		goto out;
+	}
+
+	start = pci_resource_start(dev->pdev, b->bar);
+	len = pci_resource_len(dev->pdev, b->bar);
+	ret = lv_iommu_bar_check(start, len,
+				 pci_resource_flags(dev->pdev, b->bar),
+				 b->guest_phys_addr);
+	if (ret)
+		goto out;
+	ret = -EEXIST;
+	if (lv_iommu_slot_overlaps(vm, b->guest_phys_addr, len) ||
+	    lv_iommu_bar_overlaps(vm, b->guest_phys_addr, len, bar))
+		goto out;
+	ret = -ENODEV;
+	if (!lv_vendor || !lv_vendor->vm_map_phys)
+		goto out;
+	if (bar->mapped && bar->gpa == b->guest_phys_addr) {
+		ret = 0;
+		goto out;
+	}
+
+	lv_iommu_unmap_bar(vm, bar);
+	ret = lv_vendor->vm_map_phys(vm, b->guest_phys_addr, start, len,
+				     LV_PROT_RWX, true);
+	if (ret < 0) {
+		lv_mmu_zap_range(vm, b->guest_phys_addr, len);
+		goto out;
+	}
+	if (ret > 0)
+		lv_vm_flush_tlbs(vm);
+	bar->gpa = b->guest_phys_addr;
+	bar->size = len;
+	bar->mapped = true;
+	ret = 0;
+	pci_dbg(dev->pdev, "BAR %u (%#llx bytes) at guest-physical %#llx\n",
+		b->bar, len, bar->gpa);
+out:
+	up_write(&vm->slots_lock);
+	return ret;
+}
+
+/**
+ * lv_iommu_bar_fault() - an EPT violation outside every memory slot
+ * @vm: the VM, slots_lock held for reading
+ * @gpa: the faulting guest-physical address
+ *
+ * BARs are mapped eagerly and nothing unmaps them behind our back, so a
+ * fault inside one should not happen; should it, the page is mapped
+ * again rather than turned into an MMIO exit.
+ *
+ * Return: -ENOENT if @gpa is in no mapped BAR (an MMIO exit), 0 when the
+ * guest can retry, another errno if mapping failed.
+ */
+int lv_iommu_bar_fault(struct lv_vm *vm, u64 gpa)
+{
+	struct lv_iommu_dev *dev;
+	int i, ret;
+
+	if (!vm->iommu)
+		return -ENOENT;
+	list_for_each_entry(dev, &vm->iommu->devices, node) {
+		for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+			struct lv_iommu_bar *bar = &dev->bars[i];
+			u64 off = (gpa & PAGE_MASK) - bar->gpa;
+
+			if (!bar->mapped ||
+			    !lv_iommu_ranges_overlap(gpa, 1, bar->gpa, bar->size))
+				continue;
+			ret = lv_vendor->vm_map_phys(vm, bar->gpa + off,
+						     pci_resource_start(dev->pdev, i) + off,
+						     PAGE_SIZE, LV_PROT_RWX, true);
+			if (ret > 0)
+				lv_vm_flush_tlbs(vm);
+			return ret < 0 ? ret : 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static irqreturn_t lv_iommu_irq_thread(int irq, void *data)
+{
+	struct lv_iommu_dev *dev = data;
+	struct lv_vm *vm = dev->vm;
+	u32 target = READ_ONCE(dev->irq_target);
+	struct lv_vcpu *vcpu;
+
+	/* vm->lock keeps the vCPU from going away under us. */
+	mutex_lock(&vm->lock);
+	vcpu = xa_load(&vm->vcpus, target >> 8);
+	if (vcpu && !lv_vcpu_queue_irq(vcpu, target & 0xff, true))
+		this_cpu_inc(lv_stats.dev_irqs);
+	else
+		this_cpu_inc(lv_stats.dev_irqs_dropped);
+	mutex_unlock(&vm->lock);
+	return IRQ_HANDLED;
+}
+
+static int lv_iommu_setup_irq(struct lv_iommu_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	int ret;
+
+	if (!pdev->msi_cap && !pdev->msix_cap)
+		return -ENODEV;
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_MSIX);
+	if (ret < 0)
+		goto err_disable;
+	ret = pci_irq_vector(pdev, 0);
+	if (ret < 0)
+		goto err_free;
+	dev->irq = ret;
+	snprintf(dev->irq_name, sizeof(dev->irq_name), "lightvisor[%s]",
+		 pci_name(pdev));
+	/* A thread, not hard-IRQ context: queueing may send an IPI. */
+	ret = request_threaded_irq(dev->irq, NULL, lv_iommu_irq_thread,
+				   IRQF_ONESHOT, dev->irq_name, dev);
+	if (ret)
+		goto err_free;
+	return 0;
+
+err_free:
+	dev->irq = 0;
+	pci_free_irq_vectors(pdev);
+err_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+/**
+ * lv_iommu_set_irq() - LV_SET_DEVICE_IRQ
+ * @vm: the VM
+ * @r: what userspace asked for
+ *
+ * Return: see struct lv_device_irq in the uapi header.
+ */
+int lv_iommu_set_irq(struct lv_vm *vm, const struct lv_device_irq *r)
+{
+	bool disable = r->flags & LV_DEVICE_IRQ_DISABLE;
+	struct lv_iommu_dev *dev;
+	int ret;
+
+	if ((r->flags & ~LV_DEVICE_IRQ_DISABLE) || r->padding)
+		return -EINVAL;
+	if (!disable && (r->vector < 32 || r->vector > 255 ||
+			 r->vcpu >= LV_MAX_VCPUS))
+		return -EINVAL;
+
+	down_write(&vm->slots_lock);
+	dev = lv_iommu_lookup(vm, &r->dev);
+	ret = PTR_ERR_OR_ZERO(dev);
+	if (ret)
+		goto out;
+	if (disable) {
+		ret = dev->irq ? 0 : -ENOENT;
+		lv_iommu_free_irq(dev);
+		goto out;
+	}
+	WRITE_ONCE(dev->irq_target, r->vcpu << 8 | r->vector);
+	if (!dev->irq)
+		ret = lv_iommu_setup_irq(dev);
+	if (!ret)
+		pci_dbg(dev->pdev, "interrupt %d -> vCPU %u vector %u\n",
+			dev->irq, r->vcpu, r->vector);
+out:
+	up_write(&vm->slots_lock);
+	return ret;
 }

@@ -15,18 +15,27 @@
  *  - the IOMMU's reserved regions (the MSI window at 0xfee00000 on x86)
  *    are not checked against slot addresses yet.
  *
- * Not done yet, because it needs a running guest (VMX) to be tested:
- *  - BARs: map each memory BAR's host-physical range into the guest
- *    through EPT (uncached), at the guest-physical address the guest
- *    programs into the virtual BAR; an ioctl to place a BAR will be
- *    added together with that code.
- *  - config space: the guest's config accesses exit to userspace (port
- *    0xcf8/0xcfc or MMCONFIG); the launcher mediates them and forwards the
- *    harmless ones through /sys/bus/pci/devices/.../config. BAR sizing and
- *    the MSI/MSI-X capability need emulation, not pass-through.
- *  - MSI/MSI-X: host vectors through interrupt remapping, delivered to
- *    the guest as LV_INTERRUPT (later: posted interrupts). Until then the
- *    device may only be driven by polling.
+ * Pass-through (lightvisor's side; the launcher, lvrun --assign, emulates
+ * the guest's PCI config space and calls these):
+ *  - LV_MAP_PCI_BAR maps a memory BAR's host-physical range into the
+ *    guest through the vendor's vm_map_phys hook (EPT, memory type UC,
+ *    2 MiB leaves where aligned), eagerly, at the address the guest
+ *    programmed; the guest reaches the device without exits. Moving it
+ *    unmaps the old range first; release and VM destroy unmap it. BARs
+ *    may not overlap slots or each other (EEXIST either way round). A
+ *    fault inside a mapped BAR maps the page again, never exits as MMIO.
+ *    Without a backend (no VMX) the request is validated, then refused
+ *    with ENODEV.
+ *  - LV_SET_DEVICE_IRQ takes one host MSI-X/MSI vector for the device
+ *    (pci_alloc_irq_vectors; the host programs the real capability, with
+ *    interrupt remapping where the IOMMU has it) and queues the guest's
+ *    vector on the target vCPU from a threaded handler, through
+ *    lv_vcpu_queue_irq() (the LV_INTERRUPT path, plus a per-vCPU
+ *    backlog so a busy pending slot delays rather than drops it).
+ *    Later: posted interrupts, multiple vectors, INTx.
+ *  - Not yet: the IOMMU's MSI window is not reserved against BAR or slot
+ *    addresses; MSI-X tables inside a mapped BAR are the guest's to
+ *    write (their addresses go nowhere useful: remapping blocks them).
  */
 #ifndef LIGHTVISOR_IOMMU_H
 #define LIGHTVISOR_IOMMU_H
@@ -67,7 +76,18 @@ int lv_iommu_slot_prepare(struct lv_vm *vm, struct lv_memslot *old,
 void lv_iommu_slot_commit(struct lv_vm *vm, struct lv_memslot *old,
 			  struct lv_memslot *new);
 
+/* Pass-through: BARs in EPT, device interrupts to vCPUs. */
+struct lv_pci_bar;
+struct lv_device_irq;
+int lv_iommu_map_bar(struct lv_vm *vm, const struct lv_pci_bar *b);
+int lv_iommu_set_irq(struct lv_vm *vm, const struct lv_device_irq *r);
+bool lv_iommu_bar_overlaps(struct lv_vm *vm, u64 gpa, u64 size,
+			   const void *except);
+int lv_iommu_bar_fault(struct lv_vm *vm, u64 gpa);
+
 /* Pure helpers, exported for KUnit. */
+bool lv_iommu_ranges_overlap(u64 a, u64 alen, u64 b, u64 blen);
+int lv_iommu_bar_check(u64 start, u64 len, unsigned long res_flags, u64 gpa);
 int lv_iommu_slot_prot(u32 slot_flags);
 bool lv_iommu_pin_reusable(const struct lv_iommu_pin *pin, u32 new_flags);
 unsigned long lv_iommu_contig_pages(struct page *const *pages,

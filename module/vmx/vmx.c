@@ -9,6 +9,7 @@
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
@@ -1029,6 +1030,58 @@ static int lv_vmx_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 			  level == LV_MAP_2M ? LV_EPT_2M : LV_EPT_4K, ept_prot);
 }
 
+/*
+ * Device memory (assigned BARs): mapped eagerly, 2 MiB leaves where both
+ * addresses allow it. Table pages come from a local cache topped up
+ * outside mmu_lock whenever it runs dry.
+ */
+static int lv_vmx_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
+			      unsigned int prot, bool uncached)
+{
+	struct lv_ept *ept = &to_vmx_vm(vm)->ept;
+	struct lv_ept_cache cache = { .nr = 0 };
+	unsigned int ept_prot = uncached ? LV_EPT_UC : 0;
+	enum lv_ept_level level;
+	int ret = 0, flush = 0;
+	u64 done = 0, step;
+
+	if (prot & LV_PROT_READ)
+		ept_prot |= LV_EPT_R;
+	if (prot & LV_PROT_WRITE)
+		ept_prot |= LV_EPT_W;
+	if (prot & LV_PROT_EXEC)
+		ept_prot |= LV_EPT_X;
+	while (done < size && !ret) {
+		ret = lv_ept_cache_topup(&cache, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			break;
+		spin_lock(&vm->mmu_lock);
+		while (done < size) {
+			level = LV_EPT_4K;
+			step = SZ_4K;
+			if (!((gpa + done) & (SZ_2M - 1)) &&
+			    !((hpa + done) & (SZ_2M - 1)) &&
+			    size - done >= SZ_2M) {
+				level = LV_EPT_2M;
+				step = SZ_2M;
+			}
+			ret = lv_ept_map(ept, &cache, gpa + done, hpa + done,
+					 level, ept_prot);
+			if (ret < 0)
+				break;
+			flush |= ret;
+			ret = 0;
+			done += step;
+		}
+		spin_unlock(&vm->mmu_lock);
+		if (ret == -ENOMEM)
+			ret = 0;	/* cache ran dry: top up, go on */
+		cond_resched();
+	}
+	lv_ept_cache_free(&cache);
+	return ret ? ret : flush;
+}
+
 static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
 	.cpu_enable		= lv_vmx_cpu_enable,
@@ -1039,6 +1092,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.vm_flushed		= lv_vmx_vm_flushed,
 	.mmu_topup		= lv_vmx_mmu_topup,
 	.mmu_map		= lv_vmx_mmu_map,
+	.vm_map_phys		= lv_vmx_vm_map_phys,
 	.vcpu_create		= lv_vmx_vcpu_create,
 	.vcpu_free		= lv_vmx_vcpu_free,
 	.vcpu_load		= lv_vmx_vcpu_load,

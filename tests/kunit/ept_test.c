@@ -154,6 +154,43 @@ static void ept_leaf_format(struct kunit *test)
 			EPT_MT_WB << EPT_MT_SHIFT);
 }
 
+/* Device memory: memory type UC (0) in bits 5:3, IPAT clear, kept on split. */
+static void ept_leaf_uncached(struct kunit *test)
+{
+	struct ept_fixture *f = fixture(test);
+	enum lv_ept_level l;
+	u64 *ptep;
+
+	KUNIT_ASSERT_EQ(test, lv_ept_map(&f->ept, &f->cache, 0x7000, 0xfe000000,
+					 LV_EPT_4K,
+					 LV_EPT_R | LV_EPT_W | LV_EPT_UC), 0);
+	ptep = lv_ept_lookup(&f->ept, 0x7000, &l);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	KUNIT_EXPECT_EQ(test, *ptep, 0xfe000000ULL | EPT_READ | EPT_WRITE);
+	KUNIT_EXPECT_EQ(test, (*ptep >> EPT_MT_SHIFT) & 7, 0);
+	expect_walk(test, &f->ept, 0x7000, 0xfe000000, LV_EPT_R | LV_EPT_W,
+		    LV_EPT_4K);
+
+	/* A 2 MiB UC leaf split by a 4 KiB map keeps UC in its other pages. */
+	KUNIT_ASSERT_EQ(test, lv_ept_map(&f->ept, &f->cache, SZ_2M, HPA_A,
+					 LV_EPT_2M,
+					 LV_EPT_R | LV_EPT_W | LV_EPT_UC), 0);
+	KUNIT_ASSERT_EQ(test, lv_ept_map(&f->ept, &f->cache, SZ_2M, 0x5000,
+					 LV_EPT_4K, LV_EPT_R), 1);
+	ptep = lv_ept_lookup(&f->ept, SZ_2M + SZ_4K, &l);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	KUNIT_EXPECT_EQ(test, l, LV_EPT_4K);
+	KUNIT_EXPECT_EQ(test, *ptep, (HPA_A + SZ_4K) | EPT_READ | EPT_WRITE);
+
+	/* Remapping the same page WB changes the leaf: flush needed. */
+	KUNIT_EXPECT_EQ(test, lv_ept_map(&f->ept, &f->cache, 0x7000,
+					 0xfe000000, LV_EPT_4K,
+					 LV_EPT_R | LV_EPT_W), 1);
+	ptep = lv_ept_lookup(&f->ept, 0x7000, &l);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	KUNIT_EXPECT_EQ(test, (*ptep >> EPT_MT_SHIFT) & 7, EPT_MT_WB);
+}
+
 static void ept_prot_kept(struct kunit *test)
 {
 	static const unsigned int prots[] = {
@@ -184,8 +221,11 @@ static void ept_write_only_rejected(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lv_ept_map(&f->ept, &f->cache, 0, HPA_A,
 					 LV_EPT_4K, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, lv_ept_map(&f->ept, &f->cache, 0, HPA_A,
-					 LV_EPT_4K, LV_EPT_RWX | BIT(3)),
+					 LV_EPT_4K, LV_EPT_RWX | BIT(4)),
 			-EINVAL);
+	/* A memory type alone grants nothing: no permission, rejected. */
+	KUNIT_EXPECT_EQ(test, lv_ept_map(&f->ept, &f->cache, 0, HPA_A,
+					 LV_EPT_4K, LV_EPT_UC), -EINVAL);
 	expect_unmapped(test, &f->ept, 0);
 	KUNIT_EXPECT_EQ(test, f->ept.nr_table_pages, 1);
 	KUNIT_EXPECT_EQ(test, f->cache.nr, LV_EPT_CACHE_PAGES);
@@ -576,6 +616,7 @@ static struct kunit_case lightvisor_ept_cases[] = {
 	KUNIT_CASE(ept_map_walk_2m),
 	KUNIT_CASE(ept_map_walk_1g),
 	KUNIT_CASE(ept_leaf_format),
+	KUNIT_CASE(ept_leaf_uncached),
 	KUNIT_CASE(ept_prot_kept),
 	KUNIT_CASE(ept_write_only_rejected),
 	KUNIT_CASE(ept_misaligned_rejected),

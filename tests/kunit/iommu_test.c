@@ -9,8 +9,10 @@
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 #include <linux/lightvisor.h>
 
+#include "../../module/lightvisor.h"
 #include "../../module/iommu/iommu.h"
 
 static void iommu_test_prot(struct kunit *test)
@@ -111,11 +113,60 @@ static void iommu_test_map_pages(struct kunit *test)
 	__free_pages(p, 2);
 }
 
+static void iommu_test_ranges_overlap(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, lv_iommu_ranges_overlap(0x1000, 0x1000,
+							0x1000, 0x1000));
+	KUNIT_EXPECT_TRUE(test, lv_iommu_ranges_overlap(0x1000, 0x2000,
+							0x2fff, 1));
+	KUNIT_EXPECT_TRUE(test, lv_iommu_ranges_overlap(0x2000, 1,
+							0x1000, 0x10000));
+	/* Touching ends do not overlap. */
+	KUNIT_EXPECT_FALSE(test, lv_iommu_ranges_overlap(0x1000, 0x1000,
+							 0x2000, 0x1000));
+	KUNIT_EXPECT_FALSE(test, lv_iommu_ranges_overlap(0x2000, 0x1000,
+							 0x1000, 0x1000));
+}
+
+static void iommu_test_bar_check(struct kunit *test)
+{
+	const unsigned long mem = IORESOURCE_MEM;
+
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_1M, mem,
+						 0xe0000000), 0);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_4K,
+						 mem | IORESOURCE_MEM_64, 0x1000),
+			0);
+	/* I/O-port BAR, unassigned BAR, empty (upper half of 64-bit). */
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xc000, 0x1000, IORESOURCE_IO,
+						 0x1000), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_4K,
+						 mem | IORESOURCE_UNSET, 0x1000),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0, 0, mem, 0x1000), -EINVAL);
+	/* Smaller than a page: the guest would get the neighbours too. */
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, 0x100, mem,
+						 0x1000), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000800, SZ_4K, mem,
+						 0x1000), -EINVAL);
+	/* Guest address: page aligned, below the limit, no wrap. */
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_4K, mem,
+						 0x1800), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_4K, mem,
+						 LV_MAX_GPA), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_1M, mem,
+						 LV_MAX_GPA - SZ_4K), -EINVAL);
+	KUNIT_EXPECT_EQ(test, lv_iommu_bar_check(0xfe000000, SZ_4K, mem,
+						 LV_MAX_GPA - SZ_4K), 0);
+}
+
 static struct kunit_case lv_iommu_cases[] = {
 	KUNIT_CASE(iommu_test_prot),
 	KUNIT_CASE(iommu_test_pin_reuse),
 	KUNIT_CASE(iommu_test_contig),
 	KUNIT_CASE(iommu_test_map_pages),
+	KUNIT_CASE(iommu_test_ranges_overlap),
+	KUNIT_CASE(iommu_test_bar_check),
 	{}
 };
 

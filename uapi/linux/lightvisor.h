@@ -121,6 +121,76 @@ struct lv_pci_device {
 #define LV_ASSIGN_PCI_DEVICE	_IOW(LVIO, 0x13, struct lv_pci_device)
 #define LV_RELEASE_PCI_DEVICE	_IOW(LVIO, 0x14, struct lv_pci_device)
 
+#define LV_PCI_BAR_UNMAP	(1U << 0)
+
+/**
+ * struct lv_pci_bar - place a memory BAR of an assigned device in the guest
+ * @dev: the device, assigned to this VM with LV_ASSIGN_PCI_DEVICE (its
+ *	@flags must be 0)
+ * @bar: BAR index, 0..5; for a 64-bit BAR the index of its low half
+ * @flags: 0 to map (or move) the BAR, LV_PCI_BAR_UNMAP to remove it from
+ *	the guest (@guest_phys_addr is then ignored)
+ * @guest_phys_addr: page-aligned guest-physical address of the BAR
+ *
+ * The BAR's host-physical range is mapped into the guest's page tables
+ * (EPT) at @guest_phys_addr, uncached, at once: guest accesses to it go to
+ * the device without exits. Calling again with another address moves it
+ * (the old range is unmapped first). Releasing the device or destroying
+ * the VM unmaps it.
+ *
+ * Errors: EINVAL (flags, BAR index, not a memory BAR, BAR smaller than a
+ * page or not page aligned on the host, guest address not page aligned
+ * or beyond the guest-physical limit); ENODEV (no such device), ENOENT
+ * (device not assigned to this VM, or, with LV_PCI_BAR_UNMAP, BAR not
+ * mapped); EEXIST (the range overlaps a memory slot or another mapped
+ * BAR); ENODEV also when no guest can run on this machine (no VMX: the
+ * request is validated, then refused; nothing is recorded).
+ */
+struct lv_pci_bar {
+	struct lv_pci_device dev;
+	__u32 bar;
+	__u32 flags;
+	__u64 guest_phys_addr;
+};
+
+#define LV_MAP_PCI_BAR		_IOW(LVIO, 0x15, struct lv_pci_bar)
+
+#define LV_DEVICE_IRQ_DISABLE	(1U << 0)
+
+/**
+ * struct lv_device_irq - route an assigned device's interrupt to a vCPU
+ * @dev: the device, assigned to this VM (its @flags must be 0)
+ * @vcpu: id of the target vCPU (it need not exist yet: interrupts that
+ *	arrive while it does not are counted as dropped)
+ * @vector: guest vector, 32..255, as the guest wrote it in the MSI data
+ *	register
+ * @flags: 0 to enable or retarget, LV_DEVICE_IRQ_DISABLE to free the
+ *	host interrupt (@vcpu and @vector are then ignored)
+ * @padding: must be 0
+ *
+ * The first call enables the device and allocates one host MSI-X or MSI
+ * vector for it (the host programs the device's capability; the guest's
+ * view of it is the launcher's business). Each device interrupt queues
+ * @vector on the vCPU as LV_INTERRUPT would; if an external interrupt is
+ * already queued there, the vector is remembered (once per vector) and
+ * queued after it is injected, so a device interrupt is never lost, but
+ * several of the same vector may merge into one, as with edge-triggered
+ * MSIs. Delivery goes through a host interrupt thread.
+ *
+ * Errors: EINVAL (flags, vector, vCPU id beyond LV_CAP_MAX_VCPUS), ENODEV
+ * (no such device, or it has no MSI/MSI-X), ENOENT (not assigned to this
+ * VM; with LV_DEVICE_IRQ_DISABLE, no interrupt set up).
+ */
+struct lv_device_irq {
+	struct lv_pci_device dev;
+	__u32 vcpu;
+	__u32 vector;
+	__u32 flags;
+	__u32 padding;
+};
+
+#define LV_SET_DEVICE_IRQ	_IOW(LVIO, 0x16, struct lv_device_irq)
+
 /* --- vCPU ioctls --- */
 
 /* Runs the vCPU until an exit userspace must see; argument must be 0. */

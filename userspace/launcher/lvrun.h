@@ -61,6 +61,7 @@ struct options {
 	unsigned int irq_vector;
 	long nmi_after_ms;	/* < 0: not requested */
 	const char *image;
+	const char *assign;	/* --assign BDF, or NULL */
 };
 
 enum image_kind {
@@ -120,6 +121,10 @@ bool uart_io(uint16_t port, bool is_write, unsigned int size, uint32_t *val);
 
 /* debugexit.c */
 bool debug_exit_io(uint16_t port, bool is_write, unsigned int size, uint32_t *val);
+
+/* assign.c */
+void assign_device(struct vm *vm);
+bool pci_io(uint16_t port, bool is_write, unsigned int size, uint32_t *val);
 
 /* mmiodev.c */
 bool mmio_testdev_access(uint64_t gpa, bool is_write, unsigned int len, uint8_t *data);

@@ -60,6 +60,9 @@ static const char usage_text[] =
 "                       inject external interrupt VECTOR (32-255, decimal\n"
 "                       or 0x-hex) into vCPU 0 MS milliseconds after start\n"
 "  --nmi-after-ms MS    inject an NMI into vCPU 0 after MS milliseconds\n"
+"  --assign BDF         give host PCI device BDF (SEGMENT:BUS:DEV.FN, as in\n"
+"                       /sys/bus/pci/devices; no host driver bound, behind\n"
+"                       an IOMMU) to the guest; see PCI below\n"
 "  --help               this text\n"
 "\n"
 "Devices:\n"
@@ -70,8 +73,24 @@ static const char usage_text[] =
 "  0xfe000000           MMIO test device, one 4 KiB page: every access\n"
 "                       exits to lvrun; writes of any size (1, 2, 4, 8) are\n"
 "                       stored and reads return the stored bytes (initially 0)\n"
+"  0xcf8, 0xcfc-0xcff   with --assign: PCI configuration mechanism #1; a\n"
+"                       host bridge at 00:00.0 (8086:1237) and the assigned\n"
+"                       device at 00:01.0, everything else absent\n"
 "  other ports          reads return all ones, writes are ignored\n"
 "  other MMIO           reads return all ones, writes are ignored\n"
+"PCI (--assign): the guest sees the device's real config space, except:\n"
+"  command              memory enable, bus master and INTx disable reach the\n"
+"                       device; other bits are kept but not passed on\n"
+"  BARs                 virtual: sizing (writing all ones) reads back the\n"
+"                       real size; while memory decoding is on, a memory BAR\n"
+"                       is mapped at the address the guest wrote\n"
+"                       (LV_MAP_PCI_BAR: no exits on access); I/O BARs and\n"
+"                       the expansion ROM read as 0\n"
+"  MSI capability       virtual: enabling it routes the device interrupt to\n"
+"                       vCPU <address bits 19:12> with vector <data bits\n"
+"                       7:0> (LV_SET_DEVICE_IRQ); an MSI-X capability\n"
+"                       is read-only (MSI-X not supported yet)\n"
+"  anything else        read-only; writes are ignored\n"
 "Hypercalls that reach userspace (LV_EXIT_HYPERCALL) are logged on stderr\n"
 "and return -38 (ENOSYS) to the guest.\n"
 "\n"
@@ -190,8 +209,9 @@ static void parse_irq_after(const char *arg)
 
 static void parse_options(int argc, char **argv)
 {
-	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS, OPT_TRACE, OPT_STATS, OPT_TIMEOUT,
-	       OPT_IRQ, OPT_NMI, OPT_HELP };
+	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
+	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
+	       OPT_HELP };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
@@ -203,6 +223,7 @@ static void parse_options(int argc, char **argv)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "irq-after-ms", required_argument, NULL, OPT_IRQ },
 		{ "nmi-after-ms", required_argument, NULL, OPT_NMI },
+		{ "assign", required_argument, NULL, OPT_ASSIGN },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -242,6 +263,9 @@ static void parse_options(int argc, char **argv)
 			break;
 		case OPT_NMI:
 			opts.nmi_after_ms = parse_num(optarg, "milliseconds", 0, 86400000L);
+			break;
+		case OPT_ASSIGN:
+			opts.assign = optarg;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -344,6 +368,7 @@ int main(int argc, char **argv)
 	vm_open(vm);
 	vm_load_image(vm, opts.image);
 	vm_create_vcpus(vm);
+	assign_device(vm);
 	vcpu_start_all(vm);
 	run_events(vm);
 	return 0;

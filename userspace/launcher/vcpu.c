@@ -148,6 +148,8 @@ static void port_access(struct vcpu *vcpu, uint16_t port, bool is_write,
 		return;
 	if (debug_exit_io(port, is_write, size, val))
 		return;
+	if (pci_io(port, is_write, size, val))
+		return;
 	if (is_write) {
 		trace("vcpu %d: unhandled OUT port 0x%x size %u value 0x%x ignored",
 		      vcpu->id, port, size, *val);
