@@ -29,12 +29,12 @@ static void __user *lv_gpa_to_user(struct lv_vm *vm, u64 gpa, bool write)
 	return (void __user *)hva;
 }
 
-static int lv_access_guest(struct lv_vm *vm, u64 gpa, void *data,
-			   unsigned int len, bool write)
+/* Caller holds vm->slots_lock. */
+static int __lv_access_guest(struct lv_vm *vm, u64 gpa, void *data,
+			     unsigned int len, bool write)
 {
 	int ret = 0;
 
-	down_read(&vm->slots_lock);
 	while (len) {
 		unsigned int chunk = min_t(u64, len,
 					   PAGE_SIZE - offset_in_page(gpa));
@@ -55,6 +55,16 @@ static int lv_access_guest(struct lv_vm *vm, u64 gpa, void *data,
 		data += chunk;
 		len -= chunk;
 	}
+	return ret;
+}
+
+static int lv_access_guest(struct lv_vm *vm, u64 gpa, void *data,
+			   unsigned int len, bool write)
+{
+	int ret;
+
+	down_read(&vm->slots_lock);
+	ret = __lv_access_guest(vm, gpa, data, len, write);
 	up_read(&vm->slots_lock);
 	return ret;
 }
@@ -85,7 +95,8 @@ static int lv_walk_level(struct lv_vm *vm, u64 table, u64 gva,
 	u64 e = 0;
 	int ret;
 
-	ret = lv_read_guest(vm, table + index * entry_size, &e, entry_size);
+	ret = __lv_access_guest(vm, table + index * entry_size, &e, entry_size,
+				false);
 	if (ret)
 		return ret;
 	if (!(e & PTE_PRESENT) || (need_write && !(e & PTE_WRITE)))
@@ -94,19 +105,9 @@ static int lv_walk_level(struct lv_vm *vm, u64 table, u64 gva,
 	return 0;
 }
 
-/**
- * lv_gva_to_gpa() - translate through the guest's page tables
- * @vm: the VM
- * @pg: the guest's paging registers
- * @gva: guest-virtual (linear) address
- * @write: the access is a write (checked against R/W when CR0.WP is set)
- * @gpa: result
- *
- * Handles no paging, 32-bit paging (with 4 MiB pages), PAE paging and
- * 4-level paging. Return: 0 or -EFAULT when the guest would page-fault.
- */
-int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
-		  bool write, u64 *gpa)
+/* Caller holds vm->slots_lock: one hold for the whole walk. */
+static int __lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg,
+			   u64 gva, bool write, u64 *gpa)
 {
 	bool wp = write && (pg->cr0 & X86_CR0_WP);
 	unsigned int shift, levels, esize;
@@ -126,8 +127,8 @@ int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
 	} else if (pg->cr4 & X86_CR4_PAE) {
 		/* The four PDPTEs sit at CR3[31:5]; bit 1 is reserved there. */
 		gva &= 0xffffffffULL;
-		ret = lv_read_guest(vm, (pg->cr3 & GENMASK_ULL(31, 5)) +
-				    (gva >> 30) * 8, &e, 8);
+		ret = __lv_access_guest(vm, (pg->cr3 & GENMASK_ULL(31, 5)) +
+					(gva >> 30) * 8, &e, 8, false);
 		if (ret || !(e & PTE_PRESENT))
 			return -EFAULT;
 		levels = 2;
@@ -160,4 +161,58 @@ int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
 	}
 	*gpa = table | (gva & (PAGE_SIZE - 1));
 	return 0;
+}
+
+/**
+ * lv_gva_to_gpa() - translate through the guest's page tables
+ * @vm: the VM
+ * @pg: the guest's paging registers
+ * @gva: guest-virtual (linear) address
+ * @write: the access is a write (checked against R/W when CR0.WP is set)
+ * @gpa: result
+ *
+ * Handles no paging, 32-bit paging (with 4 MiB pages), PAE paging and
+ * 4-level paging. Return: 0 or -EFAULT when the guest would page-fault.
+ */
+int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
+		  bool write, u64 *gpa)
+{
+	int ret;
+
+	down_read(&vm->slots_lock);
+	ret = __lv_gva_to_gpa(vm, pg, gva, write, gpa);
+	up_read(&vm->slots_lock);
+	return ret;
+}
+
+/**
+ * lv_read_guest_virt() - read guest-virtual memory, as far as it goes
+ * @vm: the VM
+ * @pg: the guest's paging registers
+ * @gva: guest-virtual (linear) address
+ * @data: buffer
+ * @len: bytes wanted
+ *
+ * Return: the number of bytes read before the first page that is not
+ * mapped or not RAM (an instruction fetch takes what there is).
+ */
+unsigned int lv_read_guest_virt(struct lv_vm *vm, const struct lv_paging *pg,
+				u64 gva, void *data, unsigned int len)
+{
+	unsigned int got = 0;
+	u64 gpa;
+
+	down_read(&vm->slots_lock);
+	while (got < len) {
+		unsigned int chunk = min_t(u64, len - got,
+					   PAGE_SIZE - offset_in_page(gva));
+
+		if (__lv_gva_to_gpa(vm, pg, gva, false, &gpa) ||
+		    __lv_access_guest(vm, gpa, data + got, chunk, false))
+			break;
+		got += chunk;
+		gva += chunk;
+	}
+	up_read(&vm->slots_lock);
+	return got;
 }

@@ -180,6 +180,7 @@ extern struct lv_hw_caps lv_caps;
  * @lock: serializes slot changes and vCPU creation
  * @slots_lock: readers (the fault path) vs. slot changes
  * @slots: memory slots by id
+ * @slot_hint: index of the slot found last (a lookup hint only)
  * @vcpus: vCPUs by id
  * @nr_vcpus: number of vCPUs created
  * @mmu_lock: protects the guest page tables and the invalidation counters
@@ -197,6 +198,7 @@ struct lv_vm {
 	struct mutex lock;
 	struct rw_semaphore slots_lock;
 	struct lv_memslot *slots[LV_NR_MEMSLOTS];
+	unsigned int slot_hint;
 	struct xarray vcpus;
 	unsigned int nr_vcpus;
 
@@ -371,5 +373,7 @@ int lv_write_guest(struct lv_vm *vm, u64 gpa, const void *data,
 
 int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
 		  bool write, u64 *gpa);
+unsigned int lv_read_guest_virt(struct lv_vm *vm, const struct lv_paging *pg,
+				u64 gva, void *data, unsigned int len);
 
 #endif /* LIGHTVISOR_H */

@@ -13,22 +13,11 @@ static unsigned int lv_fetch_insn(struct lv_vcpu *vcpu, u8 *buf,
 				  enum lv_cpu_mode *mode)
 {
 	struct lv_paging pg;
-	unsigned int got = 0;
-	u64 rip, gpa;
+	u64 rip;
 
 	lv_vendor->get_code(vcpu, &rip, mode);
 	lv_vendor->get_paging(vcpu, &pg);
-	while (got < LV_MAX_INSN_LEN) {
-		unsigned int chunk = min_t(u64, LV_MAX_INSN_LEN - got,
-					   PAGE_SIZE - offset_in_page(rip));
-
-		if (lv_gva_to_gpa(vcpu->vm, &pg, rip, false, &gpa) ||
-		    lv_read_guest(vcpu->vm, gpa, buf + got, chunk))
-			break;
-		got += chunk;
-		rip += chunk;
-	}
-	return got;
+	return lv_read_guest_virt(vcpu->vm, &pg, rip, buf, LV_MAX_INSN_LEN);
 }
 
 static void lv_mmio_emulation_error(struct lv_vcpu *vcpu, u64 gpa,

@@ -58,14 +58,21 @@ void lv_vm_put(struct lv_vm *vm)
  */
 struct lv_memslot *lv_memslot_find(struct lv_vm *vm, u64 gpa)
 {
+	unsigned int hint = READ_ONCE(vm->slot_hint);
 	u64 gfn = gpa >> PAGE_SHIFT;
+	struct lv_memslot *s;
 	int i;
 
+	/* Guests touch one slot far more than the others: try it first. */
+	s = vm->slots[hint];
+	if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+		return s;
 	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		struct lv_memslot *s = vm->slots[i];
-
-		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+		s = vm->slots[i];
+		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages) {
+			WRITE_ONCE(vm->slot_hint, i);
 			return s;
+		}
 	}
 	return NULL;
 }
