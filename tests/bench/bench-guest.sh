@@ -20,13 +20,13 @@ echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
 
 # shellcheck disable=SC2086
-lvbench -n "$iters" -l "$cycles" lightvisor exits lifecycle $dens || status=1
+lvbench -n "$iters" -l "$cycles" lightvisor exits lifecycle vmas=0 vmas=2000 $dens || status=1
 
 # lightvisor has no VM left: KVM may take VMX now.
 if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
    insmod $kvmdir/kvm-intel.ko; then
 	# shellcheck disable=SC2086
-	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle $dens || status=1
+	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle vmas=0 vmas=2000 $dens || status=1
 else
 	echo "bench: could not load KVM" >&2
 	status=1

@@ -8,6 +8,8 @@
  *   cpuid hypercall pio mmio  exit round trips, guest loop of ITER
  *   lifecycle                 LIFECYCLES times create/run to HLT/destroy
  *   density=N                 N live VMs, creation time of each, memory
+ *   vmas=N                    20 lifecycles with N extra mappings (diagnostic)
+ *   mmio_1g                   MMIO exits, guest mapped by a 1 GiB page (diagnostic)
  *   smoke                     every workload once, TAP output, no figures
  *
  * Results are lines "BENCH<TAB>hv<TAB>metric<TAB>value" (TSC ticks, KiB)
@@ -31,7 +33,9 @@ extern const uint8_t bench_guest[], bench_guest_end[];
 enum { W_HALT, W_CPUID, W_HYPERCALL, W_PIO, W_MMIO };
 
 static const struct hv_ops *hv;
-static uint8_t image[BENCH_MEM_SIZE];
+static uint8_t image2m[BENCH_MEM_SIZE], image1g[BENCH_MEM_SIZE];
+/* What vm_up() copies into guest RAM. */
+static const uint8_t *image = image2m;
 static char err[256];
 static int tap_n, tap_failed;
 
@@ -42,17 +46,26 @@ static uint64_t tsc(void)
 	return __rdtscp(&aux);
 }
 
-static void put64(uint64_t gpa, uint64_t v)
+static void put64(uint8_t *img, uint64_t gpa, uint64_t v)
 {
-	memcpy(image + gpa, &v, 8);
+	memcpy(img + gpa, &v, 8);
 }
 
-static void build_image(void)
+/*
+ * The guest image: page tables, then the code. image2m maps the first
+ * 2 MiB with one PD entry (three levels to walk), image1g the first GiB
+ * with one PDPT entry (two levels); the latter only serves to measure
+ * what one level of a software page walk costs.
+ */
+static void build_images(void)
 {
-	put64(BENCH_PML4_GPA, BENCH_PDPT_GPA | 3);
-	put64(BENCH_PDPT_GPA, BENCH_PD_GPA | 3);
-	put64(BENCH_PD_GPA, 0x83);	/* 2 MiB page at 0: P RW PS */
-	memcpy(image + BENCH_CODE_GPA, bench_guest, bench_guest_end - bench_guest);
+	put64(image2m, BENCH_PML4_GPA, BENCH_PDPT_GPA | 3);
+	put64(image2m, BENCH_PDPT_GPA, BENCH_PD_GPA | 3);
+	put64(image2m, BENCH_PD_GPA, 0x83);	/* 2 MiB page at 0: P RW PS */
+	memcpy(image2m + BENCH_CODE_GPA, bench_guest, bench_guest_end - bench_guest);
+	put64(image1g, BENCH_PML4_GPA, BENCH_PDPT_GPA | 3);
+	put64(image1g, BENCH_PDPT_GPA, 0x83);	/* 1 GiB page at 0 */
+	memcpy(image1g + BENCH_CODE_GPA, bench_guest, bench_guest_end - bench_guest);
 }
 
 struct vm {
@@ -160,11 +173,14 @@ static const struct {
 	int w;
 	enum bench_exit expect;
 	uint64_t addr;
+	const uint8_t *image;
 } exit_workloads[] = {
-	{ "cpuid", W_CPUID, BX_HLT, 0 },
-	{ "hypercall", W_HYPERCALL, BX_HLT, 0 },
-	{ "pio", W_PIO, BX_IO_OUT, BENCH_PORT },
-	{ "mmio", W_MMIO, BX_MMIO_WRITE, BENCH_MMIO_GPA },
+	{ "cpuid", W_CPUID, BX_HLT, 0, image2m },
+	{ "hypercall", W_HYPERCALL, BX_HLT, 0, image2m },
+	{ "pio", W_PIO, BX_IO_OUT, BENCH_PORT, image2m },
+	{ "mmio", W_MMIO, BX_MMIO_WRITE, BENCH_MMIO_GPA, image2m },
+	/* Diagnostic: MMIO with one guest page-table level less to walk. */
+	{ "mmio_1g", W_MMIO, BX_MMIO_WRITE, BENCH_MMIO_GPA, image1g },
 };
 
 /*
@@ -179,8 +195,12 @@ static int exit_bench(int i, uint64_t iters, double *per_exit, double *host)
 	uint64_t exits, t0, t1;
 	int r = -1;
 
-	if (vm_up(&vm, exit_workloads[i].w, iters))
+	image = exit_workloads[i].image;
+	r = vm_up(&vm, exit_workloads[i].w, iters);
+	image = image2m;
+	if (r)
 		goto out;
+	r = -1;
 	t0 = tsc();
 	if (run_to_halt(&vm, exit_workloads[i].expect, exit_workloads[i].addr, &exits))
 		goto out;
@@ -311,6 +331,51 @@ out:
 	return ret;
 }
 
+/*
+ * Lifecycle while the process holds @n extra memory mappings (single
+ * pages, alternately read-only and read-write so that they do not merge):
+ * shows whether creating or destroying a VM costs time per mapping of the
+ * process (mmu_notifier_register() takes every mapping's locks).
+ */
+static int lifecycle_vmas(int n, int cycles)
+{
+	void **maps = calloc(n ? n : 1, sizeof(*maps));
+	uint64_t *c = calloc(cycles, 8), *d = calloc(cycles, 8), r1;
+	int i, made = 0, ret = -1;
+	char m[96];
+
+	if (!maps || !c || !d) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	for (; made < n; made++) {
+		maps[made] = mmap(NULL, 4096, made & 1 ? PROT_READ :
+				  PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (maps[made] == MAP_FAILED) {
+			snprintf(err, sizeof(err), "mmap: %s", strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < cycles; i++) {
+		if (lifecycle_one(&c[i], &r1, &d[i]))
+			goto out;
+		c[i] += r1;
+	}
+	snprintf(m, sizeof(m), "vmas.%d.create_run", n);
+	result(m, pct(c, cycles, 50));
+	snprintf(m, sizeof(m), "vmas.%d.destroy", n);
+	result(m, pct(d, cycles, 50));
+	ret = 0;
+out:
+	for (i = 0; i < made; i++)
+		munmap(maps[i], 4096);
+	free(maps);
+	free(c);
+	free(d);
+	return ret;
+}
+
 /* --- density ---------------------------------------------------------------- */
 
 static long meminfo(const char *key)
@@ -413,7 +478,7 @@ static void smoke(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lvbench [-n ITER] [-l LIFECYCLES] lightvisor|kvm "
-		"{cpuid|hypercall|pio|mmio|exits|lifecycle|density=N|smoke}...\n");
+		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|lifecycle|density=N|vmas=N|smoke}...\n");
 	exit(2);
 }
 
@@ -445,7 +510,7 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	build_image();
+	build_images();
 	r = hv->open();
 	if (r < 0) {
 		if (!strcmp(argv[optind], "smoke")) {
@@ -492,6 +557,11 @@ int main(int argc, char **argv)
 			if (lifecycle(lifecycles, true, true) ||
 			    lifecycle(lifecycles, false, true)) {
 				fprintf(stderr, "lvbench: %s lifecycle: %s\n", hv->name, err);
+				fails++;
+			}
+		} else if (!strncmp(w, "vmas=", 5)) {
+			if (lifecycle_vmas(atoi(w + 5), 20)) {
+				fprintf(stderr, "lvbench: %s %s: %s\n", hv->name, w, err);
 				fails++;
 			}
 		} else if (!strncmp(w, "density=", 8)) {
