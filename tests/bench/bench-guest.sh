@@ -19,14 +19,21 @@ for n in $ns; do dens="$dens density=$n"; done
 echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
 
+# Emulated seconds since boot, to see where a run's time goes.
+stamp() { echo "BENCHINFO	uptime_$1	$(cut -d' ' -f1 /proc/uptime)"; }
+
+stamp lightvisor_start
 # shellcheck disable=SC2086
 lvbench -n "$iters" -l "$cycles" lightvisor exits lifecycle vmas=0 vmas=2000 $dens || status=1
+stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.
 if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
    insmod $kvmdir/kvm-intel.ko; then
 	# shellcheck disable=SC2086
+	stamp kvm_start
 	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle vmas=0 vmas=2000 $dens || status=1
+	stamp kvm_end
 else
 	echo "bench: could not load KVM" >&2
 	status=1

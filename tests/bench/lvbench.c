@@ -554,8 +554,9 @@ int main(int argc, char **argv)
 		if (found)
 			continue;
 		if (!strcmp(w, "lifecycle")) {
+			/* The variant with no other VM is secondary: a fifth. */
 			if (lifecycle(lifecycles, true, true) ||
-			    lifecycle(lifecycles, false, true)) {
+			    lifecycle(lifecycles >= 5 ? lifecycles / 5 : 1, false, true)) {
 				fprintf(stderr, "lvbench: %s lifecycle: %s\n", hv->name, err);
 				fails++;
 			}
