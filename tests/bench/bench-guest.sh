@@ -30,8 +30,8 @@ stamp lightvisor_end
 # lightvisor has no VM left: KVM may take VMX now.
 if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
    insmod $kvmdir/kvm-intel.ko; then
-	# shellcheck disable=SC2086
 	stamp kvm_start
+	# shellcheck disable=SC2086
 	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle vmas=0 vmas=2000 $dens || status=1
 	stamp kvm_end
 else
