@@ -8,6 +8,7 @@
 #   make module-6.1  the module against Debian's 6.1 headers (build/mod-6.1)
 #   make check       build everything and run all test suites
 #   make demo        boot Bochs and show the module answering
+#   make bench       lightvisor against KVM in one Bochs boot (build/bench/)
 #   make clean
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -16,7 +17,7 @@ BUILD	:= $(CURDIR)/build
 SUBMAKE	= BINDIR=$(BUILD)/bin GUESTDIR=$(BUILD)/guests
 
 # Userspace parts are optional until their authors add a Makefile.
-USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu
+USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu tests/bench
 GUESTS	:= $(patsubst %/Makefile,%,$(wildcard guests/Makefile))
 
 all: module userspace guests
@@ -54,8 +55,11 @@ check:
 demo: module-test userspace guests
 	scripts/demo
 
+bench: module-test userspace guests
+	scripts/bench
+
 clean:
 	@for d in $(USERSPACE) $(GUESTS); do $(MAKE) -C $$d $(SUBMAKE) clean; done
 	rm -rf build
 
-.PHONY: all kernel module module-test module-6.1 userspace guests check demo clean
+.PHONY: all kernel module module-test module-6.1 userspace guests check demo bench clean

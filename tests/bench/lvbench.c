@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvbench: the same workloads and guest bytes under lightvisor or KVM.
+ *
+ *   lvbench [-n ITER] [-l LIFECYCLES] HV WORKLOAD...
+ *
+ * HV is "lightvisor" or "kvm". Workloads:
+ *   cpuid hypercall pio mmio  exit round trips, guest loop of ITER
+ *   lifecycle                 LIFECYCLES times create/run to HLT/destroy
+ *   density=N                 N live VMs, creation time of each, memory
+ *   vmas=N                    20 lifecycles with N extra mappings (diagnostic)
+ *   mmio_1g                   MMIO exits, guest mapped by a 1 GiB page (diagnostic)
+ *   smoke                     every workload once, TAP output, no figures
+ *
+ * Results are lines "BENCH<TAB>hv<TAB>metric<TAB>value" (TSC ticks, KiB)
+ * and, per created VM of a density run, "DENSITY<TAB>hv<TAB>N<TAB>k<TAB>ticks".
+ * Everything is in TSC ticks of the machine lvbench runs on.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "hv.h"
+
+extern const uint8_t bench_guest[], bench_guest_end[];
+
+enum { W_HALT, W_CPUID, W_HYPERCALL, W_PIO, W_MMIO };
+
+static const struct hv_ops *hv;
+static uint8_t image2m[BENCH_MEM_SIZE], image1g[BENCH_MEM_SIZE];
+/* What vm_up() copies into guest RAM. */
+static const uint8_t *image = image2m;
+static char err[256];
+static int tap_n, tap_failed;
+
+static uint64_t tsc(void)
+{
+	unsigned int aux;
+
+	return __rdtscp(&aux);
+}
+
+static void put64(uint8_t *img, uint64_t gpa, uint64_t v)
+{
+	memcpy(img + gpa, &v, 8);
+}
+
+/*
+ * The guest image: page tables, then the code. image2m maps the first
+ * 2 MiB with one PD entry (three levels to walk), image1g the first GiB
+ * with one PDPT entry (two levels); the latter only serves to measure
+ * what one level of a software page walk costs.
+ */
+static void build_images(void)
+{
+	put64(image2m, BENCH_PML4_GPA, BENCH_PDPT_GPA | 3);
+	put64(image2m, BENCH_PDPT_GPA, BENCH_PD_GPA | 3);
+	put64(image2m, BENCH_PD_GPA, 0x83);	/* 2 MiB page at 0: P RW PS */
+	memcpy(image2m + BENCH_CODE_GPA, bench_guest, bench_guest_end - bench_guest);
+	put64(image1g, BENCH_PML4_GPA, BENCH_PDPT_GPA | 3);
+	put64(image1g, BENCH_PDPT_GPA, 0x83);	/* 1 GiB page at 0 */
+	memcpy(image1g + BENCH_CODE_GPA, bench_guest, bench_guest_end - bench_guest);
+}
+
+struct vm {
+	struct hv_vm h;
+	uint8_t *mem;
+};
+
+/* A VM with its memory and vCPU, ready to run workload w. */
+static int vm_up(struct vm *vm, int w, uint64_t iters)
+{
+	struct bench_regs regs = {
+		.rdi = w, .rsi = iters, .r9 = hv->hc_nr, .r10 = BENCH_MMIO_GPA,
+		.rsp = BENCH_STACK_TOP, .rip = BENCH_CODE_GPA,
+	};
+	int r;
+
+	vm->h.fd = vm->h.vcpu_fd = -1;
+	vm->h.run = NULL;
+	vm->mem = mmap(NULL, BENCH_MEM_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		vm->mem = NULL;
+		snprintf(err, sizeof(err), "mmap: %s", strerror(errno));
+		return -1;
+	}
+	memcpy(vm->mem, image, BENCH_MEM_SIZE);
+	if ((r = hv->create_vm(&vm->h)) < 0) {
+		snprintf(err, sizeof(err), "create VM: %s", strerror(-r));
+		return -1;
+	}
+	if ((r = hv->add_memory(&vm->h, 0, vm->mem, BENCH_MEM_SIZE)) < 0) {
+		snprintf(err, sizeof(err), "add memory: %s", strerror(-r));
+		return -1;
+	}
+	if ((r = hv->create_vcpu(&vm->h)) < 0) {
+		snprintf(err, sizeof(err), "create vCPU: %s", strerror(-r));
+		return -1;
+	}
+	if ((r = hv->setup_vcpu(&vm->h, &regs)) < 0) {
+		snprintf(err, sizeof(err), "set registers: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+static void vm_down(struct vm *vm)
+{
+	hv->destroy(&vm->h);
+	if (vm->mem)
+		munmap(vm->mem, BENCH_MEM_SIZE);
+	vm->mem = NULL;
+}
+
+/*
+ * Runs to the guest's HLT. Exits of kind @expect at @addr are counted in
+ * *exits and the vCPU re-entered; anything else is an error.
+ */
+static int run_to_halt(struct vm *vm, enum bench_exit expect, uint64_t addr,
+		       uint64_t *exits)
+{
+	char detail[128];
+	enum bench_exit why;
+	uint64_t arg = 0;
+	int r;
+
+	*exits = 0;
+	for (;;) {
+		detail[0] = 0;
+		r = hv->run(&vm->h, &why, &arg, detail, sizeof(detail));
+		if (r < 0) {
+			snprintf(err, sizeof(err), "run: %s", strerror(-r));
+			return -1;
+		}
+		if (why == BX_HLT)
+			return 0;
+		if (why != expect || arg != addr) {
+			snprintf(err, sizeof(err), "unexpected exit %d (0x%llx) %s",
+				 why, (unsigned long long)arg, detail);
+			return -1;
+		}
+		(*exits)++;
+	}
+}
+
+static void result(const char *metric, double v)
+{
+	printf("BENCH\t%s\t%s\t%.0f\n", hv->name, metric, v);
+	fflush(stdout);
+}
+
+static void tap(bool ok, const char *what)
+{
+	tap_n++;
+	if (!ok)
+		tap_failed++;
+	printf("%sok %d - %s: %s%s%s\n", ok ? "" : "not ", tap_n, hv->name, what,
+	       ok ? "" : " # ", ok ? "" : err);
+	fflush(stdout);
+}
+
+/* --- exit round trips ---------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int w;
+	enum bench_exit expect;
+	uint64_t addr;
+	const uint8_t *image;
+} exit_workloads[] = {
+	{ "cpuid", W_CPUID, BX_HLT, 0, image2m },
+	{ "hypercall", W_HYPERCALL, BX_HLT, 0, image2m },
+	{ "pio", W_PIO, BX_IO_OUT, BENCH_PORT, image2m },
+	{ "mmio", W_MMIO, BX_MMIO_WRITE, BENCH_MMIO_GPA, image2m },
+	/* Diagnostic: MMIO with one guest page-table level less to walk. */
+	{ "mmio_1g", W_MMIO, BX_MMIO_WRITE, BENCH_MMIO_GPA, image1g },
+};
+
+/*
+ * One exit workload in a fresh VM; *per_exit gets the guest-measured
+ * ticks per round trip (empty loop subtracted), *host the host-measured
+ * ticks per iteration of the whole LV_RUN/KVM_RUN sequence.
+ */
+static int exit_bench(int i, uint64_t iters, double *per_exit, double *host)
+{
+	struct bench_regs regs;
+	struct vm vm;
+	uint64_t exits, t0, t1;
+	int r = -1;
+
+	image = exit_workloads[i].image;
+	r = vm_up(&vm, exit_workloads[i].w, iters);
+	image = image2m;
+	if (r)
+		goto out;
+	r = -1;
+	t0 = tsc();
+	if (run_to_halt(&vm, exit_workloads[i].expect, exit_workloads[i].addr, &exits))
+		goto out;
+	t1 = tsc();
+	if (hv->get_regs(&vm.h, &regs) < 0) {
+		snprintf(err, sizeof(err), "get registers: %s", strerror(errno));
+		goto out;
+	}
+	if (exit_workloads[i].expect != BX_HLT && exits != iters) {
+		snprintf(err, sizeof(err), "%llu exits to userspace, expected %llu",
+			 (unsigned long long)exits, (unsigned long long)iters);
+		goto out;
+	}
+	if (exit_workloads[i].w == W_CPUID && (uint32_t)regs.rbp == 0) {
+		snprintf(err, sizeof(err), "CPUID leaf 0 returned EAX 0");
+		goto out;
+	}
+	if (exit_workloads[i].w == W_HYPERCALL && regs.rbp != hv->hc_ret) {
+		snprintf(err, sizeof(err), "hypercall returned 0x%llx",
+			 (unsigned long long)regs.rbp);
+		goto out;
+	}
+	if (regs.r13 <= regs.r12) {
+		snprintf(err, sizeof(err), "loop %llu ticks, empty loop %llu",
+			 (unsigned long long)regs.r13, (unsigned long long)regs.r12);
+		goto out;
+	}
+	*per_exit = (double)(regs.r13 - regs.r12) / iters;
+	*host = (double)(t1 - t0) / iters;
+	r = 0;
+out:
+	vm_down(&vm);
+	return r;
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t pct(uint64_t *v, int n, int p)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[(int)((long)(n - 1) * p / 100)];
+}
+
+static void report_dist(const char *prefix, const char *what, uint64_t *v, int n)
+{
+	char m[96];
+
+	snprintf(m, sizeof(m), "%s.%s", prefix, what);
+	result(m, pct(v, n, 50));
+	snprintf(m, sizeof(m), "%s.%s.p10", prefix, what);
+	result(m, pct(v, n, 10));
+	snprintf(m, sizeof(m), "%s.%s.p90", prefix, what);
+	result(m, pct(v, n, 90));
+}
+
+/* One create/run/destroy; the times go to c (create), r (run), d (destroy). */
+static int lifecycle_one(uint64_t *c, uint64_t *r, uint64_t *d)
+{
+	struct vm vm;
+	uint64_t t0, t1, t2, t3, exits;
+
+	t0 = tsc();
+	if (vm_up(&vm, W_HALT, 1)) {
+		vm_down(&vm);
+		return -1;
+	}
+	t1 = tsc();
+	if (run_to_halt(&vm, BX_HLT, 0, &exits)) {
+		vm_down(&vm);
+		return -1;
+	}
+	t2 = tsc();
+	vm_down(&vm);
+	t3 = tsc();
+	*c = t1 - t0;
+	*r = t2 - t1;
+	*d = t3 - t2;
+	return 0;
+}
+
+/*
+ * @n lifecycles. With @sentinel another VM stays alive meanwhile, so a
+ * hypervisor that enters VMX operation only while it has VMs does not
+ * pay VMXON/VMXOFF each time (KVM 6.12 enables VMX at load).
+ */
+static int lifecycle(int n, bool sentinel, bool report)
+{
+	uint64_t *c = calloc(n, 8), *r = calloc(n, 8), *d = calloc(n, 8);
+	uint64_t *cr = calloc(n, 8);
+	const char *prefix = sentinel ? "lifecycle" : "lifecycle_alone";
+	struct vm keep;
+	int i, ret = -1;
+
+	keep.mem = NULL;
+	keep.h.fd = keep.h.vcpu_fd = -1;
+	keep.h.run = NULL;
+	if (!c || !r || !d || !cr) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	if (sentinel && vm_up(&keep, W_HALT, 1))
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (lifecycle_one(&c[i], &r[i], &d[i]))
+			goto out;
+		cr[i] = c[i] + r[i];
+	}
+	if (report) {
+		report_dist(prefix, "create", c, n);
+		report_dist(prefix, "first_run", r, n);
+		report_dist(prefix, "create_run", cr, n);
+		report_dist(prefix, "destroy", d, n);
+	}
+	ret = 0;
+out:
+	vm_down(&keep);
+	free(c);
+	free(r);
+	free(d);
+	free(cr);
+	return ret;
+}
+
+/*
+ * Lifecycle while the process holds @n extra memory mappings (single
+ * pages, alternately read-only and read-write so that they do not merge):
+ * shows whether creating or destroying a VM costs time per mapping of the
+ * process (mmu_notifier_register() takes every mapping's locks).
+ */
+static int lifecycle_vmas(int n, int cycles)
+{
+	void **maps = calloc(n ? n : 1, sizeof(*maps));
+	uint64_t *c = calloc(cycles, 8), *d = calloc(cycles, 8), r1;
+	int i, made = 0, ret = -1;
+	char m[96];
+
+	if (!maps || !c || !d) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	for (; made < n; made++) {
+		maps[made] = mmap(NULL, 4096, made & 1 ? PROT_READ :
+				  PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (maps[made] == MAP_FAILED) {
+			snprintf(err, sizeof(err), "mmap: %s", strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < cycles; i++) {
+		if (lifecycle_one(&c[i], &r1, &d[i]))
+			goto out;
+		c[i] += r1;
+	}
+	snprintf(m, sizeof(m), "vmas.%d.create_run", n);
+	result(m, pct(c, cycles, 50));
+	snprintf(m, sizeof(m), "vmas.%d.destroy", n);
+	result(m, pct(d, cycles, 50));
+	ret = 0;
+out:
+	for (i = 0; i < made; i++)
+		munmap(maps[i], 4096);
+	free(maps);
+	free(c);
+	free(d);
+	return ret;
+}
+
+/* --- density ---------------------------------------------------------------- */
+
+static long meminfo(const char *key)
+{
+	char line[128];
+	size_t len = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			v = atol(line + len + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int density(int n, bool report, bool per_vm)
+{
+	struct vm *vms = calloc(n, sizeof(*vms));
+	uint64_t *t = calloc(n, 8), exits, t0, sum_first = 0, sum_last = 0;
+	long free0, slab0, free1, slab1;
+	int i, up = 0, tenth = n >= 10 ? n / 10 : 1, ret = -1;
+	char m[96];
+
+	if (!vms || !t) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
+	free0 = meminfo("MemFree");
+	slab0 = meminfo("Slab");
+	for (i = 0; i < n; i++) {
+		t0 = tsc();
+		up++;
+		if (vm_up(&vms[i], W_HALT, 1) ||
+		    run_to_halt(&vms[i], BX_HLT, 0, &exits)) {
+			snprintf(err + strlen(err), sizeof(err) - strlen(err),
+				 " (VM %d of %d)", i + 1, n);
+			goto out;
+		}
+		t[i] = tsc() - t0;
+	}
+	free1 = meminfo("MemFree");
+	slab1 = meminfo("Slab");
+	if (report) {
+		for (i = 0; i < n; i++) {
+			if (per_vm)
+				printf("DENSITY\t%s\t%d\t%d\t%llu\n", hv->name, n, i + 1,
+				       (unsigned long long)t[i]);
+			if (i < tenth)
+				sum_first += t[i];
+			if (i >= n - tenth)
+				sum_last += t[i];
+		}
+		snprintf(m, sizeof(m), "density.%d.create_first_tenth", n);
+		result(m, (double)sum_first / tenth);
+		snprintf(m, sizeof(m), "density.%d.create_last_tenth", n);
+		result(m, (double)sum_last / tenth);
+		/* Guest RAM (all of it touched by the copy of the image) excluded. */
+		snprintf(m, sizeof(m), "density.%d.kib_per_vm", n);
+		result(m, (double)(free0 - free1) / n - BENCH_MEM_SIZE / 1024);
+		snprintf(m, sizeof(m), "density.%d.slab_kib_per_vm", n);
+		result(m, (double)(slab1 - slab0) / n);
+	}
+	ret = 0;
+out:
+	t0 = tsc();
+	for (i = 0; i < up; i++)
+		vm_down(&vms[i]);
+	if (report && ret == 0) {
+		snprintf(m, sizeof(m), "density.%d.destroy_all_per_vm", n);
+		result(m, (double)(tsc() - t0) / n);
+	}
+	free(vms);
+	free(t);
+	return ret;
+}
+
+/* --- main ------------------------------------------------------------------- */
+
+static void smoke(void)
+{
+	double per_exit, host;
+	size_t i;
+
+	for (i = 0; i < sizeof(exit_workloads) / sizeof(exit_workloads[0]); i++) {
+		err[0] = 0;
+		tap(exit_bench(i, 1, &per_exit, &host) == 0, exit_workloads[i].name);
+	}
+	err[0] = 0;
+	tap(lifecycle(1, true, false) == 0, "lifecycle");
+	err[0] = 0;
+	tap(density(3, false, false) == 0, "density of 3 VMs");
+	printf("1..%d\n", tap_n);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: lvbench [-n ITER] [-l LIFECYCLES] lightvisor|kvm "
+		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|lifecycle|density=N|vmas=N|smoke}...\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t iters = 10000;
+	int lifecycles = 100, opt, r, fails = 0;
+	struct rlimit rl;
+
+	while ((opt = getopt(argc, argv, "n:l:")) != -1) {
+		switch (opt) {
+		case 'n': iters = strtoull(optarg, NULL, 0); break;
+		case 'l': lifecycles = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (argc - optind < 2 || iters < 1 || lifecycles < 1)
+		usage();
+	if (!strcmp(argv[optind], "lightvisor"))
+		hv = &hv_lightvisor;
+	else if (!strcmp(argv[optind], "kvm"))
+		hv = &hv_kvm;
+	else
+		usage();
+	optind++;
+
+	/* Two fds per VM for the density runs. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	build_images();
+	r = hv->open();
+	if (r < 0) {
+		if (!strcmp(argv[optind], "smoke")) {
+			printf("not ok 1 - %s: open the device # %s\n1..1\n", hv->name,
+			       strerror(-r));
+			return 1;
+		}
+		fprintf(stderr, "lvbench: %s: %s\n", hv->name, strerror(-r));
+		return 1;
+	}
+
+	for (; optind < argc; optind++) {
+		const char *w = argv[optind];
+		double per_exit, host;
+		size_t i;
+		bool found = false;
+
+		err[0] = 0;
+		if (!strcmp(w, "smoke")) {
+			smoke();
+			fails += tap_failed;
+			continue;
+		}
+		for (i = 0; i < sizeof(exit_workloads) / sizeof(exit_workloads[0]); i++) {
+			char m[64];
+
+			if (strcmp(w, exit_workloads[i].name) && strcmp(w, "exits"))
+				continue;
+			found = true;
+			if (exit_bench(i, iters, &per_exit, &host)) {
+				fprintf(stderr, "lvbench: %s %s: %s\n", hv->name,
+					exit_workloads[i].name, err);
+				fails++;
+				continue;
+			}
+			snprintf(m, sizeof(m), "exit.%s", exit_workloads[i].name);
+			result(m, per_exit);
+			snprintf(m, sizeof(m), "exit.%s.host", exit_workloads[i].name);
+			result(m, host);
+		}
+		if (found)
+			continue;
+		if (!strcmp(w, "lifecycle")) {
+			/* The variant with no other VM is secondary: a fifth. */
+			if (lifecycle(lifecycles, true, true) ||
+			    lifecycle(lifecycles >= 5 ? lifecycles / 5 : 1, false, true)) {
+				fprintf(stderr, "lvbench: %s lifecycle: %s\n", hv->name, err);
+				fails++;
+			}
+		} else if (!strncmp(w, "vmas=", 5)) {
+			if (lifecycle_vmas(atoi(w + 5), 20)) {
+				fprintf(stderr, "lvbench: %s %s: %s\n", hv->name, w, err);
+				fails++;
+			}
+		} else if (!strncmp(w, "density=", 8)) {
+			int n = atoi(w + 8);
+
+			if (n < 1)
+				usage();
+			if (density(n, true, true)) {
+				fprintf(stderr, "lvbench: %s density=%d: %s\n", hv->name, n, err);
+				fails++;
+			}
+		} else {
+			usage();
+		}
+	}
+	return fails ? 1 : 0;
+}
