@@ -29,6 +29,27 @@ static void __user *lv_gpa_to_user(struct lv_vm *vm, u64 gpa, bool write)
 	return (void __user *)hva;
 }
 
+/*
+ * Guest page tables and code are nearly always resident: try a copy that
+ * does not fault first (it also skips might_fault(), which is costly with
+ * lockdep), then the ordinary one. The slot's range passed access_ok()
+ * when the slot was created.
+ */
+static unsigned long lv_copy_guest_page(void __user *p, void *data,
+					unsigned int len, bool write)
+{
+	unsigned long left;
+
+	pagefault_disable();
+	left = write ? __copy_to_user_inatomic(p, data, len) :
+		       __copy_from_user_inatomic(data, p, len);
+	pagefault_enable();
+	if (left)
+		left = write ? copy_to_user(p, data, len) :
+			       copy_from_user(data, p, len);
+	return left;
+}
+
 /* Caller holds vm->slots_lock. */
 static int __lv_access_guest(struct lv_vm *vm, u64 gpa, void *data,
 			     unsigned int len, bool write)
@@ -45,8 +66,7 @@ static int __lv_access_guest(struct lv_vm *vm, u64 gpa, void *data,
 			ret = -EFAULT;
 			break;
 		}
-		left = write ? copy_to_user(p, data, chunk) :
-			       copy_from_user(data, p, chunk);
+		left = lv_copy_guest_page(p, data, chunk, write);
 		if (left) {
 			ret = -EFAULT;
 			break;
