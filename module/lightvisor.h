@@ -28,6 +28,7 @@
 
 struct lv_vm;
 struct lv_vcpu;
+struct lv_mm_notifier;
 struct lv_iommu;
 struct lv_iommu_pin;
 
@@ -184,9 +185,8 @@ extern struct lv_hw_caps lv_caps;
  * @vcpus: vCPUs by id
  * @nr_vcpus: number of vCPUs created
  * @mmu_lock: protects the guest page tables and the invalidation counters
- * @mmu_notifier: keeps guest mappings in sync with @mm
- * @mmu_invalidate_seq: bumped at the end of every invalidation
- * @mmu_invalidate_in_progress: invalidations between start and end
+ * @mm_notifier: the notifier all VMs of @mm share (mmu.c)
+ * @mm_link: entry in its list of VMs
  * @tlb_gen: bumped whenever guest mappings shrink; vCPUs flush on change
  * @vendor: backend data (EPT root, ...)
  * @iommu: assigned devices and their DMA domain, or NULL (under
@@ -203,9 +203,8 @@ struct lv_vm {
 	unsigned int nr_vcpus;
 
 	spinlock_t mmu_lock;
-	struct mmu_notifier mmu_notifier;
-	unsigned long mmu_invalidate_seq;
-	long mmu_invalidate_in_progress;
+	struct lv_mm_notifier *mm_notifier;
+	struct list_head mm_link;
 	atomic64_t tlb_gen;
 
 	void *vendor;
@@ -363,6 +362,7 @@ void lv_vm_flush_tlbs(struct lv_vm *vm);
 int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write);
 int lv_mmu_notifier_register(struct lv_vm *vm);
 void lv_mmu_notifier_unregister(struct lv_vm *vm);
+void lv_mmu_module_exit(void);
 void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
 bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 

@@ -212,6 +212,7 @@ static void __exit lv_exit(void)
 	/* Every VM holds a module reference, so none is left here. */
 	misc_deregister(&lv_dev);
 	lv_debugfs_exit();
+	lv_mmu_module_exit();
 	if (lv_vendor)
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
 	lv_vmx_exit();

@@ -16,9 +16,31 @@
 #include "lightvisor.h"
 #include "iommu/iommu.h"
 
-static struct lv_vm *mn_to_vm(struct mmu_notifier *mn)
+/**
+ * struct lv_mm_notifier - one mmu_notifier for all VMs of an address space
+ * @mn: registered once per mm (mmu_notifier_get), freed after the last put
+ * @lock: protects @vms and the counters; taken before any VM's mmu_lock
+ * @vms: the VMs whose memory lives in this mm
+ * @invalidate_seq: bumped at the end of every invalidation
+ * @invalidate_in_progress: invalidations between start and end
+ *
+ * Registering a notifier takes every lock of every mapping of the process
+ * (mm_take_all_locks), so a notifier per VM makes each new VM slower than
+ * the one before. Shared, only a process's first VM pays, and a VM's end
+ * does not wait for an SRCU grace period. The counters are per mm, not per
+ * VM, so a VM created in the middle of an invalidation still sees it.
+ */
+struct lv_mm_notifier {
+	struct mmu_notifier mn;
+	spinlock_t lock;
+	struct list_head vms;
+	unsigned long invalidate_seq;
+	long invalidate_in_progress;
+};
+
+static struct lv_mm_notifier *to_lmn(struct mmu_notifier *mn)
 {
-	return container_of(mn, struct lv_vm, mmu_notifier);
+	return container_of(mn, struct lv_mm_notifier, mn);
 }
 
 /**
@@ -63,63 +85,115 @@ static bool lv_unmap_hva_range(struct lv_vm *vm, unsigned long start,
 	return flush;
 }
 
+/* Under lmn->lock: unmap [start, end) of the mm from every VM's EPT. */
+static void lv_mn_unmap_all(struct lv_mm_notifier *lmn, unsigned long start,
+			    unsigned long end)
+{
+	struct lv_vm *vm;
+	bool flush;
+
+	list_for_each_entry(vm, &lmn->vms, mm_link) {
+		spin_lock(&vm->mmu_lock);
+		flush = lv_unmap_hva_range(vm, start, end);
+		spin_unlock(&vm->mmu_lock);
+		if (flush)
+			lv_vm_flush_tlbs(vm);
+	}
+}
+
 static int lv_mn_invalidate_range_start(struct mmu_notifier *mn,
 					const struct mmu_notifier_range *range)
 {
-	struct lv_vm *vm = mn_to_vm(mn);
-	bool flush;
+	struct lv_mm_notifier *lmn = to_lmn(mn);
 
-	spin_lock(&vm->mmu_lock);
-	vm->mmu_invalidate_in_progress++;
-	flush = lv_unmap_hva_range(vm, range->start, range->end);
-	spin_unlock(&vm->mmu_lock);
-	if (flush)
-		lv_vm_flush_tlbs(vm);
+	spin_lock(&lmn->lock);
+	lmn->invalidate_in_progress++;
+	lv_mn_unmap_all(lmn, range->start, range->end);
+	spin_unlock(&lmn->lock);
 	return 0;
 }
 
 static void lv_mn_invalidate_range_end(struct mmu_notifier *mn,
 				       const struct mmu_notifier_range *range)
 {
-	struct lv_vm *vm = mn_to_vm(mn);
+	struct lv_mm_notifier *lmn = to_lmn(mn);
 
-	spin_lock(&vm->mmu_lock);
-	vm->mmu_invalidate_seq++;
-	vm->mmu_invalidate_in_progress--;
-	spin_unlock(&vm->mmu_lock);
+	spin_lock(&lmn->lock);
+	WRITE_ONCE(lmn->invalidate_seq, lmn->invalidate_seq + 1);
+	smp_wmb();	/* seq before in_progress; see lv_mmu_retry() */
+	WRITE_ONCE(lmn->invalidate_in_progress,
+		   lmn->invalidate_in_progress - 1);
+	spin_unlock(&lmn->lock);
 }
 
 /* The address space is going away: no guest access may follow. */
 static void lv_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	struct lv_vm *vm = mn_to_vm(mn);
-	bool flush;
+	struct lv_mm_notifier *lmn = to_lmn(mn);
 
-	spin_lock(&vm->mmu_lock);
-	flush = lv_unmap_hva_range(vm, 0, ULONG_MAX);
-	spin_unlock(&vm->mmu_lock);
-	if (flush)
-		lv_vm_flush_tlbs(vm);
+	spin_lock(&lmn->lock);
+	lv_mn_unmap_all(lmn, 0, ULONG_MAX);
+	spin_unlock(&lmn->lock);
+}
+
+static struct mmu_notifier *lv_mn_alloc(struct mm_struct *mm)
+{
+	struct lv_mm_notifier *lmn = kzalloc(sizeof(*lmn), GFP_KERNEL_ACCOUNT);
+
+	if (!lmn)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&lmn->lock);
+	INIT_LIST_HEAD(&lmn->vms);
+	return &lmn->mn;
+}
+
+static void lv_mn_free(struct mmu_notifier *mn)
+{
+	kfree(to_lmn(mn));
 }
 
 static const struct mmu_notifier_ops lv_mmu_notifier_ops = {
 	.invalidate_range_start	= lv_mn_invalidate_range_start,
 	.invalidate_range_end	= lv_mn_invalidate_range_end,
 	.release		= lv_mn_release,
+	.alloc_notifier		= lv_mn_alloc,
+	.free_notifier		= lv_mn_free,
 };
 
 int lv_mmu_notifier_register(struct lv_vm *vm)
 {
+	struct mmu_notifier *mn;
+
 	if (!lv_vendor)
 		return 0;
-	vm->mmu_notifier.ops = &lv_mmu_notifier_ops;
-	return mmu_notifier_register(&vm->mmu_notifier, vm->mm);
+	mn = mmu_notifier_get(&lv_mmu_notifier_ops, vm->mm);
+	if (IS_ERR(mn))
+		return PTR_ERR(mn);
+	vm->mm_notifier = to_lmn(mn);
+	spin_lock(&vm->mm_notifier->lock);
+	list_add(&vm->mm_link, &vm->mm_notifier->vms);
+	spin_unlock(&vm->mm_notifier->lock);
+	return 0;
 }
 
 void lv_mmu_notifier_unregister(struct lv_vm *vm)
 {
-	if (vm->mmu_notifier.ops)
-		mmu_notifier_unregister(&vm->mmu_notifier, vm->mm);
+	struct lv_mm_notifier *lmn = vm->mm_notifier;
+
+	if (!lmn)
+		return;
+	/* Callbacks walk the list under the lock: none sees this VM after. */
+	spin_lock(&lmn->lock);
+	list_del(&vm->mm_link);
+	spin_unlock(&lmn->lock);
+	mmu_notifier_put(&lmn->mn);
+	vm->mm_notifier = NULL;
+}
+
+/* Wait for notifiers freed after their last put: their code is ours. */
+void lv_mmu_module_exit(void)
+{
+	mmu_notifier_synchronize();
 }
 
 /* Drop guest mappings of a guest-physical range (slot removed, dirty log). */
@@ -136,11 +210,21 @@ void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size)
 		lv_vm_flush_tlbs(vm);
 }
 
+/*
+ * Called under the VM's mmu_lock, which every invalidation takes to unmap
+ * this VM after raising in_progress: either the invalidation has not
+ * reached this VM yet (and will unmap what we map), or we see it running,
+ * or it ended and moved the sequence count.
+ */
 static bool lv_mmu_retry(struct lv_vm *vm, unsigned long seq)
 {
+	struct lv_mm_notifier *lmn = vm->mm_notifier;
+
 	lockdep_assert_held(&vm->mmu_lock);
-	return vm->mmu_invalidate_in_progress ||
-	       vm->mmu_invalidate_seq != seq;
+	if (READ_ONCE(lmn->invalidate_in_progress))
+		return true;
+	smp_rmb();	/* in_progress before seq; see range_end */
+	return READ_ONCE(lmn->invalidate_seq) != seq;
 }
 
 /**
@@ -258,7 +342,7 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 		goto out;
 
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-	seq = READ_ONCE(vm->mmu_invalidate_seq);
+	seq = READ_ONCE(vm->mm_notifier->invalidate_seq);
 	smp_rmb();	/* read seq before the host page tables */
 
 	if (slot->flags & LV_MEM_READONLY)
