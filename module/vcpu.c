@@ -16,6 +16,9 @@
 
 #include "lightvisor.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static struct preempt_ops lv_preempt_ops;
 
 /* Preempt notifiers cost nothing until the first user turns them on. */
@@ -411,6 +414,7 @@ swap_back:
 		vcpu->stopped = true;
 out:
 	lv_vcpu_put(vcpu);
+	trace_lv_exit_to_user(vcpu->id, run->exit_reason, ret);
 	return ret;
 }
 

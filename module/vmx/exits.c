@@ -18,6 +18,7 @@
 
 #include "vmx.h"
 #include "vmcs.h"
+#include "../trace.h"
 
 /* "LightVisorLV": CPUID leaf 0x40000000, EBX:ECX:EDX. */
 #define LV_CPUID_SIGNATURE	0x40000000
@@ -481,6 +482,10 @@ enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx)
 	lv_exit_handler_t handler = lv_vmx_exit_handler((u16)vmx->exit_reason);
 
 	vmx->vcpu.run->exit_qualification = vmx->exit_reason;
+	/* The VMREADs only when someone listens. */
+	if (trace_lv_exit_enabled())
+		trace_lv_exit(vmx->vcpu.id, vmx->exit_reason,
+			      vmcs_readl(GUEST_RIP), lv_vmx_exit_qual(vmx));
 	if (!handler)
 		return handle_unexpected(vmx);
 	return handler(vmx);
