@@ -453,22 +453,6 @@ static void test_mapping_changes(void)
 
 /* --- VMs of killed processes --- */
 
-static long meminfo(const char *key)
-{
-	char line[128];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* Fork a process that runs a spinning guest; SIGKILL it while it runs. */
 static bool kill_one_vm(void)
 {
@@ -533,18 +517,18 @@ static void test_killed_processes(void)
 	for (i = 0; i < 8; i++)		/* warm up caches */
 		killed += kill_one_vm();
 	settle();
-	free0 = meminfo("MemFree");
-	slab0 = meminfo("SUnreclaim");
+	free0 = meminfo_kb("MemFree");
+	slab0 = meminfo_kb("SUnreclaim");
 	for (i = 0; i < KILL_ROUNDS; i++)
 		killed += kill_one_vm();
 	settle();
-	free1 = meminfo("MemFree");
-	slab1 = meminfo("SUnreclaim");
+	free1 = meminfo_kb("MemFree");
+	slab1 = meminfo_kb("SUnreclaim");
 	for (i = 0; i < KILL_ROUNDS; i++)
 		killed += kill_one_vm();
 	settle();
-	free2 = meminfo("MemFree");
-	slab2 = meminfo("SUnreclaim");
+	free2 = meminfo_kb("MemFree");
+	slab2 = meminfo_kb("SUnreclaim");
 
 	tap_eq(8 + 2 * KILL_ROUNDS, killed,
 	       "every process was killed while its guest ran");

@@ -261,3 +261,72 @@ const char *exit_reason_name(uint32_t reason)
 
 	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
 }
+
+void *alloc_anon(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	return p;
+}
+
+int sysfs_read_hex(const char *dir, const char *file, unsigned long *val)
+{
+	char path[512], buf[32];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	*val = strtoul(buf, NULL, 16);
+	return 0;
+}
+
+volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,
+			      size_t *size)
+{
+	char path[400];
+	void *p;
+	off_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u",
+		 bdf, bar);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	len = lseek(fd, 0, SEEK_END);
+	if (len <= 0)
+		die("%s: empty", path);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap %s: %s", path, strerror(errno));
+	close(fd);
+	if (size)
+		*size = len;
+	return p;
+}
+
+long meminfo_kb(const char *key)
+{
+	char line[128];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}

@@ -69,6 +69,16 @@ const char *exit_reason_name(uint32_t reason);
 
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* Anonymous private memory for a guest, or die. */
+void *alloc_anon(size_t size);
+/* A hex number from a sysfs file such as .../vendor; 0 or -1. */
+int sysfs_read_hex(const char *dir, const char *file, unsigned long *val);
+/* A PCI BAR of device BDF ("0000:00:02.0") mapped shared, or die. */
+volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,
+			      size_t *size);
+/* A /proc/meminfo field in KiB, -1 if absent. */
+long meminfo_kb(const char *key);
+
 /* Guest code from guest_code.S (16-bit, position as noted there). */
 #define DECLARE_GUEST(name)				\
 	extern const uint8_t name[], name##_end[]

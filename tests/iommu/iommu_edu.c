@@ -61,24 +61,6 @@ static int sys_fd;
 static struct bdf edu;
 static volatile uint8_t *bar0;
 
-static int read_hex(const char *dir, const char *file, unsigned long *val)
-{
-	char path[512], buf[32];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -1;
-	*val = strtoul(buf, NULL, 16);
-	return 0;
-}
-
 static void parse_bdf(const char *name, struct bdf *b)
 {
 	sscanf(name, "%x:%x:%x.%x", &b->seg, &b->bus, &b->dev, &b->fn);
@@ -112,7 +94,7 @@ static int find_device(unsigned long vendor, unsigned long device,
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", e->d_name);
-		if (read_hex(dir, "vendor", &v) || read_hex(dir, "device", &dv))
+		if (sysfs_read_hex(dir, "vendor", &v) || sysfs_read_hex(dir, "device", &dv))
 			continue;
 		if (vendor) {
 			if (v == vendor && dv == device) {
@@ -162,16 +144,6 @@ static int set_slot(int vm_fd, uint32_t slot, uint32_t flags, uint64_t gpa,
 	return ioctl(vm_fd, LV_SET_MEMORY_REGION, &mr);
 }
 
-static void *alloc_mem(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	return p;
-}
-
 static int vm_new(void)
 {
 	int fd = ioctl(sys_fd, LV_CREATE_VM, 0);
@@ -199,22 +171,6 @@ static uint16_t config_command(int set, uint16_t val)
 		die("config read: %s", strerror(errno));
 	close(fd);
 	return cmd;
-}
-
-static void map_bar0(void)
-{
-	char path[300];
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
-		 edu.name);
-	fd = open(path, O_RDWR | O_SYNC);
-	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
-	bar0 = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (bar0 == MAP_FAILED)
-		die("mmap %s: %s", path, strerror(errno));
-	close(fd);
 }
 
 static uint32_t rd32(unsigned int off)
@@ -378,8 +334,8 @@ static void test_errors(void)
 
 static void test_dma(void)
 {
-	uint8_t *ram = alloc_mem(RAM_SIZE), *extra = alloc_mem(EXTRA_SIZE);
-	uint8_t *ro = alloc_mem(EXTRA_SIZE), *copy;
+	uint8_t *ram = alloc_anon(RAM_SIZE), *extra = alloc_anon(EXTRA_SIZE);
+	uint8_t *ro = alloc_anon(EXTRA_SIZE), *copy;
 	long locked, bytes = 0;
 	char line[512];
 	uint16_t cmd;
@@ -399,7 +355,7 @@ static void test_dma(void)
 			     PCI_COMMAND_MASTER);
 	tap_result(cmd & PCI_COMMAND_MASTER,
 		   "bus mastering on through config space (command 0x%x)", cmd);
-	map_bar0();
+	bar0 = map_pci_bar(edu.name, 0, NULL);
 	tap_eq(0x010000ed, rd32(EDU_ID), "edu identification register");
 
 	/* 4 KiB across a page boundary, out to another place in the slot. */
@@ -483,7 +439,7 @@ static void test_dma(void)
 
 static void test_leaks(void)
 {
-	uint8_t *ram = alloc_mem(RAM_SIZE);
+	uint8_t *ram = alloc_anon(RAM_SIZE);
 	long slab0, slab1, pins0, pins1, pins_mid = -1;
 	int i, vm, fails = 0;
 

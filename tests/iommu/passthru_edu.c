@@ -36,24 +36,6 @@ static struct lv_pci_device edu;
 static volatile uint8_t *bar0;
 static unsigned long bar0_size;
 
-static int read_hex(const char *dir, const char *file, unsigned long *val)
-{
-	char path[512], buf[32];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -1;
-	*val = strtoul(buf, NULL, 16);
-	return 0;
-}
-
 static int find_edu(void)
 {
 	DIR *d = opendir("/sys/bus/pci/devices");
@@ -70,7 +52,7 @@ static int find_edu(void)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", e->d_name);
-		if (read_hex(dir, "vendor", &v) || read_hex(dir, "device", &dv) ||
+		if (sysfs_read_hex(dir, "vendor", &v) || sysfs_read_hex(dir, "device", &dv) ||
 		    v != EDU_VENDOR || dv != EDU_DEVICE)
 			continue;
 		if (sscanf(e->d_name, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4)
@@ -96,23 +78,6 @@ static void config_rw(unsigned int off, void *buf, int len, bool write)
 		die("%s: %s", path, strerror(errno));
 	if ((write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off)) != len)
 		die("config %s: %s", write ? "write" : "read", strerror(errno));
-	close(fd);
-}
-
-static void map_bar0(void)
-{
-	char path[400];
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
-		 edu_name);
-	fd = open(path, O_RDWR | O_SYNC);
-	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
-	bar0 = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (bar0 == MAP_FAILED)
-		die("mmap %s: %s", path, strerror(errno));
-	bar0_size = lseek(fd, 0, SEEK_END);
 	close(fd);
 }
 
@@ -183,16 +148,6 @@ static long proc_irq_count(void)
 	return total;
 }
 
-static void *alloc_mem(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	return p;
-}
-
 static void test_bar(bool run_guests)
 {
 	int vm = ioctl(sys_fd, LV_CREATE_VM, 0);
@@ -204,7 +159,7 @@ static void test_bar(bool run_guests)
 
 	if (vm < 0)
 		die("LV_CREATE_VM: %s", strerror(errno));
-	mr.userspace_addr = (uintptr_t)alloc_mem(mr.memory_size);
+	mr.userspace_addr = (uintptr_t)alloc_anon(mr.memory_size);
 	if (ioctl(vm, LV_SET_MEMORY_REGION, &mr))
 		die("LV_SET_MEMORY_REGION: %s", strerror(errno));
 
@@ -290,7 +245,7 @@ static void test_irq(void)
 	config_rw(PCI_COMMAND, &cmd, 2, false);
 	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	config_rw(PCI_COMMAND, &cmd, 2, true);
-	map_bar0();
+	bar0 = map_pci_bar(edu_name, 0, &bar0_size);
 	dropped = debugfs_stat("dev_irqs_dropped");
 	*(volatile uint32_t *)(bar0 + EDU_IRQ_RAISE) = 1;
 	for (i = 0; i < 200; i++) {
