@@ -348,6 +348,9 @@ void lv_vcpu_module_init(void);
 void lv_vcpu_module_exit(void);
 enum lv_exit_action lv_internal_error(struct lv_vcpu *vcpu, u32 suberror,
 				      u64 info);
+unsigned long lv_addr_mask(unsigned int addr_size);
+unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
+				unsigned int addr_size);
 enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				  const struct lv_pio_exit *io);
 enum lv_exit_action lv_handle_hypercall(struct lv_vcpu *vcpu);

@@ -73,21 +73,11 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	return LV_EXIT_TO_USER;
 }
 
-static unsigned long lv_mask_addr(unsigned long v, unsigned long new,
-				  unsigned int addr_size)
-{
-	unsigned long mask = addr_size == 8 ? ~0UL :
-			     (1UL << (addr_size * 8)) - 1;
-
-	return (v & ~mask) | (new & mask);
-}
-
 /* Userspace emulated the access: finish the instruction. */
 int lv_complete_mmio(struct lv_vcpu *vcpu)
 {
 	struct lv_mmio_insn *insn = &vcpu->mmio_insn;
 	unsigned long *regs = vcpu->regs;
-	unsigned long rcx;
 	u64 data = 0;
 	long step;
 
@@ -105,15 +95,10 @@ int lv_complete_mmio(struct lv_vcpu *vcpu)
 	/* STOS: step rDI by one element; with REP, count rCX down. */
 	step = lv_vendor->get_rflags(vcpu) & X86_EFLAGS_DF ?
 	       -(long)insn->size : insn->size;
-	regs[LV_RDI] = lv_mask_addr(regs[LV_RDI], regs[LV_RDI] + step,
-				    insn->addr_size);
-	if (insn->rep) {
-		rcx = lv_mask_addr(regs[LV_RCX], regs[LV_RCX] - 1,
-				   insn->addr_size);
-		regs[LV_RCX] = rcx;
-		if (lv_mask_addr(0, rcx, insn->addr_size))
-			return 0;	/* re-execute for the next element */
-	}
+	lv_string_reg_add(vcpu, LV_RDI, step, insn->addr_size);
+	/* With RCX left, the guest re-executes for the next element. */
+	if (insn->rep && lv_string_reg_add(vcpu, LV_RCX, -1, insn->addr_size))
+		return 0;
 	lv_vendor->advance_rip(vcpu, insn->len);
 	return 0;
 }

@@ -162,19 +162,24 @@ static int lv_vcpu_interrupt(struct lv_vcpu *vcpu,
 	return lv_vcpu_queue_irq(vcpu, irq.vector, false);
 }
 
-static unsigned long lv_addr_mask(unsigned int addr_size)
+/* The bits of rSI/rDI/rCX a string instruction uses, by address size. */
+unsigned long lv_addr_mask(unsigned int addr_size)
 {
 	return addr_size == 8 ? ~0UL : (1UL << (addr_size * 8)) - 1;
 }
 
-/* Add @delta to a string register, wrapping at the address size. */
-static void lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
-			      unsigned int addr_size)
+/*
+ * Add @delta to a string register, wrapping at the address size; returns
+ * the register's new value within that size (for REP: RCX left).
+ */
+unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
+				unsigned int addr_size)
 {
 	unsigned long mask = lv_addr_mask(addr_size);
 	unsigned long v = vcpu->regs[reg];
 
 	vcpu->regs[reg] = (v & ~mask) | ((v + delta) & mask);
+	return vcpu->regs[reg] & mask;
 }
 
 /**
@@ -267,9 +272,8 @@ static int lv_complete_pio(struct lv_vcpu *vcpu)
 	lv_string_reg_add(vcpu, pio->in ? LV_RDI : LV_RSI,
 			  step * (long)pio->count, pio->addr_size);
 	if (pio->rep) {
-		lv_string_reg_add(vcpu, LV_RCX, -(long)pio->count,
-				  pio->addr_size);
-		more = vcpu->regs[LV_RCX] & lv_addr_mask(pio->addr_size);
+		more = lv_string_reg_add(vcpu, LV_RCX, -(long)pio->count,
+					 pio->addr_size);
 	}
 	if (!more)
 		lv_vendor->skip_instruction(vcpu);

@@ -375,7 +375,6 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, c->proc);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, c->proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, c->exit);
-	vmx->entry_ctls = c->entry;
 	vmcs_write32(VM_ENTRY_CONTROLS, c->entry);
 	vmcs_write32(EXCEPTION_BITMAP, 0);
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
@@ -831,19 +830,15 @@ void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4)
 /* EFER.LMA and the "IA-32e mode guest" entry control must agree. */
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer)
 {
-	u32 entry;
-
-	/* Re-read: every VM exit stores the guest's LMA into it. */
-	vmx->entry_ctls = vmcs_read32(VM_ENTRY_CONTROLS);
-	entry = vmx->entry_ctls & ~VM_ENTRY_IA32E_MODE;
+	/* Read, not cached: every VM exit stores the guest's LMA into it. */
+	u32 old = vmcs_read32(VM_ENTRY_CONTROLS);
+	u32 entry = old & ~VM_ENTRY_IA32E_MODE;
 
 	if (efer & EFER_LMA)
 		entry |= VM_ENTRY_IA32E_MODE;
 	vmcs_write64(GUEST_IA32_EFER, efer);
-	if (entry != vmx->entry_ctls) {
-		vmx->entry_ctls = entry;
+	if (entry != old)
 		vmcs_write32(VM_ENTRY_CONTROLS, entry);
-	}
 }
 
 static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)

@@ -68,7 +68,6 @@ struct lv_vmx_vm {
  * @loaded_on: list entry on the per-CPU list of VMCSs loaded there
  * @host_cr3: HOST_CR3 as last written
  * @host_cr4: HOST_CR4 as last written
- * @entry_ctls: VM-entry controls as last written
  * @proc_ctls: primary processor-based controls as last written
  * @exit_reason: of the last exit
  * @exit_qual: exit qualification of the last exit
@@ -92,7 +91,6 @@ struct lv_vmx_vcpu {
 	struct list_head loaded_on;
 	unsigned long host_cr3;
 	unsigned long host_cr4;
-	u32 entry_ctls;
 	u32 proc_ctls;
 	u32 exit_reason;
 	unsigned long exit_qual;

@@ -315,18 +315,23 @@ volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,
 	return p;
 }
 
-long meminfo_kb(const char *key)
+long read_stat(const char *path, const char *key)
 {
 	char line[128];
 	size_t n = strlen(key);
 	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
+		if (!strncmp(line, key, n) && (line[n] == ':' || line[n] == ' '))
 			v = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	return v;
+}
+
+long meminfo_kb(const char *key)
+{
+	return read_stat("/proc/meminfo", key);
 }

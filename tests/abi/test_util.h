@@ -76,6 +76,8 @@ int sysfs_read_hex(const char *dir, const char *file, unsigned long *val);
 /* A PCI BAR of device BDF ("0000:00:02.0") mapped shared, or die. */
 volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,
 			      size_t *size);
+/* The number after "KEY:" or "KEY " in a /proc- or debugfs-style file; -1. */
+long read_stat(const char *path, const char *key);
 /* A /proc/meminfo field in KiB, -1 if absent. */
 long meminfo_kb(const char *key);
 

@@ -226,22 +226,6 @@ static bool roundtrip(uint64_t gpa_in, uint8_t *in, uint64_t gpa_out,
 	return !memcmp(in, out, len);
 }
 
-static long vmstat(const char *key)
-{
-	char line[128];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			val = atol(line + klen + 1);
-	fclose(f);
-	return val;
-}
-
 static long status_kb(const char *file, const char *key)
 {
 	char line[128];
@@ -268,7 +252,8 @@ static long pins_held(void)
 			tap_diag("vm/stat_refresh: %s", strerror(errno));
 		close(fd);
 	}
-	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
+	return read_stat("/proc/vmstat", "nr_foll_pin_acquired") -
+	       read_stat("/proc/vmstat", "nr_foll_pin_released");
 }
 
 /* The last kernel log line containing @what, copied to @out. */

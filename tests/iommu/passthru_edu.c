@@ -98,25 +98,11 @@ static int set_irq(int vm, uint32_t vcpu, uint32_t vector, uint32_t flags)
 	return ioctl(vm, LV_SET_DEVICE_IRQ, &r);
 }
 
+#define LV_DEBUGFS_STATS "/sys/kernel/debug/lightvisor/stats"
+
 static int assign(int vm, uint32_t cmd)
 {
 	return ioctl(vm, cmd, &edu);
-}
-
-static long debugfs_stat(const char *key)
-{
-	char line[128];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f = fopen("/sys/kernel/debug/lightvisor/stats", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			val = atol(line + klen + 1);
-	fclose(f);
-	return val;
 }
 
 /* The /proc/interrupts count of the lightvisor[edu] line, -1 if none. */
@@ -246,10 +232,10 @@ static void test_irq(void)
 	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	config_rw(PCI_COMMAND, &cmd, 2, true);
 	bar0 = map_pci_bar(edu_name, 0, &bar0_size);
-	dropped = debugfs_stat("dev_irqs_dropped");
+	dropped = read_stat(LV_DEBUGFS_STATS, "dev_irqs_dropped");
 	*(volatile uint32_t *)(bar0 + EDU_IRQ_RAISE) = 1;
 	for (i = 0; i < 200; i++) {
-		n = debugfs_stat("dev_irqs_dropped");
+		n = read_stat(LV_DEBUGFS_STATS, "dev_irqs_dropped");
 		if (n > dropped)
 			break;
 		nanosleep(&ts, NULL);
