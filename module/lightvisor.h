@@ -6,6 +6,7 @@
 #ifndef LIGHTVISOR_H
 #define LIGHTVISOR_H
 
+#include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
@@ -41,6 +42,8 @@ struct lv_iommu_pin;
  * @userspace_addr: host virtual address of the first page
  * @dirty_bitmap: one bit per page when LV_MEM_LOG_DIRTY_PAGES is set
  * @iommu_pin: pages pinned for device DMA while the VM has devices
+ * @vm: the VM the slot belongs to
+ * @hva_node: its host range in the address space's notifier (mmu.c)
  */
 struct lv_memslot {
 	u32 id;
@@ -50,6 +53,8 @@ struct lv_memslot {
 	unsigned long userspace_addr;
 	unsigned long *dirty_bitmap;
 	struct lv_iommu_pin *iommu_pin;
+	struct lv_vm *vm;
+	struct interval_tree_node hva_node;
 };
 
 /* What an exit handler asks the run loop to do next. */
@@ -181,12 +186,13 @@ extern struct lv_hw_caps lv_caps;
  * @lock: serializes slot changes and vCPU creation
  * @slots_lock: readers (the fault path) vs. slot changes
  * @slots: memory slots by id
+ * @used_slots: which entries of @slots are set (changed under slots_lock
+ *	held for writing and mmu_lock, like @slots)
  * @slot_hint: index of the slot found last (a lookup hint only)
  * @vcpus: vCPUs by id
  * @nr_vcpus: number of vCPUs created
  * @mmu_lock: protects the guest page tables and the invalidation counters
  * @mm_notifier: the notifier all VMs of @mm share (mmu.c)
- * @mm_link: entry in its list of VMs
  * @tlb_gen: bumped whenever guest mappings shrink; vCPUs flush on change
  * @vendor: backend data (EPT root, ...)
  * @iommu: assigned devices and their DMA domain, or NULL (under
@@ -198,13 +204,13 @@ struct lv_vm {
 	struct mutex lock;
 	struct rw_semaphore slots_lock;
 	struct lv_memslot *slots[LV_NR_MEMSLOTS];
+	DECLARE_BITMAP(used_slots, LV_NR_MEMSLOTS);
 	unsigned int slot_hint;
 	struct xarray vcpus;
 	unsigned int nr_vcpus;
 
 	spinlock_t mmu_lock;
 	struct lv_mm_notifier *mm_notifier;
-	struct list_head mm_link;
 	atomic64_t tlb_gen;
 
 	void *vendor;
@@ -334,6 +340,18 @@ void lv_hardware_put(void);
 int lv_vm_create(void);
 void lv_vm_put(struct lv_vm *vm);
 struct lv_memslot *lv_memslot_find(struct lv_vm *vm, u64 gpa);
+
+/* The first slot in use at index *@i or above (*@i set to it), or NULL. */
+static inline struct lv_memslot *lv_next_memslot(struct lv_vm *vm,
+						 unsigned int *i)
+{
+	*i = find_next_bit(vm->used_slots, LV_NR_MEMSLOTS, *i);
+	return *i < LV_NR_MEMSLOTS ? vm->slots[*i] : NULL;
+}
+
+/* Each slot @s of @vm in use, @i its index; under slots_lock or mmu_lock. */
+#define lv_for_each_memslot(vm, i, s)					\
+	for ((i) = 0; ((s) = lv_next_memslot(vm, &(i))); (i)++)
 int lv_check_memory_region(const struct lv_memory_region *mr);
 
 /* vcpu.c */
@@ -365,6 +383,7 @@ void lv_vm_flush_tlbs(struct lv_vm *vm);
 int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write);
 int lv_mmu_notifier_register(struct lv_vm *vm);
 void lv_mmu_notifier_unregister(struct lv_vm *vm);
+void lv_mmu_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new);
 void lv_mmu_module_exit(void);
 void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
 bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);

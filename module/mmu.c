@@ -19,21 +19,24 @@
 /**
  * struct lv_mm_notifier - one mmu_notifier for all VMs of an address space
  * @mn: registered once per mm (mmu_notifier_get), freed after the last put
- * @lock: protects @vms and the counters; taken before any VM's mmu_lock
- * @vms: the VMs whose memory lives in this mm
+ * @lock: protects @slots and the counters; taken before any VM's mmu_lock
+ * @slots: the memory slots of every VM of this mm, by host address range
  * @invalidate_seq: bumped at the end of every invalidation
  * @invalidate_in_progress: invalidations between start and end
  *
  * Registering a notifier takes every lock of every mapping of the process
  * (mm_take_all_locks), so a notifier per VM makes each new VM slower than
  * the one before. Shared, only a process's first VM pays, and a VM's end
- * does not wait for an SRCU grace period. The counters are per mm, not per
- * VM, so a VM created in the middle of an invalidation still sees it.
+ * does not wait for an SRCU grace period. An invalidation looks up the
+ * slots it hits in an interval tree rather than visiting every VM: a
+ * process with thousands of VMs unmaps one VM's memory as fast as a
+ * process with one. The counters are per mm, not per VM, so a VM created
+ * in the middle of an invalidation still sees it.
  */
 struct lv_mm_notifier {
 	struct mmu_notifier mn;
 	spinlock_t lock;
-	struct list_head vms;
+	struct rb_root_cached slots;
 	unsigned long invalidate_seq;
 	long invalidate_in_progress;
 };
@@ -60,45 +63,44 @@ void lv_vm_flush_tlbs(struct lv_vm *vm)
 	spin_unlock(&vm->mmu_lock);
 }
 
-/* Under mmu_lock: unmap the guest range backed by [start, end) of @vm->mm. */
-static bool lv_unmap_hva_range(struct lv_vm *vm, unsigned long start,
-			       unsigned long end)
+static u64 lv_slot_gpa(const struct lv_memslot *s)
 {
-	bool flush = false;
-	int i;
-
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		struct lv_memslot *s = vm->slots[i];
-		unsigned long s_start, s_end, lo, hi;
-
-		if (!s)
-			continue;
-		s_start = s->userspace_addr;
-		s_end = s_start + (s->npages << PAGE_SHIFT);
-		lo = max(start, s_start);
-		hi = min(end, s_end);
-		if (lo >= hi)
-			continue;
-		flush |= lv_vendor->vm_unmap_range(vm,
-			(s->base_gfn << PAGE_SHIFT) + (lo - s_start), hi - lo);
-	}
-	return flush;
+	return s->base_gfn << PAGE_SHIFT;
 }
 
-/* Under lmn->lock: unmap [start, end) of the mm from every VM's EPT. */
+static u64 lv_slot_bytes(const struct lv_memslot *s)
+{
+	return s->npages << PAGE_SHIFT;
+}
+
+/* Under lmn->lock: unmap the part of @s backed by host [start, last]. */
+static void lv_unmap_slot_hva(struct lv_memslot *s, unsigned long start,
+			      unsigned long last)
+{
+	struct lv_vm *vm = s->vm;
+	unsigned long lo = max(start, s->hva_node.start);
+	unsigned long hi = min(last, s->hva_node.last);
+	bool flush;
+
+	spin_lock(&vm->mmu_lock);
+	flush = lv_vendor->vm_unmap_range(vm,
+			lv_slot_gpa(s) + (lo - s->userspace_addr), hi - lo + 1);
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		lv_vm_flush_tlbs(vm);
+}
+
+/* Under lmn->lock: unmap host [start, end) from every VM's EPT. */
 static void lv_mn_unmap_all(struct lv_mm_notifier *lmn, unsigned long start,
 			    unsigned long end)
 {
-	struct lv_vm *vm;
-	bool flush;
+	struct interval_tree_node *node;
+	unsigned long last = end - 1;
 
-	list_for_each_entry(vm, &lmn->vms, mm_link) {
-		spin_lock(&vm->mmu_lock);
-		flush = lv_unmap_hva_range(vm, start, end);
-		spin_unlock(&vm->mmu_lock);
-		if (flush)
-			lv_vm_flush_tlbs(vm);
-	}
+	for (node = interval_tree_iter_first(&lmn->slots, start, last); node;
+	     node = interval_tree_iter_next(node, start, last))
+		lv_unmap_slot_hva(container_of(node, struct lv_memslot,
+					       hva_node), start, last);
 }
 
 static int lv_mn_invalidate_range_start(struct mmu_notifier *mn,
@@ -143,7 +145,7 @@ static struct mmu_notifier *lv_mn_alloc(struct mm_struct *mm)
 	if (!lmn)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&lmn->lock);
-	INIT_LIST_HEAD(&lmn->vms);
+	lmn->slots = RB_ROOT_CACHED;
 	return &lmn->mn;
 }
 
@@ -170,24 +172,78 @@ int lv_mmu_notifier_register(struct lv_vm *vm)
 	if (IS_ERR(mn))
 		return PTR_ERR(mn);
 	vm->mm_notifier = to_lmn(mn);
-	spin_lock(&vm->mm_notifier->lock);
-	list_add(&vm->mm_link, &vm->mm_notifier->vms);
-	spin_unlock(&vm->mm_notifier->lock);
 	return 0;
 }
 
 void lv_mmu_notifier_unregister(struct lv_vm *vm)
 {
 	struct lv_mm_notifier *lmn = vm->mm_notifier;
+	struct lv_memslot *s;
+	unsigned int i;
 
 	if (!lmn)
 		return;
-	/* Callbacks walk the list under the lock: none sees this VM after. */
+	/* Callbacks search under the lock: none finds this VM after. */
 	spin_lock(&lmn->lock);
-	list_del(&vm->mm_link);
+	lv_for_each_memslot(vm, i, s)
+		interval_tree_remove(&s->hva_node, &lmn->slots);
 	spin_unlock(&lmn->lock);
 	mmu_notifier_put(&lmn->mn);
 	vm->mm_notifier = NULL;
+}
+
+static void lv_set_slot(struct lv_vm *vm, u32 id, struct lv_memslot *s)
+{
+	vm->slots[id] = s;
+	if (s)
+		__set_bit(id, vm->used_slots);
+	else
+		__clear_bit(id, vm->used_slots);
+}
+
+/**
+ * lv_mmu_slot_replace() - put @new in slot @id and unmap the old slot
+ * @vm: the VM, with slots_lock held for writing
+ * @id: slot index
+ * @new: the new slot, or NULL to delete
+ *
+ * The swap, the unmap of the old slot and the TLB flush happen under the
+ * notifier's lock, so an invalidation of the old slot's host range either
+ * ran before (and unmapped it itself) or runs after nothing of it is left
+ * mapped: the host never frees a page a guest can still reach.
+ */
+void lv_mmu_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new)
+{
+	struct lv_mm_notifier *lmn = vm->mm_notifier;
+	struct lv_memslot *old = vm->slots[id];
+	bool flush = false;
+
+	if (new) {
+		new->vm = vm;
+		new->hva_node.start = new->userspace_addr;
+		new->hva_node.last = new->userspace_addr + lv_slot_bytes(new) - 1;
+	}
+	if (!lmn) {	/* no backend: nothing is ever mapped */
+		spin_lock(&vm->mmu_lock);
+		lv_set_slot(vm, id, new);
+		spin_unlock(&vm->mmu_lock);
+		return;
+	}
+
+	spin_lock(&lmn->lock);
+	spin_lock(&vm->mmu_lock);
+	lv_set_slot(vm, id, new);
+	if (old) {
+		interval_tree_remove(&old->hva_node, &lmn->slots);
+		flush = lv_vendor->vm_unmap_range(vm, lv_slot_gpa(old),
+						  lv_slot_bytes(old));
+	}
+	if (new)
+		interval_tree_insert(&new->hva_node, &lmn->slots);
+	spin_unlock(&vm->mmu_lock);
+	if (flush)
+		lv_vm_flush_tlbs(vm);
+	spin_unlock(&lmn->lock);
 }
 
 /* Wait for notifiers freed after their last put: their code is ours. */

@@ -21,22 +21,23 @@
 static void lv_vm_destroy(struct kref *kref)
 {
 	struct lv_vm *vm = container_of(kref, struct lv_vm, kref);
+	struct lv_memslot *s;
 	struct lv_vcpu *vcpu;
-	unsigned long i;
+	unsigned long index;
+	unsigned int i;
 
 	/* Device interrupts target vCPUs: free them first. */
 	lv_iommu_vm_destroy(vm);
-	xa_for_each(&vm->vcpus, i, vcpu)
+	xa_for_each(&vm->vcpus, index, vcpu)
 		lv_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
 
 	lv_mmu_notifier_unregister(vm);
 	if (lv_vendor)
 		lv_vendor->vm_destroy(vm);
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		if (vm->slots[i])
-			kvfree(vm->slots[i]->dirty_bitmap);
-		kfree(vm->slots[i]);
+	lv_for_each_memslot(vm, i, s) {
+		kvfree(s->dirty_bitmap);
+		kfree(s);
 	}
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -61,15 +62,15 @@ struct lv_memslot *lv_memslot_find(struct lv_vm *vm, u64 gpa)
 	unsigned int hint = READ_ONCE(vm->slot_hint);
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct lv_memslot *s;
-	int i;
+	unsigned int i;
 
 	/* Guests touch one slot far more than the others: try it first. */
 	s = vm->slots[hint];
 	if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
 		return s;
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		s = vm->slots[i];
-		if (s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages) {
+	/* Only the slots in use: a miss (every MMIO exit) stays cheap. */
+	lv_for_each_memslot(vm, i, s) {
+		if (gfn >= s->base_gfn && gfn - s->base_gfn < s->npages) {
 			WRITE_ONCE(vm->slot_hint, i);
 			return s;
 		}
@@ -111,12 +112,11 @@ static bool lv_slot_overlaps(struct lv_vm *vm, const struct lv_memory_region *mr
 {
 	u64 start = mr->guest_phys_addr >> PAGE_SHIFT;
 	u64 end = start + (mr->memory_size >> PAGE_SHIFT);
-	int i;
+	struct lv_memslot *s;
+	unsigned int i;
 
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		struct lv_memslot *s = vm->slots[i];
-
-		if (!s || i == mr->slot)
+	lv_for_each_memslot(vm, i, s) {
+		if (i == mr->slot)
 			continue;
 		if (start < s->base_gfn + s->npages && s->base_gfn < end)
 			return true;
@@ -125,19 +125,14 @@ static bool lv_slot_overlaps(struct lv_vm *vm, const struct lv_memory_region *mr
 				     NULL);
 }
 
-/* Swap the slot in, then drop every mapping the old one had. */
+/* Swap the slot in; the old one's guest and DMA mappings go first. */
 static void lv_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new)
 {
 	struct lv_memslot *old = vm->slots[id];
 
-	spin_lock(&vm->mmu_lock);
-	vm->slots[id] = new;
-	spin_unlock(&vm->mmu_lock);
-
+	lv_mmu_slot_replace(vm, id, new);
 	lv_iommu_slot_commit(vm, old, new);
 	if (old) {
-		lv_mmu_zap_range(vm, old->base_gfn << PAGE_SHIFT,
-				 old->npages << PAGE_SHIFT);
 		kvfree(old->dirty_bitmap);
 		kfree(old);
 	}

@@ -338,25 +338,22 @@ static void lv_iommu_unmap_slot(struct lv_vm *vm, struct lv_memslot *slot)
 
 static void lv_iommu_unmap_all(struct lv_vm *vm)
 {
-	int i;
+	struct lv_memslot *slot;
+	unsigned int i;
 
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		if (!vm->slots[i])
-			continue;
-		lv_iommu_unmap_slot(vm, vm->slots[i]);
-		lv_iommu_unpin(vm, vm->slots[i]);
+	lv_for_each_memslot(vm, i, slot) {
+		lv_iommu_unmap_slot(vm, slot);
+		lv_iommu_unpin(vm, slot);
 	}
 }
 
 static int lv_iommu_map_all(struct lv_vm *vm)
 {
 	struct lv_memslot *slot;
-	int i, ret;
+	unsigned int i;
+	int ret;
 
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		slot = vm->slots[i];
-		if (!slot)
-			continue;
+	lv_for_each_memslot(vm, i, slot) {
 		ret = lv_iommu_pin(vm, slot);
 		if (!ret)
 			ret = lv_iommu_map_slot(vm, slot);
@@ -741,12 +738,11 @@ bool lv_iommu_bar_overlaps(struct lv_vm *vm, u64 gpa, u64 size,
 
 static bool lv_iommu_slot_overlaps(struct lv_vm *vm, u64 gpa, u64 size)
 {
-	int i;
+	struct lv_memslot *s;
+	unsigned int i;
 
-	for (i = 0; i < LV_NR_MEMSLOTS; i++) {
-		struct lv_memslot *s = vm->slots[i];
-
-		if (s && lv_iommu_ranges_overlap(gpa, size,
+	lv_for_each_memslot(vm, i, s) {
+		if (lv_iommu_ranges_overlap(gpa, size,
 						 s->base_gfn << PAGE_SHIFT,
 						 s->npages << PAGE_SHIFT))
 			return true;

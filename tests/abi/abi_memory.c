@@ -2,7 +2,8 @@
 /*
  * ABI tests of guest memory: slot add, move and delete; bad regions; reads
  * outside guest RAM and writes to read-only RAM exit as MMIO; two VMs are
- * isolated; the dirty log reports exactly the pages written; guest memory
+ * isolated; a host page shared by slots of several VMs is unmapped from
+ * all of them when the host replaces it; the dirty log reports exactly the pages written; guest memory
  * unmapped or replaced under a running guest; VMs of killed processes
  * leave nothing behind (measured with /proc/meminfo counters: the test
  * kernel has no kmemleak).
@@ -288,6 +289,69 @@ static void test_two_vms(void)
 	munmap(mb, 0x10000);
 }
 
+/* Replace the first page at @hva by a new one filled with @fill. */
+static void replace_page(uint8_t *hva, uint8_t fill)
+{
+	if (mmap(hva, PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		die("mmap MAP_FIXED");
+	memset(hva, fill, PAGE);
+}
+
+/*
+ * One host page behind three guest mappings (two slots of VM A, one of
+ * VM B, all in this process): when the host replaces the page, every
+ * mapping must go, whichever VM and slot it belongs to, and a slot that
+ * moved or went away must be tracked by its new place or not at all.
+ */
+static void test_shared_invalidation(void)
+{
+	uint8_t *mem = map_anon(0x2000, 0x11);
+	struct mvm a, b;
+
+	mvm_create(&a);
+	mvm_create(&b);
+	if (set_region(a.vm.fd, 1, 0, 0x20000, 0x2000, (uintptr_t)mem) ||
+	    set_region(a.vm.fd, 2, 0, 0x50000, 0x2000, (uintptr_t)mem) ||
+	    set_region(b.vm.fd, 1, 0, 0x30000, 0x2000, (uintptr_t)mem))
+		die("slots");
+	tap_result(guest_read16(&a, 0x20000) == 0x1111 &&
+		   guest_read16(&a, 0x50000) == 0x1111 &&
+		   guest_read16(&b, 0x30000) == 0x1111,
+		   "one host page mapped by two slots of A and one of B");
+
+	replace_page(mem, 0x22);
+	tap_eq(0x2222, guest_read16(&a, 0x20000),
+	       "page replaced: A's first slot sees the new page");
+	tap_eq(0x2222, guest_read16(&a, 0x50000),
+	       "page replaced: A's second slot sees the new page");
+	tap_eq(0x2222, guest_read16(&b, 0x30000),
+	       "page replaced: B's slot sees the new page");
+
+	if (set_region(a.vm.fd, 2, 0, 0x70000, 0x2000, (uintptr_t)mem))
+		die("move slot 2");
+	tap_eq(0x2222, guest_read16(&a, 0x70000), "A's second slot moved");
+	replace_page(mem, 0x33);
+	tap_eq(0x3333, guest_read16(&a, 0x70000),
+	       "page replaced again: the moved slot sees the new page");
+	expect_mmio_read(&a, 0x50000, 0x4343,
+			 "the moved slot's old place is MMIO");
+
+	if (set_region(b.vm.fd, 1, 0, 0x30000, 0, (uintptr_t)mem))
+		die("delete B's slot");
+	replace_page(mem, 0x44);
+	tap_eq(0x4444, guest_read16(&a, 0x20000),
+	       "B's slot deleted, page replaced: A still sees the new page");
+	expect_mmio_read(&b, 0x30000, 0x4545, "B's deleted slot is MMIO");
+
+	mvm_destroy(&b);
+	replace_page(mem, 0x55);
+	tap_eq(0x5555, guest_read16(&a, 0x70000),
+	       "B destroyed, page replaced: A still sees the new page");
+	mvm_destroy(&a);
+	munmap(mem, 0x2000);
+}
+
 static bool get_log(int vm_fd, uint32_t slot, uint64_t *bitmap)
 {
 	struct lv_dirty_log log = { .slot = slot };
@@ -555,6 +619,7 @@ int main(void)
 	test_region_checks();
 	test_readonly();
 	test_two_vms();
+	test_shared_invalidation();
 	test_dirty_log();
 	test_mapping_changes();
 	test_killed_processes();

@@ -3,13 +3,18 @@
 # Runs inside the test machine (scripts/bench copies it to /work):
 # every workload under lightvisor, then the same under KVM.
 #
-#   sh bench-guest.sh ITERATIONS LIFECYCLES "N..."
+#   sh bench-guest.sh ITERATIONS LIFECYCLES "N..." [FILL]
+#
+# FILL is lvbench's fill workload (as many VMs as fit), e.g. "fill=60";
+# "none" skips it.
 #
 # Prints lvbench's BENCH/DENSITY lines and BENCHINFO lines; exits non-zero
 # if a workload failed on either side.
 iters=${1:-10000}
 cycles=${2:-100}
 ns=${3:-"1 10 100 1000"}
+fill=${4:-fill}
+[ "$fill" = none ] && fill=
 kvmdir=/lib/modules/kvm
 status=0
 
@@ -22,9 +27,13 @@ echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/m
 # Emulated seconds since boot, to see where a run's time goes.
 stamp() { echo "BENCHINFO	uptime_$1	$(cut -d' ' -f1 /proc/uptime)"; }
 
+# A fill holds two mappings and two fds per VM: let memory be the limit.
+echo 1048576 >/proc/sys/vm/max_map_count
+echo 1048576 >/proc/sys/fs/nr_open
+
 stamp lightvisor_start
 # shellcheck disable=SC2086
-lvbench -n "$iters" -l "$cycles" lightvisor exits lifecycle vmas=0 vmas=2000 $dens || status=1
+lvbench -n "$iters" -l "$cycles" lightvisor exits lifecycle vmas=0 vmas=2000 $dens $fill || status=1
 stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.
@@ -32,7 +41,7 @@ if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
    insmod $kvmdir/kvm-intel.ko; then
 	stamp kvm_start
 	# shellcheck disable=SC2086
-	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle vmas=0 vmas=2000 $dens || status=1
+	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle vmas=0 vmas=2000 $dens $fill || status=1
 	stamp kvm_end
 else
 	echo "bench: could not load KVM" >&2

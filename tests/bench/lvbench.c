@@ -8,6 +8,8 @@
  *   cpuid hypercall pio mmio  exit round trips, guest loop of ITER
  *   lifecycle                 LIFECYCLES times create/run to HLT/destroy
  *   density=N                 N live VMs, creation time of each, memory
+ *   fill[=G]                  as many live VMs as fit in memory (creation
+ *                             budget G * 10^9 ticks, default 60)
  *   vmas=N                    20 lifecycles with N extra mappings (diagnostic)
  *   mmio_1g                   MMIO exits, guest mapped by a 1 GiB page (diagnostic)
  *   smoke                     every workload once, TAP output, no figures
@@ -37,6 +39,8 @@ static uint8_t image2m[BENCH_MEM_SIZE], image1g[BENCH_MEM_SIZE];
 /* What vm_up() copies into guest RAM. */
 static const uint8_t *image = image2m;
 static char err[256];
+/* The errno behind the last vm_up() failure. */
+static int err_no;
 static int tap_n, tap_failed;
 
 static uint64_t tsc(void)
@@ -88,23 +92,28 @@ static int vm_up(struct vm *vm, int w, uint64_t iters)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vm->mem == MAP_FAILED) {
 		vm->mem = NULL;
+		err_no = errno;
 		snprintf(err, sizeof(err), "mmap: %s", strerror(errno));
 		return -1;
 	}
 	memcpy(vm->mem, image, BENCH_MEM_SIZE);
 	if ((r = hv->create_vm(&vm->h)) < 0) {
+		err_no = -r;
 		snprintf(err, sizeof(err), "create VM: %s", strerror(-r));
 		return -1;
 	}
 	if ((r = hv->add_memory(&vm->h, 0, vm->mem, BENCH_MEM_SIZE)) < 0) {
+		err_no = -r;
 		snprintf(err, sizeof(err), "add memory: %s", strerror(-r));
 		return -1;
 	}
 	if ((r = hv->create_vcpu(&vm->h)) < 0) {
+		err_no = -r;
 		snprintf(err, sizeof(err), "create vCPU: %s", strerror(-r));
 		return -1;
 	}
 	if ((r = hv->setup_vcpu(&vm->h, &regs)) < 0) {
+		err_no = -r;
 		snprintf(err, sizeof(err), "set registers: %s", strerror(-r));
 		return -1;
 	}
@@ -396,64 +405,186 @@ static long meminfo(const char *key)
 	return v;
 }
 
-static int density(int n, bool report, bool per_vm)
-{
-	struct vm *vms = calloc(n, sizeof(*vms));
-	uint64_t *t = calloc(n, 8), exits, t0, sum_first = 0, sum_last = 0;
+/* VMs kept alive together, and how long each one took to come up. */
+struct fleet {
+	struct vm *vms;
+	uint64_t *ticks;	/* create + run to HLT, per VM */
+	int n, cap;
 	long free0, slab0, free1, slab1;
-	int i, up = 0, tenth = n >= 10 ? n / 10 : 1, ret = -1;
+};
+
+static void fleet_start(struct fleet *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->free0 = meminfo("MemFree");
+	f->slab0 = meminfo("Slab");
+}
+
+/* One more VM, run to its HLT; -1 (err, err_no set) if it failed. */
+static int fleet_grow(struct fleet *f)
+{
+	uint64_t t0, exits;
+	struct vm *vm;
+
+	if (f->n == f->cap) {
+		int cap = f->cap ? 2 * f->cap : 1024;
+		struct vm *vms = realloc(f->vms, cap * sizeof(*vms));
+		uint64_t *ticks = realloc(f->ticks, cap * sizeof(*ticks));
+
+		if (vms)
+			f->vms = vms;
+		if (ticks)
+			f->ticks = ticks;
+		if (!vms || !ticks) {
+			err_no = ENOMEM;
+			snprintf(err, sizeof(err), "out of memory");
+			return -1;
+		}
+		f->cap = cap;
+	}
+	vm = &f->vms[f->n];
+	err_no = 0;
+	t0 = tsc();
+	if (vm_up(vm, W_HALT, 1) || run_to_halt(vm, BX_HLT, 0, &exits)) {
+		vm_down(vm);
+		snprintf(err + strlen(err), sizeof(err) - strlen(err),
+			 " (VM %d)", f->n + 1);
+		return -1;
+	}
+	f->ticks[f->n++] = tsc() - t0;
+	return 0;
+}
+
+/* Per-VM figures under metric names "<prefix>.*". */
+static void fleet_report(struct fleet *f, const char *prefix, const char *label)
+{
+	int i, n = f->n, tenth = n >= 10 ? n / 10 : 1;
+	uint64_t sum_first = 0, sum_last = 0;
 	char m[96];
 
-	if (!vms || !t) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto out;
-	}
-	free0 = meminfo("MemFree");
-	slab0 = meminfo("Slab");
 	for (i = 0; i < n; i++) {
-		t0 = tsc();
-		up++;
-		if (vm_up(&vms[i], W_HALT, 1) ||
-		    run_to_halt(&vms[i], BX_HLT, 0, &exits)) {
-			snprintf(err + strlen(err), sizeof(err) - strlen(err),
-				 " (VM %d of %d)", i + 1, n);
+		printf("DENSITY\t%s\t%s\t%d\t%llu\n", hv->name, label, i + 1,
+		       (unsigned long long)f->ticks[i]);
+		if (i < tenth)
+			sum_first += f->ticks[i];
+		if (i >= n - tenth)
+			sum_last += f->ticks[i];
+	}
+	snprintf(m, sizeof(m), "%s.create_first_tenth", prefix);
+	result(m, (double)sum_first / tenth);
+	snprintf(m, sizeof(m), "%s.create_last_tenth", prefix);
+	result(m, (double)sum_last / tenth);
+	/* Guest RAM (all of it touched by the copy of the image) excluded. */
+	snprintf(m, sizeof(m), "%s.kib_per_vm", prefix);
+	result(m, (double)(f->free0 - f->free1) / n - BENCH_MEM_SIZE / 1024);
+	snprintf(m, sizeof(m), "%s.slab_kib_per_vm", prefix);
+	result(m, (double)(f->slab1 - f->slab0) / n);
+}
+
+/* Destroys every VM; ticks per VM. */
+static double fleet_destroy(struct fleet *f)
+{
+	uint64_t t0 = tsc();
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		vm_down(&f->vms[i]);
+	free(f->vms);
+	free(f->ticks);
+	return f->n ? (double)(tsc() - t0) / f->n : 0;
+}
+
+/* N VMs alive at once: the time to create each, memory per VM. */
+static int density(int n, bool report)
+{
+	struct fleet f;
+	char prefix[32], label[16];
+	double destroy;
+	int ret = -1;
+
+	fleet_start(&f);
+	while (f.n < n)
+		if (fleet_grow(&f))
 			goto out;
-		}
-		t[i] = tsc() - t0;
-	}
-	free1 = meminfo("MemFree");
-	slab1 = meminfo("Slab");
-	if (report) {
-		for (i = 0; i < n; i++) {
-			if (per_vm)
-				printf("DENSITY\t%s\t%d\t%d\t%llu\n", hv->name, n, i + 1,
-				       (unsigned long long)t[i]);
-			if (i < tenth)
-				sum_first += t[i];
-			if (i >= n - tenth)
-				sum_last += t[i];
-		}
-		snprintf(m, sizeof(m), "density.%d.create_first_tenth", n);
-		result(m, (double)sum_first / tenth);
-		snprintf(m, sizeof(m), "density.%d.create_last_tenth", n);
-		result(m, (double)sum_last / tenth);
-		/* Guest RAM (all of it touched by the copy of the image) excluded. */
-		snprintf(m, sizeof(m), "density.%d.kib_per_vm", n);
-		result(m, (double)(free0 - free1) / n - BENCH_MEM_SIZE / 1024);
-		snprintf(m, sizeof(m), "density.%d.slab_kib_per_vm", n);
-		result(m, (double)(slab1 - slab0) / n);
-	}
+	f.free1 = meminfo("MemFree");
+	f.slab1 = meminfo("Slab");
+	snprintf(prefix, sizeof(prefix), "density.%d", n);
+	snprintf(label, sizeof(label), "%d", n);
+	if (report)
+		fleet_report(&f, prefix, label);
 	ret = 0;
 out:
-	t0 = tsc();
-	for (i = 0; i < up; i++)
-		vm_down(&vms[i]);
+	destroy = fleet_destroy(&f);
 	if (report && ret == 0) {
-		snprintf(m, sizeof(m), "density.%d.destroy_all_per_vm", n);
-		result(m, (double)(tsc() - t0) / n);
+		snprintf(prefix, sizeof(prefix), "density.%d.destroy_all_per_vm", n);
+		result(prefix, destroy);
 	}
-	free(vms);
-	free(t);
+	return ret;
+}
+
+/* Running out of one of these is where "as many as fit" ends. */
+static bool is_exhaustion(int e)
+{
+	return e == ENOMEM || e == EMFILE || e == ENFILE || e == ENOSPC ||
+	       e == EAGAIN;
+}
+
+/*
+ * As many VMs as fit: create until the machine's available memory falls
+ * below a reserve (5% of it, at least 64 MiB, so nothing is OOM-killed),
+ * a creation fails for want of a resource, or the creations have taken
+ * @budget ticks in all (KVM's creation time grows with the VMs alive, so
+ * its fill would otherwise take hours of emulated time), or @limit VMs
+ * are up. Returns the number of VMs that were up, or -1.
+ */
+static int fill(uint64_t budget, int limit, bool report)
+{
+	long total = meminfo("MemTotal"), reserve = total / 20;
+	char why[200] = "available memory below the reserve";
+	uint64_t spent = 0;
+	struct fleet f;
+	double destroy;
+	int ret = -1;
+
+	if (reserve < 64 * 1024)
+		reserve = 64 * 1024;
+	fleet_start(&f);
+	for (;;) {
+		if (f.n % 32 == 0 && meminfo("MemAvailable") < reserve)
+			break;
+		if (spent >= budget) {
+			snprintf(why, sizeof(why), "time budget spent");
+			break;
+		}
+		if (limit && f.n == limit) {
+			snprintf(why, sizeof(why), "limit reached");
+			break;
+		}
+		if (fleet_grow(&f)) {
+			if (!is_exhaustion(err_no))
+				goto out;
+			snprintf(why, sizeof(why), "%.150s", err);
+			break;
+		}
+		spent += f.ticks[f.n - 1];
+	}
+	f.free1 = meminfo("MemFree");
+	f.slab1 = meminfo("Slab");
+	if (f.n < 10) {
+		snprintf(err, sizeof(err), "only %d VMs fit: %s", f.n, why);
+		goto out;
+	}
+	ret = f.n;
+	if (!report)
+		goto out;
+	printf("BENCHINFO\tfill_stop_%s\t%s after %d VMs (MemAvailable %ld KiB, reserve %ld KiB)\n",
+	       hv->name, why, f.n, meminfo("MemAvailable"), reserve);
+	result("fill.count", f.n);
+	fleet_report(&f, "fill", "fill");
+out:
+	destroy = fleet_destroy(&f);
+	if (report && ret > 0)
+		result("fill.destroy_all_per_vm", destroy);
 	return ret;
 }
 
@@ -471,14 +602,16 @@ static void smoke(void)
 	err[0] = 0;
 	tap(lifecycle(1, true, false) == 0, "lifecycle");
 	err[0] = 0;
-	tap(density(3, false, false) == 0, "density of 3 VMs");
+	tap(density(3, false) == 0, "density of 3 VMs");
+	err[0] = 0;
+	tap(fill(UINT64_MAX, 12, false) == 12, "fill, stopped at 12 VMs");
 	printf("1..%d\n", tap_n);
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: lvbench [-n ITER] [-l LIFECYCLES] lightvisor|kvm "
-		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|lifecycle|density=N|vmas=N|smoke}...\n");
+		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|lifecycle|density=N|fill[=G]|vmas=N|smoke}...\n");
 	exit(2);
 }
 
@@ -505,8 +638,13 @@ int main(int argc, char **argv)
 		usage();
 	optind++;
 
-	/* Two fds per VM for the density runs. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+	/*
+	 * Two fds per VM for the density runs: as many as the system allows
+	 * (fs.nr_open; root may raise the hard limit), or the soft limit
+	 * would end a fill long before memory does.
+	 */
+	rl.rlim_cur = rl.rlim_max = 1 << 20;
+	if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
@@ -565,12 +703,21 @@ int main(int argc, char **argv)
 				fprintf(stderr, "lvbench: %s %s: %s\n", hv->name, w, err);
 				fails++;
 			}
+		} else if (!strcmp(w, "fill") || !strncmp(w, "fill=", 5)) {
+			double g = w[4] ? atof(w + 5) : 60;
+
+			if (g <= 0)
+				usage();
+			if (fill(g * 1e9, 0, true) < 0) {
+				fprintf(stderr, "lvbench: %s %s: %s\n", hv->name, w, err);
+				fails++;
+			}
 		} else if (!strncmp(w, "density=", 8)) {
 			int n = atoi(w + 8);
 
 			if (n < 1)
 				usage();
-			if (density(n, true, true)) {
+			if (density(n, true)) {
 				fprintf(stderr, "lvbench: %s density=%d: %s\n", hv->name, n, err);
 				fails++;
 			}
