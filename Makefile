@@ -55,7 +55,7 @@ check:
 demo: module-test userspace guests
 	scripts/demo
 
-bench: module-test userspace guests
+bench: userspace guests
 	scripts/bench
 
 clean:
