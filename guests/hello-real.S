@@ -5,36 +5,21 @@
  * interrupts off, which ends lvrun with status 0. It carries the 0xaa55
  * signature so a PC BIOS (e.g. under QEMU) boots it too.
  */
+	.include "real-mode.inc"
+
 	.code16
 	.text
 	.globl	_start
 _start:
-	cli
-	xorw	%ax, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movw	$0x7c00, %sp
-	cld
+	real_mode_start
 	movw	$msg, %si
-1:
-	lodsb
-	testb	%al, %al
-	jz	3f
-	movb	%al, %bl
-	movw	$0x3fd, %dx		/* LSR */
-2:
-	inb	%dx, %al
-	testb	$0x20, %al		/* THRE */
-	jz	2b
-	movw	$0x3f8, %dx		/* THR */
-	movb	%bl, %al
-	outb	%al, %dx
-	jmp	1b
+	call	puts
 3:
 	cli
 	hlt
 	jmp	3b
+
+	uart_puts
 
 msg:
 	.asciz	"Hello from real mode\r\n"

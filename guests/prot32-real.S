@@ -5,6 +5,8 @@
  * same through it. Reports TAP on the UART and ends through the debug-exit
  * port: 0 when everything held (lvrun status 1), 2 otherwise (status 5).
  */
+	.include "real-mode.inc"
+
 	.code16
 	.text
 	.globl	_start
@@ -63,23 +65,7 @@ fail:
 	outb	%al, $0xf4
 	hlt
 
-/* Print the NUL-terminated string at ESI on COM1. */
-puts:
-	lodsb
-	testb	%al, %al
-	jz	2f
-	movb	%al, %bl
-	movw	$0x3fd, %dx
-1:
-	inb	%dx, %al
-	testb	$0x20, %al
-	jz	1b
-	movw	$0x3f8, %dx
-	movb	%bl, %al
-	outb	%al, %dx
-	jmp	puts
-2:
-	ret
+	uart_puts
 
 	.p2align 3
 gdt:

@@ -5,6 +5,8 @@
  * interrupt through a handler installed in the real-mode IVT. Prints TAP
  * and ends through the debug-exit port: 0 if all passed, 2 otherwise.
  */
+	.include "real-mode.inc"
+
 	.code16
 	.text
 
@@ -16,13 +18,7 @@
 
 	.globl	_start
 _start:
-	cli
-	xorw	%ax, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movw	$0x7c00, %sp
-	cld
+	real_mode_start
 	movw	$plan, %si
 	call	puts
 
@@ -92,22 +88,7 @@ result:
 	popw	%si
 	/* fall through */
 
-puts:
-	lodsb
-	testb	%al, %al
-	jz	2f
-	movb	%al, %bl
-	movw	$0x3fd, %dx
-1:
-	inb	%dx, %al
-	testb	$0x20, %al
-	jz	1b
-	movw	$0x3f8, %dx
-	movb	%bl, %al
-	outb	%al, %dx
-	jmp	puts
-2:
-	ret
+	uart_puts
 
 plan:	.asciz	"1..5\r\n"
 not:	.asciz	"not "

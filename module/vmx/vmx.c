@@ -114,28 +114,30 @@ static bool vmcs_load(void *vmcs)
 	return lv_vmx_insn("VMPTRLD", fail);
 }
 
+/*
+ * INVEPT and INVVPID share a form: the invalidation type in a register,
+ * a 128-bit descriptor in memory.
+ */
+#define lv_vmx_invalidate(insn, name, type, desc_lo, desc_hi) do {	\
+	struct { u64 lo, hi; } __desc = { (desc_lo), (desc_hi) };	\
+	bool __fail;							\
+									\
+	asm volatile(insn " %[desc], %[t]" CC_SET(be)			\
+		     : CC_OUT(be) (__fail)				\
+		     : [desc] "m" (__desc), [t] "r" ((unsigned long)(type)) \
+		     : "memory");					\
+	lv_vmx_insn(name, __fail);					\
+} while (0)
+
 static void invept_single(u64 eptp)
 {
-	struct { u64 eptp, reserved; } desc = { eptp, 0 };
-	bool fail;
-
-	asm volatile("invept %[desc], %[type]" CC_SET(be)
-		     : CC_OUT(be) (fail)
-		     : [desc] "m" (desc), [type] "r" ((unsigned long)VMX_EPT_EXTENT_CONTEXT)
-		     : "memory");
-	lv_vmx_insn("INVEPT", fail);
+	lv_vmx_invalidate("invept", "INVEPT", VMX_EPT_EXTENT_CONTEXT, eptp, 0);
 }
 
 static void invvpid_single(u16 vpid)
 {
-	struct { u64 vpid, gva; } desc = { vpid, 0 };
-	bool fail;
-
-	asm volatile("invvpid %[desc], %[type]" CC_SET(be)
-		     : CC_OUT(be) (fail)
-		     : [desc] "m" (desc), [type] "r" ((unsigned long)VMX_VPID_EXTENT_SINGLE_CONTEXT)
-		     : "memory");
-	lv_vmx_insn("INVVPID", fail);
+	lv_vmx_invalidate("invvpid", "INVVPID", VMX_VPID_EXTENT_SINGLE_CONTEXT,
+			  vpid, 0);
 }
 
 /* --- VMX operation on this CPU --- */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -288,6 +289,38 @@ int sysfs_read_hex(const char *dir, const char *file, unsigned long *val)
 		return -1;
 	*val = strtoul(buf, NULL, 16);
 	return 0;
+}
+
+bool pci_ids_are(const char *dir, unsigned long vendor, unsigned long device)
+{
+	unsigned long v, d;
+
+	return !sysfs_read_hex(dir, "vendor", &v) &&
+	       !sysfs_read_hex(dir, "device", &d) && v == vendor && d == device;
+}
+
+int find_pci_device(bool (*match)(const char *dir, void *arg), void *arg,
+		    char *bdf, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found && (e = readdir(d))) {
+		char dir[300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", e->d_name);
+		if (!match(dir, arg))
+			continue;
+		snprintf(bdf, len, "%s", e->d_name);
+		found = 0;
+	}
+	closedir(d);
+	return found;
 }
 
 volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,

@@ -73,6 +73,14 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void *alloc_anon(size_t size);
 /* A hex number from a sysfs file such as .../vendor; 0 or -1. */
 int sysfs_read_hex(const char *dir, const char *file, unsigned long *val);
+/* Does the PCI device at sysfs @dir have these IDs? */
+bool pci_ids_are(const char *dir, unsigned long vendor, unsigned long device);
+/*
+ * The first device under /sys/bus/pci/devices whose directory @match
+ * accepts: its name ("0000:00:04.0") in @bdf. Returns 0, or -1 if none.
+ */
+int find_pci_device(bool (*match)(const char *dir, void *arg), void *arg,
+		    char *bdf, size_t len);
 /* A PCI BAR of device BDF ("0000:00:02.0") mapped shared, or die. */
 volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,
 			      size_t *size);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Guest memory layout (one slot at guest-physical 0). */
 #define BENCH_MEM_SIZE		0x10000		/* 64 KiB */
@@ -61,6 +62,65 @@ struct hv_ops {
 	int (*get_regs)(struct hv_vm *vm, struct bench_regs *regs);
 	void (*destroy)(struct hv_vm *vm);
 };
+
+/*
+ * lightvisor's ABI mirrors KVM's field by field, so the guest's state is
+ * written once, for either struct: a flat segment, the long-mode system
+ * state (GDT with code 0x08, data 0x10, TSS 0x18; paging from
+ * BENCH_PML4_GPA) and the general registers.
+ */
+#define HV_FLAT_SEGMENT(seg, sel, seg_type, code_or_data) do {		\
+	memset(&(seg), 0, sizeof(seg));					\
+	(seg).selector = (sel);						\
+	(seg).limit = 0xffffffff;					\
+	(seg).type = (seg_type);					\
+	(seg).s = (code_or_data);					\
+	(seg).present = 1;						\
+	(seg).g = 1;							\
+} while (0)
+
+#define HV_LONG_MODE_SREGS(sregs) do {					\
+	HV_FLAT_SEGMENT((sregs).cs, 0x08, 0xb, 1);			\
+	(sregs).cs.l = 1;						\
+	HV_FLAT_SEGMENT((sregs).ds, 0x10, 0x3, 1);			\
+	(sregs).ds.db = 1;						\
+	(sregs).es = (sregs).fs = (sregs).gs = (sregs).ss = (sregs).ds;	\
+	HV_FLAT_SEGMENT((sregs).tr, 0x18, 0xb, 0);			\
+	(sregs).tr.limit = 0x67;					\
+	(sregs).tr.g = 0;						\
+	memset(&(sregs).ldt, 0, sizeof((sregs).ldt));			\
+	(sregs).ldt.unusable = 1;					\
+	(sregs).gdt.base = 0;						\
+	(sregs).gdt.limit = 0x1f;					\
+	(sregs).idt.base = 0;						\
+	(sregs).idt.limit = 0;						\
+	(sregs).cr0 = 0x80000031;	/* PG NE ET PE */		\
+	(sregs).cr3 = BENCH_PML4_GPA;					\
+	(sregs).cr4 = 0x20;		/* PAE */			\
+	(sregs).efer = 0x500;		/* LMA LME */			\
+} while (0)
+
+/* The registers a workload starts with (struct lv_regs or kvm_regs). */
+#define HV_BENCH_TO_REGS(regs, br) do {					\
+	memset(&(regs), 0, sizeof(regs));				\
+	(regs).rdi = (br)->rdi;						\
+	(regs).rsi = (br)->rsi;						\
+	(regs).r9 = (br)->r9;						\
+	(regs).r10 = (br)->r10;						\
+	(regs).rsp = (br)->rsp;						\
+	(regs).rip = (br)->rip;						\
+	(regs).rflags = 2;						\
+} while (0)
+
+#define HV_REGS_TO_BENCH(br, r) (*(br) = (struct bench_regs){		\
+	(r).rax, (r).rbx, (r).rcx, (r).rdx, (r).rsi, (r).rdi, (r).rsp,	\
+	(r).rbp, (r).r8, (r).r9, (r).r10, (r).r11, (r).r12, (r).r13,	\
+	(r).r14, (r).r15, (r).rip,					\
+})
+
+/* hv.c: what both backends do alike. */
+int hv_map_run(struct hv_vm *vm, int size);
+void hv_close(struct hv_vm *vm);
 
 extern const struct hv_ops hv_lightvisor;
 extern const struct hv_ops hv_kvm;

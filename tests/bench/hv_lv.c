@@ -50,29 +50,10 @@ static int lv_add_memory(struct hv_vm *vm, uint64_t gpa, void *hva, size_t size)
 
 static int lv_create_vcpu(struct hv_vm *vm)
 {
-	void *run;
-
 	vm->vcpu_fd = ioctl(vm->fd, LV_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
 		return -errno;
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vm->vcpu_fd, 0);
-	if (run == MAP_FAILED)
-		return -errno;
-	vm->run = run;
-	vm->run_size = run_size;
-	return 0;
-}
-
-static void seg(struct lv_segment *s, uint16_t sel, uint8_t type, uint8_t code_data)
-{
-	memset(s, 0, sizeof(*s));
-	s->selector = sel;
-	s->limit = 0xffffffff;
-	s->type = type;
-	s->s = code_data;
-	s->present = 1;
-	s->g = 1;
+	return hv_map_run(vm, run_size);
 }
 
 static int lv_setup_vcpu(struct hv_vm *vm, const struct bench_regs *br)
@@ -82,33 +63,11 @@ static int lv_setup_vcpu(struct hv_vm *vm, const struct bench_regs *br)
 
 	if (ioctl(vm->vcpu_fd, LV_GET_SREGS, &sregs) < 0)
 		return -errno;
-	seg(&sregs.cs, 0x08, 0xb, 1);
-	sregs.cs.l = 1;
-	seg(&sregs.ds, 0x10, 0x3, 1);
-	sregs.ds.db = 1;
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	seg(&sregs.tr, 0x18, 0xb, 0);
-	sregs.tr.limit = 0x67;
-	sregs.tr.g = 0;
-	memset(&sregs.ldt, 0, sizeof(sregs.ldt));
-	sregs.ldt.unusable = 1;
-	sregs.gdt = (struct lv_dtable){ .base = 0, .limit = 0x1f };
-	sregs.idt = (struct lv_dtable){ .base = 0, .limit = 0 };
-	sregs.cr0 = 0x80000031;		/* PG NE ET PE */
-	sregs.cr3 = BENCH_PML4_GPA;
-	sregs.cr4 = 0x20;		/* PAE */
-	sregs.efer = 0x500;		/* LMA LME */
+	HV_LONG_MODE_SREGS(sregs);
 	if (ioctl(vm->vcpu_fd, LV_SET_SREGS, &sregs) < 0)
 		return -errno;
 
-	memset(&regs, 0, sizeof(regs));
-	regs.rdi = br->rdi;
-	regs.rsi = br->rsi;
-	regs.r9 = br->r9;
-	regs.r10 = br->r10;
-	regs.rsp = br->rsp;
-	regs.rip = br->rip;
-	regs.rflags = 2;
+	HV_BENCH_TO_REGS(regs, br);
 	return ioctl(vm->vcpu_fd, LV_SET_REGS, &regs) < 0 ? -errno : 0;
 }
 
@@ -150,23 +109,8 @@ static int lv_get_regs(struct hv_vm *vm, struct bench_regs *br)
 
 	if (ioctl(vm->vcpu_fd, LV_GET_REGS, &r) < 0)
 		return -errno;
-	*br = (struct bench_regs){
-		r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
-		r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip,
-	};
+	HV_REGS_TO_BENCH(br, r);
 	return 0;
-}
-
-static void lv_destroy(struct hv_vm *vm)
-{
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
-	if (vm->fd >= 0)
-		close(vm->fd);
-	vm->run = NULL;
-	vm->vcpu_fd = vm->fd = -1;
 }
 
 const struct hv_ops hv_lightvisor = {
@@ -180,5 +124,5 @@ const struct hv_ops hv_lightvisor = {
 	.setup_vcpu = lv_setup_vcpu,
 	.run = lv_run,
 	.get_regs = lv_get_regs,
-	.destroy = lv_destroy,
+	.destroy = hv_close,
 };

@@ -29,6 +29,7 @@
 #include <x86intrin.h>
 
 #include "hv.h"
+#include "../abi/test_util.h"
 
 extern const uint8_t bench_guest[], bench_guest_end[];
 
@@ -387,24 +388,6 @@ out:
 
 /* --- density ---------------------------------------------------------------- */
 
-static long meminfo(const char *key)
-{
-	char line[128];
-	size_t len = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			v = atol(line + len + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* VMs kept alive together, and how long each one took to come up. */
 struct fleet {
 	struct vm *vms;
@@ -416,8 +399,8 @@ struct fleet {
 static void fleet_start(struct fleet *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->free0 = meminfo("MemFree");
-	f->slab0 = meminfo("Slab");
+	f->free0 = meminfo_kb("MemFree");
+	f->slab0 = meminfo_kb("Slab");
 }
 
 /* One more VM, run to its HLT; -1 (err, err_no set) if it failed. */
@@ -506,8 +489,8 @@ static int density(int n, bool report)
 	while (f.n < n)
 		if (fleet_grow(&f))
 			goto out;
-	f.free1 = meminfo("MemFree");
-	f.slab1 = meminfo("Slab");
+	f.free1 = meminfo_kb("MemFree");
+	f.slab1 = meminfo_kb("Slab");
 	snprintf(prefix, sizeof(prefix), "density.%d", n);
 	snprintf(label, sizeof(label), "%d", n);
 	if (report)
@@ -541,7 +524,7 @@ static bool is_exhaustion(int e)
  */
 static int fill(uint64_t budget, int limit, bool report)
 {
-	long total = meminfo("MemTotal"), reserve = total / 20;
+	long total = meminfo_kb("MemTotal"), reserve = total / 20;
 	char why[200] = "free memory below the reserve";
 	uint64_t spent = 0;
 	struct fleet f;
@@ -552,7 +535,7 @@ static int fill(uint64_t budget, int limit, bool report)
 		reserve = 64 * 1024;
 	fleet_start(&f);
 	for (;;) {
-		if (f.n % 8 == 0 && meminfo("MemFree") < reserve)
+		if (f.n % 8 == 0 && meminfo_kb("MemFree") < reserve)
 			break;
 		if (spent >= budget) {
 			snprintf(why, sizeof(why), "time budget spent");
@@ -570,8 +553,8 @@ static int fill(uint64_t budget, int limit, bool report)
 		}
 		spent += f.ticks[f.n - 1];
 	}
-	f.free1 = meminfo("MemFree");
-	f.slab1 = meminfo("Slab");
+	f.free1 = meminfo_kb("MemFree");
+	f.slab1 = meminfo_kb("Slab");
 	if (f.n < 10) {
 		snprintf(err, sizeof(err), "only %d VMs fit: %s", f.n, why);
 		goto out;
@@ -580,7 +563,7 @@ static int fill(uint64_t budget, int limit, bool report)
 	if (!report)
 		goto out;
 	printf("BENCHINFO\tfill_stop_%s\t%s after %d VMs (MemFree %ld KiB, reserve %ld KiB)\n",
-	       hv->name, why, f.n, meminfo("MemFree"), reserve);
+	       hv->name, why, f.n, meminfo_kb("MemFree"), reserve);
 	result("fill.count", f.n);
 	fleet_report(&f, "fill", "fill");
 out:

@@ -10,7 +10,6 @@
  * device address 0x40000. QEMU aborts on an edu-side address outside that
  * buffer, so only the RAM side ever points anywhere interesting.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,47 +75,44 @@ static struct lv_pci_device to_lv(const struct bdf *b)
 	return d;
 }
 
+struct device_wanted {
+	unsigned long vendor, device;	/* vendor 0: any device with a driver */
+	char *driver;
+	size_t dlen;
+};
+
+/* A device with these IDs, or one a host driver holds in an IOMMU group. */
+static bool device_matches(const char *dir, void *arg)
+{
+	struct device_wanted *w = arg;
+	char link[320], target[300];
+	ssize_t n;
+
+	if (w->vendor)
+		return pci_ids_are(dir, w->vendor, w->device);
+	snprintf(link, sizeof(link), "%s/driver", dir);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return false;
+	target[n] = 0;
+	snprintf(link, sizeof(link), "%s/iommu_group", dir);
+	if (access(link, F_OK))
+		return false;
+	snprintf(w->driver, w->dlen, "%s", strrchr(target, '/') + 1);
+	return true;
+}
+
 /* First device matching vendor/device, or (vendor 0) one with a driver. */
 static int find_device(unsigned long vendor, unsigned long device,
 		       struct bdf *out, char *driver, size_t dlen)
 {
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-	int found = -1;
+	struct device_wanted w = { vendor, device, driver, dlen };
+	char name[64];
 
-	if (!d)
+	if (find_pci_device(device_matches, &w, name, sizeof(name)))
 		return -1;
-	while (found && (e = readdir(d))) {
-		char dir[300], link[320], target[300];
-		unsigned long v, dv;
-		ssize_t n;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", e->d_name);
-		if (sysfs_read_hex(dir, "vendor", &v) || sysfs_read_hex(dir, "device", &dv))
-			continue;
-		if (vendor) {
-			if (v == vendor && dv == device) {
-				parse_bdf(e->d_name, out);
-				found = 0;
-			}
-			continue;
-		}
-		snprintf(link, sizeof(link), "%s/driver", dir);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		snprintf(link, sizeof(link), "%s/iommu_group", dir);
-		if (access(link, F_OK))
-			continue;
-		parse_bdf(e->d_name, out);
-		snprintf(driver, dlen, "%s", strrchr(target, '/') + 1);
-		found = 0;
-	}
-	closedir(d);
-	return found;
+	parse_bdf(name, out);
+	return 0;
 }
 
 static int assign(int vm_fd, const struct bdf *b, unsigned int flags)
@@ -226,22 +222,6 @@ static bool roundtrip(uint64_t gpa_in, uint8_t *in, uint64_t gpa_out,
 	return !memcmp(in, out, len);
 }
 
-static long status_kb(const char *file, const char *key)
-{
-	char line[128];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen))
-			val = atol(line + klen);
-	fclose(f);
-	return val;
-}
-
 /* Pins now held system-wide; per-CPU vmstat deltas folded first. */
 static long pins_held(void)
 {
@@ -331,7 +311,7 @@ static void test_dma(void)
 		die("slot 0: %s", strerror(errno));
 	tap_errno(assign(vm, &edu, 0), errno, 0,
 		  "assign edu to a VM with 2 MiB at GPA 0x100000");
-	locked = status_kb("/proc/self/status", "VmLck:");
+	locked = read_stat("/proc/self/status", "VmLck");
 	tap_result(locked == RAM_SIZE / 1024,
 		   "slot memory pinned and charged to locked_vm (VmLck %ld kB)",
 		   locked);
@@ -401,7 +381,7 @@ static void test_dma(void)
 	     edu_dma(EDU_BUF, EXTRA_MOVED, EDU_XFER, true) &&
 	     !memcmp(copy, extra, EXTRA_SIZE);
 	tap_result(ok, "deleted slot no longer reachable by DMA");
-	locked = status_kb("/proc/self/status", "VmLck:");
+	locked = read_stat("/proc/self/status", "VmLck");
 	tap_result(locked == (RAM_SIZE + EXTRA_SIZE) / 1024,
 		   "VmLck follows the slots (%ld kB for slots 0 and 2)", locked);
 
@@ -409,7 +389,7 @@ static void test_dma(void)
 	cmd = config_command(0, 0);
 	tap_result(!(cmd & PCI_COMMAND_MASTER),
 		   "release cleared bus mastering (command 0x%x)", cmd);
-	locked = status_kb("/proc/self/status", "VmLck:");
+	locked = read_stat("/proc/self/status", "VmLck");
 	tap_result(locked == 0, "release unpinned everything (VmLck %ld kB)",
 		   locked);
 	tap_diag("%ld bytes of DMA checked", bytes);
@@ -436,7 +416,7 @@ static void test_leaks(void)
 	release(vm, &edu);
 	close(vm);
 
-	slab0 = status_kb("/proc/meminfo", "SUnreclaim:");
+	slab0 = meminfo_kb("SUnreclaim");
 	pins0 = pins_held();
 	vm = vm_new();
 	if (set_slot(vm, 0, 0, RAM_GPA, RAM_SIZE, ram))
@@ -459,7 +439,7 @@ static void test_leaks(void)
 		close(vm);
 	}
 	pins1 = pins_held();
-	slab1 = status_kb("/proc/meminfo", "SUnreclaim:");
+	slab1 = meminfo_kb("SUnreclaim");
 	tap_result(!fails, "100 assign/release cycles and 100 VMs destroyed with edu assigned (%d failures)",
 		   fails);
 	tap_result(pins_mid == RAM_SIZE / 4096,
@@ -470,7 +450,7 @@ static void test_leaks(void)
 	tap_result(slab1 - slab0 < 64,
 		   "unreclaimable slab %ld kB -> %ld kB (less than 64 kB growth)",
 		   slab0, slab1);
-	tap_result(status_kb("/proc/self/status", "VmLck:") == 0,
+	tap_result(read_stat("/proc/self/status", "VmLck") == 0,
 		   "VmLck back to 0");
 
 	vm = vm_new();

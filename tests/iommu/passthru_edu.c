@@ -7,7 +7,6 @@
  * a write to BAR0 + 0x60 from here; with no vCPU 0 to take it, it shows
  * as dev_irqs_dropped in debugfs). The guest side is guests/edu.c.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,35 +35,22 @@ static struct lv_pci_device edu;
 static volatile uint8_t *bar0;
 static unsigned long bar0_size;
 
+static bool is_edu(const char *dir, void *arg __attribute__((unused)))
+{
+	return pci_ids_are(dir, EDU_VENDOR, EDU_DEVICE);
+}
+
 static int find_edu(void)
 {
-	DIR *d = opendir("/sys/bus/pci/devices");
-	struct dirent *e;
-	int found = -1;
+	unsigned int seg, bus, dev, fn;
 
-	if (!d)
+	if (find_pci_device(is_edu, NULL, edu_name, sizeof(edu_name)) ||
+	    sscanf(edu_name, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4)
 		return -1;
-	while (found && (e = readdir(d))) {
-		char dir[300];
-		unsigned long v, dv;
-		unsigned int seg, bus, dev, fn;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", e->d_name);
-		if (sysfs_read_hex(dir, "vendor", &v) || sysfs_read_hex(dir, "device", &dv) ||
-		    v != EDU_VENDOR || dv != EDU_DEVICE)
-			continue;
-		if (sscanf(e->d_name, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4)
-			continue;
-		snprintf(edu_name, sizeof(edu_name), "%.60s", e->d_name);
-		edu.segment = seg;
-		edu.bus = bus;
-		edu.devfn = dev << 3 | fn;
-		found = 0;
-	}
-	closedir(d);
-	return found;
+	edu.segment = seg;
+	edu.bus = bus;
+	edu.devfn = dev << 3 | fn;
+	return 0;
 }
 
 static void config_rw(unsigned int off, void *buf, int len, bool write)
