@@ -193,6 +193,8 @@ extern struct lv_hw_caps lv_caps;
  * @nr_vcpus: number of vCPUs created
  * @mmu_lock: protects the guest page tables and the invalidation counters
  * @mm_notifier: the notifier all VMs of @mm share (mmu.c)
+ * @mn_flush_pending: an invalidation unmapped something of this VM and
+ *	has yet to flush (under the notifier's lock)
  * @tlb_gen: bumped whenever guest mappings shrink; vCPUs flush on change
  * @vendor: backend data (EPT root, ...)
  * @iommu: assigned devices and their DMA domain, or NULL (under
@@ -211,6 +213,7 @@ struct lv_vm {
 
 	spinlock_t mmu_lock;
 	struct lv_mm_notifier *mm_notifier;
+	bool mn_flush_pending;
 	atomic64_t tlb_gen;
 
 	void *vendor;

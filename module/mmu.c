@@ -80,27 +80,40 @@ static void lv_unmap_slot_hva(struct lv_memslot *s, unsigned long start,
 	struct lv_vm *vm = s->vm;
 	unsigned long lo = max(start, s->hva_node.start);
 	unsigned long hi = min(last, s->hva_node.last);
-	bool flush;
 
 	spin_lock(&vm->mmu_lock);
-	flush = lv_vendor->vm_unmap_range(vm,
-			lv_slot_gpa(s) + (lo - s->userspace_addr), hi - lo + 1);
+	if (lv_vendor->vm_unmap_range(vm, lv_slot_gpa(s) + (lo - s->userspace_addr),
+				      hi - lo + 1))
+		vm->mn_flush_pending = true;
 	spin_unlock(&vm->mmu_lock);
-	if (flush)
-		lv_vm_flush_tlbs(vm);
 }
 
-/* Under lmn->lock: unmap host [start, end) from every VM's EPT. */
+#define lv_for_each_slot_in(lmn, node, start, last)			\
+	for ((node) = interval_tree_iter_first(&(lmn)->slots, start, last); \
+	     node; (node) = interval_tree_iter_next(node, start, last))
+
+/*
+ * Under lmn->lock: unmap host [start, end) from every VM's EPT, then
+ * flush each VM that lost a mapping once, however many of its slots the
+ * range hit.
+ */
 static void lv_mn_unmap_all(struct lv_mm_notifier *lmn, unsigned long start,
 			    unsigned long end)
 {
 	struct interval_tree_node *node;
 	unsigned long last = end - 1;
+	struct lv_vm *vm;
 
-	for (node = interval_tree_iter_first(&lmn->slots, start, last); node;
-	     node = interval_tree_iter_next(node, start, last))
+	lv_for_each_slot_in(lmn, node, start, last)
 		lv_unmap_slot_hva(container_of(node, struct lv_memslot,
 					       hva_node), start, last);
+	lv_for_each_slot_in(lmn, node, start, last) {
+		vm = container_of(node, struct lv_memslot, hva_node)->vm;
+		if (vm->mn_flush_pending) {
+			vm->mn_flush_pending = false;
+			lv_vm_flush_tlbs(vm);
+		}
+	}
 }
 
 static int lv_mn_invalidate_range_start(struct mmu_notifier *mn,
