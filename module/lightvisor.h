@@ -32,6 +32,9 @@ struct lv_vcpu;
 struct lv_mm_notifier;
 struct lv_iommu;
 struct lv_iommu_pin;
+struct lv_irqchip;
+struct lv_lapic;
+struct lv_cpuid_table;
 
 /**
  * struct lv_memslot - guest-physical memory backed by user memory
@@ -154,6 +157,10 @@ struct lv_vendor_ops {
 			 enum lv_cpu_mode *mode);
 	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
 	u64 (*get_rflags)(struct lv_vcpu *vcpu);
+	/* The INIT signal: registers as after INIT (SDM vol. 3A, 10.1.1). */
+	void (*init_vcpu)(struct lv_vcpu *vcpu);
+	/* Guest TSC = host TSC + @offset from the next entry on. */
+	void (*set_tsc_offset)(struct lv_vcpu *vcpu, s64 offset);
 };
 
 /**
@@ -199,6 +206,12 @@ extern struct lv_hw_caps lv_caps;
  * @vendor: backend data (EPT root, ...)
  * @iommu: assigned devices and their DMA domain, or NULL (under
  *	slots_lock)
+ * @irqchip: in-kernel interrupt controllers, or NULL (set once, before
+ *	the first vCPU)
+ * @cpuid: the CPUID table set by userspace, or NULL (set before the first
+ *	vCPU)
+ * @tsc_offset: guest TSC minus host TSC set by LV_SET_TSC_OFFSET
+ * @tsc_gen: bumped when @tsc_offset is set; vCPUs apply it on change
  */
 struct lv_vm {
 	struct kref kref;
@@ -218,6 +231,10 @@ struct lv_vm {
 
 	void *vendor;
 	struct lv_iommu *iommu;
+	struct lv_irqchip *irqchip;
+	struct lv_cpuid_table *cpuid;
+	s64 tsc_offset;
+	atomic_t tsc_gen;
 };
 
 /* Where a vCPU is, for kicks and flushes. */
@@ -277,6 +294,10 @@ struct lv_pio {
  * @stopped: the last exit (shutdown, failed entry, internal error) left
  *	the vCPU unable to continue until its state is set again
  * @guest_fpu: guest FPU/extended state, swapped in for LV_RUN
+ * @lapic: the local APIC when the VM has an irqchip, else NULL
+ * @kicked: an event arrived since the run loop last looked; the entry
+ *	is abandoned if it is set after the loop's last look
+ * @tsc_gen: the VM's tsc_gen this vCPU's TSC offset follows
  */
 struct lv_vcpu {
 	struct lv_vm *vm;
@@ -299,6 +320,9 @@ struct lv_vcpu {
 	bool hypercall_pending;
 	bool stopped;
 	struct fpu_guest guest_fpu;
+	struct lv_lapic *lapic;
+	bool kicked;
+	int tsc_gen;
 };
 
 /* General register indexes in lv_vcpu.regs (hardware encoding order). */
@@ -365,6 +389,8 @@ void lv_vcpu_destroy(struct lv_vcpu *vcpu);
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu);
 int lv_vcpu_queue_irq(struct lv_vcpu *vcpu, u32 vector, bool backlog);
 void lv_vcpu_kick_all(struct lv_vm *vm);
+void lv_vcpu_kick_event(struct lv_vcpu *vcpu);
+void lv_vcpu_tsc_offset_changed(struct lv_vcpu *vcpu, s64 offset);
 void lv_vcpu_module_init(void);
 void lv_vcpu_module_exit(void);
 enum lv_exit_action lv_internal_error(struct lv_vcpu *vcpu, u32 suberror,
@@ -376,6 +402,14 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				  const struct lv_pio_exit *io);
 enum lv_exit_action lv_handle_hypercall(struct lv_vcpu *vcpu);
 enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag);
+
+/* cpuid.c */
+void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4]);
+void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
+		   u32 out[4]);
+int lv_cpuid_set(struct lv_vm *vm, void __user *argp);
+int lv_cpuid_get_supported(void __user *argp);
+void lv_cpuid_free(struct lv_vm *vm);
 
 /* mmio.c */
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);

@@ -15,9 +15,11 @@
 #include <linux/cpuhotplug.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
+#include <asm/tsc.h>
 
 #include "lightvisor.h"
 #include "iommu/iommu.h"
+#include "irq/irqchip.h"
 #include "vmx/vmx.h"
 
 const struct lv_vendor_ops *lv_vendor;
@@ -137,6 +139,12 @@ static long lv_check_cap(unsigned long cap)
 		return 1;
 	case LV_CAP_IOMMU:
 		return lv_iommu_present();
+	case LV_CAP_IRQCHIP:
+	case LV_CAP_IRQFD:
+	case LV_CAP_SET_CPUID:
+		return 1;
+	case LV_CAP_TSC_KHZ:
+		return tsc_khz;
 	default:
 		return 0;
 	}
@@ -154,6 +162,8 @@ static long lv_dev_ioctl(struct file *filp, unsigned int cmd,
 		return arg ? -EINVAL : lv_vm_create();
 	case LV_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : PAGE_SIZE;
+	case LV_GET_SUPPORTED_CPUID:
+		return lv_cpuid_get_supported((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -190,15 +200,20 @@ static int __init lv_init(void)
 		lv_cpuhp_state = ret;
 	}
 
-	ret = misc_register(&lv_dev);
+	ret = lv_irqchip_module_init();
 	if (ret)
 		goto err_cpuhp;
+	ret = misc_register(&lv_dev);
+	if (ret)
+		goto err_irqchip;
 
 	lv_debugfs_init();
 	pr_info("loaded, API version %d, backend %s\n", LV_API_VERSION,
 		lv_vendor ? lv_vendor->name : "none");
 	return 0;
 
+err_irqchip:
+	lv_irqchip_module_exit();
 err_cpuhp:
 	if (lv_vendor)
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
@@ -211,6 +226,7 @@ static void __exit lv_exit(void)
 {
 	/* Every VM holds a module reference, so none is left here. */
 	misc_deregister(&lv_dev);
+	lv_irqchip_module_exit();
 	lv_debugfs_exit();
 	lv_mmu_module_exit();
 	if (lv_vendor)

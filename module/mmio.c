@@ -7,6 +7,9 @@
 #include <linux/mm.h>
 
 #include "lightvisor.h"
+#include "irq/irqchip.h"
+
+static void lv_mmio_finish(struct lv_vcpu *vcpu, u64 data);
 
 /* Fetch up to LV_MAX_INSN_LEN bytes at RIP; returns how many were read. */
 static unsigned int lv_fetch_insn(struct lv_vcpu *vcpu, u8 *buf,
@@ -57,18 +60,26 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 		return LV_EXIT_TO_USER;
 	}
 
-	run->exit_reason = LV_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = insn->size;
-	run->mmio.is_write = write;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	data = 0;
 	if (write) {
 		data = lv_mmio_store_data(insn, insn->has_imm ? 0 :
 					  vcpu->regs[insn->reg]);
 		if (insn->string)
 			data = lv_mmio_store_data(insn, vcpu->regs[LV_RAX]);
-		memcpy(run->mmio.data, &data, insn->size);
 	}
+	/* The local APIC and I/O APIC pages never leave the kernel. */
+	if (vcpu->lapic && lv_irqchip_mmio(vcpu, gpa, write, insn->size, &data)) {
+		lv_mmio_finish(vcpu, data);
+		return LV_RESUME_GUEST;
+	}
+
+	run->exit_reason = LV_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = insn->size;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write)
+		memcpy(run->mmio.data, &data, insn->size);
 	vcpu->mmio_pending = true;
 	return LV_EXIT_TO_USER;
 }
@@ -76,20 +87,27 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 /* Userspace emulated the access: finish the instruction. */
 int lv_complete_mmio(struct lv_vcpu *vcpu)
 {
-	struct lv_mmio_insn *insn = &vcpu->mmio_insn;
-	unsigned long *regs = vcpu->regs;
 	u64 data = 0;
-	long step;
 
 	vcpu->mmio_pending = false;
-	if (insn->op == LV_MMIO_LOAD) {
-		memcpy(&data, vcpu->run->mmio.data, insn->size);
+	memcpy(&data, vcpu->run->mmio.data, vcpu->mmio_insn.size);
+	lv_mmio_finish(vcpu, data);
+	return 0;
+}
+
+/* Finish the decoded instruction; @data is what a load reads. */
+static void lv_mmio_finish(struct lv_vcpu *vcpu, u64 data)
+{
+	struct lv_mmio_insn *insn = &vcpu->mmio_insn;
+	unsigned long *regs = vcpu->regs;
+	long step;
+
+	if (insn->op == LV_MMIO_LOAD)
 		regs[insn->reg] = lv_mmio_load_result(insn, regs[insn->reg],
 						      data);
-	}
 	if (!insn->string) {
 		lv_vendor->advance_rip(vcpu, insn->len);
-		return 0;
+		return;
 	}
 
 	/* STOS: step rDI by one element; with REP, count rCX down. */
@@ -98,7 +116,6 @@ int lv_complete_mmio(struct lv_vcpu *vcpu)
 	lv_string_reg_add(vcpu, LV_RDI, step, insn->addr_size);
 	/* With RCX left, the guest re-executes for the next element. */
 	if (insn->rep && lv_string_reg_add(vcpu, LV_RCX, -1, insn->addr_size))
-		return 0;
+		return;
 	lv_vendor->advance_rip(vcpu, insn->len);
-	return 0;
 }

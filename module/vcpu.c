@@ -13,8 +13,11 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
+#include <asm/smp.h>
 
 #include "lightvisor.h"
+#include "irq/irqchip.h"
+#include "irq/lapic.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -75,11 +78,34 @@ static void lv_vcpu_kick(struct lv_vcpu *vcpu, bool wait)
 {
 	int cpu;
 
+	WRITE_ONCE(vcpu->kicked, true);
 	wake_up_interruptible(&vcpu->wq);
 	smp_mb();	/* request stores before reading the mode */
 	cpu = READ_ONCE(vcpu->cpu);
 	if (READ_ONCE(vcpu->mode) == LV_IN_GUEST && cpu >= 0)
 		smp_call_function_single(cpu, lv_kick_noop, NULL, wait);
+}
+
+/**
+ * lv_vcpu_kick_event() - an interrupt-controller event for a vCPU
+ * @vcpu: the target
+ *
+ * Any context, hard interrupts included (APIC and PIT timers): wakes a
+ * halted vCPU, and makes a running one exit with a reschedule IPI (the
+ * only cross-CPU call allowed with interrupts off). A vCPU about to
+ * enter sees @kicked and goes round its loop again instead.
+ */
+void lv_vcpu_kick_event(struct lv_vcpu *vcpu)
+{
+	int cpu;
+
+	WRITE_ONCE(vcpu->kicked, true);
+	wake_up_interruptible(&vcpu->wq);
+	smp_mb();	/* kicked before reading the mode; pairs with entry */
+	cpu = READ_ONCE(vcpu->cpu);
+	if (READ_ONCE(vcpu->mode) == LV_IN_GUEST && cpu >= 0 &&
+	    cpu != raw_smp_processor_id())
+		(smp_ops.smp_send_reschedule)(cpu);
 }
 
 void lv_vcpu_kick_all(struct lv_vm *vm)
@@ -94,7 +120,8 @@ void lv_vcpu_kick_all(struct lv_vm *vm)
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi) ||
-	       !bitmap_empty(vcpu->irq_backlog, 256);
+	       !bitmap_empty(vcpu->irq_backlog, 256) ||
+	       (vcpu->lapic && lv_irqchip_has_event(vcpu));
 }
 
 /**
@@ -112,6 +139,17 @@ int lv_vcpu_queue_irq(struct lv_vcpu *vcpu, u32 vector, bool backlog)
 	/* Vectors 0-31 are exceptions, not external interrupts. */
 	if (vector < 32 || vector > 255)
 		return -EINVAL;
+	/* With a local APIC, device interrupts go through its IRR. */
+	if (vcpu->lapic) {
+		struct lv_apic_irq irq = {
+			.vector = vector,
+			.delivery_mode = APIC_DELIVERY_MODE_FIXED,
+			.dest = lv_apic_id(vcpu->lapic),
+		};
+
+		lv_lapic_deliver(vcpu->lapic, &irq);
+		return 0;
+	}
 	if (cmpxchg(&vcpu->pending_irq, 0, vector + 1)) {
 		if (!backlog)
 			return -EBUSY;
@@ -134,6 +172,21 @@ int lv_vcpu_queue_irq(struct lv_vcpu *vcpu, u32 vector, bool backlog)
 static void lv_vcpu_refill_irq(struct lv_vcpu *vcpu)
 {
 	unsigned long v;
+	int vector;
+
+	/*
+	 * The APIC's next vector goes in service when it is handed to the
+	 * injection slot, which the backend injects as soon as the guest
+	 * can take it.
+	 */
+	if (vcpu->lapic) {
+		if (READ_ONCE(vcpu->pending_irq))
+			return;
+		vector = lv_irqchip_get_interrupt(vcpu);
+		if (vector >= 0)
+			WRITE_ONCE(vcpu->pending_irq, vector + 1);
+		return;
+	}
 
 	if (READ_ONCE(vcpu->pending_irq) || bitmap_empty(vcpu->irq_backlog, 256))
 		return;
@@ -159,6 +212,9 @@ static int lv_vcpu_interrupt(struct lv_vcpu *vcpu,
 		lv_vcpu_kick(vcpu, false);
 		return 0;
 	}
+	/* With an irqchip, external interrupts come from its lines. */
+	if (vcpu->lapic)
+		return -ENXIO;
 	return lv_vcpu_queue_irq(vcpu, irq.vector, false);
 }
 
@@ -199,6 +255,18 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 	unsigned int max = (PAGE_SIZE - LV_RUN_IO_DATA_OFFSET) / io->size;
 	struct lv_pio *pio = &vcpu->pio;
 	u64 count = 1, gpa = 0;
+	u32 val = vcpu->regs[LV_RAX];
+
+	if (!io->string && lv_irqchip_pio(vcpu, io->port, io->in, io->size, &val)) {
+		if (io->in) {
+			if (io->size == 4)
+				vcpu->regs[LV_RAX] = val;
+			else
+				memcpy(&vcpu->regs[LV_RAX], &val, io->size);
+		}
+		lv_vendor->skip_instruction(vcpu);
+		return LV_RESUME_GUEST;
+	}
 
 	if (io->string) {
 		struct lv_paging pg;
@@ -367,6 +435,43 @@ static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * INIT and SIPI before an entry. Returns 1 after the vCPU slept waiting
+ * for a SIPI (look again), 0 to go on, -EINTR on a signal.
+ */
+static int lv_vcpu_mp_state(struct lv_vcpu *vcpu)
+{
+	int ret = lv_irqchip_mp_state(vcpu);
+
+	if (ret <= 0)
+		return ret ? -EINTR : 0;
+	if (lv_irqchip_wait_for_sipi(vcpu))
+		return -EINTR;
+	return 1;
+}
+
+/* LV_SET_TSC_OFFSET reached this vCPU. */
+static void lv_vcpu_update_tsc_offset(struct lv_vcpu *vcpu)
+{
+	int gen = atomic_read(&vcpu->vm->tsc_gen);
+	s64 offset;
+
+	if (likely(gen == vcpu->tsc_gen))
+		return;
+	vcpu->tsc_gen = gen;
+	smp_rmb();	/* pairs with the writer's smp_wmb() */
+	offset = READ_ONCE(vcpu->vm->tsc_offset);
+	lv_vendor->set_tsc_offset(vcpu, offset);
+	lv_vcpu_tsc_offset_changed(vcpu, offset);
+}
+
+/* The backend changed the TSC offset (LV_SET_TSC_OFFSET, WRMSR). */
+void lv_vcpu_tsc_offset_changed(struct lv_vcpu *vcpu, s64 offset)
+{
+	if (vcpu->lapic)
+		WRITE_ONCE(vcpu->lapic->tsc_offset, offset);
+}
+
 static int lv_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_run *run = vcpu->run;
@@ -388,17 +493,30 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
+		/* Cleared before this pass looks at events; pairs with kicks. */
+		smp_store_mb(vcpu->kicked, false);
+		if (vcpu->lapic) {
+			ret = lv_vcpu_mp_state(vcpu);
+			if (ret < 0)
+				goto interrupted;
+			if (ret)
+				continue;
+		}
 		if (vcpu->halted) {
 			this_cpu_inc(lv_stats.halts);
 			if (wait_event_interruptible(vcpu->wq,
 						     lv_vcpu_has_event(vcpu)))
 				goto interrupted;
 			vcpu->halted = false;
+			/* INIT or SIPI may have woken it: look again. */
+			if (vcpu->lapic)
+				continue;
 		}
 		if (signal_pending(current))
 			goto interrupted;
 		cond_resched();
 		lv_vcpu_refill_irq(vcpu);
+		lv_vcpu_update_tsc_offset(vcpu);
 
 		this_cpu_inc(lv_stats.entries);
 		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)
@@ -408,7 +526,8 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 	goto swap_back;
 interrupted:
 	run->exit_reason = LV_EXIT_INTR;
-	ret = -EINTR;
+	if (ret >= 0)
+		ret = -EINTR;
 swap_back:
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	/* These exits leave the vCPU unable to go on. */
@@ -475,6 +594,17 @@ out:
 	return ret;
 }
 
+/* LV_SET_SREGS with an APIC: the base and CR8 are the APIC's. */
+static int lv_vcpu_set_lapic_base(struct lv_vcpu *vcpu,
+				  const struct lv_sregs *sr)
+{
+	int ret = lv_lapic_set_base(vcpu->lapic, sr->apic_base, true);
+
+	if (!ret)
+		lv_lapic_set_tpr(vcpu->lapic, (sr->cr8 & 0xf) << 4);
+	return ret;
+}
+
 static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 			       void __user *argp)
 {
@@ -498,9 +628,15 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 		break;
 	case LV_GET_SREGS:
 		lv_vendor->get_sregs(vcpu, &u.sregs);
+		if (vcpu->lapic) {
+			u.sregs.apic_base = lv_lapic_get_base(vcpu->lapic);
+			u.sregs.cr8 = lv_lapic_get_tpr(vcpu->lapic) >> 4;
+		}
 		break;
 	case LV_SET_SREGS:
 		ret = lv_vendor->set_sregs(vcpu, &u.sregs);
+		if (!ret && vcpu->lapic)
+			ret = lv_vcpu_set_lapic_base(vcpu, &u.sregs);
 		break;
 	}
 	lv_vcpu_put(vcpu);
@@ -548,6 +684,10 @@ static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		break;
 	case LV_SET_VCPU_STATE:
 		ret = lv_vcpu_set_state(vcpu, argp);
+		break;
+	case LV_GET_LAPIC:
+	case LV_SET_LAPIC:
+		ret = lv_irqchip_vcpu_ioctl(vcpu, cmd, argp);
 		break;
 	default:
 		ret = -ENOTTY;
@@ -615,6 +755,12 @@ int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id)
 	}
 	vcpu->vm = vm;
 	vcpu->id = id;
+	if (lv_irqchip_vcpu_create(vcpu)) {
+		fpu_free_guest_fpstate(&vcpu->guest_fpu);
+		free_page((unsigned long)vcpu->run);
+		return -ENOMEM;
+	}
+	vcpu->tsc_gen = -1;
 	vcpu->cpu = -1;
 	vcpu->mode = LV_OUTSIDE_GUEST;
 	mutex_init(&vcpu->mutex);
@@ -626,6 +772,7 @@ int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id)
 /* Called by the backend's vcpu_free. */
 void lv_vcpu_uninit(struct lv_vcpu *vcpu)
 {
+	lv_irqchip_vcpu_destroy(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	free_page((unsigned long)vcpu->run);
 }

@@ -14,6 +14,7 @@
 
 #include "lightvisor.h"
 #include "iommu/iommu.h"
+#include "irq/irqchip.h"
 
 /* Largest slot accepted: far beyond any guest, far below a wrap. */
 #define LV_MAX_SLOT_BYTES	(1ULL << 40)
@@ -26,11 +27,14 @@ static void lv_vm_destroy(struct kref *kref)
 	unsigned long index;
 	unsigned int i;
 
-	/* Device interrupts target vCPUs: free them first. */
+	/* Device interrupts and timers target vCPUs: stop them first. */
 	lv_iommu_vm_destroy(vm);
+	lv_irqchip_destroy(vm);
 	xa_for_each(&vm->vcpus, index, vcpu)
 		lv_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
+	lv_irqchip_free(vm);
+	lv_cpuid_free(vm);
 
 	lv_mmu_notifier_unregister(vm);
 	if (lv_vendor)
@@ -232,6 +236,32 @@ out:
 	return ret;
 }
 
+static int lv_vm_create_irqchip(struct lv_vm *vm)
+{
+	int ret;
+
+	mutex_lock(&vm->lock);
+	ret = lv_irqchip_create(vm);
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/* Every vCPU picks the new offset up before its next entry. */
+static int lv_vm_set_tsc_offset(struct lv_vm *vm, void __user *argp)
+{
+	struct lv_tsc_control tc;
+
+	if (copy_from_user(&tc, argp, sizeof(tc)))
+		return -EFAULT;
+	if (tc.flags || tc.padding)
+		return -EINVAL;
+	WRITE_ONCE(vm->tsc_offset, tc.offset);
+	smp_wmb();	/* the offset before the generation that announces it */
+	atomic_inc(&vm->tsc_gen);
+	lv_vcpu_kick_all(vm);
+	return 0;
+}
+
 static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 			unsigned long arg)
 {
@@ -277,6 +307,18 @@ static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 			return -EFAULT;
 		return lv_iommu_set_irq(vm, &r);
 	}
+	case LV_CREATE_IRQCHIP:
+		return arg ? -EINVAL : lv_vm_create_irqchip(vm);
+	case LV_IRQ_LINE:
+	case LV_IRQFD:
+	case LV_SIGNAL_MSI:
+	case LV_GET_IRQCHIP:
+	case LV_SET_IRQCHIP:
+		return lv_irqchip_vm_ioctl(vm, cmd, argp);
+	case LV_SET_CPUID:
+		return lv_cpuid_set(vm, argp);
+	case LV_SET_TSC_OFFSET:
+		return lv_vm_set_tsc_offset(vm, argp);
 	default:
 		return -ENOTTY;
 	}

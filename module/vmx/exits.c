@@ -19,12 +19,7 @@
 #include "vmx.h"
 #include "vmcs.h"
 #include "../trace.h"
-
-/* "LightVisorLV": CPUID leaf 0x40000000, EBX:ECX:EDX. */
-#define LV_CPUID_SIGNATURE	0x40000000
-#define LV_SIG_EBX		0x6867694c	/* "Ligh" */
-#define LV_SIG_ECX		0x73695674	/* "tVis" */
-#define LV_SIG_EDX		0x564c726f	/* "orLV" */
+#include "irq/lapic.h"
 
 static unsigned long lv_vmx_exit_qual(struct lv_vmx_vcpu *vmx)
 {
@@ -127,73 +122,17 @@ static enum lv_exit_action handle_nmi_window(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
-/*
- * The guest sees the host CPU minus what it must not use: VMX/SMX (no
- * nesting), the APIC family (there is no in-kernel APIC), MONITOR (MWAIT
- * is a no-op), performance monitoring, and features needing state we do
- * not switch (XSAVES, PT, SGX, INVPCID, TSX).
- */
-static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
-			    u32 *a, u32 *b, u32 *c, u32 *d)
-{
-	switch (leaf) {
-	case 1:
-		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24) |
-			BIT(27));
-		*c |= BIT(31);				/* hypervisor present */
-		/* OSXSAVE mirrors the guest's CR4, not the host's. */
-		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
-			*c |= BIT(27);
-		*d &= ~BIT(9);				/* APIC */
-		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
-		     (vmx->vcpu.vm->nr_vcpus << 16);
-		break;
-	case 6:
-	case 0xa:
-		*a = *b = *c = *d = 0;
-		break;
-	case 7:
-		if (subleaf == 0) {
-			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
-			*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-				BIT(15) | BIT(25));
-			/* OSPKE, WAITPKG, RDPID, SGX_LC */
-			*c &= ~(BIT(4) | BIT(5) | BIT(22) | BIT(30));
-			if (lv_vmx_read_cr4(vmx) & X86_CR4_PKE)
-				*c |= BIT(4);
-		}
-		break;
-	case 0xb:
-	case 0x1f:
-		*d = vmx->vcpu.id;
-		break;
-	case 0xd:
-		if (subleaf == 1)
-			*a &= ~BIT(3);			/* XSAVES */
-		break;
-	case LV_CPUID_SIGNATURE:
-		*a = LV_CPUID_SIGNATURE;
-		*b = LV_SIG_EBX;
-		*c = LV_SIG_ECX;
-		*d = LV_SIG_EDX;
-		break;
-	}
-	if (leaf > LV_CPUID_SIGNATURE && leaf < 0x80000000)
-		*a = *b = *c = *d = 0;
-}
-
 static enum lv_exit_action handle_cpuid(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long *regs = vmx->vcpu.regs;
 	u32 leaf = regs[LV_RAX], subleaf = regs[LV_RCX];
-	u32 a, b, c, d;
+	u32 out[4];
 
-	cpuid_count(leaf, subleaf, &a, &b, &c, &d);
-	lv_cpuid_filter(vmx, leaf, subleaf, &a, &b, &c, &d);
-	regs[LV_RAX] = a;
-	regs[LV_RBX] = b;
-	regs[LV_RCX] = c;
-	regs[LV_RDX] = d;
+	lv_cpuid_eval(&vmx->vcpu, leaf, subleaf, lv_vmx_read_cr4(vmx), out);
+	regs[LV_RAX] = out[0];
+	regs[LV_RBX] = out[1];
+	regs[LV_RCX] = out[2];
+	regs[LV_RDX] = out[3];
 	return lv_skip(vmx);
 }
 
@@ -294,9 +233,14 @@ static enum lv_exit_action handle_cr_access(struct lv_vmx_vcpu *vmx)
 			if (val > 15)
 				return lv_inject_gp(vmx);
 			vmx->cr8 = val;
+			/* CR8 is the APIC's TPR[7:4] (SDM 11.8.6). */
+			if (vmx->vcpu.lapic)
+				lv_lapic_set_tpr(vmx->vcpu.lapic, val << 4);
 			return lv_skip(vmx);
 		}
 	} else if (type == 1 && cr == 8) {	/* MOV from CR8 */
+		if (vmx->vcpu.lapic)
+			vmx->cr8 = lv_lapic_get_tpr(vmx->vcpu.lapic) >> 4;
 		lv_set_gpr(vmx, reg, vmx->cr8);
 		return lv_skip(vmx);
 	}

@@ -17,6 +17,7 @@
 #include <asm/processor.h>
 
 #include "vmx.h"
+#include "irq/lapic.h"
 #include "vmcs.h"
 
 static const u32 lv_swapped_msrs[LV_NR_SWITCHED_MSRS] = {
@@ -141,8 +142,14 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 		*value = rdtsc() + vmcs_read64(TSC_OFFSET);
 		break;
 	case MSR_IA32_APICBASE:
-		*value = vmx->apic_base;
+		*value = vmx->vcpu.lapic ? lv_lapic_get_base(vmx->vcpu.lapic) :
+			 vmx->apic_base;
 		break;
+	case MSR_IA32_TSC_DEADLINE:
+	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
+		if (!vmx->vcpu.lapic)
+			return -EINVAL;
+		return lv_lapic_msr_read(vmx->vcpu.lapic, index, value);
 	case MSR_IA32_MISC_ENABLE:
 		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
 		break;
@@ -225,10 +232,18 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		return 0;
 	case MSR_IA32_TSC:
 		vmcs_write64(TSC_OFFSET, value - rdtsc());
+		lv_vcpu_tsc_offset_changed(&vmx->vcpu, vmcs_read64(TSC_OFFSET));
 		return 0;
 	case MSR_IA32_APICBASE:
+		if (vmx->vcpu.lapic)
+			return lv_lapic_set_base(vmx->vcpu.lapic, value, false);
 		vmx->apic_base = value;
 		return 0;
+	case MSR_IA32_TSC_DEADLINE:
+	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
+		if (!vmx->vcpu.lapic)
+			return -EINVAL;
+		return lv_lapic_msr_write(vmx->vcpu.lapic, index, value);
 	case MSR_MTRRdefType:
 		vmx->mtrr_def_type = value;
 		return 0;

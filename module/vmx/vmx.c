@@ -597,7 +597,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	local_irq_disable();
 	WRITE_ONCE(vcpu->mode, LV_IN_GUEST);
 	smp_mb();	/* mode before reading requests; pairs with kicks */
-	if (need_resched() || signal_pending(current)) {
+	if (need_resched() || signal_pending(current) || READ_ONCE(vcpu->kicked)) {
 		WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
 		local_irq_enable();
 		return LV_RESUME_GUEST;
@@ -1079,6 +1079,26 @@ static int lv_vmx_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 	return ret ? ret : flush;
 }
 
+/* INIT: the reset state but for the MSRs INIT keeps (SDM vol. 3A, 10.1.1). */
+static void lv_vmx_init_vcpu(struct lv_vcpu *vcpu)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	lv_vmx_setup_guest_state(vmx);
+	vmx->cr2 = 0;
+	vmx->cr8 = 0;
+	memset(vmx->dr, 0, sizeof(vmx->dr));
+	vmx->event_reinjected = false;
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	lv_vmx_request_window(vmx, CPU_BASED_INTR_WINDOW_EXITING |
+			      CPU_BASED_NMI_WINDOW_EXITING, false);
+}
+
+static void lv_vmx_set_tsc_offset(struct lv_vcpu *vcpu, s64 offset)
+{
+	vmcs_write64(TSC_OFFSET, offset);
+}
+
 static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
 	.cpu_enable		= lv_vmx_cpu_enable,
@@ -1107,6 +1127,8 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.get_code		= lv_vmx_get_code,
 	.get_cpl		= lv_vmx_get_cpl,
 	.get_rflags		= lv_vmx_get_rflags,
+	.init_vcpu		= lv_vmx_init_vcpu,
+	.set_tsc_offset		= lv_vmx_set_tsc_offset,
 };
 
 /* --- load and unload --- */

@@ -34,6 +34,14 @@
  * LV_CAP_RUN_GUESTS: this CPU can run guests (VMX with EPT, unrestricted
  * guest and VPID, usable). Without it VMs and memory still work but
  * LV_CREATE_VCPU fails with ENODEV.
+ *
+ * LV_CAP_IRQCHIP: LV_CREATE_IRQCHIP and the calls that need it exist.
+ * LV_CAP_IRQFD: LV_IRQFD exists. LV_CAP_SET_CPUID: LV_SET_CPUID and
+ * LV_GET_SUPPORTED_CPUID exist. LV_CAP_TSC_KHZ: the TSC frequency in kHz
+ * the guest sees (the host's; 0 if unknown). LV_CAP_TPR_SHADOW,
+ * LV_CAP_APIC_REG_VIRT, LV_CAP_VIRT_INTR_DELIVERY: the CPU feature is
+ * used to avoid exits for the in-kernel local APIC (without it the same
+ * behaviour costs more exits).
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -47,6 +55,13 @@ enum lv_cap {
 	LV_CAP_VCPU_STATE		= 9,
 	LV_CAP_IOMMU			= 10,
 	LV_CAP_DIRTY_LOG		= 11,
+	LV_CAP_IRQCHIP			= 12,
+	LV_CAP_IRQFD			= 13,
+	LV_CAP_SET_CPUID		= 14,
+	LV_CAP_TSC_KHZ			= 15,
+	LV_CAP_TPR_SHADOW		= 16,
+	LV_CAP_APIC_REG_VIRT		= 17,
+	LV_CAP_VIRT_INTR_DELIVERY	= 18,
 };
 
 /* --- system ioctls (on /dev/lightvisor) --- */
@@ -59,6 +74,51 @@ enum lv_cap {
 #define LV_CREATE_VM		_IO(LVIO, 0x02)
 /* Returns the size to mmap() on a vCPU fd. */
 #define LV_GET_VCPU_MMAP_SIZE	_IO(LVIO, 0x03)
+
+#define LV_CPUID_FLAG_INDEXED	(1U << 0)
+#define LV_MAX_CPUID_ENTRIES	256
+
+/**
+ * struct lv_cpuid_entry - what CPUID returns for one leaf (and subleaf)
+ * @function: EAX on input (the leaf)
+ * @index: ECX on input (the subleaf); compared only with
+ *	LV_CPUID_FLAG_INDEXED
+ * @flags: LV_CPUID_FLAG_INDEXED or 0
+ * @eax: output EAX
+ * @ebx: output EBX
+ * @ecx: output ECX
+ * @edx: output EDX
+ * @padding: must be 0
+ */
+struct lv_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;
+	__u32 eax, ebx, ecx, edx;
+	__u32 padding;
+};
+
+/**
+ * struct lv_cpuid - a CPUID table
+ * @nent: number of entries that follow, at most LV_MAX_CPUID_ENTRIES
+ * @padding: must be 0
+ * @entries: the entries
+ */
+struct lv_cpuid {
+	__u32 nent;
+	__u32 padding;
+	struct lv_cpuid_entry entries[];
+};
+
+/*
+ * The CPUID table lightvisor can offer on this machine: every leaf the
+ * host has (basic, hypervisor 0x40000000/0x40000010, extended), features
+ * lightvisor cannot virtualise removed, the local APIC, x2APIC and
+ * TSC-deadline bits set (they need LV_CREATE_IRQCHIP). @nent in: room;
+ * out: entries written. E2BIG (with @nent set to what is needed) if the
+ * room is too small.
+ */
+#define LV_GET_SUPPORTED_CPUID	_IOWR(LVIO, 0x04, struct lv_cpuid)
 
 /* --- VM ioctls --- */
 
@@ -190,6 +250,236 @@ struct lv_device_irq {
 };
 
 #define LV_SET_DEVICE_IRQ	_IOW(LVIO, 0x16, struct lv_device_irq)
+
+/**
+ * DOC: in-kernel interrupt controllers
+ *
+ * LV_CREATE_IRQCHIP (argument 0) gives the VM, before its first vCPU, a
+ * local APIC per vCPU (xAPIC page at IA32_APIC_BASE, 0xfee00000 at reset,
+ * and x2APIC MSRs 0x800-0x8ff), an I/O APIC at 0xfec00000 (24 pins,
+ * version 0x11), the two 8259 PICs (ports 0x20-0x21, 0xa0-0xa1, ELCR at
+ * 0x4d0-0x4d1) and the 8254 PIT (ports 0x40-0x43 and port 0x61 for
+ * channel 2's gate and output). Those ports and pages no longer exit to
+ * userspace. A VM without it behaves as before: LV_INTERRUPT queues
+ * vectors and every port exits. The CMOS/RTC stays in userspace.
+ *
+ * Lines 0..23 (LV_IRQ_LINE, LV_IRQFD) drive I/O APIC pin N and, for N <
+ * 16, PIC input N. The PIT's channel 0 drives PIC input 0 and I/O APIC
+ * pin 2, as the ACPI MADT of a PC says (IRQ0 override to GSI 2).
+ * Levels are logical (asserted or not): the pin's polarity bit is not
+ * applied.
+ *
+ * Only vCPU 0 runs at first: every other vCPU of a VM with an irqchip
+ * waits for INIT-SIPI-SIPI from the guest (LV_RUN blocks until then, a
+ * signal interrupts it with EINTR).
+ *
+ * Errors: EEXIST (already created), EBUSY (vCPUs exist), EINVAL
+ * (argument not 0).
+ */
+#define LV_CREATE_IRQCHIP	_IO(LVIO, 0x17)
+
+#define LV_NR_IRQ_LINES		24
+
+/**
+ * struct lv_irq_level - drive an interrupt line
+ * @line: 0..LV_NR_IRQ_LINES - 1
+ * @level: 1 asserted, 0 deasserted
+ *
+ * Edge-triggered inputs interrupt on 0 -> 1; level-triggered ones while
+ * at 1. Errors: ENXIO (no irqchip), EINVAL (line, level).
+ */
+struct lv_irq_level {
+	__u32 line;
+	__u32 level;
+};
+
+#define LV_IRQ_LINE		_IOW(LVIO, 0x18, struct lv_irq_level)
+
+#define LV_IRQFD_DEASSIGN	(1U << 0)
+
+/**
+ * struct lv_irqfd - raise a line whenever an eventfd is signalled
+ * @fd: an eventfd
+ * @line: 0..LV_NR_IRQ_LINES - 1
+ * @flags: 0 to assign, LV_IRQFD_DEASSIGN to remove
+ * @padding: must be 0
+ *
+ * Each write to the eventfd pulses the line (asserted, then deasserted:
+ * one edge), from the writer's context: no ioctl per interrupt and no
+ * vCPU is stopped. Several writes before delivery may merge into one
+ * interrupt, as edges do. Level-triggered devices use LV_IRQ_LINE.
+ * Closing the eventfd or the VM removes it.
+ *
+ * Errors: ENXIO (no irqchip), EBADF (@fd), EINVAL (not an eventfd, line,
+ * flags, padding), EEXIST (this eventfd already raises a line of this
+ * VM), ENOENT (deassign: not assigned).
+ */
+struct lv_irqfd {
+	__s32 fd;
+	__u32 line;
+	__u32 flags;
+	__u32 padding;
+};
+
+#define LV_IRQFD		_IOW(LVIO, 0x19, struct lv_irqfd)
+
+/**
+ * struct lv_msi - a message-signalled interrupt
+ * @address: 0xFEExxxxx: destination id in bits 19:12, destination mode
+ *	(logical) in bit 2 (SDM vol. 3A, 11.11.1); bits 63:32 must be 0
+ * @data: vector in bits 7:0, delivery mode in 10:8 (fixed, lowest
+ *	priority, SMI, NMI, INIT), level in 14, trigger mode in 15; bits
+ *	31:16 must be 0
+ * @flags: must be 0
+ * @padding: must be 0
+ *
+ * Returns the number of local APICs that accepted it (0: no APIC matched
+ * or all were disabled). Errors: ENXIO (no irqchip), EINVAL (address,
+ * reserved delivery mode 3 or 6, ExtINT, flags).
+ */
+struct lv_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;
+	__u32 padding[2];
+};
+
+#define LV_SIGNAL_MSI		_IOW(LVIO, 0x1a, struct lv_msi)
+
+#define LV_IRQCHIP_STATE_VERSION	1
+
+/**
+ * struct lv_ioapic_state - the I/O APIC
+ * @id: I/O APIC id (bits 3:0)
+ * @ioregsel: the register selector
+ * @line_levels: current input level of each pin (bit N: pin N)
+ * @padding: must be 0
+ * @redir: redirection table entries as the SDM/82093AA encode them
+ *	(remote IRR in bit 14, delivery status ignored)
+ */
+struct lv_ioapic_state {
+	__u32 id;
+	__u32 ioregsel;
+	__u32 line_levels;
+	__u32 padding;
+	__u64 redir[LV_NR_IRQ_LINES];
+};
+
+/**
+ * struct lv_pic_state - one 8259A
+ * @irr: interrupt request register
+ * @imr: interrupt mask register
+ * @isr: in-service register
+ * @priority_add: lowest-priority input minus 7 (rotation)
+ * @irq_base: vector of input 0 (ICW2)
+ * @read_isr: OCW3 selects ISR (1) or IRR (0) for reads
+ * @poll: the next read is a poll command
+ * @special_mask: special mask mode
+ * @init_state: 0 ready, 1..3: the next ICW expected
+ * @auto_eoi: ICW4 AEOI
+ * @rotate_on_auto_eoi: OCW2 rotate in AEOI mode
+ * @special_fully_nested: ICW4 SFNM
+ * @init4: ICW4 is expected
+ * @single: single mode (no cascade)
+ * @elcr: edge/level control (1: level)
+ * @last_irr: input levels, for edge detection
+ * @padding: must be 0
+ */
+struct lv_pic_state {
+	__u8 irr, imr, isr, priority_add, irq_base, read_isr, poll;
+	__u8 special_mask, init_state, auto_eoi, rotate_on_auto_eoi;
+	__u8 special_fully_nested, init4, single, elcr, last_irr;
+	__u8 padding[8];
+};
+
+/**
+ * struct lv_pit_channel_state - one 8254 counter
+ * @count: the count loaded (1..65536)
+ * @latched_count: a latched count (valid while @count_latched)
+ * @count_latched: 0, or the access mode its bytes are read with
+ * @status_latched: a read-back status byte waits
+ * @status: that byte
+ * @read_state: which byte a read returns next (access mode 1..4)
+ * @write_state: which byte a write sets next (access mode 1..4)
+ * @write_latch: the low byte of a 16-bit write in progress
+ * @rw_mode: access mode 1 (LSB), 2 (MSB), 3 (LSB then MSB)
+ * @mode: counter mode 0..5
+ * @bcd: BCD counting (not modelled: counts in binary)
+ * @gate: gate input
+ * @padding: must be 0
+ * @elapsed_ns: time since the count was loaded
+ */
+struct lv_pit_channel_state {
+	__u32 count;
+	__u16 latched_count;
+	__u8 count_latched, status_latched, status, read_state, write_state;
+	__u8 write_latch, rw_mode, mode, bcd, gate;
+	__u8 padding[4];
+	__u64 elapsed_ns;
+};
+
+/**
+ * struct lv_irqchip_state - interrupt controllers and timers of a VM
+ * @version: LV_IRQCHIP_STATE_VERSION; set by GET, checked by SET
+ * @size: sizeof(struct lv_irqchip_state); set by GET, checked by SET
+ * @ioapic: the I/O APIC
+ * @pic: master (0) and slave (1) PIC
+ * @pit: the PIT's three channels
+ * @speaker: port 0x61 bits 1:0 (speaker data, channel 2 gate)
+ * @padding: must be 0
+ * @reserved: must be 0
+ *
+ * Errors: ENXIO (no irqchip), EINVAL (version, size, a field out of
+ * range, non-zero padding or reserved words).
+ */
+struct lv_irqchip_state {
+	__u32 version;
+	__u32 size;
+	struct lv_ioapic_state ioapic;
+	struct lv_pic_state pic[2];
+	struct lv_pit_channel_state pit[3];
+	__u32 speaker;
+	__u32 padding;
+	__u64 reserved[8];
+};
+
+#define LV_GET_IRQCHIP		_IOR(LVIO, 0x1b, struct lv_irqchip_state)
+#define LV_SET_IRQCHIP		_IOW(LVIO, 0x1c, struct lv_irqchip_state)
+
+/*
+ * LV_SET_CPUID (VM fd): the table every vCPU's CPUID returns from now on,
+ * before the first vCPU is created. Each entry is checked against
+ * LV_GET_SUPPORTED_CPUID: a feature bit, a maximum leaf, an XSAVE
+ * feature set beyond it is refused. Per vCPU, lightvisor fills in what
+ * depends on it: APIC id (leaf 1 EBX[31:24], leaves 0xb/0x1f EDX),
+ * OSXSAVE and OSPKE from CR4, the APIC bit from IA32_APIC_BASE. Leaves
+ * not in the table return zeros. Without a table, CPUID is the host's,
+ * filtered, as before.
+ *
+ * Errors: E2BIG (@nent above LV_MAX_CPUID_ENTRIES), EINVAL (flags,
+ * padding, two entries for one leaf/subleaf, a value beyond what is
+ * supported, APIC/x2APIC/TSC-deadline bits without LV_CREATE_IRQCHIP),
+ * EBUSY (vCPUs exist).
+ */
+#define LV_SET_CPUID		_IOW(LVIO, 0x1d, struct lv_cpuid)
+
+/**
+ * struct lv_tsc_control - the guest's TSC
+ * @offset: guest TSC = host TSC + @offset, for every vCPU of the VM (a
+ *	guest WRMSR to IA32_TSC changes its own vCPU's offset afterwards)
+ * @flags: must be 0
+ * @padding: must be 0
+ *
+ * The guest's TSC runs at the host's rate (LV_CAP_TSC_KHZ), which CPUID
+ * leaf 0x40000010 reports to the guest. Errors: EINVAL (flags).
+ */
+struct lv_tsc_control {
+	__s64 offset;
+	__u32 flags;
+	__u32 padding;
+};
+
+#define LV_SET_TSC_OFFSET	_IOW(LVIO, 0x1e, struct lv_tsc_control)
 
 /* --- vCPU ioctls --- */
 
@@ -327,6 +617,46 @@ struct lv_vcpu_state {
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
 #define LV_SET_VCPU_STATE	_IOW(LVIO, 0x27, struct lv_vcpu_state)
 
+#define LV_LAPIC_STATE_VERSION	1
+
+/**
+ * struct lv_lapic_state - a vCPU's local APIC
+ * @version: LV_LAPIC_STATE_VERSION; set by GET, checked by SET
+ * @size: sizeof(struct lv_lapic_state); set by GET, checked by SET
+ * @apic_base: IA32_APIC_BASE (the xAPIC page may not lie on guest RAM)
+ * @tsc_deadline: IA32_TSC_DEADLINE, in guest TSC ticks
+ * @regs: the registers, regs[offset >> 4] for each xAPIC offset (the ID
+ *	as the current mode shows it; PPR and the current count are
+ *	computed, not restored)
+ * @timer_remaining_ns: one-shot/periodic: time to the next expiry, 0 if
+ *	the timer is not running
+ * @wait_for_sipi: 1 if the vCPU waits for a SIPI (after INIT)
+ * @pending_sipi: vector + 1 of a SIPI not yet taken, or 0
+ * @pending_init: 1 if an INIT is not yet taken
+ * @esr_pending: errors not yet latched into ESR
+ * @reserved: must be 0
+ *
+ * Errors of LV_GET_LAPIC/LV_SET_LAPIC (vCPU fd): ENXIO (no irqchip),
+ * EINVAL (version, size, reserved, an invalid IA32_APIC_BASE or one on
+ * guest RAM, a flag above 1, a SIPI vector above 255).
+ */
+struct lv_lapic_state {
+	__u32 version;
+	__u32 size;
+	__u64 apic_base;
+	__u64 tsc_deadline;
+	__u32 regs[64];
+	__u64 timer_remaining_ns;
+	__u32 wait_for_sipi;
+	__u32 pending_sipi;
+	__u32 pending_init;
+	__u32 esr_pending;
+	__u64 reserved[6];
+};
+
+#define LV_GET_LAPIC		_IOR(LVIO, 0x28, struct lv_lapic_state)
+#define LV_SET_LAPIC		_IOW(LVIO, 0x29, struct lv_lapic_state)
+
 /* --- the run structure --- */
 
 /**
@@ -382,6 +712,12 @@ enum lv_internal_error {
  *
  * LV_HC_NOP: returns 0 at once (for latency measurements).
  * LV_HC_VERSION: returns LV_API_VERSION.
+ *
+ * Hypervisor CPUID leaves: 0x40000000 returns the highest hypervisor leaf
+ * (0x40000010) in EAX and "LightVisorLV" in EBX, ECX, EDX; 0x40000010
+ * returns the TSC frequency in kHz in EAX and the local APIC timer's
+ * bus frequency in kHz in EBX (1000000: one timer tick per ns, before
+ * the divider), so a guest needs no calibration.
  *
  * Numbers from LV_HC_USER_BASE up exit to userspace as LV_EXIT_HYPERCALL;
  * the value userspace leaves in @hypercall.ret is returned in RAX. Any

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPUID, vendor neutral: what lightvisor can offer (the host's leaves
+ * minus what it does not virtualise), the table userspace sets per VM
+ * (checked against that), and the per-vCPU fields filled in at each
+ * CPUID exit.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/processor.h>
+#include <asm/tsc.h>
+
+#include "lightvisor.h"
+#include "irq/lapic.h"
+
+#define LV_CPUID_SIGNATURE	0x40000000
+#define LV_CPUID_TIMING		0x40000010
+#define LV_SIG_EBX		0x6867694c	/* "Ligh" */
+#define LV_SIG_ECX		0x73695674	/* "tVis" */
+#define LV_SIG_EDX		0x564c726f	/* "orLV" */
+
+#define CPUID1_ECX_X2APIC	BIT(21)
+#define CPUID1_ECX_TSC_DEADLINE	BIT(24)
+#define CPUID1_ECX_OSXSAVE	BIT(27)
+#define CPUID1_ECX_HYPERVISOR	BIT(31)
+#define CPUID1_EDX_APIC		BIT(9)
+#define CPUID7_ECX_OSPKE	BIT(4)
+
+/**
+ * struct lv_cpuid_table - a VM's CPUID as userspace set it
+ * @nent: entries
+ * @e: the entries
+ */
+struct lv_cpuid_table {
+	u32 nent;
+	struct lv_cpuid_entry e[];
+};
+
+/*
+ * The host's leaf, minus what the guest must not use: VMX/SMX (no
+ * nesting), MONITOR (MWAIT is a no-op), performance monitoring, and
+ * features needing state lightvisor does not switch (XSAVES, PT, SGX,
+ * INVPCID, TSX). The local APIC, x2APIC and TSC-deadline exist when the
+ * VM has an irqchip (@vm NULL: say what an irqchip VM gets).
+ */
+void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
+{
+	bool apic = !vm || vm->irqchip;
+
+	cpuid_count(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
+	switch (leaf) {
+	case 1:
+		out[2] &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | CPUID1_ECX_X2APIC |
+			    CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
+		out[2] |= CPUID1_ECX_HYPERVISOR;
+		out[3] &= ~CPUID1_EDX_APIC;
+		if (apic) {
+			out[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
+			out[3] |= CPUID1_EDX_APIC;
+		}
+		break;
+	case 6:
+	case 0xa:
+		out[0] = out[1] = out[2] = out[3] = 0;
+		break;
+	case 7:
+		if (subleaf == 0) {
+			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
+			out[1] &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
+				    BIT(15) | BIT(25));
+			/* OSPKE, WAITPKG, RDPID, SGX_LC */
+			out[2] &= ~(CPUID7_ECX_OSPKE | BIT(5) | BIT(22) | BIT(30));
+		}
+		break;
+	case 0xd:
+		if (subleaf == 1)
+			out[0] &= ~BIT(3);			/* XSAVES */
+		break;
+	case LV_CPUID_SIGNATURE:
+		out[0] = LV_CPUID_TIMING;
+		out[1] = LV_SIG_EBX;
+		out[2] = LV_SIG_ECX;
+		out[3] = LV_SIG_EDX;
+		return;
+	case LV_CPUID_TIMING:
+		out[0] = tsc_khz;
+		out[1] = LV_APIC_BUS_KHZ;
+		out[2] = out[3] = 0;
+		return;
+	}
+	if (leaf > LV_CPUID_SIGNATURE && leaf < 0x80000000)
+		out[0] = out[1] = out[2] = out[3] = 0;
+}
+
+static const struct lv_cpuid_entry *lv_cpuid_find(const struct lv_cpuid_table *t,
+						  u32 leaf, u32 subleaf)
+{
+	u32 i;
+
+	for (i = 0; i < t->nent; i++) {
+		const struct lv_cpuid_entry *e = &t->e[i];
+
+		if (e->function == leaf &&
+		    (!(e->flags & LV_CPUID_FLAG_INDEXED) || e->index == subleaf))
+			return e;
+	}
+	return NULL;
+}
+
+/**
+ * lv_cpuid_eval() - what CPUID returns on a vCPU
+ * @vcpu: the vCPU
+ * @leaf: EAX
+ * @subleaf: ECX
+ * @cr4: the guest's CR4 (OSXSAVE, OSPKE mirror it)
+ * @out: EAX, EBX, ECX, EDX
+ */
+void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
+		   u32 out[4])
+{
+	const struct lv_cpuid_table *t = vcpu->vm->cpuid;
+	const struct lv_cpuid_entry *e;
+
+	if (t) {
+		e = lv_cpuid_find(t, leaf, subleaf);
+		if (e) {
+			out[0] = e->eax;
+			out[1] = e->ebx;
+			out[2] = e->ecx;
+			out[3] = e->edx;
+		} else {
+			out[0] = out[1] = out[2] = out[3] = 0;
+		}
+	} else {
+		lv_cpuid_host(vcpu->vm, leaf, subleaf, out);
+	}
+
+	switch (leaf) {
+	case 1:
+		/* Initial APIC id; the host's count of logical CPUs is not ours. */
+		if (t)
+			out[1] = (out[1] & 0x00ffffff) | (vcpu->id << 24);
+		else
+			out[1] = (out[1] & 0xffff) | (vcpu->id << 24) |
+				 (vcpu->vm->nr_vcpus << 16);
+		out[2] &= ~CPUID1_ECX_OSXSAVE;
+		if (cr4 & X86_CR4_OSXSAVE)
+			out[2] |= CPUID1_ECX_OSXSAVE;
+		/* The APIC bit follows IA32_APIC_BASE's enable (SDM 11.4.3). */
+		if (vcpu->lapic && !lv_apic_hw_enabled(vcpu->lapic))
+			out[3] &= ~CPUID1_EDX_APIC;
+		break;
+	case 7:
+		if (subleaf == 0) {
+			out[2] &= ~CPUID7_ECX_OSPKE;
+			if (cr4 & X86_CR4_PKE)
+				out[2] |= CPUID7_ECX_OSPKE;
+		}
+		break;
+	case 0xb:
+	case 0x1f:
+		out[3] = vcpu->id;
+		break;
+	}
+}
+
+/* Leaves with subleaves, and how many of them to offer. */
+static u32 lv_cpuid_nr_subleaves(u32 leaf)
+{
+	switch (leaf) {
+	case 4:
+	case 0xb:
+	case 0x1f:
+		return 8;
+	case 7:
+		return 4;
+	case 0xd:
+		return 64;
+	case 0xf:
+	case 0x10:
+	case 0x12:
+	case 0x14:
+	case 0x17:
+	case 0x18:
+		return 2;
+	}
+	return 0;
+}
+
+static void lv_cpuid_add_leaf(struct lv_vm *vm, struct lv_cpuid_table *t,
+			      u32 max, u32 leaf)
+{
+	u32 n = lv_cpuid_nr_subleaves(leaf), sub;
+	struct lv_cpuid_entry *e;
+	u32 r[4];
+
+	for (sub = 0; sub < max(n, 1U) && t->nent < max; sub++) {
+		lv_cpuid_host(vm, leaf, sub, r);
+		if (n && sub && !(r[0] | r[1] | r[2] | r[3]))
+			continue;
+		e = &t->e[t->nent++];
+		*e = (struct lv_cpuid_entry) {
+			.function = leaf, .index = n ? sub : 0,
+			.flags = n ? LV_CPUID_FLAG_INDEXED : 0,
+			.eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3],
+		};
+	}
+}
+
+/* Everything lightvisor can offer a VM like @vm (NULL: with an irqchip). */
+static struct lv_cpuid_table *lv_cpuid_supported(struct lv_vm *vm)
+{
+	struct lv_cpuid_table *t;
+	u32 leaf, max_basic, max_ext;
+
+	t = kzalloc(struct_size(t, e, LV_MAX_CPUID_ENTRIES), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	max_basic = min(cpuid_eax(0), 0x1fU);
+	max_ext = min(cpuid_eax(0x80000000), 0x80000008U);
+	for (leaf = 0; leaf <= max_basic; leaf++)
+		lv_cpuid_add_leaf(vm, t, LV_MAX_CPUID_ENTRIES, leaf);
+	lv_cpuid_add_leaf(vm, t, LV_MAX_CPUID_ENTRIES, LV_CPUID_SIGNATURE);
+	lv_cpuid_add_leaf(vm, t, LV_MAX_CPUID_ENTRIES, LV_CPUID_TIMING);
+	for (leaf = 0x80000000; leaf <= max_ext; leaf++)
+		lv_cpuid_add_leaf(vm, t, LV_MAX_CPUID_ENTRIES, leaf);
+	return t;
+}
+
+int lv_cpuid_get_supported(void __user *argp)
+{
+	struct lv_cpuid __user *ucpuid = argp;
+	struct lv_cpuid_table *t;
+	u32 nent;
+	int ret = 0;
+
+	if (get_user(nent, &ucpuid->nent))
+		return -EFAULT;
+	t = lv_cpuid_supported(NULL);
+	if (!t)
+		return -ENOMEM;
+	if (nent < t->nent)
+		ret = -E2BIG;
+	else if (copy_to_user(ucpuid->entries, t->e, t->nent * sizeof(t->e[0])))
+		ret = -EFAULT;
+	if (put_user(t->nent, &ucpuid->nent))
+		ret = -EFAULT;
+	kfree(t);
+	return ret;
+}
+
+/* @bits may only hold bits of @allowed. */
+static bool lv_subset(u32 bits, u32 allowed)
+{
+	return !(bits & ~allowed);
+}
+
+/* Is @e within what @sup (the supported entry of its leaf) offers? */
+static bool lv_cpuid_entry_ok(const struct lv_cpuid_entry *e,
+			      const struct lv_cpuid_entry *sup)
+{
+	switch (e->function) {
+	case 0:
+	case LV_CPUID_SIGNATURE:
+	case 0x80000000:
+		return e->eax <= sup->eax;
+	case 1:
+		return lv_subset(e->ecx, sup->ecx | CPUID1_ECX_OSXSAVE) &&
+		       lv_subset(e->edx, sup->edx);
+	case 6:
+	case 0xa:
+		return !(e->eax | e->ebx | e->ecx | e->edx);
+	case 7:
+		if (e->index == 0)
+			return lv_subset(e->ebx, sup->ebx) &&
+			       lv_subset(e->ecx, sup->ecx | CPUID7_ECX_OSPKE) &&
+			       lv_subset(e->edx, sup->edx);
+		return lv_subset(e->eax, sup->eax);
+	case 0xd:
+		if (e->index <= 1)
+			return lv_subset(e->eax, sup->eax) &&
+			       (e->index || lv_subset(e->edx, sup->edx));
+		return true;
+	case 0x80000001:
+		return lv_subset(e->ecx, sup->ecx) && lv_subset(e->edx, sup->edx);
+	}
+	/* Descriptive leaves (caches, topology, brand): any value. */
+	return true;
+}
+
+static int lv_cpuid_check(struct lv_vm *vm, const struct lv_cpuid_table *t)
+{
+	struct lv_cpuid_table *sup = lv_cpuid_supported(vm);
+	const struct lv_cpuid_entry *e, *s;
+	int ret = 0;
+	u32 i, j;
+
+	if (!sup)
+		return -ENOMEM;
+	for (i = 0; i < t->nent && !ret; i++) {
+		e = &t->e[i];
+		ret = -EINVAL;
+		if (e->flags & ~LV_CPUID_FLAG_INDEXED || e->padding ||
+		    (!(e->flags & LV_CPUID_FLAG_INDEXED) && e->index))
+			break;
+		for (j = 0; j < i; j++)
+			if (t->e[j].function == e->function &&
+			    t->e[j].index == e->index)
+				goto out;
+		s = lv_cpuid_find(sup, e->function, e->index);
+		if (!s || !lv_cpuid_entry_ok(e, s))
+			break;
+		ret = 0;
+	}
+out:
+	kfree(sup);
+	return ret;
+}
+
+/**
+ * lv_cpuid_set() - LV_SET_CPUID
+ * @vm: the VM
+ * @argp: struct lv_cpuid in user memory
+ *
+ * Return: 0 or the errno the uapi header documents.
+ */
+int lv_cpuid_set(struct lv_vm *vm, void __user *argp)
+{
+	struct lv_cpuid __user *ucpuid = argp;
+	struct lv_cpuid hdr;
+	struct lv_cpuid_table *t;
+	int ret;
+
+	if (copy_from_user(&hdr, ucpuid, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent > LV_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (hdr.padding)
+		return -EINVAL;
+	t = kzalloc(struct_size(t, e, hdr.nent), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return -ENOMEM;
+	t->nent = hdr.nent;
+	ret = -EFAULT;
+	if (copy_from_user(t->e, ucpuid->entries, hdr.nent * sizeof(t->e[0])))
+		goto out;
+	ret = lv_cpuid_check(vm, t);
+	if (ret)
+		goto out;
+	mutex_lock(&vm->lock);
+	ret = -EBUSY;
+	if (!vm->nr_vcpus) {
+		swap(vm->cpuid, t);
+		ret = 0;
+	}
+	mutex_unlock(&vm->lock);
+out:
+	kfree(t);
+	return ret;
+}
+
+void lv_cpuid_free(struct lv_vm *vm)
+{
+	kfree(vm->cpuid);
+	vm->cpuid = NULL;
+}
