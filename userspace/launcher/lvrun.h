@@ -54,6 +54,7 @@ struct options {
 	uint64_t mem_size;	/* 0: pick the default for the image type */
 	enum backing backing;
 	int nr_vcpus;
+	bool irqchip;
 	bool trace;
 	bool stats;
 	unsigned int timeout_sec;

@@ -53,6 +53,9 @@ static const char usage_text[] =
 "                       images every vCPU starts at the entry point with\n"
 "                       RDI = its index. For real-mode images only vCPU 0\n"
 "                       runs; the others are created but parked (never run).\n"
+"  --irqchip            in-kernel local APICs, I/O APIC, PICs and PIT\n"
+"                       (LV_CREATE_IRQCHIP); vCPUs other than 0 then wait\n"
+"                       for the guest's INIT-SIPI-SIPI\n"
 "  --trace              one line per exit on stderr\n"
 "  --stats              print exit counts by reason on stderr at the end\n"
 "  --timeout SEC        stop the guest after SEC seconds (status 124)\n"
@@ -211,13 +214,14 @@ static void parse_options(int argc, char **argv)
 {
 	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
-	       OPT_HELP };
+	       OPT_IRQCHIP, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
 		{ "thp", no_argument, NULL, OPT_THP },
 		{ "no-thp", no_argument, NULL, OPT_NO_THP },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "irqchip", no_argument, NULL, OPT_IRQCHIP },
 		{ "trace", no_argument, NULL, OPT_TRACE },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -239,6 +243,9 @@ static void parse_options(int argc, char **argv)
 			break;
 		case OPT_HUGEPAGES:
 			opts.backing = BACKING_HUGETLB;
+			break;
+		case OPT_IRQCHIP:
+			opts.irqchip = true;
 			break;
 		case OPT_THP:
 			opts.backing = BACKING_THP;

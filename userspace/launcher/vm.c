@@ -76,6 +76,8 @@ void vm_open(struct vm *vm)
 	vm->vm_fd = ioctl(vm->sys_fd, LV_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		die_ioctl("LV_CREATE_VM");
+	if (opts.irqchip && ioctl(vm->vm_fd, LV_CREATE_IRQCHIP, 0) < 0)
+		die_ioctl("LV_CREATE_IRQCHIP");
 }
 
 static void read_image(const char *path, struct image *img)

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The in-kernel local APIC from a 64-bit guest (lvrun --irqchip): the
+ * xAPIC page, CR8 as TPR, the switch to x2APIC and back through the
+ * disabled state, and the PIT's channel 2 timed against the TSC whose
+ * frequency CPUID 0x40000010 reports.
+ */
+#include "lib/guest.h"
+
+#define APIC_BASE_MSR	0x1b
+#define APIC		0xfee00000UL
+#define APIC_EN		(1UL << 11)
+#define APIC_EXTD	(1UL << 10)
+#define APIC_BSP	(1UL << 8)
+
+static volatile bool x2apic;
+static volatile int hits[256];
+
+static uint32_t apic_read(unsigned int off)
+{
+	return *(volatile uint32_t *)(APIC + off);
+}
+
+static void apic_write(unsigned int off, uint32_t v)
+{
+	*(volatile uint32_t *)(APIC + off) = v;
+}
+
+static void eoi(void)
+{
+	if (x2apic)
+		wrmsr(0x80b, 0);
+	else
+		apic_write(0xb0, 0);
+}
+
+static void handler(struct irq_frame *f)
+{
+	hits[f->vector]++;
+	eoi();
+}
+
+/* Let pending interrupts in: a few instructions with IF set. */
+static void window(void)
+{
+	asm volatile("sti; nop; nop; nop; cli" ::: "memory");
+}
+
+static void test_xapic(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	tap_ok(d & (1 << 9), "CPUID: local APIC present");
+	tap_ok(c & (1 << 21), "CPUID: x2APIC offered");
+	tap_eq(APIC | APIC_EN | APIC_BSP, rdmsr(APIC_BASE_MSR),
+	       "IA32_APIC_BASE: 0xfee00000, enabled, BSP");
+	tap_eq(0, apic_read(0x20), "xAPIC ID 0");
+	tap_eq(0x14, apic_read(0x30) & 0xff, "xAPIC version 0x14");
+	apic_write(0xf0, 0x1ff);
+	tap_eq(0x1ff, apic_read(0xf0), "SVR enabled through the page");
+
+	apic_write(0x300, 0x40000 | 0x41);	/* self shorthand, fixed */
+	window();
+	tap_eq(1, hits[0x41], "xAPIC self-IPI through the ICR");
+
+	write_cr8(5);
+	tap_eq(0x50, apic_read(0x80), "MOV to CR8 sets TPR[7:4]");
+	apic_write(0x300, 0x40000 | 0x42);
+	window();
+	tap_eq(0, hits[0x42], "class 4 held while CR8 is 5");
+	write_cr8(0);
+	window();
+	tap_eq(1, hits[0x42], "delivered once CR8 is 0");
+	apic_write(0x80, 0x30);
+	tap_eq(3, read_cr8(), "CR8 reads TPR[7:4]");
+	apic_write(0x80, 0);
+}
+
+static void test_x2apic(void)
+{
+	uint64_t base = rdmsr(APIC_BASE_MSR), v;
+
+	tap_ok(rdmsr_safe(0x802, &v) == 13, "x2APIC MSR in xAPIC mode: #GP");
+	wrmsr(APIC_BASE_MSR, base | APIC_EXTD);
+	x2apic = true;
+	tap_eq(0, rdmsr(0x802), "x2APIC ID 0");
+	tap_eq(0x1ff, rdmsr(0x80f), "SVR kept across the switch");
+	wrmsr(0x83f, 0x43);
+	window();
+	tap_eq(1, hits[0x43], "x2APIC self-IPI");
+	tap_ok(wrmsr_safe(APIC_BASE_MSR, base) == 13,
+	       "x2APIC -> xAPIC directly: #GP");
+	wrmsr(APIC_BASE_MSR, base & ~(APIC_EN | APIC_EXTD));
+	x2apic = false;
+	wrmsr(APIC_BASE_MSR, base);
+	tap_eq(0xff, apic_read(0xf0), "through disabled back to xAPIC: reset SVR");
+	apic_write(0xf0, 0x1ff);
+	apic_write(0x300, 0x40000 | 0x44);
+	window();
+	tap_eq(1, hits[0x44], "xAPIC works again");
+}
+
+/* PIT channel 2, mode 0, 11932 counts (10 ms), gated by port 0x61. */
+static void test_pit(void)
+{
+	uint32_t khz, b, c, d;
+	uint64_t t0, t1, want;
+	unsigned long polls = 0;
+
+	cpuid(0x40000010, 0, &khz, &b, &c, &d);
+	tap_ok(khz > 0, "CPUID 0x40000010: TSC frequency");
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+	outb(0x43, 0xb0);
+	outb(0x42, 11932 & 0xff);
+	t0 = rdtsc();
+	outb(0x42, 11932 >> 8);
+	while (!(inb(0x61) & 0x20) && polls < 100000000)
+		polls++;
+	t1 = rdtsc();
+	want = (uint64_t)khz * 10;
+	printf("# PIT 10 ms: %lu TSC ticks, %lu expected\n",
+	       (unsigned long)(t1 - t0), (unsigned long)want);
+	tap_ok(t1 - t0 >= want - want / 20 && t1 - t0 <= want + want / 10,
+	       "PIT channel 2 terminal count after 10 ms of TSC (-5%/+10%)");
+	outb(0x43, 0xe8);			/* read back ch 2 status */
+	tap_eq(0xb0, inb(0x42), "read-back status: OUT high, LSB/MSB, mode 0");
+}
+
+int main(void)
+{
+	unsigned int v;
+
+	idt_init();
+	for (v = 0x40; v < 0x48; v++)
+		idt_set_handler(v, handler);
+	tap_plan(21);
+	test_xapic();
+	test_x2apic();
+	test_pit();
+	return tap_done();
+}
