@@ -556,6 +556,37 @@ static void lv_vmx_reinject_event(struct lv_vmx_vcpu *vmx)
 			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
 }
 
+/*
+ * The entry will not happen: an NMI or external interrupt written for it
+ * goes back to its queue, or the next pass could overwrite it with
+ * another event and lose it. Exceptions from exit handlers and events
+ * being re-delivered stay in the entry field for the next entry.
+ */
+static void lv_vmx_cancel_injection(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_vcpu *vcpu = &vmx->vcpu;
+	u32 info, vector;
+
+	if (vmx->event_reinjected)
+		return;
+	info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+	if (!(info & INTR_INFO_VALID_MASK))
+		return;
+	vector = info & INTR_INFO_VECTOR_MASK;
+	switch (info & INTR_INFO_INTR_TYPE_MASK) {
+	case INTR_TYPE_NMI_INTR:
+		WRITE_ONCE(vcpu->pending_nmi, true);
+		break;
+	case INTR_TYPE_EXT_INTR:
+		if (cmpxchg(&vcpu->pending_irq, 0, vector + 1))
+			set_bit(vector, vcpu->irq_backlog);
+		break;
+	default:
+		return;
+	}
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+}
+
 /* --- into the guest and back --- */
 
 static void lv_vmx_update_host_cr(struct lv_vmx_vcpu *vmx)
@@ -600,6 +631,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	if (need_resched() || signal_pending(current) || READ_ONCE(vcpu->kicked)) {
 		WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
 		local_irq_enable();
+		lv_vmx_cancel_injection(vmx);
 		return LV_RESUME_GUEST;
 	}
 	if (unlikely(vcpu->tlb_gen != atomic64_read(&vcpu->vm->tlb_gen))) {
