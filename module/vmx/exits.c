@@ -271,6 +271,12 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24) |
 			BIT(27));
 		*c |= BIT(31);				/* hypervisor present */
+		/*
+		 * Without the kernel's XSAVE, XCR0 is neither switched nor
+		 * saved: no XSAVE (nor AVX, which needs it) for the guest.
+		 */
+		if (!lv_vmx_cr4_valid(vmx, X86_CR4_OSXSAVE))
+			*c &= ~(BIT(26) | BIT(28));
 		/* OSXSAVE mirrors the guest's CR4, not the host's. */
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);

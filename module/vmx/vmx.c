@@ -512,6 +512,7 @@ bool lv_vmx_cr4_valid(struct lv_vmx_vcpu *vmx, unsigned long cr4)
 /*
  * The CR4 bits a guest may set: those of CPU features it can use, as
  * CPUID reports them to it, that VMX allows. Not VMXE/SMXE (no nesting),
+ * OSXSAVE only if the kernel itself uses XSAVE (and switches XCR0),
  * CET, PKS, KL, LAM or FRED (their state is not switched), nor PKE
  * unless the kernel switches PKRU itself (OSPKE).
  */
@@ -526,7 +527,8 @@ static unsigned long lv_vmx_compute_cr4_allowed(void)
 	cpuid_count(1, 0, &a, &b, &c, &d);
 	if (c & BIT(17))
 		allowed |= X86_CR4_PCIDE;
-	if (c & BIT(26))
+	/* XSAVE only where the kernel manages it (and so XCR0). */
+	if ((c & BIT(26)) && boot_cpu_has(X86_FEATURE_XSAVE))
 		allowed |= X86_CR4_OSXSAVE;
 	if (boot_cpu_data.cpuid_level >= 7) {
 		cpuid_count(7, 0, &a, &b, &c, &d);
