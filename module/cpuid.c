@@ -68,13 +68,29 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 			out[1] &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
 				    BIT(15) | BIT(25));
-			/* OSPKE, WAITPKG, RDPID, SGX_LC */
-			out[2] &= ~(CPUID7_ECX_OSPKE | BIT(5) | BIT(22) | BIT(30));
+			/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
+			out[2] &= ~(BIT(3) | CPUID7_ECX_OSPKE | BIT(5) | BIT(7) |
+				    BIT(22) | BIT(23) | BIT(30) | BIT(31));
+			/* AMX, CET IBT, L1D_FLUSH, ARCH_/CORE_CAPABILITIES */
+			out[3] &= ~(BIT(20) | BIT(22) | BIT(24) | BIT(25) |
+				    BIT(28) | BIT(29) | BIT(30));
+		} else if (subleaf == 1) {
+			/* FRED, LKGS, AMX-FP16, LAM; AMX-COMPLEX */
+			out[0] &= ~(BIT(17) | BIT(18) | BIT(21) | BIT(26));
+			out[3] &= ~BIT(8);
+		} else {
+			out[0] = out[1] = out[2] = out[3] = 0;
 		}
 		break;
+	case 0x1d:
+	case 0x1e:
+		out[0] = out[1] = out[2] = out[3] = 0;	/* AMX tiles */
+		break;
 	case 0xd:
-		if (subleaf == 1)
-			out[0] &= ~BIT(3);			/* XSAVES */
+		if (subleaf == 1) {
+			out[0] &= ~(BIT(3) | BIT(4));		/* XSAVES, XFD */
+			out[2] = out[3] = 0;			/* no IA32_XSS */
+		}
 		break;
 	case LV_CPUID_SIGNATURE:
 		out[0] = LV_CPUID_TIMING;
@@ -90,6 +106,36 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 	}
 	if (leaf > LV_CPUID_SIGNATURE && leaf < 0x80000000)
 		out[0] = out[1] = out[2] = out[3] = 0;
+}
+
+/**
+ * lv_cpuid_fixup() - what a backend's host filter cannot know
+ * @vcpu: the vCPU
+ * @leaf: EAX
+ * @out: the filtered host leaf, EAX..EDX
+ *
+ * The local APIC, x2APIC and TSC-deadline bits of an irqchip VM (the APIC
+ * bit following IA32_APIC_BASE.EN) and the hypervisor timing leaf.
+ */
+void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4])
+{
+	switch (leaf) {
+	case 1:
+		if (vcpu->lapic) {
+			out[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
+			if (lv_apic_hw_enabled(vcpu->lapic))
+				out[3] |= CPUID1_EDX_APIC;
+		}
+		break;
+	case LV_CPUID_SIGNATURE:
+		out[0] = LV_CPUID_TIMING;
+		break;
+	case LV_CPUID_TIMING:
+		out[0] = tsc_khz;
+		out[1] = LV_APIC_BUS_KHZ;
+		out[2] = out[3] = 0;
+		break;
+	}
 }
 
 static const struct lv_cpuid_entry *lv_cpuid_find(const struct lv_cpuid_table *t,

@@ -405,6 +405,7 @@ enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag);
 
 /* cpuid.c */
 void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4]);
+void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4]);
 void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
 		   u32 out[4]);
 int lv_cpuid_set(struct lv_vm *vm, void __user *argp);
