@@ -94,7 +94,7 @@ void lv_vcpu_kick_all(struct lv_vm *vm)
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi) ||
-	       !bitmap_empty(vcpu->irq_backlog, 256);
+	       vcpu->event.valid || !bitmap_empty(vcpu->irq_backlog, 256);
 }
 
 /**
@@ -370,6 +370,7 @@ static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 static int lv_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_run *run = vcpu->run;
+	enum lv_exit_action action;
 	int ret = 0;
 
 	if (vcpu->stopped)
@@ -399,10 +400,20 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 			goto interrupted;
 		cond_resched();
 		lv_vcpu_refill_irq(vcpu);
+		lv_inject_events(vcpu);
 
 		this_cpu_inc(lv_stats.entries);
-		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)
-			break;
+		action = lv_vendor->vcpu_run(vcpu);
+		if (action == LV_RESUME_GUEST)
+			continue;
+		/* The event chosen for an entry that did not happen stays. */
+		if (action == LV_ENTRY_CANCELLED) {
+			lv_cancel_injection(vcpu);
+			continue;
+		}
+		if (run->exit_reason == LV_EXIT_FAIL_ENTRY)
+			lv_cancel_injection(vcpu);
+		break;
 	}
 	this_cpu_inc(lv_stats.exits_to_user);
 	goto swap_back;
@@ -437,6 +448,7 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	lv_vcpu_put(vcpu);
 	st->pending_irq = READ_ONCE(vcpu->pending_irq);
 	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
+	st->event = vcpu->event;
 	st->activity = vcpu->halted;
 	if (copy_to_user(argp, st, sizeof(*st)))
 		ret = -EFAULT;
@@ -456,7 +468,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	if (st->version != LV_VCPU_STATE_VERSION || st->size != sizeof(*st) ||
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
-	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
+	    lv_check_event_state(st))
 		goto out;
 	lv_vcpu_load(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
@@ -465,6 +478,7 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 		goto out;
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
+	vcpu->event = st->event;
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
 	vcpu->mmio_pending = false;
@@ -508,10 +522,15 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 	if (!ret && (cmd == LV_GET_REGS || cmd == LV_GET_SREGS) &&
 	    copy_to_user(argp, &u, _IOC_SIZE(cmd)))
 		ret = -EFAULT;
-	/* New registers end whatever instruction was in flight. */
+	/*
+	 * New registers end whatever instruction was in flight, and the
+	 * delivery of an event it caused; a queued interrupt stays queued.
+	 */
 	if (!ret && (cmd == LV_SET_REGS || cmd == LV_SET_SREGS)) {
 		vcpu->pio.pending = false;
 		vcpu->mmio_pending = false;
+		vcpu->hypercall_pending = false;
+		lv_requeue_event(vcpu);
 		vcpu->stopped = false;
 	}
 	return ret;

@@ -31,29 +31,15 @@ static unsigned long lv_vmx_exit_qual(struct lv_vmx_vcpu *vmx)
 	return vmcs_readl(EXIT_QUALIFICATION);
 }
 
-void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
-			     bool has_error_code, u32 error_code)
-{
-	u32 info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector;
-
-	if (has_error_code) {
-		info |= INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-	vmx->event_reinjected = true;
-}
-
+/* The core applies the SDM's rules (error code only in protected mode). */
 static enum lv_exit_action lv_inject_gp(struct lv_vmx_vcpu *vmx)
 {
-	lv_vmx_inject_exception(vmx, X86_TRAP_GP, true, 0);
-	return LV_RESUME_GUEST;
+	return lv_inject_exception(&vmx->vcpu, X86_TRAP_GP, 0);
 }
 
 static enum lv_exit_action lv_inject_ud(struct lv_vmx_vcpu *vmx)
 {
-	lv_vmx_inject_exception(vmx, X86_TRAP_UD, false, 0);
-	return LV_RESUME_GUEST;
+	return lv_inject_exception(&vmx->vcpu, X86_TRAP_UD, 0);
 }
 
 static enum lv_exit_action lv_skip(struct lv_vmx_vcpu *vmx)
@@ -226,21 +212,17 @@ static void lv_set_gpr(struct lv_vmx_vcpu *vmx, unsigned int reg,
 static int lv_load_pdptrs(struct lv_vmx_vcpu *vmx)
 {
 	u64 pdpte[4];
-	int i;
+	int ret = lv_vmx_read_pdptes(&vmx->vcpu, vmcs_readl(GUEST_CR3), pdpte);
 
-	if (lv_read_guest(vmx->vcpu.vm, vmcs_readl(GUEST_CR3) & ~0x1fUL,
-			  pdpte, sizeof(pdpte)))
-		return -EFAULT;
-	for (i = 0; i < 4; i++)
-		__vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
-	return 0;
+	if (!ret)
+		lv_vmx_write_pdptes(pdpte);
+	return ret;
 }
 
 static bool lv_pae_paging(struct lv_vmx_vcpu *vmx)
 {
-	return (lv_vmx_read_cr0(vmx) & X86_CR0_PG) &&
-	       (lv_vmx_read_cr4(vmx) & X86_CR4_PAE) &&
-	       !(vmcs_read64(GUEST_IA32_EFER) & EFER_LMA);
+	return lv_vmx_pae_paging(lv_vmx_read_cr0(vmx), lv_vmx_read_cr4(vmx),
+				 vmcs_read64(GUEST_IA32_EFER));
 }
 
 static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
@@ -394,6 +376,24 @@ static enum lv_exit_action handle_xsetbv(struct lv_vmx_vcpu *vmx)
 	return lv_skip(vmx);
 }
 
+/*
+ * An IRET that unblocked NMIs faulted before it completed: NMIs are
+ * blocked again, as they were, since the IRET runs again (SDM vol. 3C,
+ * 28.2.3). Not so for an exit during event delivery, where the bit is
+ * undefined.
+ */
+static void lv_recover_nmi_blocking(struct lv_vmx_vcpu *vmx, bool unblocked)
+{
+	u32 intr_state;
+
+	if (!unblocked || vmx->vcpu.event.valid ||
+	    !(lv_vmcs_config.pin & PIN_BASED_VIRTUAL_NMIS))
+		return;
+	intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+		     intr_state | GUEST_INTR_STATE_NMI);
+}
+
 static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long qual = lv_vmx_exit_qual(vmx);
@@ -401,12 +401,21 @@ static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 	bool write = qual & EPT_VIOLATION_ACC_WRITE;
 	int ret;
 
+	lv_recover_nmi_blocking(vmx, qual & INTR_INFO_UNBLOCK_NMI);
 	ret = lv_mmu_page_fault(&vmx->vcpu, gpa, write);
 	if (!ret)
 		return LV_RESUME_GUEST;
 	if (ret != -ENOENT)
 		return lv_internal_error(&vmx->vcpu,
 					 LV_INTERNAL_ERROR_HOST_FAULT, gpa);
+	/*
+	 * Delivering an event touched MMIO (an IDT, GDT or stack there):
+	 * RIP is not the instruction that made the access, so there is
+	 * nothing to emulate. The event stays in vcpu->event.
+	 */
+	if (vmx->vcpu.event.valid)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
 	/* Not RAM: code cannot run from a device. */
 	if (qual & EPT_VIOLATION_ACC_INSTR)
 		return lv_internal_error(&vmx->vcpu,

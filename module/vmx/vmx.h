@@ -63,8 +63,6 @@ struct lv_vmx_vm {
  * @vmcs: the VMCS region
  * @vpid: VPID tagging this vCPU's TLB entries
  * @launched: VMLAUNCH done since the last VMCLEAR
- * @event_reinjected: an event interrupted by the last exit is being
- *	delivered again; nothing else may be injected with it
  * @loaded_on: list entry on the per-CPU list of VMCSs loaded there
  * @host_cr3: HOST_CR3 as last written
  * @host_cr4: HOST_CR4 as last written
@@ -87,7 +85,6 @@ struct lv_vmx_vcpu {
 	void *vmcs;
 	u16 vpid;
 	bool launched;
-	bool event_reinjected;
 	struct list_head loaded_on;
 	unsigned long host_cr3;
 	unsigned long host_cr4;
@@ -133,19 +130,21 @@ unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx);
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
+bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
+int lv_vmx_read_pdptes(struct lv_vcpu *vcpu, u64 cr3, u64 pdpte[4]);
+void lv_vmx_write_pdptes(const u64 pdpte[4]);
 
 /* exits.c */
 typedef enum lv_exit_action (*lv_exit_handler_t)(struct lv_vmx_vcpu *vmx);
 
 enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx);
 lv_exit_handler_t lv_vmx_exit_handler(unsigned int reason);
-void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
-			     bool has_error_code, u32 error_code);
 void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
 
 /* msr.c */
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
+bool lv_vmx_msr_value_ok(u32 index, u64 value);
 void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);

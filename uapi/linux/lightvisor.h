@@ -253,6 +253,16 @@ struct lv_sregs {
 	__u64 apic_base;
 };
 
+/*
+ * LV_SET_REGS and LV_SET_SREGS end whatever the vCPU was in the middle
+ * of: port I/O, MMIO or a hypercall waiting for userspace, an exception
+ * being delivered. An external interrupt or NMI being delivered goes back
+ * to the queue (it is delivered when the guest can take it); with
+ * RFLAGS.IF clear, an STI shadow ends. LV_SET_SREGS into PAE paging
+ * (CR0.PG, CR4.PAE, not EFER.LMA) loads the PDPTEs from CR3 as MOV CR3
+ * would, and fails with EINVAL if they cannot be read or have reserved
+ * bits set.
+ */
 #define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
 #define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
 #define LV_GET_SREGS		_IOR(LVIO, 0x23, struct lv_sregs)
@@ -280,6 +290,44 @@ struct lv_interrupt {
 
 #define LV_VCPU_STATE_VERSION	1
 
+/* Event types, numbered as the SDM's interruption-information format. */
+#define LV_EVENT_EXT_INTR	0	/* external interrupt */
+#define LV_EVENT_NMI		2
+#define LV_EVENT_EXCEPTION	3	/* hardware exception */
+#define LV_EVENT_SOFT_INTR	4	/* INT n */
+#define LV_EVENT_PRIV_SW_EXC	5	/* INT1 (ICEBP) */
+#define LV_EVENT_SOFT_EXC	6	/* INT3, INTO */
+
+/**
+ * struct lv_event - an event the vCPU is in the middle of delivering
+ * @valid: 1 if the rest is meaningful; when 0 everything else must be 0
+ * @type: an LV_EVENT_* type
+ * @vector: its vector (2 for an NMI, at most 31 for an exception, at
+ *	least 32 for an external interrupt)
+ * @has_error_code: 1 if @error_code is pushed: only for the exceptions
+ *	that have one (8, 10-14, 17, 21) and only with CR0.PE set
+ * @error_code: the error code (bits 31:16 must be 0)
+ * @insn_len: for the software types, the length of the instruction
+ *	(1-15); 0 otherwise
+ * @padding: must be 0
+ *
+ * An event is "being delivered" once lightvisor has chosen it for the
+ * next entry (a queued interrupt or NMI, an exception it raises), and
+ * until the guest has really received it: an entry abandoned for a
+ * signal, or an exit in the middle of delivery (say, on a guest page not
+ * yet mapped), keeps it here, and the next entry delivers it again,
+ * before anything else.
+ */
+struct lv_event {
+	__u8 valid;
+	__u8 type;
+	__u8 vector;
+	__u8 has_error_code;
+	__u32 error_code;
+	__u32 insn_len;
+	__u32 padding;
+};
+
 /**
  * struct lv_vcpu_state - the whole architectural state of a vCPU
  * @version: LV_VCPU_STATE_VERSION; set by GET, checked by SET
@@ -302,10 +350,18 @@ struct lv_interrupt {
  * @pat: IA32_PAT
  * @xcr0: XCR0
  * @dr7: DR7
+ * @event: the event being delivered, if any (see struct lv_event)
  * @reserved: must be 0
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
+ *
+ * LV_SET_VCPU_STATE checks the whole state before it changes anything: a
+ * state that a CPU could not be in (reserved bits, an STI shadow with
+ * RFLAGS.IF clear, an external interrupt or NMI being delivered while the
+ * guest cannot take it, an error code where the vector or the mode has
+ * none, PAE paging whose PDPTEs at CR3 cannot be read or have reserved
+ * bits set, ...) fails with EINVAL and leaves the vCPU as it was.
  */
 struct lv_vcpu_state {
 	__u32 version;
@@ -321,7 +377,8 @@ struct lv_vcpu_state {
 	__u64 pat;
 	__u64 xcr0;
 	__u64 dr7;
-	__u64 reserved[8];
+	struct lv_event event;
+	__u64 reserved[6];
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
