@@ -11,7 +11,8 @@
  *   a SET_REGS with IF = 0, and is delivered exactly once;
  * - an EPT violation during delivery of an interrupt re-delivers it once
  *   (RAM) or stops with LV_INTERNAL_ERROR_DELIVERY_EV (MMIO), and never
- *   emulates the instruction at RIP;
+ *   emulates the instruction at RIP; an IRET that unblocked NMIs and
+ *   faulted leaves them blocked until it runs again;
  * - PAE paging set by userspace loads the PDPTEs; LV_SET_VCPU_STATE
  *   checks everything before it changes anything;
  * - a TSC write moves what RDTSC reads.
@@ -32,6 +33,8 @@ DECLARE_GUEST(guest_gp);
 DECLARE_GUEST(guest_sti_out);
 DECLARE_GUEST(guest_spin_irq);
 DECLARE_GUEST(guest_tsc);
+DECLARE_GUEST(guest_nmi);
+extern const uint8_t guest_nmi_iret[];
 extern const uint8_t gp_rdmsr[], gp_cr0[], gp_cr4[], gp_xsetbv[], gp_rdpmc[];
 
 #define GP_HANDLER	0x100
@@ -468,6 +471,47 @@ static void test_delivery_ept_mmio(void)
 	close_vm(&vm, &vcpu);
 }
 
+/*
+ * An IRET that ends an NMI handler faults (EPT violation on its stack,
+ * emptied meanwhile by a slot change): NMIs must stay blocked until the
+ * IRET runs again, so an NMI queued meanwhile does not nest at the IRET.
+ */
+static void test_nmi_unblocking_iret(void)
+{
+	struct lv_interrupt nmi = { .flags = LV_INTERRUPT_NMI };
+	struct lv_memory_region r;
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	bool ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_nmi, GUEST_LEN(guest_nmi));
+	set_ivt(&vm, 2, GUEST_CODE_GPA + 0x100);
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);	/* SP 0x8000 */
+
+	ioctl(vcpu.fd, LV_INTERRUPT, &nmi);
+	ret = run_to_port(&vcpu, 0x35);
+	tap_result(ret && io_value(&vcpu) == GUEST_CODE_GPA,
+		   "NMI handler entered from the spin loop");
+	tap_errno(ioctl(vcpu.fd, LV_INTERRUPT, &nmi), errno, 0,
+		  "queue a second NMI inside the handler");
+	/* The same memory again: EPT is emptied, the contents stay. */
+	r = (struct lv_memory_region){ .slot = 0 };
+	if (ioctl(vm.fd, LV_SET_MEMORY_REGION, &r))
+		die("delete slot 0");
+	r.memory_size = vm.mem_size;
+	r.userspace_addr = (uintptr_t)vm.mem;
+	if (ioctl(vm.fd, LV_SET_MEMORY_REGION, &r))
+		die("add slot 0 again");
+	ret = run_to_port(&vcpu, 0x35);
+	if (!tap_result(ret && io_value(&vcpu) == GUEST_CODE_GPA,
+			"the second NMI comes after the faulted IRET completed (return IP %#llx, nested would be %#x)",
+			ret ? (unsigned long long)io_value(&vcpu) : 0ULL,
+			(unsigned int)(GUEST_CODE_GPA + (guest_nmi_iret - guest_nmi))))
+		describe_exit(&vcpu, ret ? 0 : -1);
+	close_vm(&vm, &vcpu);
+}
+
 /* --- PAE paging and whole-state checks --- */
 
 #define PAE_PDPT	0x8000
@@ -609,6 +653,7 @@ int main(void)
 	test_abandoned_entry();
 	test_delivery_ept_ram();
 	test_delivery_ept_mmio();
+	test_nmi_unblocking_iret();
 	test_pae();
 	test_tsc_offset();
 	tap_finish();

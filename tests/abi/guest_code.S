@@ -141,6 +141,21 @@ guest_spin_irq:
 	iret
 guest_spin_irq_end:
 
+/*
+ * Spin; the NMI handler (IVT[2] at +0x100) reports the IP it will return
+ * to on port 0x35, then IRETs.
+ */
+	.globl	guest_nmi, guest_nmi_end, guest_nmi_iret
+guest_nmi:
+1:	jmp	1b
+	.org	guest_nmi + 0x100
+	movw	%sp, %bp
+	movw	(%bp), %ax
+	outw	%ax, $0x35
+guest_nmi_iret:
+	iret
+guest_nmi_end:
+
 /* WRMSR IA32_TSC = 0x40000 << 32, then RDTSC; EDX on port 0x34. */
 	.globl	guest_tsc, guest_tsc_end
 guest_tsc:
