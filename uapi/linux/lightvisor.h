@@ -13,6 +13,10 @@
  *
  * Closing the last reference to a VM fd (including the references its vCPU
  * fds hold) frees everything the VM owns.
+ *
+ * Every structure has explicit padding to the alignment of its widest
+ * member, so 64-bit and 32-bit (compat) callers share one layout and one
+ * set of ioctl numbers.
  */
 #ifndef _UAPI_LINUX_LIGHTVISOR_H
 #define _UAPI_LINUX_LIGHTVISOR_H
@@ -220,6 +224,10 @@ struct lv_regs {
  * @g: granularity
  * @unusable: segment is unusable (null selector loaded)
  * @padding: must be 0
+ *
+ * The padding is explicit up to the 64-bit alignment of @base, so the
+ * structure (32 bytes) and everything holding it have one layout for
+ * 64-bit and 32-bit (compat) callers alike.
  */
 struct lv_segment {
 	__u64 base;
@@ -227,7 +235,7 @@ struct lv_segment {
 	__u16 selector;
 	__u8 type;
 	__u8 s, dpl, present, avl, l, db, g, unusable;
-	__u8 padding[2];
+	__u8 padding[9];
 };
 
 /**
@@ -442,6 +450,7 @@ struct lv_run {
 		struct {
 			__u64 hardware_entry_failure_reason;
 			__u32 cpu;
+			__u32 padding;
 		} fail_entry;
 		/* LV_EXIT_INTERNAL_ERROR */
 		struct {
