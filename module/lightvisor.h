@@ -131,6 +131,8 @@ struct lv_vendor_ops {
 	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			   unsigned int prot, bool uncached);
 
+	/* Size of the backend's vCPU, allocated with lv_vcpu_alloc(). */
+	size_t vcpu_size;
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
 	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
@@ -359,6 +361,10 @@ int lv_check_memory_region(const struct lv_memory_region *mr);
 
 /* vcpu.c */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id);
+int lv_vcpu_cache_init(size_t size);
+void lv_vcpu_cache_exit(void);
+void *lv_vcpu_alloc(void);
+void lv_vcpu_free_mem(void *vcpu);
 int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id);
 void lv_vcpu_uninit(struct lv_vcpu *vcpu);
 void lv_vcpu_destroy(struct lv_vcpu *vcpu);

@@ -182,11 +182,14 @@ static int __init lv_init(void)
 		pr_info("guests cannot run on this CPU; VMs, memory and device assignment stay usable\n");
 
 	if (lv_vendor) {
+		ret = lv_vcpu_cache_init(lv_vendor->vcpu_size);
+		if (ret)
+			goto err_vendor;
 		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
 						"lightvisor:online",
 						lv_cpu_online, lv_cpu_offline);
 		if (ret < 0)
-			goto err_vendor;
+			goto err_cache;
 		lv_cpuhp_state = ret;
 	}
 
@@ -202,6 +205,9 @@ static int __init lv_init(void)
 err_cpuhp:
 	if (lv_vendor)
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
+err_cache:
+	if (lv_vendor)
+		lv_vcpu_cache_exit();
 err_vendor:
 	lv_vmx_exit();
 	return ret;
@@ -213,8 +219,10 @@ static void __exit lv_exit(void)
 	misc_deregister(&lv_dev);
 	lv_debugfs_exit();
 	lv_mmu_module_exit();
-	if (lv_vendor)
+	if (lv_vendor) {
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
+		lv_vcpu_cache_exit();
+	}
 	lv_vmx_exit();
 }
 

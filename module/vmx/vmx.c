@@ -418,7 +418,7 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	struct lv_vmx_vcpu *vmx;
 	int ret, cpu;
 
-	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	vmx = lv_vcpu_alloc();
 	if (!vmx)
 		return ERR_PTR(-ENOMEM);
 	ret = lv_vcpu_init(&vmx->vcpu, vm, id);
@@ -457,7 +457,7 @@ err_vmcs:
 err_uninit:
 	lv_vcpu_uninit(&vmx->vcpu);
 err_free:
-	kfree(vmx);
+	lv_vcpu_free_mem(vmx);
 	return ERR_PTR(ret);
 }
 
@@ -471,7 +471,7 @@ static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
 	lv_ept_cache_free(&vmx->ept_cache);
 	free_page((unsigned long)vmx->vmcs);
 	lv_vcpu_uninit(vcpu);
-	kfree(vmx);
+	lv_vcpu_free_mem(vmx);
 }
 
 /* --- events --- */
@@ -1092,6 +1092,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.vm_map_phys		= lv_vmx_vm_map_phys,
 	.vcpu_create		= lv_vmx_vcpu_create,
 	.vcpu_free		= lv_vmx_vcpu_free,
+	.vcpu_size		= sizeof(struct lv_vmx_vcpu),
 	.vcpu_load		= lv_vmx_vcpu_load,
 	.vcpu_put		= lv_vmx_vcpu_put,
 	.vcpu_run		= lv_vmx_vcpu_run,
