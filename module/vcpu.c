@@ -12,6 +12,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/fpu/api.h>
 
 #include "lightvisor.h"
@@ -601,10 +602,24 @@ static const struct vm_operations_struct lv_vcpu_vm_ops = {
 	.fault = lv_vcpu_fault,
 };
 
+/*
+ * The run page is one shared page at offset 0, nothing else. A private
+ * mapping would copy the page on the first write from userspace and stop
+ * seeing the kernel's. VM_DONTEXPAND makes mremap() refuse to grow the
+ * mapping, and keeps the mm from merging a mapping of the next page of
+ * the fd into it: such a merge never calls ->mmap, so the size check
+ * here would not see it.
+ */
 static int lv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	if (vma->vm_pgoff || vma_pages(vma) != 1)
+	if (vma->vm_pgoff || vma_pages(vma) != 1 ||
+	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND);
+#else
+	vma->vm_flags |= VM_DONTEXPAND;
+#endif
 	vma->vm_ops = &lv_vcpu_vm_ops;
 	return 0;
 }

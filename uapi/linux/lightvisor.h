@@ -9,7 +9,11 @@
  *  - a VM fd, from LV_CREATE_VM: guest memory, vCPU creation, devices;
  *  - a vCPU fd, from LV_CREATE_VCPU: registers, state, interrupts, LV_RUN.
  *    Its first LV_GET_VCPU_MMAP_SIZE bytes can be mmap()ed: they hold
- *    struct lv_run, through which exits are reported to userspace.
+ *    struct lv_run, through which exits are reported to userspace. Only
+ *    that: MAP_SHARED, offset 0, exactly LV_GET_VCPU_MMAP_SIZE bytes;
+ *    anything else fails with EINVAL, also a mapping of the next page
+ *    placed right after an existing one, and mremap() cannot grow the
+ *    mapping (EFAULT).
  *
  * Closing the last reference to a VM fd (including the references its vCPU
  * fds hold) frees everything the VM owns.
