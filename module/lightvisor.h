@@ -98,9 +98,15 @@ enum lv_map_level {
 struct lv_vendor_ops {
 	const char *name;
 
-	/* Per CPU, preemption disabled. */
+	/* Per CPU, preemption disabled; cpu_disable with interrupts off. */
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	/*
+	 * Leave VMX operation on this CPU at once (reboot, crash), from NMI
+	 * or interrupt context: no locks, the CPU does not go back to what
+	 * it interrupted.
+	 */
+	void (*cpu_emergency_disable)(void);
 
 	int (*vm_init)(struct lv_vm *vm);
 	void (*vm_destroy)(struct lv_vm *vm);

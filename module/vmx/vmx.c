@@ -183,15 +183,36 @@ static void lv_vmx_vmcs_clear(void *arg)
 	WRITE_ONCE(vmx->vcpu.cpu, -1);
 }
 
+/*
+ * Interrupts are off: the list changes only on its own CPU, in the VMCLEAR
+ * IPI or in vcpu_load with interrupts off, so nothing unlinks an entry
+ * under this walk.
+ */
 static void lv_vmx_cpu_disable(void)
 {
 	int cpu = raw_smp_processor_id();
 	struct lv_vmx_vcpu *vmx, *tmp;
 
+	lockdep_assert_irqs_disabled();
 	/* A VMCS must be cleared before it may be used on another CPU. */
 	list_for_each_entry_safe(vmx, tmp, per_cpu_ptr(&lv_loaded_vmcss, cpu),
 				 loaded_on)
 		lv_vmx_vmcs_clear(vmx);
+	vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/*
+ * Reboot or crash, in NMI context: the list may be half changed by the
+ * code this NMI interrupted, which never resumes. Write back what VMCSs
+ * can be found (for a crash dump) and leave VMX operation so INIT works.
+ */
+static void lv_vmx_cpu_emergency_disable(void)
+{
+	struct lv_vmx_vcpu *vmx;
+
+	list_for_each_entry(vmx, this_cpu_ptr(&lv_loaded_vmcss), loaded_on)
+		vmcs_clear(vmx->vmcs);
 	vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }
@@ -1083,6 +1104,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
 	.cpu_enable		= lv_vmx_cpu_enable,
 	.cpu_disable		= lv_vmx_cpu_disable,
+	.cpu_emergency_disable	= lv_vmx_cpu_emergency_disable,
 	.vm_init		= lv_vmx_vm_init,
 	.vm_destroy		= lv_vmx_vm_destroy,
 	.vm_unmap_range		= lv_vmx_vm_unmap_range,
