@@ -333,15 +333,20 @@ static int __init lv_init(void)
 		lv_syscore_register();
 	}
 
-	ret = misc_register(&lv_dev);
+	ret = lv_iommu_init();
 	if (ret)
 		goto err_cpuhp;
+	ret = misc_register(&lv_dev);
+	if (ret)
+		goto err_iommu;
 
 	lv_debugfs_init();
 	pr_info("loaded, API version %d, backend %s\n", LV_API_VERSION,
 		lv_vendor ? lv_vendor->name : "none");
 	return 0;
 
+err_iommu:
+	lv_iommu_exit();
 err_cpuhp:
 	if (lv_vendor) {
 		lv_syscore_unregister();
@@ -359,6 +364,7 @@ static void __exit lv_exit(void)
 {
 	/* Every VM holds a module reference, so none is left here. */
 	misc_deregister(&lv_dev);
+	lv_iommu_exit();
 	lv_debugfs_exit();
 	lv_mmu_module_exit();
 	if (lv_vendor) {

@@ -118,6 +118,13 @@ struct lv_dirty_log {
  * @bus: bus number
  * @devfn: device and function, (dev << 3) | fn
  * @flags: must be 0
+ *
+ * LV_ASSIGN_PCI_DEVICE needs CAP_SYS_RAWIO (EPERM otherwise), and a
+ * device whose MSIs interrupt remapping isolates (EPERM otherwise, unless
+ * the module parameter lightvisor.allow_unsafe_interrupts is set). The
+ * function is reset (FLR or another reset the PCI core has for it) when
+ * assigned and when released. A device removed from the host while
+ * assigned leaves its VM first: later calls naming it get ENODEV.
  */
 struct lv_pci_device {
 	__u32 segment;
@@ -144,7 +151,9 @@ struct lv_pci_device {
  * (EPT) at @guest_phys_addr, uncached, at once: guest accesses to it go to
  * the device without exits. Calling again with another address moves it
  * (the old range is unmapped first). Releasing the device or destroying
- * the VM unmaps it.
+ * the VM unmaps it. The pages holding the device's MSI-X table and PBA
+ * are left out: the host programs the table, and the guest's accesses
+ * there exit to userspace as LV_EXIT_MMIO.
  *
  * Errors: EINVAL (flags, BAR index, not a memory BAR, BAR smaller than a
  * page or not page aligned on the host, guest address not page aligned
