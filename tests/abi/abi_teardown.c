@@ -29,7 +29,8 @@ DECLARE_GUEST(mem_guest_write);
 #define PAGE		4096UL
 #define TOUCH_SEG	0x1000		/* first touched page: gpa 0x10000 */
 #define TOUCH_PAGES	200
-#define ITERATIONS	12
+#define ITERATIONS	8
+#define CREATE_TRIES	100
 #define LV_MAX_VCPUS_TEST	64
 
 static int sys_fd;
@@ -154,8 +155,10 @@ static void test_destroy(void)
 
 	if (max_vcpus > LV_MAX_VCPUS_TEST)
 		max_vcpus = LV_MAX_VCPUS_TEST;
-	for (i = 0; i < ITERATIONS; i++)
+	for (i = 0; i < ITERATIONS; i++) {
 		ok &= destroy_during_invalidations(max_vcpus, &calls);
+		tap_diag("VM %d destroyed", i + 1);
+	}
 	tap_diag("%d VMs of %d vCPUs destroyed during %ld invalidations",
 		 ITERATIONS, max_vcpus, calls);
 	tap_result(ok, "a VM with %d vCPUs is destroyed while its memory is invalidated",
@@ -194,10 +197,10 @@ static void test_create_fails(void)
 
 	getrlimit(RLIMIT_NOFILE, &old);
 	low = old;
-	for (i = 0; i < 200; i++) {
+	low.rlim_cur = count_open_fds();
+	for (i = 0; i < CREATE_TRIES; i++) {
 		if (i % 20 == 0)
 			ran &= touch_pages(&vcpu0, &vm);
-		low.rlim_cur = count_open_fds();
 		setrlimit(RLIMIT_NOFILE, &low);
 		fd = ioctl(vm.fd, LV_CREATE_VCPU, 1);
 		if (fd < 0 && errno == EMFILE)
@@ -208,7 +211,8 @@ static void test_create_fails(void)
 	}
 	invalidator_stop(&inv);
 	tap_result(ran, "the guest ran during failing vCPU creations");
-	tap_eq(200, emfile, "LV_CREATE_VCPU without a free fd -> EMFILE, each time");
+	tap_eq(CREATE_TRIES, emfile,
+	       "LV_CREATE_VCPU without a free fd -> EMFILE, each time");
 	fd = ioctl(vm.fd, LV_CREATE_VCPU, 1);
 	tap_errno(fd, errno, 0, "the id is free again once an fd is");
 
