@@ -99,9 +99,15 @@ enum lv_map_level {
 struct lv_vendor_ops {
 	const char *name;
 
-	/* Per CPU, preemption disabled. */
+	/* Per CPU, preemption disabled; cpu_disable with interrupts off. */
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	/*
+	 * Leave VMX operation on this CPU at once (reboot, crash), from NMI
+	 * or interrupt context: no locks, the CPU does not go back to what
+	 * it interrupted.
+	 */
+	void (*cpu_emergency_disable)(void);
 
 	int (*vm_init)(struct lv_vm *vm);
 	void (*vm_destroy)(struct lv_vm *vm);
@@ -132,6 +138,8 @@ struct lv_vendor_ops {
 	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			   unsigned int prot, bool uncached);
 
+	/* Size of the backend's vCPU, allocated with lv_vcpu_alloc(). */
+	size_t vcpu_size;
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
 	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
@@ -385,6 +393,10 @@ int lv_check_memory_region(const struct lv_memory_region *mr);
 
 /* vcpu.c */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id);
+int lv_vcpu_cache_init(size_t size);
+void lv_vcpu_cache_exit(void);
+void *lv_vcpu_alloc(void);
+void lv_vcpu_free_mem(void *vcpu);
 int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id);
 void lv_vcpu_uninit(struct lv_vcpu *vcpu);
 void lv_vcpu_destroy(struct lv_vcpu *vcpu);

@@ -12,6 +12,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/fpu/api.h>
 
 #include "lightvisor.h"
@@ -20,6 +21,36 @@
 #include "trace.h"
 
 static struct preempt_ops lv_preempt_ops;
+
+/*
+ * The backend's vCPUs (struct lv_vcpu embedded first) come from a cache
+ * of their own, so slab debugging can be turned on for them alone
+ * (slub_debug=FZP,lightvisor_vcpu) to catch a use after free.
+ */
+static struct kmem_cache *lv_vcpu_cache;
+
+int lv_vcpu_cache_init(size_t size)
+{
+	lv_vcpu_cache = kmem_cache_create("lightvisor_vcpu", size, 0,
+					  SLAB_ACCOUNT, NULL);
+	return lv_vcpu_cache ? 0 : -ENOMEM;
+}
+
+void lv_vcpu_cache_exit(void)
+{
+	kmem_cache_destroy(lv_vcpu_cache);
+}
+
+/* Zeroed memory for a backend vCPU of the size given at module load. */
+void *lv_vcpu_alloc(void)
+{
+	return kmem_cache_zalloc(lv_vcpu_cache, GFP_KERNEL_ACCOUNT);
+}
+
+void lv_vcpu_free_mem(void *vcpu)
+{
+	kmem_cache_free(lv_vcpu_cache, vcpu);
+}
 
 /* Preempt notifiers cost nothing until the first user turns them on. */
 void lv_vcpu_module_init(void)
@@ -590,10 +621,24 @@ static const struct vm_operations_struct lv_vcpu_vm_ops = {
 	.fault = lv_vcpu_fault,
 };
 
+/*
+ * The run page is one shared page at offset 0, nothing else. A private
+ * mapping would copy the page on the first write from userspace and stop
+ * seeing the kernel's. VM_DONTEXPAND makes mremap() refuse to grow the
+ * mapping, and keeps the mm from merging a mapping of the next page of
+ * the fd into it: such a merge never calls ->mmap, so the size check
+ * here would not see it.
+ */
 static int lv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	if (vma->vm_pgoff || vma_pages(vma) != 1)
+	if (vma->vm_pgoff || vma_pages(vma) != 1 ||
+	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND);
+#else
+	vma->vm_flags |= VM_DONTEXPAND;
+#endif
 	vma->vm_ops = &lv_vcpu_vm_ops;
 	return 0;
 }
@@ -655,10 +700,18 @@ void lv_vcpu_destroy(struct lv_vcpu *vcpu)
 	lv_vendor->vcpu_free(vcpu);
 }
 
+/*
+ * Readers walk vm->vcpus without vm->lock (lv_vcpu_kick_all() from any
+ * invalidation), so a vCPU is published only once nothing can fail: its
+ * index is reserved first (a reserved entry reads as empty), the fd and
+ * file are made, and only then is the vCPU stored and the fd installed.
+ * An error before that frees a vCPU no other thread has seen.
+ */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 {
 	struct lv_vcpu *vcpu;
-	int ret;
+	struct file *file;
+	int ret, fd;
 
 	if (!lv_caps.run_guests)
 		return -ENODEV;
@@ -669,31 +722,42 @@ int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 	ret = -EEXIST;
 	if (xa_load(&vm->vcpus, id))
 		goto out;
+	ret = xa_reserve(&vm->vcpus, id, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out;
 
 	vcpu = lv_vendor->vcpu_create(vm, id);
 	if (IS_ERR(vcpu)) {
 		ret = PTR_ERR(vcpu);
-		goto out;
+		goto out_release;
 	}
-	ret = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		lv_vendor->vcpu_free(vcpu);
-		goto out;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto out_free;
 	}
-	vm->nr_vcpus++;
-	atomic_inc(&lv_nr_vcpus);
+	file = anon_inode_getfile("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto out_free;
+	}
 
 	/* The fd holds a VM reference; the VM frees the vCPU at its end. */
 	kref_get(&vm->kref);
-	ret = anon_inode_getfd("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
-			       O_RDWR | O_CLOEXEC);
-	if (ret < 0) {
-		xa_erase(&vm->vcpus, id);
-		vm->nr_vcpus--;
-		atomic_dec(&lv_nr_vcpus);
-		lv_vendor->vcpu_free(vcpu);
-		lv_vm_put(vm);
-	}
+	/* Into the reserved entry: needs no memory, cannot fail. */
+	WARN_ON(xa_err(xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT)));
+	vm->nr_vcpus++;
+	atomic_inc(&lv_nr_vcpus);
+	fd_install(fd, file);
+	ret = fd;
+	goto out;
+
+out_free:
+	lv_vendor->vcpu_free(vcpu);
+out_release:
+	xa_release(&vm->vcpus, id);
 out:
 	mutex_unlock(&vm->lock);
 	return ret;

@@ -220,15 +220,36 @@ static void lv_vmx_vmcs_clear(void *arg)
 	WRITE_ONCE(vmx->vcpu.cpu, -1);
 }
 
+/*
+ * Interrupts are off: the list changes only on its own CPU, in the VMCLEAR
+ * IPI or in vcpu_load with interrupts off, so nothing unlinks an entry
+ * under this walk.
+ */
 static void lv_vmx_cpu_disable(void)
 {
 	int cpu = raw_smp_processor_id();
 	struct lv_vmx_vcpu *vmx, *tmp;
 
+	lockdep_assert_irqs_disabled();
 	/* A VMCS must be cleared before it may be used on another CPU. */
 	list_for_each_entry_safe(vmx, tmp, per_cpu_ptr(&lv_loaded_vmcss, cpu),
 				 loaded_on)
 		lv_vmx_vmcs_clear(vmx);
+	vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/*
+ * Reboot or crash, in NMI context: the list may be half changed by the
+ * code this NMI interrupted, which never resumes. Write back what VMCSs
+ * can be found (for a crash dump) and leave VMX operation so INIT works.
+ */
+static void lv_vmx_cpu_emergency_disable(void)
+{
+	struct lv_vmx_vcpu *vmx;
+
+	list_for_each_entry(vmx, this_cpu_ptr(&lv_loaded_vmcss), loaded_on)
+		vmcs_clear(vmx->vmcs);
 	vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }
@@ -565,7 +586,7 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	struct lv_vmx_vcpu *vmx;
 	int ret, cpu;
 
-	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	vmx = lv_vcpu_alloc();
 	if (!vmx)
 		return ERR_PTR(-ENOMEM);
 	ret = lv_vcpu_init(&vmx->vcpu, vm, id);
@@ -604,7 +625,7 @@ err_vmcs:
 err_uninit:
 	lv_vcpu_uninit(&vmx->vcpu);
 err_free:
-	kfree(vmx);
+	lv_vcpu_free_mem(vmx);
 	return ERR_PTR(ret);
 }
 
@@ -618,7 +639,7 @@ static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
 	lv_ept_cache_free(&vmx->ept_cache);
 	free_page((unsigned long)vmx->vmcs);
 	lv_vcpu_uninit(vcpu);
-	kfree(vmx);
+	lv_vcpu_free_mem(vmx);
 }
 
 /* --- events --- */
@@ -1504,6 +1525,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
 	.cpu_enable		= lv_vmx_cpu_enable,
 	.cpu_disable		= lv_vmx_cpu_disable,
+	.cpu_emergency_disable	= lv_vmx_cpu_emergency_disable,
 	.vm_init		= lv_vmx_vm_init,
 	.vm_destroy		= lv_vmx_vm_destroy,
 	.vm_unmap_range		= lv_vmx_vm_unmap_range,
@@ -1513,6 +1535,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.vm_map_phys		= lv_vmx_vm_map_phys,
 	.vcpu_create		= lv_vmx_vcpu_create,
 	.vcpu_free		= lv_vmx_vcpu_free,
+	.vcpu_size		= sizeof(struct lv_vmx_vcpu),
 	.vcpu_load		= lv_vmx_vcpu_load,
 	.vcpu_put		= lv_vmx_vcpu_put,
 	.vcpu_run		= lv_vmx_vcpu_run,

@@ -9,10 +9,18 @@
  *  - a VM fd, from LV_CREATE_VM: guest memory, vCPU creation, devices;
  *  - a vCPU fd, from LV_CREATE_VCPU: registers, state, interrupts, LV_RUN.
  *    Its first LV_GET_VCPU_MMAP_SIZE bytes can be mmap()ed: they hold
- *    struct lv_run, through which exits are reported to userspace.
+ *    struct lv_run, through which exits are reported to userspace. Only
+ *    that: MAP_SHARED, offset 0, exactly LV_GET_VCPU_MMAP_SIZE bytes;
+ *    anything else fails with EINVAL, also a mapping of the next page
+ *    placed right after an existing one, and mremap() cannot grow the
+ *    mapping (EFAULT).
  *
  * Closing the last reference to a VM fd (including the references its vCPU
  * fds hold) frees everything the VM owns.
+ *
+ * Every structure has explicit padding to the alignment of its widest
+ * member, so 64-bit and 32-bit (compat) callers share one layout and one
+ * set of ioctl numbers.
  */
 #ifndef _UAPI_LINUX_LIGHTVISOR_H
 #define _UAPI_LINUX_LIGHTVISOR_H
@@ -110,6 +118,13 @@ struct lv_dirty_log {
  * @bus: bus number
  * @devfn: device and function, (dev << 3) | fn
  * @flags: must be 0
+ *
+ * LV_ASSIGN_PCI_DEVICE needs CAP_SYS_RAWIO (EPERM otherwise), and a
+ * device whose MSIs interrupt remapping isolates (EPERM otherwise, unless
+ * the module parameter lightvisor.allow_unsafe_interrupts is set). The
+ * function is reset (FLR or another reset the PCI core has for it) when
+ * assigned and when released. A device removed from the host while
+ * assigned leaves its VM first: later calls naming it get ENODEV.
  */
 struct lv_pci_device {
 	__u32 segment;
@@ -136,7 +151,9 @@ struct lv_pci_device {
  * (EPT) at @guest_phys_addr, uncached, at once: guest accesses to it go to
  * the device without exits. Calling again with another address moves it
  * (the old range is unmapped first). Releasing the device or destroying
- * the VM unmaps it.
+ * the VM unmaps it. The pages holding the device's MSI-X table and PBA
+ * are left out: the host programs the table, and the guest's accesses
+ * there exit to userspace as LV_EXIT_MMIO.
  *
  * Errors: EINVAL (flags, BAR index, not a memory BAR, BAR smaller than a
  * page or not page aligned on the host, guest address not page aligned
@@ -220,6 +237,10 @@ struct lv_regs {
  * @g: granularity
  * @unusable: segment is unusable (null selector loaded)
  * @padding: must be 0
+ *
+ * The padding is explicit up to the 64-bit alignment of @base, so the
+ * structure (32 bytes) and everything holding it have one layout for
+ * 64-bit and 32-bit (compat) callers alike.
  */
 struct lv_segment {
 	__u64 base;
@@ -227,7 +248,7 @@ struct lv_segment {
 	__u16 selector;
 	__u8 type;
 	__u8 s, dpl, present, avl, l, db, g, unusable;
-	__u8 padding[2];
+	__u8 padding[9];
 };
 
 /**
@@ -499,6 +520,7 @@ struct lv_run {
 		struct {
 			__u64 hardware_entry_failure_reason;
 			__u32 cpu;
+			__u32 padding;
 		} fail_entry;
 		/* LV_EXIT_INTERNAL_ERROR */
 		struct {
