@@ -94,65 +94,83 @@ enum lv_map_level {
  * Calls on a vCPU are made with vcpu->mutex held; calls named "_irqoff"
  * with interrupts disabled. vcpu_load/vcpu_put run with preemption
  * disabled and bracket every use of the vCPU's hardware state on a CPU.
+ * cpu_enable/cpu_disable run on each CPU with preemption disabled.
  */
 struct lv_vendor_ops {
+	/** @name: backend name for messages */
 	const char *name;
 
-	/* Per CPU, preemption disabled. */
+	/** @cpu_enable: enable hardware virtualization on this CPU */
 	int (*cpu_enable)(void);
+	/** @cpu_disable: disable it again on this CPU */
 	void (*cpu_disable)(void);
 
+	/** @vm_init: set up the backend's part of a new VM */
 	int (*vm_init)(struct lv_vm *vm);
+	/** @vm_destroy: free the backend's part of a VM */
 	void (*vm_destroy)(struct lv_vm *vm);
-	/*
-	 * Remove guest mappings of [gpa, gpa + size), under mmu_lock; true
-	 * if a TLB flush is needed.
+	/**
+	 * @vm_unmap_range: remove guest mappings of [gpa, gpa + size), under
+	 * mmu_lock; true if a TLB flush is needed.
 	 */
 	bool (*vm_unmap_range)(struct lv_vm *vm, u64 gpa, u64 size);
-	/* No vCPU uses old translations now: free unlinked tables. */
+	/** @vm_flushed: no vCPU uses old translations now: free unlinked tables */
 	void (*vm_flushed)(struct lv_vm *vm);
-	/* Fill the vCPU's page-table page cache; may sleep. */
+	/** @mmu_topup: fill the vCPU's page-table page cache; may sleep */
 	int (*mmu_topup)(struct lv_vcpu *vcpu);
-	/*
-	 * Map a guest page of @level (gpa and hpa aligned to its size),
-	 * under mmu_lock, from the cache only; > 0 if an old translation
-	 * was replaced and must be flushed.
+	/**
+	 * @mmu_map: map a guest page of @level (gpa and hpa aligned to its
+	 * size), under mmu_lock, from the cache only; > 0 if an old
+	 * translation was replaced and must be flushed.
 	 */
 	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 		       enum lv_map_level level, unsigned int prot);
-	/*
-	 * Map host-physical [hpa, hpa + size) (device memory, not user
-	 * pages) at guest-physical @gpa, all at once; may sleep and takes
-	 * mmu_lock itself around page-table changes. Both addresses and
-	 * @size are page aligned. On error, the part already mapped is
-	 * left for the caller to remove with vm_unmap_range. Returns < 0,
-	 * or > 0 if an old translation was replaced and must be flushed.
+	/**
+	 * @vm_map_phys: map host-physical [hpa, hpa + size) (device memory,
+	 * not user pages) at guest-physical @gpa, all at once; may sleep and
+	 * takes mmu_lock itself around page-table changes. Both addresses and
+	 * @size are page aligned. On error, the part already mapped is left
+	 * for the caller to remove with vm_unmap_range. Returns < 0, or > 0
+	 * if an old translation was replaced and must be flushed.
 	 */
 	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			   unsigned int prot, bool uncached);
 
+	/** @vcpu_create: allocate vCPU @id of @vm */
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
+	/** @vcpu_free: free a vCPU made by @vcpu_create */
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
+	/** @vcpu_load: make the vCPU's hardware state current on @cpu */
 	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
+	/** @vcpu_put: the vCPU leaves this CPU (preemption or return) */
 	void (*vcpu_put)(struct lv_vcpu *vcpu);
-	/* Enter the guest once and handle the exit. */
+	/** @vcpu_run: enter the guest once and handle the exit */
 	enum lv_exit_action (*vcpu_run)(struct lv_vcpu *vcpu);
 
+	/** @get_regs: read the general-purpose registers, RIP and RFLAGS */
 	void (*get_regs)(struct lv_vcpu *vcpu, struct lv_regs *regs);
+	/** @set_regs: write them */
 	void (*set_regs)(struct lv_vcpu *vcpu, const struct lv_regs *regs);
+	/** @get_sregs: read segment, control and table registers */
 	void (*get_sregs)(struct lv_vcpu *vcpu, struct lv_sregs *sregs);
+	/** @set_sregs: check and write them; -EINVAL if invalid */
 	int (*set_sregs)(struct lv_vcpu *vcpu, const struct lv_sregs *sregs);
+	/** @get_state: read the whole vCPU state (LV_GET_VCPU_STATE) */
 	void (*get_state)(struct lv_vcpu *vcpu, struct lv_vcpu_state *st);
+	/** @set_state: check and write the whole vCPU state */
 	int (*set_state)(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st);
-	/* Advance RIP past the instruction that caused the last exit. */
+	/** @skip_instruction: advance RIP past the instruction that exited */
 	void (*skip_instruction)(struct lv_vcpu *vcpu);
-	/* Advance RIP by @len bytes (an instruction we decoded ourselves). */
+	/** @advance_rip: advance RIP by @len bytes (an instruction we decoded) */
 	void (*advance_rip)(struct lv_vcpu *vcpu, unsigned int len);
+	/** @get_paging: the registers a guest page walk needs */
 	void (*get_paging)(struct lv_vcpu *vcpu, struct lv_paging *pg);
-	/* Linear address of RIP and the default operand size of CS. */
+	/** @get_code: linear address of RIP and the default operand size of CS */
 	void (*get_code)(struct lv_vcpu *vcpu, u64 *linear_rip,
 			 enum lv_cpu_mode *mode);
+	/** @get_cpl: current privilege level */
 	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
+	/** @get_rflags: guest RFLAGS */
 	u64 (*get_rflags)(struct lv_vcpu *vcpu);
 };
 
