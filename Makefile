@@ -117,11 +117,14 @@ install-dkms-src:
 	sed 's/#MODULE_VERSION#/$(LV_VERSION)/' dkms.conf \
 		>$(DESTDIR)$(dkmssrcdir)/dkms.conf
 
-# dkms add fails on a module it knows already; install builds it.
+# Older dkms refuse to add a module twice. --force: the sources under
+# /usr/src may have changed under the same version (make install again).
+DKMS_MOD = -m lightvisor -v $(LV_VERSION) $(if $(KVER),-k $(KVER))
 dkms-install:
 	dkms status -m lightvisor -v $(LV_VERSION) | grep -q . || \
 		dkms add -m lightvisor -v $(LV_VERSION)
-	dkms install -m lightvisor -v $(LV_VERSION) $(if $(KVER),-k $(KVER))
+	dkms build --force $(DKMS_MOD)
+	dkms install --force $(DKMS_MOD)
 
 dkms-uninstall:
 	if dkms status -m lightvisor -v $(LV_VERSION) | grep -q .; then \
@@ -137,7 +140,7 @@ endif
 		$(DESTDIR)$(udevrulesdir)/$(notdir $(UDEV_RULE))
 	rm -rf $(DESTDIR)$(dkmssrcdir)
 ifeq ($(DESTDIR),)
-	-getent group lightvisor >/dev/null && groupdel lightvisor
+	if getent group lightvisor >/dev/null; then groupdel lightvisor; fi
 endif
 
 lint:
