@@ -95,60 +95,72 @@ enum lv_map_level {
  * Calls on a vCPU are made with vcpu->mutex held; calls named "_irqoff"
  * with interrupts disabled. vcpu_load/vcpu_put run with preemption
  * disabled and bracket every use of the vCPU's hardware state on a CPU.
+ * cpu_enable/cpu_disable run on each CPU with preemption disabled.
  */
 struct lv_vendor_ops {
+	/** @name: backend name for messages */
 	const char *name;
 
-	/* Per CPU, preemption disabled; cpu_disable with interrupts off. */
+	/**
+	 * @cpu_enable: enable hardware virtualization on this CPU (per CPU,
+	 * preemption disabled)
+	 */
 	int (*cpu_enable)(void);
+	/** @cpu_disable: disable it again on this CPU, interrupts off */
 	void (*cpu_disable)(void);
-	/*
-	 * Leave VMX operation on this CPU at once (reboot, crash), from NMI
-	 * or interrupt context: no locks, the CPU does not go back to what
-	 * it interrupted.
+	/**
+	 * @cpu_emergency_disable: leave VMX operation on this CPU at once
+	 * (reboot, crash), from NMI or interrupt context: no locks, the CPU
+	 * does not go back to what it interrupted.
 	 */
 	void (*cpu_emergency_disable)(void);
 
+	/** @vm_init: set up the backend's part of a new VM */
 	int (*vm_init)(struct lv_vm *vm);
+	/** @vm_destroy: free the backend's part of a VM */
 	void (*vm_destroy)(struct lv_vm *vm);
-	/*
-	 * Remove guest mappings of [gpa, gpa + size), under mmu_lock; true
-	 * if a TLB flush is needed.
+	/**
+	 * @vm_unmap_range: remove guest mappings of [gpa, gpa + size), under
+	 * mmu_lock; true if a TLB flush is needed.
 	 */
 	bool (*vm_unmap_range)(struct lv_vm *vm, u64 gpa, u64 size);
-	/* No vCPU uses old translations now: free unlinked tables. */
+	/** @vm_flushed: no vCPU uses old translations now: free unlinked tables */
 	void (*vm_flushed)(struct lv_vm *vm);
-	/* Fill the vCPU's page-table page cache; may sleep. */
+	/** @mmu_topup: fill the vCPU's page-table page cache; may sleep */
 	int (*mmu_topup)(struct lv_vcpu *vcpu);
-	/*
-	 * Map a guest page of @level (gpa and hpa aligned to its size),
-	 * under mmu_lock, from the cache only; > 0 if an old translation
-	 * was replaced and must be flushed.
+	/**
+	 * @mmu_map: map a guest page of @level (gpa and hpa aligned to its
+	 * size), under mmu_lock, from the cache only; > 0 if an old
+	 * translation was replaced and must be flushed.
 	 */
 	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 		       enum lv_map_level level, unsigned int prot);
-	/*
-	 * Map host-physical [hpa, hpa + size) (device memory, not user
-	 * pages) at guest-physical @gpa, all at once; may sleep and takes
-	 * mmu_lock itself around page-table changes. Both addresses and
-	 * @size are page aligned. On error, the part already mapped is
-	 * left for the caller to remove with vm_unmap_range. Returns < 0,
-	 * or > 0 if an old translation was replaced and must be flushed.
+	/**
+	 * @vm_map_phys: map host-physical [hpa, hpa + size) (device memory,
+	 * not user pages) at guest-physical @gpa, all at once; may sleep and
+	 * takes mmu_lock itself around page-table changes. Both addresses and
+	 * @size are page aligned. On error, the part already mapped is left
+	 * for the caller to remove with vm_unmap_range. Returns < 0, or > 0
+	 * if an old translation was replaced and must be flushed.
 	 */
 	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			   unsigned int prot, bool uncached);
 
-	/* Size of the backend's vCPU, allocated with lv_vcpu_alloc(). */
+	/** @vcpu_size: size of the backend's vCPU, allocated with lv_vcpu_alloc() */
 	size_t vcpu_size;
+	/** @vcpu_create: allocate vCPU @id of @vm */
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
+	/** @vcpu_free: free a vCPU made by @vcpu_create */
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
+	/** @vcpu_load: make the vCPU's hardware state current on @cpu */
 	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
+	/** @vcpu_put: the vCPU leaves this CPU (preemption or return) */
 	void (*vcpu_put)(struct lv_vcpu *vcpu);
-	/*
-	 * Enter the guest once and handle the exit; LV_ENTRY_CANCELLED if
-	 * a reschedule or a signal came first. Right after an exit (before
-	 * its handler), report the event whose delivery it interrupted with
-	 * lv_event_interrupted().
+	/**
+	 * @vcpu_run: enter the guest once and handle the exit;
+	 * LV_ENTRY_CANCELLED if a reschedule or a signal came first. Right
+	 * after an exit (before its handler), report the event whose
+	 * delivery it interrupted with lv_event_interrupted().
 	 */
 	enum lv_exit_action (*vcpu_run)(struct lv_vcpu *vcpu);
 
@@ -156,33 +168,49 @@ struct lv_vendor_ops {
 	 * Events: events.c decides what to inject and when; these only
 	 * read and write the hardware state.
 	 */
-	/* Could an external interrupt be taken now (IF, no STI/MOV-SS shadow)? */
+	/**
+	 * @interrupt_allowed: could an external interrupt be taken now (IF,
+	 * no STI/MOV-SS shadow)?
+	 */
 	bool (*interrupt_allowed)(struct lv_vcpu *vcpu);
-	/* Could an NMI be taken now (no NMI blocking, no shadow)? */
+	/** @nmi_allowed: could an NMI be taken now (no NMI blocking, no shadow)? */
 	bool (*nmi_allowed)(struct lv_vcpu *vcpu);
-	/* Exit as soon as interrupts, or NMIs, can be taken. */
+	/** @enable_irq_window: exit as soon as interrupts can be taken */
 	void (*enable_irq_window)(struct lv_vcpu *vcpu);
+	/** @enable_nmi_window: exit as soon as NMIs can be taken */
 	void (*enable_nmi_window)(struct lv_vcpu *vcpu);
-	/* Deliver @ev at the next entry (the core checked it is valid). */
+	/** @inject_event: deliver @ev at the next entry (the core checked it) */
 	void (*inject_event)(struct lv_vcpu *vcpu, const struct lv_event *ev);
-	/* The entry will not happen (or failed): forget the injected event. */
+	/**
+	 * @cancel_injection: the entry will not happen (or failed): forget
+	 * the injected event
+	 */
 	void (*cancel_injection)(struct lv_vcpu *vcpu);
 
+	/** @get_regs: read the general-purpose registers, RIP and RFLAGS */
 	void (*get_regs)(struct lv_vcpu *vcpu, struct lv_regs *regs);
+	/** @set_regs: write them */
 	void (*set_regs)(struct lv_vcpu *vcpu, const struct lv_regs *regs);
+	/** @get_sregs: read segment, control and table registers */
 	void (*get_sregs)(struct lv_vcpu *vcpu, struct lv_sregs *sregs);
+	/** @set_sregs: check and write them; -EINVAL if invalid */
 	int (*set_sregs)(struct lv_vcpu *vcpu, const struct lv_sregs *sregs);
+	/** @get_state: read the whole vCPU state (LV_GET_VCPU_STATE) */
 	void (*get_state)(struct lv_vcpu *vcpu, struct lv_vcpu_state *st);
+	/** @set_state: check and write the whole vCPU state */
 	int (*set_state)(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st);
-	/* Advance RIP past the instruction that caused the last exit. */
+	/** @skip_instruction: advance RIP past the instruction that exited */
 	void (*skip_instruction)(struct lv_vcpu *vcpu);
-	/* Advance RIP by @len bytes (an instruction we decoded ourselves). */
+	/** @advance_rip: advance RIP by @len bytes (an instruction we decoded) */
 	void (*advance_rip)(struct lv_vcpu *vcpu, unsigned int len);
+	/** @get_paging: the registers a guest page walk needs */
 	void (*get_paging)(struct lv_vcpu *vcpu, struct lv_paging *pg);
-	/* Linear address of RIP and the default operand size of CS. */
+	/** @get_code: linear address of RIP and the default operand size of CS */
 	void (*get_code)(struct lv_vcpu *vcpu, u64 *linear_rip,
 			 enum lv_cpu_mode *mode);
+	/** @get_cpl: current privilege level */
 	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
+	/** @get_rflags: guest RFLAGS */
 	u64 (*get_rflags)(struct lv_vcpu *vcpu);
 };
 

@@ -215,6 +215,24 @@ struct lv_device_irq {
 
 /**
  * struct lv_regs - general-purpose registers, RIP and RFLAGS
+ * @rax: RAX
+ * @rbx: RBX
+ * @rcx: RCX
+ * @rdx: RDX
+ * @rsi: RSI
+ * @rdi: RDI
+ * @rsp: RSP
+ * @rbp: RBP
+ * @r8: R8
+ * @r9: R9
+ * @r10: R10
+ * @r11: R11
+ * @r12: R12
+ * @r13: R13
+ * @r14: R14
+ * @r15: R15
+ * @rip: RIP
+ * @rflags: RFLAGS
  */
 struct lv_regs {
 	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
@@ -265,6 +283,23 @@ struct lv_dtable {
 
 /**
  * struct lv_sregs - segment, control and descriptor-table registers
+ * @cs: CS
+ * @ds: DS
+ * @es: ES
+ * @fs: FS
+ * @gs: GS
+ * @ss: SS
+ * @tr: task register
+ * @ldt: LDTR
+ * @gdt: GDTR
+ * @idt: IDTR
+ * @cr0: CR0
+ * @cr2: CR2
+ * @cr3: CR3
+ * @cr4: CR4
+ * @cr8: CR8 (task priority)
+ * @efer: the EFER MSR
+ * @apic_base: the IA32_APIC_BASE MSR
  */
 struct lv_sregs {
 	struct lv_segment cs, ds, es, fs, gs, ss, tr, ldt;
@@ -486,6 +521,19 @@ enum lv_internal_error {
  * @exit_qualification: out: raw hardware exit reason, for tracing
  * @cr8: out: guest CR8
  * @apic_base: out: guest APIC base MSR
+ * @io: out, LV_EXIT_IO: @io.direction (LV_EXIT_IO_IN/OUT), @io.size (1, 2
+ *	or 4 bytes), @io.port, @io.count (> 1 for REP INS/OUTS) and the
+ *	offset of the data in the shared page, @io.data_offset
+ * @mmio: in/out, LV_EXIT_MMIO: @mmio.phys_addr, @mmio.len bytes of
+ *	@mmio.data (written by the guest, or to be filled in for a read),
+ *	@mmio.is_write
+ * @fail_entry: out, LV_EXIT_FAIL_ENTRY: the hardware's entry failure reason
+ *	and the host CPU
+ * @internal: out, LV_EXIT_INTERNAL_ERROR: a suberror and @internal.ndata
+ *	words of @internal.data (a VMCS dump)
+ * @hypercall: in/out, LV_EXIT_HYPERCALL: number, arguments, and the
+ *	return value userspace puts in RAX
+ * @padding: keeps the union at 256 bytes
  */
 struct lv_run {
 	__u8 request_interrupt_window;

@@ -64,6 +64,8 @@ static const char usage_text[] =
 "                       /sys/bus/pci/devices; no host driver bound, behind\n"
 "                       an IOMMU) to the guest; see PCI below\n"
 "  --help               this text\n"
+"  --version            print lvrun's version and the lightvisor API version\n"
+"                       it was built for\n"
 "\n"
 "Devices:\n"
 "  0x3f8-0x3ff          16550A UART; transmitted bytes go to stdout, the\n"
@@ -217,7 +219,7 @@ static void parse_options(int argc, char **argv)
 {
 	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
-	       OPT_HELP };
+	       OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, OPT_MEM },
 		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
@@ -231,6 +233,7 @@ static void parse_options(int argc, char **argv)
 		{ "nmi-after-ms", required_argument, NULL, OPT_NMI },
 		{ "assign", required_argument, NULL, OPT_ASSIGN },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -277,6 +280,10 @@ static void parse_options(int argc, char **argv)
 		case OPT_HELP:
 			usage(stdout, 0);
 			break;
+		case OPT_VERSION:
+			printf("lvrun (lightvisor) %s, API version %d\n",
+			       LV_VERSION, LV_API_VERSION);
+			exit(0);
 		default:
 			usage(stderr, LVRUN_EXIT_ERROR);
 		}
