@@ -9,6 +9,8 @@
 #   make check       build everything and run all test suites
 #   make demo        boot Bochs and show the module answering
 #   make bench       lightvisor against KVM in one Bochs boot (build/bench/)
+#   make fuzz        30 min (guest time) of lvfuzz on the KASAN kernel, 2 CPUs
+#                    (FUZZ_ARGS="--seed N --seconds S" to change)
 #   make clean
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -17,7 +19,8 @@ BUILD	:= $(CURDIR)/build
 SUBMAKE	= BINDIR=$(BUILD)/bin GUESTDIR=$(BUILD)/guests
 
 # Userspace parts are optional until their authors add a Makefile.
-USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu tests/bench
+USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu tests/bench \
+	     tests/fuzz
 GUESTS	:= $(patsubst %/Makefile,%,$(wildcard guests/Makefile))
 
 all: module userspace guests
@@ -58,8 +61,12 @@ demo: module-test userspace guests
 bench: userspace guests
 	scripts/bench
 
+fuzz: userspace
+	scripts/fuzz $(FUZZ_ARGS)
+
 clean:
 	@for d in $(USERSPACE) $(GUESTS); do $(MAKE) -C $$d $(SUBMAKE) clean; done
 	rm -rf build
 
-.PHONY: all kernel module module-test module-6.1 userspace guests check demo bench clean
+.PHONY: all kernel module module-test module-6.1 userspace guests check demo bench \
+	fuzz clean
