@@ -768,11 +768,11 @@ static void handle_exit(struct lv_run *run)
 /* Random code, random state, then LV_RUN until the guest stops. */
 static void op_guest_run(void)
 {
-	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+	struct itimerval it = { .it_value = { .tv_usec = 2000 } };
 	struct fuzz_vm *vm = NULL;
 	struct fuzz_vcpu *vcpu;
 	enum mode mode = below(NR_MODES);
-	unsigned int i, max_exits = 8 + below(120);
+	unsigned int i, max_exits = 4 + below(60);
 	bool stopped = false;
 
 	F.st.runs++;	/* attempts: a run may fail to set up its VM */
@@ -823,6 +823,11 @@ static void op_guest_run(void)
 			if (stopped || chance(70))
 				goto out;
 			stopped = true;
+			break;
+		case LV_EXIT_INTR:
+			/* Our timer: the guest loops without exiting. */
+			if (chance(70))
+				goto out;
 			break;
 		default:
 			handle_exit(vcpu->run);
