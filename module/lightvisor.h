@@ -61,6 +61,7 @@ struct lv_memslot {
 enum lv_exit_action {
 	LV_RESUME_GUEST,	/* handled: enter the guest again */
 	LV_EXIT_TO_USER,	/* lv_run filled in: return from LV_RUN */
+	LV_ENTRY_CANCELLED,	/* vcpu_run only: no entry (resched, signal) */
 };
 
 /**
@@ -98,9 +99,15 @@ enum lv_map_level {
 struct lv_vendor_ops {
 	const char *name;
 
-	/* Per CPU, preemption disabled. */
+	/* Per CPU, preemption disabled; cpu_disable with interrupts off. */
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	/*
+	 * Leave VMX operation on this CPU at once (reboot, crash), from NMI
+	 * or interrupt context: no locks, the CPU does not go back to what
+	 * it interrupted.
+	 */
+	void (*cpu_emergency_disable)(void);
 
 	int (*vm_init)(struct lv_vm *vm);
 	void (*vm_destroy)(struct lv_vm *vm);
@@ -131,12 +138,35 @@ struct lv_vendor_ops {
 	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			   unsigned int prot, bool uncached);
 
+	/* Size of the backend's vCPU, allocated with lv_vcpu_alloc(). */
+	size_t vcpu_size;
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
 	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
 	void (*vcpu_put)(struct lv_vcpu *vcpu);
-	/* Enter the guest once and handle the exit. */
+	/*
+	 * Enter the guest once and handle the exit; LV_ENTRY_CANCELLED if
+	 * a reschedule or a signal came first. Right after an exit (before
+	 * its handler), report the event whose delivery it interrupted with
+	 * lv_event_interrupted().
+	 */
 	enum lv_exit_action (*vcpu_run)(struct lv_vcpu *vcpu);
+
+	/*
+	 * Events: events.c decides what to inject and when; these only
+	 * read and write the hardware state.
+	 */
+	/* Could an external interrupt be taken now (IF, no STI/MOV-SS shadow)? */
+	bool (*interrupt_allowed)(struct lv_vcpu *vcpu);
+	/* Could an NMI be taken now (no NMI blocking, no shadow)? */
+	bool (*nmi_allowed)(struct lv_vcpu *vcpu);
+	/* Exit as soon as interrupts, or NMIs, can be taken. */
+	void (*enable_irq_window)(struct lv_vcpu *vcpu);
+	void (*enable_nmi_window)(struct lv_vcpu *vcpu);
+	/* Deliver @ev at the next entry (the core checked it is valid). */
+	void (*inject_event)(struct lv_vcpu *vcpu, const struct lv_event *ev);
+	/* The entry will not happen (or failed): forget the injected event. */
+	void (*cancel_injection)(struct lv_vcpu *vcpu);
 
 	void (*get_regs)(struct lv_vcpu *vcpu, struct lv_regs *regs);
 	void (*set_regs)(struct lv_vcpu *vcpu, const struct lv_regs *regs);
@@ -267,6 +297,9 @@ struct lv_pio {
  * @halted: guest executed HLT with interrupts enabled
  * @pending_irq: vector + 1 of a queued external interrupt, or 0
  * @pending_nmi: an NMI is queued
+ * @event: the event being delivered: chosen for the next entry, or
+ *	interrupted by the last exit (events.c); kept until the guest has
+ *	it, whatever happens to the entries in between
  * @irq_backlog: device interrupt vectors that found @pending_irq taken;
  *	moved there one at a time by the run loop
  * @tlb_gen: the VM's tlb_gen at this vCPU's last flush
@@ -291,6 +324,7 @@ struct lv_vcpu {
 	bool halted;
 	u32 pending_irq;
 	bool pending_nmi;
+	struct lv_event event;
 	unsigned long irq_backlog[BITS_TO_LONGS(256)];
 	s64 tlb_gen;
 	struct lv_pio pio;
@@ -359,6 +393,10 @@ int lv_check_memory_region(const struct lv_memory_region *mr);
 
 /* vcpu.c */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id);
+int lv_vcpu_cache_init(size_t size);
+void lv_vcpu_cache_exit(void);
+void *lv_vcpu_alloc(void);
+void lv_vcpu_free_mem(void *vcpu);
 int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id);
 void lv_vcpu_uninit(struct lv_vcpu *vcpu);
 void lv_vcpu_destroy(struct lv_vcpu *vcpu);
@@ -376,6 +414,16 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				  const struct lv_pio_exit *io);
 enum lv_exit_action lv_handle_hypercall(struct lv_vcpu *vcpu);
 enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag);
+
+/* events.c */
+void lv_inject_events(struct lv_vcpu *vcpu);
+void lv_event_interrupted(struct lv_vcpu *vcpu, const struct lv_event *ev);
+void lv_cancel_injection(struct lv_vcpu *vcpu);
+enum lv_exit_action lv_inject_exception(struct lv_vcpu *vcpu,
+					unsigned int vector, u32 error_code);
+void lv_requeue_event(struct lv_vcpu *vcpu);
+bool lv_exception_has_error_code(unsigned int vector);
+int lv_check_event_state(const struct lv_vcpu_state *st);
 
 /* mmio.c */
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);

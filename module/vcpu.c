@@ -12,6 +12,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/fpu/api.h>
 
 #include "lightvisor.h"
@@ -20,6 +21,36 @@
 #include "trace.h"
 
 static struct preempt_ops lv_preempt_ops;
+
+/*
+ * The backend's vCPUs (struct lv_vcpu embedded first) come from a cache
+ * of their own, so slab debugging can be turned on for them alone
+ * (slub_debug=FZP,lightvisor_vcpu) to catch a use after free.
+ */
+static struct kmem_cache *lv_vcpu_cache;
+
+int lv_vcpu_cache_init(size_t size)
+{
+	lv_vcpu_cache = kmem_cache_create("lightvisor_vcpu", size, 0,
+					  SLAB_ACCOUNT, NULL);
+	return lv_vcpu_cache ? 0 : -ENOMEM;
+}
+
+void lv_vcpu_cache_exit(void)
+{
+	kmem_cache_destroy(lv_vcpu_cache);
+}
+
+/* Zeroed memory for a backend vCPU of the size given at module load. */
+void *lv_vcpu_alloc(void)
+{
+	return kmem_cache_zalloc(lv_vcpu_cache, GFP_KERNEL_ACCOUNT);
+}
+
+void lv_vcpu_free_mem(void *vcpu)
+{
+	kmem_cache_free(lv_vcpu_cache, vcpu);
+}
 
 /* Preempt notifiers cost nothing until the first user turns them on. */
 void lv_vcpu_module_init(void)
@@ -94,7 +125,7 @@ void lv_vcpu_kick_all(struct lv_vm *vm)
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi) ||
-	       !bitmap_empty(vcpu->irq_backlog, 256);
+	       vcpu->event.valid || !bitmap_empty(vcpu->irq_backlog, 256);
 }
 
 /**
@@ -370,6 +401,7 @@ static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 static int lv_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_run *run = vcpu->run;
+	enum lv_exit_action action;
 	int ret = 0;
 
 	if (vcpu->stopped)
@@ -399,10 +431,20 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 			goto interrupted;
 		cond_resched();
 		lv_vcpu_refill_irq(vcpu);
+		lv_inject_events(vcpu);
 
 		this_cpu_inc(lv_stats.entries);
-		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)
-			break;
+		action = lv_vendor->vcpu_run(vcpu);
+		if (action == LV_RESUME_GUEST)
+			continue;
+		/* The event chosen for an entry that did not happen stays. */
+		if (action == LV_ENTRY_CANCELLED) {
+			lv_cancel_injection(vcpu);
+			continue;
+		}
+		if (run->exit_reason == LV_EXIT_FAIL_ENTRY)
+			lv_cancel_injection(vcpu);
+		break;
 	}
 	this_cpu_inc(lv_stats.exits_to_user);
 	goto swap_back;
@@ -437,6 +479,7 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	lv_vcpu_put(vcpu);
 	st->pending_irq = READ_ONCE(vcpu->pending_irq);
 	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
+	st->event = vcpu->event;
 	st->activity = vcpu->halted;
 	if (copy_to_user(argp, st, sizeof(*st)))
 		ret = -EFAULT;
@@ -456,7 +499,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	if (st->version != LV_VCPU_STATE_VERSION || st->size != sizeof(*st) ||
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
-	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
+	    lv_check_event_state(st))
 		goto out;
 	lv_vcpu_load(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
@@ -465,6 +509,7 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 		goto out;
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
+	vcpu->event = st->event;
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
 	vcpu->mmio_pending = false;
@@ -508,10 +553,15 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 	if (!ret && (cmd == LV_GET_REGS || cmd == LV_GET_SREGS) &&
 	    copy_to_user(argp, &u, _IOC_SIZE(cmd)))
 		ret = -EFAULT;
-	/* New registers end whatever instruction was in flight. */
+	/*
+	 * New registers end whatever instruction was in flight, and the
+	 * delivery of an event it caused; a queued interrupt stays queued.
+	 */
 	if (!ret && (cmd == LV_SET_REGS || cmd == LV_SET_SREGS)) {
 		vcpu->pio.pending = false;
 		vcpu->mmio_pending = false;
+		vcpu->hypercall_pending = false;
+		lv_requeue_event(vcpu);
 		vcpu->stopped = false;
 	}
 	return ret;
@@ -571,10 +621,24 @@ static const struct vm_operations_struct lv_vcpu_vm_ops = {
 	.fault = lv_vcpu_fault,
 };
 
+/*
+ * The run page is one shared page at offset 0, nothing else. A private
+ * mapping would copy the page on the first write from userspace and stop
+ * seeing the kernel's. VM_DONTEXPAND makes mremap() refuse to grow the
+ * mapping, and keeps the mm from merging a mapping of the next page of
+ * the fd into it: such a merge never calls ->mmap, so the size check
+ * here would not see it.
+ */
 static int lv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	if (vma->vm_pgoff || vma_pages(vma) != 1)
+	if (vma->vm_pgoff || vma_pages(vma) != 1 ||
+	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND);
+#else
+	vma->vm_flags |= VM_DONTEXPAND;
+#endif
 	vma->vm_ops = &lv_vcpu_vm_ops;
 	return 0;
 }
@@ -636,10 +700,18 @@ void lv_vcpu_destroy(struct lv_vcpu *vcpu)
 	lv_vendor->vcpu_free(vcpu);
 }
 
+/*
+ * Readers walk vm->vcpus without vm->lock (lv_vcpu_kick_all() from any
+ * invalidation), so a vCPU is published only once nothing can fail: its
+ * index is reserved first (a reserved entry reads as empty), the fd and
+ * file are made, and only then is the vCPU stored and the fd installed.
+ * An error before that frees a vCPU no other thread has seen.
+ */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 {
 	struct lv_vcpu *vcpu;
-	int ret;
+	struct file *file;
+	int ret, fd;
 
 	if (!lv_caps.run_guests)
 		return -ENODEV;
@@ -650,31 +722,42 @@ int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 	ret = -EEXIST;
 	if (xa_load(&vm->vcpus, id))
 		goto out;
+	ret = xa_reserve(&vm->vcpus, id, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out;
 
 	vcpu = lv_vendor->vcpu_create(vm, id);
 	if (IS_ERR(vcpu)) {
 		ret = PTR_ERR(vcpu);
-		goto out;
+		goto out_release;
 	}
-	ret = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		lv_vendor->vcpu_free(vcpu);
-		goto out;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto out_free;
 	}
-	vm->nr_vcpus++;
-	atomic_inc(&lv_nr_vcpus);
+	file = anon_inode_getfile("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto out_free;
+	}
 
 	/* The fd holds a VM reference; the VM frees the vCPU at its end. */
 	kref_get(&vm->kref);
-	ret = anon_inode_getfd("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
-			       O_RDWR | O_CLOEXEC);
-	if (ret < 0) {
-		xa_erase(&vm->vcpus, id);
-		vm->nr_vcpus--;
-		atomic_dec(&lv_nr_vcpus);
-		lv_vendor->vcpu_free(vcpu);
-		lv_vm_put(vm);
-	}
+	/* Into the reserved entry: needs no memory, cannot fail. */
+	WARN_ON(xa_err(xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT)));
+	vm->nr_vcpus++;
+	atomic_inc(&lv_nr_vcpus);
+	fd_install(fd, file);
+	ret = fd;
+	goto out;
+
+out_free:
+	lv_vendor->vcpu_free(vcpu);
+out_release:
+	xa_release(&vm->vcpus, id);
 out:
 	mutex_unlock(&vm->lock);
 	return ret;

@@ -14,6 +14,7 @@
 #define LV_VMX_INTERNAL
 
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/processor.h>
 
 #include "vmx.h"
@@ -102,6 +103,34 @@ static bool lv_valid_pat(u64 pat)
 	return true;
 }
 
+/**
+ * lv_vmx_msr_value_ok() - the value checks of lv_vmx_set_msr(), alone
+ * @index: an MSR
+ * @value: a value for it
+ *
+ * Return: false if WRMSR of @value must #GP; true for MSRs with no such
+ * rule here (lv_vmx_set_msr() may still refuse them).
+ */
+bool lv_vmx_msr_value_ok(u32 index, u64 value)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		return lv_is_canonical(value);
+	case MSR_TSC_AUX:
+	case MSR_SYSCALL_MASK:
+		return !(value >> 32);
+	case MSR_IA32_CR_PAT:
+		return lv_valid_pat(value);
+	}
+	return true;
+}
+
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 {
 	int slot = lv_swapped_msr_slot(index);
@@ -152,6 +181,12 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_MTRRdefType:
 		*value = vmx->mtrr_def_type;
 		break;
+	case MSR_IA32_SPEC_CTRL:
+		if (!lv_vmx_spec_ctrl_bits())
+			return -EINVAL;
+		*value = vmx->spec_ctrl;
+		break;
+	case MSR_IA32_DEBUGCTLMSR:	/* no LBR, BTF or BTS for guests */
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_MCG_CAP:
@@ -184,13 +219,9 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 {
 	int slot = lv_swapped_msr_slot(index);
 
+	if (!lv_vmx_msr_value_ok(index, value))
+		return -EINVAL;
 	if (slot >= 0) {
-		if ((index == MSR_LSTAR || index == MSR_CSTAR ||
-		     index == MSR_KERNEL_GS_BASE) && !lv_is_canonical(value))
-			return -EINVAL;
-		if ((index == MSR_TSC_AUX || index == MSR_SYSCALL_MASK) &&
-		    value >> 32)
-			return -EINVAL;
 		vmx->guest_msrs[slot] = value;
 		if (vmx->vcpu.cpu == raw_smp_processor_id() && vmx->host_seg.saved)
 			wrmsrl(index, value);
@@ -201,8 +232,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	case MSR_EFER:
 		return lv_vmx_set_efer_msr(vmx, value);
 	case MSR_IA32_CR_PAT:
-		if (!lv_valid_pat(value))
-			return -EINVAL;
 		vmcs_write64(GUEST_IA32_PAT, value);
 		return 0;
 	case MSR_IA32_SYSENTER_CS:
@@ -212,8 +241,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	case MSR_IA32_SYSENTER_EIP:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
-		if (!lv_is_canonical(value))
-			return -EINVAL;
 		if (index == MSR_IA32_SYSENTER_ESP)
 			vmcs_writel(GUEST_SYSENTER_ESP, value);
 		else if (index == MSR_IA32_SYSENTER_EIP)
@@ -224,6 +251,7 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 			vmcs_writel(GUEST_GS_BASE, value);
 		return 0;
 	case MSR_IA32_TSC:
+		/* Read by RDTSC too: "use TSC offsetting" is always on. */
 		vmcs_write64(TSC_OFFSET, value - rdtsc());
 		return 0;
 	case MSR_IA32_APICBASE:
@@ -232,6 +260,23 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	case MSR_MTRRdefType:
 		vmx->mtrr_def_type = value;
 		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		/* Loaded into the MSR around every entry (vmenter.S). */
+		if (!lv_vmx_spec_ctrl_bits() || (value & ~lv_vmx_spec_ctrl_bits()))
+			return -EINVAL;
+		vmx->spec_ctrl = value;
+		return 0;
+	case MSR_IA32_PRED_CMD:
+		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
+		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
+		    (value & ~PRED_CMD_IBPB))
+			return -EINVAL;
+		if (value)
+			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* As KVM without LBR virtualization: 0 only. */
+		return value ? -EINVAL : 0;
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_MISC_ENABLE:
 	case 0x200 ... 0x26f:

@@ -31,7 +31,8 @@ struct test_vcpu {
 };
 
 /* TAP; the plan is printed at the end by tap_finish(). */
-void tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns @ok, so a failure can be followed by diagnostics. */
+bool tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tap_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tap_skip(const char *name, const char *reason);
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -98,6 +99,10 @@ DECLARE_GUEST(guest_io_hlt);
 DECLARE_GUEST(guest_loop);
 DECLARE_GUEST(guest_count);
 DECLARE_GUEST(guest_irq);
+DECLARE_GUEST(guest_cr0_cd);
+DECLARE_GUEST(guest_cr0_read);
+DECLARE_GUEST(guest_pkru);
+DECLARE_GUEST(guest_dr);
 
 /* guest_irq layout, offsets from its load address GUEST_CODE_GPA. */
 #define GUEST_IRQ_HANDLER40	0x100

@@ -9,10 +9,18 @@
  *  - a VM fd, from LV_CREATE_VM: guest memory, vCPU creation, devices;
  *  - a vCPU fd, from LV_CREATE_VCPU: registers, state, interrupts, LV_RUN.
  *    Its first LV_GET_VCPU_MMAP_SIZE bytes can be mmap()ed: they hold
- *    struct lv_run, through which exits are reported to userspace.
+ *    struct lv_run, through which exits are reported to userspace. Only
+ *    that: MAP_SHARED, offset 0, exactly LV_GET_VCPU_MMAP_SIZE bytes;
+ *    anything else fails with EINVAL, also a mapping of the next page
+ *    placed right after an existing one, and mremap() cannot grow the
+ *    mapping (EFAULT).
  *
  * Closing the last reference to a VM fd (including the references its vCPU
  * fds hold) frees everything the VM owns.
+ *
+ * Every structure has explicit padding to the alignment of its widest
+ * member, so 64-bit and 32-bit (compat) callers share one layout and one
+ * set of ioctl numbers.
  */
 #ifndef _UAPI_LINUX_LIGHTVISOR_H
 #define _UAPI_LINUX_LIGHTVISOR_H
@@ -110,6 +118,13 @@ struct lv_dirty_log {
  * @bus: bus number
  * @devfn: device and function, (dev << 3) | fn
  * @flags: must be 0
+ *
+ * LV_ASSIGN_PCI_DEVICE needs CAP_SYS_RAWIO (EPERM otherwise), and a
+ * device whose MSIs interrupt remapping isolates (EPERM otherwise, unless
+ * the module parameter lightvisor.allow_unsafe_interrupts is set). The
+ * function is reset (FLR or another reset the PCI core has for it) when
+ * assigned and when released. A device removed from the host while
+ * assigned leaves its VM first: later calls naming it get ENODEV.
  */
 struct lv_pci_device {
 	__u32 segment;
@@ -136,7 +151,9 @@ struct lv_pci_device {
  * (EPT) at @guest_phys_addr, uncached, at once: guest accesses to it go to
  * the device without exits. Calling again with another address moves it
  * (the old range is unmapped first). Releasing the device or destroying
- * the VM unmaps it.
+ * the VM unmaps it. The pages holding the device's MSI-X table and PBA
+ * are left out: the host programs the table, and the guest's accesses
+ * there exit to userspace as LV_EXIT_MMIO.
  *
  * Errors: EINVAL (flags, BAR index, not a memory BAR, BAR smaller than a
  * page or not page aligned on the host, guest address not page aligned
@@ -220,6 +237,10 @@ struct lv_regs {
  * @g: granularity
  * @unusable: segment is unusable (null selector loaded)
  * @padding: must be 0
+ *
+ * The padding is explicit up to the 64-bit alignment of @base, so the
+ * structure (32 bytes) and everything holding it have one layout for
+ * 64-bit and 32-bit (compat) callers alike.
  */
 struct lv_segment {
 	__u64 base;
@@ -227,7 +248,7 @@ struct lv_segment {
 	__u16 selector;
 	__u8 type;
 	__u8 s, dpl, present, avl, l, db, g, unusable;
-	__u8 padding[2];
+	__u8 padding[9];
 };
 
 /**
@@ -253,6 +274,16 @@ struct lv_sregs {
 	__u64 apic_base;
 };
 
+/*
+ * LV_SET_REGS and LV_SET_SREGS end whatever the vCPU was in the middle
+ * of: port I/O, MMIO or a hypercall waiting for userspace, an exception
+ * being delivered. An external interrupt or NMI being delivered goes back
+ * to the queue (it is delivered when the guest can take it); with
+ * RFLAGS.IF clear, an STI shadow ends. LV_SET_SREGS into PAE paging
+ * (CR0.PG, CR4.PAE, not EFER.LMA) loads the PDPTEs from CR3 as MOV CR3
+ * would, and fails with EINVAL if they cannot be read or have reserved
+ * bits set.
+ */
 #define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
 #define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
 #define LV_GET_SREGS		_IOR(LVIO, 0x23, struct lv_sregs)
@@ -280,6 +311,44 @@ struct lv_interrupt {
 
 #define LV_VCPU_STATE_VERSION	1
 
+/* Event types, numbered as the SDM's interruption-information format. */
+#define LV_EVENT_EXT_INTR	0	/* external interrupt */
+#define LV_EVENT_NMI		2
+#define LV_EVENT_EXCEPTION	3	/* hardware exception */
+#define LV_EVENT_SOFT_INTR	4	/* INT n */
+#define LV_EVENT_PRIV_SW_EXC	5	/* INT1 (ICEBP) */
+#define LV_EVENT_SOFT_EXC	6	/* INT3, INTO */
+
+/**
+ * struct lv_event - an event the vCPU is in the middle of delivering
+ * @valid: 1 if the rest is meaningful; when 0 everything else must be 0
+ * @type: an LV_EVENT_* type
+ * @vector: its vector (2 for an NMI, at most 31 for an exception, at
+ *	least 32 for an external interrupt)
+ * @has_error_code: 1 if @error_code is pushed: only for the exceptions
+ *	that have one (8, 10-14, 17, 21) and only with CR0.PE set
+ * @error_code: the error code (bits 31:16 must be 0)
+ * @insn_len: for the software types, the length of the instruction
+ *	(1-15); 0 otherwise
+ * @padding: must be 0
+ *
+ * An event is "being delivered" once lightvisor has chosen it for the
+ * next entry (a queued interrupt or NMI, an exception it raises), and
+ * until the guest has really received it: an entry abandoned for a
+ * signal, or an exit in the middle of delivery (say, on a guest page not
+ * yet mapped), keeps it here, and the next entry delivers it again,
+ * before anything else.
+ */
+struct lv_event {
+	__u8 valid;
+	__u8 type;
+	__u8 vector;
+	__u8 has_error_code;
+	__u32 error_code;
+	__u32 insn_len;
+	__u32 padding;
+};
+
 /**
  * struct lv_vcpu_state - the whole architectural state of a vCPU
  * @version: LV_VCPU_STATE_VERSION; set by GET, checked by SET
@@ -302,10 +371,18 @@ struct lv_interrupt {
  * @pat: IA32_PAT
  * @xcr0: XCR0
  * @dr7: DR7
+ * @event: the event being delivered, if any (see struct lv_event)
  * @reserved: must be 0
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
+ *
+ * LV_SET_VCPU_STATE checks the whole state before it changes anything: a
+ * state that a CPU could not be in (reserved bits, an STI shadow with
+ * RFLAGS.IF clear, an external interrupt or NMI being delivered while the
+ * guest cannot take it, an error code where the vector or the mode has
+ * none, PAE paging whose PDPTEs at CR3 cannot be read or have reserved
+ * bits set, ...) fails with EINVAL and leaves the vCPU as it was.
  */
 struct lv_vcpu_state {
 	__u32 version;
@@ -321,7 +398,8 @@ struct lv_vcpu_state {
 	__u64 pat;
 	__u64 xcr0;
 	__u64 dr7;
-	__u64 reserved[8];
+	struct lv_event event;
+	__u64 reserved[6];
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
@@ -442,6 +520,7 @@ struct lv_run {
 		struct {
 			__u64 hardware_entry_failure_reason;
 			__u32 cpu;
+			__u32 padding;
 		} fail_entry;
 		/* LV_EXIT_INTERNAL_ERROR */
 		struct {

@@ -145,7 +145,13 @@ void trace(const char *fmt, ...)
 
 /*
  * Whichever thread first decides the run is over prints the statistics and
- * ends the process; the others block here until exit() kills them.
+ * ends the process; the others block here until the process is gone.
+ *
+ * _exit(), not exit(): exit() runs the program's destructors while the
+ * other vCPU threads still run. In a static binary one of those removes
+ * the unwind tables, and a thread unwinding at that moment (or one still
+ * using stdio while it is torn down) aborts the process with SIGABRT.
+ * Everything lvrun must leave behind is its output: flushed here first.
  */
 void lvrun_finish(int status)
 {
@@ -154,7 +160,7 @@ void lvrun_finish(int status)
 	if (opts.stats)
 		stats_print();
 	fflush(stderr);
-	exit(status);
+	_exit(status);
 }
 
 static uint64_t parse_size(const char *s)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "lvrun.h"
 
@@ -253,7 +254,11 @@ static void report_internal_error(struct vcpu *vcpu)
 	funlockfile(stderr);
 }
 
-/* A vCPU halted for good; the last one to do so ends the run. */
+/*
+ * A vCPU halted for good; the last one to do so ends the run. The others
+ * just stop here: a thread that ended with pthread_exit() would unwind
+ * its stack, which races with the process exit of the last one.
+ */
 static void vcpu_halted(struct vcpu *vcpu)
 {
 	trace("vcpu %d: halted with interrupts disabled", vcpu->id);
@@ -261,7 +266,8 @@ static void vcpu_halted(struct vcpu *vcpu)
 		trace("all vCPUs halted");
 		lvrun_finish(LVRUN_EXIT_HALT);
 	}
-	pthread_exit(NULL);
+	for (;;)
+		pause();
 }
 
 static void handle_timeout(struct vcpu *vcpu)
