@@ -16,6 +16,8 @@
 #   make dkms-install / dkms-uninstall   (un)register the module with DKMS
 #   make deb         Debian packages lightvisor-dkms and lightvisor-tools,
 #                    built from a copy of the tree in DEBDIR (build/deb)
+#   make fuzz        30 min (guest time) of lvfuzz on the KASAN kernel, 2 CPUs
+#                    (FUZZ_ARGS="--seed N --seconds S" to change)
 #   make clean
 #
 # install/uninstall honour DESTDIR and PREFIX (default /usr/local); with a
@@ -47,7 +49,8 @@ UDEV_RULE := udev/60-lightvisor.rules
 MODULE_SRC := Kbuild $(sort $(shell find module uapi -name "*.[chS]"))
 
 # Userspace parts are optional until their authors add a Makefile.
-USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu tests/bench
+USERSPACE := userspace/tools userspace/launcher tests/abi tests/iommu tests/bench \
+	     tests/fuzz
 GUESTS	:= $(patsubst %/Makefile,%,$(wildcard guests/Makefile))
 
 all: module userspace guests
@@ -156,6 +159,8 @@ deb:
 	else rsync -a --exclude=/build . $(DEBDIR)/src/; fi
 	cd $(DEBDIR)/src && dpkg-buildpackage -b -us -uc
 	@ls $(DEBDIR)/*.deb
+fuzz: userspace
+	scripts/fuzz $(FUZZ_ARGS)
 
 clean:
 	@for d in $(USERSPACE) $(GUESTS); do $(MAKE) -C $$d $(SUBMAKE) clean; done
@@ -163,4 +168,4 @@ clean:
 
 .PHONY: all kernel module module-test module-6.1 userspace guests check demo bench \
 	tools install install-tools install-dkms-src dkms-install dkms-uninstall \
-	uninstall lint deb clean
+	uninstall lint deb fuzz clean
