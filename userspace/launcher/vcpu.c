@@ -172,7 +172,7 @@ static void handle_io(struct vcpu *vcpu, const struct hv_exit *ex)
 	for (i = 0; i < ex->io.count; i++) {
 		uint8_t *item = ex->io.data + i * size;
 
-		if (bus_access(&vm->pio, ex->io.port, !ex->io.out, item, size))
+		if (bus_access(&vm->pio, ex->io.port, ex->io.out, item, size))
 			continue;
 		if (ex->io.out) {
 			trace("vcpu %d: unhandled OUT port 0x%x size %u value 0x%x ignored",
