@@ -249,6 +249,18 @@ static void vm_create_vcpus(struct vm *vm)
 	}
 }
 
+/*
+ * Kernels get the hypervisor's interrupt controllers. lvrun's own ELF64
+ * and real-mode guests do not: they take events from --irq-after-ms and
+ * end with a halt with interrupts off, which an in-kernel local APIC would
+ * keep in the kernel instead of reporting it.
+ */
+static bool vm_wants_irqchip(const struct vm *vm)
+{
+	return vm->kind == IMAGE_BZIMAGE || vm->kind == IMAGE_VMLINUX ||
+	       vm->kind == IMAGE_MULTIBOOT;
+}
+
 void vm_create(struct vm *vm)
 {
 	struct image img;
@@ -264,7 +276,8 @@ void vm_create(struct vm *vm)
 	vm_setup_memory(vm, size);
 	vm_create_devices(vm);
 	vm_load(vm, &img);
-	vm->hv.ops->create_irqchip(&vm->hv);
+	if (vm_wants_irqchip(vm))
+		vm->hv.ops->create_irqchip(&vm->hv);
 	vm_create_vcpus(vm);
 	trace("%s image %s on %s, %llu KiB of memory, entry 0x%llx",
 	      image_kind_name(vm->kind), opts.image, vm->hv.ops->name,

@@ -58,12 +58,13 @@ int load_segment(struct load_ctx *ctx, const char *what, uint64_t gpa,
 				 (unsigned long long)total,
 				 (unsigned long long)ctx->mem.size);
 	if (overlaps(gpa, total, LAYOUT_BOOT_DATA_START,
-		     LAYOUT_BOOT_DATA_END - LAYOUT_BOOT_DATA_START))
+		     ctx->boot_data_end - LAYOUT_BOOT_DATA_START))
 		return load_fail(ctx, "%s at 0x%llx+0x%llx overlaps 0x%llx-0x%llx, where lvrun puts boot data",
 				 what, (unsigned long long)gpa,
 				 (unsigned long long)total,
-				 LAYOUT_BOOT_DATA_START, LAYOUT_BOOT_DATA_END - 1);
-	if (overlaps(gpa, total, LAYOUT_LOW_RAM_END,
+				 LAYOUT_BOOT_DATA_START,
+				 (unsigned long long)ctx->boot_data_end - 1);
+	if (ctx->pc_board && overlaps(gpa, total, LAYOUT_LOW_RAM_END,
 		     LAYOUT_HIGH_RAM_START - LAYOUT_LOW_RAM_END))
 		return load_fail(ctx, "%s at 0x%llx+0x%llx overlaps the PC's hole 0x%llx-0x%llx",
 				 what, (unsigned long long)gpa,
@@ -277,6 +278,8 @@ int load_image(struct load_ctx *ctx, enum image_kind kind)
 {
 	memset(&ctx->entry, 0, sizeof(ctx->entry));
 	ctx->entry.regs.rflags = 2;
+	ctx->pc_board = kind != IMAGE_ELF64 && kind != IMAGE_REALMODE;
+	ctx->boot_data_end = ctx->pc_board ? LAYOUT_BOOT_DATA_END : LM_RESERVED_END;
 	switch (kind) {
 	case IMAGE_REALMODE:
 		return load_realmode(ctx);

@@ -75,6 +75,13 @@ struct load_ctx {
 	struct blob initrd[LOADER_MAX_FILES];
 	int nr_initrds;
 	int nr_vcpus;
+	/*
+	 * Set by the loader: the end of what lvrun writes from 0x1000 on, and
+	 * whether the image must also stay out of the PC's hole below 1 MiB
+	 * (kernels; lvrun's own ELF64 guests only avoid 0x1000-0x7fff).
+	 */
+	uint64_t boot_data_end;
+	bool pc_board;
 	/* Out. */
 	struct boot_entry entry;
 	char err[256];
