@@ -145,6 +145,7 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
 		*d &= ~BIT(9);				/* APIC */
+		*d |= BIT(12);				/* MTRR, see x86.c */
 		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
 		     (vmx->vcpu.vm->nr_vcpus << 16);
 		break;
@@ -170,6 +171,12 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 	case 0xd:
 		if (subleaf == 1)
 			*a &= ~BIT(3);			/* XSAVES */
+		/*
+		 * The size for the XCR0 (and, without XSAVES, IA32_XSS = 0)
+		 * in use: the guest's, not the host's that CPUID ran with.
+		 */
+		if (subleaf <= 1)
+			*b = lv_xsave_size(vmx->xcr0);
 		break;
 	case LV_CPUID_SIGNATURE:
 		*a = LV_CPUID_SIGNATURE;
@@ -222,58 +229,78 @@ static void lv_set_gpr(struct lv_vmx_vcpu *vmx, unsigned int reg,
 		vmx->vcpu.regs[reg] = val;
 }
 
-/* PAE paging without long mode reads its PDPTEs when CR0/CR4 change. */
-static int lv_load_pdptrs(struct lv_vmx_vcpu *vmx)
+/*
+ * PAE paging without long mode reads its PDPTEs when CR0/CR4 change: check
+ * them before anything changes, so that a bad one is #GP for the guest
+ * and not a failed VM entry.
+ */
+static bool lv_pae_paging(unsigned long cr0, unsigned long cr4, u64 efer)
 {
-	u64 pdpte[4];
-	int i;
-
-	if (lv_read_guest(vmx->vcpu.vm, vmcs_readl(GUEST_CR3) & ~0x1fUL,
-			  pdpte, sizeof(pdpte)))
-		return -EFAULT;
-	for (i = 0; i < 4; i++)
-		__vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
-	return 0;
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
 }
 
-static bool lv_pae_paging(struct lv_vmx_vcpu *vmx)
+/* The entries checked, not a second read another vCPU could change. */
+static void lv_vmx_write_pdptrs(const u64 pdpte[4])
 {
-	return (lv_vmx_read_cr0(vmx) & X86_CR0_PG) &&
-	       (lv_vmx_read_cr4(vmx) & X86_CR4_PAE) &&
-	       !(vmcs_read64(GUEST_IA32_EFER) & EFER_LMA);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		__vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
+}
+
+static bool lv_in_64bit_mode(struct lv_vmx_vcpu *vmx)
+{
+	return (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
+	       (vmcs_read32(GUEST_CS_AR_BYTES) & BIT(13));
 }
 
 static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
 					unsigned long cr0)
 {
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	unsigned long cr4 = lv_vmx_read_cr4(vmx);
 	bool paging = cr0 & X86_CR0_PG;
+	u64 pdpte[4];
 
 	if (cr0 >> 32 || (paging && !(cr0 & X86_CR0_PE)) ||
 	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
 		return lv_inject_gp(vmx);
+	/* 64-bit code cannot turn paging off (SDM vol. 2, MOV CR). */
+	if (!paging && (lv_in_64bit_mode(vmx) || (cr4 & X86_CR4_PCIDE)))
+		return lv_inject_gp(vmx);
 	/* Turning paging on or off with EFER.LME enters or leaves long mode. */
 	if (paging != !!(lv_vmx_read_cr0(vmx) & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (paging && !(lv_vmx_read_cr4(vmx) & X86_CR4_PAE))
+		if (paging && !(cr4 & X86_CR4_PAE))
 			return lv_inject_gp(vmx);
-		lv_vmx_set_efer(vmx, paging ? efer | EFER_LMA : efer & ~EFER_LMA);
+		efer = paging ? efer | EFER_LMA : efer & ~EFER_LMA;
 	}
-	lv_vmx_set_cr0(vmx, cr0);
-	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+	if (lv_pae_paging(cr0, cr4, efer) &&
+	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
+	lv_vmx_set_efer(vmx, efer);
+	lv_vmx_set_cr0(vmx, cr0);
+	if (lv_pae_paging(cr0, cr4, efer))
+		lv_vmx_write_pdptrs(pdpte);
 	return lv_skip(vmx);
 }
 
 static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
 					unsigned long cr4)
 {
+	unsigned long cr0 = lv_vmx_read_cr0(vmx);
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	u64 pdpte[4];
+
 	if ((cr4 & (X86_CR4_VMXE | X86_CR4_SMXE)) ||
 	    (cr4 & ~lv_vmcs_config.cr4_fixed1) ||
-	    ((vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) && !(cr4 & X86_CR4_PAE)))
+	    ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE)))
+		return lv_inject_gp(vmx);
+	if (lv_pae_paging(cr0, cr4, efer) &&
+	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
 	lv_vmx_set_cr4(vmx, cr4);
-	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
-		return lv_inject_gp(vmx);
+	if (lv_pae_paging(cr0, cr4, efer))
+		lv_vmx_write_pdptrs(pdpte);
 	return lv_skip(vmx);
 }
 
@@ -411,6 +438,15 @@ static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 	if (qual & EPT_VIOLATION_ACC_INSTR)
 		return lv_internal_error(&vmx->vcpu,
 					 LV_INTERNAL_ERROR_EMULATION, gpa);
+	/*
+	 * The access belongs to the delivery of an event (an exception
+	 * frame pushed onto a stack in MMIO, an IDT or GDT in MMIO), not to
+	 * the instruction at RIP: there is nothing to emulate. As KVM does,
+	 * stop with the event described.
+	 */
+	if (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
 	return lv_handle_mmio(&vmx->vcpu, gpa, write);
 }
 

@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <asm/trapnr.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -752,8 +753,11 @@ static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 }
 
 /* Reject what a real CPU could never be in; the rest VM entry checks. */
-static int lv_vmx_check_sregs(const struct lv_sregs *sr)
+static int lv_vmx_check_sregs(struct lv_vmx_vcpu *vmx,
+			      const struct lv_sregs *sr)
 {
+	if (lv_apic_base_check(vmx->apic_base, sr->apic_base, false, true))
+		return -EINVAL;
 	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
 		return -EINVAL;
 	if (sr->cr0 >> 32 || sr->cr8 > 15)
@@ -775,7 +779,7 @@ static int lv_vmx_check_sregs(const struct lv_sregs *sr)
 static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
-	int ret = lv_vmx_check_sregs(sr);
+	int ret = lv_vmx_check_sregs(vmx, sr);
 	int i;
 
 	if (ret)
@@ -961,6 +965,40 @@ static u64 lv_vmx_get_rflags(struct lv_vcpu *vcpu)
 	return vmcs_readl(GUEST_RFLAGS);
 }
 
+static void lv_vmx_set_rflags(struct lv_vcpu *vcpu, u64 rflags)
+{
+	/* Bit 1 is always 1; reserved bits would fail VM entry. */
+	vmcs_writel(GUEST_RFLAGS, (rflags & 0x3f7fd7) | X86_EFLAGS_FIXED);
+}
+
+static unsigned long lv_vmx_get_rsp(struct lv_vcpu *vcpu)
+{
+	return vmcs_readl(GUEST_RSP);
+}
+
+static void lv_vmx_set_rsp(struct lv_vcpu *vcpu, unsigned long rsp)
+{
+	vmcs_writel(GUEST_RSP, rsp);
+}
+
+static u64 lv_vmx_get_seg_base(struct lv_vcpu *vcpu, unsigned int seg)
+{
+	/* enum lv_seg is the SREG encoding + 1, as the VMCS fields are. */
+	if (seg < LV_SEG_ES || seg > LV_SEG_GS)
+		return 0;
+	return __vmcs_read(GUEST_ES_BASE + (seg - LV_SEG_ES) * 2);
+}
+
+static void lv_vmx_queue_exception(struct lv_vcpu *vcpu, unsigned int vector,
+				   bool has_error, u32 error_code, u64 cr2)
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (vector == X86_TRAP_PF)
+		vmx->cr2 = cr2;
+	lv_vmx_inject_exception(vmx, vector, has_error, error_code);
+}
+
 /* --- guest memory --- */
 
 static int lv_vmx_vm_init(struct lv_vm *vm)
@@ -1107,6 +1145,11 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.get_code		= lv_vmx_get_code,
 	.get_cpl		= lv_vmx_get_cpl,
 	.get_rflags		= lv_vmx_get_rflags,
+	.set_rflags		= lv_vmx_set_rflags,
+	.get_rsp		= lv_vmx_get_rsp,
+	.set_rsp		= lv_vmx_set_rsp,
+	.get_seg_base		= lv_vmx_get_seg_base,
+	.queue_exception	= lv_vmx_queue_exception,
 };
 
 /* --- load and unload --- */

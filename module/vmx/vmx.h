@@ -78,7 +78,6 @@ struct lv_vmx_vm {
  * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
  * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
  * @apic_base: guest IA32_APIC_BASE
- * @mtrr_def_type: guest IA32_MTRR_DEF_TYPE (no effect under EPT)
  * @host_seg: host segment state restored when the vCPU is put
  * @ept_cache: page-table pages for the next EPT fault
  */
@@ -101,7 +100,6 @@ struct lv_vmx_vcpu {
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
 	u64 apic_base;
-	u64 mtrr_def_type;
 	struct {
 		u16 ds, es, fs, gs, ldt;
 		unsigned long fs_base;
