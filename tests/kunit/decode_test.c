@@ -548,6 +548,11 @@ KUNIT_ARRAY_PARAM(alu, alu_cases, alu_case_desc);
 static u64 lv_cpu_alu(unsigned int op, unsigned int size, u64 d, u64 s,
 		      u64 *flags)
 {
+	u64 cur;
+
+	/* Only the arithmetic flags come from the case: keep IF as it is. */
+	asm volatile("pushfq; pop %0" : "=r"(cur));
+	*flags = (cur & ~LV_FLAGS_ARITH) | (*flags & LV_FLAGS_ARITH);
 	switch (op) {
 	case LV_ALU_ADD: LV_ALU_SIZES("add", size, d, s, *flags); break;
 	case LV_ALU_OR:  LV_ALU_SIZES("or", size, d, s, *flags); break;
