@@ -13,6 +13,53 @@ static void cr0_flip(uint64_t bit, const char *name)
 	write_cr0(old);
 }
 
+#define X86_CR0_NW		(1UL << 29)
+#define X86_CR0_CD		(1UL << 30)
+#define X86_CR4_PKE		(1UL << 22)
+#define X86_CR4_KL		(1UL << 19)
+#define X86_CR4_CET		(1UL << 23)
+#define X86_CR4_PKS		(1UL << 24)
+
+/*
+ * CD and NW are the host's in hardware: the guest sees its own value,
+ * and the write exits however it is made.
+ */
+static void cr0_cache_disable(void)
+{
+	uint64_t old = read_cr0();
+
+	write_cr0(old | X86_CR0_CD | X86_CR0_NW);
+	tap_eq(old | X86_CR0_CD | X86_CR0_NW, read_cr0(),
+	       "CR0.CD|NW write reads back as written");
+	write_cr0(old);
+	tap_eq(old, read_cr0(), "CR0.CD|NW cleared again");
+}
+
+/* CR4 bits of state lightvisor does not switch must raise #GP. */
+static void cr4_refused(void)
+{
+	uint32_t a, b, c, d;
+
+	tap_eq(VEC_GP, (uint64_t)write_cr4_safe(read_cr4() | X86_CR4_CET),
+	       "CR4.CET raises #GP");
+	tap_eq(VEC_GP, (uint64_t)write_cr4_safe(read_cr4() | X86_CR4_KL),
+	       "CR4.KL raises #GP");
+	tap_eq(VEC_GP, (uint64_t)write_cr4_safe(read_cr4() | X86_CR4_PKS),
+	       "CR4.PKS raises #GP");
+	cpuid(7, 0, &a, &b, &c, &d);
+	if (c & (1u << 3)) {
+		uint64_t old = read_cr4();
+
+		tap_ok(write_cr4_safe(old | X86_CR4_PKE) < 0 &&
+		       (read_cr4() & X86_CR4_PKE),
+		       "CR4.PKE can be set where CPUID has PKU");
+		write_cr4(old);
+	} else {
+		tap_eq(VEC_GP, (uint64_t)write_cr4_safe(read_cr4() | X86_CR4_PKE),
+		       "CR4.PKE raises #GP where CPUID has no PKU");
+	}
+}
+
 static void cr4_flip(uint64_t bit, const char *name)
 {
 	uint64_t old = read_cr4();
@@ -27,12 +74,15 @@ int main(void)
 	uint64_t cr3 = read_cr3(), v;
 	int i;
 
-	tap_plan(9);
+	idt_init();
+	tap_plan(15);
 	printf("# cr0 0x%lx cr3 0x%lx cr4 0x%lx\n", read_cr0(), cr3, read_cr4());
 
 	cr0_flip(X86_CR0_WP, "CR0.WP flip reads back");
 	cr0_flip(X86_CR0_AM, "CR0.AM flip reads back");
 	tap_ok(read_cr0() & 1, "CR0.PE still set after the flips");
+	cr0_cache_disable();
+	cr4_refused();
 
 	/* Switch to a copy of the top-level page table and back. */
 	for (i = 0; i < 512; i++)

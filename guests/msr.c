@@ -14,6 +14,9 @@
 #define MSR_FMASK		0xc0000084
 #define MSR_KERNEL_GS_BASE	0xc0000102
 #define MSR_BOGUS		0x12345678
+#define MSR_IA32_SPEC_CTRL	0x48
+#define MSR_IA32_PRED_CMD	0x49
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
 
 struct msr_test {
 	uint32_t msr;
@@ -35,13 +38,49 @@ static const struct msr_test tests[] = {
 
 #define NR_TESTS (sizeof(tests) / sizeof(tests[0]))
 
+/*
+ * IA32_SPEC_CTRL exists for the guest exactly where CPUID says so, keeps
+ * what the guest writes, and refuses bits CPUID does not offer;
+ * ARCH_CAPABILITIES and the L1D flush MSR are not offered at all.
+ */
+static void test_spec_ctrl(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t v;
+
+	cpuid(7, 0, &a, &b, &c, &d);
+	printf("# CPUID.7.0:EDX 0x%x\n", d);
+	tap_ok(!(d & (1u << 29)), "CPUID does not offer ARCH_CAPABILITIES");
+	tap_eq(VEC_GP, (uint64_t)rdmsr_safe(MSR_IA32_ARCH_CAPABILITIES, &v),
+	       "RDMSR of IA32_ARCH_CAPABILITIES raises #GP");
+	tap_ok(!(d & (1u << 28)), "CPUID does not offer L1D_FLUSH");
+	if (!(d & (1u << 26))) {
+		tap_eq(VEC_GP, (uint64_t)rdmsr_safe(MSR_IA32_SPEC_CTRL, &v),
+		       "RDMSR of IA32_SPEC_CTRL raises #GP without CPUID IBRS");
+		tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_IA32_SPEC_CTRL, 0),
+		       "WRMSR of IA32_SPEC_CTRL raises #GP without CPUID IBRS");
+		tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_IA32_PRED_CMD, 1),
+		       "WRMSR of IA32_PRED_CMD raises #GP without CPUID IBRS");
+		tap_skip("SPEC_CTRL reserved bit", "no IBRS in CPUID");
+		return;
+	}
+	tap_ok(rdmsr_safe(MSR_IA32_SPEC_CTRL, &v) < 0 && v == 0,
+	       "IA32_SPEC_CTRL reads 0 after reset");
+	tap_ok(wrmsr_safe(MSR_IA32_SPEC_CTRL, 1) < 0 &&
+	       rdmsr(MSR_IA32_SPEC_CTRL) == 1, "IA32_SPEC_CTRL.IBRS round trip");
+	wrmsr(MSR_IA32_SPEC_CTRL, 0);
+	tap_ok(wrmsr_safe(MSR_IA32_PRED_CMD, 1) < 0, "IBPB through IA32_PRED_CMD");
+	tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_IA32_SPEC_CTRL, 1UL << 40),
+	       "IA32_SPEC_CTRL reserved bit raises #GP");
+}
+
 int main(void)
 {
 	uint64_t old, v;
 	unsigned int i;
 
 	idt_init();
-	tap_plan(NR_TESTS + 4);
+	tap_plan(NR_TESTS + 11);
 
 	for (i = 0; i < NR_TESTS; i++) {
 		old = rdmsr(tests[i].msr);
@@ -55,6 +94,8 @@ int main(void)
 	       "RDMSR of unsupported MSR 0x12345678 raises #GP");
 	tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_BOGUS, 1),
 	       "WRMSR of unsupported MSR 0x12345678 raises #GP");
+
+	test_spec_ctrl();
 
 	old = rdmsr(MSR_LSTAR);
 	tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_LSTAR, 0x8000000000000000UL),

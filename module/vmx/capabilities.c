@@ -60,13 +60,19 @@ EXPORT_SYMBOL_IF_KUNIT(lv_adjust_controls);
 				 SECONDARY_EXEC_WBINVD_EXITING)
 #define LV_PROC2_OPTIONAL	(SECONDARY_EXEC_ENABLE_RDTSCP |		\
 				 SECONDARY_EXEC_ENABLE_VPID)
-/* Host in 64-bit mode; EFER and PAT switched by hardware on entry/exit. */
+/*
+ * Host in 64-bit mode; EFER and PAT switched by hardware on entry/exit;
+ * the guest's DR7 and IA32_DEBUGCTL loaded on entry and saved on exit
+ * (the exit clears the host's: lightvisor puts them back).
+ */
 #define LV_EXIT_REQUIRED	(VM_EXIT_HOST_ADDR_SPACE_SIZE |		\
+				 VM_EXIT_SAVE_DEBUG_CONTROLS |		\
 				 VM_EXIT_SAVE_IA32_EFER |		\
 				 VM_EXIT_LOAD_IA32_EFER |		\
 				 VM_EXIT_SAVE_IA32_PAT |		\
 				 VM_EXIT_LOAD_IA32_PAT)
-#define LV_ENTRY_REQUIRED	(VM_ENTRY_LOAD_IA32_EFER |		\
+#define LV_ENTRY_REQUIRED	(VM_ENTRY_LOAD_DEBUG_CONTROLS |		\
+				 VM_ENTRY_LOAD_IA32_EFER |		\
 				 VM_ENTRY_LOAD_IA32_PAT)
 
 /* EPT as we build it: 4 levels, write-back tables, INVEPT by context. */
@@ -112,10 +118,10 @@ int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
 		*missing = "WBINVD exiting";
 	else if (lv_adjust_controls(true_ctls ? m->true_exit : m->exit,
 				    LV_EXIT_REQUIRED, 0, &conf->exit))
-		*missing = "VM-exit controls (64-bit host, EFER/PAT switching)";
+		*missing = "VM-exit controls (64-bit host, debug controls, EFER/PAT switching)";
 	else if (lv_adjust_controls(true_ctls ? m->true_entry : m->entry,
 				    LV_ENTRY_REQUIRED, 0, &conf->entry))
-		*missing = "VM-entry controls (EFER/PAT loading)";
+		*missing = "VM-entry controls (debug controls, EFER/PAT loading)";
 	else if ((m->ept_vpid_cap & LV_EPT_REQUIRED) != LV_EPT_REQUIRED)
 		*missing = "EPT with 4-level write-back tables and INVEPT";
 	if (*missing)

@@ -11,6 +11,7 @@
 #define LV_VMX_INTERNAL
 
 #include <linux/nospec.h>
+#include <asm/cpu.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/xcr.h>
 #include <asm/processor.h>
@@ -29,6 +30,14 @@
 static unsigned long lv_vmx_exit_qual(struct lv_vmx_vcpu *vmx)
 {
 	return vmcs_readl(EXIT_QUALIFICATION);
+}
+
+/* XCR0 bits a guest may enable: the host's, as far as its FPU state has room. */
+static u64 lv_guest_xcr0_mask(struct lv_vmx_vcpu *vmx)
+{
+	u64 host = lv_vmx_host_xcr0() ?: XFEATURE_MASK_FP;
+
+	return host & (vmx->vcpu.guest_fpu.xfeatures | XFEATURE_MASK_FPSSE);
 }
 
 void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
@@ -92,13 +101,70 @@ static enum lv_exit_action handle_unexpected(struct lv_vmx_vcpu *vmx)
 				 vmx->exit_reason);
 }
 
+/*
+ * A #DB in the guest: reflect it, with its DR6 bits in the guest's DR6
+ * (the exit qualification has them active-high, as the pending debug
+ * exceptions field does; SDM vol. 3C, 28.2.1).
+ */
+static enum lv_exit_action handle_guest_db(struct lv_vmx_vcpu *vmx, u32 info)
+{
+	unsigned long payload = lv_vmx_exit_qual(vmx) & LV_DR6_VOLATILE;
+	unsigned long dr6 = vmx->dr[4] & ~(unsigned long)DR_TRAP_BITS;
+
+	dr6 |= LV_DR6_RESET | payload;
+	vmx->dr[4] = dr6;
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+		/* ICEBP (INT1) exits as an instruction, before it completes. */
+		lv_vmx_skip_instruction(&vmx->vcpu);
+	} else if ((vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF) &&
+		   (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+		    (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))) {
+		/* VM entry checks that a single step is pending here. */
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
+			    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | LV_DR6_BS);
+	}
+	lv_vmx_inject_exception(vmx, X86_TRAP_DB, false, 0);
+	return LV_RESUME_GUEST;
+}
+
+/*
+ * #AC is the guest's when it asked for alignment checks (CPL 3, CR0.AM,
+ * RFLAGS.AC), or when the host cannot tell split-lock #ACs apart.
+ * Otherwise it is a split lock the host's detection caught; the kernel
+ * decides (warn and let the task go on, or kill it).
+ */
+static enum lv_exit_action handle_guest_ac(struct lv_vmx_vcpu *vmx)
+{
+	/* SS.DPL is the CPL. */
+	unsigned int cpl = (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+
+	if (!boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT) ||
+	    (cpl == 3 &&
+	     (lv_vmx_read_cr0(vmx) & X86_CR0_AM) &&
+	     (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_AC))) {
+		lv_vmx_inject_exception(vmx, X86_TRAP_AC, true, 0);
+		return LV_RESUME_GUEST;
+	}
+	if (handle_guest_split_lock(vmcs_readl(GUEST_RIP)))
+		return LV_RESUME_GUEST;
+	return handle_unexpected(vmx);
+}
+
 static enum lv_exit_action handle_exception_nmi(struct lv_vmx_vcpu *vmx)
 {
 	u32 info = vmcs_read32(VM_EXIT_INTR_INFO);
 
-	/* Host NMIs were handed to the host already; we trap no exception. */
+	/* Host NMIs and machine checks were handed to the host already. */
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return LV_RESUME_GUEST;
+	switch (info & INTR_INFO_VECTOR_MASK) {
+	case X86_TRAP_MC:
+		return LV_RESUME_GUEST;
+	case X86_TRAP_DB:
+		return handle_guest_db(vmx, info);
+	case X86_TRAP_AC:
+		return handle_guest_ac(vmx);
+	}
 	return handle_unexpected(vmx);
 }
 
@@ -127,11 +193,75 @@ static enum lv_exit_action handle_nmi_window(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
+/* 7.0 EDX: AMX-BF16/TILE/INT8, CET IBT, L1D_FLUSH, ARCH_/CORE_CAPABILITIES */
+#define LV_CPUID7_EDX_HIDDEN	(BIT(22) | BIT(24) | BIT(25) | BIT(20) |	\
+				 BIT(28) | BIT(29) | BIT(30))
+/* Leaf 7.1 EAX: FRED, LKGS, AMX-FP16, LAM. */
+#define LV_CPUID7_1_EAX_HIDDEN	(BIT(17) | BIT(18) | BIT(21) | BIT(26))
+
+static void lv_cpuid_filter_leaf7(struct lv_vmx_vcpu *vmx, u32 subleaf,
+				  u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	switch (subleaf) {
+	case 0:
+		/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
+		*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
+			BIT(15) | BIT(25));
+		/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
+		*c &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(22) | BIT(23) |
+			BIT(30) | BIT(31));
+		if (lv_vmx_cr4_valid(vmx, X86_CR4_PKE))
+			*c |= BIT(3);
+		if (lv_vmx_read_cr4(vmx) & X86_CR4_PKE)
+			*c |= BIT(4);
+		*d &= ~LV_CPUID7_EDX_HIDDEN;
+		/* Only the SPEC_CTRL bits the guest's MSR accepts. */
+		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_IBRS))
+			*d &= ~BIT(26);
+		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_STIBP))
+			*d &= ~BIT(27);
+		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_SSBD))
+			*d &= ~BIT(31);
+		break;
+	case 1:
+		*a &= ~LV_CPUID7_1_EAX_HIDDEN;
+		*d &= ~BIT(8);			/* AMX-COMPLEX */
+		break;
+	default:
+		/* 7.2: more SPEC_CTRL controls (PSFD, IPRED, RRSBA, BHI). */
+		*a = *b = *c = *d = 0;
+		break;
+	}
+}
+
+/* XSAVE leaf: only the state components the guest may enable. */
+static void lv_cpuid_filter_xsave(struct lv_vmx_vcpu *vmx, u32 subleaf,
+				  u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	u64 mask = lv_guest_xcr0_mask(vmx);
+
+	switch (subleaf) {
+	case 0:
+		*a &= lower_32_bits(mask);
+		*d &= upper_32_bits(mask);
+		break;
+	case 1:
+		*a &= ~(BIT(3) | BIT(4));	/* XSAVES, XFD */
+		*c = *d = 0;			/* no IA32_XSS states */
+		break;
+	default:
+		if (subleaf >= 63 || !(mask & BIT_ULL(subleaf)))
+			*a = *b = *c = *d = 0;
+		break;
+	}
+}
+
 /*
  * The guest sees the host CPU minus what it must not use: VMX/SMX (no
  * nesting), the APIC family (there is no in-kernel APIC), MONITOR (MWAIT
  * is a no-op), performance monitoring, and features needing state we do
- * not switch (XSAVES, PT, SGX, INVPCID, TSX).
+ * not switch (XSAVES, PT, SGX, INVPCID, TSX, CET, PKS, KL, FRED, LAM,
+ * AMX and XFD, and speculation-control MSRs the guest cannot use).
  */
 static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 			    u32 *a, u32 *b, u32 *c, u32 *d)
@@ -141,6 +271,12 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24) |
 			BIT(27));
 		*c |= BIT(31);				/* hypervisor present */
+		/*
+		 * Without the kernel's XSAVE, XCR0 is neither switched nor
+		 * saved: no XSAVE (nor AVX, which needs it) for the guest.
+		 */
+		if (!lv_vmx_cr4_valid(vmx, X86_CR4_OSXSAVE))
+			*c &= ~(BIT(26) | BIT(28));
 		/* OSXSAVE mirrors the guest's CR4, not the host's. */
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
@@ -154,29 +290,24 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		*a = *b = *c = *d = 0;
 		break;
 	case 7:
-		if (subleaf == 0) {
-			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
-			*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-				BIT(15) | BIT(25));
-			/* OSPKE, WAITPKG, RDPID, SGX_LC */
-			*c &= ~(BIT(4) | BIT(5) | BIT(22) | BIT(30));
-			if (lv_vmx_read_cr4(vmx) & X86_CR4_PKE)
-				*c |= BIT(4);
-		}
+		lv_cpuid_filter_leaf7(vmx, subleaf, a, b, c, d);
 		break;
 	case 0xb:
 	case 0x1f:
 		*d = vmx->vcpu.id;
 		break;
 	case 0xd:
-		if (subleaf == 1)
-			*a &= ~BIT(3);			/* XSAVES */
+		lv_cpuid_filter_xsave(vmx, subleaf, a, b, c, d);
 		/*
 		 * The size for the XCR0 (and, without XSAVES, IA32_XSS = 0)
 		 * in use: the guest's, not the host's that CPUID ran with.
 		 */
 		if (subleaf <= 1)
 			*b = lv_xsave_size(vmx->xcr0);
+		break;
+	case 0x1d:
+	case 0x1e:
+		*a = *b = *c = *d = 0;		/* AMX tiles */
 		break;
 	case LV_CPUID_SIGNATURE:
 		*a = LV_CPUID_SIGNATURE;
@@ -284,6 +415,23 @@ static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
 	return lv_skip(vmx);
 }
 
+/* The #GP conditions of MOV to CR4 (SDM vol. 2B, MOV-Move to/from CR). */
+static bool lv_cr4_write_ok(struct lv_vmx_vcpu *vmx, unsigned long cr4)
+{
+	unsigned long old = lv_vmx_read_cr4(vmx);
+	bool lma = vmcs_read64(GUEST_IA32_EFER) & EFER_LMA;
+
+	if (!lv_vmx_cr4_valid(vmx, cr4))
+		return false;
+	if (lma && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57)))
+		return false;
+	/* PCIDE may be turned on only in long mode, with PCID 0 in CR3. */
+	if ((cr4 & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
+	    (!lma || (vmcs_readl(GUEST_CR3) & 0xfff)))
+		return false;
+	return true;
+}
+
 static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
 					unsigned long cr4)
 {
@@ -291,9 +439,7 @@ static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
 	u64 pdpte[4];
 
-	if ((cr4 & (X86_CR4_VMXE | X86_CR4_SMXE)) ||
-	    (cr4 & ~lv_vmcs_config.cr4_fixed1) ||
-	    ((efer & EFER_LMA) && !(cr4 & X86_CR4_PAE)))
+	if (!lv_cr4_write_ok(vmx, cr4))
 		return lv_inject_gp(vmx);
 	if (lv_pae_paging(cr0, cr4, efer) &&
 	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
@@ -331,20 +477,32 @@ static enum lv_exit_action handle_cr_access(struct lv_vmx_vcpu *vmx)
 }
 
 /*
- * The guest's debug registers live in software (DR7 in the VMCS): the
- * hardware ones stay the host's. Guest breakpoints do not fire.
+ * The guest's debug registers live in software (DR7 in the VMCS), and
+ * DR0-DR3 go into hardware while the guest runs with a breakpoint
+ * enabled (see lv_vmx_load_guest_dr()). MOV DR always exits.
  */
 static enum lv_exit_action handle_dr_access(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long qual = lv_vmx_exit_qual(vmx);
 	unsigned int dr = qual & 7, reg = (qual >> 8) & 15;
 	bool from_dr = qual & BIT(4);
-	unsigned long val;
+	unsigned long val, dr7 = vmcs_readl(GUEST_DR7);
 
 	if (dr == 4 || dr == 5) {
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_DE)
 			return lv_inject_ud(vmx);
 		dr += 2;
+	}
+	/*
+	 * General detect: the VM exit comes before the #DB the access would
+	 * raise, so raise it here, as the CPU would (DR6.BD, DR7.GD off).
+	 */
+	if (dr7 & LV_DR7_GD) {
+		vmx->dr[4] = (vmx->dr[4] & ~(unsigned long)DR_TRAP_BITS) |
+			     LV_DR6_RESET | LV_DR6_BD;
+		lv_vmx_set_dr7(vmx, dr7 & ~LV_DR7_GD);
+		lv_vmx_inject_exception(vmx, X86_TRAP_DB, false, 0);
+		return LV_RESUME_GUEST;
 	}
 	if (from_dr) {
 		if (dr == 7)
@@ -358,9 +516,11 @@ static enum lv_exit_action handle_dr_access(struct lv_vmx_vcpu *vmx)
 	if (dr >= 6 && val >> 32)
 		return lv_inject_gp(vmx);
 	if (dr == 7)
-		vmcs_writel(GUEST_DR7, val | LV_DR7_FIXED_1);
+		lv_vmx_set_dr7(vmx, val);
+	else if (dr == 6)
+		vmx->dr[4] = (val & LV_DR6_VOLATILE) | LV_DR6_RESET;
 	else
-		vmx->dr[dr == 6 ? 4 : dr] = val;
+		vmx->dr[dr] = val;
 	return lv_skip(vmx);
 }
 
@@ -406,18 +566,44 @@ static enum lv_exit_action handle_wrmsr(struct lv_vmx_vcpu *vmx)
 	return lv_skip(vmx);
 }
 
+/**
+ * lv_vmx_xcr0_valid() - may the guest run with this XCR0?
+ * @vmx: the vCPU
+ * @xcr0: the value
+ *
+ * The rules of XSETBV (SDM vol. 1, 13.3): x87 always on; AVX needs SSE;
+ * the AVX-512 states (opmask, ZMM_Hi256, Hi16_ZMM) all or none, and
+ * only with AVX; MPX's BNDREGS and BNDCSR together; AMX's TILECFG and
+ * TILEDATA together. And only states the guest's FPU buffer holds
+ * (dynamic ones such as AMX only once enabled for it): the host loads
+ * this value with its own XSETBV on every entry.
+ */
+bool lv_vmx_xcr0_valid(struct lv_vmx_vcpu *vmx, u64 xcr0)
+{
+	u64 avx512 = xcr0 & XFEATURE_MASK_AVX512;
+	u64 mpx = xcr0 & (XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR);
+	u64 amx = xcr0 & XFEATURE_MASK_XTILE;
+
+	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~lv_guest_xcr0_mask(vmx)))
+		return false;
+	if ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))
+		return false;
+	if (avx512 && (avx512 != XFEATURE_MASK_AVX512 ||
+		       !(xcr0 & XFEATURE_MASK_YMM)))
+		return false;
+	if (mpx && mpx != (XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR))
+		return false;
+	return !amx || amx == XFEATURE_MASK_XTILE;
+}
+
 static enum lv_exit_action handle_xsetbv(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long *regs = vmx->vcpu.regs;
 	u64 value = (u32)regs[LV_RAX] | ((u64)(u32)regs[LV_RDX] << 32);
-	u64 allowed = lv_vmx_host_xcr0() ?: XFEATURE_MASK_FP;
 
-	/* x87 always on; AVX needs SSE; nothing the host has not enabled. */
-	if ((u32)regs[LV_RCX] != 0 || !(value & XFEATURE_MASK_FP) ||
-	    (value & ~allowed) ||
-	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)))
+	if ((u32)regs[LV_RCX] != 0 || !lv_vmx_xcr0_valid(vmx, value))
 		return lv_inject_gp(vmx);
-	vmx->xcr0 = value;
+	lv_vmx_set_xcr0(vmx, value);
 	return lv_skip(vmx);
 }
 

@@ -14,6 +14,7 @@
 #define LV_VMX_INTERNAL
 
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
 #include <asm/processor.h>
 
 #include "vmx.h"
@@ -154,6 +155,12 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_FEAT_CTL:
 		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
 		break;
+	case MSR_IA32_SPEC_CTRL:
+		if (!lv_vmx_spec_ctrl_bits())
+			return -EINVAL;
+		*value = vmx->spec_ctrl;
+		break;
+	case MSR_IA32_DEBUGCTLMSR:	/* no LBR, BTF or BTS for guests */
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_MCG_CAP:
@@ -237,6 +244,23 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 			return -EINVAL;
 		vmx->apic_base = value;
 		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		/* Loaded into the MSR around every entry (vmenter.S). */
+		if (!lv_vmx_spec_ctrl_bits() || (value & ~lv_vmx_spec_ctrl_bits()))
+			return -EINVAL;
+		vmx->spec_ctrl = value;
+		return 0;
+	case MSR_IA32_PRED_CMD:
+		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
+		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
+		    (value & ~PRED_CMD_IBPB))
+			return -EINVAL;
+		if (value)
+			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* As KVM without LBR virtualization: 0 only. */
+		return value ? -EINVAL : 0;
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_MISC_ENABLE:
 		return 0;			/* accepted, no effect */

@@ -21,14 +21,25 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/mmu_context.h>
+#include <asm/mce.h>
+#include <asm/nospec-branch.h>
+#include <asm/pkru.h>
+#include <asm/traps.h>
+#if IS_ENABLED(CONFIG_X86_FRED)
+#include <asm/fred.h>
+#endif
 
 #include "vmx.h"
 #include "vmcs.h"
+#include "run_flags.h"
 
 /* One VMXON region per CPU, and the VMCSs currently loaded on it. */
 static DEFINE_PER_CPU(void *, lv_vmxon_region);
 static DEFINE_PER_CPU(struct list_head, lv_loaded_vmcss);
 static DEFINE_PER_CPU(struct lv_vmx_vcpu *, lv_current_vmcs);
+/* The VM whose vCPU ran last on this CPU (struct lv_vmx_vm.id). */
+static DEFINE_PER_CPU(u64, lv_last_vm_id);
+static atomic64_t lv_vm_ids = ATOMIC64_INIT(0);
 
 static DEFINE_IDA(lv_vpid_ida);
 
@@ -40,10 +51,36 @@ static unsigned long *lv_msr_bitmap;
 static u32 lv_preemption_timer_value;
 /* XCR0 of the host, the same on every CPU; 0 without XSAVE. */
 static u64 lv_host_xcr0;
+/* CR4 bits a guest may set at all (the CPU has them, we handle them). */
+static unsigned long lv_cr4_allowed;
+/* IA32_SPEC_CTRL bits a guest may set; 0: the MSR does not exist for it. */
+static u64 lv_spec_ctrl_bits;
+/* L1TF: flush L1D before every entry; the buffer for CPUs without the MSR. */
+static bool lv_l1d_flush;
+static void *lv_l1d_flush_pages;
+#define LV_L1D_FLUSH_ORDER	4
+
+/*
+ * CR4 bits the guest changes without exits, as in KVM: none of them
+ * changes how the host or lightvisor reads guest memory or which state
+ * must be switched. Every other bit is validated on its way in.
+ */
+#define LV_CR4_GUEST_OWNED	(X86_CR4_PVI | X86_CR4_DE | X86_CR4_PCE |	\
+				 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |		\
+				 X86_CR4_PGE | X86_CR4_TSD | X86_CR4_FSGSBASE)
+/* CR4 bits whose change flushes the TLB (SDM vol. 3A, 4.10.4.1). */
+#define LV_CR4_TLB_BITS		(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |	\
+				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP |	\
+				 X86_CR4_LA57 | X86_CR4_PKE)
 
 u64 lv_vmx_host_xcr0(void)
 {
 	return lv_host_xcr0;
+}
+
+u64 lv_vmx_spec_ctrl_bits(void)
+{
+	return lv_spec_ctrl_bits;
 }
 
 /*
@@ -225,6 +262,19 @@ static void lv_vmx_set_host_cpu_state(int cpu)
 	vmcs_writel(HOST_GS_BASE, gs_base);
 }
 
+/*
+ * Branch predictions trained by one VM must not steer another (Spectre
+ * v2 between guests): IBPB when a CPU switches to a vCPU of another VM,
+ * if the kernel uses IBPB at all.
+ */
+static void lv_vmx_switch_vm_barrier(struct lv_vmx_vm *vvm, int cpu)
+{
+	if (per_cpu(lv_last_vm_id, cpu) == vvm->id)
+		return;
+	per_cpu(lv_last_vm_id, cpu) = vvm->id;
+	indirect_branch_prediction_barrier();
+}
+
 static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
@@ -242,6 +292,7 @@ static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
 	if (per_cpu(lv_current_vmcs, cpu) != vmx) {
 		vmcs_load(vmx->vmcs);
 		per_cpu(lv_current_vmcs, cpu) = vmx;
+		lv_vmx_switch_vm_barrier(to_vmx_vm(vcpu->vm), cpu);
 	}
 	if (migrated) {
 		lv_vmx_set_host_cpu_state(cpu);
@@ -261,6 +312,8 @@ static void lv_vmx_vcpu_load(struct lv_vcpu *vcpu, int cpu)
 	asm volatile("sldt %0" : "=g" (vmx->host_seg.ldt));
 	rdmsrl(MSR_FS_BASE, vmx->host_seg.fs_base);
 	vmcs_writel(HOST_FS_BASE, vmx->host_seg.fs_base);
+	/* A VM exit clears IA32_DEBUGCTL: the value to put back after each. */
+	vmx->host_debugctl = get_debugctlmsr();
 	lv_vmx_load_guest_msrs(vmx);
 	vmx->host_seg.saved = true;
 }
@@ -295,9 +348,19 @@ static void lv_vmx_vcpu_put(struct lv_vcpu *vcpu)
 
 #define LV_AR_UNUSABLE		BIT(16)
 
+/*
+ * Host state that is the same on every CPU, as the host really has it:
+ * a VM exit loads all of it, and anything wrong here is wrong for every
+ * host task after the exit (a SYSENTER_EIP of 0 sends the next SYSENTER
+ * from user mode to address 0 in ring 0).
+ */
 static void lv_vmx_setup_host_state(void)
 {
-	vmcs_writel(HOST_CR0, read_cr0());
+	unsigned long sysenter_eip;
+	u64 sysenter_cs;
+
+	/* CD and NW are kept by a VM exit; the guest never gets them. */
+	vmcs_writel(HOST_CR0, read_cr0() & ~X86_CR0_TS);
 	vmcs_writel(HOST_CR4, cr4_read_shadow());
 	vmcs_writel(HOST_CR3, __get_current_cr3_fast());
 	vmcs_write16(HOST_CS_SELECTOR, __KERNEL_CS);
@@ -309,8 +372,10 @@ static void lv_vmx_setup_host_state(void)
 	vmcs_write16(HOST_GS_SELECTOR, 0);
 	vmcs_write16(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
 	vmcs_writel(HOST_RIP, (unsigned long)lv_vmx_vmexit);
-	vmcs_write32(HOST_IA32_SYSENTER_CS, __KERNEL_CS);
-	vmcs_writel(HOST_IA32_SYSENTER_EIP, 0);
+	rdmsrl(MSR_IA32_SYSENTER_CS, sysenter_cs);
+	vmcs_write32(HOST_IA32_SYSENTER_CS, (u32)sysenter_cs);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, sysenter_eip);
+	vmcs_writel(HOST_IA32_SYSENTER_EIP, sysenter_eip);
 	vmcs_write64(HOST_IA32_PAT, native_read_msr(MSR_IA32_CR_PAT));
 	vmcs_write64(HOST_IA32_EFER, native_read_msr(MSR_EFER));
 }
@@ -343,8 +408,9 @@ static void lv_vmx_setup_guest_state(struct lv_vmx_vcpu *vmx)
 	vmcs_writel(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
 
+	/* CD and NW are set after INIT, but only in the read shadow. */
 	vmcs_writel(GUEST_CR0, X86_CR0_ET | lv_vmx_cr0_forced());
-	vmcs_writel(CR0_READ_SHADOW, X86_CR0_ET);
+	vmcs_writel(CR0_READ_SHADOW, X86_CR0_ET | X86_CR0_CD | X86_CR0_NW);
 	vmcs_writel(GUEST_CR4, lv_vmcs_config.cr4_fixed0);
 	vmcs_writel(CR4_READ_SHADOW, 0);
 	vmcs_writel(GUEST_CR3, 0);
@@ -363,6 +429,12 @@ static void lv_vmx_setup_guest_state(struct lv_vmx_vcpu *vmx)
 	vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
 	vmx->xcr0 = XFEATURE_MASK_FP;
+	memset(vmx->dr, 0, sizeof(vmx->dr));
+	vmx->dr[4] = LV_DR6_RESET;
+	vmx->guest_bp = false;
+	vmx->pkru = 0;
+	vmx->pkru_used = false;
+	vmx->spec_ctrl = 0;
 	vmx->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			 (vmx->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
 	memset(vmx->vcpu.regs, 0, sizeof(vmx->vcpu.regs));
@@ -379,7 +451,14 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, c->proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, c->exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, c->entry);
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	/*
+	 * Always intercepted, as KVM does: #DB and #AC, because a guest can
+	 * make their delivery cause the same exception again, which hangs
+	 * the CPU in microcode for good (CVE-2015-8104, CVE-2015-5307); #MC,
+	 * because machine checks belong to the host.
+	 */
+	vmcs_write32(EXCEPTION_BITMAP, BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) |
+		     BIT(X86_TRAP_MC));
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
@@ -396,8 +475,8 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER)
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, lv_preemption_timer_value);
-	/* The guest owns CR0 and CR4 but for bits VMX forces on. */
-	vmcs_writel(CR0_GUEST_HOST_MASK, lv_vmx_cr0_forced());
+	/* Writes to the bits we own exit; reads see the read shadow. */
+	vmcs_writel(CR0_GUEST_HOST_MASK, lv_vmx_cr0_owned());
 	vmcs_writel(CR4_GUEST_HOST_MASK, lv_vmx_cr4_owned());
 }
 
@@ -407,11 +486,79 @@ unsigned long lv_vmx_cr0_forced(void)
 	return lv_vmcs_config.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
 }
 
-/* CR4 bits the host keeps: VMXE (forced on) and anything unsupported. */
+/*
+ * CR0 bits the host owns: those VMX forces on, and CD and NW, which a VM
+ * exit does not load (SDM vol. 3C, 28.5.1): a guest that owned them
+ * would leave the host CPU running with caches disabled. The guest's
+ * CD/NW live in the read shadow only, as in KVM. PE, MP, EM, TS, WP, AM
+ * and PG are the guest's: a VM exit loads the host's from HOST_CR0.
+ */
+unsigned long lv_vmx_cr0_owned(void)
+{
+	return lv_vmx_cr0_forced() | X86_CR0_CD | X86_CR0_NW;
+}
+
+/* CR4 bits the host owns: all but LV_CR4_GUEST_OWNED. */
 unsigned long lv_vmx_cr4_owned(void)
 {
-	return lv_vmcs_config.cr4_fixed0 | ~lv_vmcs_config.cr4_fixed1 |
-	       X86_CR4_VMXE | X86_CR4_SMXE;
+	return ~(LV_CR4_GUEST_OWNED & lv_cr4_allowed);
+}
+
+/* CR4 bits that are reserved for the guest (it gets #GP, userspace EINVAL). */
+bool lv_vmx_cr4_valid(struct lv_vmx_vcpu *vmx, unsigned long cr4)
+{
+	return !(cr4 & ~lv_cr4_allowed);
+}
+
+/*
+ * The CR4 bits a guest may set: those of CPU features it can use, as
+ * CPUID reports them to it, that VMX allows. Not VMXE/SMXE (no nesting),
+ * OSXSAVE only if the kernel itself uses XSAVE (and switches XCR0),
+ * CET, PKS, KL, LAM or FRED (their state is not switched), nor PKE
+ * unless the kernel switches PKRU itself (OSPKE).
+ */
+static unsigned long lv_vmx_compute_cr4_allowed(void)
+{
+	unsigned long allowed = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |
+				X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |
+				X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |
+				X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	u32 a, b, c, d;
+
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	if (c & BIT(17))
+		allowed |= X86_CR4_PCIDE;
+	/* XSAVE only where the kernel manages it (and so XCR0). */
+	if ((c & BIT(26)) && boot_cpu_has(X86_FEATURE_XSAVE))
+		allowed |= X86_CR4_OSXSAVE;
+	if (boot_cpu_data.cpuid_level >= 7) {
+		cpuid_count(7, 0, &a, &b, &c, &d);
+		if (b & BIT(0))
+			allowed |= X86_CR4_FSGSBASE;
+		if (b & BIT(7))
+			allowed |= X86_CR4_SMEP;
+		if (b & BIT(20))
+			allowed |= X86_CR4_SMAP;
+		if (c & BIT(2))
+			allowed |= X86_CR4_UMIP;
+		if (c & BIT(16))
+			allowed |= X86_CR4_LA57;
+		if ((c & BIT(3)) && boot_cpu_has(X86_FEATURE_OSPKE))
+			allowed |= X86_CR4_PKE;
+	}
+	return allowed & lv_vmcs_config.cr4_fixed1 &
+	       ~(X86_CR4_VMXE | X86_CR4_SMXE);
+}
+
+/*
+ * A change of the paging bits flushes the TLB on a real CPU. Writes the
+ * guest makes without exits have hardware do it; for the ones we carry
+ * out, flush the vCPU's VPID (without VPIDs, every entry flushes).
+ */
+void lv_vmx_flush_guest_tlb(struct lv_vmx_vcpu *vmx)
+{
+	if (vmx->vpid)
+		invvpid_single(vmx->vpid);
 }
 
 static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
@@ -586,11 +733,133 @@ static enum lv_exit_action lv_vmx_entry_failed(struct lv_vmx_vcpu *vmx,
 	return LV_EXIT_TO_USER;
 }
 
+/*
+ * The guest's breakpoints are armed in hardware only while it runs:
+ * DR0-DR3 are loaded when its DR7 enables one (VM entry loads DR7 from
+ * the VMCS), and the host's come back after the exit.
+ */
+static void lv_vmx_load_guest_dr(struct lv_vmx_vcpu *vmx)
+{
+	/* No host breakpoint may fire on a guest address meanwhile. */
+	if (hw_breakpoint_active())
+		set_debugreg(0, 7);
+	set_debugreg(vmx->dr[0], 0);
+	set_debugreg(vmx->dr[1], 1);
+	set_debugreg(vmx->dr[2], 2);
+	set_debugreg(vmx->dr[3], 3);
+}
+
+/*
+ * IA32_SPEC_CTRL for the guest, following the kernel's own value for
+ * this CPU (which the kernel may change at any context switch): write
+ * the guest's before entry if it differs, and the host's back after the
+ * exit if it differs or the kernel uses legacy IBRS (which must be
+ * written again after running less privileged code).
+ */
+static unsigned int lv_vmx_spec_ctrl_flags(struct lv_vmx_vcpu *vmx, u64 *host)
+{
+	unsigned int flags = 0;
+
+	if (!cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL))
+		return 0;
+	*host = this_cpu_read(x86_spec_ctrl_current);
+	if (vmx->spec_ctrl != *host)
+		flags |= LV_RUN_LOAD_SPEC_CTRL | LV_RUN_RESTORE_SPEC_CTRL;
+	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
+		flags |= LV_RUN_RESTORE_SPEC_CTRL;
+	return flags;
+}
+
+/*
+ * L1 terminal fault: a guest can read what the L1D cache holds through
+ * a not-present guest PTE, so flush it before every entry where the
+ * kernel says the CPU is affected (KVM's "always" mode). Without the
+ * flush MSR, fill the cache with a buffer of our own, as KVM does.
+ */
+static void lv_vmx_flush_l1d(void)
+{
+	int size = PAGE_SIZE << LV_L1D_FLUSH_ORDER;
+
+	if (static_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return;
+	}
+	asm volatile(
+		/* First bring the buffer's pages into the TLB... */
+		"xorl	%%eax, %%eax\n"
+		"1:\n\t"
+		"movzbl	(%[pages], %%rax), %%ecx\n\t"
+		"addl	$4096, %%eax\n\t"
+		"cmpl	%%eax, %[size]\n\t"
+		"jne	1b\n\t"
+		"xorl	%%eax, %%eax\n\t"
+		"cpuid\n\t"
+		/* ...then touch every line of it. */
+		"xorl	%%eax, %%eax\n"
+		"2:\n\t"
+		"movzbl	(%[pages], %%rax), %%ecx\n\t"
+		"addl	$64, %%eax\n\t"
+		"cmpl	%%eax, %[size]\n\t"
+		"jne	2b\n\t"
+		"lfence\n"
+		: : [pages] "r" (lv_l1d_flush_pages), [size] "r" (size)
+		: "eax", "ebx", "ecx", "edx");
+}
+
+static void lv_vmx_clear_cpu_state(struct lv_vcpu *vcpu)
+{
+	if (unlikely(lv_l1d_flush))
+		lv_vmx_flush_l1d();
+	/* MMIO stale data: the kernel asks for VERW only for device owners. */
+	else if (static_branch_unlikely(&mmio_stale_data_clear) &&
+		 READ_ONCE(vcpu->vm->iommu))
+		x86_clear_cpu_buffers();
+}
+
+/*
+ * A machine check in the guest, or during VM entry, is the host's: its
+ * handler must see it, as if it had come from user mode (the guest, not
+ * the kernel, was running).
+ */
+static void lv_vmx_machine_check(void)
+{
+#if IS_ENABLED(CONFIG_X86_MCE)
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+#endif
+}
+
+/* With interrupts still off: NMIs and machine checks go to the host. */
+static void lv_vmx_handle_host_events(struct lv_vmx_vcpu *vmx)
+{
+	u32 info;
+
+	if ((u16)vmx->exit_reason != EXIT_REASON_EXCEPTION_NMI)
+		return;
+	info = vmcs_read32(VM_EXIT_INTR_INFO);
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {
+#if IS_ENABLED(CONFIG_X86_FRED)
+		if (cpu_feature_enabled(X86_FEATURE_FRED)) {
+			fred_entry_from_kvm(EVENT_TYPE_NMI, NMI_VECTOR);
+			return;
+		}
+#endif
+		lv_vmx_do_nmi_irqoff();
+	} else if ((info & INTR_INFO_VECTOR_MASK) == X86_TRAP_MC) {
+		lv_vmx_machine_check();
+	}
+}
+
 static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
-	unsigned long host_dr7 = 0;
-	u64 host_xcr0 = 0;
+	u64 host_xcr0 = 0, host_spec_ctrl = 0;
+	unsigned int flags;
+	u32 host_pkru = 0;
 	int fail;
 
 	lv_vmx_inject_events(vmx);
@@ -608,27 +877,45 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 		invept_single(to_vmx_vm(vcpu->vm)->eptp);
 	}
 	lv_vmx_update_host_cr(vmx);
-	if (unlikely(hw_breakpoint_active()))
-		get_debugreg(host_dr7, 7);
 	if (unlikely(lv_host_xcr0 && vmx->xcr0 != lv_host_xcr0)) {
 		host_xcr0 = lv_host_xcr0;
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->xcr0);
 	}
+	/* PKRU is not part of the guest FPU state the kernel swaps. */
+	if (vmx->pkru_used) {
+		host_pkru = rdpkru();
+		if (vmx->pkru != host_pkru)
+			write_pkru(vmx->pkru);
+	}
+	if (unlikely(vmx->guest_bp))
+		lv_vmx_load_guest_dr(vmx);
+	flags = lv_vmx_spec_ctrl_flags(vmx, &host_spec_ctrl);
+	if (vmx->launched)
+		flags |= LV_RUN_VMRESUME;
+	lv_vmx_clear_cpu_state(vcpu);
 
 	/* The hardware does not switch CR2: it is the guest's while it runs. */
 	if (unlikely(read_cr2() != vmx->cr2))
 		write_cr2(vmx->cr2);
 
-	fail = __lv_vmx_vcpu_run(vcpu->regs, vmx->launched);
+	fail = __lv_vmx_vcpu_run(vcpu->regs, flags, vmx->spec_ctrl,
+				 host_spec_ctrl);
 
 	vmx->cr2 = read_cr2();
 
 	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
+	/* A VM exit clears IA32_DEBUGCTL and disarms DR7 (0x400). */
+	if (vmx->host_debugctl)
+		update_debugctlmsr(vmx->host_debugctl);
+	if (unlikely(hw_breakpoint_active()))
+		hw_breakpoint_restore();
+	if (vmx->pkru_used) {
+		vmx->pkru = rdpkru();
+		if (vmx->pkru != host_pkru)
+			write_pkru(host_pkru);
+	}
 	if (unlikely(host_xcr0))
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	/* VM exit sets DR7 to 0x400, disarming the host's breakpoints. */
-	if (unlikely(host_dr7))
-		set_debugreg(host_dr7, 7);
 
 	if (unlikely(fail)) {
 		local_irq_enable();
@@ -636,16 +923,14 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	vmx->exit_reason = vmcs_read32(VM_EXIT_REASON);
 	if (unlikely(vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
+		if ((u16)vmx->exit_reason == EXIT_REASON_MCE_DURING_VMENTRY)
+			lv_vmx_machine_check();
 		local_irq_enable();
 		return lv_vmx_entry_failed(vmx, vmx->exit_reason);
 	}
 	vmx->launched = true;
 
-	/* A host NMI arrived in the guest: hand it to the host's handler. */
-	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
-	    (vmcs_read32(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
-	    INTR_TYPE_NMI_INTR)
-		asm volatile("int $2");
+	lv_vmx_handle_host_events(vmx);
 	/* External interrupts stay pending in the APIC until now. */
 	local_irq_enable();
 
@@ -762,8 +1047,7 @@ static int lv_vmx_check_sregs(struct lv_vmx_vcpu *vmx,
 		return -EINVAL;
 	if (sr->cr0 >> 32 || sr->cr8 > 15)
 		return -EINVAL;
-	if (sr->cr4 & (X86_CR4_VMXE | X86_CR4_SMXE) ||
-	    sr->cr4 & ~lv_vmcs_config.cr4_fixed1)
+	if (!lv_vmx_cr4_valid(NULL, sr->cr4))
 		return -EINVAL;
 	if (sr->efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
 		return -EINVAL;
@@ -807,7 +1091,7 @@ static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
  */
 unsigned long lv_vmx_read_cr0(struct lv_vmx_vcpu *vmx)
 {
-	unsigned long mask = lv_vmx_cr0_forced();
+	unsigned long mask = lv_vmx_cr0_owned();
 
 	return (vmcs_readl(GUEST_CR0) & ~mask) |
 	       (vmcs_readl(CR0_READ_SHADOW) & mask);
@@ -823,14 +1107,40 @@ unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx)
 
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0)
 {
+	unsigned long old = lv_vmx_read_cr0(vmx);
+
 	vmcs_writel(CR0_READ_SHADOW, cr0);
-	vmcs_writel(GUEST_CR0, cr0 | lv_vmx_cr0_forced());
+	vmcs_writel(GUEST_CR0, (cr0 & ~(X86_CR0_CD | X86_CR0_NW)) |
+		    lv_vmx_cr0_forced());
+	if ((old ^ cr0) & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
+		lv_vmx_flush_guest_tlb(vmx);
 }
 
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4)
 {
+	unsigned long old = lv_vmx_read_cr4(vmx);
+
 	vmcs_writel(CR4_READ_SHADOW, cr4);
 	vmcs_writel(GUEST_CR4, cr4 | lv_vmcs_config.cr4_fixed0);
+	if (cr4 & X86_CR4_PKE)
+		vmx->pkru_used = true;
+	if ((old ^ cr4) & LV_CR4_TLB_BITS)
+		lv_vmx_flush_guest_tlb(vmx);
+}
+
+/* Reserved DR7 bits read as 0, bit 10 as 1; bits 63:32 are checked by callers. */
+void lv_vmx_set_dr7(struct lv_vmx_vcpu *vmx, unsigned long dr7)
+{
+	dr7 = (dr7 & LV_DR7_VOLATILE) | LV_DR7_FIXED_1;
+	vmcs_writel(GUEST_DR7, dr7);
+	vmx->guest_bp = dr7 & 0xff;
+}
+
+void lv_vmx_set_xcr0(struct lv_vmx_vcpu *vmx, u64 xcr0)
+{
+	vmx->xcr0 = xcr0;
+	if (xcr0 & XFEATURE_MASK_PKRU)
+		vmx->pkru_used = true;
 }
 
 /* EFER.LMA and the "IA-32e mode guest" entry control must agree. */
@@ -874,8 +1184,8 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 
 	if (st->interruptibility & ~(LV_BLOCKING_STI_MOVSS | GUEST_INTR_STATE_NMI))
 		return -EINVAL;
-	if (!(st->xcr0 & XFEATURE_MASK_FP) ||
-	    (st->xcr0 & ~(lv_host_xcr0 ?: XFEATURE_MASK_FP)) || st->dr7 >> 32)
+	/* The host's own XSETBV would take #GP on a bad XCR0 at LV_RUN. */
+	if (!lv_vmx_xcr0_valid(vmx, st->xcr0) || st->dr7 >> 32)
 		return -EINVAL;
 	ret = lv_vmx_set_sregs(vcpu, &st->sregs);
 	if (ret)
@@ -893,8 +1203,8 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 		return -EINVAL;
 	lv_vmx_set_regs(vcpu, &st->regs);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, st->interruptibility);
-	vmx->xcr0 = st->xcr0;
-	vmcs_writel(GUEST_DR7, st->dr7 | LV_DR7_FIXED_1);
+	lv_vmx_set_xcr0(vmx, st->xcr0);
+	lv_vmx_set_dr7(vmx, st->dr7);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmx->event_reinjected = false;
 	return 0;
@@ -1015,6 +1325,7 @@ static int lv_vmx_vm_init(struct lv_vm *vm)
 		return ret;
 	}
 	vvm->eptp = lv_ept_pointer(&vvm->ept, false);
+	vvm->id = atomic64_inc_return(&lv_vm_ids);
 	vm->vendor = vvm;
 	return 0;
 }
@@ -1162,6 +1473,8 @@ static void lv_vmx_free_regions(void)
 		free_page((unsigned long)per_cpu(lv_vmxon_region, cpu));
 		per_cpu(lv_vmxon_region, cpu) = NULL;
 	}
+	free_pages((unsigned long)lv_l1d_flush_pages, LV_L1D_FLUSH_ORDER);
+	lv_l1d_flush_pages = NULL;
 	free_pages((unsigned long)lv_io_bitmap, 1);
 	free_page((unsigned long)lv_msr_bitmap);
 	lv_io_bitmap = NULL;
@@ -1188,6 +1501,55 @@ static int lv_vmx_alloc_regions(void)
 	memset(lv_io_bitmap, 0xff, 2 * PAGE_SIZE);
 	lv_vmx_msr_bitmap_init(lv_msr_bitmap);
 	return 0;
+}
+
+/*
+ * The SPEC_CTRL bits a guest may use: those the CPU reports (and which
+ * CPUID passes on to the guest), if the kernel found the MSR usable.
+ */
+static u64 lv_vmx_compute_spec_ctrl_bits(void)
+{
+	u64 bits = 0;
+	u32 a, b, c, d;
+
+	if (!boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ||
+	    boot_cpu_data.cpuid_level < 7)
+		return 0;
+	cpuid_count(7, 0, &a, &b, &c, &d);
+	if (d & BIT(26))
+		bits |= SPEC_CTRL_IBRS;
+	if (d & BIT(27))
+		bits |= SPEC_CTRL_STIBP;
+	if (d & BIT(31))
+		bits |= SPEC_CTRL_SSBD;
+	return bits;
+}
+
+/*
+ * L1TF: flush the L1D before entries where the kernel says the CPU is
+ * affected and its mitigation is on, unless the CPU reports that VM
+ * entry needs no flush (the kernel's own view, as KVM's
+ * vmx_setup_l1d_flush() takes it).
+ */
+static int lv_vmx_setup_l1d_flush(void)
+{
+	u64 arch_cap = 0;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF) || cpu_mitigations_off() ||
+	    l1tf_mitigation == L1TF_MITIGATION_OFF)
+		return 0;
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl_safe(MSR_IA32_ARCH_CAPABILITIES, &arch_cap);
+	if (arch_cap & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH)
+		return 0;
+	lv_l1d_flush = true;
+	pr_info("L1TF: L1D flushed before every VM entry%s\n",
+		cpu_smt_possible() ? "; SMT siblings stay exposed" : "");
+	if (boot_cpu_has(X86_FEATURE_FLUSH_L1D))
+		return 0;
+	lv_l1d_flush_pages = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
+						       LV_L1D_FLUSH_ORDER);
+	return lv_l1d_flush_pages ? 0 : -ENOMEM;
 }
 
 /* Say plainly why guests cannot run here. */
@@ -1235,6 +1597,13 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 	}
 	if (boot_cpu_has(X86_FEATURE_XSAVE))
 		lv_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	lv_cr4_allowed = lv_vmx_compute_cr4_allowed();
+	lv_spec_ctrl_bits = lv_vmx_compute_spec_ctrl_bits();
+	if (lv_vmx_setup_l1d_flush()) {
+		lv_vmx_free_regions();
+		pr_err("out of memory for the L1D flush buffer\n");
+		return NULL;
+	}
 	/*
 	 * The timer ticks every 2^rate TSC cycles and restarts at this value
 	 * on each entry: a guest that keeps the host's interrupts from

@@ -26,6 +26,15 @@ void lv_vmx_exit(void);
 #define LV_VMX_BASIC_TRUE_CTLS		BIT_ULL(55)
 #define LV_VMX_MISC_TIMER_RATE		GENMASK_ULL(4, 0)
 #define LV_DR7_FIXED_1			0x400UL
+/* DR7 bits that exist: enables, GE/LE, GD, and the R/W and LEN fields. */
+#define LV_DR7_VOLATILE			0xffff2bffUL
+#define LV_DR7_GD			BIT(13)
+/* DR6 as after reset: the fixed-1 bits and the active-low bits. */
+#define LV_DR6_RESET			0xffff0ff0UL
+/* DR6 bits software can change: B0-B3, BD, BS, BT. */
+#define LV_DR6_VOLATILE			0xe00fUL
+#define LV_DR6_BD			BIT(13)
+#define LV_DR6_BS			BIT(14)
 #define LV_EXIT_REASON_GETSEC		11
 
 /* The MSRs that describe a VMX implementation. */
@@ -51,10 +60,12 @@ int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
  * struct lv_vmx_vm - the VMX part of a VM
  * @ept: the guest-physical address space
  * @eptp: EPT pointer written into every vCPU's VMCS
+ * @id: never reused; tells a CPU that it switches to another VM (IBPB)
  */
 struct lv_vmx_vm {
 	struct lv_ept ept;
 	u64 eptp;
+	u64 id;
 };
 
 /**
@@ -74,7 +85,13 @@ struct lv_vmx_vm {
  * @cr2: guest CR2 (not in the VMCS)
  * @cr8: guest TPR (CR8 accesses always exit)
  * @xcr0: guest XCR0
- * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; hardware keeps the host's)
+ * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
+ *	into hardware for the guest while its DR7 enables a breakpoint)
+ * @guest_bp: the guest's DR7 enables a breakpoint: load DR0-DR3 for it
+ * @host_debugctl: the host's IA32_DEBUGCTL, which a VM exit clears
+ * @pkru: the guest's PKRU while the host's is in hardware
+ * @pkru_used: the guest has had CR4.PKE or XCR0.PKRU set: switch PKRU
+ * @spec_ctrl: the guest's IA32_SPEC_CTRL
  * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
  * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
  * @apic_base: guest IA32_APIC_BASE
@@ -97,6 +114,11 @@ struct lv_vmx_vcpu {
 	unsigned long cr8;
 	u64 xcr0;
 	unsigned long dr[5];
+	bool guest_bp;
+	u64 host_debugctl;
+	u32 pkru;
+	bool pkru_used;
+	u64 spec_ctrl;
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
 	u64 apic_base;
@@ -119,13 +141,21 @@ static inline struct lv_vmx_vm *to_vmx_vm(struct lv_vm *vm)
 }
 
 /* vmenter.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
-int __lv_vmx_vcpu_run(unsigned long *regs, bool launched);
+int __lv_vmx_vcpu_run(unsigned long *regs, unsigned int flags,
+		      u64 guest_spec_ctrl, u64 host_spec_ctrl);
+void lv_vmx_do_nmi_irqoff(void);
 extern const char lv_vmx_vmexit[];
 
 /* vmx.c */
 void lv_vmx_request_window(struct lv_vmx_vcpu *vmx, u32 window, bool on);
 unsigned long lv_vmx_cr0_forced(void);
+unsigned long lv_vmx_cr0_owned(void);
 unsigned long lv_vmx_cr4_owned(void);
+bool lv_vmx_cr4_valid(struct lv_vmx_vcpu *vmx, unsigned long cr4);
+bool lv_vmx_xcr0_valid(struct lv_vmx_vcpu *vmx, u64 xcr0);
+void lv_vmx_set_xcr0(struct lv_vmx_vcpu *vmx, u64 xcr0);
+void lv_vmx_set_dr7(struct lv_vmx_vcpu *vmx, unsigned long dr7);
+void lv_vmx_flush_guest_tlb(struct lv_vmx_vcpu *vmx);
 unsigned long lv_vmx_read_cr0(struct lv_vmx_vcpu *vmx);
 unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx);
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
@@ -148,6 +178,7 @@ void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);
 u64 lv_vmx_host_xcr0(void);
+u64 lv_vmx_spec_ctrl_bits(void);
 
 #endif /* LV_VMX_INTERNAL */
 #endif /* LV_VMX_H */

@@ -51,5 +51,57 @@ guest_irq:
 	iret
 guest_irq_end:
 
+/* Set CR0.CD|NW, report CR0 on port 0x40 (32 bits), HLT. */
+	.globl	guest_cr0_cd, guest_cr0_cd_end
+guest_cr0_cd:
+	movl	%cr0, %eax
+	orl	$0x60000000, %eax
+	movl	%eax, %cr0
+	movl	%cr0, %eax
+	outl	%eax, $0x40
+	hlt
+guest_cr0_cd_end:
+
+/* Report CR0 on port 0x40, HLT. */
+	.globl	guest_cr0_read, guest_cr0_read_end
+guest_cr0_read:
+	movl	%cr0, %eax
+	outl	%eax, $0x40
+	hlt
+guest_cr0_read_end:
+
+/*
+ * CR4.PKE on; report PKRU on port 0x40; write 0xc to PKRU and report it
+ * again; HLT.
+ */
+	.globl	guest_pkru, guest_pkru_end
+guest_pkru:
+	movl	%cr4, %eax
+	orl	$0x400000, %eax
+	movl	%eax, %cr4
+	xorl	%ecx, %ecx
+	rdpkru
+	outl	%eax, $0x40
+	movl	$0xc, %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	wrpkru
+	xorl	%ecx, %ecx
+	rdpkru
+	outl	%eax, $0x40
+	hlt
+guest_pkru_end:
+
+/* Arm a data breakpoint at 0x2000 in DR0/DR7, report on port 0x40, HLT. */
+	.globl	guest_dr, guest_dr_end
+guest_dr:
+	movl	$0x2000, %eax
+	movl	%eax, %db0
+	movl	$0x000d0001, %eax
+	movl	%eax, %db7
+	outl	%eax, $0x40
+	hlt
+guest_dr_end:
+
 	.code64
 	.section .note.GNU-stack, "", @progbits

@@ -98,6 +98,10 @@ DECLARE_GUEST(guest_io_hlt);
 DECLARE_GUEST(guest_loop);
 DECLARE_GUEST(guest_count);
 DECLARE_GUEST(guest_irq);
+DECLARE_GUEST(guest_cr0_cd);
+DECLARE_GUEST(guest_cr0_read);
+DECLARE_GUEST(guest_pkru);
+DECLARE_GUEST(guest_dr);
 
 /* guest_irq layout, offsets from its load address GUEST_CODE_GPA. */
 #define GUEST_IRQ_HANDLER40	0x100

@@ -46,6 +46,7 @@ check io.elf 1
 check hlt.elf 0
 check vmcall.elf 1
 check cr.elf 1
+check debug.elf 1
 check xsetbv.elf 1
 check wbinvd.elf 1
 check vmx-insn.elf 1

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * abi_host: the host's own state survives guests. A VM exit loads the
+ * host state lightvisor wrote into the VMCS, and whatever the guest
+ * may change without exits must be switched back: each test runs a
+ * guest, then checks the host (or the next guest) on the same CPU.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+#define REPORT_PORT	0x40
+#define X86_CR0_NW	(1u << 29)
+#define X86_CR0_CD	(1u << 30)
+
+static int sys_fd;
+
+struct guest {
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+};
+
+static void guest_start(struct guest *g, const uint8_t *code, size_t len)
+{
+	vm_create(sys_fd, &g->vm);
+	vm_add_ram(&g->vm);
+	vm_load(&g->vm, GUEST_CODE_GPA, code, len);
+	vcpu_create(sys_fd, &g->vm, 0, &g->vcpu);
+	vcpu_setup_realmode(&g->vcpu, GUEST_CODE_GPA);
+}
+
+static void guest_end(struct guest *g)
+{
+	munmap(g->vcpu.run, sysconf(_SC_PAGESIZE));
+	close(g->vcpu.fd);
+	munmap(g->vm.mem, g->vm.mem_size);
+	close(g->vm.fd);
+}
+
+/*
+ * Run to the next 32-bit OUT to REPORT_PORT and return its value; -1 on
+ * any other exit (HLT ends the guest).
+ */
+static long long guest_report(struct guest *g)
+{
+	struct lv_run *run = g->vcpu.run;
+
+	if (vcpu_run(&g->vcpu) < 0) {
+		tap_diag("LV_RUN: %s", strerror(errno));
+		return -1;
+	}
+	if (run->exit_reason != LV_EXIT_IO || run->io.port != REPORT_PORT ||
+	    run->io.size != 4) {
+		tap_diag("exit %s (port %#x)", exit_reason_name(run->exit_reason),
+			 run->io.port);
+		return -1;
+	}
+	return *(uint32_t *)((uint8_t *)run + run->io.data_offset);
+}
+
+static bool guest_halts(struct guest *g)
+{
+	return vcpu_run(&g->vcpu) == 0 && g->vcpu.run->exit_reason == LV_EXIT_HLT;
+}
+
+static void sysenter_segv(int sig)
+{
+	_exit(sig);
+}
+
+/*
+ * After a VM exit, SYSENTER from user mode must still do what the
+ * kernel set up (here: #GP, as SYSENTER_CS is 0 without 32-bit
+ * emulation), not enter ring 0 at whatever HOST_IA32_SYSENTER_* say.
+ */
+static void test_sysenter(void)
+{
+	struct guest g;
+	int status;
+	pid_t pid;
+
+	guest_start(&g, guest_io_hlt, GUEST_LEN(guest_io_hlt));
+	while (vcpu_run(&g.vcpu) == 0 && g.vcpu.run->exit_reason == LV_EXIT_IO)
+		;
+	guest_end(&g);
+
+	pid = fork();
+	if (pid == 0) {
+		/* Handled, so the kernel logs no "traps:" line for it. */
+		signal(SIGSEGV, sysenter_segv);
+		asm volatile("sysenter" : : : "memory");
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	tap_result(WIFEXITED(status) && WEXITSTATUS(status) == SIGSEGV,
+		   "SYSENTER in a user process after a VM exit gets SIGSEGV (status %#x)",
+		   status);
+}
+
+/*
+ * CD and NW are not loaded by VM exits: a guest that sets them must not
+ * leave the CPU (and so the next guest) running uncached.
+ */
+static void test_cr0_cache_disable(void)
+{
+	struct guest g;
+	long long v;
+
+	guest_start(&g, guest_cr0_cd, GUEST_LEN(guest_cr0_cd));
+	v = guest_report(&g);
+	tap_result(v >= 0 && (v & (X86_CR0_CD | X86_CR0_NW)) == (X86_CR0_CD | X86_CR0_NW),
+		   "the guest reads back the CR0.CD|NW it wrote (%#llx)", v);
+	tap_result(guest_halts(&g), "CR0.CD|NW guest halts");
+	guest_end(&g);
+
+	guest_start(&g, guest_cr0_read, GUEST_LEN(guest_cr0_read));
+	v = guest_report(&g);
+	tap_eq(0x10, v, "the next VM on the CPU starts with the CR0 it was given");
+	guest_end(&g);
+}
+
+static bool host_osxsave(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return c & (1u << 27);
+}
+
+/* The host's own XSETBV loads the guest's XCR0: it must be valid. */
+static void test_xcr0(void)
+{
+	static const struct { uint64_t xcr0; const char *name; } bad[] = {
+		{ 0x0, "no x87" },
+		{ 0x5, "x87|AVX without SSE" },
+		{ 0x23, "x87|SSE|opmask (incomplete AVX-512, no AVX)" },
+		{ 0xe3, "AVX-512 without AVX" },
+		{ 0x0b, "BNDREGS without BNDCSR" },
+		{ 0x20003, "TILECFG without TILEDATA" },
+		{ 1ULL << 62, "a reserved bit" },
+	};
+	struct lv_vcpu_state st;
+	struct guest g;
+	unsigned int i;
+
+	guest_start(&g, guest_io_hlt, GUEST_LEN(guest_io_hlt));
+	st.version = LV_VCPU_STATE_VERSION;
+	if (ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st) < 0)
+		die("LV_GET_VCPU_STATE");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct lv_vcpu_state s = st;
+		char name[128];
+
+		s.xcr0 = bad[i].xcr0;
+		snprintf(name, sizeof(name), "LV_SET_VCPU_STATE refuses XCR0 %#llx (%s)",
+			 (unsigned long long)bad[i].xcr0, bad[i].name);
+		tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &s), errno, EINVAL, name);
+	}
+	/* x87|SSE where the host uses XSAVE (CPUID.1:ECX.OSXSAVE), else x87. */
+	st.xcr0 = host_osxsave() ? 0x3 : 0x1;
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+		  "LV_SET_VCPU_STATE accepts a valid XCR0");
+	tap_result(guest_halts(&g) || g.vcpu.run->exit_reason == LV_EXIT_IO,
+		   "the guest runs after the refused states");
+	guest_end(&g);
+}
+
+static uint32_t rdpkru(void)
+{
+	uint32_t eax, edx;
+
+	asm volatile(".byte 0x0f,0x01,0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
+static void wrpkru(uint32_t pkru)
+{
+	asm volatile(".byte 0x0f,0x01,0xef" : : "a"(pkru), "c"(0), "d"(0));
+}
+
+/*
+ * PKRU is not part of the guest FPU state the kernel swaps: lightvisor
+ * must switch it, or the guest reads and sets the launcher's.
+ */
+static void test_pkru(void)
+{
+	uint32_t mine = 0x55555550, after;
+	struct guest g;
+	long long v;
+	int pkey;
+
+	pkey = syscall(SYS_pkey_alloc, 0, 0);
+	if (pkey < 0) {
+		tap_skip("guest PKRU is its own", "no protection keys (pkey_alloc failed)");
+		tap_skip("guest PKRU write", "no protection keys");
+		tap_skip("launcher PKRU survives LV_RUN", "no protection keys");
+		return;
+	}
+	syscall(SYS_pkey_free, pkey);
+	wrpkru(mine);
+
+	guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+	v = guest_report(&g);
+	after = rdpkru();
+	tap_eq(0, v, "the guest reads its own PKRU (0 after reset), not the launcher's");
+	v = guest_report(&g);
+	after = rdpkru();
+	tap_eq(0xc, v, "the guest's PKRU write reads back");
+	tap_eq(mine, after, "the launcher's PKRU survives LV_RUN");
+	guest_end(&g);
+	wrpkru(0x55555554);
+}
+
+/*
+ * A data breakpoint of the host (perf, here on a variable of this
+ * process) still fires after a guest loaded breakpoints of its own.
+ */
+static void test_host_breakpoint(void)
+{
+	static volatile uint32_t watched;
+	struct perf_event_attr attr;
+	struct guest g;
+	uint64_t count = 0;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_BREAKPOINT;
+	attr.size = sizeof(attr);
+	attr.bp_type = HW_BREAKPOINT_W;
+	attr.bp_addr = (uintptr_t)&watched;
+	attr.bp_len = HW_BREAKPOINT_LEN_4;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (fd < 0) {
+		tap_skip("host breakpoint survives a guest", "perf_event_open failed");
+		return;
+	}
+	guest_start(&g, guest_dr, GUEST_LEN(guest_dr));
+	guest_report(&g);
+	watched = 1;
+	guest_halts(&g);
+	watched = 2;
+	guest_end(&g);
+	if (read(fd, &count, sizeof(count)) != sizeof(count))
+		count = 0;
+	close(fd);
+	tap_eq(2, count, "the host's data breakpoint fires around guest runs that armed their own");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "xcr0", test_xcr0 },
+	{ "cr0", test_cr0_cache_disable },
+	{ "pkru", test_pkru },
+	{ "breakpoint", test_host_breakpoint },
+	{ "sysenter", test_sysenter },	/* last: it crashed hosts */
+};
+
+/* abi_host [TEST]...: all tests, or the ones named. */
+int main(int argc, char **argv)
+{
+	cpu_set_t cpu0;
+	unsigned int i;
+	int j;
+
+	sys_fd = open_sys();
+	require_run_guests(sys_fd);
+	/* Guest and host checks on one CPU. */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	sched_setaffinity(0, sizeof(cpu0), &cpu0);
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		bool run = argc < 2;
+
+		for (j = 1; j < argc; j++)
+			run |= !strcmp(argv[j], tests[i].name);
+		if (run)
+			tests[i].fn();
+	}
+	tap_finish();
+}
