@@ -70,10 +70,26 @@ enum lv_exit_action {
  * @cr3: guest CR3
  * @cr4: guest CR4
  * @efer: guest EFER
+ * @rflags: guest RFLAGS (AC matters to SMAP)
+ * @cpl: current privilege level
  */
 struct lv_paging {
 	u64 cr0, cr3, cr4, efer;
+	u64 rflags;
+	unsigned int cpl;
 };
+
+/* Guest page walks: the kind of access (lv_gva_to_gpa()). */
+#define LV_ACC_WRITE		BIT(0)
+#define LV_ACC_USER		BIT(1)	/* at CPL 3 */
+#define LV_ACC_FETCH		BIT(2)
+
+/* Page-fault error code bits (SDM vol. 3A, 4.7). */
+#define LV_PFERR_PRESENT	BIT(0)
+#define LV_PFERR_WRITE		BIT(1)
+#define LV_PFERR_USER		BIT(2)
+#define LV_PFERR_RSVD		BIT(3)
+#define LV_PFERR_FETCH		BIT(4)
 
 /* Guest memory protection, vendor neutral. */
 #define LV_PROT_READ		BIT(0)
@@ -212,6 +228,14 @@ struct lv_vendor_ops {
 	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
 	/** @get_rflags: guest RFLAGS */
 	u64 (*get_rflags)(struct lv_vcpu *vcpu);
+	void (*set_rflags)(struct lv_vcpu *vcpu, u64 rflags);
+	/* RSP lives in hardware state, not in vcpu->regs. */
+	unsigned long (*get_rsp)(struct lv_vcpu *vcpu);
+	void (*set_rsp)(struct lv_vcpu *vcpu, unsigned long rsp);
+	/* Base of segment @seg (enum lv_seg, not LV_SEG_NONE). */
+	u64 (*get_seg_base)(struct lv_vcpu *vcpu, unsigned int seg);
+	/** @set_cr2: the faulting address of a #PF the core injects */
+	void (*set_cr2)(struct lv_vcpu *vcpu, u64 cr2);
 };
 
 /**
@@ -310,6 +334,61 @@ struct lv_pio {
 	u64 gpa;		/* string I/O: guest-physical buffer */
 };
 
+/* Variable-range MTRRs MTRRCAP advertises (as KVM). */
+#define LV_MTRR_NR_VAR		8
+
+/**
+ * struct lv_mtrr - the guest's MTRRs (x86.c)
+ * @def_type: IA32_MTRR_DEF_TYPE
+ * @var: IA32_MTRR_PHYSBASEn, IA32_MTRR_PHYSMASKn, in MSR order
+ * @fixed: the 11 fixed-range MTRRs, in MSR order
+ */
+struct lv_mtrr {
+	u64 def_type;
+	u64 var[2 * LV_MTRR_NR_VAR];
+	u64 fixed[11];
+};
+
+/* Most memory or port accesses one emulated instruction makes. */
+#define LV_EMUL_MAX_OPS		4
+
+/**
+ * struct lv_emul - an instruction emulated across exits to userspace
+ * @active: an emulation is in flight; LV_RUN runs it again first
+ * @pio: it is the string I/O item in @pio_exit, not @insn
+ * @read_pending: the last exit was a read (MMIO read or port input):
+ *	its data becomes @cache[@ncached]
+ * @pending_io: ... and it was port input (else an MMIO read)
+ * @pending_len: ... of this many bytes
+ * @ncached: reads whose data is known (in @cache)
+ * @nwritten: writes (MMIO writes, port output) already done
+ * @cache: data of the known reads, in the order the instruction reads
+ * @gpa_hint: the guest-physical address the hardware reported
+ * @gpa_hint_valid: @gpa_hint may stand for the walk of the access at the
+ *	same page offset
+ * @insn: the decoded instruction (MMIO)
+ * @pio_exit: the string I/O instruction (port I/O)
+ *
+ * The instruction is run again from the start after each exit: reads
+ * already made are served from @cache and writes already made are
+ * skipped, so that it completes (registers, flags, RIP) once, when no
+ * access is left for userspace; as KVM's emulator does.
+ */
+struct lv_emul {
+	bool active;
+	bool pio;
+	bool read_pending;
+	bool pending_io;
+	u8 pending_len;
+	u8 ncached;
+	u8 nwritten;
+	u64 cache[LV_EMUL_MAX_OPS];
+	u64 gpa_hint;
+	bool gpa_hint_valid;
+	struct lv_mmio_insn insn;
+	struct lv_pio_exit pio_exit;
+};
+
 /**
  * struct lv_vcpu - one virtual CPU (embedded in the backend's vCPU)
  * @vm: owning VM (holds a reference)
@@ -332,8 +411,8 @@ struct lv_pio {
  *	moved there one at a time by the run loop
  * @tlb_gen: the VM's tlb_gen at this vCPU's last flush
  * @pio: port I/O in flight
- * @mmio_pending: an MMIO access waits for userspace
- * @mmio_insn: the decoded instruction behind it
+ * @emul: an emulated instruction (MMIO, string I/O item) in flight
+ * @mtrr: the guest's MTRRs
  * @hypercall_pending: RAX takes run->hypercall.ret on re-entry
  * @stopped: the last exit (shutdown, failed entry, internal error) left
  *	the vCPU unable to continue until its state is set again
@@ -356,8 +435,8 @@ struct lv_vcpu {
 	unsigned long irq_backlog[BITS_TO_LONGS(256)];
 	s64 tlb_gen;
 	struct lv_pio pio;
-	bool mmio_pending;
-	struct lv_mmio_insn mmio_insn;
+	struct lv_emul emul;
+	struct lv_mtrr mtrr;
 	bool hypercall_pending;
 	bool stopped;
 	struct fpu_guest guest_fpu;
@@ -455,7 +534,12 @@ int lv_check_event_state(const struct lv_vcpu_state *st);
 
 /* mmio.c */
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);
-int lv_complete_mmio(struct lv_vcpu *vcpu);
+enum lv_exit_action lv_handle_pio_item(struct lv_vcpu *vcpu,
+				       const struct lv_pio_exit *io);
+enum lv_exit_action lv_complete_emul(struct lv_vcpu *vcpu);
+void lv_get_paging(struct lv_vcpu *vcpu, struct lv_paging *pg);
+enum lv_exit_action lv_queue_page_fault(struct lv_vcpu *vcpu, u64 addr,
+					u32 error_code);
 
 /* mmu.c */
 void lv_vm_flush_tlbs(struct lv_vm *vm);
@@ -467,13 +551,22 @@ void lv_mmu_module_exit(void);
 void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
 bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 
+/* x86.c */
+int lv_mtrr_get(struct lv_vcpu *vcpu, u32 msr, u64 *val);
+int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val);
+int lv_apic_base_check(u64 old, u64 new, bool x2apic, bool host);
+int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
+u32 lv_xsave_size(u64 xcr0);
+
 /* guest_mem.c */
 int lv_read_guest(struct lv_vm *vm, u64 gpa, void *data, unsigned int len);
 int lv_write_guest(struct lv_vm *vm, u64 gpa, const void *data,
 		   unsigned int len);
 
 int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
-		  bool write, u64 *gpa);
+		  u32 access, u64 *gpa, u32 *pf_error);
+int lv_access_guest_ram(struct lv_vm *vm, u64 gpa, void *data,
+			unsigned int len, bool write);
 unsigned int lv_read_guest_virt(struct lv_vm *vm, const struct lv_paging *pg,
 				u64 gva, void *data, unsigned int len);
 

@@ -201,7 +201,9 @@ unsigned long lv_addr_mask(unsigned int addr_size)
 
 /*
  * Add @delta to a string register, wrapping at the address size; returns
- * the register's new value within that size (for REP: RCX left).
+ * the register's new value within that size (for REP: RCX left). As any
+ * 32-bit register write, a 32-bit address size zeroes bits 63:32; a 16-bit
+ * one keeps them (SDM vol. 1, 3.4.1.1).
  */
 unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
 				unsigned int addr_size)
@@ -209,8 +211,38 @@ unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
 	unsigned long mask = lv_addr_mask(addr_size);
 	unsigned long v = vcpu->regs[reg];
 
+	if (addr_size == 4)
+		v = (u32)v;
 	vcpu->regs[reg] = (v & ~mask) | ((v + delta) & mask);
 	return vcpu->regs[reg] & mask;
+}
+
+/*
+ * String I/O: translate the memory operand with the guest's rights. A
+ * fault is the guest's #PF; memory that is not RAM (or an item that
+ * straddles two pages) goes through the emulator one item at a time.
+ * Returns true if the fast path can take it, with the RAM address in
+ * *@gpa.
+ */
+static bool lv_pio_fast_path(struct lv_vcpu *vcpu, const struct lv_pio_exit *io,
+			     u64 *gpa, enum lv_exit_action *action)
+{
+	struct lv_paging pg;
+	u32 access, err;
+	u64 probe;
+
+	lv_get_paging(vcpu, &pg);
+	access = (io->in ? LV_ACC_WRITE : 0) | (pg.cpl == 3 ? LV_ACC_USER : 0);
+	if (lv_gva_to_gpa(vcpu->vm, &pg, io->linear_addr, access, gpa, &err)) {
+		*action = lv_queue_page_fault(vcpu, io->linear_addr, err);
+		return false;
+	}
+	if (offset_in_page(*gpa) + io->size > PAGE_SIZE ||
+	    lv_access_guest_ram(vcpu->vm, *gpa, &probe, 0, io->in)) {
+		*action = lv_handle_pio_item(vcpu, io);
+		return false;
+	}
+	return true;
 }
 
 /**
@@ -220,7 +252,8 @@ unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
  *
  * String forms move as many items as stay within one guest page and fit
  * in the run page; with REP, RIP stays on the instruction until RCX runs
- * out, so the guest simply exits again for the rest.
+ * out, so the guest simply exits again for the rest (a huge count is
+ * taken in these bounded chunks).
  */
 enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				  const struct lv_pio_exit *io)
@@ -229,10 +262,10 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 	void *data = (void *)run + LV_RUN_IO_DATA_OFFSET;
 	unsigned int max = (PAGE_SIZE - LV_RUN_IO_DATA_OFFSET) / io->size;
 	struct lv_pio *pio = &vcpu->pio;
+	enum lv_exit_action action;
 	u64 count = 1, gpa = 0;
 
 	if (io->string) {
-		struct lv_paging pg;
 		u64 room;
 
 		if (io->rep) {
@@ -242,18 +275,16 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				return LV_RESUME_GUEST;
 			}
 		}
-		lv_vendor->get_paging(vcpu, &pg);
-		if (lv_gva_to_gpa(vcpu->vm, &pg, io->linear_addr, io->in, &gpa))
-			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_EMULATION,
-						 io->linear_addr);
-		/* Backwards (DF=1) or page-straddling items go one at a time. */
+		if (!lv_pio_fast_path(vcpu, io, &gpa, &action))
+			return action;
+		/* Backwards (DF=1) items go one at a time. */
 		room = (PAGE_SIZE - offset_in_page(gpa)) / io->size;
-		if (io->df || !room)
+		if (io->df)
 			room = 1;
 		count = min3(count, room, (u64)max);
 		if (!io->in && lv_read_guest(vcpu->vm, gpa, data,
 					     count * io->size))
-			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_EMULATION,
+			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_HOST_FAULT,
 						 gpa);
 	} else if (!io->in) {
 		memcpy(data, &vcpu->regs[LV_RAX], io->size);
@@ -275,7 +306,7 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 }
 
 /* Userspace has handled the I/O: finish the instruction. */
-static int lv_complete_pio(struct lv_vcpu *vcpu)
+static enum lv_exit_action lv_complete_pio(struct lv_vcpu *vcpu)
 {
 	struct lv_pio *pio = &vcpu->pio;
 	void *data = (void *)vcpu->run + LV_RUN_IO_DATA_OFFSET;
@@ -294,12 +325,14 @@ static int lv_complete_pio(struct lv_vcpu *vcpu)
 				memcpy(rax, data, pio->size);
 		}
 		lv_vendor->skip_instruction(vcpu);
-		return 0;
+		return LV_RESUME_GUEST;
 	}
 
+	/* The slot went away meanwhile: the host side failed, not the guest. */
 	if (pio->in && lv_write_guest(vcpu->vm, pio->gpa, data,
 				      pio->count * pio->size))
-		return -EFAULT;
+		return lv_internal_error(vcpu, LV_INTERNAL_ERROR_HOST_FAULT,
+					 pio->gpa);
 	lv_string_reg_add(vcpu, pio->in ? LV_RDI : LV_RSI,
 			  step * (long)pio->count, pio->addr_size);
 	if (pio->rep) {
@@ -308,7 +341,7 @@ static int lv_complete_pio(struct lv_vcpu *vcpu)
 	}
 	if (!more)
 		lv_vendor->skip_instruction(vcpu);
-	return 0;
+	return LV_RESUME_GUEST;
 }
 
 /**
@@ -384,8 +417,11 @@ enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag)
 	return LV_EXIT_TO_USER;
 }
 
-/* Finish whatever the last exit to userspace left in flight. */
-static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
+/*
+ * Finish whatever the last exit to userspace left in flight; that may
+ * take another exit (LV_EXIT_TO_USER, the run structure filled in).
+ */
+static enum lv_exit_action lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 {
 	if (vcpu->pio.pending)
 		return lv_complete_pio(vcpu);
@@ -393,9 +429,9 @@ static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 		vcpu->hypercall_pending = false;
 		vcpu->regs[LV_RAX] = vcpu->run->hypercall.ret;
 	}
-	if (vcpu->mmio_pending)
-		return lv_complete_mmio(vcpu);
-	return 0;
+	if (vcpu->emul.active)
+		return lv_complete_emul(vcpu);
+	return LV_RESUME_GUEST;
 }
 
 static int lv_vcpu_run(struct lv_vcpu *vcpu)
@@ -408,9 +444,10 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 		return -EIO;
 
 	lv_vcpu_load(vcpu);
-	ret = lv_complete_userspace_exit(vcpu);
-	if (ret)
-		goto out;
+	if (lv_complete_userspace_exit(vcpu) == LV_EXIT_TO_USER) {
+		this_cpu_inc(lv_stats.exits_to_user);
+		goto stop_check;
+	}
 
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = LV_EXIT_INTR;
@@ -453,6 +490,7 @@ interrupted:
 	ret = -EINTR;
 swap_back:
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+stop_check:
 	/* These exits leave the vCPU unable to go on. */
 	if (run->exit_reason == LV_EXIT_SHUTDOWN ||
 	    run->exit_reason == LV_EXIT_FAIL_ENTRY ||
@@ -512,7 +550,7 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	vcpu->event = st->event;
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
-	vcpu->mmio_pending = false;
+	vcpu->emul.active = false;
 	vcpu->hypercall_pending = false;
 	vcpu->stopped = false;
 out:
@@ -559,7 +597,7 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 	 */
 	if (!ret && (cmd == LV_SET_REGS || cmd == LV_SET_SREGS)) {
 		vcpu->pio.pending = false;
-		vcpu->mmio_pending = false;
+		vcpu->emul.active = false;
 		vcpu->hypercall_pending = false;
 		lv_requeue_event(vcpu);
 		vcpu->stopped = false;

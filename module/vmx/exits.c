@@ -285,6 +285,7 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
 		*d &= ~BIT(9);				/* APIC */
+		*d |= BIT(12);				/* MTRR, see x86.c */
 		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
 		     (vmx->vcpu.vm->nr_vcpus << 16);
 		break;
@@ -301,6 +302,12 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		break;
 	case 0xd:
 		lv_cpuid_filter_xsave(vmx, subleaf, a, b, c, d);
+		/*
+		 * The size for the XCR0 (and, without XSAVES, IA32_XSS = 0)
+		 * in use: the guest's, not the host's that CPUID ran with.
+		 */
+		if (subleaf <= 1)
+			*b = lv_xsave_size(vmx->xcr0);
 		break;
 	case 0x1d:
 	case 0x1e:
@@ -357,41 +364,45 @@ static void lv_set_gpr(struct lv_vmx_vcpu *vmx, unsigned int reg,
 		vmx->vcpu.regs[reg] = val;
 }
 
-/* PAE paging without long mode reads its PDPTEs when CR0/CR4 change. */
-static int lv_load_pdptrs(struct lv_vmx_vcpu *vmx)
+/*
+ * PAE paging without long mode reads its PDPTEs when CR0/CR4 change: check
+ * them before anything changes, so that a bad one is #GP for the guest
+ * and not a failed VM entry; then load exactly the entries checked, not a
+ * second read another vCPU could change.
+ */
+static bool lv_in_64bit_mode(struct lv_vmx_vcpu *vmx)
 {
-	u64 pdpte[4];
-	int ret = lv_vmx_read_pdptes(&vmx->vcpu, vmcs_readl(GUEST_CR3), pdpte);
-
-	if (!ret)
-		lv_vmx_write_pdptes(pdpte);
-	return ret;
-}
-
-static bool lv_pae_paging(struct lv_vmx_vcpu *vmx)
-{
-	return lv_vmx_pae_paging(lv_vmx_read_cr0(vmx), lv_vmx_read_cr4(vmx),
-				 vmcs_read64(GUEST_IA32_EFER));
+	return (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
+	       (vmcs_read32(GUEST_CS_AR_BYTES) & BIT(13));
 }
 
 static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
 					unsigned long cr0)
 {
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	unsigned long cr4 = lv_vmx_read_cr4(vmx);
 	bool paging = cr0 & X86_CR0_PG;
+	u64 pdpte[4];
 
 	if (cr0 >> 32 || (paging && !(cr0 & X86_CR0_PE)) ||
 	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
 		return lv_inject_gp(vmx);
+	/* 64-bit code cannot turn paging off (SDM vol. 2, MOV CR). */
+	if (!paging && (lv_in_64bit_mode(vmx) || (cr4 & X86_CR4_PCIDE)))
+		return lv_inject_gp(vmx);
 	/* Turning paging on or off with EFER.LME enters or leaves long mode. */
 	if (paging != !!(lv_vmx_read_cr0(vmx) & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (paging && !(lv_vmx_read_cr4(vmx) & X86_CR4_PAE))
+		if (paging && !(cr4 & X86_CR4_PAE))
 			return lv_inject_gp(vmx);
-		lv_vmx_set_efer(vmx, paging ? efer | EFER_LMA : efer & ~EFER_LMA);
+		efer = paging ? efer | EFER_LMA : efer & ~EFER_LMA;
 	}
-	lv_vmx_set_cr0(vmx, cr0);
-	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+	if (lv_vmx_pae_paging(cr0, cr4, efer) &&
+	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
+	lv_vmx_set_efer(vmx, efer);
+	lv_vmx_set_cr0(vmx, cr0);
+	if (lv_vmx_pae_paging(cr0, cr4, efer))
+		lv_vmx_write_pdptes(pdpte);
 	return lv_skip(vmx);
 }
 
@@ -415,11 +426,18 @@ static bool lv_cr4_write_ok(struct lv_vmx_vcpu *vmx, unsigned long cr4)
 static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
 					unsigned long cr4)
 {
+	unsigned long cr0 = lv_vmx_read_cr0(vmx);
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	u64 pdpte[4];
+
 	if (!lv_cr4_write_ok(vmx, cr4))
 		return lv_inject_gp(vmx);
-	lv_vmx_set_cr4(vmx, cr4);
-	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+	if (lv_vmx_pae_paging(cr0, cr4, efer) &&
+	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
+	lv_vmx_set_cr4(vmx, cr4);
+	if (lv_vmx_pae_paging(cr0, cr4, efer))
+		lv_vmx_write_pdptes(pdpte);
 	return lv_skip(vmx);
 }
 
@@ -605,6 +623,15 @@ static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 	if (qual & EPT_VIOLATION_ACC_INSTR)
 		return lv_internal_error(&vmx->vcpu,
 					 LV_INTERNAL_ERROR_EMULATION, gpa);
+	/*
+	 * The access belongs to the delivery of an event (an exception
+	 * frame pushed onto a stack in MMIO, an IDT or GDT in MMIO), not to
+	 * the instruction at RIP: there is nothing to emulate. As KVM does,
+	 * stop with the event described.
+	 */
+	if (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
 	return lv_handle_mmio(&vmx->vcpu, gpa, write);
 }
 

@@ -134,6 +134,11 @@ bool lv_vmx_msr_value_ok(u32 index, u64 value)
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 {
 	int slot = lv_swapped_msr_slot(index);
+	int ret;
+
+	ret = lv_mtrr_get(&vmx->vcpu, index, value);
+	if (ret != -ENOENT)
+		return ret;
 
 	if (slot >= 0) {
 		/* While loaded, the CPU holds the guest's current value. */
@@ -178,9 +183,6 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_FEAT_CTL:
 		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
 		break;
-	case MSR_MTRRdefType:
-		*value = vmx->mtrr_def_type;
-		break;
 	case MSR_IA32_SPEC_CTRL:
 		if (!lv_vmx_spec_ctrl_bits())
 			return -EINVAL;
@@ -191,8 +193,6 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_MCG_CAP:
 	case MSR_IA32_MCG_STATUS:
-	case MSR_MTRRcap:
-	case 0x200 ... 0x26f:			/* variable and fixed MTRRs */
 		*value = 0;
 		break;
 	default:
@@ -218,6 +218,11 @@ static int lv_vmx_set_efer_msr(struct lv_vmx_vcpu *vmx, u64 efer)
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 {
 	int slot = lv_swapped_msr_slot(index);
+	int ret;
+
+	ret = lv_mtrr_set(&vmx->vcpu, index, value);
+	if (ret != -ENOENT)
+		return ret;
 
 	if (!lv_vmx_msr_value_ok(index, value))
 		return -EINVAL;
@@ -255,10 +260,10 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		vmcs_write64(TSC_OFFSET, value - rdtsc());
 		return 0;
 	case MSR_IA32_APICBASE:
+		/* CPUID hides x2APIC (there is no in-kernel APIC). */
+		if (lv_apic_base_check(vmx->apic_base, value, false, false))
+			return -EINVAL;
 		vmx->apic_base = value;
-		return 0;
-	case MSR_MTRRdefType:
-		vmx->mtrr_def_type = value;
 		return 0;
 	case MSR_IA32_SPEC_CTRL:
 		/* Loaded into the MSR around every entry (vmenter.S). */
@@ -279,7 +284,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		return value ? -EINVAL : 0;
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_MISC_ENABLE:
-	case 0x200 ... 0x26f:
 		return 0;			/* accepted, no effect */
 	default:
 		return -EINVAL;

@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <asm/trapnr.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -1102,25 +1103,6 @@ bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
 	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
 }
 
-/*
- * The four PDPTEs at CR3, as MOV to CR3 (or to CR0/CR4 turning PAE paging
- * on) loads them: -EFAULT if they are not in guest RAM, -EINVAL if a
- * present one has reserved bits set (the CPU raises #GP for either).
- */
-int lv_vmx_read_pdptes(struct lv_vcpu *vcpu, u64 cr3, u64 pdpte[4])
-{
-	u64 reserved = GENMASK_ULL(63, boot_cpu_data.x86_phys_bits) |
-		       GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
-	int i;
-
-	if (lv_read_guest(vcpu->vm, (u32)cr3 & ~0x1fU, pdpte, 4 * sizeof(u64)))
-		return -EFAULT;
-	for (i = 0; i < 4; i++)
-		if ((pdpte[i] & _PAGE_PRESENT) && (pdpte[i] & reserved))
-			return -EINVAL;
-	return 0;
-}
-
 /* With EPT, VM entry loads the PDPTEs from these fields (SDM 27.3.2.4). */
 void lv_vmx_write_pdptes(const u64 pdpte[4])
 {
@@ -1137,6 +1119,10 @@ void lv_vmx_write_pdptes(const u64 pdpte[4])
 static int lv_vmx_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr,
 			      u64 pdpte[4])
 {
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (lv_apic_base_check(vmx->apic_base, sr->apic_base, false, true))
+		return -EINVAL;
 	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
 		return -EINVAL;
 	if (sr->cr0 >> 32 || sr->cr8 > 15)
@@ -1152,7 +1138,7 @@ static int lv_vmx_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr,
 	if ((sr->efer & EFER_LMA) && !(sr->cr4 & X86_CR4_PAE))
 		return -EINVAL;
 	if (lv_vmx_pae_paging(sr->cr0, sr->cr4, sr->efer) &&
-	    lv_vmx_read_pdptes(vcpu, sr->cr3, pdpte))
+	    lv_load_pdptes(vcpu->vm, sr->cr3, pdpte))
 		return -EINVAL;
 	return 0;
 }
@@ -1402,6 +1388,36 @@ static u64 lv_vmx_get_rflags(struct lv_vcpu *vcpu)
 	return vmcs_readl(GUEST_RFLAGS);
 }
 
+static void lv_vmx_set_rflags(struct lv_vcpu *vcpu, u64 rflags)
+{
+	/* Bit 1 is always 1; reserved bits would fail VM entry. */
+	vmcs_writel(GUEST_RFLAGS, (rflags & 0x3f7fd7) | X86_EFLAGS_FIXED);
+}
+
+static unsigned long lv_vmx_get_rsp(struct lv_vcpu *vcpu)
+{
+	return vmcs_readl(GUEST_RSP);
+}
+
+static void lv_vmx_set_rsp(struct lv_vcpu *vcpu, unsigned long rsp)
+{
+	vmcs_writel(GUEST_RSP, rsp);
+}
+
+static u64 lv_vmx_get_seg_base(struct lv_vcpu *vcpu, unsigned int seg)
+{
+	/* enum lv_seg is the SREG encoding + 1, as the VMCS fields are. */
+	if (seg < LV_SEG_ES || seg > LV_SEG_GS)
+		return 0;
+	return __vmcs_read(GUEST_ES_BASE + (seg - LV_SEG_ES) * 2);
+}
+
+/* The next entry delivers a #PF: CR2 is the guest's while it runs. */
+static void lv_vmx_set_cr2(struct lv_vcpu *vcpu, u64 cr2)
+{
+	to_vmx(vcpu)->cr2 = cr2;
+}
+
 /* --- guest memory --- */
 
 static int lv_vmx_vm_init(struct lv_vm *vm)
@@ -1557,6 +1573,11 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.enable_nmi_window	= lv_vmx_enable_nmi_window,
 	.inject_event		= lv_vmx_inject_event,
 	.cancel_injection	= lv_vmx_cancel_injection,
+	.set_rflags		= lv_vmx_set_rflags,
+	.get_rsp		= lv_vmx_get_rsp,
+	.set_rsp		= lv_vmx_set_rsp,
+	.get_seg_base		= lv_vmx_get_seg_base,
+	.set_cr2		= lv_vmx_set_cr2,
 };
 
 /* --- load and unload --- */

@@ -93,7 +93,6 @@ struct lv_vmx_vm {
  * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
  * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
  * @apic_base: guest IA32_APIC_BASE
- * @mtrr_def_type: guest IA32_MTRR_DEF_TYPE (no effect under EPT)
  * @host_seg: host segment state restored when the vCPU is put
  * @ept_cache: page-table pages for the next EPT fault
  */
@@ -120,7 +119,6 @@ struct lv_vmx_vcpu {
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
 	u64 apic_base;
-	u64 mtrr_def_type;
 	struct {
 		u16 ds, es, fs, gs, ldt;
 		unsigned long fs_base;
@@ -161,7 +159,6 @@ void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
 bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
-int lv_vmx_read_pdptes(struct lv_vcpu *vcpu, u64 cr3, u64 pdpte[4]);
 void lv_vmx_write_pdptes(const u64 pdpte[4]);
 
 /* exits.c */

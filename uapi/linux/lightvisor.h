@@ -447,10 +447,19 @@ struct lv_vcpu_state {
  *
  * LV_EXIT_IO: port I/O; userspace reads or fills @io.count items of
  *	@io.size bytes at @io.data_offset within the run page. Port I/O
- *	with REP is split into as many items as fit in the page.
+ *	with REP is split into as many items as fit in the page (and in
+ *	one guest page of RAM); an item whose memory operand is not RAM is
+ *	an exit of one item, next to the LV_EXIT_MMIO exits for its memory
+ *	part. A memory operand the guest cannot access is its #PF.
  * LV_EXIT_MMIO: a guest-physical access outside guest RAM, or a write to
  *	read-only memory; @mmio.data holds the value written, or userspace
- *	stores the value to be read there.
+ *	stores the value to be read there. One instruction may make several
+ *	such exits, in the order the CPU accesses memory, as under KVM: a
+ *	read-modify-write (LOCK ADD, XCHG, CMPXCHG, BTS...) is a read exit
+ *	then a write exit; an access that crosses a page boundary is split
+ *	there (a part in RAM is done in RAM); MOVS between two devices reads
+ *	one and writes the other. The instruction completes on the LV_RUN
+ *	after its last exit.
  * LV_EXIT_HLT: the guest halted with interrupts disabled (nothing can
  *	wake it).
  * LV_EXIT_SHUTDOWN: triple fault; the vCPU cannot continue.
