@@ -228,11 +228,13 @@ struct lv_vendor_ops {
 	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
 	/** @get_rflags: guest RFLAGS */
 	u64 (*get_rflags)(struct lv_vcpu *vcpu);
+	/** @set_rflags: write guest RFLAGS */
 	void (*set_rflags)(struct lv_vcpu *vcpu, u64 rflags);
-	/* RSP lives in hardware state, not in vcpu->regs. */
+	/** @get_rsp: guest RSP (it lives in hardware state, not in vcpu->regs) */
 	unsigned long (*get_rsp)(struct lv_vcpu *vcpu);
+	/** @set_rsp: write guest RSP */
 	void (*set_rsp)(struct lv_vcpu *vcpu, unsigned long rsp);
-	/* Base of segment @seg (enum lv_seg, not LV_SEG_NONE). */
+	/** @get_seg_base: base of segment @seg (enum lv_seg, not LV_SEG_NONE) */
 	u64 (*get_seg_base)(struct lv_vcpu *vcpu, unsigned int seg);
 	/** @set_cr2: the faulting address of a #PF the core injects */
 	void (*set_cr2)(struct lv_vcpu *vcpu, u64 cr2);
