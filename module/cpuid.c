@@ -159,10 +159,11 @@ static const struct lv_cpuid_entry *lv_cpuid_find(const struct lv_cpuid_table *t
  * @leaf: EAX
  * @subleaf: ECX
  * @cr4: the guest's CR4 (OSXSAVE, OSPKE mirror it)
+ * @xcr0: the guest's XCR0 (the XSAVE area size of leaf 0xd)
  * @out: EAX, EBX, ECX, EDX
  */
 void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
-		   u32 out[4])
+		   u64 xcr0, u32 out[4])
 {
 	const struct lv_cpuid_table *t = vcpu->vm->cpuid;
 	const struct lv_cpuid_entry *e;
@@ -206,6 +207,11 @@ void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
 	case 0xb:
 	case 0x1f:
 		out[3] = vcpu->id;
+		break;
+	case 0xd:
+		/* The size for the guest's XCR0 (no IA32_XSS states), x86.c. */
+		if (subleaf <= 1)
+			out[1] = lv_xsave_size(xcr0);
 		break;
 	}
 }

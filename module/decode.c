@@ -8,6 +8,7 @@
  * address), so ModRM, SIB and displacement bytes are only measured.
  */
 #include <linux/errno.h>
+#include <linux/minmax.h>
 #include <linux/types.h>
 
 #include "decode.h"
@@ -16,6 +17,9 @@
 
 #define REX_W	0x8
 #define REX_R	0x4
+#define REX_X	0x2
+#define REX_B	0x1
+#define LV_RSP_REG	4
 
 struct lv_cursor {
 	const u8 *code;
@@ -40,54 +44,6 @@ static int lv_fetch(struct lv_cursor *c, unsigned int n, u64 *val)
 	return 0;
 }
 
-/*
- * Consume a ModRM byte and what follows it in the memory operand (SIB,
- * displacement); return the ModRM byte in @modrm. Register operands
- * (mod = 3) access no memory and are rejected.
- */
-static int lv_modrm(struct lv_cursor *c, unsigned int addr_size, u8 *modrm)
-{
-	unsigned int mod, rm, disp = 0;
-	u64 b;
-	int ret;
-
-	ret = lv_fetch(c, 1, &b);
-	if (ret)
-		return ret;
-	*modrm = b;
-	mod = b >> 6;
-	rm = b & 7;
-	if (mod == 3)
-		return -EINVAL;
-
-	if (addr_size == 2) {
-		/* [bx+si] ... [bx]; mod 0 rm 6 is a bare disp16 */
-		if (mod == 1)
-			disp = 1;
-		else if (mod == 2 || rm == 6)
-			disp = 2;
-		return lv_fetch(c, disp, &b);
-	}
-
-	/*
-	 * 32/64-bit forms. REX.B does not change the special encodings: rm 4
-	 * always means SIB, and mod 0 with rm 5 (RIP/EIP-relative in 64-bit
-	 * mode, absolute otherwise) or SIB base 5 always means disp32.
-	 */
-	if (rm == 4) {
-		ret = lv_fetch(c, 1, &b);
-		if (ret)
-			return ret;
-		if (mod == 0 && (b & 7) == 5)
-			disp = 4;
-	}
-	if (mod == 1)
-		disp = 1;
-	else if (mod == 2 || (mod == 0 && rm == 5))
-		disp = 4;
-	return lv_fetch(c, disp, &b);
-}
-
 /* Sign-extend the low @bytes bytes of @val. */
 static u64 lv_sext(u64 val, unsigned int bytes)
 {
@@ -103,6 +59,100 @@ static u64 lv_trunc(u64 val, unsigned int bytes)
 	if (!bytes || bytes >= 8)
 		return val;
 	return val & ((1ULL << (8 * bytes)) - 1);
+}
+
+/* The 16-bit ModRM memory forms: base, index (rm 0..7). */
+static const u8 lv_modrm16[8][2] = {
+	{ 3, 6 }, { 3, 7 }, { 5, 6 }, { 5, 7 },		/* bx+si ... bp+di */
+	{ 6, LV_REG_NONE }, { 7, LV_REG_NONE },		/* si, di */
+	{ 5, LV_REG_NONE }, { 3, LV_REG_NONE },		/* bp, bx */
+};
+
+/* A 16-bit memory operand: [base+index+disp], bp forms default to SS. */
+static int lv_modrm16_mem(struct lv_cursor *c, unsigned int mod,
+			  unsigned int rm, struct lv_mmio_insn *insn)
+{
+	unsigned int disp = 0;
+	u64 d;
+	int ret;
+
+	insn->base = lv_modrm16[rm][0];
+	insn->index = lv_modrm16[rm][1];
+	if (mod == 0 && rm == 6) {	/* bare disp16 */
+		insn->base = LV_REG_NONE;
+		disp = 2;
+	} else if (mod == 1) {
+		disp = 1;
+	} else if (mod == 2) {
+		disp = 2;
+	}
+	insn->bp_base = insn->base == 5;
+	ret = lv_fetch(c, disp, &d);
+	if (ret)
+		return ret;
+	insn->disp = lv_sext(d, disp);
+	return 0;
+}
+
+/*
+ * Consume a ModRM byte and what follows it in the memory operand (SIB,
+ * displacement) and record the address form; return the ModRM byte in
+ * @modrm. Register operands (mod = 3) access no memory and are rejected.
+ */
+static int lv_modrm(struct lv_cursor *c, unsigned int rex,
+		    struct lv_mmio_insn *insn, u8 *modrm)
+{
+	unsigned int mod, rm, disp = 0;
+	u64 b;
+	int ret;
+
+	ret = lv_fetch(c, 1, &b);
+	if (ret)
+		return ret;
+	*modrm = b;
+	mod = b >> 6;
+	rm = b & 7;
+	insn->scale = 1;
+	insn->index = LV_REG_NONE;
+	if (mod == 3)
+		return -EINVAL;
+	if (insn->addr_size == 2)
+		return lv_modrm16_mem(c, mod, rm, insn);
+
+	/*
+	 * 32/64-bit forms. REX.B does not change the special encodings: rm 4
+	 * always means SIB, and mod 0 with rm 5 (RIP/EIP-relative in 64-bit
+	 * mode, absolute otherwise) or SIB base 5 always means disp32.
+	 */
+	insn->base = rm | ((rex & REX_B) ? 8 : 0);
+	if (rm == 4) {
+		ret = lv_fetch(c, 1, &b);
+		if (ret)
+			return ret;
+		insn->scale = 1 << (b >> 6);
+		insn->index = ((b >> 3) & 7) | ((rex & REX_X) ? 8 : 0);
+		if (insn->index == LV_RSP_REG)	/* no index */
+			insn->index = LV_REG_NONE;
+		insn->base = (b & 7) | ((rex & REX_B) ? 8 : 0);
+		if (mod == 0 && (b & 7) == 5) {
+			insn->base = LV_REG_NONE;
+			disp = 4;
+		}
+	} else if (mod == 0 && rm == 5) {
+		insn->base = insn->mode == LV_MODE_LONG64 ? LV_REG_RIP : LV_REG_NONE;
+	}
+	if (mod == 1)
+		disp = 1;
+	else if (mod == 2 || (mod == 0 && rm == 5))
+		disp = 4;
+	insn->bp_base = (insn->base & 7) == 4 || (insn->base & 7) == 5;
+	if (insn->base == LV_REG_NONE || insn->base == LV_REG_RIP)
+		insn->bp_base = false;
+	ret = lv_fetch(c, disp, &b);
+	if (ret)
+		return ret;
+	insn->disp = lv_sext(b, disp);
+	return 0;
 }
 
 /*
@@ -167,21 +217,70 @@ static bool lv_legacy_prefix(u8 b, struct lv_prefixes *p,
 	return true;
 }
 
-/* The one-byte opcodes that use ModRM: 88, 89, 8A, 8B, C6, C7, 63. */
+/* An immediate of @n bytes (at most 4), sign-extended to @size bytes. */
+static int lv_fetch_imm(struct lv_cursor *c, unsigned int n,
+			unsigned int size, struct lv_mmio_insn *insn)
+{
+	u64 imm;
+	int ret;
+
+	ret = lv_fetch(c, n, &imm);
+	if (ret)
+		return ret;
+	insn->has_imm = true;
+	insn->imm = lv_trunc(lv_sext(imm, n), size);
+	return 0;
+}
+
+/* A read-modify-write of r/m by the ModRM register operand. */
+static void lv_set_rmw(struct lv_mmio_insn *insn, enum lv_alu_op alu,
+		       u8 modrm, const struct lv_prefixes *p)
+{
+	insn->op = LV_MMIO_RMW;
+	insn->alu = alu;
+	lv_set_reg(insn, modrm, p->has_rex, p->rex);
+}
+
+/*
+ * The one-byte opcodes that use ModRM: MOV (88-8B, C6, C7, 63), the ALU
+ * group with a register (00-39) or an immediate (80, 81, 83), TEST (84,
+ * 85) and XCHG (86, 87).
+ */
 static int lv_decode_modrm_op(struct lv_cursor *c, u8 op,
 			      const struct lv_prefixes *p,
 			      unsigned int opsize, struct lv_mmio_insn *insn)
 {
-	u64 imm;
+	unsigned int ext;
 	u8 modrm;
 	int ret;
 
 	insn->size = (op & 1) ? opsize : 1;
-	ret = lv_modrm(c, insn->addr_size, &modrm);
+	ret = lv_modrm(c, p->rex, insn, &modrm);
 	if (ret)
 		return ret;
+	ext = (modrm >> 3) & 7;
 
+	if (op < 0x40) {	/* ALU r/m, r: 00, 01, 08, 09, ... 38, 39 */
+		lv_set_rmw(insn, op >> 3, modrm, p);
+		return 0;
+	}
 	switch (op) {
+	case 0x80:		/* ALU r/m8, imm8 */
+	case 0x81:		/* ALU r/m, imm16/32 */
+	case 0x83:		/* ALU r/m, imm8 sign-extended */
+		insn->op = LV_MMIO_RMW;
+		insn->alu = ext;
+		return lv_fetch_imm(c, op == 0x81 ? min_t(unsigned int,
+							  insn->size, 4) : 1,
+				    insn->size, insn);
+	case 0x84:		/* TEST r/m, r */
+	case 0x85:
+		lv_set_rmw(insn, LV_ALU_TEST, modrm, p);
+		return 0;
+	case 0x86:		/* XCHG r/m, r */
+	case 0x87:
+		lv_set_rmw(insn, LV_ALU_XCHG, modrm, p);
+		return 0;
 	case 0x88:		/* MOV r/m8, r8 */
 	case 0x89:		/* MOV r/m, r */
 		insn->op = LV_MMIO_STORE;
@@ -195,15 +294,11 @@ static int lv_decode_modrm_op(struct lv_cursor *c, u8 op,
 		return 0;
 	case 0xc6:		/* MOV r/m8, imm8 */
 	case 0xc7:		/* MOV r/m, imm16/32 */
-		if (modrm & 0x38)	/* only /0 */
+		if (ext)	/* only /0 */
 			return -EINVAL;
-		ret = lv_fetch(c, insn->size > 4 ? 4 : insn->size, &imm);
-		if (ret)
-			return ret;
 		insn->op = LV_MMIO_STORE;
-		insn->has_imm = true;
-		insn->imm = insn->size == 8 ? lv_sext(imm, 4) : imm;
-		return 0;
+		return lv_fetch_imm(c, min_t(unsigned int, insn->size, 4),
+				    insn->size, insn);
 	default:		/* 63: MOVSXD r, r/m32 (64-bit mode only) */
 		insn->op = LV_MMIO_LOAD;
 		insn->dst_size = opsize;
@@ -216,7 +311,34 @@ static int lv_decode_modrm_op(struct lv_cursor *c, u8 op,
 	}
 }
 
-/* Two-byte opcodes 0F B6, B7 (MOVZX), BE, BF (MOVSX). */
+/* 0F BA /4-/7: BT, BTS, BTR, BTC r/m, imm8. */
+static int lv_decode_bt_imm(struct lv_cursor *c, const struct lv_prefixes *p,
+			    struct lv_mmio_insn *insn)
+{
+	u8 modrm;
+	u64 imm;
+	int ret;
+
+	ret = lv_modrm(c, p->rex, insn, &modrm);
+	if (ret)
+		return ret;
+	if (!(modrm & 0x20))	/* /0-/3 are undefined */
+		return -EINVAL;
+	ret = lv_fetch(c, 1, &imm);
+	if (ret)
+		return ret;
+	insn->op = LV_MMIO_RMW;
+	insn->alu = LV_ALU_BT + ((modrm >> 3) & 3);
+	insn->has_imm = true;
+	/* An immediate bit offset stays within the operand. */
+	insn->imm = imm & (insn->size * 8 - 1);
+	return 0;
+}
+
+/*
+ * Two-byte opcodes: MOVZX (0F B6, B7), MOVSX (BE, BF), MOVNTI (C3),
+ * CMPXCHG (B0, B1), XADD (C0, C1) and the bit tests (A3, AB, B3, BB, BA).
+ */
 static int lv_decode_0f(struct lv_cursor *c, const struct lv_prefixes *p,
 			unsigned int opsize, struct lv_mmio_insn *insn)
 {
@@ -230,6 +352,7 @@ static int lv_decode_0f(struct lv_cursor *c, const struct lv_prefixes *p,
 	/* F2/F3 select other instructions in this map (POPCNT, TZCNT...) */
 	if (p->rep)
 		return -EINVAL;
+	insn->size = (op & 1) ? opsize : 1;
 	switch (op) {
 	case 0xb6:
 	case 0xb7:
@@ -239,17 +362,112 @@ static int lv_decode_0f(struct lv_cursor *c, const struct lv_prefixes *p,
 	case 0xbf:
 		insn->sign_extend = true;
 		break;
+	case 0xc3:		/* MOVNTI m32/m64, r: a plain store */
+		if (p->opsize)
+			return -EINVAL;
+		ret = lv_modrm(c, p->rex, insn, &modrm);
+		if (ret)
+			return ret;
+		insn->op = LV_MMIO_STORE;
+		lv_set_reg(insn, modrm, p->has_rex, p->rex);
+		return 0;
+	case 0xb0:
+	case 0xb1:
+	case 0xc0:
+	case 0xc1:
+	case 0xa3:
+	case 0xab:
+	case 0xb3:
+	case 0xbb:
+		ret = lv_modrm(c, p->rex, insn, &modrm);
+		if (ret)
+			return ret;
+		lv_set_rmw(insn, op == 0xb0 || op == 0xb1 ? LV_ALU_CMPXCHG :
+			   op == 0xc0 || op == 0xc1 ? LV_ALU_XADD :
+			   LV_ALU_BT + ((op >> 3) & 3), modrm, p);
+		return 0;
+	case 0xba:
+		insn->size = opsize;
+		return lv_decode_bt_imm(c, p, insn);
 	default:
 		return -EINVAL;
 	}
 	insn->op = LV_MMIO_LOAD;
 	insn->size = (op & 1) ? 2 : 1;
 	insn->dst_size = opsize;
-	ret = lv_modrm(c, insn->addr_size, &modrm);
+	ret = lv_modrm(c, p->rex, insn, &modrm);
 	if (ret)
 		return ret;
 	lv_set_reg(insn, modrm, p->has_rex, p->rex);
 	return 0;
+}
+
+/* LOCK is allowed on the read-modify-write forms that write memory. */
+static bool lv_lock_ok(const struct lv_mmio_insn *insn)
+{
+	return insn->op == LV_MMIO_RMW && insn->alu != LV_ALU_CMP &&
+	       insn->alu != LV_ALU_TEST && insn->alu != LV_ALU_BT;
+}
+
+static int lv_decode_opcode(struct lv_cursor *c, u8 b,
+			    const struct lv_prefixes *p, unsigned int opsize,
+			    struct lv_mmio_insn *insn)
+{
+	u64 moffs;
+	int ret;
+
+	if (b < 0x40 && (b & 7) < 2)
+		return lv_decode_modrm_op(c, b, p, opsize, insn);
+	switch (b) {
+	case 0x63:
+		if (insn->mode != LV_MODE_LONG64)	/* ARPL */
+			return -EINVAL;
+		fallthrough;
+	case 0x80:
+	case 0x81:
+	case 0x83:
+	case 0x84:
+	case 0x85:
+	case 0x86:
+	case 0x87:
+	case 0x88:
+	case 0x89:
+	case 0x8a:
+	case 0x8b:
+	case 0xc6:
+	case 0xc7:
+		return lv_decode_modrm_op(c, b, p, opsize, insn);
+	case 0x0f:
+		return lv_decode_0f(c, p, opsize, insn);
+	case 0xa0:		/* MOV AL, moffs8 */
+	case 0xa1:		/* MOV rAX, moffs */
+	case 0xa2:		/* MOV moffs8, AL */
+	case 0xa3:		/* MOV moffs, rAX */
+		ret = lv_fetch(c, insn->addr_size, &moffs);
+		insn->moffs = true;
+		insn->disp = moffs;
+		insn->base = LV_REG_NONE;
+		insn->index = LV_REG_NONE;
+		insn->size = (b & 1) ? opsize : 1;
+		if (b & 2) {
+			insn->op = LV_MMIO_STORE;
+		} else {
+			insn->op = LV_MMIO_LOAD;
+			insn->dst_size = insn->size;
+		}
+		return ret;
+	case 0xa4:		/* MOVS m8, m8 */
+	case 0xa5:		/* MOVS m, m */
+	case 0xaa:		/* STOS m8, AL */
+	case 0xab:		/* STOS m, rAX */
+		insn->size = (b & 1) ? opsize : 1;
+		insn->op = (b & 8) ? LV_MMIO_STORE : LV_MMIO_COPY;
+		insn->string = true;
+		insn->rep = p->rep;
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
@@ -258,7 +476,8 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 	struct lv_cursor c = { .code = code, .avail = avail };
 	struct lv_prefixes p = { };
 	unsigned int opsize;
-	u64 b, moffs;
+	bool lock = false;
+	u64 b;
 	int ret;
 
 	*insn = (struct lv_mmio_insn){ };
@@ -272,6 +491,7 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 	default:
 		return -EINVAL;
 	}
+	insn->mode = mode;
 
 	/*
 	 * Prefixes. A REX prefix only counts when the opcode follows it
@@ -282,8 +502,12 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 		ret = lv_fetch(&c, 1, &b);
 		if (ret)
 			return ret;
-		if (b == 0xf0)		/* LOCK */
-			return -EINVAL;
+		if (b == 0xf0) {	/* LOCK */
+			lock = true;
+			p.has_rex = false;
+			p.rex = 0;
+			continue;
+		}
 		if (lv_legacy_prefix(b, &p, insn)) {
 			p.has_rex = false;
 			p.rex = 0;
@@ -307,50 +531,13 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 			insn->addr_size ^= 6;
 	}
 
-	switch (b) {
-	case 0x63:
-		if (mode != LV_MODE_LONG64)	/* ARPL */
-			return -EINVAL;
-		fallthrough;
-	case 0x88:
-	case 0x89:
-	case 0x8a:
-	case 0x8b:
-	case 0xc6:
-	case 0xc7:
-		ret = lv_decode_modrm_op(&c, b, &p, opsize, insn);
-		break;
-	case 0x0f:
-		ret = lv_decode_0f(&c, &p, opsize, insn);
-		break;
-	case 0xa0:		/* MOV AL, moffs8 */
-	case 0xa1:		/* MOV rAX, moffs */
-	case 0xa2:		/* MOV moffs8, AL */
-	case 0xa3:		/* MOV moffs, rAX */
-		ret = lv_fetch(&c, insn->addr_size, &moffs);
-		insn->size = (b & 1) ? opsize : 1;
-		if (b & 2) {
-			insn->op = LV_MMIO_STORE;
-		} else {
-			insn->op = LV_MMIO_LOAD;
-			insn->dst_size = insn->size;
-		}
-		break;
-	case 0xa4:		/* MOVS m8, m8 */
-	case 0xa5:		/* MOVS m, m */
-	case 0xaa:		/* STOS m8, AL */
-	case 0xab:		/* STOS m, rAX */
-		insn->size = (b & 1) ? opsize : 1;
-		insn->op = (b & 8) ? LV_MMIO_STORE : LV_MMIO_COPY;
-		insn->string = true;
-		insn->rep = p.rep;
-		ret = 0;
-		break;
-	default:
-		return -EINVAL;
-	}
+	ret = lv_decode_opcode(&c, b, &p, opsize, insn);
 	if (ret)
 		return ret;
+	/* Anything else with LOCK is #UD on the CPU, and never reaches us. */
+	if (lock && !lv_lock_ok(insn))
+		return -EINVAL;
+	insn->lock = lock;
 	insn->len = c.pos;
 	return 0;
 }
@@ -393,3 +580,84 @@ u64 lv_mmio_store_data(const struct lv_mmio_insn *insn, u64 reg_val)
 	return lv_trunc(reg_val, insn->size);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_mmio_store_data);
+
+u64 lv_mmio_ea(const struct lv_mmio_insn *insn, const unsigned long *regs,
+	       u64 next_rip)
+{
+	u64 ea = insn->disp;
+
+	if (insn->base == LV_REG_RIP)
+		ea += next_rip;
+	else if (insn->base != LV_REG_NONE)
+		ea += regs[insn->base];
+	if (insn->index != LV_REG_NONE)
+		ea += regs[insn->index] * insn->scale;
+	return lv_trunc(ea, insn->addr_size);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_mmio_ea);
+
+/* PF: even number of set bits in the low byte. */
+static bool lv_parity_even(u64 v)
+{
+	unsigned int b = v & 0xff;
+
+	b ^= b >> 4;
+	b ^= b >> 2;
+	b ^= b >> 1;
+	return !(b & 1);
+}
+
+u64 lv_alu(unsigned int op, unsigned int size, u64 dst, u64 src, u64 *rflags)
+{
+	u64 sign = 1ULL << (size * 8 - 1);
+	u64 cf_in = *rflags & X86_EFLAGS_CF ? 1 : 0;
+	u64 flags = 0, r;
+	bool sub = false;
+
+	dst = lv_trunc(dst, size);
+	src = lv_trunc(src, size);
+	switch (op) {
+	case LV_ALU_ADD:
+		cf_in = 0;
+		fallthrough;
+	case LV_ALU_ADC:
+		r = lv_trunc(dst + src + cf_in, size);
+		if (r < dst || (cf_in && r == dst))
+			flags |= X86_EFLAGS_CF;
+		if ((dst ^ r) & (src ^ r) & sign)
+			flags |= X86_EFLAGS_OF;
+		break;
+	case LV_ALU_SUB:
+	case LV_ALU_CMP:
+		cf_in = 0;
+		fallthrough;
+	case LV_ALU_SBB:
+		r = lv_trunc(dst - src - cf_in, size);
+		if (dst < src || (cf_in && dst == src))
+			flags |= X86_EFLAGS_CF;
+		if ((dst ^ src) & (dst ^ r) & sign)
+			flags |= X86_EFLAGS_OF;
+		sub = true;
+		break;
+	case LV_ALU_OR:
+		r = dst | src;
+		break;
+	case LV_ALU_XOR:
+		r = dst ^ src;
+		break;
+	default:	/* AND, TEST */
+		r = dst & src;
+		break;
+	}
+	if (sub || op == LV_ALU_ADD || op == LV_ALU_ADC)
+		flags |= (dst ^ src ^ r) & X86_EFLAGS_AF;
+	if (!r)
+		flags |= X86_EFLAGS_ZF;
+	if (r & sign)
+		flags |= X86_EFLAGS_SF;
+	if (lv_parity_even(r))
+		flags |= X86_EFLAGS_PF;
+	*rflags = (*rflags & ~LV_FLAGS_ARITH) | flags;
+	return r;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_alu);

@@ -12,6 +12,7 @@
 #define LIGHTVISOR_DECODE_H
 
 #include <linux/types.h>
+#include <asm/processor-flags.h>
 
 /* Maximum length of an x86 instruction. */
 #define LV_MAX_INSN_LEN		15
@@ -28,7 +29,25 @@ enum lv_mmio_op {
 	LV_MMIO_LOAD,		/* memory -> register */
 	LV_MMIO_STORE,		/* register or immediate -> memory */
 	LV_MMIO_COPY,		/* MOVS: memory -> memory, see below */
+	LV_MMIO_RMW,		/* read, compute (@alu), maybe write back */
 };
+
+/* The operation of an LV_MMIO_RMW instruction. */
+enum lv_alu_op {
+	/* The ALU group, in opcode order (00, 08, ... 38; 80 /0 ... /7). */
+	LV_ALU_ADD, LV_ALU_OR, LV_ALU_ADC, LV_ALU_SBB,
+	LV_ALU_AND, LV_ALU_SUB, LV_ALU_XOR, LV_ALU_CMP,
+	LV_ALU_TEST,
+	LV_ALU_XCHG,
+	LV_ALU_CMPXCHG,
+	LV_ALU_XADD,
+	/* BT group, in 0F BA /4 ... /7 order. */
+	LV_ALU_BT, LV_ALU_BTS, LV_ALU_BTR, LV_ALU_BTC,
+};
+
+/* No register in lv_mmio_insn.base / .index; RIP-relative base. */
+#define LV_REG_NONE	0xff
+#define LV_REG_RIP	0x10
 
 /* Segment override prefix: SREG encoding + 1, so that 0 means none. */
 enum lv_seg {
@@ -62,6 +81,15 @@ enum lv_seg {
  * @string: STOS or MOVS; the memory operand is ES:rDI (and DS:rSI)
  * @rep: a string instruction with a REP (F3) or REPNE (F2) prefix
  * @imm: the immediate of a store, extended as the CPU does to @size bytes
+ * @mode: the enum lv_cpu_mode it was decoded in
+ * @alu: for LV_MMIO_RMW, an enum lv_alu_op
+ * @lock: a LOCK prefix (only on read-modify-write forms)
+ * @base: base register of the memory operand, LV_REG_RIP or LV_REG_NONE
+ * @index: index register, or LV_REG_NONE
+ * @scale: index scale, 1, 2, 4 or 8
+ * @bp_base: the base is rBP or rSP (the default segment is then SS)
+ * @moffs: the operand is a bare offset (A0-A3): @disp holds it
+ * @disp: displacement, sign-extended
  */
 struct lv_mmio_insn {
 	u8 len;
@@ -78,6 +106,15 @@ struct lv_mmio_insn {
 	bool string;
 	bool rep;
 	u64 imm;
+	u8 mode;
+	u8 alu;
+	bool lock;
+	u8 base;
+	u8 index;
+	u8 scale;
+	bool bp_base;
+	bool moffs;
+	s64 disp;
 };
 
 /*
@@ -103,5 +140,26 @@ u64 lv_mmio_load_result(const struct lv_mmio_insn *insn, u64 old_reg, u64 data);
  * register @insn->reg.
  */
 u64 lv_mmio_store_data(const struct lv_mmio_insn *insn, u64 reg_val);
+
+/*
+ * The effective address of the memory operand (not of string forms),
+ * within the address size: @regs are the 16 GPRs (RSP current), @next_rip
+ * the address of the next instruction.
+ */
+u64 lv_mmio_ea(const struct lv_mmio_insn *insn, const unsigned long *regs,
+	       u64 next_rip);
+
+/* RFLAGS bits an ALU operation sets. */
+#define LV_FLAGS_ARITH	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
+			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
+
+/*
+ * ADD, OR, ADC, SBB, AND, SUB, XOR, CMP or TEST of @dst and @src, both
+ * @size bytes: returns the result (for CMP and TEST, what SUB and AND
+ * would give) and updates the arithmetic flags in *@rflags as the CPU
+ * does (AF is left 0 by logic operations, where the SDM leaves it
+ * undefined).
+ */
+u64 lv_alu(unsigned int op, unsigned int size, u64 dst, u64 src, u64 *rflags);
 
 #endif /* LIGHTVISOR_DECODE_H */

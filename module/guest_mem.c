@@ -11,6 +11,8 @@
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/processor.h>
 
 #include "lightvisor.h"
 
@@ -102,105 +104,277 @@ int lv_write_guest(struct lv_vm *vm, u64 gpa, const void *data,
 
 #define PTE_PRESENT	BIT_ULL(0)
 #define PTE_WRITE	BIT_ULL(1)
+#define PTE_USER	BIT_ULL(2)
 #define PTE_LARGE	BIT_ULL(7)
+#define PTE_NX		BIT_ULL(63)
 #define PTE_ADDR_MASK	GENMASK_ULL(51, 12)
 
-/* One level of a walk: @shift is the level's index shift. */
-static int lv_walk_level(struct lv_vm *vm, u64 table, u64 gva,
-			 unsigned int shift, unsigned int entry_size,
-			 bool need_write, u64 *entry)
+/* What one guest page walk needs besides the tables. */
+struct lv_walk {
+	const struct lv_paging *pg;
+	u32 access;		/* LV_ACC_* */
+	u64 rsvd_high;		/* address bits above MAXPHYADDR */
+	bool nx;		/* EFER.NXE */
+	bool user_ok;		/* U/S = 1 at every level so far */
+	bool write_ok;		/* R/W = 1 at every level so far */
+	bool exec_ok;		/* XD = 0 at every level so far */
+};
+
+/*
+ * Reserved bits of a 64-bit paging entry at @level (1 = PTE ... 5 =
+ * PML5E) of 4/5-level paging, or of a PAE PDE/PTE (SDM vol. 3A, 4.5).
+ */
+static u64 lv_rsvd_bits(const struct lv_walk *w, u64 e, unsigned int level)
 {
-	unsigned int bits = entry_size == 8 ? 9 : 10;
-	u64 index = (gva >> shift) & ((1ULL << bits) - 1);
-	u64 e = 0;
+	u64 rsvd = w->rsvd_high | (w->nx ? 0 : PTE_NX);
+
+	if (!(e & PTE_LARGE) || level == 1)
+		return rsvd;
+	if (level >= 4)				/* no PS in PML4E/PML5E */
+		return rsvd | PTE_LARGE;
+	if (level == 3)
+		return rsvd | (boot_cpu_has(X86_FEATURE_GBPAGES) ?
+			       GENMASK_ULL(29, 13) : PTE_LARGE);
+	return rsvd | GENMASK_ULL(20, 13);
+}
+
+/* Reserved bits of a 32-bit paging PDE that maps a 4 MiB page (PSE-36). */
+static u64 lv_rsvd_bits_pse(unsigned int phys_bits)
+{
+	u64 rsvd = BIT_ULL(21);
+
+	if (phys_bits < 40)
+		rsvd |= GENMASK_ULL(20, 13 + phys_bits - 32);
+	return rsvd;
+}
+
+/* The page-fault error code of a failed walk. */
+static u32 lv_pf_error(const struct lv_walk *w, u32 extra)
+{
+	u32 err = extra;
+
+	if (w->access & LV_ACC_WRITE)
+		err |= LV_PFERR_WRITE;
+	if (w->access & LV_ACC_USER)
+		err |= LV_PFERR_USER;
+	/* I/D is reported only where NX or SMEP make fetches special. */
+	if ((w->access & LV_ACC_FETCH) &&
+	    (w->nx || (w->pg->cr4 & X86_CR4_SMEP)))
+		err |= LV_PFERR_FETCH;
+	return err;
+}
+
+/* The rights of the whole walk against the access (SDM vol. 3A, 4.6). */
+static bool lv_walk_allows(const struct lv_walk *w)
+{
+	const struct lv_paging *pg = w->pg;
+	bool user = w->access & LV_ACC_USER;
+
+	if (user && !w->user_ok)
+		return false;
+	if ((w->access & LV_ACC_WRITE) && !w->write_ok &&
+	    (user || (pg->cr0 & X86_CR0_WP)))
+		return false;
+	if (w->access & LV_ACC_FETCH) {
+		if (!w->exec_ok)
+			return false;
+		/* SMEP: no supervisor fetch from a user page. */
+		if (!user && w->user_ok && (pg->cr4 & X86_CR4_SMEP))
+			return false;
+	} else if (!user && w->user_ok && (pg->cr4 & X86_CR4_SMAP) &&
+		   !(pg->rflags & X86_EFLAGS_AC)) {
+		/* SMAP: supervisor data accesses to user pages need AC. */
+		return false;
+	}
+	return true;
+}
+
+/* Read one entry and check it; -EFAULT with *@err set on a fault. */
+static int lv_walk_entry(struct lv_vm *vm, struct lv_walk *w, u64 addr,
+			 unsigned int size, u64 rsvd_fixed, int level,
+			 u64 *entry, u32 *err)
+{
+	u64 e = 0, rsvd;
+
+	if (__lv_access_guest(vm, addr, &e, size, false)) {
+		/* Tables outside RAM: the guest cannot walk them either. */
+		*err = lv_pf_error(w, 0);
+		return -EFAULT;
+	}
+	if (!(e & PTE_PRESENT)) {
+		*err = lv_pf_error(w, 0);
+		return -EFAULT;
+	}
+	rsvd = level > 0 ? lv_rsvd_bits(w, e, level) : rsvd_fixed;
+	if (e & rsvd) {
+		*err = lv_pf_error(w, LV_PFERR_PRESENT | LV_PFERR_RSVD);
+		return -EFAULT;
+	}
+	w->user_ok &= !!(e & PTE_USER);
+	w->write_ok &= !!(e & PTE_WRITE);
+	if (w->nx && (e & PTE_NX))
+		w->exec_ok = false;
+	*entry = e;
+	return 0;
+}
+
+/* The 64-bit formats: 4- or 5-level paging, and PAE below its PDPTE. */
+static int lv_walk64(struct lv_vm *vm, struct lv_walk *w, u64 table,
+		     u64 gva, int level, u64 *gpa, u32 *err)
+{
+	u64 e;
 	int ret;
 
-	ret = __lv_access_guest(vm, table + index * entry_size, &e, entry_size,
-				false);
+	for (; level >= 1; level--) {
+		unsigned int shift = 12 + 9 * (level - 1);
+
+		ret = lv_walk_entry(vm, w, table + ((gva >> shift) & 511) * 8,
+				    8, 0, level, &e, err);
+		if (ret)
+			return ret;
+		if (level == 1 || (level <= 3 && (e & PTE_LARGE))) {
+			if (!lv_walk_allows(w)) {
+				*err = lv_pf_error(w, LV_PFERR_PRESENT);
+				return -EFAULT;
+			}
+			*gpa = (e & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) |
+			       (gva & ((1ULL << shift) - 1));
+			return 0;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+	return -EFAULT;		/* not reached */
+}
+
+/* 32-bit paging, with 4 MiB pages when CR4.PSE is set. */
+static int lv_walk32(struct lv_vm *vm, struct lv_walk *w, u64 gva, u64 *gpa,
+		     u32 *err)
+{
+	unsigned int phys_bits = boot_cpu_data.x86_phys_bits;
+	bool pse = w->pg->cr4 & X86_CR4_PSE;
+	u64 e;
+	int ret;
+
+	ret = lv_walk_entry(vm, w, (w->pg->cr3 & GENMASK_ULL(31, 12)) +
+			    (gva >> 22) * 4, 4, 0, 0, &e, err);
 	if (ret)
 		return ret;
-	if (!(e & PTE_PRESENT) || (need_write && !(e & PTE_WRITE)))
+	if (pse && (e & PTE_LARGE)) {
+		if (e & lv_rsvd_bits_pse(phys_bits)) {
+			*err = lv_pf_error(w, LV_PFERR_PRESENT | LV_PFERR_RSVD);
+			return -EFAULT;
+		}
+		/* PSE-36: bits 20:13 are address bits 39:32 */
+		*gpa = (e & GENMASK_ULL(31, 22)) |
+		       ((e & GENMASK_ULL(20, 13)) << 19) |
+		       (gva & GENMASK_ULL(21, 0));
+	} else {
+		ret = lv_walk_entry(vm, w, (e & GENMASK_ULL(31, 12)) +
+				    ((gva >> 12) & 1023) * 4, 4, 0, 0, &e, err);
+		if (ret)
+			return ret;
+		*gpa = (e & GENMASK_ULL(31, 12)) | (gva & (PAGE_SIZE - 1));
+	}
+	if (!lv_walk_allows(w)) {
+		*err = lv_pf_error(w, LV_PFERR_PRESENT);
 		return -EFAULT;
-	*entry = e;
+	}
 	return 0;
 }
 
 /* Caller holds vm->slots_lock: one hold for the whole walk. */
 static int __lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg,
-			   u64 gva, bool write, u64 *gpa)
+			   u64 gva, u32 access, u64 *gpa, u32 *err)
 {
-	bool wp = write && (pg->cr0 & X86_CR0_WP);
-	unsigned int shift, levels, esize;
-	u64 table, e;
+	unsigned int phys_bits = boot_cpu_data.x86_phys_bits;
+	struct lv_walk w = {
+		.pg = pg, .access = access, .nx = pg->efer & EFER_NX,
+		.user_ok = true, .write_ok = true, .exec_ok = true,
+	};
+	u64 e;
 	int ret;
 
+	*err = 0;
 	if (!(pg->cr0 & X86_CR0_PG)) {
 		*gpa = gva & 0xffffffffULL;
 		return 0;
 	}
+	if (phys_bits < 52)
+		w.rsvd_high = GENMASK_ULL(51, phys_bits);
 
 	if (pg->efer & EFER_LMA) {
-		levels = 4;
-		esize = 8;
-		shift = 39;
-		table = pg->cr3 & PTE_ADDR_MASK;
-	} else if (pg->cr4 & X86_CR4_PAE) {
-		/* The four PDPTEs sit at CR3[31:5]; bit 1 is reserved there. */
-		gva &= 0xffffffffULL;
-		ret = __lv_access_guest(vm, (pg->cr3 & GENMASK_ULL(31, 5)) +
-					(gva >> 30) * 8, &e, 8, false);
-		if (ret || !(e & PTE_PRESENT))
-			return -EFAULT;
-		levels = 2;
-		esize = 8;
-		shift = 21;
-		table = e & PTE_ADDR_MASK;
-	} else {
-		gva &= 0xffffffffULL;
-		levels = 2;
-		esize = 4;
-		shift = 22;
-		table = pg->cr3 & GENMASK_ULL(31, 12);
-	}
+		bool la57 = pg->cr4 & X86_CR4_LA57;
 
-	for (; levels; levels--) {
-		ret = lv_walk_level(vm, table, gva, shift, esize, wp, &e);
-		if (ret)
-			return ret;
-		if (levels > 1 && (e & PTE_LARGE) &&
-		    (esize == 8 || (pg->cr4 & X86_CR4_PSE))) {
-			if (esize == 4)	/* PSE-36: bits 20:13 are address 39:32 */
-				e = (e & GENMASK_ULL(31, 22)) |
-				    ((e & GENMASK_ULL(20, 13)) << 19);
-			*gpa = (e & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) |
-			       (gva & ((1ULL << shift) - 1));
-			return 0;
-		}
-		table = e & (esize == 8 ? PTE_ADDR_MASK : GENMASK_ULL(31, 12));
-		shift -= esize == 8 ? 9 : 10;
+		return lv_walk64(vm, &w, pg->cr3 & PTE_ADDR_MASK, gva,
+				 la57 ? 5 : 4, gpa, err);
 	}
-	*gpa = table | (gva & (PAGE_SIZE - 1));
-	return 0;
+	gva &= 0xffffffffULL;
+	if (!(pg->cr4 & X86_CR4_PAE))
+		return lv_walk32(vm, &w, gva, gpa, err);
+
+	/*
+	 * PAE: the four PDPTEs sit at CR3[31:5]. They carry no rights, and
+	 * bits 2:1 and 8:5 are reserved (SDM vol. 3A, table 4-8).
+	 */
+	ret = lv_walk_entry(vm, &w, (pg->cr3 & GENMASK_ULL(31, 5)) +
+			    (gva >> 30) * 8, 8,
+			    w.rsvd_high | PTE_NX | GENMASK_ULL(8, 5) |
+			    GENMASK_ULL(2, 1), 0, &e, err);
+	if (ret)
+		return ret;
+	w.user_ok = w.write_ok = w.exec_ok = true;
+	return lv_walk64(vm, &w, e & PTE_ADDR_MASK, gva, 2, gpa, err);
 }
 
 /**
  * lv_gva_to_gpa() - translate through the guest's page tables
  * @vm: the VM
- * @pg: the guest's paging registers
+ * @pg: the guest's paging state
  * @gva: guest-virtual (linear) address
- * @write: the access is a write (checked against R/W when CR0.WP is set)
+ * @access: LV_ACC_* bits: a write, a CPL-3 access, an instruction fetch
  * @gpa: result
+ * @pf_error: the page-fault error code when the guest would fault
  *
  * Handles no paging, 32-bit paging (with 4 MiB pages), PAE paging and
- * 4-level paging. Return: 0 or -EFAULT when the guest would page-fault.
+ * 4- and 5-level paging, with U/S, R/W (CR0.WP), XD, SMEP, SMAP and
+ * reserved bits checked as the CPU does. Accessed and dirty flags are not
+ * set: the hardware walk that led to the exit set them.
+ * Return: 0 or -EFAULT when the guest would page-fault.
  */
 int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
-		  bool write, u64 *gpa)
+		  u32 access, u64 *gpa, u32 *pf_error)
 {
 	int ret;
 
 	down_read(&vm->slots_lock);
-	ret = __lv_gva_to_gpa(vm, pg, gva, write, gpa);
+	ret = __lv_gva_to_gpa(vm, pg, gva, access, gpa, pf_error);
+	up_read(&vm->slots_lock);
+	return ret;
+}
+
+/**
+ * lv_access_guest_ram() - access guest RAM by guest-physical address
+ * @vm: the VM
+ * @gpa: start, the access stays within one page
+ * @data: buffer
+ * @len: bytes
+ * @write: direction
+ *
+ * Return: 0, -ENOENT if @gpa is not RAM (or is read-only RAM and this is
+ * a write): an MMIO access; -EFAULT if the host memory behind it failed.
+ */
+int lv_access_guest_ram(struct lv_vm *vm, u64 gpa, void *data,
+			unsigned int len, bool write)
+{
+	struct lv_memslot *s;
+	int ret;
+
+	down_read(&vm->slots_lock);
+	s = lv_memslot_find(vm, gpa);
+	if (!s || (write && (s->flags & LV_MEM_READONLY)))
+		ret = -ENOENT;
+	else
+		ret = __lv_access_guest(vm, gpa, data, len, write);
 	up_read(&vm->slots_lock);
 	return ret;
 }
@@ -213,13 +387,16 @@ int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
  * @data: buffer
  * @len: bytes wanted
  *
+ * Reads with the rights of an instruction fetch at the guest's CPL.
  * Return: the number of bytes read before the first page that is not
  * mapped or not RAM (an instruction fetch takes what there is).
  */
 unsigned int lv_read_guest_virt(struct lv_vm *vm, const struct lv_paging *pg,
 				u64 gva, void *data, unsigned int len)
 {
+	u32 access = LV_ACC_FETCH | (pg->cpl == 3 ? LV_ACC_USER : 0);
 	unsigned int got = 0;
+	u32 err;
 	u64 gpa;
 
 	down_read(&vm->slots_lock);
@@ -227,7 +404,7 @@ unsigned int lv_read_guest_virt(struct lv_vm *vm, const struct lv_paging *pg,
 		unsigned int chunk = min_t(u64, len - got,
 					   PAGE_SIZE - offset_in_page(gva));
 
-		if (__lv_gva_to_gpa(vm, pg, gva, false, &gpa) ||
+		if (__lv_gva_to_gpa(vm, pg, gva, access, &gpa, &err) ||
 		    __lv_access_guest(vm, gpa, data + got, chunk, false))
 			break;
 		got += chunk;

@@ -64,6 +64,7 @@ struct lv_memslot {
 enum lv_exit_action {
 	LV_RESUME_GUEST,	/* handled: enter the guest again */
 	LV_EXIT_TO_USER,	/* lv_run filled in: return from LV_RUN */
+	LV_ENTRY_CANCELLED,	/* vcpu_run only: no entry (resched, signal) */
 };
 
 /**
@@ -72,10 +73,26 @@ enum lv_exit_action {
  * @cr3: guest CR3
  * @cr4: guest CR4
  * @efer: guest EFER
+ * @rflags: guest RFLAGS (AC matters to SMAP)
+ * @cpl: current privilege level
  */
 struct lv_paging {
 	u64 cr0, cr3, cr4, efer;
+	u64 rflags;
+	unsigned int cpl;
 };
+
+/* Guest page walks: the kind of access (lv_gva_to_gpa()). */
+#define LV_ACC_WRITE		BIT(0)
+#define LV_ACC_USER		BIT(1)	/* at CPL 3 */
+#define LV_ACC_FETCH		BIT(2)
+
+/* Page-fault error code bits (SDM vol. 3A, 4.7). */
+#define LV_PFERR_PRESENT	BIT(0)
+#define LV_PFERR_WRITE		BIT(1)
+#define LV_PFERR_USER		BIT(2)
+#define LV_PFERR_RSVD		BIT(3)
+#define LV_PFERR_FETCH		BIT(4)
 
 /* Guest memory protection, vendor neutral. */
 #define LV_PROT_READ		BIT(0)
@@ -97,69 +114,139 @@ enum lv_map_level {
  * Calls on a vCPU are made with vcpu->mutex held; calls named "_irqoff"
  * with interrupts disabled. vcpu_load/vcpu_put run with preemption
  * disabled and bracket every use of the vCPU's hardware state on a CPU.
+ * cpu_enable/cpu_disable run on each CPU with preemption disabled.
  */
 struct lv_vendor_ops {
+	/** @name: backend name for messages */
 	const char *name;
 
-	/* Per CPU, preemption disabled. */
+	/**
+	 * @cpu_enable: enable hardware virtualization on this CPU (per CPU,
+	 * preemption disabled)
+	 */
 	int (*cpu_enable)(void);
+	/** @cpu_disable: disable it again on this CPU, interrupts off */
 	void (*cpu_disable)(void);
+	/**
+	 * @cpu_emergency_disable: leave VMX operation on this CPU at once
+	 * (reboot, crash), from NMI or interrupt context: no locks, the CPU
+	 * does not go back to what it interrupted.
+	 */
+	void (*cpu_emergency_disable)(void);
 
+	/** @vm_init: set up the backend's part of a new VM */
 	int (*vm_init)(struct lv_vm *vm);
+	/** @vm_destroy: free the backend's part of a VM */
 	void (*vm_destroy)(struct lv_vm *vm);
-	/*
-	 * Remove guest mappings of [gpa, gpa + size), under mmu_lock; true
-	 * if a TLB flush is needed.
+	/**
+	 * @vm_unmap_range: remove guest mappings of [gpa, gpa + size), under
+	 * mmu_lock; true if a TLB flush is needed.
 	 */
 	bool (*vm_unmap_range)(struct lv_vm *vm, u64 gpa, u64 size);
-	/* No vCPU uses old translations now: free unlinked tables. */
+	/** @vm_flushed: no vCPU uses old translations now: free unlinked tables */
 	void (*vm_flushed)(struct lv_vm *vm);
-	/* Fill the vCPU's page-table page cache; may sleep. */
+	/** @mmu_topup: fill the vCPU's page-table page cache; may sleep */
 	int (*mmu_topup)(struct lv_vcpu *vcpu);
-	/*
-	 * Map a guest page of @level (gpa and hpa aligned to its size),
-	 * under mmu_lock, from the cache only; > 0 if an old translation
-	 * was replaced and must be flushed.
+	/**
+	 * @mmu_map: map a guest page of @level (gpa and hpa aligned to its
+	 * size), under mmu_lock, from the cache only; > 0 if an old
+	 * translation was replaced and must be flushed.
 	 */
 	int (*mmu_map)(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 		       enum lv_map_level level, unsigned int prot);
-	/*
-	 * Map host-physical [hpa, hpa + size) (device memory, not user
-	 * pages) at guest-physical @gpa, all at once; may sleep and takes
-	 * mmu_lock itself around page-table changes. Both addresses and
-	 * @size are page aligned. On error, the part already mapped is
-	 * left for the caller to remove with vm_unmap_range. Returns < 0,
-	 * or > 0 if an old translation was replaced and must be flushed.
+	/**
+	 * @vm_map_phys: map host-physical [hpa, hpa + size) (device memory,
+	 * not user pages) at guest-physical @gpa, all at once; may sleep and
+	 * takes mmu_lock itself around page-table changes. Both addresses and
+	 * @size are page aligned. On error, the part already mapped is left
+	 * for the caller to remove with vm_unmap_range. Returns < 0, or > 0
+	 * if an old translation was replaced and must be flushed.
 	 */
 	int (*vm_map_phys)(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			   unsigned int prot, bool uncached);
 
+	/** @vcpu_size: size of the backend's vCPU, allocated with lv_vcpu_alloc() */
+	size_t vcpu_size;
+	/** @vcpu_create: allocate vCPU @id of @vm */
 	struct lv_vcpu *(*vcpu_create)(struct lv_vm *vm, unsigned int id);
+	/** @vcpu_free: free a vCPU made by @vcpu_create */
 	void (*vcpu_free)(struct lv_vcpu *vcpu);
+	/** @vcpu_load: make the vCPU's hardware state current on @cpu */
 	void (*vcpu_load)(struct lv_vcpu *vcpu, int cpu);
+	/** @vcpu_put: the vCPU leaves this CPU (preemption or return) */
 	void (*vcpu_put)(struct lv_vcpu *vcpu);
-	/* Enter the guest once and handle the exit. */
+	/**
+	 * @vcpu_run: enter the guest once and handle the exit;
+	 * LV_ENTRY_CANCELLED if a reschedule or a signal came first. Right
+	 * after an exit (before its handler), report the event whose
+	 * delivery it interrupted with lv_event_interrupted().
+	 */
 	enum lv_exit_action (*vcpu_run)(struct lv_vcpu *vcpu);
 
+	/*
+	 * Events: events.c decides what to inject and when; these only
+	 * read and write the hardware state.
+	 */
+	/**
+	 * @interrupt_allowed: could an external interrupt be taken now (IF,
+	 * no STI/MOV-SS shadow)?
+	 */
+	bool (*interrupt_allowed)(struct lv_vcpu *vcpu);
+	/** @nmi_allowed: could an NMI be taken now (no NMI blocking, no shadow)? */
+	bool (*nmi_allowed)(struct lv_vcpu *vcpu);
+	/** @enable_irq_window: exit as soon as interrupts can be taken */
+	void (*enable_irq_window)(struct lv_vcpu *vcpu);
+	/** @enable_nmi_window: exit as soon as NMIs can be taken */
+	void (*enable_nmi_window)(struct lv_vcpu *vcpu);
+	/** @inject_event: deliver @ev at the next entry (the core checked it) */
+	void (*inject_event)(struct lv_vcpu *vcpu, const struct lv_event *ev);
+	/**
+	 * @cancel_injection: the entry will not happen (or failed): forget
+	 * the injected event
+	 */
+	void (*cancel_injection)(struct lv_vcpu *vcpu);
+
+	/** @get_regs: read the general-purpose registers, RIP and RFLAGS */
 	void (*get_regs)(struct lv_vcpu *vcpu, struct lv_regs *regs);
+	/** @set_regs: write them */
 	void (*set_regs)(struct lv_vcpu *vcpu, const struct lv_regs *regs);
+	/** @get_sregs: read segment, control and table registers */
 	void (*get_sregs)(struct lv_vcpu *vcpu, struct lv_sregs *sregs);
+	/** @set_sregs: check and write them; -EINVAL if invalid */
 	int (*set_sregs)(struct lv_vcpu *vcpu, const struct lv_sregs *sregs);
+	/** @get_state: read the whole vCPU state (LV_GET_VCPU_STATE) */
 	void (*get_state)(struct lv_vcpu *vcpu, struct lv_vcpu_state *st);
+	/** @set_state: check and write the whole vCPU state */
 	int (*set_state)(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st);
-	/* Advance RIP past the instruction that caused the last exit. */
+	/** @skip_instruction: advance RIP past the instruction that exited */
 	void (*skip_instruction)(struct lv_vcpu *vcpu);
-	/* Advance RIP by @len bytes (an instruction we decoded ourselves). */
+	/** @advance_rip: advance RIP by @len bytes (an instruction we decoded) */
 	void (*advance_rip)(struct lv_vcpu *vcpu, unsigned int len);
+	/** @get_paging: the registers a guest page walk needs */
 	void (*get_paging)(struct lv_vcpu *vcpu, struct lv_paging *pg);
-	/* Linear address of RIP and the default operand size of CS. */
+	/** @get_code: linear address of RIP and the default operand size of CS */
 	void (*get_code)(struct lv_vcpu *vcpu, u64 *linear_rip,
 			 enum lv_cpu_mode *mode);
+	/** @get_cpl: current privilege level */
 	unsigned int (*get_cpl)(struct lv_vcpu *vcpu);
+	/** @get_rflags: guest RFLAGS */
 	u64 (*get_rflags)(struct lv_vcpu *vcpu);
-	/* The INIT signal: registers as after INIT (SDM vol. 3A, 10.1.1). */
+	/** @set_rflags: write guest RFLAGS */
+	void (*set_rflags)(struct lv_vcpu *vcpu, u64 rflags);
+	/** @get_rsp: guest RSP (it lives in hardware state, not in vcpu->regs) */
+	unsigned long (*get_rsp)(struct lv_vcpu *vcpu);
+	/** @set_rsp: write guest RSP */
+	void (*set_rsp)(struct lv_vcpu *vcpu, unsigned long rsp);
+	/** @get_seg_base: base of segment @seg (enum lv_seg, not LV_SEG_NONE) */
+	u64 (*get_seg_base)(struct lv_vcpu *vcpu, unsigned int seg);
+	/** @set_cr2: the faulting address of a #PF the core injects */
+	void (*set_cr2)(struct lv_vcpu *vcpu, u64 cr2);
+	/**
+	 * @init_vcpu: the INIT signal: registers as after INIT (SDM vol. 3A,
+	 * 10.1.1); the core drops the events
+	 */
 	void (*init_vcpu)(struct lv_vcpu *vcpu);
-	/* Guest TSC = host TSC + @offset from the next entry on. */
+	/** @set_tsc_offset: guest TSC = host TSC + @offset from the next entry */
 	void (*set_tsc_offset)(struct lv_vcpu *vcpu, s64 offset);
 };
 
@@ -269,6 +356,61 @@ struct lv_pio {
 	u64 gpa;		/* string I/O: guest-physical buffer */
 };
 
+/* Variable-range MTRRs MTRRCAP advertises (as KVM). */
+#define LV_MTRR_NR_VAR		8
+
+/**
+ * struct lv_mtrr - the guest's MTRRs (x86.c)
+ * @def_type: IA32_MTRR_DEF_TYPE
+ * @var: IA32_MTRR_PHYSBASEn, IA32_MTRR_PHYSMASKn, in MSR order
+ * @fixed: the 11 fixed-range MTRRs, in MSR order
+ */
+struct lv_mtrr {
+	u64 def_type;
+	u64 var[2 * LV_MTRR_NR_VAR];
+	u64 fixed[11];
+};
+
+/* Most memory or port accesses one emulated instruction makes. */
+#define LV_EMUL_MAX_OPS		4
+
+/**
+ * struct lv_emul - an instruction emulated across exits to userspace
+ * @active: an emulation is in flight; LV_RUN runs it again first
+ * @pio: it is the string I/O item in @pio_exit, not @insn
+ * @read_pending: the last exit was a read (MMIO read or port input):
+ *	its data becomes @cache[@ncached]
+ * @pending_io: ... and it was port input (else an MMIO read)
+ * @pending_len: ... of this many bytes
+ * @ncached: reads whose data is known (in @cache)
+ * @nwritten: writes (MMIO writes, port output) already done
+ * @cache: data of the known reads, in the order the instruction reads
+ * @gpa_hint: the guest-physical address the hardware reported
+ * @gpa_hint_valid: @gpa_hint may stand for the walk of the access at the
+ *	same page offset
+ * @insn: the decoded instruction (MMIO)
+ * @pio_exit: the string I/O instruction (port I/O)
+ *
+ * The instruction is run again from the start after each exit: reads
+ * already made are served from @cache and writes already made are
+ * skipped, so that it completes (registers, flags, RIP) once, when no
+ * access is left for userspace; as KVM's emulator does.
+ */
+struct lv_emul {
+	bool active;
+	bool pio;
+	bool read_pending;
+	bool pending_io;
+	u8 pending_len;
+	u8 ncached;
+	u8 nwritten;
+	u64 cache[LV_EMUL_MAX_OPS];
+	u64 gpa_hint;
+	bool gpa_hint_valid;
+	struct lv_mmio_insn insn;
+	struct lv_pio_exit pio_exit;
+};
+
 /**
  * struct lv_vcpu - one virtual CPU (embedded in the backend's vCPU)
  * @vm: owning VM (holds a reference)
@@ -284,12 +426,15 @@ struct lv_pio {
  * @halted: guest executed HLT with interrupts enabled
  * @pending_irq: vector + 1 of a queued external interrupt, or 0
  * @pending_nmi: an NMI is queued
+ * @event: the event being delivered: chosen for the next entry, or
+ *	interrupted by the last exit (events.c); kept until the guest has
+ *	it, whatever happens to the entries in between
  * @irq_backlog: device interrupt vectors that found @pending_irq taken;
  *	moved there one at a time by the run loop
  * @tlb_gen: the VM's tlb_gen at this vCPU's last flush
  * @pio: port I/O in flight
- * @mmio_pending: an MMIO access waits for userspace
- * @mmio_insn: the decoded instruction behind it
+ * @emul: an emulated instruction (MMIO, string I/O item) in flight
+ * @mtrr: the guest's MTRRs
  * @hypercall_pending: RAX takes run->hypercall.ret on re-entry
  * @stopped: the last exit (shutdown, failed entry, internal error) left
  *	the vCPU unable to continue until its state is set again
@@ -312,11 +457,12 @@ struct lv_vcpu {
 	bool halted;
 	u32 pending_irq;
 	bool pending_nmi;
+	struct lv_event event;
 	unsigned long irq_backlog[BITS_TO_LONGS(256)];
 	s64 tlb_gen;
 	struct lv_pio pio;
-	bool mmio_pending;
-	struct lv_mmio_insn mmio_insn;
+	struct lv_emul emul;
+	struct lv_mtrr mtrr;
 	bool hypercall_pending;
 	bool stopped;
 	struct fpu_guest guest_fpu;
@@ -383,6 +529,10 @@ int lv_check_memory_region(const struct lv_memory_region *mr);
 
 /* vcpu.c */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id);
+int lv_vcpu_cache_init(size_t size);
+void lv_vcpu_cache_exit(void);
+void *lv_vcpu_alloc(void);
+void lv_vcpu_free_mem(void *vcpu);
 int lv_vcpu_init(struct lv_vcpu *vcpu, struct lv_vm *vm, unsigned int id);
 void lv_vcpu_uninit(struct lv_vcpu *vcpu);
 void lv_vcpu_destroy(struct lv_vcpu *vcpu);
@@ -403,18 +553,34 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 enum lv_exit_action lv_handle_hypercall(struct lv_vcpu *vcpu);
 enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag);
 
+/* events.c */
+void lv_inject_events(struct lv_vcpu *vcpu);
+void lv_event_interrupted(struct lv_vcpu *vcpu, const struct lv_event *ev);
+void lv_cancel_injection(struct lv_vcpu *vcpu);
+void lv_events_init(struct lv_vcpu *vcpu);
+enum lv_exit_action lv_inject_exception(struct lv_vcpu *vcpu,
+					unsigned int vector, u32 error_code);
+void lv_requeue_event(struct lv_vcpu *vcpu);
+bool lv_exception_has_error_code(unsigned int vector);
+int lv_check_event_state(const struct lv_vcpu_state *st);
+
 /* cpuid.c */
 void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4]);
 void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4]);
 void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
-		   u32 out[4]);
+		   u64 xcr0, u32 out[4]);
 int lv_cpuid_set(struct lv_vm *vm, void __user *argp);
 int lv_cpuid_get_supported(void __user *argp);
 void lv_cpuid_free(struct lv_vm *vm);
 
 /* mmio.c */
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);
-int lv_complete_mmio(struct lv_vcpu *vcpu);
+enum lv_exit_action lv_handle_pio_item(struct lv_vcpu *vcpu,
+				       const struct lv_pio_exit *io);
+enum lv_exit_action lv_complete_emul(struct lv_vcpu *vcpu);
+void lv_get_paging(struct lv_vcpu *vcpu, struct lv_paging *pg);
+enum lv_exit_action lv_queue_page_fault(struct lv_vcpu *vcpu, u64 addr,
+					u32 error_code);
 
 /* mmu.c */
 void lv_vm_flush_tlbs(struct lv_vm *vm);
@@ -426,13 +592,30 @@ void lv_mmu_module_exit(void);
 void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
 bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 
+/* x86.c */
+int lv_mtrr_get(struct lv_vcpu *vcpu, u32 msr, u64 *val);
+int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val);
+enum lv_apic_mode {
+	LV_APIC_DISABLED,	/* EN = 0, EXTD = 0 */
+	LV_APIC_INVALID,	/* EN = 0, EXTD = 1 */
+	LV_APIC_XAPIC,		/* EN = 1, EXTD = 0 */
+	LV_APIC_X2APIC,		/* EN = 1, EXTD = 1 */
+};
+
+enum lv_apic_mode lv_apic_mode(u64 base);
+int lv_apic_base_check(u64 old, u64 new, bool x2apic, bool host);
+int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
+u32 lv_xsave_size(u64 xcr0);
+
 /* guest_mem.c */
 int lv_read_guest(struct lv_vm *vm, u64 gpa, void *data, unsigned int len);
 int lv_write_guest(struct lv_vm *vm, u64 gpa, const void *data,
 		   unsigned int len);
 
 int lv_gva_to_gpa(struct lv_vm *vm, const struct lv_paging *pg, u64 gva,
-		  bool write, u64 *gpa);
+		  u32 access, u64 *gpa, u32 *pf_error);
+int lv_access_guest_ram(struct lv_vm *vm, u64 gpa, void *data,
+			unsigned int len, bool write);
 unsigned int lv_read_guest_virt(struct lv_vm *vm, const struct lv_paging *pg,
 				u64 gva, void *data, unsigned int len);
 

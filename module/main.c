@@ -5,6 +5,14 @@
  * A CPU is in VMX operation only while lightvisor has at least one VM, so
  * the module can be loaded beside another hypervisor and takes the CPUs
  * only when it needs them.
+ *
+ * VMX operation blocks INIT, which firmware and kexec'd kernels use to
+ * take the other CPUs back, and does not survive a suspend. So it is
+ * left on every path the CPU leaves Linux by: CPU offline (hotplug
+ * callback), suspend (syscore suspend; VMXON again on resume), reboot,
+ * power off and kexec (syscore shutdown on the CPU that reboots, the
+ * emergency callback on the others as the kernel stops them), and
+ * emergency restart or kdump (the emergency callback, from NMI).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,6 +23,8 @@
 #include <linux/cpuhotplug.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
+#include <linux/syscore_ops.h>
+#include <asm/reboot.h>
 #include <asm/tsc.h>
 
 #include "lightvisor.h"
@@ -44,12 +54,60 @@ static void lv_cpu_enable_fn(void *failed)
 		this_cpu_write(lv_cpu_enabled, true);
 }
 
+/*
+ * With interrupts off: the VMCLEAR IPI of a vCPU moving to another CPU
+ * changes this CPU's list of loaded VMCSs, which cpu_disable walks.
+ */
 static void lv_cpu_disable_fn(void *unused)
 {
+	lockdep_assert_irqs_disabled();
 	if (!this_cpu_read(lv_cpu_enabled))
 		return;
 	lv_vendor->cpu_disable();
 	this_cpu_write(lv_cpu_enabled, false);
+}
+
+/*
+ * Reboot, kdump, emergency restart: called by the kernel on each CPU it
+ * stops, in NMI or interrupt context, with no lock safe to take. The CPU
+ * never returns to what it interrupted.
+ */
+static void lv_cpu_emergency_disable(void)
+{
+	if (!this_cpu_read(lv_cpu_enabled))
+		return;
+	lv_vendor->cpu_emergency_disable();
+	this_cpu_write(lv_cpu_enabled, false);
+}
+
+/*
+ * The kernel keeps one such callback, for the hypervisor in VMX operation
+ * (kvm_intel registers its own while it has VMs): ours is there exactly
+ * while lightvisor holds the CPUs. Under lv_hw_lock.
+ */
+static bool lv_emergency_registered;
+
+static void lv_emergency_register(void)
+{
+	cpu_emergency_register_virt_callback(lv_cpu_emergency_disable);
+	lv_emergency_registered = true;
+}
+
+static void lv_emergency_unregister(void)
+{
+	if (!lv_emergency_registered)
+		return;
+	cpu_emergency_unregister_virt_callback(lv_cpu_emergency_disable);
+	lv_emergency_registered = false;
+}
+
+static void lv_cpu_disable_irqoff(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	lv_cpu_disable_fn(NULL);
+	local_irq_restore(flags);
 }
 
 /* CPU hotplug: a CPU that comes online while VMs exist joins VMX operation. */
@@ -67,10 +125,86 @@ static int lv_cpu_online(unsigned int cpu)
 static int lv_cpu_offline(unsigned int cpu)
 {
 	mutex_lock(&lv_hw_lock);
-	lv_cpu_disable_fn(NULL);
+	lv_cpu_disable_irqoff();
 	mutex_unlock(&lv_hw_lock);
 	return 0;
 }
+
+/*
+ * Suspend: the other CPUs are offline already (their hotplug callback
+ * left VMX operation); this one leaves it last, with interrupts off, and
+ * enters it again first on resume. VMs live on across the sleep: their
+ * VMCSs were cleared to memory and are loaded again on their next run.
+ */
+#ifdef LV_HAVE_STRUCT_SYSCORE
+#define LV_SYSCORE_ARGS	void *data
+#else
+#define LV_SYSCORE_ARGS	void
+#endif
+
+static int lv_syscore_suspend(LV_SYSCORE_ARGS)
+{
+	lv_cpu_disable_fn(NULL);
+	return 0;
+}
+
+static void lv_syscore_resume(LV_SYSCORE_ARGS)
+{
+	atomic_t failed = ATOMIC_INIT(0);
+
+	/* Tasks are frozen and one CPU runs: no VM comes or goes now. */
+	if (!READ_ONCE(lv_hw_users))
+		return;
+	lv_cpu_enable_fn(&failed);
+	if (atomic_read(&failed))
+		pr_err("cannot enter VMX operation again after resume (%d): guests will fail\n",
+		       atomic_read(&failed));
+}
+
+/*
+ * Reboot, power off, kexec: this is the CPU that goes on; the kernel
+ * stops the others next and calls lv_cpu_emergency_disable() there.
+ */
+static void lv_syscore_shutdown(LV_SYSCORE_ARGS)
+{
+	lv_cpu_disable_irqoff();
+}
+
+#ifdef LV_HAVE_STRUCT_SYSCORE
+static const struct syscore_ops lv_syscore_ops = {
+	.suspend	= lv_syscore_suspend,
+	.resume		= lv_syscore_resume,
+	.shutdown	= lv_syscore_shutdown,
+};
+
+static struct syscore lv_syscore = { .ops = &lv_syscore_ops };
+
+static void lv_syscore_register(void)
+{
+	register_syscore(&lv_syscore);
+}
+
+static void lv_syscore_unregister(void)
+{
+	unregister_syscore(&lv_syscore);
+}
+#else
+static struct syscore_ops lv_syscore_ops = {
+	.suspend	= lv_syscore_suspend,
+	.resume		= lv_syscore_resume,
+	.shutdown	= lv_syscore_shutdown,
+};
+
+static void lv_syscore_register(void)
+{
+	register_syscore_ops(&lv_syscore_ops);
+}
+
+static void lv_syscore_unregister(void)
+{
+	unregister_syscore_ops(&lv_syscore_ops);
+}
+#endif
 
 /**
  * lv_hardware_get() - enter VMX operation on every online CPU
@@ -94,6 +228,9 @@ int lv_hardware_get(void)
 		if (ret) {
 			on_each_cpu(lv_cpu_disable_fn, NULL, 1);
 			lv_hw_users = 0;
+		} else {
+			/* Only now: another hypervisor in VMX holds the slot. */
+			lv_emergency_register();
 		}
 	}
 	mutex_unlock(&lv_hw_lock);
@@ -110,8 +247,10 @@ void lv_hardware_put(void)
 
 	cpus_read_lock();
 	mutex_lock(&lv_hw_lock);
-	if (!WARN_ON(!lv_hw_users) && --lv_hw_users == 0)
+	if (!WARN_ON(!lv_hw_users) && --lv_hw_users == 0) {
 		on_each_cpu(lv_cpu_disable_fn, NULL, 1);
+		lv_emergency_unregister();
+	}
 	mutex_unlock(&lv_hw_lock);
 	cpus_read_unlock();
 }
@@ -192,17 +331,24 @@ static int __init lv_init(void)
 		pr_info("guests cannot run on this CPU; VMs, memory and device assignment stay usable\n");
 
 	if (lv_vendor) {
+		ret = lv_vcpu_cache_init(lv_vendor->vcpu_size);
+		if (ret)
+			goto err_vendor;
 		ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
 						"lightvisor:online",
 						lv_cpu_online, lv_cpu_offline);
 		if (ret < 0)
-			goto err_vendor;
+			goto err_cache;
 		lv_cpuhp_state = ret;
+		lv_syscore_register();
 	}
 
-	ret = lv_irqchip_module_init();
+	ret = lv_iommu_init();
 	if (ret)
 		goto err_cpuhp;
+	ret = lv_irqchip_module_init();
+	if (ret)
+		goto err_iommu;
 	ret = misc_register(&lv_dev);
 	if (ret)
 		goto err_irqchip;
@@ -214,9 +360,16 @@ static int __init lv_init(void)
 
 err_irqchip:
 	lv_irqchip_module_exit();
+err_iommu:
+	lv_iommu_exit();
 err_cpuhp:
-	if (lv_vendor)
+	if (lv_vendor) {
+		lv_syscore_unregister();
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
+	}
+err_cache:
+	if (lv_vendor)
+		lv_vcpu_cache_exit();
 err_vendor:
 	lv_vmx_exit();
 	return ret;
@@ -227,10 +380,14 @@ static void __exit lv_exit(void)
 	/* Every VM holds a module reference, so none is left here. */
 	misc_deregister(&lv_dev);
 	lv_irqchip_module_exit();
+	lv_iommu_exit();
 	lv_debugfs_exit();
 	lv_mmu_module_exit();
-	if (lv_vendor)
+	if (lv_vendor) {
+		lv_syscore_unregister();
 		cpuhp_remove_state_nocalls(lv_cpuhp_state);
+		lv_vcpu_cache_exit();
+	}
 	lv_vmx_exit();
 }
 

@@ -12,6 +12,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <asm/fpu/api.h>
 #include <asm/smp.h>
 
@@ -23,6 +24,36 @@
 #include "trace.h"
 
 static struct preempt_ops lv_preempt_ops;
+
+/*
+ * The backend's vCPUs (struct lv_vcpu embedded first) come from a cache
+ * of their own, so slab debugging can be turned on for them alone
+ * (slub_debug=FZP,lightvisor_vcpu) to catch a use after free.
+ */
+static struct kmem_cache *lv_vcpu_cache;
+
+int lv_vcpu_cache_init(size_t size)
+{
+	lv_vcpu_cache = kmem_cache_create("lightvisor_vcpu", size, 0,
+					  SLAB_ACCOUNT, NULL);
+	return lv_vcpu_cache ? 0 : -ENOMEM;
+}
+
+void lv_vcpu_cache_exit(void)
+{
+	kmem_cache_destroy(lv_vcpu_cache);
+}
+
+/* Zeroed memory for a backend vCPU of the size given at module load. */
+void *lv_vcpu_alloc(void)
+{
+	return kmem_cache_zalloc(lv_vcpu_cache, GFP_KERNEL_ACCOUNT);
+}
+
+void lv_vcpu_free_mem(void *vcpu)
+{
+	kmem_cache_free(lv_vcpu_cache, vcpu);
+}
 
 /* Preempt notifiers cost nothing until the first user turns them on. */
 void lv_vcpu_module_init(void)
@@ -120,7 +151,7 @@ void lv_vcpu_kick_all(struct lv_vm *vm)
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi) ||
-	       !bitmap_empty(vcpu->irq_backlog, 256) ||
+	       vcpu->event.valid || !bitmap_empty(vcpu->irq_backlog, 256) ||
 	       (vcpu->lapic && lv_irqchip_has_event(vcpu));
 }
 
@@ -167,26 +198,12 @@ int lv_vcpu_queue_irq(struct lv_vcpu *vcpu, u32 vector, bool backlog)
 
 /*
  * Before an entry: move the highest backlogged vector (highest priority,
- * as an APIC would) into the free pending slot.
+ * as an APIC would) into the free pending slot. With an irqchip the
+ * backlog stays empty: the local APIC's IRR is the queue (events.c).
  */
 static void lv_vcpu_refill_irq(struct lv_vcpu *vcpu)
 {
 	unsigned long v;
-	int vector;
-
-	/*
-	 * The APIC's next vector goes in service when it is handed to the
-	 * injection slot, which the backend injects as soon as the guest
-	 * can take it.
-	 */
-	if (vcpu->lapic) {
-		if (READ_ONCE(vcpu->pending_irq))
-			return;
-		vector = lv_irqchip_get_interrupt(vcpu);
-		if (vector >= 0)
-			WRITE_ONCE(vcpu->pending_irq, vector + 1);
-		return;
-	}
 
 	if (READ_ONCE(vcpu->pending_irq) || bitmap_empty(vcpu->irq_backlog, 256))
 		return;
@@ -226,7 +243,9 @@ unsigned long lv_addr_mask(unsigned int addr_size)
 
 /*
  * Add @delta to a string register, wrapping at the address size; returns
- * the register's new value within that size (for REP: RCX left).
+ * the register's new value within that size (for REP: RCX left). As any
+ * 32-bit register write, a 32-bit address size zeroes bits 63:32; a 16-bit
+ * one keeps them (SDM vol. 1, 3.4.1.1).
  */
 unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
 				unsigned int addr_size)
@@ -234,8 +253,38 @@ unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
 	unsigned long mask = lv_addr_mask(addr_size);
 	unsigned long v = vcpu->regs[reg];
 
+	if (addr_size == 4)
+		v = (u32)v;
 	vcpu->regs[reg] = (v & ~mask) | ((v + delta) & mask);
 	return vcpu->regs[reg] & mask;
+}
+
+/*
+ * String I/O: translate the memory operand with the guest's rights. A
+ * fault is the guest's #PF; memory that is not RAM (or an item that
+ * straddles two pages) goes through the emulator one item at a time.
+ * Returns true if the fast path can take it, with the RAM address in
+ * *@gpa.
+ */
+static bool lv_pio_fast_path(struct lv_vcpu *vcpu, const struct lv_pio_exit *io,
+			     u64 *gpa, enum lv_exit_action *action)
+{
+	struct lv_paging pg;
+	u32 access, err;
+	u64 probe;
+
+	lv_get_paging(vcpu, &pg);
+	access = (io->in ? LV_ACC_WRITE : 0) | (pg.cpl == 3 ? LV_ACC_USER : 0);
+	if (lv_gva_to_gpa(vcpu->vm, &pg, io->linear_addr, access, gpa, &err)) {
+		*action = lv_queue_page_fault(vcpu, io->linear_addr, err);
+		return false;
+	}
+	if (offset_in_page(*gpa) + io->size > PAGE_SIZE ||
+	    lv_access_guest_ram(vcpu->vm, *gpa, &probe, 0, io->in)) {
+		*action = lv_handle_pio_item(vcpu, io);
+		return false;
+	}
+	return true;
 }
 
 /**
@@ -245,7 +294,8 @@ unsigned long lv_string_reg_add(struct lv_vcpu *vcpu, int reg, long delta,
  *
  * String forms move as many items as stay within one guest page and fit
  * in the run page; with REP, RIP stays on the instruction until RCX runs
- * out, so the guest simply exits again for the rest.
+ * out, so the guest simply exits again for the rest (a huge count is
+ * taken in these bounded chunks).
  */
 enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				  const struct lv_pio_exit *io)
@@ -254,6 +304,7 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 	void *data = (void *)run + LV_RUN_IO_DATA_OFFSET;
 	unsigned int max = (PAGE_SIZE - LV_RUN_IO_DATA_OFFSET) / io->size;
 	struct lv_pio *pio = &vcpu->pio;
+	enum lv_exit_action action;
 	u64 count = 1, gpa = 0;
 	u32 val = vcpu->regs[LV_RAX];
 
@@ -269,7 +320,6 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 	}
 
 	if (io->string) {
-		struct lv_paging pg;
 		u64 room;
 
 		if (io->rep) {
@@ -279,18 +329,16 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 				return LV_RESUME_GUEST;
 			}
 		}
-		lv_vendor->get_paging(vcpu, &pg);
-		if (lv_gva_to_gpa(vcpu->vm, &pg, io->linear_addr, io->in, &gpa))
-			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_EMULATION,
-						 io->linear_addr);
-		/* Backwards (DF=1) or page-straddling items go one at a time. */
+		if (!lv_pio_fast_path(vcpu, io, &gpa, &action))
+			return action;
+		/* Backwards (DF=1) items go one at a time. */
 		room = (PAGE_SIZE - offset_in_page(gpa)) / io->size;
-		if (io->df || !room)
+		if (io->df)
 			room = 1;
 		count = min3(count, room, (u64)max);
 		if (!io->in && lv_read_guest(vcpu->vm, gpa, data,
 					     count * io->size))
-			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_EMULATION,
+			return lv_internal_error(vcpu, LV_INTERNAL_ERROR_HOST_FAULT,
 						 gpa);
 	} else if (!io->in) {
 		memcpy(data, &vcpu->regs[LV_RAX], io->size);
@@ -312,7 +360,7 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 }
 
 /* Userspace has handled the I/O: finish the instruction. */
-static int lv_complete_pio(struct lv_vcpu *vcpu)
+static enum lv_exit_action lv_complete_pio(struct lv_vcpu *vcpu)
 {
 	struct lv_pio *pio = &vcpu->pio;
 	void *data = (void *)vcpu->run + LV_RUN_IO_DATA_OFFSET;
@@ -331,12 +379,14 @@ static int lv_complete_pio(struct lv_vcpu *vcpu)
 				memcpy(rax, data, pio->size);
 		}
 		lv_vendor->skip_instruction(vcpu);
-		return 0;
+		return LV_RESUME_GUEST;
 	}
 
+	/* The slot went away meanwhile: the host side failed, not the guest. */
 	if (pio->in && lv_write_guest(vcpu->vm, pio->gpa, data,
 				      pio->count * pio->size))
-		return -EFAULT;
+		return lv_internal_error(vcpu, LV_INTERNAL_ERROR_HOST_FAULT,
+					 pio->gpa);
 	lv_string_reg_add(vcpu, pio->in ? LV_RDI : LV_RSI,
 			  step * (long)pio->count, pio->addr_size);
 	if (pio->rep) {
@@ -345,7 +395,7 @@ static int lv_complete_pio(struct lv_vcpu *vcpu)
 	}
 	if (!more)
 		lv_vendor->skip_instruction(vcpu);
-	return 0;
+	return LV_RESUME_GUEST;
 }
 
 /**
@@ -421,8 +471,11 @@ enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag)
 	return LV_EXIT_TO_USER;
 }
 
-/* Finish whatever the last exit to userspace left in flight. */
-static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
+/*
+ * Finish whatever the last exit to userspace left in flight; that may
+ * take another exit (LV_EXIT_TO_USER, the run structure filled in).
+ */
+static enum lv_exit_action lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 {
 	if (vcpu->pio.pending)
 		return lv_complete_pio(vcpu);
@@ -430,9 +483,9 @@ static int lv_complete_userspace_exit(struct lv_vcpu *vcpu)
 		vcpu->hypercall_pending = false;
 		vcpu->regs[LV_RAX] = vcpu->run->hypercall.ret;
 	}
-	if (vcpu->mmio_pending)
-		return lv_complete_mmio(vcpu);
-	return 0;
+	if (vcpu->emul.active)
+		return lv_complete_emul(vcpu);
+	return LV_RESUME_GUEST;
 }
 
 /*
@@ -475,15 +528,17 @@ void lv_vcpu_tsc_offset_changed(struct lv_vcpu *vcpu, s64 offset)
 static int lv_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_run *run = vcpu->run;
+	enum lv_exit_action action;
 	int ret = 0;
 
 	if (vcpu->stopped)
 		return -EIO;
 
 	lv_vcpu_load(vcpu);
-	ret = lv_complete_userspace_exit(vcpu);
-	if (ret)
-		goto out;
+	if (lv_complete_userspace_exit(vcpu) == LV_EXIT_TO_USER) {
+		this_cpu_inc(lv_stats.exits_to_user);
+		goto stop_check;
+	}
 
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = LV_EXIT_INTR;
@@ -517,10 +572,20 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 		cond_resched();
 		lv_vcpu_refill_irq(vcpu);
 		lv_vcpu_update_tsc_offset(vcpu);
+		lv_inject_events(vcpu);
 
 		this_cpu_inc(lv_stats.entries);
-		if (lv_vendor->vcpu_run(vcpu) == LV_EXIT_TO_USER)
-			break;
+		action = lv_vendor->vcpu_run(vcpu);
+		if (action == LV_RESUME_GUEST)
+			continue;
+		/* The event chosen for an entry that did not happen stays. */
+		if (action == LV_ENTRY_CANCELLED) {
+			lv_cancel_injection(vcpu);
+			continue;
+		}
+		if (run->exit_reason == LV_EXIT_FAIL_ENTRY)
+			lv_cancel_injection(vcpu);
+		break;
 	}
 	this_cpu_inc(lv_stats.exits_to_user);
 	goto swap_back;
@@ -530,6 +595,7 @@ interrupted:
 		ret = -EINTR;
 swap_back:
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+stop_check:
 	/* These exits leave the vCPU unable to go on. */
 	if (run->exit_reason == LV_EXIT_SHUTDOWN ||
 	    run->exit_reason == LV_EXIT_FAIL_ENTRY ||
@@ -538,6 +604,23 @@ swap_back:
 out:
 	lv_vcpu_put(vcpu);
 	trace_lv_exit_to_user(vcpu->id, run->exit_reason, ret);
+	return ret;
+}
+
+/* With an APIC, IA32_APIC_BASE and CR8 (TPR[7:4]) are the APIC's. */
+static void lv_vcpu_get_lapic_base(struct lv_vcpu *vcpu, struct lv_sregs *sr)
+{
+	sr->apic_base = lv_lapic_get_base(vcpu->lapic);
+	sr->cr8 = lv_lapic_get_tpr(vcpu->lapic) >> 4;
+}
+
+static int lv_vcpu_set_lapic_base(struct lv_vcpu *vcpu,
+				  const struct lv_sregs *sr)
+{
+	int ret = lv_lapic_set_base(vcpu->lapic, sr->apic_base, true);
+
+	if (!ret)
+		lv_lapic_set_tpr(vcpu->lapic, (sr->cr8 & 0xf) << 4);
 	return ret;
 }
 
@@ -554,8 +637,11 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	lv_vcpu_load(vcpu);
 	lv_vendor->get_state(vcpu, st);
 	lv_vcpu_put(vcpu);
+	if (vcpu->lapic)
+		lv_vcpu_get_lapic_base(vcpu, &st->sregs);
 	st->pending_irq = READ_ONCE(vcpu->pending_irq);
 	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
+	st->event = vcpu->event;
 	st->activity = vcpu->halted;
 	if (copy_to_user(argp, st, sizeof(*st)))
 		ret = -EFAULT;
@@ -575,33 +661,26 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	if (st->version != LV_VCPU_STATE_VERSION || st->size != sizeof(*st) ||
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
-	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
+	    lv_check_event_state(st))
 		goto out;
 	lv_vcpu_load(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
 	lv_vcpu_put(vcpu);
+	if (!ret && vcpu->lapic)
+		ret = lv_vcpu_set_lapic_base(vcpu, &st->sregs);
 	if (ret)
 		goto out;
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
+	vcpu->event = st->event;
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
-	vcpu->mmio_pending = false;
+	vcpu->emul.active = false;
 	vcpu->hypercall_pending = false;
 	vcpu->stopped = false;
 out:
 	kfree(st);
-	return ret;
-}
-
-/* LV_SET_SREGS with an APIC: the base and CR8 are the APIC's. */
-static int lv_vcpu_set_lapic_base(struct lv_vcpu *vcpu,
-				  const struct lv_sregs *sr)
-{
-	int ret = lv_lapic_set_base(vcpu->lapic, sr->apic_base, true);
-
-	if (!ret)
-		lv_lapic_set_tpr(vcpu->lapic, (sr->cr8 & 0xf) << 4);
 	return ret;
 }
 
@@ -628,10 +707,8 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 		break;
 	case LV_GET_SREGS:
 		lv_vendor->get_sregs(vcpu, &u.sregs);
-		if (vcpu->lapic) {
-			u.sregs.apic_base = lv_lapic_get_base(vcpu->lapic);
-			u.sregs.cr8 = lv_lapic_get_tpr(vcpu->lapic) >> 4;
-		}
+		if (vcpu->lapic)
+			lv_vcpu_get_lapic_base(vcpu, &u.sregs);
 		break;
 	case LV_SET_SREGS:
 		ret = lv_vendor->set_sregs(vcpu, &u.sregs);
@@ -644,10 +721,15 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 	if (!ret && (cmd == LV_GET_REGS || cmd == LV_GET_SREGS) &&
 	    copy_to_user(argp, &u, _IOC_SIZE(cmd)))
 		ret = -EFAULT;
-	/* New registers end whatever instruction was in flight. */
+	/*
+	 * New registers end whatever instruction was in flight, and the
+	 * delivery of an event it caused; a queued interrupt stays queued.
+	 */
 	if (!ret && (cmd == LV_SET_REGS || cmd == LV_SET_SREGS)) {
 		vcpu->pio.pending = false;
-		vcpu->mmio_pending = false;
+		vcpu->emul.active = false;
+		vcpu->hypercall_pending = false;
+		lv_requeue_event(vcpu);
 		vcpu->stopped = false;
 	}
 	return ret;
@@ -711,10 +793,24 @@ static const struct vm_operations_struct lv_vcpu_vm_ops = {
 	.fault = lv_vcpu_fault,
 };
 
+/*
+ * The run page is one shared page at offset 0, nothing else. A private
+ * mapping would copy the page on the first write from userspace and stop
+ * seeing the kernel's. VM_DONTEXPAND makes mremap() refuse to grow the
+ * mapping, and keeps the mm from merging a mapping of the next page of
+ * the fd into it: such a merge never calls ->mmap, so the size check
+ * here would not see it.
+ */
 static int lv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	if (vma->vm_pgoff || vma_pages(vma) != 1)
+	if (vma->vm_pgoff || vma_pages(vma) != 1 ||
+	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, VM_DONTEXPAND);
+#else
+	vma->vm_flags |= VM_DONTEXPAND;
+#endif
 	vma->vm_ops = &lv_vcpu_vm_ops;
 	return 0;
 }
@@ -783,10 +879,18 @@ void lv_vcpu_destroy(struct lv_vcpu *vcpu)
 	lv_vendor->vcpu_free(vcpu);
 }
 
+/*
+ * Readers walk vm->vcpus without vm->lock (lv_vcpu_kick_all() from any
+ * invalidation), so a vCPU is published only once nothing can fail: its
+ * index is reserved first (a reserved entry reads as empty), the fd and
+ * file are made, and only then is the vCPU stored and the fd installed.
+ * An error before that frees a vCPU no other thread has seen.
+ */
 int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 {
 	struct lv_vcpu *vcpu;
-	int ret;
+	struct file *file;
+	int ret, fd;
 
 	if (!lv_caps.run_guests)
 		return -ENODEV;
@@ -797,31 +901,42 @@ int lv_vcpu_create(struct lv_vm *vm, unsigned long id)
 	ret = -EEXIST;
 	if (xa_load(&vm->vcpus, id))
 		goto out;
+	ret = xa_reserve(&vm->vcpus, id, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out;
 
 	vcpu = lv_vendor->vcpu_create(vm, id);
 	if (IS_ERR(vcpu)) {
 		ret = PTR_ERR(vcpu);
-		goto out;
+		goto out_release;
 	}
-	ret = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		lv_vendor->vcpu_free(vcpu);
-		goto out;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto out_free;
 	}
-	vm->nr_vcpus++;
-	atomic_inc(&lv_nr_vcpus);
+	file = anon_inode_getfile("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto out_free;
+	}
 
 	/* The fd holds a VM reference; the VM frees the vCPU at its end. */
 	kref_get(&vm->kref);
-	ret = anon_inode_getfd("lightvisor-vcpu", &lv_vcpu_fops, vcpu,
-			       O_RDWR | O_CLOEXEC);
-	if (ret < 0) {
-		xa_erase(&vm->vcpus, id);
-		vm->nr_vcpus--;
-		atomic_dec(&lv_nr_vcpus);
-		lv_vendor->vcpu_free(vcpu);
-		lv_vm_put(vm);
-	}
+	/* Into the reserved entry: needs no memory, cannot fail. */
+	WARN_ON(xa_err(xa_store(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT)));
+	vm->nr_vcpus++;
+	atomic_inc(&lv_nr_vcpus);
+	fd_install(fd, file);
+	ret = fd;
+	goto out;
+
+out_free:
+	lv_vendor->vcpu_free(vcpu);
+out_release:
+	xa_release(&vm->vcpus, id);
 out:
 	mutex_unlock(&vm->lock);
 	return ret;

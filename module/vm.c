@@ -19,6 +19,12 @@
 /* Largest slot accepted: far beyond any guest, far below a wrap. */
 #define LV_MAX_SLOT_BYTES	(1ULL << 40)
 
+/*
+ * Nothing may reach an object once it is freed, so the VM is taken apart
+ * from the outside in: first what other threads can find it by (its slots
+ * in the address space's shared notifier, its devices' interrupt threads),
+ * then the vCPUs those paths kick, last the page tables and slots.
+ */
 static void lv_vm_destroy(struct kref *kref)
 {
 	struct lv_vm *vm = container_of(kref, struct lv_vm, kref);
@@ -27,16 +33,27 @@ static void lv_vm_destroy(struct kref *kref)
 	unsigned long index;
 	unsigned int i;
 
-	/* Device interrupts and timers target vCPUs: stop them first. */
+	/*
+	 * An invalidation (munmap, reclaim, migration) from any thread of
+	 * the mm finds the VM through its slots and kicks its vCPUs: once
+	 * the slots are out of the tree, under the notifier's lock, no
+	 * invalidation is in this VM or can enter it.
+	 */
+	lv_mmu_notifier_unregister(vm);
+	/*
+	 * Device interrupts (unmapping BARs kicks them), irqfds and the
+	 * APIC and PIT timers target vCPUs: stop them first.
+	 */
 	lv_iommu_vm_destroy(vm);
 	lv_irqchip_destroy(vm);
-	xa_for_each(&vm->vcpus, index, vcpu)
+	xa_for_each(&vm->vcpus, index, vcpu) {
+		xa_erase(&vm->vcpus, index);
 		lv_vcpu_destroy(vcpu);
+	}
 	xa_destroy(&vm->vcpus);
 	lv_irqchip_free(vm);
 	lv_cpuid_free(vm);
 
-	lv_mmu_notifier_unregister(vm);
 	if (lv_vendor)
 		lv_vendor->vm_destroy(vm);
 	lv_for_each_memslot(vm, i, s) {

@@ -5,10 +5,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/interrupt.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -20,6 +23,25 @@
 /* Pages pinned per pin_user_pages_fast() call. */
 #define LV_PIN_CHUNK	4096UL
 
+/*
+ * Without interrupt remapping, a device's MSI is a DMA write that the
+ * device (so the guest driving it) can aim at any interrupt of the host.
+ * As VFIO's parameter of the same name, this lets an administrator
+ * accept that on a machine without remapping.
+ */
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Assign devices whose MSIs are not isolated by interrupt remapping (unsafe: the guest can raise any host interrupt)");
+
+/*
+ * Every assigned device, for hot removal (lv_iommu_bus_notify). Taken
+ * before a VM's slots_lock: a device enters or leaves this list and its
+ * VM's list together.
+ */
+static DEFINE_MUTEX(lv_iommu_devs_lock);
+static LIST_HEAD(lv_iommu_all_devs);
+
 /* A group whose DMA the VM owns, attached to the VM's domain. */
 struct lv_iommu_group {
 	struct list_head node;
@@ -27,11 +49,13 @@ struct lv_iommu_group {
 	unsigned int nr_devs;
 };
 
-/* A memory BAR placed in the guest. */
+/* A memory BAR placed in the guest, but for its MSI-X pages. */
 struct lv_iommu_bar {
 	u64 gpa;
 	u64 size;
 	bool mapped;
+	unsigned int nholes;
+	struct lv_iommu_range holes[LV_BAR_MAX_HOLES];
 };
 
 /**
@@ -44,9 +68,11 @@ struct lv_iommu_bar {
  * @irq: host interrupt (Linux number) while LV_SET_DEVICE_IRQ holds one
  * @irq_target: vCPU id << 8 | guest vector; read by the interrupt thread
  * @irq_name: name shown in /proc/interrupts
+ * @all_node: in lv_iommu_all_devs
  */
 struct lv_iommu_dev {
 	struct list_head node;
+	struct list_head all_node;
 	struct pci_dev *pdev;
 	struct lv_iommu_group *grp;
 	struct lv_vm *vm;
@@ -161,6 +187,72 @@ int lv_iommu_bar_check(u64 start, u64 len, unsigned long res_flags, u64 gpa)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_iommu_bar_check);
+
+/* Round @h out to whole pages, clipped to a BAR of @len bytes. */
+static struct lv_iommu_range lv_iommu_page_range(struct lv_iommu_range h,
+						 u64 len)
+{
+	u64 start = min(h.start, len);
+	u64 end = h.len > len - start ? len : start + h.len;
+
+	if (start == end)
+		return (struct lv_iommu_range){ 0, 0 };
+	start = ALIGN_DOWN(start, PAGE_SIZE);
+	end = min(ALIGN(end, PAGE_SIZE), len);
+	return (struct lv_iommu_range){ start, end - start };
+}
+
+/**
+ * lv_iommu_bar_pieces() - the parts of a BAR that may be mapped
+ * @len: BAR length, a multiple of the page size
+ * @holes: ranges (offset into the BAR, length) that must not be mapped:
+ *	rounded out to whole pages here, clipped to the BAR, may overlap
+ * @nholes: number of @holes, at most LV_BAR_MAX_HOLES
+ * @pieces: out, page-aligned ranges of the BAR outside every hole, in
+ *	address order; room for LV_BAR_MAX_HOLES + 1
+ *
+ * Return: the number of pieces, 0 when the holes cover the whole BAR.
+ */
+unsigned int lv_iommu_bar_pieces(u64 len, const struct lv_iommu_range *holes,
+				 unsigned int nholes,
+				 struct lv_iommu_range *pieces)
+{
+	struct lv_iommu_range h[LV_BAR_MAX_HOLES];
+	unsigned int i, n = 0;
+	u64 pos = 0;
+
+	if (WARN_ON(nholes > LV_BAR_MAX_HOLES))
+		return 0;
+	for (i = 0; i < nholes; i++)
+		h[i] = lv_iommu_page_range(holes[i], len);
+	if (nholes == 2 && h[1].start < h[0].start)
+		swap(h[0], h[1]);
+	for (i = 0; i < nholes; i++) {
+		if (!h[i].len)
+			continue;
+		if (h[i].start > pos)
+			pieces[n++] = (struct lv_iommu_range){ pos, h[i].start - pos };
+		pos = max(pos, h[i].start + h[i].len);
+	}
+	if (pos < len)
+		pieces[n++] = (struct lv_iommu_range){ pos, len - pos };
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_iommu_bar_pieces);
+
+/* Is offset @off of a BAR in one of its holes (page-rounded)? */
+static bool lv_iommu_in_hole(const struct lv_iommu_bar *bar, u64 off)
+{
+	struct lv_iommu_range h;
+	unsigned int i;
+
+	for (i = 0; i < bar->nholes; i++) {
+		h = lv_iommu_page_range(bar->holes[i], bar->size);
+		if (off >= h.start && off - h.start < h.len)
+			return true;
+	}
+	return false;
+}
 
 static int lv_iommu_map_range(struct iommu_domain *domain, u64 iova,
 			      phys_addr_t pa, size_t size, int prot)
@@ -422,6 +514,32 @@ void lv_iommu_slot_commit(struct lv_vm *vm, struct lv_memslot *old,
 
 /* --- devices ------------------------------------------------------------ */
 
+/*
+ * Reset the function, so the guest finds no state of the host's (or of
+ * a VM before it) and the host none of the guest's. Devices without a
+ * reset method (no FLR, PM or bus reset) are assigned all the same, as
+ * VFIO does.
+ */
+static void lv_iommu_reset(struct pci_dev *pdev)
+{
+	int ret = pci_try_reset_function(pdev);
+
+	if (ret)
+		pci_dbg(pdev, "function not reset (%d)\n", ret);
+}
+
+/* Can the device's MSIs reach only the interrupts the host gave it? */
+static bool lv_iommu_msi_isolated(struct pci_dev *pdev,
+				  struct iommu_group *group)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return iommu_group_has_isolated_msi(group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       device_iommu_capable(&pdev->dev, IOMMU_CAP_INTR_REMAP);
+#endif
+}
+
 static void lv_iommu_free(struct lv_vm *vm)
 {
 	lv_iommu_unmap_all(vm);
@@ -560,15 +678,25 @@ static void lv_iommu_free_irq(struct lv_iommu_dev *dev)
 	dev->irq = 0;
 }
 
-static void lv_iommu_detach_dev(struct lv_vm *vm, struct lv_iommu_dev *dev)
+/*
+ * Give the device back to the host; under lv_iommu_devs_lock and
+ * slots_lock. @reset is false for a device being removed: it may be gone.
+ */
+static void lv_iommu_detach_dev(struct lv_vm *vm, struct lv_iommu_dev *dev,
+				bool reset)
 {
 	int i;
 
+	lockdep_assert_held(&lv_iommu_devs_lock);
 	lv_iommu_free_irq(dev);
 	for (i = 0; i < PCI_STD_NUM_BARS; i++)
 		lv_iommu_unmap_bar(vm, &dev->bars[i]);
 	/* Stop DMA while it still lands in guest memory. */
 	pci_clear_master(dev->pdev);
+	/* Still in the VM's domain: nothing it does reaches the host. */
+	if (reset)
+		lv_iommu_reset(dev->pdev);
+	list_del(&dev->all_node);
 	list_del(&dev->node);
 	lv_iommu_put_group(vm, dev->grp);
 	pci_dev_put(dev->pdev);
@@ -592,9 +720,16 @@ static struct pci_dev *lv_iommu_get_pdev(const struct lv_pci_device *d)
  * @vm: the VM
  * @d: the device, as userspace named it
  *
- * Return: 0; -EINVAL (flags), -ENODEV (no such device, or not behind an
- * IOMMU), -EEXIST (already assigned to this VM), -EBUSY (its group has
- * host drivers bound or another owner), -EFAULT/-ENOMEM (pinning memory).
+ * A device can write anywhere its IOMMU domain and its interrupts let
+ * it, so assigning one needs CAP_SYS_RAWIO (the privilege VFIO asks for
+ * raw device access) and a device whose MSIs interrupt remapping keeps
+ * to the vectors the host gave it.
+ *
+ * Return: 0; -EPERM (no CAP_SYS_RAWIO, or MSIs not isolated and the
+ * allow_unsafe_interrupts parameter not set), -EINVAL (flags), -ENODEV
+ * (no such device, or not behind an IOMMU), -EEXIST (already assigned to
+ * this VM), -EBUSY (its group has host drivers bound or another owner),
+ * -EFAULT/-ENOMEM (pinning memory).
  */
 int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
 {
@@ -604,10 +739,13 @@ int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
 	struct pci_dev *pdev;
 	int ret;
 
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
 	pdev = lv_iommu_get_pdev(d);
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);
 
+	mutex_lock(&lv_iommu_devs_lock);
 	down_write(&vm->slots_lock);
 	ret = -EEXIST;
 	if (lv_iommu_find_dev(vm, pdev))
@@ -618,6 +756,14 @@ int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
 	if (!group) {
 		pci_info(pdev, "cannot assign: not behind an IOMMU (none present, or disabled: intel_iommu=on)\n");
 		goto out_put;
+	}
+	ret = -EPERM;
+	if (!lv_iommu_msi_isolated(pdev, group)) {
+		if (!allow_unsafe_interrupts) {
+			pci_info(pdev, "cannot assign: its MSIs are not isolated (no interrupt remapping); lightvisor.allow_unsafe_interrupts=1 overrides\n");
+			goto out_group;
+		}
+		pci_info(pdev, "assigned although its MSIs are not isolated (allow_unsafe_interrupts)\n");
 	}
 
 	ret = -ENOMEM;
@@ -642,7 +788,11 @@ int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d)
 	dev->grp = grp;
 	dev->vm = vm;
 	list_add(&dev->node, &vm->iommu->devices);
+	list_add(&dev->all_node, &lv_iommu_all_devs);
+	/* Its DMA can reach only the VM's domain now. */
+	lv_iommu_reset(pdev);
 	up_write(&vm->slots_lock);
+	mutex_unlock(&lv_iommu_devs_lock);
 	pci_dbg(pdev, "assigned to a VM\n");
 	return 0;
 
@@ -652,6 +802,7 @@ out_group:
 	iommu_group_put(group);
 out_put:
 	up_write(&vm->slots_lock);
+	mutex_unlock(&lv_iommu_devs_lock);
 	pci_dev_put(pdev);
 	return ret;
 }
@@ -674,13 +825,15 @@ int lv_iommu_release(struct lv_vm *vm, const struct lv_pci_device *d)
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);
 
+	mutex_lock(&lv_iommu_devs_lock);
 	down_write(&vm->slots_lock);
 	dev = lv_iommu_find_dev(vm, pdev);
 	if (dev) {
-		lv_iommu_detach_dev(vm, dev);
+		lv_iommu_detach_dev(vm, dev, true);
 		ret = 0;
 	}
 	up_write(&vm->slots_lock);
+	mutex_unlock(&lv_iommu_devs_lock);
 	if (!ret)
 		pci_dbg(pdev, "released by its VM\n");
 	pci_dev_put(pdev);
@@ -695,14 +848,60 @@ void lv_iommu_vm_destroy(struct lv_vm *vm)
 {
 	struct lv_iommu_dev *dev;
 
+	mutex_lock(&lv_iommu_devs_lock);
 	down_write(&vm->slots_lock);
 	while (vm->iommu) {
 		dev = list_first_entry(&vm->iommu->devices,
 				       struct lv_iommu_dev, node);
 		pci_dbg(dev->pdev, "released: its VM is gone\n");
-		lv_iommu_detach_dev(vm, dev);
+		lv_iommu_detach_dev(vm, dev, true);
 	}
 	up_write(&vm->slots_lock);
+	mutex_unlock(&lv_iommu_devs_lock);
+}
+
+/*
+ * A device is leaving the host (hot unplug, or sysfs remove): if a VM
+ * has it, the VM loses it first: interrupt, BAR mappings, DMA ownership.
+ * Its VM lives at least as long as the device is on the list: VM
+ * destruction takes it off under the same lock.
+ */
+static int lv_iommu_bus_notify(struct notifier_block *nb,
+			       unsigned long action, void *data)
+{
+	struct device *d = data;
+	struct lv_iommu_dev *dev;
+	struct lv_vm *vm;
+
+	if (action != BUS_NOTIFY_DEL_DEVICE)
+		return NOTIFY_DONE;
+	mutex_lock(&lv_iommu_devs_lock);
+	list_for_each_entry(dev, &lv_iommu_all_devs, all_node) {
+		if (&dev->pdev->dev != d)
+			continue;
+		vm = dev->vm;
+		pci_info(dev->pdev, "removed from the host: taken from its VM\n");
+		down_write(&vm->slots_lock);
+		lv_iommu_detach_dev(vm, dev, false);
+		up_write(&vm->slots_lock);
+		break;
+	}
+	mutex_unlock(&lv_iommu_devs_lock);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block lv_iommu_bus_nb = {
+	.notifier_call = lv_iommu_bus_notify,
+};
+
+int lv_iommu_init(void)
+{
+	return bus_register_notifier(&pci_bus_type, &lv_iommu_bus_nb);
+}
+
+void lv_iommu_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &lv_iommu_bus_nb);
 }
 
 /* --- BARs and interrupts (pass-through) --------------------------------- */
@@ -764,6 +963,51 @@ static struct lv_iommu_dev *lv_iommu_lookup(struct lv_vm *vm,
 	return dev ?: ERR_PTR(-ENOENT);
 }
 
+/* The MSI-X table and PBA of @pdev, where they are in BAR @bar. */
+static unsigned int lv_iommu_msix_holes(struct pci_dev *pdev, unsigned int bar,
+					struct lv_iommu_range *holes)
+{
+	int nvec = pci_msix_vec_count(pdev);
+	unsigned int n = 0;
+	u32 table, pba;
+
+	if (!pdev->msix_cap || nvec <= 0)
+		return 0;
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
+	if ((table & PCI_MSIX_TABLE_BIR) == bar)
+		holes[n++] = (struct lv_iommu_range){
+			table & PCI_MSIX_TABLE_OFFSET,
+			(u64)nvec * PCI_MSIX_ENTRY_SIZE };
+	if ((pba & PCI_MSIX_PBA_BIR) == bar)
+		holes[n++] = (struct lv_iommu_range){
+			pba & PCI_MSIX_PBA_OFFSET, DIV_ROUND_UP(nvec, 64) * 8 };
+	return n;
+}
+
+/*
+ * Map the BAR at host-physical @hpa into the guest but for its holes;
+ * returns < 0, or > 0 when a flush is needed.
+ */
+static int lv_iommu_map_bar_pieces(struct lv_vm *vm,
+				   const struct lv_iommu_bar *bar, u64 hpa)
+{
+	struct lv_iommu_range pieces[LV_BAR_MAX_HOLES + 1];
+	unsigned int i, n;
+	int ret, flush = 0;
+
+	n = lv_iommu_bar_pieces(bar->size, bar->holes, bar->nholes, pieces);
+	for (i = 0; i < n; i++) {
+		ret = lv_vendor->vm_map_phys(vm, bar->gpa + pieces[i].start,
+					     hpa + pieces[i].start,
+					     pieces[i].len, LV_PROT_RWX, true);
+		if (ret < 0)
+			return ret;
+		flush |= ret;
+	}
+	return flush;
+}
+
 /**
  * lv_iommu_map_bar() - LV_MAP_PCI_BAR
  * @vm: the VM
@@ -813,16 +1057,16 @@ int lv_iommu_map_bar(struct lv_vm *vm, const struct lv_pci_bar *b)
 	}
 
 	lv_iommu_unmap_bar(vm, bar);
-	ret = lv_vendor->vm_map_phys(vm, b->guest_phys_addr, start, len,
-				     LV_PROT_RWX, true);
+	bar->gpa = b->guest_phys_addr;
+	bar->size = len;
+	bar->nholes = lv_iommu_msix_holes(dev->pdev, b->bar, bar->holes);
+	ret = lv_iommu_map_bar_pieces(vm, bar, start);
 	if (ret < 0) {
 		lv_mmu_zap_range(vm, b->guest_phys_addr, len);
 		goto out;
 	}
 	if (ret > 0)
 		lv_vm_flush_tlbs(vm);
-	bar->gpa = b->guest_phys_addr;
-	bar->size = len;
 	bar->mapped = true;
 	ret = 0;
 	pci_dbg(dev->pdev, "BAR %u (%#llx bytes) at guest-physical %#llx\n",
@@ -859,6 +1103,9 @@ int lv_iommu_bar_fault(struct lv_vm *vm, u64 gpa)
 			if (!bar->mapped ||
 			    !lv_iommu_ranges_overlap(gpa, 1, bar->gpa, bar->size))
 				continue;
+			/* The MSI-X table stays the host's: MMIO exit. */
+			if (lv_iommu_in_hole(bar, off))
+				return -ENOENT;
 			ret = lv_vendor->vm_map_phys(vm, bar->gpa + off,
 						     pci_resource_start(dev->pdev, i) + off,
 						     PAGE_SIZE, LV_PROT_RWX, true);

@@ -33,9 +33,19 @@
  *    lv_vcpu_queue_irq() (the LV_INTERRUPT path, plus a per-vCPU
  *    backlog so a busy pending slot delays rather than drops it).
  *    Later: posted interrupts, multiple vectors, INTx.
+ *  - The pages of a BAR that hold the device's MSI-X table or PBA are
+ *    never mapped: the host owns the table (it programs it for
+ *    LV_SET_DEVICE_IRQ), and the guest's accesses there exit to
+ *    userspace as MMIO.
  *  - Not yet: the IOMMU's MSI window is not reserved against BAR or slot
- *    addresses; MSI-X tables inside a mapped BAR are the guest's to
- *    write (their addresses go nowhere useful: remapping blocks them).
+ *    addresses.
+ *
+ * Isolation (see docs/security.md): assigning needs CAP_SYS_RAWIO, as
+ * VFIO's device access does; the device's MSIs must be isolated by
+ * interrupt remapping (else EPERM, unless the allow_unsafe_interrupts
+ * module parameter is set); the function is reset on assign and release;
+ * a device removed from the host (hot unplug, sysfs remove) is taken from
+ * its VM first.
  */
 #ifndef LIGHTVISOR_IOMMU_H
 #define LIGHTVISOR_IOMMU_H
@@ -66,6 +76,8 @@ struct lv_iommu_pin {
 };
 
 bool lv_iommu_present(void);
+int lv_iommu_init(void);
+void lv_iommu_exit(void);
 int lv_iommu_assign(struct lv_vm *vm, const struct lv_pci_device *d);
 int lv_iommu_release(struct lv_vm *vm, const struct lv_pci_device *d);
 void lv_iommu_vm_destroy(struct lv_vm *vm);
@@ -85,7 +97,19 @@ bool lv_iommu_bar_overlaps(struct lv_vm *vm, u64 gpa, u64 size,
 			   const void *except);
 int lv_iommu_bar_fault(struct lv_vm *vm, u64 gpa);
 
+/* A range inside a BAR: offset and length in bytes. */
+struct lv_iommu_range {
+	u64 start;
+	u64 len;
+};
+
+/* The MSI-X table and the PBA: never mapped into a guest. */
+#define LV_BAR_MAX_HOLES	2
+
 /* Pure helpers, exported for KUnit. */
+unsigned int lv_iommu_bar_pieces(u64 len, const struct lv_iommu_range *holes,
+				 unsigned int nholes,
+				 struct lv_iommu_range *pieces);
 bool lv_iommu_ranges_overlap(u64 a, u64 alen, u64 b, u64 blen);
 int lv_iommu_bar_check(u64 start, u64 len, unsigned long res_flags, u64 gpa);
 int lv_iommu_slot_prot(u32 slot_flags);

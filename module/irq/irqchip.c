@@ -686,7 +686,9 @@ void lv_irqchip_vcpu_destroy(struct lv_vcpu *vcpu)
  * @vcpu: the vCPU (with an APIC)
  *
  * ExtINT from the PICs first (it bypasses the APIC's priorities), then
- * the APIC's highest vector above its processor priority.
+ * the APIC's highest vector above its processor priority. The core calls
+ * this only when the guest takes the interrupt at this entry: the vector
+ * goes in service (IRR to ISR, or the PIC's INTA cycle).
  *
  * Return: the vector, or -1.
  */
@@ -697,13 +699,20 @@ int lv_irqchip_get_interrupt(struct lv_vcpu *vcpu)
 	return v >= 0 ? v : lv_lapic_get_interrupt(vcpu->lapic);
 }
 
+/* An interrupt waits for the vCPU; nothing is acknowledged. */
+bool lv_irqchip_has_interrupt(struct lv_vcpu *vcpu)
+{
+	return lv_lapic_has_interrupt(vcpu->lapic) ||
+	       lv_irqchip_extint_pending(vcpu);
+}
+
 /* Something would wake the vCPU from HLT. */
 bool lv_irqchip_has_event(struct lv_vcpu *vcpu)
 {
 	struct lv_lapic *apic = vcpu->lapic;
 
-	return lv_lapic_has_interrupt(apic) || READ_ONCE(apic->pending_init) ||
-	       READ_ONCE(apic->pending_sipi) || lv_irqchip_extint_pending(vcpu);
+	return lv_irqchip_has_interrupt(vcpu) || READ_ONCE(apic->pending_init) ||
+	       READ_ONCE(apic->pending_sipi);
 }
 
 static bool lv_irqchip_sipi_event(struct lv_vcpu *vcpu)
@@ -766,9 +775,8 @@ int lv_irqchip_mp_state(struct lv_vcpu *vcpu)
 
 	if (init) {
 		lv_vendor->init_vcpu(vcpu);
+		lv_events_init(vcpu);
 		vcpu->halted = false;
-		WRITE_ONCE(vcpu->pending_irq, 0);
-		WRITE_ONCE(vcpu->pending_nmi, false);
 	}
 	if (sipi) {
 		ret = lv_vcpu_start_at_sipi(vcpu, sipi - 1);

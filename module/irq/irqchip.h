@@ -138,6 +138,7 @@ long lv_irqchip_vcpu_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 int lv_irqchip_vcpu_create(struct lv_vcpu *vcpu);
 void lv_irqchip_vcpu_destroy(struct lv_vcpu *vcpu);
 int lv_irqchip_get_interrupt(struct lv_vcpu *vcpu);
+bool lv_irqchip_has_interrupt(struct lv_vcpu *vcpu);
 bool lv_irqchip_has_event(struct lv_vcpu *vcpu);
 int lv_irqchip_mp_state(struct lv_vcpu *vcpu);
 int lv_irqchip_wait_for_sipi(struct lv_vcpu *vcpu);

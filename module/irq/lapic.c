@@ -753,14 +753,6 @@ EXPORT_SYMBOL_IF_KUNIT(lv_lapic_msr_write);
 
 /* --- IA32_APIC_BASE (SDM 11.12.5) --- */
 
-enum lv_apic_mode { LV_APIC_DISABLED, LV_APIC_INVALID, LV_APIC_XAPIC, LV_APIC_X2APIC };
-
-static enum lv_apic_mode lv_apic_mode_of(u64 base)
-{
-	return ((base & MSR_IA32_APICBASE_ENABLE) ? 2 : 0) |
-	       ((base & X2APIC_ENABLE) ? 1 : 0);
-}
-
 u64 lv_lapic_get_base(struct lv_lapic *apic)
 {
 	return READ_ONCE(apic->base);
@@ -774,35 +766,29 @@ EXPORT_SYMBOL_IF_KUNIT(lv_lapic_get_base);
  * @from_user: userspace restores state: any valid mode may be set
  *	directly, and the BSP flag with it
  *
- * The guest moves only along the SDM's transitions: x2APIC to xAPIC and
- * disabled to x2APIC go through the other state, EXTD without EN is
- * invalid, reserved bits and bits beyond MAXPHYADDR #GP.
+ * The value is checked by lv_apic_base_check(), the same rules as
+ * without an irqchip (this APIC has x2APIC mode): the guest moves only
+ * along the SDM's transitions, EXTD without EN is invalid, reserved bits
+ * and bits beyond MAXPHYADDR #GP. The guest cannot change the BSP flag.
  *
  * Return: 0, or -EINVAL (#GP).
  */
 int lv_lapic_set_base(struct lv_lapic *apic, u64 base, bool from_user)
 {
-	u64 reserved = ~(MSR_IA32_APICBASE_BSP | MSR_IA32_APICBASE_ENABLE |
-			 X2APIC_ENABLE | (((1ULL << boot_cpu_data.x86_phys_bits) - 1) &
-					  PAGE_MASK));
 	enum lv_apic_mode old, new;
 	unsigned long flags;
 	u32 id;
 
-	if (base & reserved)
-		return -EINVAL;
 	spin_lock_irqsave(&apic->lock, flags);
-	if (!from_user)
-		base = (base & ~MSR_IA32_APICBASE_BSP) |
-		       (apic->base & MSR_IA32_APICBASE_BSP);
-	old = lv_apic_mode_of(apic->base);
-	new = lv_apic_mode_of(base);
-	if (new == LV_APIC_INVALID ||
-	    (!from_user && ((old == LV_APIC_X2APIC && new == LV_APIC_XAPIC) ||
-			    (old == LV_APIC_DISABLED && new == LV_APIC_X2APIC)))) {
+	if (lv_apic_base_check(apic->base, base, true, from_user)) {
 		spin_unlock_irqrestore(&apic->lock, flags);
 		return -EINVAL;
 	}
+	if (!from_user)
+		base = (base & ~MSR_IA32_APICBASE_BSP) |
+		       (apic->base & MSR_IA32_APICBASE_BSP);
+	old = lv_apic_mode(apic->base);
+	new = lv_apic_mode(base);
 	id = apic->vcpu ? apic->vcpu->id : lv_apic_id(apic);
 	apic->base = base;
 	if (old != new) {

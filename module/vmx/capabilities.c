@@ -41,6 +41,7 @@ EXPORT_SYMBOL_IF_KUNIT(lv_adjust_controls);
  * CPU), HLT (blocking), I/O and MSR bitmaps (device emulation, MSRs that
  * must not reach hardware), CR8 (the guest must not move the host's TPR),
  * MOV DR (host breakpoints), MWAIT/MONITOR and RDPMC (host resources).
+ * TSC offsetting, so that RDTSC reads what the guest wrote to the TSC.
  */
 #define LV_PIN_REQUIRED		(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING)
 #define LV_PIN_OPTIONAL		(PIN_BASED_VIRTUAL_NMIS | \
@@ -54,6 +55,7 @@ EXPORT_SYMBOL_IF_KUNIT(lv_adjust_controls);
 				 CPU_BASED_MWAIT_EXITING |		\
 				 CPU_BASED_MONITOR_EXITING |		\
 				 CPU_BASED_RDPMC_EXITING |		\
+				 CPU_BASED_USE_TSC_OFFSETTING |		\
 				 CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 #define LV_PROC2_REQUIRED	(SECONDARY_EXEC_ENABLE_EPT |		\
 				 SECONDARY_EXEC_UNRESTRICTED_GUEST |	\

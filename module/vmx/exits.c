@@ -41,29 +41,15 @@ static u64 lv_guest_xcr0_mask(struct lv_vmx_vcpu *vmx)
 	return host & (vmx->vcpu.guest_fpu.xfeatures | XFEATURE_MASK_FPSSE);
 }
 
-void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
-			     bool has_error_code, u32 error_code)
-{
-	u32 info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | vector;
-
-	if (has_error_code) {
-		info |= INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
-	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-	vmx->event_reinjected = true;
-}
-
+/* The core applies the SDM's rules (error code only in protected mode). */
 static enum lv_exit_action lv_inject_gp(struct lv_vmx_vcpu *vmx)
 {
-	lv_vmx_inject_exception(vmx, X86_TRAP_GP, true, 0);
-	return LV_RESUME_GUEST;
+	return lv_inject_exception(&vmx->vcpu, X86_TRAP_GP, 0);
 }
 
 static enum lv_exit_action lv_inject_ud(struct lv_vmx_vcpu *vmx)
 {
-	lv_vmx_inject_exception(vmx, X86_TRAP_UD, false, 0);
-	return LV_RESUME_GUEST;
+	return lv_inject_exception(&vmx->vcpu, X86_TRAP_UD, 0);
 }
 
 static enum lv_exit_action lv_skip(struct lv_vmx_vcpu *vmx)
@@ -124,8 +110,7 @@ static enum lv_exit_action handle_guest_db(struct lv_vmx_vcpu *vmx, u32 info)
 		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
 			    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | LV_DR6_BS);
 	}
-	lv_vmx_inject_exception(vmx, X86_TRAP_DB, false, 0);
-	return LV_RESUME_GUEST;
+	return lv_inject_exception(&vmx->vcpu, X86_TRAP_DB, 0);
 }
 
 /*
@@ -143,12 +128,29 @@ static enum lv_exit_action handle_guest_ac(struct lv_vmx_vcpu *vmx)
 	    (cpl == 3 &&
 	     (lv_vmx_read_cr0(vmx) & X86_CR0_AM) &&
 	     (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_AC))) {
-		lv_vmx_inject_exception(vmx, X86_TRAP_AC, true, 0);
-		return LV_RESUME_GUEST;
+		return lv_inject_exception(&vmx->vcpu, X86_TRAP_AC, 0);
 	}
 	if (handle_guest_split_lock(vmcs_readl(GUEST_RIP)))
 		return LV_RESUME_GUEST;
 	return handle_unexpected(vmx);
+}
+
+/*
+ * An IRET that unblocked NMIs faulted before it completed: NMIs are
+ * blocked again, as they were, since the IRET runs again (SDM vol. 3C,
+ * 28.2.3), for EPT violations and exceptions alike. Not so for an exit
+ * during event delivery, where the bit is undefined.
+ */
+static void lv_recover_nmi_blocking(struct lv_vmx_vcpu *vmx, bool unblocked)
+{
+	u32 intr_state;
+
+	if (!unblocked || vmx->vcpu.event.valid ||
+	    !(lv_vmcs_config.pin & PIN_BASED_VIRTUAL_NMIS))
+		return;
+	intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+		     intr_state | GUEST_INTR_STATE_NMI);
 }
 
 static enum lv_exit_action handle_exception_nmi(struct lv_vmx_vcpu *vmx)
@@ -158,6 +160,8 @@ static enum lv_exit_action handle_exception_nmi(struct lv_vmx_vcpu *vmx)
 	/* Host NMIs and machine checks were handed to the host already. */
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return LV_RESUME_GUEST;
+	if ((info & INTR_INFO_VECTOR_MASK) != X86_TRAP_DF)
+		lv_recover_nmi_blocking(vmx, info & INTR_INFO_UNBLOCK_NMI);
 	switch (info & INTR_INFO_VECTOR_MASK) {
 	case X86_TRAP_MC:
 		return LV_RESUME_GUEST;
@@ -259,7 +263,8 @@ static void lv_cpuid_filter_xsave(struct lv_vmx_vcpu *vmx, u32 subleaf,
 
 /*
  * The guest sees the host CPU minus what it must not use: VMX/SMX (no
- * nesting), the APIC family (there is no in-kernel APIC), MONITOR (MWAIT
+ * nesting), the APIC family (lv_cpuid_fixup() gives it back to a VM with
+ * an irqchip), MONITOR (MWAIT
  * is a no-op), performance monitoring, and features needing state we do
  * not switch (XSAVES, PT, SGX, INVPCID, TSX, CET, PKS, KL, FRED, LAM,
  * AMX and XFD, and speculation-control MSRs the guest cannot use).
@@ -282,6 +287,7 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
 		*d &= ~BIT(9);				/* APIC */
+		*d |= BIT(12);				/* MTRR, see x86.c */
 		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
 		     (vmx->vcpu.vm->nr_vcpus << 16);
 		break;
@@ -298,6 +304,12 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		break;
 	case 0xd:
 		lv_cpuid_filter_xsave(vmx, subleaf, a, b, c, d);
+		/*
+		 * The size for the XCR0 (and, without XSAVES, IA32_XSS = 0)
+		 * in use: the guest's, not the host's that CPUID ran with.
+		 */
+		if (subleaf <= 1)
+			*b = lv_xsave_size(vmx->xcr0);
 		break;
 	case 0x1d:
 	case 0x1e:
@@ -322,7 +334,8 @@ static enum lv_exit_action handle_cpuid(struct lv_vmx_vcpu *vmx)
 
 	/* A table from LV_SET_CPUID, else the host's filtered leaf. */
 	if (vmx->vcpu.vm->cpuid) {
-		lv_cpuid_eval(&vmx->vcpu, leaf, subleaf, lv_vmx_read_cr4(vmx), out);
+		lv_cpuid_eval(&vmx->vcpu, leaf, subleaf, lv_vmx_read_cr4(vmx),
+			      vmx->xcr0, out);
 	} else {
 		cpuid_count(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
 		lv_cpuid_filter(vmx, leaf, subleaf, &out[0], &out[1], &out[2],
@@ -361,45 +374,45 @@ static void lv_set_gpr(struct lv_vmx_vcpu *vmx, unsigned int reg,
 		vmx->vcpu.regs[reg] = val;
 }
 
-/* PAE paging without long mode reads its PDPTEs when CR0/CR4 change. */
-static int lv_load_pdptrs(struct lv_vmx_vcpu *vmx)
+/*
+ * PAE paging without long mode reads its PDPTEs when CR0/CR4 change: check
+ * them before anything changes, so that a bad one is #GP for the guest
+ * and not a failed VM entry; then load exactly the entries checked, not a
+ * second read another vCPU could change.
+ */
+static bool lv_in_64bit_mode(struct lv_vmx_vcpu *vmx)
 {
-	u64 pdpte[4];
-	int i;
-
-	if (lv_read_guest(vmx->vcpu.vm, vmcs_readl(GUEST_CR3) & ~0x1fUL,
-			  pdpte, sizeof(pdpte)))
-		return -EFAULT;
-	for (i = 0; i < 4; i++)
-		__vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
-	return 0;
-}
-
-static bool lv_pae_paging(struct lv_vmx_vcpu *vmx)
-{
-	return (lv_vmx_read_cr0(vmx) & X86_CR0_PG) &&
-	       (lv_vmx_read_cr4(vmx) & X86_CR4_PAE) &&
-	       !(vmcs_read64(GUEST_IA32_EFER) & EFER_LMA);
+	return (vmcs_read64(GUEST_IA32_EFER) & EFER_LMA) &&
+	       (vmcs_read32(GUEST_CS_AR_BYTES) & BIT(13));
 }
 
 static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
 					unsigned long cr0)
 {
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	unsigned long cr4 = lv_vmx_read_cr4(vmx);
 	bool paging = cr0 & X86_CR0_PG;
+	u64 pdpte[4];
 
 	if (cr0 >> 32 || (paging && !(cr0 & X86_CR0_PE)) ||
 	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
 		return lv_inject_gp(vmx);
+	/* 64-bit code cannot turn paging off (SDM vol. 2, MOV CR). */
+	if (!paging && (lv_in_64bit_mode(vmx) || (cr4 & X86_CR4_PCIDE)))
+		return lv_inject_gp(vmx);
 	/* Turning paging on or off with EFER.LME enters or leaves long mode. */
 	if (paging != !!(lv_vmx_read_cr0(vmx) & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (paging && !(lv_vmx_read_cr4(vmx) & X86_CR4_PAE))
+		if (paging && !(cr4 & X86_CR4_PAE))
 			return lv_inject_gp(vmx);
-		lv_vmx_set_efer(vmx, paging ? efer | EFER_LMA : efer & ~EFER_LMA);
+		efer = paging ? efer | EFER_LMA : efer & ~EFER_LMA;
 	}
-	lv_vmx_set_cr0(vmx, cr0);
-	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+	if (lv_vmx_pae_paging(cr0, cr4, efer) &&
+	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
+	lv_vmx_set_efer(vmx, efer);
+	lv_vmx_set_cr0(vmx, cr0);
+	if (lv_vmx_pae_paging(cr0, cr4, efer))
+		lv_vmx_write_pdptes(pdpte);
 	return lv_skip(vmx);
 }
 
@@ -423,11 +436,18 @@ static bool lv_cr4_write_ok(struct lv_vmx_vcpu *vmx, unsigned long cr4)
 static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
 					unsigned long cr4)
 {
+	unsigned long cr0 = lv_vmx_read_cr0(vmx);
+	u64 efer = vmcs_read64(GUEST_IA32_EFER);
+	u64 pdpte[4];
+
 	if (!lv_cr4_write_ok(vmx, cr4))
 		return lv_inject_gp(vmx);
-	lv_vmx_set_cr4(vmx, cr4);
-	if (lv_pae_paging(vmx) && lv_load_pdptrs(vmx))
+	if (lv_vmx_pae_paging(cr0, cr4, efer) &&
+	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
+	lv_vmx_set_cr4(vmx, cr4);
+	if (lv_vmx_pae_paging(cr0, cr4, efer))
+		lv_vmx_write_pdptes(pdpte);
 	return lv_skip(vmx);
 }
 
@@ -487,8 +507,7 @@ static enum lv_exit_action handle_dr_access(struct lv_vmx_vcpu *vmx)
 		vmx->dr[4] = (vmx->dr[4] & ~(unsigned long)DR_TRAP_BITS) |
 			     LV_DR6_RESET | LV_DR6_BD;
 		lv_vmx_set_dr7(vmx, dr7 & ~LV_DR7_GD);
-		lv_vmx_inject_exception(vmx, X86_TRAP_DB, false, 0);
-		return LV_RESUME_GUEST;
+		return lv_inject_exception(&vmx->vcpu, X86_TRAP_DB, 0);
 	}
 	if (from_dr) {
 		if (dr == 7)
@@ -600,16 +619,34 @@ static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 	bool write = qual & EPT_VIOLATION_ACC_WRITE;
 	int ret;
 
+	lv_recover_nmi_blocking(vmx, qual & INTR_INFO_UNBLOCK_NMI);
 	ret = lv_mmu_page_fault(&vmx->vcpu, gpa, write);
 	if (!ret)
 		return LV_RESUME_GUEST;
 	if (ret != -ENOENT)
 		return lv_internal_error(&vmx->vcpu,
 					 LV_INTERNAL_ERROR_HOST_FAULT, gpa);
+	/*
+	 * Delivering an event touched MMIO (an IDT, GDT or stack there):
+	 * RIP is not the instruction that made the access, so there is
+	 * nothing to emulate. The event stays in vcpu->event.
+	 */
+	if (vmx->vcpu.event.valid)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
 	/* Not RAM: code cannot run from a device. */
 	if (qual & EPT_VIOLATION_ACC_INSTR)
 		return lv_internal_error(&vmx->vcpu,
 					 LV_INTERNAL_ERROR_EMULATION, gpa);
+	/*
+	 * The access belongs to the delivery of an event (an exception
+	 * frame pushed onto a stack in MMIO, an IDT or GDT in MMIO), not to
+	 * the instruction at RIP: there is nothing to emulate. As KVM does,
+	 * stop with the event described.
+	 */
+	if (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
 	return lv_handle_mmio(&vmx->vcpu, gpa, write);
 }
 

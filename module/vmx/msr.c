@@ -104,9 +104,42 @@ static bool lv_valid_pat(u64 pat)
 	return true;
 }
 
+/**
+ * lv_vmx_msr_value_ok() - the value checks of lv_vmx_set_msr(), alone
+ * @index: an MSR
+ * @value: a value for it
+ *
+ * Return: false if WRMSR of @value must #GP; true for MSRs with no such
+ * rule here (lv_vmx_set_msr() may still refuse them).
+ */
+bool lv_vmx_msr_value_ok(u32 index, u64 value)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		return lv_is_canonical(value);
+	case MSR_TSC_AUX:
+	case MSR_SYSCALL_MASK:
+		return !(value >> 32);
+	case MSR_IA32_CR_PAT:
+		return lv_valid_pat(value);
+	}
+	return true;
+}
+
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 {
 	int slot = lv_swapped_msr_slot(index);
+	int ret;
+
+	ret = lv_mtrr_get(&vmx->vcpu, index, value);
+	if (ret != -ENOENT)
+		return ret;
 
 	if (slot >= 0) {
 		/* While loaded, the CPU holds the guest's current value. */
@@ -157,9 +190,6 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_FEAT_CTL:
 		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
 		break;
-	case MSR_MTRRdefType:
-		*value = vmx->mtrr_def_type;
-		break;
 	case MSR_IA32_SPEC_CTRL:
 		if (!lv_vmx_spec_ctrl_bits())
 			return -EINVAL;
@@ -170,8 +200,6 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_MCG_CAP:
 	case MSR_IA32_MCG_STATUS:
-	case MSR_MTRRcap:
-	case 0x200 ... 0x26f:			/* variable and fixed MTRRs */
 		*value = 0;
 		break;
 	default:
@@ -197,14 +225,15 @@ static int lv_vmx_set_efer_msr(struct lv_vmx_vcpu *vmx, u64 efer)
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 {
 	int slot = lv_swapped_msr_slot(index);
+	int ret;
 
+	ret = lv_mtrr_set(&vmx->vcpu, index, value);
+	if (ret != -ENOENT)
+		return ret;
+
+	if (!lv_vmx_msr_value_ok(index, value))
+		return -EINVAL;
 	if (slot >= 0) {
-		if ((index == MSR_LSTAR || index == MSR_CSTAR ||
-		     index == MSR_KERNEL_GS_BASE) && !lv_is_canonical(value))
-			return -EINVAL;
-		if ((index == MSR_TSC_AUX || index == MSR_SYSCALL_MASK) &&
-		    value >> 32)
-			return -EINVAL;
 		vmx->guest_msrs[slot] = value;
 		if (vmx->vcpu.cpu == raw_smp_processor_id() && vmx->host_seg.saved)
 			wrmsrl(index, value);
@@ -215,8 +244,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	case MSR_EFER:
 		return lv_vmx_set_efer_msr(vmx, value);
 	case MSR_IA32_CR_PAT:
-		if (!lv_valid_pat(value))
-			return -EINVAL;
 		vmcs_write64(GUEST_IA32_PAT, value);
 		return 0;
 	case MSR_IA32_SYSENTER_CS:
@@ -226,8 +253,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	case MSR_IA32_SYSENTER_EIP:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
-		if (!lv_is_canonical(value))
-			return -EINVAL;
 		if (index == MSR_IA32_SYSENTER_ESP)
 			vmcs_writel(GUEST_SYSENTER_ESP, value);
 		else if (index == MSR_IA32_SYSENTER_EIP)
@@ -238,12 +263,17 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 			vmcs_writel(GUEST_GS_BASE, value);
 		return 0;
 	case MSR_IA32_TSC:
+		/* Read by RDTSC too: "use TSC offsetting" is always on. */
 		vmcs_write64(TSC_OFFSET, value - rdtsc());
 		lv_vcpu_tsc_offset_changed(&vmx->vcpu, vmcs_read64(TSC_OFFSET));
 		return 0;
 	case MSR_IA32_APICBASE:
+		/* With an irqchip, the local APIC's transitions. */
 		if (vmx->vcpu.lapic)
 			return lv_lapic_set_base(vmx->vcpu.lapic, value, false);
+		/* No irqchip: CPUID hides x2APIC. */
+		if (lv_apic_base_check(vmx->apic_base, value, false, false))
+			return -EINVAL;
 		vmx->apic_base = value;
 		return 0;
 	case MSR_IA32_TSC_DEADLINE:
@@ -251,9 +281,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		if (!vmx->vcpu.lapic)
 			return -EINVAL;
 		return lv_lapic_msr_write(vmx->vcpu.lapic, index, value);
-	case MSR_MTRRdefType:
-		vmx->mtrr_def_type = value;
-		return 0;
 	case MSR_IA32_SPEC_CTRL:
 		/* Loaded into the MSR around every entry (vmenter.S). */
 		if (!lv_vmx_spec_ctrl_bits() || (value & ~lv_vmx_spec_ctrl_bits()))
@@ -273,7 +300,6 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		return value ? -EINVAL : 0;
 	case MSR_IA32_UCODE_REV:
 	case MSR_IA32_MISC_ENABLE:
-	case 0x200 ... 0x26f:
 		return 0;			/* accepted, no effect */
 	default:
 		return -EINVAL;

@@ -11,6 +11,7 @@
 #include <linux/percpu.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <asm/trapnr.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -220,15 +221,36 @@ static void lv_vmx_vmcs_clear(void *arg)
 	WRITE_ONCE(vmx->vcpu.cpu, -1);
 }
 
+/*
+ * Interrupts are off: the list changes only on its own CPU, in the VMCLEAR
+ * IPI or in vcpu_load with interrupts off, so nothing unlinks an entry
+ * under this walk.
+ */
 static void lv_vmx_cpu_disable(void)
 {
 	int cpu = raw_smp_processor_id();
 	struct lv_vmx_vcpu *vmx, *tmp;
 
+	lockdep_assert_irqs_disabled();
 	/* A VMCS must be cleared before it may be used on another CPU. */
 	list_for_each_entry_safe(vmx, tmp, per_cpu_ptr(&lv_loaded_vmcss, cpu),
 				 loaded_on)
 		lv_vmx_vmcs_clear(vmx);
+	vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/*
+ * Reboot or crash, in NMI context: the list may be half changed by the
+ * code this NMI interrupted, which never resumes. Write back what VMCSs
+ * can be found (for a crash dump) and leave VMX operation so INIT works.
+ */
+static void lv_vmx_cpu_emergency_disable(void)
+{
+	struct lv_vmx_vcpu *vmx;
+
+	list_for_each_entry(vmx, this_cpu_ptr(&lv_loaded_vmcss), loaded_on)
+		vmcs_clear(vmx->vmcs);
 	vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }
@@ -565,7 +587,7 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	struct lv_vmx_vcpu *vmx;
 	int ret, cpu;
 
-	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	vmx = lv_vcpu_alloc();
 	if (!vmx)
 		return ERR_PTR(-ENOMEM);
 	ret = lv_vcpu_init(&vmx->vcpu, vm, id);
@@ -604,7 +626,7 @@ err_vmcs:
 err_uninit:
 	lv_vcpu_uninit(&vmx->vcpu);
 err_free:
-	kfree(vmx);
+	lv_vcpu_free_mem(vmx);
 	return ERR_PTR(ret);
 }
 
@@ -618,7 +640,7 @@ static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
 	lv_ept_cache_free(&vmx->ept_cache);
 	free_page((unsigned long)vmx->vmcs);
 	lv_vcpu_uninit(vcpu);
-	kfree(vmx);
+	lv_vcpu_free_mem(vmx);
 }
 
 /* --- events --- */
@@ -640,98 +662,94 @@ void lv_vmx_request_window(struct lv_vmx_vcpu *vmx, u32 window, bool on)
 	lv_vmx_set_proc_ctls(vmx, on ? ctls | window : ctls & ~window);
 }
 
-/*
- * Inject a queued NMI or interrupt if the guest can take it now, else ask
- * for an exit as soon as it can. Nothing is read from the VMCS unless an
- * event is queued, so the common entry pays nothing.
- */
-static void lv_vmx_inject_events(struct lv_vmx_vcpu *vmx)
+static bool lv_vmx_interrupt_allowed(struct lv_vcpu *vcpu)
 {
-	struct lv_vcpu *vcpu = &vmx->vcpu;
-	bool want_window = vcpu->run->request_interrupt_window;
-	u32 intr_state, vector;
+	return (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF) &&
+	       !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & LV_BLOCKING_STI_MOVSS);
+}
 
-	if (vmx->event_reinjected ||
-	    !(vcpu->pending_nmi || vcpu->pending_irq || want_window))
-		return;
+static bool lv_vmx_nmi_allowed(struct lv_vcpu *vcpu)
+{
+	return !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+		 (LV_BLOCKING_STI_MOVSS | GUEST_INTR_STATE_NMI));
+}
 
-	intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-	if (vcpu->pending_nmi) {
-		if (!(intr_state & (LV_BLOCKING_STI_MOVSS | GUEST_INTR_STATE_NMI))) {
-			vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK |
-				     INTR_TYPE_NMI_INTR | NMI_VECTOR);
-			WRITE_ONCE(vcpu->pending_nmi, false);
-			return;
-		}
-		if (lv_vmcs_config.nmi_window_ok)
-			lv_vmx_request_window(vmx, CPU_BASED_NMI_WINDOW_EXITING, true);
-		return;
+static void lv_vmx_enable_irq_window(struct lv_vcpu *vcpu)
+{
+	lv_vmx_request_window(to_vmx(vcpu), CPU_BASED_INTR_WINDOW_EXITING, true);
+}
+
+static void lv_vmx_enable_nmi_window(struct lv_vcpu *vcpu)
+{
+	if (lv_vmcs_config.nmi_window_ok)
+		lv_vmx_request_window(to_vmx(vcpu), CPU_BASED_NMI_WINDOW_EXITING,
+				      true);
+}
+
+/* The event types of struct lv_event are the SDM's own encoding. */
+static_assert((LV_EVENT_EXT_INTR << 8) == INTR_TYPE_EXT_INTR);
+static_assert((LV_EVENT_NMI << 8) == INTR_TYPE_NMI_INTR);
+static_assert((LV_EVENT_EXCEPTION << 8) == INTR_TYPE_HARD_EXCEPTION);
+static_assert((LV_EVENT_SOFT_INTR << 8) == INTR_TYPE_SOFT_INTR);
+static_assert((LV_EVENT_PRIV_SW_EXC << 8) == INTR_TYPE_PRIV_SW_EXCEPTION);
+static_assert((LV_EVENT_SOFT_EXC << 8) == INTR_TYPE_SOFT_EXCEPTION);
+
+static void lv_vmx_inject_event(struct lv_vcpu *vcpu, const struct lv_event *ev)
+{
+	u32 info = INTR_INFO_VALID_MASK | ev->type << 8 | ev->vector;
+
+	if (ev->has_error_code) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, ev->error_code);
 	}
+	if (ev->insn_len)
+		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, ev->insn_len);
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+}
 
-	if (!(intr_state & LV_BLOCKING_STI_MOVSS) &&
-	    (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF)) {
-		vector = xchg(&vcpu->pending_irq, 0);
-		if (vector) {
-			vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, INTR_INFO_VALID_MASK |
-				     INTR_TYPE_EXT_INTR | (vector - 1));
-			return;
-		}
-	}
-	lv_vmx_request_window(vmx, CPU_BASED_INTR_WINDOW_EXITING, true);
+static void lv_vmx_cancel_injection(struct lv_vcpu *vcpu)
+{
+	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 }
 
 /*
- * An exit in the middle of delivering an event (say, an EPT violation on
- * the guest's IDT) loses the event unless we inject it again.
+ * Tell the core which event, if any, the exit interrupted (an EPT
+ * violation on the guest's IDT or stack, say): it is delivered again.
  */
-static void lv_vmx_reinject_event(struct lv_vmx_vcpu *vmx)
+static void lv_vmx_complete_events(struct lv_vmx_vcpu *vmx)
 {
 	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+	struct lv_event ev;
+	u32 intr_state;
 
-	vmx->event_reinjected = false;
-	if (!(info & VECTORING_INFO_VALID_MASK))
-		return;
-	vmx->event_reinjected = true;
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_UNBLOCK_NMI);
-	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
-		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
-			     vmcs_read32(IDT_VECTORING_ERROR_CODE));
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN,
-			     vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
-}
-
-/*
- * The entry will not happen: an NMI or external interrupt written for it
- * goes back to its queue, or the next pass could overwrite it with
- * another event and lose it. Exceptions from exit handlers and events
- * being re-delivered stay in the entry field for the next entry.
- */
-static void lv_vmx_cancel_injection(struct lv_vmx_vcpu *vmx)
-{
-	struct lv_vcpu *vcpu = &vmx->vcpu;
-	u32 info, vector;
-
-	if (vmx->event_reinjected)
-		return;
-	info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
-	if (!(info & INTR_INFO_VALID_MASK))
-		return;
-	vector = info & INTR_INFO_VECTOR_MASK;
-	switch (info & INTR_INFO_INTR_TYPE_MASK) {
-	case INTR_TYPE_NMI_INTR:
-		WRITE_ONCE(vcpu->pending_nmi, true);
-		break;
-	case INTR_TYPE_EXT_INTR:
-		if (cmpxchg(&vcpu->pending_irq, 0, vector + 1))
-			set_bit(vector, vcpu->irq_backlog);
-		break;
-	default:
+	if (likely(!(info & VECTORING_INFO_VALID_MASK))) {
+		lv_event_interrupted(&vmx->vcpu, NULL);
 		return;
 	}
-	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
+	ev = (struct lv_event) {
+		.valid = 1,
+		.type = (info & VECTORING_INFO_TYPE_MASK) >> 8,
+		.vector = info & VECTORING_INFO_VECTOR_MASK,
+	};
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK) {
+		ev.has_error_code = 1;
+		ev.error_code = vmcs_read32(IDT_VECTORING_ERROR_CODE);
+	}
+	switch (ev.type) {
+	case LV_EVENT_SOFT_INTR:
+	case LV_EVENT_PRIV_SW_EXC:
+	case LV_EVENT_SOFT_EXC:
+		ev.insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+		break;
+	case LV_EVENT_NMI:
+		/* A faulted NMI delivery may leave NMIs blocked: redelivery sets it. */
+		intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+		if (intr_state & GUEST_INTR_STATE_NMI)
+			vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+				     intr_state & ~GUEST_INTR_STATE_NMI);
+		break;
+	}
+	lv_event_interrupted(&vmx->vcpu, &ev);
 }
 
 /* --- into the guest and back --- */
@@ -892,16 +910,13 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	u32 host_pkru = 0;
 	int fail;
 
-	lv_vmx_inject_events(vmx);
-
 	local_irq_disable();
 	WRITE_ONCE(vcpu->mode, LV_IN_GUEST);
 	smp_mb();	/* mode before reading requests; pairs with kicks */
 	if (need_resched() || signal_pending(current) || READ_ONCE(vcpu->kicked)) {
 		WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
 		local_irq_enable();
-		lv_vmx_cancel_injection(vmx);
-		return LV_RESUME_GUEST;
+		return LV_ENTRY_CANCELLED;
 	}
 	if (unlikely(vcpu->tlb_gen != atomic64_read(&vcpu->vm->tlb_gen))) {
 		vcpu->tlb_gen = atomic64_read(&vcpu->vm->tlb_gen);
@@ -965,7 +980,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	/* External interrupts stay pending in the APIC until now. */
 	local_irq_enable();
 
-	lv_vmx_reinject_event(vmx);
+	lv_vmx_complete_events(vmx);
 	return lv_vmx_handle_exit(vmx);
 }
 
@@ -986,6 +1001,15 @@ static void lv_vmx_get_regs(struct lv_vcpu *vcpu, struct lv_regs *r)
 	};
 }
 
+static void lv_vmx_clear_sti_blocking(void)
+{
+	u32 intr_state = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	if (intr_state & GUEST_INTR_STATE_STI)
+		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
+			     intr_state & ~GUEST_INTR_STATE_STI);
+}
+
 static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 {
 	unsigned long *g = vcpu->regs;
@@ -1000,7 +1024,12 @@ static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 	vmcs_writel(GUEST_RIP, r->rip);
 	/* Bit 1 is always 1; reserved bits would fail VM entry. */
 	vmcs_writel(GUEST_RFLAGS, (r->rflags & 0x3f7fd7) | X86_EFLAGS_FIXED);
+	/* An STI shadow needs IF = 1 (SDM vol. 3C, 27.3.1.5): it is over. */
+	if (!(r->rflags & X86_EFLAGS_IF))
+		lv_vmx_clear_sti_blocking();
 }
+
+
 
 static void lv_vmx_get_segment(unsigned int sel_field, struct lv_segment *s)
 {
@@ -1068,9 +1097,34 @@ static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 	sr->apic_base = vmx->apic_base;
 }
 
-/* Reject what a real CPU could never be in; the rest VM entry checks. */
-static int lv_vmx_check_sregs(const struct lv_sregs *sr)
+/* PAE paging without long mode: the PDPTEs are registers (SDM 4.4.1). */
+bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
 {
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+/* With EPT, VM entry loads the PDPTEs from these fields (SDM 27.3.2.4). */
+void lv_vmx_write_pdptes(const u64 pdpte[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		__vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
+}
+
+/*
+ * Reject what a real CPU could never be in; the rest VM entry checks.
+ * For PAE paging, read the PDPTEs into @pdpte, as loading CR3 would.
+ */
+static int lv_vmx_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr,
+			      u64 pdpte[4])
+{
+	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	/* With an irqchip the base is the local APIC's, which has x2APIC. */
+	if (lv_apic_base_check(vmx->apic_base, sr->apic_base, !!vcpu->lapic,
+			       true))
+		return -EINVAL;
 	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
 		return -EINVAL;
 	if (sr->cr0 >> 32 || sr->cr8 > 15)
@@ -1085,17 +1139,18 @@ static int lv_vmx_check_sregs(const struct lv_sregs *sr)
 		return -EINVAL;
 	if ((sr->efer & EFER_LMA) && !(sr->cr4 & X86_CR4_PAE))
 		return -EINVAL;
+	if (lv_vmx_pae_paging(sr->cr0, sr->cr4, sr->efer) &&
+	    lv_load_pdptes(vcpu->vm, sr->cr3, pdpte))
+		return -EINVAL;
 	return 0;
 }
 
-static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
+/* Load system registers checked by lv_vmx_check_sregs(). */
+static void lv_vmx_load_sregs(struct lv_vmx_vcpu *vmx,
+			      const struct lv_sregs *sr, const u64 pdpte[4])
 {
-	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
-	int ret = lv_vmx_check_sregs(sr);
 	int i;
 
-	if (ret)
-		return ret;
 	for (i = 0; i < ARRAY_SIZE(lv_vmx_segments); i++)
 		lv_vmx_set_segment(lv_vmx_segments[i].sel_field,
 				   (const void *)sr + lv_vmx_segments[i].offset);
@@ -1109,7 +1164,19 @@ static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 	lv_vmx_set_efer(vmx, sr->efer);
 	lv_vmx_set_cr0(vmx, sr->cr0);
 	lv_vmx_set_cr4(vmx, sr->cr4);
+	if (lv_vmx_pae_paging(sr->cr0, sr->cr4, sr->efer))
+		lv_vmx_write_pdptes(pdpte);
 	vmx->apic_base = sr->apic_base;
+}
+
+static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
+{
+	u64 pdpte[4] = {};
+	int ret = lv_vmx_check_sregs(vcpu, sr, pdpte);
+
+	if (ret)
+		return ret;
+	lv_vmx_load_sregs(to_vmx(vcpu), sr, pdpte);
 	return 0;
 }
 
@@ -1205,19 +1272,40 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	st->dr7 = vmcs_readl(GUEST_DR7);
 }
 
+/* The MSRs of a state, checked as WRMSR would check them. */
+static bool lv_vmx_state_msrs_ok(const struct lv_vcpu_state *st)
+{
+	/* A 32-bit MSR: nothing above bit 31 can be restored. */
+	return !(st->sysenter_cs >> 32) &&
+	       lv_vmx_msr_value_ok(MSR_LSTAR, st->lstar) &&
+	       lv_vmx_msr_value_ok(MSR_CSTAR, st->cstar) &&
+	       lv_vmx_msr_value_ok(MSR_SYSCALL_MASK, st->fmask) &&
+	       lv_vmx_msr_value_ok(MSR_KERNEL_GS_BASE, st->kernel_gs_base) &&
+	       lv_vmx_msr_value_ok(MSR_IA32_CR_PAT, st->pat) &&
+	       lv_vmx_msr_value_ok(MSR_IA32_SYSENTER_ESP, st->sysenter_esp) &&
+	       lv_vmx_msr_value_ok(MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
+}
+
+/*
+ * Everything is checked before anything changes: a state refused with
+ * EINVAL leaves the vCPU as it was. The core checked the event state.
+ */
 static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 pdpte[4] = {};
 	int ret;
 
-	if (st->interruptibility & ~(LV_BLOCKING_STI_MOVSS | GUEST_INTR_STATE_NMI))
-		return -EINVAL;
 	/* The host's own XSETBV would take #GP on a bad XCR0 at LV_RUN. */
 	if (!lv_vmx_xcr0_valid(vmx, st->xcr0) || st->dr7 >> 32)
 		return -EINVAL;
-	ret = lv_vmx_set_sregs(vcpu, &st->sregs);
+	ret = lv_vmx_check_sregs(vcpu, &st->sregs, pdpte);
 	if (ret)
 		return ret;
+	if (!lv_vmx_state_msrs_ok(st))
+		return -EINVAL;
+
+	lv_vmx_load_sregs(vmx, &st->sregs, pdpte);
 	ret = lv_vmx_set_msr(vmx, MSR_STAR, st->star) ?:
 	      lv_vmx_set_msr(vmx, MSR_LSTAR, st->lstar) ?:
 	      lv_vmx_set_msr(vmx, MSR_CSTAR, st->cstar) ?:
@@ -1227,14 +1315,13 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	      lv_vmx_set_msr(vmx, MSR_IA32_SYSENTER_CS, st->sysenter_cs) ?:
 	      lv_vmx_set_msr(vmx, MSR_IA32_SYSENTER_ESP, st->sysenter_esp) ?:
 	      lv_vmx_set_msr(vmx, MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
-	if (ret)
-		return -EINVAL;
+	/* Checked above: cannot fail. */
+	WARN_ON_ONCE(ret);
 	lv_vmx_set_regs(vcpu, &st->regs);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, st->interruptibility);
 	lv_vmx_set_xcr0(vmx, st->xcr0);
 	lv_vmx_set_dr7(vmx, st->dr7);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmx->event_reinjected = false;
 	return 0;
 }
 
@@ -1301,6 +1388,36 @@ static unsigned int lv_vmx_get_cpl(struct lv_vcpu *vcpu)
 static u64 lv_vmx_get_rflags(struct lv_vcpu *vcpu)
 {
 	return vmcs_readl(GUEST_RFLAGS);
+}
+
+static void lv_vmx_set_rflags(struct lv_vcpu *vcpu, u64 rflags)
+{
+	/* Bit 1 is always 1; reserved bits would fail VM entry. */
+	vmcs_writel(GUEST_RFLAGS, (rflags & 0x3f7fd7) | X86_EFLAGS_FIXED);
+}
+
+static unsigned long lv_vmx_get_rsp(struct lv_vcpu *vcpu)
+{
+	return vmcs_readl(GUEST_RSP);
+}
+
+static void lv_vmx_set_rsp(struct lv_vcpu *vcpu, unsigned long rsp)
+{
+	vmcs_writel(GUEST_RSP, rsp);
+}
+
+static u64 lv_vmx_get_seg_base(struct lv_vcpu *vcpu, unsigned int seg)
+{
+	/* enum lv_seg is the SREG encoding + 1, as the VMCS fields are. */
+	if (seg < LV_SEG_ES || seg > LV_SEG_GS)
+		return 0;
+	return __vmcs_read(GUEST_ES_BASE + (seg - LV_SEG_ES) * 2);
+}
+
+/* The next entry delivers a #PF: CR2 is the guest's while it runs. */
+static void lv_vmx_set_cr2(struct lv_vcpu *vcpu, u64 cr2)
+{
+	to_vmx(vcpu)->cr2 = cr2;
 }
 
 /* --- guest memory --- */
@@ -1430,8 +1547,7 @@ static void lv_vmx_init_vcpu(struct lv_vcpu *vcpu)
 	lv_vmx_setup_guest_state(vmx);
 	vmx->cr2 = 0;
 	vmx->cr8 = 0;
-	memset(vmx->dr, 0, sizeof(vmx->dr));
-	vmx->event_reinjected = false;
+	/* The core dropped the vCPU's events; the hardware forgets them. */
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	lv_vmx_request_window(vmx, CPU_BASED_INTR_WINDOW_EXITING |
 			      CPU_BASED_NMI_WINDOW_EXITING, false);
@@ -1446,6 +1562,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
 	.cpu_enable		= lv_vmx_cpu_enable,
 	.cpu_disable		= lv_vmx_cpu_disable,
+	.cpu_emergency_disable	= lv_vmx_cpu_emergency_disable,
 	.vm_init		= lv_vmx_vm_init,
 	.vm_destroy		= lv_vmx_vm_destroy,
 	.vm_unmap_range		= lv_vmx_vm_unmap_range,
@@ -1455,6 +1572,7 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.vm_map_phys		= lv_vmx_vm_map_phys,
 	.vcpu_create		= lv_vmx_vcpu_create,
 	.vcpu_free		= lv_vmx_vcpu_free,
+	.vcpu_size		= sizeof(struct lv_vmx_vcpu),
 	.vcpu_load		= lv_vmx_vcpu_load,
 	.vcpu_put		= lv_vmx_vcpu_put,
 	.vcpu_run		= lv_vmx_vcpu_run,
@@ -1470,6 +1588,17 @@ static const struct lv_vendor_ops lv_vmx_ops = {
 	.get_code		= lv_vmx_get_code,
 	.get_cpl		= lv_vmx_get_cpl,
 	.get_rflags		= lv_vmx_get_rflags,
+	.interrupt_allowed	= lv_vmx_interrupt_allowed,
+	.nmi_allowed		= lv_vmx_nmi_allowed,
+	.enable_irq_window	= lv_vmx_enable_irq_window,
+	.enable_nmi_window	= lv_vmx_enable_nmi_window,
+	.inject_event		= lv_vmx_inject_event,
+	.cancel_injection	= lv_vmx_cancel_injection,
+	.set_rflags		= lv_vmx_set_rflags,
+	.get_rsp		= lv_vmx_get_rsp,
+	.set_rsp		= lv_vmx_set_rsp,
+	.get_seg_base		= lv_vmx_get_seg_base,
+	.set_cr2		= lv_vmx_set_cr2,
 	.init_vcpu		= lv_vmx_init_vcpu,
 	.set_tsc_offset		= lv_vmx_set_tsc_offset,
 };

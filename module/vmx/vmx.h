@@ -74,8 +74,6 @@ struct lv_vmx_vm {
  * @vmcs: the VMCS region
  * @vpid: VPID tagging this vCPU's TLB entries
  * @launched: VMLAUNCH done since the last VMCLEAR
- * @event_reinjected: an event interrupted by the last exit is being
- *	delivered again; nothing else may be injected with it
  * @loaded_on: list entry on the per-CPU list of VMCSs loaded there
  * @host_cr3: HOST_CR3 as last written
  * @host_cr4: HOST_CR4 as last written
@@ -95,7 +93,6 @@ struct lv_vmx_vm {
  * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
  * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
  * @apic_base: guest IA32_APIC_BASE
- * @mtrr_def_type: guest IA32_MTRR_DEF_TYPE (no effect under EPT)
  * @host_seg: host segment state restored when the vCPU is put
  * @ept_cache: page-table pages for the next EPT fault
  */
@@ -104,7 +101,6 @@ struct lv_vmx_vcpu {
 	void *vmcs;
 	u16 vpid;
 	bool launched;
-	bool event_reinjected;
 	struct list_head loaded_on;
 	unsigned long host_cr3;
 	unsigned long host_cr4;
@@ -123,7 +119,6 @@ struct lv_vmx_vcpu {
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
 	u64 apic_base;
-	u64 mtrr_def_type;
 	struct {
 		u16 ds, es, fs, gs, ldt;
 		unsigned long fs_base;
@@ -163,19 +158,20 @@ unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx);
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
+bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
+void lv_vmx_write_pdptes(const u64 pdpte[4]);
 
 /* exits.c */
 typedef enum lv_exit_action (*lv_exit_handler_t)(struct lv_vmx_vcpu *vmx);
 
 enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx);
 lv_exit_handler_t lv_vmx_exit_handler(unsigned int reason);
-void lv_vmx_inject_exception(struct lv_vmx_vcpu *vmx, unsigned int vector,
-			     bool has_error_code, u32 error_code);
 void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
 
 /* msr.c */
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
+bool lv_vmx_msr_value_ok(u32 index, u64 value);
 void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);

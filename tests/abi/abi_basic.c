@@ -7,6 +7,7 @@
  * success (as KVM does) and EINVAL are accepted; a diagnostic line says
  * which one the module chose.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,6 +200,65 @@ static void test_vcpus(int sys_fd, int vm_fd, int max_vcpus)
 	close(fd);
 }
 
+static const char *const mmap_tests[] = {
+	"run page: MAP_SHARED, offset 0, one page",
+	"run page: offset 4096 -> EINVAL",
+	"run page: two pages -> EINVAL",
+	"run page: MAP_PRIVATE -> EINVAL",
+	"run page: a mapping of the next page right after it (would merge) -> EINVAL",
+	"run page: mremap() growing it -> EFAULT",
+	"run page: mremap() moving it keeps it usable",
+};
+
+/*
+ * The run page is the one page at offset 0, shared. A mapping of offset
+ * 4096 placed right after an existing mapping used to be merged into it
+ * by the mm without ever reaching the driver, and mremap() could grow it.
+ */
+static void test_run_mmap(int sys_fd, int vm_fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *area, *run, *p;
+	unsigned int i;
+	int fd;
+
+	if (!check_cap(sys_fd, LV_CAP_RUN_GUESTS)) {
+		for (i = 0; i < sizeof(mmap_tests) / sizeof(mmap_tests[0]); i++)
+			tap_skip(mmap_tests[i], "no VMX");
+		return;
+	}
+	fd = ioctl(vm_fd, LV_CREATE_VCPU, 1);
+	if (fd < 0)
+		die("LV_CREATE_VCPU 1");
+	/* Two free pages at a known place. */
+	area = mmap(NULL, 3 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		die("mmap");
+	run = mmap(area, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		   fd, 0);
+	tap_result(run == area, "%s", mmap_tests[0]);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, page);
+	tap_errno(p == MAP_FAILED ? -1 : 0, errno, EINVAL, mmap_tests[1]);
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	tap_errno(p == MAP_FAILED ? -1 : 0, errno, EINVAL, mmap_tests[2]);
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	tap_errno(p == MAP_FAILED ? -1 : 0, errno, EINVAL, mmap_tests[3]);
+	p = mmap(area + page, page, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, page);
+	tap_errno(p == MAP_FAILED ? -1 : 0, errno, EINVAL, mmap_tests[4]);
+	/* Whatever happened there, leave room for growth after the page. */
+	munmap(area + page, 2 * page);
+	p = mremap(run, page, 2 * page, 0);
+	tap_errno(p == MAP_FAILED ? -1 : 0, errno, EFAULT, mmap_tests[5]);
+	if (p != MAP_FAILED)
+		run = p;
+	p = mremap(run, page, page, MREMAP_MAYMOVE | MREMAP_FIXED, area + 2 * page);
+	tap_result(p == area + 2 * page &&
+		   ((struct lv_run *)p)->immediate_exit == 0, "%s", mmap_tests[6]);
+	munmap(area, 3 * page);
+	close(fd);
+}
+
 int main(void)
 {
 	int sys_fd = open_sys();
@@ -215,6 +275,7 @@ int main(void)
 	tap_errno(ret, errno, ENOTTY, "unknown ioctl on a VM fd -> ENOTTY");
 	test_memory(vm_fd, nr_slots);
 	test_vcpus(sys_fd, vm_fd, max_vcpus);
+	test_run_mmap(sys_fd, vm_fd);
 	close(vm_fd);
 	tap_finish();
 }

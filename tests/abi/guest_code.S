@@ -51,6 +51,124 @@ guest_irq:
 	iret
 guest_irq_end:
 
+/*
+ * Instructions lightvisor answers with #GP, one per entry point; the
+ * IVT[13] handler at guest_gp + 0x100 reports the IP the #GP pushed on
+ * port 0x31 (so it must be the faulting instruction's) and halts with
+ * IF = 0. Real mode: no error code may be pushed.
+ */
+	.globl	guest_gp, guest_gp_end
+	.globl	gp_rdmsr, gp_cr0, gp_cr4, gp_xsetbv, gp_rdpmc
+guest_gp:
+	movl	$0x12345678, %ecx	/* no such MSR */
+gp_rdmsr:
+	rdmsr
+	hlt
+	.org	guest_gp + 0x10
+	movl	$0x80000030, %eax	/* PG|NE|ET without PE */
+gp_cr0:
+	movl	%eax, %cr0
+	hlt
+	.org	guest_gp + 0x20
+	movl	$0x2000, %eax		/* VMXE */
+gp_cr4:
+	movl	%eax, %cr4
+	hlt
+	.org	guest_gp + 0x30
+	movl	%cr4, %eax
+	orl	$0x40000, %eax		/* OSXSAVE, or XSETBV is #UD */
+	movl	%eax, %cr4
+	xorl	%ecx, %ecx
+	xorl	%eax, %eax		/* XCR0 without x87 */
+	xorl	%edx, %edx
+gp_xsetbv:
+	xsetbv
+	hlt
+	.org	guest_gp + 0x50
+	xorl	%ecx, %ecx
+gp_rdpmc:
+	rdpmc
+	hlt
+	.org	guest_gp + 0x100
+	popw	%ax
+	outw	%ax, $0x31
+	hlt
+guest_gp_end:
+
+/*
+ * STI, then an exit inside its shadow (OUT to port 0x40), then HLT. And
+ * at +0x10: a user hypercall, then RAX on port 0x41, then HLT.
+ */
+	.globl	guest_sti_out, guest_sti_out_end
+guest_sti_out:
+	sti
+	outb	%al, $0x40
+	cli
+	hlt
+	.org	guest_sti_out + 0x10
+	movl	$0x10000, %eax
+	vmcall
+	outw	%ax, $0x41
+	hlt
+guest_sti_out_end:
+
+/*
+ * Spin with interrupts on; IVT[0x40] points at +0x100, which reports on
+ * port 0x30 and returns. At +0x20: count DX up four times and report it
+ * on port 0x33, then HLT with IF = 0 (so every instruction must run).
+ */
+	.globl	guest_spin_irq, guest_spin_irq_end
+guest_spin_irq:
+	sti
+1:	jmp	1b
+	.org	guest_spin_irq + 0x20
+	incw	%dx
+	incw	%dx
+	incw	%dx
+	incw	%dx
+	movw	%dx, %ax
+	outw	%ax, $0x33
+	cli
+	hlt
+	.org	guest_spin_irq + 0x40
+	movw	%ax, (%si)		/* a memory write at RIP */
+	cli
+	hlt
+	.org	guest_spin_irq + 0x100
+	incw	%cx
+	movb	$0x40, %al
+	outb	%al, $0x30
+	iret
+guest_spin_irq_end:
+
+/*
+ * Spin; the NMI handler (IVT[2] at +0x100) reports the IP it will return
+ * to on port 0x35, then IRETs.
+ */
+	.globl	guest_nmi, guest_nmi_end, guest_nmi_iret
+guest_nmi:
+1:	jmp	1b
+	.org	guest_nmi + 0x100
+	movw	%sp, %bp
+	movw	(%bp), %ax
+	outw	%ax, $0x35
+guest_nmi_iret:
+	iret
+guest_nmi_end:
+
+/* WRMSR IA32_TSC = 0x40000 << 32, then RDTSC; EDX on port 0x34. */
+	.globl	guest_tsc, guest_tsc_end
+guest_tsc:
+	movl	$0x10, %ecx
+	movl	$0x40000, %edx
+	xorl	%eax, %eax
+	wrmsr
+	rdtsc
+	movl	%edx, %eax
+	outl	%eax, $0x34
+	hlt
+guest_tsc_end:
+
 /* Set CR0.CD|NW, report CR0 on port 0x40 (32 bits), HLT. */
 	.globl	guest_cr0_cd, guest_cr0_cd_end
 guest_cr0_cd:

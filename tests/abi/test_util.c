@@ -29,13 +29,14 @@ static void vtap(bool ok, const char *fmt, va_list ap, const char *why)
 		tap_failed++;
 }
 
-void tap_result(bool ok, const char *fmt, ...)
+bool tap_result(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vtap(ok, fmt, ap, NULL);
 	va_end(ap);
+	return ok;
 }
 
 void tap_fail(const char *name, const char *fmt, ...)

@@ -31,7 +31,8 @@ struct test_vcpu {
 };
 
 /* TAP; the plan is printed at the end by tap_finish(). */
-void tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns @ok, so a failure can be followed by diagnostics. */
+bool tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tap_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tap_skip(const char *name, const char *reason);
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,10 +20,26 @@ check() { # IMAGE STATUS [OPTIONS...]
 	fi
 }
 
+# IMAGE STATUS PATTERN: as check, and lvrun's output must match PATTERN.
+check_out() {
+	img=$1 want=$2 pattern=$3
+	n=$((n + 1))
+	out=$(lvrun "/guests/$img" 2>&1)
+	got=$?
+	if [ "$got" = "$want" ] && echo "$out" | grep -q "$pattern"; then
+		echo "ok $n - $img exits with $want: $pattern"
+	else
+		echo "not ok $n - $img: expected status $want and '$pattern', got $got"
+		echo "$out" | sed 's/^/# /' | tail -n 15
+		failed=$((failed + 1))
+	fi
+}
+
 check hello-real.bin 0
 check hello64.elf 0
 check test-real.bin 1
 check prot32-real.bin 1
+check pae-real.bin 1
 check cpuid.elf 1
 check msr.elf 1
 check io.elf 1
@@ -35,6 +51,11 @@ check xsetbv.elf 1
 check wbinvd.elf 1
 check vmx-insn.elf 1
 check mmio.elf 1
+check mmio-emul.elf 1
+check pio-emul.elf 1
+check user-pio.elf 1
+check arch.elf 1
+check_out mmio-stack.elf 4 "event delivery failure"
 check triple-fault.elf 2
 check interrupt.elf 1 --timeout 20 --irq-after-ms 100:0x40
 check nmi.elf 1 --timeout 20 --nmi-after-ms 100

@@ -59,6 +59,33 @@ lvrun --vcpus 2 /guests/smp.elf >smp2.out 2>&1
 [ $? = 1 ]
 result $? "both CPUs run guests again after hotplug"
 
+# CPU offline while vCPU threads keep moving: the CPU going away walks its
+# list of loaded VMCSs while a vCPU waking up elsewhere clears its VMCS
+# there by IPI (the walk runs with interrupts off, so the two never meet).
+lvrun --timeout 10 --vcpus 2 /guests/spin.elf >spin3.out 2>&1 &
+pid=$!
+sleep 1
+(
+	m=0
+	while kill -0 $pid 2>/dev/null; do
+		for t in /proc/$pid/task/*; do
+			taskset -p $((m % 2 + 1)) "${t##*/}" >/dev/null 2>&1
+		done
+		m=$((m + 1))
+	done
+) &
+mover=$!
+ok=0
+for i in 1 2 3 4 5; do
+	echo 0 >$cpu1 && sleep 0.3 && echo 1 >$cpu1 && sleep 0.3 || ok=1
+done
+wait $pid
+st=$?
+wait $mover
+echo "# offline/online during migrations (status $ok), lvrun status $st"
+[ "$ok" = 0 ] && [ "$st" = 124 ]
+result $? "two spinning vCPUs survive CPU 1 going offline while their threads move"
+
 # Module unload: refused while a VM exists, clean once it is gone.
 lvrun --timeout 3 /guests/spin.elf >/dev/null 2>&1 &
 pid=$!

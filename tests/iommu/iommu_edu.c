@@ -18,8 +18,11 @@
 #include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "../abi/test_util.h"
 
@@ -481,7 +484,119 @@ static void test_driver_link(void)
 	}
 }
 
-int main(void)
+/* Drop one capability from this process's effective set. */
+static int drop_effective_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* Assigning a device is VFIO's privilege: CAP_SYS_RAWIO, not an open fd. */
+static void test_privilege(void)
+{
+	int vm, status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* A VM belongs to its creator's address space. */
+		vm = vm_new();
+		if (drop_effective_cap(CAP_SYS_RAWIO))
+			_exit(100);
+		if (assign(vm, &edu, 0) == 0)
+			_exit(101);
+		_exit(errno == EPERM ? 0 : 102);
+	}
+	vm = vm_new();
+	waitpid(pid, &status, 0);
+	if (status)
+		tap_diag("child status %#x (100: capset failed, 101: assigned, 102: other errno)",
+			 status);
+	tap_result(status == 0, "assign without CAP_SYS_RAWIO: EPERM");
+	tap_errno(assign(vm, &edu, 0), errno, 0, "assign with CAP_SYS_RAWIO");
+	tap_errno(release(vm, &edu), errno, 0, "release it");
+	close(vm);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, strlen(text)) == (ssize_t)strlen(text))
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+#define UNSAFE_PARAM "/sys/module/lightvisor/parameters/allow_unsafe_interrupts"
+
+/*
+ * Booted without interrupt remapping (intremap=off): edu's MSIs are not
+ * isolated, so assignment needs allow_unsafe_interrupts.
+ */
+static void test_no_remapping(void)
+{
+	int vm = vm_new();
+	char line[300];
+
+	tap_errno(assign(vm, &edu, 0), errno, EPERM,
+		  "assign without interrupt remapping: EPERM");
+	tap_result(klog_find("MSIs are not isolated", line, sizeof(line)),
+		   "the kernel log says why");
+	tap_result(write_file(UNSAFE_PARAM, "1") == 0,
+		   "set allow_unsafe_interrupts=1");
+	tap_errno(assign(vm, &edu, 0), errno, 0,
+		  "assign with allow_unsafe_interrupts=1");
+	tap_errno(release(vm, &edu), errno, 0, "release it");
+	tap_result(write_file(UNSAFE_PARAM, "0") == 0,
+		   "set allow_unsafe_interrupts=0 again");
+	close(vm);
+}
+
+/*
+ * The device leaves the host while a VM has it (sysfs remove, as a hot
+ * unplug): the VM loses it cleanly, the host gets it back on rescan.
+ */
+static void test_hot_remove(void)
+{
+	struct lv_device_irq irq = {
+		.dev = to_lv(&edu), .vcpu = 0, .vector = 0x40,
+	};
+	int vm = vm_new(), vm2, ret;
+	char path[300], line[300];
+
+	tap_errno(assign(vm, &edu, 0), errno, 0, "assign edu before removal");
+	tap_errno(ioctl(vm, LV_SET_DEVICE_IRQ, &irq), errno, 0,
+		  "and give it an interrupt");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", edu.name);
+	tap_result(write_file(path, "1") == 0, "remove edu from the host");
+	tap_result(klog_find("removed from the host: taken from its VM", line,
+			     sizeof(line)), "the VM lost it");
+	ret = release(vm, &edu);
+	tap_errno(ret, errno, ENODEV, "release after removal: ENODEV");
+	close(vm);
+
+	tap_result(write_file("/sys/bus/pci/rescan", "1") == 0,
+		   "rescan the PCI bus");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", edu.name);
+	tap_result(access(path, F_OK) == 0, "edu is back");
+	vm2 = vm_new();
+	tap_errno(assign(vm2, &edu, 0), errno, 0,
+		  "a new VM can assign it again");
+	tap_errno(release(vm2, &edu), errno, 0, "and release it");
+	close(vm2);
+}
+
+int main(int argc, char **argv)
 {
 	char unused[8];
 
@@ -493,9 +608,15 @@ int main(void)
 		skip_all("LV_CAP_IOMMU is 0: no IOMMU");
 	tap_result(true, "LV_CAP_IOMMU is 1");
 
+	if (argc > 1 && !strcmp(argv[1], "--no-remapping")) {
+		test_no_remapping();
+		return tap_finish();
+	}
+	test_privilege();
 	test_errors();
 	test_dma();
 	test_leaks();
 	test_driver_link();
+	test_hot_remove();
 	return tap_finish();
 }

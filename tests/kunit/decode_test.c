@@ -33,6 +33,7 @@ struct decode_case {
 			  .reg = (r)
 #define LOAD(sz, r)	LOADX(sz, sz, r)
 #define STORE(sz, r)	.op = LV_MMIO_STORE, .size = (sz), .reg = (r)
+#define RMW(sz, a, r)	.op = LV_MMIO_RMW, .size = (sz), .alu = (a), .reg = (r)
 
 static const struct decode_case decode_cases[] = {
 	/* MOV r/m, r (88, 89) */
@@ -238,6 +239,51 @@ static const struct decode_case decode_cases[] = {
 	       0x66, 0x66, 0x66, 0x89, 0x00), 0,
 	  { .len = 15, STORE(2, 0), .addr_size = 8 } },
 
+	/* Read-modify-write forms */
+	{ "add [rax],eax", L64, CODE(0x01, 0x00), 0,
+	  { .len = 2, RMW(4, LV_ALU_ADD, 0), .addr_size = 8 } },
+	{ "lock or [rdi],cl", L64, CODE(0xf0, 0x08, 0x0f), 0,
+	  { .len = 3, RMW(1, LV_ALU_OR, 1), .lock = true, .addr_size = 8 } },
+	{ "lock and [rdi],r9", L64, CODE(0xf0, 0x4c, 0x21, 0x0f), 0,
+	  { .len = 4, RMW(8, LV_ALU_AND, 9), .lock = true, .addr_size = 8 } },
+	{ "lock xor [rdi],ax", L64, CODE(0x66, 0xf0, 0x31, 0x07), 0,
+	  { .len = 4, RMW(2, LV_ALU_XOR, 0), .lock = true, .addr_size = 8 } },
+	{ "lock sub [rdi],edx", L64, CODE(0xf0, 0x29, 0x17), 0,
+	  { .len = 3, RMW(4, LV_ALU_SUB, 2), .lock = true, .addr_size = 8 } },
+	{ "cmp [rdi],ecx", L64, CODE(0x39, 0x0f), 0,
+	  { .len = 2, RMW(4, LV_ALU_CMP, 1), .addr_size = 8 } },
+	{ "lock add dword [rdi],imm8 -1", L64, CODE(0xf0, 0x83, 0x07, 0xff), 0,
+	  { .len = 4, RMW(4, LV_ALU_ADD, 0), .lock = true, .has_imm = true,
+	    .imm = 0xffffffff, .addr_size = 8 } },
+	{ "or qword [rdi],imm32", L64,
+	  CODE(0x48, 0x81, 0x0f, 0x00, 0x00, 0x00, 0x80), 0,
+	  { .len = 7, RMW(8, LV_ALU_OR, 0), .has_imm = true,
+	    .imm = 0xffffffff80000000ULL, .addr_size = 8 } },
+	{ "and byte [rdi],imm8", L64, CODE(0x80, 0x27, 0x7f), 0,
+	  { .len = 3, RMW(1, LV_ALU_AND, 0), .has_imm = true, .imm = 0x7f,
+	    .addr_size = 8 } },
+	{ "test [rdi],eax", L64, CODE(0x85, 0x07), 0,
+	  { .len = 2, RMW(4, LV_ALU_TEST, 0), .addr_size = 8 } },
+	{ "xchg [rdi],rsi", L64, CODE(0x48, 0x87, 0x37), 0,
+	  { .len = 3, RMW(8, LV_ALU_XCHG, 6), .addr_size = 8 } },
+	{ "lock cmpxchg [rdi],ecx", L64, CODE(0xf0, 0x0f, 0xb1, 0x0f), 0,
+	  { .len = 4, RMW(4, LV_ALU_CMPXCHG, 1), .lock = true, .addr_size = 8 } },
+	{ "lock xadd [rdi],bl", L64, CODE(0xf0, 0x0f, 0xc0, 0x1f), 0,
+	  { .len = 4, RMW(1, LV_ALU_XADD, 3), .lock = true, .addr_size = 8 } },
+	{ "lock bts [rdi],eax", L64, CODE(0xf0, 0x0f, 0xab, 0x07), 0,
+	  { .len = 4, RMW(4, LV_ALU_BTS, 0), .lock = true, .addr_size = 8 } },
+	{ "lock btr [rdi],rax", L64, CODE(0xf0, 0x48, 0x0f, 0xb3, 0x07), 0,
+	  { .len = 5, RMW(8, LV_ALU_BTR, 0), .lock = true, .addr_size = 8 } },
+	{ "btc dword [rdi],35 (imm masked)", L64, CODE(0x0f, 0xba, 0x3f, 35), 0,
+	  { .len = 4, RMW(4, LV_ALU_BTC, 0), .has_imm = true, .imm = 3,
+	    .addr_size = 8 } },
+	{ "bt [rdi],ecx", L64, CODE(0x0f, 0xa3, 0x0f), 0,
+	  { .len = 3, RMW(4, LV_ALU_BT, 1), .addr_size = 8 } },
+	{ "movnti [rdi],rax", L64, CODE(0x48, 0x0f, 0xc3, 0x07), 0,
+	  { .len = 4, STORE(8, 0), .addr_size = 8 } },
+	{ "movnti [rdi],ecx", L64, CODE(0x0f, 0xc3, 0x0f), 0,
+	  { .len = 3, STORE(4, 1), .addr_size = 8 } },
+
 	/* Truncated input */
 	{ "empty", L64, .avail = 0, -ENODATA },
 	{ "prefix only", L64, CODE(0x66), -ENODATA },
@@ -254,7 +300,11 @@ static const struct decode_case decode_cases[] = {
 	{ "lock", L64, CODE(0xf0, 0x89, 0x00), -EINVAL },
 	{ "lock after prefix", L64, CODE(0x66, 0xf0, 0x89, 0x00), -EINVAL },
 	{ "register operand", L64, CODE(0x89, 0xc0), -EINVAL },
-	{ "add [rax],eax", L64, CODE(0x01, 0x00), -EINVAL },
+	{ "lock test", L64, CODE(0xf0, 0x85, 0x00), -EINVAL },
+	{ "lock bt", L64, CODE(0xf0, 0x0f, 0xa3, 0x00), -EINVAL },
+	{ "0F BA /0", L64, CODE(0x0f, 0xba, 0x00, 0x01), -EINVAL },
+	{ "66 movnti", L64, CODE(0x66, 0x0f, 0xc3, 0x00), -EINVAL },
+	{ "add eax,[rax] (r, r/m)", L64, CODE(0x03, 0x00), -EINVAL },
 	{ "C7 /1", L64, CODE(0xc7, 0x08, 0, 0, 0, 0), -EINVAL },
 	{ "C6 /7 xabort", L64, CODE(0xc6, 0xf8, 0x00), -EINVAL },
 	{ "arpl in prot32", P32, CODE(0x63, 0x07), -EINVAL },
@@ -304,6 +354,8 @@ static void lv_decode_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, insn.string, e->string);
 	KUNIT_EXPECT_EQ(test, insn.rep, e->rep);
 	KUNIT_EXPECT_EQ(test, insn.imm, e->imm);
+	KUNIT_EXPECT_EQ(test, insn.alu, e->alu);
+	KUNIT_EXPECT_EQ(test, insn.lock, e->lock);
 }
 
 /*
@@ -391,9 +443,155 @@ static void lv_complete_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, lv_mmio_store_data(&insn, t->reg), t->result);
 }
 
+/*
+ * Effective addresses: registers hold 0x1000 * (n + 1) for GPR n, RSP
+ * 0x7fff0; RIP after the instruction is 0x400000.
+ */
+struct ea_case {
+	const char *name;
+	enum lv_cpu_mode mode;
+	u8 code[16];
+	unsigned int avail;
+	u64 ea;
+	bool ss;	/* the default segment is SS */
+};
+
+static const struct ea_case ea_cases[] = {
+	{ "[rax]", L64, CODE(0x89, 0x00), 0x1000 },
+	{ "[rsp+8] uses the current RSP, SS", L64, CODE(0x89, 0x44, 0x24, 0x08),
+	  0x7fff8, true },
+	{ "[rbp-1]", L64, CODE(0x89, 0x45, 0xff), 0x5fff, true },
+	{ "[r13+0]", L64, CODE(0x41, 0x89, 0x45, 0x00), 0xe000, true },
+	{ "[rax+rcx*4+0x10]", L64, CODE(0x89, 0x44, 0x88, 0x10), 0x9010 },
+	{ "[r8+r9*8]", L64, CODE(0x43, 0x89, 0x04, 0xc8), 0x9000 + 0xa000 * 8 },
+	{ "[rip+0x100]", L64, CODE(0x89, 0x05, 0x00, 0x01, 0, 0), 0x400100 },
+	{ "[disp32] via SIB", L64, CODE(0x89, 0x04, 0x25, 0x78, 0x56, 0x34, 0x12),
+	  0x12345678 },
+	{ "67 [eax-0x2000] wraps at 4G", L64, CODE(0x67, 0x89, 0x80, 0, 0xe0,
+	  0xff, 0xff), 0xfffff000 },
+	{ "moffs64", L64, CODE(0x48, 0xa3, 8, 7, 6, 5, 4, 3, 2, 1),
+	  0x0102030405060708ULL },
+	{ "prot32 [disp32] is absolute", P32, CODE(0x89, 0x05, 0x00, 0x10, 0, 0),
+	  0x1000 },
+	{ "real [bx+si+4]", RM, CODE(0x89, 0x40, 0x04), 0xb004 },
+	{ "real [bp+di-2] is SS", RM, CODE(0x89, 0x43, 0xfe), 0xdffe, true },
+	{ "real [disp16]", RM, CODE(0x89, 0x06, 0x34, 0x12), 0x1234 },
+	{ "real [si] wraps at 64K", RM, CODE(0x89, 0x44, 0xff), 0x6fff },
+};
+
+static void ea_case_desc(const struct ea_case *t, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", t->name);
+}
+
+KUNIT_ARRAY_PARAM(ea, ea_cases, ea_case_desc);
+
+static void lv_ea_test(struct kunit *test)
+{
+	const struct ea_case *t = test->param_value;
+	struct lv_mmio_insn insn;
+	unsigned long regs[16];
+	int i, ret;
+
+	for (i = 0; i < 16; i++)
+		regs[i] = 0x1000 * (i + 1);
+	regs[4] = 0x7fff0;
+	ret = lv_decode_mmio(t->code, t->avail, t->mode, &insn);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, lv_mmio_ea(&insn, regs, 0x400000), t->ea);
+	KUNIT_EXPECT_EQ(test, insn.bp_base, t->ss);
+}
+
+/* lv_alu() against the CPU running the test, for every operation. */
+struct alu_case {
+	unsigned int size;
+	u64 dst, src, flags_in;
+};
+
+static const struct alu_case alu_cases[] = {
+	{ 1, 0x7f, 0x01, 0 }, { 1, 0xff, 0x01, 0 }, { 1, 0x80, 0x80, 0 },
+	{ 1, 0x00, 0x01, X86_EFLAGS_CF }, { 1, 0x10, 0x0f, X86_EFLAGS_CF },
+	{ 2, 0x8000, 0x0001, 0 }, { 2, 0x1234, 0x1234, X86_EFLAGS_CF },
+	{ 4, 0x7fffffff, 1, 0 }, { 4, 0, 0xffffffff, X86_EFLAGS_CF },
+	{ 4, 0x80000000, 0x80000000, 0 }, { 4, 0xdeadbeef, 0x12345678, 0 },
+	{ 8, 0x7fffffffffffffffULL, 1, 0 }, { 8, 0, 1, X86_EFLAGS_CF },
+	{ 8, 0xffffffffffffffffULL, 0xffffffffffffffffULL, X86_EFLAGS_CF },
+	{ 8, 0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0 },
+};
+
+static void alu_case_desc(const struct alu_case *t, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %u %#llx, %#llx, CF %u",
+		 t->size, (unsigned long long)t->dst,
+		 (unsigned long long)t->src, (unsigned int)(t->flags_in & 1));
+}
+
+KUNIT_ARRAY_PARAM(alu, alu_cases, alu_case_desc);
+
+/* Run ADD..CMP (@op 0-7) on the CPU itself: 64-bit forms on masked data. */
+#define LV_ALU_ASM(insn, sfx, reg, d, s, f)				\
+	asm("push %[fl]; popfq; " insn sfx " %" reg "[sv], %" reg "[dv]; " \
+	    "pushfq; pop %[fl]"						\
+	    : [dv] "+r"(d), [fl] "+r"(f) : [sv] "r"(s) : "cc")
+
+#define LV_ALU_SIZES(insn, size, d, s, f) do {				\
+		if ((size) == 1)					\
+			LV_ALU_ASM(insn, "b", "b", d, s, f);		\
+		else if ((size) == 2)					\
+			LV_ALU_ASM(insn, "w", "w", d, s, f);		\
+		else if ((size) == 4)					\
+			LV_ALU_ASM(insn, "l", "k", d, s, f);		\
+		else							\
+			LV_ALU_ASM(insn, "q", "q", d, s, f);		\
+	} while (0)
+
+static u64 lv_cpu_alu(unsigned int op, unsigned int size, u64 d, u64 s,
+		      u64 *flags)
+{
+	u64 cur;
+
+	/* Only the arithmetic flags come from the case: keep IF as it is. */
+	asm volatile("pushfq; pop %0" : "=r"(cur));
+	*flags = (cur & ~LV_FLAGS_ARITH) | (*flags & LV_FLAGS_ARITH);
+	switch (op) {
+	case LV_ALU_ADD: LV_ALU_SIZES("add", size, d, s, *flags); break;
+	case LV_ALU_OR:  LV_ALU_SIZES("or", size, d, s, *flags); break;
+	case LV_ALU_ADC: LV_ALU_SIZES("adc", size, d, s, *flags); break;
+	case LV_ALU_SBB: LV_ALU_SIZES("sbb", size, d, s, *flags); break;
+	case LV_ALU_AND: LV_ALU_SIZES("and", size, d, s, *flags); break;
+	case LV_ALU_SUB: LV_ALU_SIZES("sub", size, d, s, *flags); break;
+	case LV_ALU_XOR: LV_ALU_SIZES("xor", size, d, s, *flags); break;
+	default:         LV_ALU_SIZES("cmp", size, d, s, *flags); break;
+	}
+	return size == 8 ? d : d & ((1ULL << (size * 8)) - 1);
+}
+
+static void lv_alu_test(struct kunit *test)
+{
+	const struct alu_case *t = test->param_value;
+	/* AF is undefined after logic operations: compare it elsewhere. */
+	u64 mask, flags, cpu_flags, r, cpu_r;
+	unsigned int op;
+
+	for (op = LV_ALU_ADD; op <= LV_ALU_CMP; op++) {
+		mask = LV_FLAGS_ARITH;
+		if (op == LV_ALU_OR || op == LV_ALU_AND || op == LV_ALU_XOR)
+			mask &= ~X86_EFLAGS_AF;
+		flags = t->flags_in | 0x2;
+		cpu_flags = flags;
+		r = lv_alu(op, t->size, t->dst, t->src, &flags);
+		cpu_r = lv_cpu_alu(op, t->size, t->dst, t->src, &cpu_flags);
+		if (op != LV_ALU_CMP)
+			KUNIT_EXPECT_EQ(test, r, cpu_r);
+		KUNIT_EXPECT_EQ(test, flags & mask, cpu_flags & mask);
+	}
+}
+
 static struct kunit_case lv_decode_test_cases[] = {
 	KUNIT_CASE_PARAM(lv_decode_test, decode_gen_params),
 	KUNIT_CASE_PARAM(lv_complete_test, complete_gen_params),
+	KUNIT_CASE_PARAM(lv_ea_test, ea_gen_params),
+	KUNIT_CASE_PARAM(lv_alu_test, alu_gen_params),
 	{}
 };
 

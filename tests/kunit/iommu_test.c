@@ -160,6 +160,59 @@ static void iommu_test_bar_check(struct kunit *test)
 						 LV_MAX_GPA - SZ_4K), 0);
 }
 
+/* Pieces of a BAR mapped into a guest around the MSI-X table and PBA. */
+static void iommu_test_bar_pieces(struct kunit *test)
+{
+	struct lv_iommu_range p[LV_BAR_MAX_HOLES + 1];
+	struct lv_iommu_range h[LV_BAR_MAX_HOLES];
+
+	/* No holes: the whole BAR. */
+	KUNIT_EXPECT_EQ(test, 1, lv_iommu_bar_pieces(SZ_64K, h, 0, p));
+	KUNIT_EXPECT_EQ(test, 0, p[0].start);
+	KUNIT_EXPECT_EQ(test, SZ_64K, p[0].len);
+
+	/* A 3-vector table at 0x2000 and its PBA at 0x3000: two pages out. */
+	h[0] = (struct lv_iommu_range){ 0x2000, 3 * 16 };
+	h[1] = (struct lv_iommu_range){ 0x3000, 8 };
+	KUNIT_ASSERT_EQ(test, 2, lv_iommu_bar_pieces(SZ_64K, h, 2, p));
+	KUNIT_EXPECT_EQ(test, 0, p[0].start);
+	KUNIT_EXPECT_EQ(test, 0x2000, p[0].len);
+	KUNIT_EXPECT_EQ(test, 0x4000, p[1].start);
+	KUNIT_EXPECT_EQ(test, SZ_64K - 0x4000, p[1].len);
+
+	/* Unaligned, in either order, sharing a page: rounded out, merged. */
+	h[0] = (struct lv_iommu_range){ 0x5800, 0x10 };
+	h[1] = (struct lv_iommu_range){ 0x5010, 0x900 };
+	KUNIT_ASSERT_EQ(test, 2, lv_iommu_bar_pieces(SZ_64K, h, 2, p));
+	KUNIT_EXPECT_EQ(test, 0x5000, p[0].len);
+	KUNIT_EXPECT_EQ(test, 0x6000, p[1].start);
+
+	/* A table straddling a page boundary takes both pages. */
+	h[0] = (struct lv_iommu_range){ 0x1ff0, 0x20 };
+	KUNIT_ASSERT_EQ(test, 2, lv_iommu_bar_pieces(SZ_16K, h, 1, p));
+	KUNIT_EXPECT_EQ(test, 0x1000, p[0].len);
+	KUNIT_EXPECT_EQ(test, 0x3000, p[1].start);
+	KUNIT_EXPECT_EQ(test, 0x1000, p[1].len);
+
+	/* At the start and the end: only the middle is left. */
+	h[0] = (struct lv_iommu_range){ 0, 0x800 };
+	h[1] = (struct lv_iommu_range){ SZ_16K - 8, 8 };
+	KUNIT_ASSERT_EQ(test, 1, lv_iommu_bar_pieces(SZ_16K, h, 2, p));
+	KUNIT_EXPECT_EQ(test, 0x1000, p[0].start);
+	KUNIT_EXPECT_EQ(test, 0x2000, p[0].len);
+
+	/* A one-page BAR holding the table: nothing may be mapped. */
+	h[0] = (struct lv_iommu_range){ 0, 0x100 };
+	KUNIT_EXPECT_EQ(test, 0, lv_iommu_bar_pieces(SZ_4K, h, 1, p));
+
+	/* Beyond the BAR or huge (a bad offset): clipped, never wraps. */
+	h[0] = (struct lv_iommu_range){ SZ_1M, 16 };
+	h[1] = (struct lv_iommu_range){ 0x1000, ~0ULL };
+	KUNIT_ASSERT_EQ(test, 1, lv_iommu_bar_pieces(SZ_16K, h, 2, p));
+	KUNIT_EXPECT_EQ(test, 0, p[0].start);
+	KUNIT_EXPECT_EQ(test, 0x1000, p[0].len);
+}
+
 static struct kunit_case lv_iommu_cases[] = {
 	KUNIT_CASE(iommu_test_prot),
 	KUNIT_CASE(iommu_test_pin_reuse),
@@ -167,6 +220,7 @@ static struct kunit_case lv_iommu_cases[] = {
 	KUNIT_CASE(iommu_test_map_pages),
 	KUNIT_CASE(iommu_test_ranges_overlap),
 	KUNIT_CASE(iommu_test_bar_check),
+	KUNIT_CASE(iommu_test_bar_pieces),
 	{}
 };
 

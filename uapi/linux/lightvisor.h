@@ -9,10 +9,18 @@
  *  - a VM fd, from LV_CREATE_VM: guest memory, vCPU creation, devices;
  *  - a vCPU fd, from LV_CREATE_VCPU: registers, state, interrupts, LV_RUN.
  *    Its first LV_GET_VCPU_MMAP_SIZE bytes can be mmap()ed: they hold
- *    struct lv_run, through which exits are reported to userspace.
+ *    struct lv_run, through which exits are reported to userspace. Only
+ *    that: MAP_SHARED, offset 0, exactly LV_GET_VCPU_MMAP_SIZE bytes;
+ *    anything else fails with EINVAL, also a mapping of the next page
+ *    placed right after an existing one, and mremap() cannot grow the
+ *    mapping (EFAULT).
  *
  * Closing the last reference to a VM fd (including the references its vCPU
  * fds hold) frees everything the VM owns.
+ *
+ * Every structure has explicit padding to the alignment of its widest
+ * member, so 64-bit and 32-bit (compat) callers share one layout and one
+ * set of ioctl numbers.
  */
 #ifndef _UAPI_LINUX_LIGHTVISOR_H
 #define _UAPI_LINUX_LIGHTVISOR_H
@@ -170,6 +178,13 @@ struct lv_dirty_log {
  * @bus: bus number
  * @devfn: device and function, (dev << 3) | fn
  * @flags: must be 0
+ *
+ * LV_ASSIGN_PCI_DEVICE needs CAP_SYS_RAWIO (EPERM otherwise), and a
+ * device whose MSIs interrupt remapping isolates (EPERM otherwise, unless
+ * the module parameter lightvisor.allow_unsafe_interrupts is set). The
+ * function is reset (FLR or another reset the PCI core has for it) when
+ * assigned and when released. A device removed from the host while
+ * assigned leaves its VM first: later calls naming it get ENODEV.
  */
 struct lv_pci_device {
 	__u32 segment;
@@ -196,7 +211,9 @@ struct lv_pci_device {
  * (EPT) at @guest_phys_addr, uncached, at once: guest accesses to it go to
  * the device without exits. Calling again with another address moves it
  * (the old range is unmapped first). Releasing the device or destroying
- * the VM unmaps it.
+ * the VM unmaps it. The pages holding the device's MSI-X table and PBA
+ * are left out: the host programs the table, and the guest's accesses
+ * there exit to userspace as LV_EXIT_MMIO.
  *
  * Errors: EINVAL (flags, BAR index, not a memory BAR, BAR smaller than a
  * page or not page aligned on the host, guest address not page aligned
@@ -488,6 +505,24 @@ struct lv_tsc_control {
 
 /**
  * struct lv_regs - general-purpose registers, RIP and RFLAGS
+ * @rax: RAX
+ * @rbx: RBX
+ * @rcx: RCX
+ * @rdx: RDX
+ * @rsi: RSI
+ * @rdi: RDI
+ * @rsp: RSP
+ * @rbp: RBP
+ * @r8: R8
+ * @r9: R9
+ * @r10: R10
+ * @r11: R11
+ * @r12: R12
+ * @r13: R13
+ * @r14: R14
+ * @r15: R15
+ * @rip: RIP
+ * @rflags: RFLAGS
  */
 struct lv_regs {
 	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
@@ -510,6 +545,10 @@ struct lv_regs {
  * @g: granularity
  * @unusable: segment is unusable (null selector loaded)
  * @padding: must be 0
+ *
+ * The padding is explicit up to the 64-bit alignment of @base, so the
+ * structure (32 bytes) and everything holding it have one layout for
+ * 64-bit and 32-bit (compat) callers alike.
  */
 struct lv_segment {
 	__u64 base;
@@ -517,7 +556,7 @@ struct lv_segment {
 	__u16 selector;
 	__u8 type;
 	__u8 s, dpl, present, avl, l, db, g, unusable;
-	__u8 padding[2];
+	__u8 padding[9];
 };
 
 /**
@@ -534,6 +573,23 @@ struct lv_dtable {
 
 /**
  * struct lv_sregs - segment, control and descriptor-table registers
+ * @cs: CS
+ * @ds: DS
+ * @es: ES
+ * @fs: FS
+ * @gs: GS
+ * @ss: SS
+ * @tr: task register
+ * @ldt: LDTR
+ * @gdt: GDTR
+ * @idt: IDTR
+ * @cr0: CR0
+ * @cr2: CR2
+ * @cr3: CR3
+ * @cr4: CR4
+ * @cr8: CR8 (task priority)
+ * @efer: the EFER MSR
+ * @apic_base: the IA32_APIC_BASE MSR
  */
 struct lv_sregs {
 	struct lv_segment cs, ds, es, fs, gs, ss, tr, ldt;
@@ -543,6 +599,16 @@ struct lv_sregs {
 	__u64 apic_base;
 };
 
+/*
+ * LV_SET_REGS and LV_SET_SREGS end whatever the vCPU was in the middle
+ * of: port I/O, MMIO or a hypercall waiting for userspace, an exception
+ * being delivered. An external interrupt or NMI being delivered goes back
+ * to the queue (it is delivered when the guest can take it); with
+ * RFLAGS.IF clear, an STI shadow ends. LV_SET_SREGS into PAE paging
+ * (CR0.PG, CR4.PAE, not EFER.LMA) loads the PDPTEs from CR3 as MOV CR3
+ * would, and fails with EINVAL if they cannot be read or have reserved
+ * bits set.
+ */
 #define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
 #define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
 #define LV_GET_SREGS		_IOR(LVIO, 0x23, struct lv_sregs)
@@ -570,6 +636,44 @@ struct lv_interrupt {
 
 #define LV_VCPU_STATE_VERSION	1
 
+/* Event types, numbered as the SDM's interruption-information format. */
+#define LV_EVENT_EXT_INTR	0	/* external interrupt */
+#define LV_EVENT_NMI		2
+#define LV_EVENT_EXCEPTION	3	/* hardware exception */
+#define LV_EVENT_SOFT_INTR	4	/* INT n */
+#define LV_EVENT_PRIV_SW_EXC	5	/* INT1 (ICEBP) */
+#define LV_EVENT_SOFT_EXC	6	/* INT3, INTO */
+
+/**
+ * struct lv_event - an event the vCPU is in the middle of delivering
+ * @valid: 1 if the rest is meaningful; when 0 everything else must be 0
+ * @type: an LV_EVENT_* type
+ * @vector: its vector (2 for an NMI, at most 31 for an exception, at
+ *	least 32 for an external interrupt)
+ * @has_error_code: 1 if @error_code is pushed: only for the exceptions
+ *	that have one (8, 10-14, 17, 21) and only with CR0.PE set
+ * @error_code: the error code (bits 31:16 must be 0)
+ * @insn_len: for the software types, the length of the instruction
+ *	(1-15); 0 otherwise
+ * @padding: must be 0
+ *
+ * An event is "being delivered" once lightvisor has chosen it for the
+ * next entry (a queued interrupt or NMI, an exception it raises), and
+ * until the guest has really received it: an entry abandoned for a
+ * signal, or an exit in the middle of delivery (say, on a guest page not
+ * yet mapped), keeps it here, and the next entry delivers it again,
+ * before anything else.
+ */
+struct lv_event {
+	__u8 valid;
+	__u8 type;
+	__u8 vector;
+	__u8 has_error_code;
+	__u32 error_code;
+	__u32 insn_len;
+	__u32 padding;
+};
+
 /**
  * struct lv_vcpu_state - the whole architectural state of a vCPU
  * @version: LV_VCPU_STATE_VERSION; set by GET, checked by SET
@@ -592,10 +696,18 @@ struct lv_interrupt {
  * @pat: IA32_PAT
  * @xcr0: XCR0
  * @dr7: DR7
+ * @event: the event being delivered, if any (see struct lv_event)
  * @reserved: must be 0
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
+ *
+ * LV_SET_VCPU_STATE checks the whole state before it changes anything: a
+ * state that a CPU could not be in (reserved bits, an STI shadow with
+ * RFLAGS.IF clear, an external interrupt or NMI being delivered while the
+ * guest cannot take it, an error code where the vector or the mode has
+ * none, PAE paging whose PDPTEs at CR3 cannot be read or have reserved
+ * bits set, ...) fails with EINVAL and leaves the vCPU as it was.
  */
 struct lv_vcpu_state {
 	__u32 version;
@@ -611,7 +723,8 @@ struct lv_vcpu_state {
 	__u64 pat;
 	__u64 xcr0;
 	__u64 dr7;
-	__u64 reserved[8];
+	struct lv_event event;
+	__u64 reserved[6];
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
@@ -664,10 +777,19 @@ struct lv_lapic_state {
  *
  * LV_EXIT_IO: port I/O; userspace reads or fills @io.count items of
  *	@io.size bytes at @io.data_offset within the run page. Port I/O
- *	with REP is split into as many items as fit in the page.
+ *	with REP is split into as many items as fit in the page (and in
+ *	one guest page of RAM); an item whose memory operand is not RAM is
+ *	an exit of one item, next to the LV_EXIT_MMIO exits for its memory
+ *	part. A memory operand the guest cannot access is its #PF.
  * LV_EXIT_MMIO: a guest-physical access outside guest RAM, or a write to
  *	read-only memory; @mmio.data holds the value written, or userspace
- *	stores the value to be read there.
+ *	stores the value to be read there. One instruction may make several
+ *	such exits, in the order the CPU accesses memory, as under KVM: a
+ *	read-modify-write (LOCK ADD, XCHG, CMPXCHG, BTS...) is a read exit
+ *	then a write exit; an access that crosses a page boundary is split
+ *	there (a part in RAM is done in RAM); MOVS between two devices reads
+ *	one and writes the other. The instruction completes on the LV_RUN
+ *	after its last exit.
  * LV_EXIT_HLT: the guest halted with interrupts disabled (nothing can
  *	wake it).
  * LV_EXIT_SHUTDOWN: triple fault; the vCPU cannot continue.
@@ -744,6 +866,19 @@ enum lv_internal_error {
  * @exit_qualification: out: raw hardware exit reason, for tracing
  * @cr8: out: guest CR8
  * @apic_base: out: guest APIC base MSR
+ * @io: out, LV_EXIT_IO: @io.direction (LV_EXIT_IO_IN/OUT), @io.size (1, 2
+ *	or 4 bytes), @io.port, @io.count (> 1 for REP INS/OUTS) and the
+ *	offset of the data in the shared page, @io.data_offset
+ * @mmio: in/out, LV_EXIT_MMIO: @mmio.phys_addr, @mmio.len bytes of
+ *	@mmio.data (written by the guest, or to be filled in for a read),
+ *	@mmio.is_write
+ * @fail_entry: out, LV_EXIT_FAIL_ENTRY: the hardware's entry failure reason
+ *	and the host CPU
+ * @internal: out, LV_EXIT_INTERNAL_ERROR: a suberror and @internal.ndata
+ *	words of @internal.data (a VMCS dump)
+ * @hypercall: in/out, LV_EXIT_HYPERCALL: number, arguments, and the
+ *	return value userspace puts in RAX
+ * @padding: keeps the union at 256 bytes
  */
 struct lv_run {
 	__u8 request_interrupt_window;
@@ -778,6 +913,7 @@ struct lv_run {
 		struct {
 			__u64 hardware_entry_failure_reason;
 			__u32 cpu;
+			__u32 padding;
 		} fail_entry;
 		/* LV_EXIT_INTERNAL_ERROR */
 		struct {

@@ -1,67 +1,67 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lvrun: the per-vCPU run loop and exit dispatch.
+ * lvrun: the per-vCPU run loop and exit dispatch. Port and MMIO exits go
+ * to whichever device registered the address on the bus.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "lvrun.h"
 
-#define NR_EXIT_REASONS		(LV_EXIT_IRQ_WINDOW_OPEN + 1)
-
-static atomic_ulong exit_counts[NR_EXIT_REASONS + 1];
+static atomic_ulong exit_counts[HV_NR_EXITS];
 static atomic_int running_vcpus;
+static volatile sig_atomic_t timed_out;
 
-/* The run page of the vCPU this thread runs, for the signal handler. */
-static __thread struct lv_run *this_run;
+/* The vCPU this thread runs, for the kick signal handler. */
+static __thread struct hv_vcpu *this_vcpu;
 
-static const char *const exit_names[NR_EXIT_REASONS] = {
-	[LV_EXIT_UNKNOWN]		= "UNKNOWN",
-	[LV_EXIT_IO]			= "IO",
-	[LV_EXIT_MMIO]			= "MMIO",
-	[LV_EXIT_HLT]			= "HLT",
-	[LV_EXIT_SHUTDOWN]		= "SHUTDOWN",
-	[LV_EXIT_FAIL_ENTRY]		= "FAIL_ENTRY",
-	[LV_EXIT_INTERNAL_ERROR]	= "INTERNAL_ERROR",
-	[LV_EXIT_INTR]			= "INTR",
-	[LV_EXIT_HYPERCALL]		= "HYPERCALL",
-	[LV_EXIT_IRQ_WINDOW_OPEN]	= "IRQ_WINDOW_OPEN",
+static const char *const exit_names[HV_NR_EXITS] = {
+	[HV_EXIT_UNKNOWN]	= "UNKNOWN",
+	[HV_EXIT_IO]		= "IO",
+	[HV_EXIT_MMIO]		= "MMIO",
+	[HV_EXIT_HLT]		= "HLT",
+	[HV_EXIT_SHUTDOWN]	= "SHUTDOWN",
+	[HV_EXIT_FAIL_ENTRY]	= "FAIL_ENTRY",
+	[HV_EXIT_INTERNAL]	= "INTERNAL_ERROR",
+	[HV_EXIT_INTR]		= "INTR",
+	[HV_EXIT_HYPERCALL]	= "HYPERCALL",
+	[HV_EXIT_IRQ_WINDOW]	= "IRQ_WINDOW_OPEN",
 };
 
-static const char *exit_name(uint32_t reason)
-{
-	return reason < NR_EXIT_REASONS ? exit_names[reason] : "(out of range)";
-}
-
-void stats_print(void)
+static void stats_print(void)
 {
 	unsigned int i;
 
 	/* Only the reasons that occurred: the table is mostly zeros. */
 	fprintf(stderr, "lvrun: exits to userspace by reason:\n");
-	for (i = 0; i <= NR_EXIT_REASONS; i++) {
+	for (i = 0; i < HV_NR_EXITS; i++) {
 		unsigned long n = atomic_load(&exit_counts[i]);
 
 		if (n)
-			fprintf(stderr, "lvrun:   %-16s %lu\n",
-				i < NR_EXIT_REASONS ? exit_names[i] :
-						      "(out of range)", n);
+			fprintf(stderr, "lvrun:   %-16s %lu\n", exit_names[i], n);
 	}
 }
 
+void vcpu_stats_at_exit(void)
+{
+	lvrun_at_exit(stats_print);
+}
+
 /*
- * The kick signal only has to interrupt LV_RUN. If it arrives just before
- * the thread enters LV_RUN, immediate_exit makes that entry return EINTR at
- * once, so no kick is lost.
+ * The kick signal only has to interrupt the run call. If it arrives just
+ * before the thread enters it, immediate_exit makes that entry return
+ * EINTR at once, so no kick is lost.
  */
 static void kick_handler(int sig)
 {
 	(void)sig;
-	if (this_run)
-		this_run->immediate_exit = 1;
+	if (this_vcpu)
+		*this_vcpu->immediate_exit = 1;
 }
 
 void vcpu_install_kick_handler(void)
@@ -71,7 +71,7 @@ void vcpu_install_kick_handler(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: LV_RUN must return EINTR */
+	sa.sa_flags = 0;	/* no SA_RESTART: the run call must return EINTR */
 	if (sigaction(LVRUN_KICK_SIGNAL, &sa, NULL) < 0)
 		die("sigaction: %s", strerror(errno));
 }
@@ -82,10 +82,10 @@ void vcpu_kick(struct vcpu *vcpu)
 }
 
 /*
- * LV_INTERRUPT is issued by the vCPU thread itself between two LV_RUN
- * calls, so lvrun does not depend on whether the module allows vCPU ioctls
- * concurrently with LV_RUN; the timer thread only records the request and
- * kicks the vCPU out of the guest.
+ * Interrupts are queued by the vCPU thread itself between two run calls,
+ * so lvrun does not depend on whether the hypervisor allows vCPU ioctls
+ * concurrently with running; other threads only record the request and
+ * kick the vCPU out of the guest.
  */
 void vcpu_request_irq(struct vcpu *vcpu, int vector)
 {
@@ -103,36 +103,44 @@ void vcpu_request_nmi(struct vcpu *vcpu)
 	vcpu_kick(vcpu);
 }
 
-/* Returns true if the event was queued or failed for good. */
-static bool queue_event(struct vcpu *vcpu, uint32_t vector, uint32_t flags)
+void vcpu_stop_all_timeout(struct vm *vm)
 {
-	struct lv_interrupt irq = { .vector = vector, .flags = flags };
-	const char *what = flags & LV_INTERRUPT_NMI ? "NMI" : "interrupt";
+	int i;
 
-	if (ioctl(vcpu->fd, LV_INTERRUPT, &irq) == 0) {
-		trace("vcpu %d: queued %s vector 0x%x", vcpu->id, what, vector);
-		return true;
-	}
-	if (errno == EBUSY) {
-		/* One is already pending: retry once the guest can take it. */
-		vcpu->run->request_interrupt_window = 1;
-		return false;
-	}
-	die_ioctl("LV_INTERRUPT");
+	timed_out = 1;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (!vm->vcpus[i].parked)
+			vcpu_kick(&vm->vcpus[i]);
 }
 
 static void vcpu_queue_pending(struct vcpu *vcpu)
 {
+	const struct hv_ops *ops = vcpu->vm->hv.ops;
+	bool window = false;
+
 	pthread_mutex_lock(&vcpu->lock);
-	vcpu->run->request_interrupt_window = 0;
-	if (vcpu->pending_irq >= 0 && queue_event(vcpu, vcpu->pending_irq, 0))
-		vcpu->pending_irq = -1;
-	if (vcpu->pending_nmi && queue_event(vcpu, 0, LV_INTERRUPT_NMI))
-		vcpu->pending_nmi = false;
+	if (vcpu->pending_irq >= 0) {
+		if (ops->queue_irq(&vcpu->hv, vcpu->pending_irq) == 0) {
+			trace("vcpu %d: queued interrupt vector 0x%x", vcpu->hv.id,
+			      vcpu->pending_irq);
+			vcpu->pending_irq = -1;
+		} else {
+			window = true;	/* one is pending: retry when it can take one */
+		}
+	}
+	if (vcpu->pending_nmi) {
+		if (ops->queue_nmi(&vcpu->hv) == 0) {
+			trace("vcpu %d: queued NMI", vcpu->hv.id);
+			vcpu->pending_nmi = false;
+		} else {
+			window = true;
+		}
+	}
+	ops->request_irq_window(&vcpu->hv, window);
 	pthread_mutex_unlock(&vcpu->lock);
 }
 
-static uint32_t io_read_item(const uint8_t *p, unsigned int size)
+static uint32_t io_item(const uint8_t *p, unsigned int size)
 {
 	uint32_t v = 0;
 
@@ -140,94 +148,77 @@ static uint32_t io_read_item(const uint8_t *p, unsigned int size)
 	return v;
 }
 
-/* Dispatch one port access to the device that owns the port. */
-static void port_access(struct vcpu *vcpu, uint16_t port, bool is_write,
-			unsigned int size, uint32_t *val)
+static void handle_io(struct vcpu *vcpu, const struct hv_exit *ex)
 {
-	if (uart_io(port, is_write, size, val))
-		return;
-	if (debug_exit_io(port, is_write, size, val))
-		return;
-	if (pci_io(port, is_write, size, val))
-		return;
-	if (is_write) {
-		trace("vcpu %d: unhandled OUT port 0x%x size %u value 0x%x ignored",
-		      vcpu->id, port, size, *val);
-	} else {
-		*val = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-		trace("vcpu %d: unhandled IN port 0x%x size %u returns 0x%x",
-		      vcpu->id, port, size, *val);
-	}
-}
-
-static void handle_io(struct vcpu *vcpu, struct vm *vm)
-{
-	struct lv_run *run = vcpu->run;
-	bool is_write = run->io.direction == LV_EXIT_IO_OUT;
-	unsigned int size = run->io.size;
-	uint32_t count = run->io.count, i;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	struct vm *vm = vcpu->vm;
+	unsigned int size = ex->io.size;
+	uint32_t i;
 
 	if ((size != 1 && size != 2 && size != 4) ||
-	    run->io.data_offset >= vm->run_size ||
-	    (uint64_t)count * size > vm->run_size - run->io.data_offset)
-		die("vcpu %d: malformed IO exit: size %u count %u data_offset 0x%llx",
-		    vcpu->id, size, count, (unsigned long long)run->io.data_offset);
+	    ex->io.data < (uint8_t *)vcpu->hv.run ||
+	    ex->io.data >= (uint8_t *)vcpu->hv.run + vm->hv.run_size ||
+	    (uint64_t)ex->io.count * size >
+	    vm->hv.run_size - (ex->io.data - (uint8_t *)vcpu->hv.run))
+		die("vcpu %d: malformed IO exit: size %u count %u", vcpu->hv.id,
+		    size, ex->io.count);
 
-	if (is_write)
-		trace("vcpu %d: IO out port 0x%x size %u count %u first 0x%x", vcpu->id,
-		      run->io.port, size, count, count ? io_read_item(data, size) : 0);
+	if (ex->io.out)
+		trace("vcpu %d: IO out port 0x%x size %u count %u first 0x%x",
+		      vcpu->hv.id, ex->io.port, size, ex->io.count,
+		      ex->io.count ? io_item(ex->io.data, size) : 0);
 	else
-		trace("vcpu %d: IO in port 0x%x size %u count %u", vcpu->id,
-		      run->io.port, size, count);
+		trace("vcpu %d: IO in port 0x%x size %u count %u", vcpu->hv.id,
+		      ex->io.port, size, ex->io.count);
 
-	for (i = 0; i < count; i++) {
-		uint8_t *item = data + i * size;
-		uint32_t val = is_write ? io_read_item(item, size) : 0;
+	for (i = 0; i < ex->io.count; i++) {
+		uint8_t *item = ex->io.data + i * size;
 
-		port_access(vcpu, run->io.port, is_write, size, &val);
-		if (!is_write)
-			memcpy(item, &val, size);
+		if (bus_access(&vm->pio, ex->io.port, ex->io.out, item, size))
+			continue;
+		if (ex->io.out) {
+			trace("vcpu %d: unhandled OUT port 0x%x size %u value 0x%x ignored",
+			      vcpu->hv.id, ex->io.port, size, io_item(item, size));
+		} else {
+			memset(item, 0xff, size);
+			trace("vcpu %d: unhandled IN port 0x%x size %u returns all ones",
+			      vcpu->hv.id, ex->io.port, size);
+		}
 	}
 }
 
-static void handle_mmio(struct vcpu *vcpu)
+static void handle_mmio(struct vcpu *vcpu, const struct hv_exit *ex)
 {
-	struct lv_run *run = vcpu->run;
-	uint64_t gpa = run->mmio.phys_addr, val = 0;
-	unsigned int len = run->mmio.len;
-	bool is_write = run->mmio.is_write;
+	uint64_t val = 0;
+	unsigned int len = ex->mmio.len;
 
 	if (len == 0 || len > 8)
-		die("vcpu %d: malformed MMIO exit: len %u", vcpu->id, len);
-
-	if (!mmio_testdev_access(gpa, is_write, len, run->mmio.data)) {
-		if (!is_write)
-			memset(run->mmio.data, 0xff, len);
-		trace("vcpu %d: unhandled MMIO %s at 0x%llx len %u", vcpu->id,
-		      is_write ? "write" : "read", (unsigned long long)gpa, len);
+		die("vcpu %d: malformed MMIO exit: len %u", vcpu->hv.id, len);
+	if (!bus_access(&vcpu->vm->mmio, ex->mmio.gpa, ex->mmio.write,
+			ex->mmio.data, len)) {
+		if (!ex->mmio.write)
+			memset(ex->mmio.data, 0xff, len);
+		trace("vcpu %d: unhandled MMIO %s at 0x%llx len %u", vcpu->hv.id,
+		      ex->mmio.write ? "write" : "read",
+		      (unsigned long long)ex->mmio.gpa, len);
 	}
-	memcpy(&val, run->mmio.data, len);
-	trace("vcpu %d: MMIO %s 0x%llx len %u data 0x%llx", vcpu->id,
-	      is_write ? "write" : "read", (unsigned long long)gpa, len,
-	      (unsigned long long)val);
+	memcpy(&val, ex->mmio.data, len);
+	trace("vcpu %d: MMIO %s 0x%llx len %u data 0x%llx", vcpu->hv.id,
+	      ex->mmio.write ? "write" : "read", (unsigned long long)ex->mmio.gpa,
+	      len, (unsigned long long)val);
 }
 
-static void handle_hypercall(struct vcpu *vcpu)
+static void handle_hypercall(struct vcpu *vcpu, const struct hv_exit *ex)
 {
-	struct lv_run *run = vcpu->run;
-
-	fprintf(stderr,
-		"lvrun: vcpu %d: unhandled hypercall 0x%llx (0x%llx, 0x%llx, 0x%llx, 0x%llx), returning -ENOSYS\n",
-		vcpu->id, (unsigned long long)run->hypercall.nr,
-		(unsigned long long)run->hypercall.args[0],
-		(unsigned long long)run->hypercall.args[1],
-		(unsigned long long)run->hypercall.args[2],
-		(unsigned long long)run->hypercall.args[3]);
-	run->hypercall.ret = (uint64_t)-LV_HC_ENOSYS;
+	warn("vcpu %d: unhandled hypercall 0x%llx (0x%llx, 0x%llx, 0x%llx, 0x%llx), returning -ENOSYS",
+	     vcpu->hv.id, (unsigned long long)ex->hypercall.nr,
+	     (unsigned long long)ex->hypercall.args[0],
+	     (unsigned long long)ex->hypercall.args[1],
+	     (unsigned long long)ex->hypercall.args[2],
+	     (unsigned long long)ex->hypercall.args[3]);
+	*ex->hypercall.ret = (uint64_t)-LV_HC_ENOSYS;
 }
 
-static void report_internal_error(struct vcpu *vcpu)
+static void report_internal_error(struct vcpu *vcpu, const struct hv_exit *ex)
 {
 	static const char *const names[] = {
 		[LV_INTERNAL_ERROR_UNHANDLED_EXIT]	= "unhandled exit",
@@ -235,129 +226,114 @@ static void report_internal_error(struct vcpu *vcpu)
 		[LV_INTERNAL_ERROR_DELIVERY_EV]		= "event delivery failure",
 		[LV_INTERNAL_ERROR_HOST_FAULT]		= "host fault",
 	};
-	struct lv_run *run = vcpu->run;
-	uint32_t sub = run->internal.suberror, i, n = run->internal.ndata;
-	const char *name = sub < sizeof(names) / sizeof(names[0]) && names[sub] ?
-			   names[sub] : "unknown suberror";
+	uint32_t sub = ex->internal.suberror, i, n = ex->internal.ndata;
+	bool lv = vcpu->vm->hv.ops == &hv_lightvisor_ops;
+	const char *name = lv && sub < sizeof(names) / sizeof(names[0]) && names[sub] ?
+			   names[sub] : "see the hypervisor's documentation";
 
 	flockfile(stderr);
-	fprintf(stderr, "lvrun: vcpu %d: lightvisor internal error: suberror %u (%s), hardware exit 0x%llx",
-		vcpu->id, sub, name, (unsigned long long)run->exit_qualification);
+	fprintf(stderr, "lvrun: vcpu %d: %s internal error: suberror %u (%s), hardware exit 0x%llx",
+		vcpu->hv.id, vcpu->vm->hv.ops->name, sub, name,
+		(unsigned long long)ex->hw_reason);
 	if (n > 16)
 		n = 16;
 	if (n)
 		fputs(", data:", stderr);
 	for (i = 0; i < n; i++)
-		fprintf(stderr, " 0x%llx", (unsigned long long)run->internal.data[i]);
+		fprintf(stderr, " 0x%llx", (unsigned long long)ex->internal.data[i]);
 	fputc('\n', stderr);
 	funlockfile(stderr);
 }
 
-/* A vCPU halted for good; the last one to do so ends the run. */
+/*
+ * A vCPU halted for good; the last one to do so ends the run. The others
+ * just stop here: a thread that ended with pthread_exit() would unwind
+ * its stack, which races with the process exit of the last one.
+ */
 static void vcpu_halted(struct vcpu *vcpu)
 {
-	trace("vcpu %d: halted with interrupts disabled", vcpu->id);
+	trace("vcpu %d: halted with interrupts disabled", vcpu->hv.id);
 	if (atomic_fetch_sub(&running_vcpus, 1) == 1) {
 		trace("all vCPUs halted");
-		lvrun_finish(LVRUN_EXIT_HALT);
+		lvrun_exit(LVRUN_EXIT_HALT);
 	}
-	pthread_exit(NULL);
+	for (;;)
+		pause();
 }
 
 static void handle_timeout(struct vcpu *vcpu)
 {
-	fprintf(stderr, "lvrun: vcpu %d: timeout after %u s, guest stopped\n",
-		vcpu->id, opts.timeout_sec);
-	lvrun_finish(LVRUN_EXIT_TIMEOUT);
+	warn("vcpu %d: timeout after %u s, guest stopped", vcpu->hv.id,
+	     opts.timeout_sec);
+	lvrun_exit(LVRUN_EXIT_TIMEOUT);
 }
 
-static void handle_exit(struct vcpu *vcpu, struct vm *vm)
+static void handle_exit(struct vcpu *vcpu, const struct hv_exit *ex)
 {
-	struct lv_run *run = vcpu->run;
-
-	switch (run->exit_reason) {
-	case LV_EXIT_IO:
-		handle_io(vcpu, vm);
+	switch (ex->reason) {
+	case HV_EXIT_IO:
+		handle_io(vcpu, ex);
 		break;
-	case LV_EXIT_MMIO:
-		handle_mmio(vcpu);
+	case HV_EXIT_MMIO:
+		handle_mmio(vcpu, ex);
 		break;
-	case LV_EXIT_HLT:
+	case HV_EXIT_HLT:
 		vcpu_halted(vcpu);
 		break;
-	case LV_EXIT_SHUTDOWN:
-		fprintf(stderr, "lvrun: vcpu %d: guest shutdown (triple fault)\n", vcpu->id);
-		lvrun_finish(LVRUN_EXIT_SHUTDOWN);
-	case LV_EXIT_FAIL_ENTRY:
-		fprintf(stderr, "lvrun: vcpu %d: VM entry failed: hardware reason 0x%llx on CPU %u\n",
-			vcpu->id,
-			(unsigned long long)run->fail_entry.hardware_entry_failure_reason,
-			run->fail_entry.cpu);
-		lvrun_finish(LVRUN_EXIT_FAIL_ENTRY);
-	case LV_EXIT_INTERNAL_ERROR:
-		report_internal_error(vcpu);
-		lvrun_finish(LVRUN_EXIT_INTERNAL);
-	case LV_EXIT_INTR:
-		trace("vcpu %d: INTR", vcpu->id);
+	case HV_EXIT_SHUTDOWN:
+		warn("vcpu %d: guest shutdown (triple fault)", vcpu->hv.id);
+		lvrun_exit(LVRUN_EXIT_SHUTDOWN);
+	case HV_EXIT_FAIL_ENTRY:
+		warn("vcpu %d: VM entry failed: hardware reason 0x%llx on CPU %u",
+		     vcpu->hv.id, (unsigned long long)ex->fail_entry.reason,
+		     ex->fail_entry.cpu);
+		lvrun_exit(LVRUN_EXIT_FAIL_ENTRY);
+	case HV_EXIT_INTERNAL:
+		report_internal_error(vcpu, ex);
+		lvrun_exit(LVRUN_EXIT_INTERNAL);
+	case HV_EXIT_INTR:
+		trace("vcpu %d: INTR", vcpu->hv.id);
 		if (timed_out)
 			handle_timeout(vcpu);
 		break;
-	case LV_EXIT_HYPERCALL:
-		handle_hypercall(vcpu);
+	case HV_EXIT_HYPERCALL:
+		handle_hypercall(vcpu, ex);
 		break;
-	case LV_EXIT_IRQ_WINDOW_OPEN:
-		trace("vcpu %d: interrupt window open", vcpu->id);
+	case HV_EXIT_IRQ_WINDOW:
+		trace("vcpu %d: interrupt window open", vcpu->hv.id);
 		break;
 	default:
-		fprintf(stderr, "lvrun: vcpu %d: unexpected exit reason %u (hardware exit 0x%llx)\n",
-			vcpu->id, run->exit_reason,
-			(unsigned long long)run->exit_qualification);
-		lvrun_finish(LVRUN_EXIT_INTERNAL);
+		warn("vcpu %d: unexpected %s exit reason %u (hardware exit 0x%llx)",
+		     vcpu->hv.id, vcpu->vm->hv.ops->name, ex->raw_reason,
+		     (unsigned long long)ex->hw_reason);
+		lvrun_exit(LVRUN_EXIT_INTERNAL);
 	}
 }
 
-static void count_exit(uint32_t reason)
-{
-	atomic_fetch_add(&exit_counts[reason < NR_EXIT_REASONS ? reason : NR_EXIT_REASONS], 1);
-}
-
-struct vcpu_thread_arg {
-	struct vm *vm;
-	struct vcpu *vcpu;
-};
-
-static struct vcpu_thread_arg thread_args[LVRUN_MAX_VCPUS];
-
 static void *vcpu_thread(void *p)
 {
-	struct vcpu_thread_arg *arg = p;
-	struct vcpu *vcpu = arg->vcpu;
-	struct lv_run *run = vcpu->run;
+	struct vcpu *vcpu = p;
+	const struct hv_ops *ops = vcpu->vm->hv.ops;
+	struct hv_exit ex;
 
-	this_run = run;
+	this_vcpu = &vcpu->hv;
 	for (;;) {
-		int ret;
-
 		if (timed_out)
 			handle_timeout(vcpu);
 		vcpu_queue_pending(vcpu);
 
-		ret = ioctl(vcpu->fd, LV_RUN, 0);
-		/* Rearm after a kick; the kick itself has done its job. */
-		run->immediate_exit = 0;
-		if (ret < 0) {
+		memset(&ex, 0, sizeof(ex));
+		if (ops->run(&vcpu->hv, &ex) < 0) {
 			if (errno != EINTR && errno != EAGAIN)
-				die("vcpu %d: ioctl LV_RUN failed: %s", vcpu->id,
+				die("vcpu %d: %s run failed: %s", vcpu->hv.id, ops->name,
 				    strerror(errno));
-			/* Signal: the exit reason is LV_EXIT_INTR by ABI. */
-			run->exit_reason = LV_EXIT_INTR;
+			ex.reason = HV_EXIT_INTR;
 		}
-		count_exit(run->exit_reason);
-		if (run->exit_reason != LV_EXIT_IO && run->exit_reason != LV_EXIT_MMIO)
-			trace("vcpu %d: exit %s (hardware exit 0x%llx)", vcpu->id,
-			      exit_name(run->exit_reason),
-			      (unsigned long long)run->exit_qualification);
-		handle_exit(vcpu, arg->vm);
+		atomic_fetch_add(&exit_counts[ex.reason], 1);
+		if (ex.reason != HV_EXIT_IO && ex.reason != HV_EXIT_MMIO)
+			trace("vcpu %d: exit %s (hardware exit 0x%llx)", vcpu->hv.id,
+			      exit_names[ex.reason], (unsigned long long)ex.hw_reason);
+		handle_exit(vcpu, &ex);
 	}
 	return NULL;
 }
@@ -382,11 +358,10 @@ void vcpu_start_all(struct vm *vm)
 		struct vcpu *vcpu = &vm->vcpus[i];
 
 		if (vcpu->parked) {
-			trace("vcpu %d: parked (real-mode images run on vCPU 0 only)", i);
+			trace("vcpu %d: parked (nothing can start it)", i);
 			continue;
 		}
-		thread_args[i] = (struct vcpu_thread_arg){ vm, vcpu };
-		err = pthread_create(&vcpu->thread, NULL, vcpu_thread, &thread_args[i]);
+		err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 		if (err)
 			die("pthread_create: %s", strerror(err));
 	}

@@ -29,11 +29,34 @@ static const struct {
 	{ LV_CAP_DIRTY_LOG,		"DIRTY_LOG" },
 };
 
+static const char usage_text[] =
+"Usage: lvinfo [DEVICE]\n"
+"Print the API version and the capabilities of the lightvisor device\n"
+"(default /dev/lightvisor).\n"
+"  --help     this text\n"
+"  --version  print lvinfo's version\n";
+
 int main(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "/dev/lightvisor";
+	const char *path = "/dev/lightvisor";
 	unsigned int i;
 	int fd, ret;
+
+	if (argc > 2) {
+		fputs(usage_text, stderr);
+		return 1;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("lvinfo (lightvisor) %s, API version %d\n", LV_VERSION,
+		       LV_API_VERSION);
+		return 0;
+	}
+	if (argc == 2)
+		path = argv[1];
 
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {

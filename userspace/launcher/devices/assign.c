@@ -1,23 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lvrun --assign: give a host PCI device to the guest (LV_ASSIGN_PCI_DEVICE)
- * and back pci.c's config-space emulation with the real device (its sysfs
- * config file) and lightvisor's pass-through ioctls.
+ * and back pci.c's config-space emulation (behind pci_host.c) with the
+ * real device (its sysfs config file) and lightvisor's pass-through
+ * ioctls. lightvisor only: options.c refuses --assign with --hv kvm.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "lvrun.h"
-#include "pci.h"
-
-static struct pci_passthru pt;
-static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool pt_active;
+#include "../log.h"
+#include "../lvrun.h"
 
 struct assigned {
 	int vm_fd;
@@ -68,17 +64,17 @@ static int set_irq(void *ctx, unsigned int vcpu, unsigned int vector,
 	return ioctl(a->vm_fd, LV_SET_DEVICE_IRQ, &r) ? errno : 0;
 }
 
-static void warn(void *ctx, const char *msg)
+static void assign_warn(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "lvrun: %s: %s\n", opts.assign, msg);
+	warn("%s: %s", opts.assign, msg);
 }
 
 void assign_device(struct vm *vm)
 {
 	struct pci_backend be = {
 		.ctx = &the_dev, .cfg_read = cfg_read, .cfg_write = cfg_write,
-		.map_bar = map_bar, .set_irq = set_irq, .warn = warn,
+		.map_bar = map_bar, .set_irq = set_irq, .warn = assign_warn,
 	};
 	unsigned int seg, bus, dev, fn;
 	char path[300];
@@ -89,7 +85,7 @@ void assign_device(struct vm *vm)
 	    bus > 255 || dev > 31 || fn > 7)
 		die("--assign wants a PCI address SEGMENT:BUS:DEV.FN, got '%s'",
 		    opts.assign);
-	the_dev.vm_fd = vm->vm_fd;
+	the_dev.vm_fd = vm->hv.vm_fd;
 	the_dev.dev = (struct lv_pci_device){
 		.segment = seg, .bus = bus, .devfn = dev << 3 | fn,
 	};
@@ -98,21 +94,9 @@ void assign_device(struct vm *vm)
 	the_dev.cfg_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (the_dev.cfg_fd < 0)
 		die("%s: %s", path, strerror(errno));
-	if (ioctl(vm->vm_fd, LV_ASSIGN_PCI_DEVICE, &the_dev.dev))
+	if (ioctl(vm->hv.vm_fd, LV_ASSIGN_PCI_DEVICE, &the_dev.dev))
 		die_ioctl("LV_ASSIGN_PCI_DEVICE");
-	if (pci_passthru_init(&pt, &be, vm->nr_vcpus))
+	/* Before any vCPU runs: the PCI host's lock is not needed yet. */
+	if (pci_passthru_init(&vm->dev.pci.pt, &be, vm->nr_vcpus))
 		die("%s: cannot read its config space", path);
-	pt_active = true;
-}
-
-bool pci_io(uint16_t port, bool is_write, unsigned int size, uint32_t *val)
-{
-	bool ret;
-
-	if (!pt_active || port < PCI_CONFIG_ADDR || port > PCI_CONFIG_DATA + 3)
-		return false;
-	pthread_mutex_lock(&pt_lock);
-	ret = pci_passthru_io(&pt, port, is_write, size, val);
-	pthread_mutex_unlock(&pt_lock);
-	return ret;
 }

@@ -16,7 +16,8 @@
  *    interrupt to vCPU (address bits 19:12, the destination APIC id) at
  *    vector (data bits 7:0);
  *  - every other write is ignored (read-only).
- * Other devices on bus 0 and other buses read as all ones (absent).
+ * Other devices on bus 0 and other buses read as all ones (absent). A
+ * zeroed struct pci_passthru (no backend) is a bus with the bridge alone.
  */
 #include <stdio.h>
 #include <string.h>
@@ -316,7 +317,7 @@ uint32_t pci_cfg_read(struct pci_passthru *p, unsigned int devfn,
 		v = 0xffffffff;
 	else if (devfn == 0)
 		v = off < 64 ? bridge_cfg[off / 4] : 0;
-	else if (devfn == PCI_GUEST_DEVFN)
+	else if (devfn == PCI_GUEST_DEVFN && p->be.cfg_read)
 		v = dev_read32(p, off & 0xfc);
 	else
 		v = 0xffffffff;
@@ -330,7 +331,7 @@ void pci_cfg_write(struct pci_passthru *p, unsigned int devfn,
 	unsigned int shift = (off & 3) * 8;
 	uint32_t mask = size == 4 ? 0xffffffffu : ((1u << (size * 8)) - 1);
 
-	if (devfn != PCI_GUEST_DEVFN || off >= 256)
+	if (devfn != PCI_GUEST_DEVFN || off >= 256 || !p->be.cfg_read)
 		return;
 	dev_write32(p, off & 0xfc, val << shift, mask << shift);
 }

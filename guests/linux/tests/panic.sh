@@ -1,0 +1,2 @@
+# A kernel panic, reported through pvpanic.
+echo c >/proc/sysrq-trigger

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Architectural rules every vendor backend shares: which values the
+ * guest may write to the MTRRs and to IA32_APIC_BASE, the PAE PDPTEs a
+ * CR0/CR4 write loads, and the XSAVE area size CPUID reports. The SDM
+ * defines them, not VMX or SVM; KVM keeps them in x86.c and mtrr.c.
+ */
+#include <asm/apicdef.h>
+#include <asm/cpufeature.h>
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+
+#include "lightvisor.h"
+
+/* Address bits the guest cannot use (it sees the host's MAXPHYADDR). */
+static u64 lv_rsvd_gpa_bits(void)
+{
+	unsigned int bits = boot_cpu_data.x86_phys_bits;
+
+	return bits < 64 ? GENMASK_ULL(63, bits) : 0;
+}
+
+/* --- MTRRs (SDM vol. 3A, 12.11) --- */
+
+#define LV_MTRR_VAR_FIRST	0x200		/* PHYSBASE0, PHYSMASK0, ... */
+#define LV_MTRR_DEF_TYPE_RSVD	~0xcffULL	/* type, FE (10), E (11) */
+#define LV_MTRRCAP_FIX		BIT_ULL(8)
+#define LV_MTRRCAP_WC		BIT_ULL(10)
+
+/* UC, WC, WT, WP, WB; 2, 3 and 7 and above are reserved. */
+static bool lv_mtrr_type_valid(u64 type)
+{
+	return type < 8 && ((1 << type) & 0x73);
+}
+
+/* Index into struct lv_mtrr.fixed of a fixed-range MTRR, or -1. */
+static int lv_mtrr_fixed_index(u32 msr)
+{
+	switch (msr) {
+	case MSR_MTRRfix64K_00000:
+		return 0;
+	case MSR_MTRRfix16K_80000:
+	case MSR_MTRRfix16K_A0000:
+		return 1 + msr - MSR_MTRRfix16K_80000;
+	case MSR_MTRRfix4K_C0000 ... MSR_MTRRfix4K_F8000:
+		return 3 + msr - MSR_MTRRfix4K_C0000;
+	}
+	return -1;
+}
+
+static bool lv_is_var_mtrr(u32 msr)
+{
+	return msr >= LV_MTRR_VAR_FIRST &&
+	       msr < LV_MTRR_VAR_FIRST + 2 * LV_MTRR_NR_VAR;
+}
+
+/* The guest's value is valid for @msr: #GP otherwise. */
+static bool lv_mtrr_valid(u32 msr, u64 val)
+{
+	int i;
+
+	if (msr == MSR_MTRRdefType)
+		return !(val & LV_MTRR_DEF_TYPE_RSVD) &&
+		       lv_mtrr_type_valid(val & 0xff);
+	if (lv_mtrr_fixed_index(msr) >= 0) {
+		for (i = 0; i < 8; i++)
+			if (!lv_mtrr_type_valid((val >> (i * 8)) & 0xff))
+				return false;
+		return true;
+	}
+	/* PHYSBASEn: type in 7:0, 11:8 reserved; PHYSMASKn: 10:0 reserved. */
+	if (msr & 1)
+		return !(val & (lv_rsvd_gpa_bits() | GENMASK_ULL(10, 0)));
+	return !(val & (lv_rsvd_gpa_bits() | GENMASK_ULL(11, 8))) &&
+	       lv_mtrr_type_valid(val & 0xff);
+}
+
+/* Where @msr lives in @m, or NULL if it is not an MTRR we keep. */
+static u64 *lv_mtrr_slot(struct lv_mtrr *m, u32 msr)
+{
+	int fixed = lv_mtrr_fixed_index(msr);
+
+	if (msr == MSR_MTRRdefType)
+		return &m->def_type;
+	if (fixed >= 0)
+		return &m->fixed[fixed];
+	if (lv_is_var_mtrr(msr))
+		return &m->var[msr - LV_MTRR_VAR_FIRST];
+	return NULL;
+}
+
+/**
+ * lv_mtrr_get() - read an MTRR MSR of the vCPU
+ * @vcpu: the vCPU
+ * @msr: MSR index
+ * @val: result
+ *
+ * MTRRCAP advertises LV_MTRR_NR_VAR variable ranges, the fixed ranges and
+ * write-combining (no SMRR); those MSRs and IA32_MTRR_DEF_TYPE read back
+ * what was written. Memory types have no effect: EPT maps guest RAM
+ * write-back and devices uncached.
+ * Return: 0, or -ENOENT if @msr is not an MTRR MSR (MSRs beyond the
+ * advertised variable ranges are not).
+ */
+int lv_mtrr_get(struct lv_vcpu *vcpu, u32 msr, u64 *val)
+{
+	u64 *slot;
+
+	if (msr == MSR_MTRRcap) {
+		*val = LV_MTRR_NR_VAR | LV_MTRRCAP_FIX | LV_MTRRCAP_WC;
+		return 0;
+	}
+	slot = lv_mtrr_slot(&vcpu->mtrr, msr);
+	if (!slot)
+		return -ENOENT;
+	*val = *slot;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_get);
+
+/**
+ * lv_mtrr_set() - write an MTRR MSR of the vCPU
+ * @vcpu: the vCPU
+ * @msr: MSR index
+ * @val: value
+ *
+ * Return: 0, -EINVAL for a value the CPU refuses (reserved bits, reserved
+ * memory types) or a write to MTRRCAP, -ENOENT if @msr is not an MTRR MSR.
+ */
+int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val)
+{
+	u64 *slot;
+
+	if (msr == MSR_MTRRcap)
+		return -EINVAL;
+	slot = lv_mtrr_slot(&vcpu->mtrr, msr);
+	if (!slot)
+		return -ENOENT;
+	if (!lv_mtrr_valid(msr, val))
+		return -EINVAL;
+	*slot = val;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_set);
+
+/* --- IA32_APIC_BASE (SDM vol. 3A, 11.4.4 and 11.12.5) --- */
+
+/* The mode IA32_APIC_BASE selects: EN and EXTD. */
+enum lv_apic_mode lv_apic_mode(u64 base)
+{
+	return (base & MSR_IA32_APICBASE_ENABLE ? 2 : 0) |
+	       (base & X2APIC_ENABLE ? 1 : 0);
+}
+
+/**
+ * lv_apic_base_check() - may IA32_APIC_BASE go from @old to @new?
+ * @old: current value
+ * @new: value written
+ * @x2apic: CPUID tells the guest it has x2APIC
+ * @host: the write comes from userspace (state restore), not the guest
+ *
+ * Bits 7:0, 9 and those above MAXPHYADDR are reserved, and so is EXTD
+ * without x2APIC; EXTD without EN is an invalid state. The guest cannot
+ * go from x2APIC mode straight to xAPIC mode, nor from disabled to
+ * x2APIC (the SDM's state diagram, figure 11-27); userspace can restore
+ * any valid state. The one set of rules for both cases: without an
+ * irqchip the backend keeps the value, with one the local APIC does
+ * (lv_lapic_set_base() makes the transition).
+ * Return: 0 or -EINVAL (the guest gets #GP).
+ */
+int lv_apic_base_check(u64 old, u64 new, bool x2apic, bool host)
+{
+	u64 rsvd = lv_rsvd_gpa_bits() | GENMASK_ULL(7, 0) | BIT_ULL(9);
+	enum lv_apic_mode from = lv_apic_mode(old), to = lv_apic_mode(new);
+
+	if (!x2apic)
+		rsvd |= X2APIC_ENABLE;
+	if ((new & rsvd) || to == LV_APIC_INVALID)
+		return -EINVAL;
+	if (host)
+		return 0;
+	if ((from == LV_APIC_X2APIC && to == LV_APIC_XAPIC) ||
+	    (from == LV_APIC_DISABLED && to == LV_APIC_X2APIC))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_apic_base_check);
+
+/* --- PAE paging --- */
+
+/**
+ * lv_load_pdptes() - read and check the four PAE PDPTEs at @cr3
+ * @vm: the VM
+ * @cr3: guest CR3 (bits 31:5 locate the table)
+ * @pdpte: the entries
+ *
+ * A MOV to CR0, CR3 or CR4 that enters or stays in PAE paging loads them,
+ * and faults with #GP if a present one has a reserved bit set (SDM vol.
+ * 3A, 4.4.1): check before the register changes, not at VM entry.
+ * Return: 0, or -EINVAL (the guest gets #GP).
+ */
+int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4])
+{
+	u64 rsvd = lv_rsvd_gpa_bits() | GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+	int i;
+
+	if (lv_read_guest(vm, cr3 & GENMASK_ULL(31, 5), pdpte, 4 * sizeof(u64)))
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		if ((pdpte[i] & _PAGE_PRESENT) && (pdpte[i] & rsvd))
+			return -EINVAL;
+	return 0;
+}
+
+/* --- CPUID --- */
+
+/**
+ * lv_xsave_size() - bytes XSAVE needs for the state components in @xcr0
+ * @xcr0: the guest's XCR0
+ *
+ * CPUID.(EAX=0DH,ECX=0):EBX, which the CPU computes from the XCR0 it runs
+ * with: the host's, while CPUID runs for the guest. Legacy area and
+ * header, then each enabled component's offset plus size (standard
+ * format).
+ */
+u32 lv_xsave_size(u64 xcr0)
+{
+	u32 size = 512 + 64, eax, ebx, ecx, edx;
+	int i;
+
+	for (i = 2; i < 63; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx);
+		size = max(size, eax + ebx);
+	}
+	return size;
+}

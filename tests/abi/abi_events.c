@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * abi_events: event injection and vCPU state that userspace sets.
+ *
+ * - #GP raised by lightvisor in real mode reaches the guest's IVT handler
+ *   (no error code, faulting IP pushed) instead of failing VM entry;
+ * - LV_SET_REGS ends an STI shadow when it clears IF, and drops a pending
+ *   hypercall return;
+ * - an interrupt chosen for an entry that a signal abandoned is neither
+ *   lost nor hidden from LV_GET_VCPU_STATE, survives a save/restore and
+ *   a SET_REGS with IF = 0, and is delivered exactly once;
+ * - an EPT violation during delivery of an interrupt re-delivers it once
+ *   (RAM) or stops with LV_INTERNAL_ERROR_DELIVERY_EV (MMIO), and never
+ *   emulates the instruction at RIP; an IRET that unblocked NMIs and
+ *   faulted leaves them blocked until it runs again;
+ * - PAE paging set by userspace loads the PDPTEs; LV_SET_VCPU_STATE
+ *   checks everything before it changes anything;
+ * - a TSC write moves what RDTSC reads.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+DECLARE_GUEST(guest_gp);
+DECLARE_GUEST(guest_sti_out);
+DECLARE_GUEST(guest_spin_irq);
+DECLARE_GUEST(guest_tsc);
+DECLARE_GUEST(guest_nmi);
+extern const uint8_t guest_nmi_iret[];
+extern const uint8_t gp_rdmsr[], gp_cr0[], gp_cr4[], gp_xsetbv[], gp_rdpmc[];
+
+#define GP_HANDLER	0x100
+#define SPIN_HANDLER	0x100
+#define SPIN_COUNT	0x20
+#define SPIN_MEMWRITE	0x40
+#define IRQ_VECTOR	0x40
+
+static int sys_fd;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static void new_vm(struct test_vm *vm, struct test_vcpu *vcpu)
+{
+	vm_create(sys_fd, vm);
+	vm_add_ram(vm);
+	vcpu_create(sys_fd, vm, 0, vcpu);
+}
+
+static void close_vm(struct test_vm *vm, struct test_vcpu *vcpu)
+{
+	close(vcpu->fd);
+	close(vm->fd);
+}
+
+static void set_ivt(struct test_vm *vm, int vector, uint16_t offset)
+{
+	uint16_t entry[2] = { offset, 0 };
+
+	memcpy(vm->mem + vector * 4, entry, sizeof(entry));
+}
+
+static void arm_timer_ms(long ms)
+{
+	struct itimerval it = {
+		.it_value = { ms / 1000, (ms % 1000) * 1000 },
+		.it_interval = { ms / 1000, (ms % 1000) * 1000 },
+	};
+
+	if (setitimer(ITIMER_REAL, &it, NULL))
+		die("setitimer");
+}
+
+static uint64_t io_value(struct test_vcpu *vcpu)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, (uint8_t *)vcpu->run + vcpu->run->io.data_offset,
+	       vcpu->run->io.size);
+	return v;
+}
+
+/* Run; true if the exit is port I/O on @port (LV_RUN errors are false). */
+static bool run_to_port(struct test_vcpu *vcpu, uint16_t port)
+{
+	if (vcpu_run(vcpu) < 0)
+		return false;
+	return vcpu->run->exit_reason == LV_EXIT_IO && vcpu->run->io.port == port;
+}
+
+static void describe_exit(struct test_vcpu *vcpu, int ret)
+{
+	struct lv_run *run = vcpu->run;
+
+	if (ret < 0)
+		tap_diag("LV_RUN: %s", strerror(errno));
+	else if (run->exit_reason == LV_EXIT_FAIL_ENTRY)
+		tap_diag("exit FAIL_ENTRY, reason %#llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	else if (run->exit_reason == LV_EXIT_IO)
+		tap_diag("exit IO port %#x value %#llx", run->io.port,
+			 (unsigned long long)io_value(vcpu));
+	else if (run->exit_reason == LV_EXIT_INTERNAL_ERROR)
+		tap_diag("exit INTERNAL_ERROR suberror %u data %#llx",
+			 run->internal.suberror,
+			 (unsigned long long)run->internal.data[0]);
+	else
+		tap_diag("exit %s", exit_reason_name(run->exit_reason));
+}
+
+/* --- #GP in real mode --- */
+
+static bool host_has_xsave(void)
+{
+	unsigned int a, b, c, d;
+
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	return c & (1u << 26);
+}
+
+static void test_realmode_gp(const char *what, const uint8_t *insn)
+{
+	uint16_t start, fault_ip = GUEST_CODE_GPA + (insn - guest_gp);
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	int ret;
+
+	/* Each case starts at its 16-byte slot. */
+	start = GUEST_CODE_GPA + ((insn - guest_gp) & ~0xf);
+	if (insn == gp_xsetbv)
+		start = GUEST_CODE_GPA + 0x30;
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_gp, GUEST_LEN(guest_gp));
+	set_ivt(&vm, 13, GUEST_CODE_GPA + GP_HANDLER);
+	vcpu_setup_realmode(&vcpu, start);
+	ret = vcpu_run(&vcpu);
+	if (!tap_result(ret == 0 && vcpu.run->exit_reason == LV_EXIT_IO &&
+			vcpu.run->io.port == 0x31 && io_value(&vcpu) == fault_ip,
+			"real mode: %s -> #GP delivered through the IVT, IP %#x pushed",
+			what, fault_ip))
+		describe_exit(&vcpu, ret);
+	close_vm(&vm, &vcpu);
+}
+
+static void test_gp(void)
+{
+	test_realmode_gp("RDMSR of an unknown MSR", gp_rdmsr);
+	test_realmode_gp("MOV CR0 with PG but not PE", gp_cr0);
+	test_realmode_gp("MOV CR4 with VMXE", gp_cr4);
+	if (host_has_xsave())
+		test_realmode_gp("XSETBV without x87", gp_xsetbv);
+	else
+		tap_skip("real mode: XSETBV -> #GP", "no XSAVE on this CPU");
+	test_realmode_gp("RDPMC", gp_rdpmc);
+}
+
+/* --- SET_REGS ends stale state --- */
+
+static void test_set_regs_sti_shadow(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct lv_vcpu_state st;
+	struct lv_regs regs;
+	int ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_sti_out, GUEST_LEN(guest_sti_out));
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);
+	ret = run_to_port(&vcpu, 0x40);
+	tap_result(ret, "OUT right after STI exits");
+	memset(&st, 0, sizeof(st));
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_result(st.interruptibility & 1, "the exit is in the STI shadow (interruptibility %#x)",
+		   st.interruptibility);
+
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
+	regs.rflags &= ~0x200ULL;
+	tap_errno(ioctl(vcpu.fd, LV_SET_REGS, &regs), errno, 0, "LV_SET_REGS with IF = 0");
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_eq(0, st.interruptibility & 1, "IF = 0 ends the STI shadow");
+	ret = vcpu_run(&vcpu);
+	if (!tap_result(ret == 0 && vcpu.run->exit_reason == LV_EXIT_IO &&
+			vcpu.run->io.port == 0x40,
+			"the next entry runs the OUT again (no failed entry)"))
+		describe_exit(&vcpu, ret);
+
+	/* A state with an STI shadow and IF = 0 is refused. */
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
+	st.interruptibility = 1;
+	st.regs.rflags = 2;
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: STI shadow with IF = 0 -> EINVAL");
+	st.interruptibility = 3;
+	st.regs.rflags = 0x202;
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: STI and MOV-SS shadows together -> EINVAL");
+	close_vm(&vm, &vcpu);
+}
+
+static void test_set_regs_hypercall(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct lv_regs regs;
+	int ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_sti_out, GUEST_LEN(guest_sti_out));
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA + 0x10);
+	ret = vcpu_run(&vcpu);
+	tap_result(ret == 0 && vcpu.run->exit_reason == LV_EXIT_HYPERCALL,
+		   "user hypercall exits");
+	vcpu.run->hypercall.ret = 0x1234;
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
+	regs.rax = 0x5678;
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+	ret = run_to_port(&vcpu, 0x41);
+	tap_result(ret && io_value(&vcpu) == 0x5678,
+		   "RAX set by LV_SET_REGS after a hypercall exit wins over hypercall.ret (got %#llx)",
+		   ret ? (unsigned long long)io_value(&vcpu) : 0ULL);
+	close_vm(&vm, &vcpu);
+}
+
+/* --- an interrupt and an abandoned entry --- */
+
+struct signaller {
+	struct test_vcpu *vcpu;
+	pthread_t target;
+	sem_t go, done;
+	volatile bool stop;
+};
+
+/*
+ * Sleep a little (its wake-up makes the vCPU thread reschedule on the
+ * way back into the guest, on this one CPU), then queue the interrupt
+ * and signal the vCPU thread: the entry that picked the interrupt up
+ * is then abandoned for the signal.
+ */
+static void *signaller_thread(void *p)
+{
+	struct signaller *s = p;
+	struct lv_interrupt irq = { .vector = IRQ_VECTOR };
+	sigset_t all;
+
+	/* Signals are for the vCPU thread: keep sem_wait and usleep whole. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		sem_wait(&s->go);
+		if (s->stop)
+			return NULL;
+		usleep(2000);
+		if (ioctl(s->vcpu->fd, LV_INTERRUPT, &irq))
+			die("LV_INTERRUPT");
+		pthread_kill(s->target, SIGUSR1);
+		sem_post(&s->done);
+	}
+}
+
+/* Where is the queued interrupt? 1 pending, 2 being delivered, 0 gone. */
+static int irq_whereabouts(struct test_vcpu *vcpu, struct lv_vcpu_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (ioctl(vcpu->fd, LV_GET_VCPU_STATE, st))
+		die("LV_GET_VCPU_STATE");
+	if (st->pending_irq == IRQ_VECTOR + 1)
+		return 1;
+	if (st->event.valid && st->event.type == LV_EVENT_EXT_INTR &&
+	    st->event.vector == IRQ_VECTOR)
+		return 2;
+	return 0;
+}
+
+/* Run until the handler reports; deliveries counted in *delivered. */
+static bool run_until_delivered(struct test_vcpu *vcpu, int *delivered)
+{
+	int tries = 0;
+
+	while (tries++ < 20) {
+		if (vcpu_run(vcpu) < 0) {
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		if (vcpu->run->exit_reason != LV_EXIT_IO || vcpu->run->io.port != 0x30)
+			return false;
+		++*delivered;
+		return true;
+	}
+	return false;
+}
+
+static void test_abandoned_entry(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct signaller s;
+	struct lv_vcpu_state st;
+	struct lv_regs regs;
+	pthread_t thread;
+	int i, where, lost = 0, twice = 0, in_delivery = 0, pending = 0;
+	bool restored = false, if_cleared = false, if_ok = true;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_spin_irq, GUEST_LEN(guest_spin_irq));
+	set_ivt(&vm, IRQ_VECTOR, GUEST_CODE_GPA + SPIN_HANDLER);
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);
+
+	memset(&s, 0, sizeof(s));
+	s.vcpu = &vcpu;
+	s.target = pthread_self();
+	sem_init(&s.go, 0, 0);
+	sem_init(&s.done, 0, 0);
+	pthread_create(&thread, NULL, signaller_thread, &s);
+	/* A safety net: the guest spins, only signals end LV_RUN. */
+	arm_timer_ms(500);
+
+	for (i = 0; i < 60; i++) {
+		int delivered = 0;
+
+		sem_post(&s.go);
+		/* Run until the signaller's signal (or an alarm) stops us. */
+		while (vcpu_run(&vcpu) == 0) {
+			if (vcpu.run->exit_reason != LV_EXIT_IO || vcpu.run->io.port != 0x30)
+				die("unexpected exit %s", exit_reason_name(vcpu.run->exit_reason));
+			delivered++;
+		}
+		if (errno != EINTR)
+			die("LV_RUN: %s", strerror(errno));
+		while (sem_wait(&s.done) && errno == EINTR)
+			;
+
+		where = irq_whereabouts(&vcpu, &st);
+		if (!delivered && !where) {
+			lost++;
+			continue;
+		}
+		if (where == 2)
+			in_delivery++;
+		if (where == 1)
+			pending++;
+		if (where == 2 && !restored) {
+			/* Save and restore: the interrupt must survive. */
+			restored = true;
+			if (ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st))
+				die("LV_SET_VCPU_STATE of a saved state: %s", strerror(errno));
+		} else if (where == 2 && !if_cleared) {
+			/* IF cleared: the interrupt waits, no failed entry. */
+			if_cleared = true;
+			ioctl(vcpu.fd, LV_GET_REGS, &regs);
+			regs.rflags &= ~0x200ULL;
+			ioctl(vcpu.fd, LV_SET_REGS, &regs);
+			if (vcpu_run(&vcpu) == 0 || errno != EINTR ||
+			    irq_whereabouts(&vcpu, &st) != 1)
+				if_ok = false;
+			regs.rflags |= 0x200;
+			ioctl(vcpu.fd, LV_SET_REGS, &regs);
+		}
+		if (where && !run_until_delivered(&vcpu, &delivered))
+			lost++;
+		if (delivered > 1)
+			twice++;
+	}
+	arm_timer_ms(0);
+	s.stop = true;
+	sem_post(&s.go);
+	pthread_join(thread, NULL);
+
+	tap_diag("60 interrupts: %d were being delivered when a signal abandoned the entry, %d still queued",
+		 in_delivery, pending);
+	tap_eq(0, lost, "no interrupt lost or hidden from LV_GET_VCPU_STATE after an abandoned entry");
+	tap_eq(0, twice, "no interrupt delivered twice");
+	if (in_delivery) {
+		tap_result(restored, "an interrupt being delivered survives LV_GET/SET_VCPU_STATE");
+		if (if_cleared)
+			tap_result(if_ok, "... and SET_REGS with IF = 0 puts it back in the queue (no failed entry)");
+		else
+			tap_skip("SET_REGS with IF = 0 after an abandoned entry", "happened once only");
+	} else {
+		tap_skip("an interrupt being delivered survives save/restore",
+			 "no entry was abandoned after injection in this run");
+		tap_skip("SET_REGS with IF = 0 after an abandoned entry",
+			 "no entry was abandoned after injection in this run");
+	}
+	close_vm(&vm, &vcpu);
+}
+
+/* --- EPT violations during delivery --- */
+
+static void test_delivery_ept_ram(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct lv_interrupt irq = { .vector = IRQ_VECTOR };
+	struct lv_regs regs;
+	int ret;
+
+	/* A fresh VM: nothing is mapped in EPT, not the IVT, not the stack. */
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_spin_irq, GUEST_LEN(guest_spin_irq));
+	set_ivt(&vm, IRQ_VECTOR, GUEST_CODE_GPA + SPIN_HANDLER);
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA + SPIN_COUNT);
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
+	regs.rflags |= 0x200;
+	regs.rsp = 0x70000;	/* a page of its own */
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+	ioctl(vcpu.fd, LV_INTERRUPT, &irq);
+
+	ret = run_to_port(&vcpu, 0x30);
+	if (!tap_result(ret, "interrupt delivered through unmapped IVT and stack pages"))
+		describe_exit(&vcpu, ret);
+	ret = run_to_port(&vcpu, 0x33);
+	tap_result(ret && io_value(&vcpu) == 4,
+		   "every instruction after it ran once (DX = %llu, expected 4)",
+		   ret ? (unsigned long long)io_value(&vcpu) : 0ULL);
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
+	tap_eq(1, regs.rcx & 0xffff, "the handler ran exactly once");
+	close_vm(&vm, &vcpu);
+}
+
+static void test_delivery_ept_mmio(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct lv_interrupt irq = { .vector = IRQ_VECTOR };
+	struct lv_vcpu_state st;
+	struct lv_sregs sregs;
+	struct lv_regs regs;
+	int ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_spin_irq, GUEST_LEN(guest_spin_irq));
+	set_ivt(&vm, IRQ_VECTOR, GUEST_CODE_GPA + SPIN_HANDLER);
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA + SPIN_MEMWRITE);
+	/* The stack at SS 0xffff: linear 0x10000e, past the 1 MiB of RAM. */
+	ioctl(vcpu.fd, LV_GET_SREGS, &sregs);
+	sregs.ss.selector = 0xffff;
+	sregs.ss.base = 0xffff0;
+	ioctl(vcpu.fd, LV_SET_SREGS, &sregs);
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
+	regs.rflags |= 0x200;
+	regs.rsp = 0x20;
+	regs.rsi = 0x3000;	/* what the MOV at RIP would write: RAM */
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+	ioctl(vcpu.fd, LV_INTERRUPT, &irq);
+
+	ret = vcpu_run(&vcpu);
+	if (!tap_result(ret == 0 && vcpu.run->exit_reason == LV_EXIT_INTERNAL_ERROR &&
+			vcpu.run->internal.suberror == LV_INTERNAL_ERROR_DELIVERY_EV,
+			"interrupt delivery onto an MMIO stack -> internal error DELIVERY_EV"))
+		describe_exit(&vcpu, ret);
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
+	tap_eq(GUEST_CODE_GPA + SPIN_MEMWRITE, regs.rip,
+	       "the instruction at RIP was not emulated");
+	memset(&st, 0, sizeof(st));
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_result(st.event.valid && st.event.type == LV_EVENT_EXT_INTR &&
+		   st.event.vector == IRQ_VECTOR,
+		   "the interrupt is still being delivered in LV_GET_VCPU_STATE");
+	close_vm(&vm, &vcpu);
+}
+
+/*
+ * An IRET that ends an NMI handler faults (EPT violation on its stack,
+ * emptied meanwhile by a slot change): NMIs must stay blocked until the
+ * IRET runs again, so an NMI queued meanwhile does not nest at the IRET.
+ */
+static void test_nmi_unblocking_iret(void)
+{
+	struct lv_interrupt nmi = { .flags = LV_INTERRUPT_NMI };
+	struct lv_memory_region r;
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	bool ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_nmi, GUEST_LEN(guest_nmi));
+	set_ivt(&vm, 2, GUEST_CODE_GPA + 0x100);
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);	/* SP 0x8000 */
+
+	ioctl(vcpu.fd, LV_INTERRUPT, &nmi);
+	ret = run_to_port(&vcpu, 0x35);
+	tap_result(ret && io_value(&vcpu) == GUEST_CODE_GPA,
+		   "NMI handler entered from the spin loop");
+	tap_errno(ioctl(vcpu.fd, LV_INTERRUPT, &nmi), errno, 0,
+		  "queue a second NMI inside the handler");
+	/* The same memory again: EPT is emptied, the contents stay. */
+	r = (struct lv_memory_region){ .slot = 0 };
+	if (ioctl(vm.fd, LV_SET_MEMORY_REGION, &r))
+		die("delete slot 0");
+	r.memory_size = vm.mem_size;
+	r.userspace_addr = (uintptr_t)vm.mem;
+	if (ioctl(vm.fd, LV_SET_MEMORY_REGION, &r))
+		die("add slot 0 again");
+	ret = run_to_port(&vcpu, 0x35);
+	if (!tap_result(ret && io_value(&vcpu) == GUEST_CODE_GPA,
+			"the second NMI comes after the faulted IRET completed (return IP %#llx, nested would be %#x)",
+			ret ? (unsigned long long)io_value(&vcpu) : 0ULL,
+			(unsigned int)(GUEST_CODE_GPA + (guest_nmi_iret - guest_nmi))))
+		describe_exit(&vcpu, ret ? 0 : -1);
+	close_vm(&vm, &vcpu);
+}
+
+/* --- PAE paging and whole-state checks --- */
+
+#define PAE_PDPT	0x8000
+#define PAE_PD		0x9000
+#define PAE_CODE	0x2000
+
+static void pae_sregs(struct lv_sregs *s)
+{
+	struct lv_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 0xb,
+		.s = 1, .present = 1, .db = 1, .g = 1,
+	};
+	struct lv_segment data = code;
+
+	data.selector = 0x10;
+	data.type = 0x3;
+	s->cs = code;
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+	s->tr = (struct lv_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
+	s->ldt = (struct lv_segment){ .unusable = 1, .type = 2 };
+	s->cr0 = 0x80000031;	/* PG, NE, ET, PE */
+	s->cr3 = PAE_PDPT;
+	s->cr4 = 0x20;		/* PAE */
+	s->efer = 0;
+}
+
+static void test_pae(void)
+{
+	/* mov $0x12345678, %eax; out %eax, $0x32; hlt */
+	static const uint8_t code[] = { 0xb8, 0x78, 0x56, 0x34, 0x12,
+					0xe7, 0x32, 0xf4 };
+	uint64_t pdpte = PAE_PD | 1, pde = 0x83;	/* 2 MiB page at 0 */
+	struct lv_vcpu_state st, st2;
+	struct lv_sregs s;
+	struct lv_regs regs;
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	int ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, PAE_CODE, code, sizeof(code));
+	vm_load(&vm, PAE_PDPT, &pdpte, sizeof(pdpte));
+	vm_load(&vm, PAE_PD, &pde, sizeof(pde));
+	ioctl(vcpu.fd, LV_GET_SREGS, &s);
+	pae_sregs(&s);
+	tap_errno(ioctl(vcpu.fd, LV_SET_SREGS, &s), errno, 0, "LV_SET_SREGS into PAE paging");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = PAE_CODE;
+	regs.rflags = 2;
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+	ret = run_to_port(&vcpu, 0x32);
+	if (!tap_result(ret && io_value(&vcpu) == 0x12345678,
+			"a PAE guest set up by LV_SET_SREGS runs"))
+		describe_exit(&vcpu, ret);
+
+	/* The same through LV_SET_VCPU_STATE, after a round through real mode. */
+	memset(&st, 0, sizeof(st));
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);
+	st.regs.rip = PAE_CODE;
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+		  "LV_SET_VCPU_STATE into PAE paging");
+	ret = run_to_port(&vcpu, 0x32);
+	if (!tap_result(ret && io_value(&vcpu) == 0x12345678,
+			"a PAE guest restored by LV_SET_VCPU_STATE runs"))
+		describe_exit(&vcpu, ret);
+
+	/* A PDPTE with a reserved bit (bit 1) is refused. */
+	pdpte |= 2;
+	vm_load(&vm, PAE_PDPT, &pdpte, sizeof(pdpte));
+	tap_errno(ioctl(vcpu.fd, LV_SET_SREGS, &s), errno, EINVAL,
+		  "LV_SET_SREGS: PAE with a reserved PDPTE bit -> EINVAL");
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: PAE with a reserved PDPTE bit -> EINVAL");
+
+	/* Nothing changes when a state is refused, whatever refused it. */
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);
+	pdpte &= ~2ULL;
+	vm_load(&vm, PAE_PDPT, &pdpte, sizeof(pdpte));
+	memset(&st2, 0, sizeof(st2));
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st2);
+	st.lstar = 0x8000000000000000ULL;	/* not canonical */
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st), errno, EINVAL,
+		  "LV_SET_VCPU_STATE with a non-canonical LSTAR -> EINVAL");
+	memset(&st, 0, sizeof(st));
+	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_result(!memcmp(&st, &st2, sizeof(st)),
+		   "... and the vCPU keeps its old state (CR0 %#llx, was %#llx)",
+		   (unsigned long long)st.sregs.cr0, (unsigned long long)st2.sregs.cr0);
+
+	/* Events that VM entry would refuse are refused here. */
+	st2 = st;
+	st2.event = (struct lv_event){ .valid = 1, .type = LV_EVENT_EXCEPTION,
+				       .vector = 13, .has_error_code = 1 };
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st2), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: #GP with an error code in real mode -> EINVAL");
+	st2.event.has_error_code = 0;
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st2), errno, 0,
+		  "LV_SET_VCPU_STATE: #GP without an error code in real mode");
+	st2.event = (struct lv_event){ .valid = 1, .type = LV_EVENT_EXT_INTR,
+				       .vector = IRQ_VECTOR };
+	st2.regs.rflags = 2;
+	tap_errno(ioctl(vcpu.fd, LV_SET_VCPU_STATE, &st2), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: external interrupt being delivered with IF = 0 -> EINVAL");
+	close_vm(&vm, &vcpu);
+}
+
+static void test_tsc_offset(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	int ret;
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_tsc, GUEST_LEN(guest_tsc));
+	vcpu_setup_realmode(&vcpu, GUEST_CODE_GPA);
+	ret = run_to_port(&vcpu, 0x34);
+	tap_result(ret && io_value(&vcpu) >= 0x40000,
+		   "RDTSC after WRMSR IA32_TSC reads from the value written (EDX %#llx)",
+		   ret ? (unsigned long long)io_value(&vcpu) : 0ULL);
+	close_vm(&vm, &vcpu);
+}
+
+int main(void)
+{
+	struct sigaction sa;
+
+	sys_fd = open_sys();
+	require_run_guests(sys_fd);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	test_gp();
+	test_set_regs_sti_shadow();
+	test_set_regs_hypercall();
+	test_abandoned_entry();
+	test_delivery_ept_ram();
+	test_delivery_ept_mmio();
+	test_nmi_unblocking_iret();
+	test_pae();
+	test_tsc_offset();
+	tap_finish();
+}

@@ -1,0 +1,105 @@
+#!/bin/sh
+# The guest kernel (scripts/kernel/guest.config, BusyBox initramfs from
+# scripts/build-guest) booted by lvrun over KVM with KVM's in-kernel
+# irqchip: to its init and a test script, with 1 and 2 vCPUs, as bzImage
+# and as vmlinux (PVH); power-off, reboot and panic give lvrun's
+# documented exit statuses. Then bad Linux images, refused by lvrun.
+# Needs kvm-intel, so it runs after every lightvisor suite of its boot
+# and unloads KVM again.
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; failed=$((failed + 1)); }
+
+if ! { insmod /lib/modules/kvm/irqbypass.ko && insmod /lib/modules/kvm/kvm.ko &&
+       insmod /lib/modules/kvm/kvm-intel.ko; }; then
+	echo "not ok 1 - load irqbypass, kvm, kvm-intel"
+	exit 1
+fi
+
+boot() { # NAME STATUS KERNEL TEST [LVRUN OPTIONS] -> $out
+	name=$1 want=$2 kernel=$3 test=$4
+	shift 4
+	out=$(lvrun --hv kvm --mem 256M --timeout 600 "$@" --initrd initrd.gz \
+		--cmdline "console=ttyS0 quiet lvtest=$test" "$kernel" 2>&1 </dev/null)
+	st=$?
+	echo "$out" | grep -E 'guest mark|LVGUEST' | sed 's/^/# /'
+	if [ "$st" = "$want" ] && echo "$out" | grep -q '^LVGUEST-INIT' &&
+	   echo "$out" | grep -q 'guest mark 1:'; then
+		ok "$name: init reached (marked), lvrun exit status $st"
+		return 0
+	fi
+	nok "$name: lvrun exit status $st (want $want), init reached: $(echo "$out" | grep -c '^LVGUEST-INIT')"
+	echo "$out" | sed 's/^/# /' | tail -n 30
+	return 1
+}
+
+has() { # NAME PATTERN: the last boot's output has a line matching PATTERN
+	if echo "$out" | grep -q "$2"; then ok "$1"; else nok "$1"; fi
+}
+
+boot "bzImage, 1 vCPU" 6 bzImage cpus --vcpus 1 &&
+	has "1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1' &&
+	has "1 vCPU: work pinned to CPU 0 finishes" '^LVGUEST-WORK-DONE cpu0'
+boot "bzImage, 2 vCPUs" 6 bzImage cpus --vcpus 2 &&
+	has "2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
+	has "2 vCPUs: work pinned to CPU 0 finishes" '^LVGUEST-WORK-DONE cpu0' &&
+	has "2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
+boot "vmlinux through the PVH entry" 6 vmlinux poweroff &&
+	has "vmlinux: init ran its script" '^LVGUEST-UNAME '
+boot "reboot gives status 8" 8 bzImage reboot
+boot "panic gives status 10" 10 bzImage panic
+
+# Serial input: a command typed on lvrun's stdin runs in the guest's shell.
+wait_for() { # PATTERN FILE PID: until FILE has PATTERN or PID is gone
+	while ! grep -q "$1" "$2"; do
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 1
+	done
+}
+rm -f serial.in
+mkfifo serial.in
+lvrun --hv kvm --mem 256M --timeout 600 --initrd initrd.gz \
+	--cmdline "console=ttyS0 quiet lvtest=shell" bzImage <serial.in >serial.out 2>&1 &
+pid=$!
+exec 3>serial.in
+if wait_for '^LVGUEST-SHELL' serial.out $pid; then
+	echo 'echo typed-$((6 * 7))' >&3
+	wait_for 'typed-42' serial.out $pid
+	echo 'poweroff -f' >&3
+fi
+wait $pid
+st=$?
+exec 3>&-
+if [ "$st" = 6 ] && grep -q '^typed-42' serial.out; then
+	ok "serial input: a command typed on lvrun's stdin runs in the guest shell"
+else
+	nok "serial input: status $st, typed-42 seen: $(grep -c 'typed-42' serial.out)"
+	sed 's/^/# /' serial.out | tail -n 20
+fi
+
+# Bad Linux images: a clear message and status 1.
+refused() { # NAME PATTERN LVRUN ARGS...
+	name=$1 pat=$2
+	shift 2
+	out=$(lvrun --hv kvm "$@" 2>&1 </dev/null)
+	st=$?
+	if [ "$st" = 1 ] && echo "$out" | grep -q "$pat"; then
+		ok "$name refused: $(echo "$out" | head -n 1)"
+	else
+		nok "$name: status $st, want 1 and '$pat'"
+		echo "$out" | sed 's/^/# /' | tail -n 5
+	fi
+}
+head -c 300000 bzImage >truncated.bzImage
+refused "truncated bzImage" "truncated bzImage" truncated.bzImage
+cp bzImage old.bzImage
+printf '\013' | dd of=old.bzImage bs=1 seek=$((0x206)) count=1 conv=notrunc 2>/dev/null
+refused "bzImage with boot protocol 2.11" "too old" old.bzImage
+dd if=/dev/zero of=big.img bs=1M count=20 2>/dev/null
+refused "initrd larger than guest memory" "does not fit in guest memory" \
+	--mem 16M --initrd big.img bzImage
+
+rmmod kvm_intel; rmmod kvm; rmmod irqbypass
+if grep -q "^kvm" /proc/modules; then nok "kvm modules unloaded"; else ok "kvm modules unloaded"; fi
+echo "1..$n"
+[ "$failed" = 0 ]

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lvrun: the board's devices. Each has its own file and keeps all of its
+ * state in one struct (what a snapshot will save); each registers its
+ * ranges on the port or MMIO bus itself and raises interrupts only
+ * through its struct irq_line.
+ */
+#ifndef LVRUN_DEVICES_H
+#define LVRUN_DEVICES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../bus.h"
+#include "../irq.h"
+#include "pci.h"
+
+#define UART_BACKLOG	4096
+
+struct uart16550 {
+	pthread_mutex_t lock;
+	pthread_cond_t drained;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thr_ipending;	/* "THR empty" interrupt not yet acknowledged */
+	/* Received bytes not yet read by the guest (the FIFO and a backlog). */
+	uint8_t rx[UART_BACKLOG];
+	unsigned int rx_head, rx_count;
+	struct irq_line irq;
+	int out_fd;
+};
+
+void uart_init(struct uart16550 *u, struct bus *pio, uint16_t base,
+	       struct irq_line irq, int out_fd);
+/* Feeds bytes read from @in_fd to the receiver, from a thread of its own. */
+void uart_start_input(struct uart16550 *u, int in_fd);
+/* Queues bytes for the receiver; blocks while the backlog is full. */
+void uart_receive(struct uart16550 *u, const uint8_t *buf, unsigned int len);
+
+struct debug_exit {
+	int unused;
+};
+
+void debug_exit_init(struct debug_exit *d, struct bus *pio);
+
+#define MMIO_TESTDEV_BYTES	4096
+
+struct mmio_testdev {
+	pthread_mutex_t lock;
+	uint8_t mem[MMIO_TESTDEV_BYTES];
+};
+
+void mmio_testdev_init(struct mmio_testdev *t, struct bus *mmio);
+
+/* Keyboard-controller reset, 0x92 (fast A20/reset), 0xcf9 (reset control). */
+struct reset_ctl {
+	pthread_mutex_t lock;
+	uint8_t kbd_cmd;	/* last command written to 0x64 */
+	uint8_t kbd_output_port;
+	uint8_t sysctl_a;	/* port 0x92 */
+	uint8_t rcr;		/* port 0xcf9 */
+};
+
+void reset_ctl_init(struct reset_ctl *r, struct bus *pio);
+
+/* ACPI sleep control/status (hardware-reduced FADT) and pvpanic. */
+struct acpi_pm {
+	pthread_mutex_t lock;
+	uint8_t sleep_status;
+	uint8_t pvpanic_events;
+};
+
+void acpi_pm_init(struct acpi_pm *pm, struct bus *pio);
+
+/*
+ * Ports a PC has and Linux probes, answered harmlessly. With an in-kernel
+ * interrupt controller (KVM) the PIC, PIT and ELCR ports never reach lvrun.
+ */
+struct legacy_ports {
+	pthread_mutex_t lock;
+	uint8_t rtc_index;
+	uint8_t post;
+};
+
+void legacy_ports_init(struct legacy_ports *l, struct bus *pio);
+
+/*
+ * A port the guest writes to mark a point of its boot (the guest kernel's
+ * init writes 1 when it starts); lvrun prints how long it took.
+ */
+struct guest_mark {
+	uint64_t start_ns;	/* CLOCK_MONOTONIC when lvrun started */
+	uint64_t start_tsc;
+};
+
+void guest_mark_init(struct guest_mark *m, struct bus *pio);
+
+/* PCI configuration mechanism #1: host bridge, optionally the assigned device. */
+struct pci_host {
+	pthread_mutex_t lock;
+	struct pci_passthru pt;	/* zeroed: an empty bus behind the bridge */
+};
+
+void pci_host_init(struct pci_host *p, struct bus *pio);
+
+#endif /* LVRUN_DEVICES_H */

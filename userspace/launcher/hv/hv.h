@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lvrun: one thin backend per hypervisor (lightvisor, KVM). Everything
+ * above this interface (loaders, devices, the run loop) is shared. The
+ * register formats are lightvisor's uapi structs, which mirror KVM's field
+ * by field; the KVM backend converts.
+ */
+#ifndef LVRUN_HV_H
+#define LVRUN_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/lightvisor.h>
+
+#include "../irq.h"
+
+enum hv_exit_reason {
+	HV_EXIT_UNKNOWN,
+	HV_EXIT_IO,
+	HV_EXIT_MMIO,
+	HV_EXIT_HLT,		/* halted with interrupts disabled */
+	HV_EXIT_SHUTDOWN,	/* triple fault */
+	HV_EXIT_FAIL_ENTRY,
+	HV_EXIT_INTERNAL,
+	HV_EXIT_INTR,		/* a signal, or immediate_exit */
+	HV_EXIT_HYPERCALL,
+	HV_EXIT_IRQ_WINDOW,
+	HV_NR_EXITS,
+};
+
+/* What a vCPU exit asks of lvrun; the data pointers point into the run page. */
+struct hv_exit {
+	enum hv_exit_reason reason;
+	uint32_t raw_reason;	/* the backend's own exit reason */
+	uint64_t hw_reason;	/* the hardware exit reason, where known */
+	union {
+		struct {
+			uint16_t port;
+			bool out;
+			uint8_t size;
+			uint32_t count;
+			uint8_t *data;	/* count items of size bytes */
+		} io;
+		struct {
+			uint64_t gpa;
+			bool write;
+			uint32_t len;
+			uint8_t *data;
+		} mmio;
+		struct {
+			uint64_t nr, args[4];
+			uint64_t *ret;
+		} hypercall;
+		struct {
+			uint64_t reason;
+			uint32_t cpu;
+		} fail_entry;
+		struct {
+			uint32_t suberror, ndata;
+			const uint64_t *data;
+		} internal;
+	};
+};
+
+struct hv_vcpu {
+	int id;
+	int fd;
+	void *run;
+	/* Set from a signal handler to make the next (or current) run return. */
+	volatile uint8_t *immediate_exit;
+};
+
+struct hv;
+
+struct hv_ops {
+	const char *name;
+	/* Opens the device and creates the VM; dies with a message on error. */
+	void (*open)(struct hv *hv, int nr_vcpus);
+	void (*set_memory)(struct hv *hv, uint64_t gpa, void *host, uint64_t size);
+	/*
+	 * Creates the interrupt controllers and timers the hypervisor keeps
+	 * itself (KVM: PICs, I/O APIC, local APICs, PIT), before any vCPU.
+	 * Sets hv->has_irqchip if it did.
+	 */
+	void (*create_irqchip)(struct hv *hv);
+	void (*set_irq_line)(struct hv *hv, unsigned int gsi, int level);
+	void (*create_vcpu)(struct hv *hv, struct hv_vcpu *vcpu, int id);
+	void (*get_sregs)(struct hv_vcpu *vcpu, struct lv_sregs *sregs);
+	void (*set_sregs)(struct hv_vcpu *vcpu, const struct lv_sregs *sregs);
+	void (*set_regs)(struct hv_vcpu *vcpu, const struct lv_regs *regs);
+	/* Returns 0 with @exit filled, or -1 with errno (EINTR: a signal). */
+	int (*run)(struct hv_vcpu *vcpu, struct hv_exit *exit);
+	/* Returns 0, or -EBUSY if one is already pending; dies otherwise. */
+	int (*queue_irq)(struct hv_vcpu *vcpu, unsigned int vector);
+	int (*queue_nmi)(struct hv_vcpu *vcpu);
+	void (*request_irq_window)(struct hv_vcpu *vcpu, bool on);
+};
+
+struct hv {
+	const struct hv_ops *ops;
+	int sys_fd;
+	int vm_fd;
+	size_t run_size;
+	bool has_irqchip;
+	/* The line handle devices get: forwards to ops->set_irq_line. */
+	struct irq_chip chip;
+	void *priv;
+};
+
+extern const struct hv_ops hv_lightvisor_ops;
+extern const struct hv_ops hv_kvm_ops;
+
+void hv_init(struct hv *hv, const struct hv_ops *ops, int nr_vcpus);
+void *hv_map_run(struct hv *hv, int vcpu_fd, int id);
+
+#endif /* LVRUN_HV_H */

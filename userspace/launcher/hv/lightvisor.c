@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun's lightvisor backend: /dev/lightvisor.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "../log.h"
+#include "hv.h"
+
+static void lv_open(struct hv *hv, int nr_vcpus)
+{
+	int ret;
+
+	hv->sys_fd = open("/dev/lightvisor", O_RDWR | O_CLOEXEC);
+	if (hv->sys_fd < 0)
+		die("cannot open /dev/lightvisor: %s", strerror(errno));
+
+	ret = ioctl(hv->sys_fd, LV_GET_API_VERSION, 0);
+	if (ret < 0)
+		die_ioctl("LV_GET_API_VERSION");
+	if (ret != LV_API_VERSION)
+		die("lightvisor API version %d, lvrun needs %d", ret, LV_API_VERSION);
+
+	ret = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_RUN_GUESTS);
+	if (ret < 0)
+		die_ioctl("LV_CHECK_CAP(LV_CAP_RUN_GUESTS)");
+	if (ret == 0)
+		die("this CPU cannot run lightvisor guests (no usable VMX)");
+
+	ret = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_MAX_VCPUS);
+	if (ret < 0)
+		die_ioctl("LV_CHECK_CAP(LV_CAP_MAX_VCPUS)");
+	if (ret > 0 && nr_vcpus > ret)
+		die("--vcpus %d: lightvisor supports at most %d", nr_vcpus, ret);
+
+	ret = ioctl(hv->sys_fd, LV_GET_VCPU_MMAP_SIZE, 0);
+	if (ret < 0)
+		die_ioctl("LV_GET_VCPU_MMAP_SIZE");
+	if ((size_t)ret < sizeof(struct lv_run))
+		die("LV_GET_VCPU_MMAP_SIZE returned %d, less than struct lv_run", ret);
+	hv->run_size = ret;
+
+	hv->vm_fd = ioctl(hv->sys_fd, LV_CREATE_VM, 0);
+	if (hv->vm_fd < 0)
+		die_ioctl("LV_CREATE_VM");
+}
+
+static void lv_set_memory(struct hv *hv, uint64_t gpa, void *host, uint64_t size)
+{
+	struct lv_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	if (ioctl(hv->vm_fd, LV_SET_MEMORY_REGION, &region) < 0)
+		die_ioctl("LV_SET_MEMORY_REGION");
+}
+
+/* Local APICs, I/O APIC, PICs and PIT in the kernel. */
+static void lv_create_irqchip(struct hv *hv)
+{
+	int ret = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_IRQCHIP);
+
+	if (ret < 0)
+		die_ioctl("LV_CHECK_CAP(LV_CAP_IRQCHIP)");
+	if (ret == 0)
+		die("this lightvisor has no in-kernel interrupt controller");
+	if (ioctl(hv->vm_fd, LV_CREATE_IRQCHIP, 0) < 0)
+		die_ioctl("LV_CREATE_IRQCHIP");
+	hv->has_irqchip = true;
+}
+
+/* Lines 0-15 drive the PICs and the I/O APIC, 16-23 the I/O APIC. */
+static void lv_set_irq_line(struct hv *hv, unsigned int gsi, int level)
+{
+	struct lv_irq_level irq = { .line = gsi, .level = level };
+
+	if (!hv->has_irqchip) {
+		trace("irq: line %u -> %d dropped (no interrupt controller)",
+		      gsi, level);
+		return;
+	}
+	if (ioctl(hv->vm_fd, LV_IRQ_LINE, &irq) < 0)
+		die_ioctl("LV_IRQ_LINE");
+}
+
+static void lv_create_vcpu(struct hv *hv, struct hv_vcpu *vcpu, int id)
+{
+	struct lv_run *run;
+
+	vcpu->id = id;
+	vcpu->fd = ioctl(hv->vm_fd, LV_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		die_ioctl("LV_CREATE_VCPU");
+	run = hv_map_run(hv, vcpu->fd, id);
+	vcpu->run = run;
+	vcpu->immediate_exit = &run->immediate_exit;
+}
+
+static void lv_get_sregs(struct hv_vcpu *vcpu, struct lv_sregs *sregs)
+{
+	if (ioctl(vcpu->fd, LV_GET_SREGS, sregs) < 0)
+		die_ioctl("LV_GET_SREGS");
+}
+
+static void lv_set_sregs(struct hv_vcpu *vcpu, const struct lv_sregs *sregs)
+{
+	if (ioctl(vcpu->fd, LV_SET_SREGS, sregs) < 0)
+		die_ioctl("LV_SET_SREGS");
+}
+
+static void lv_set_regs(struct hv_vcpu *vcpu, const struct lv_regs *regs)
+{
+	if (ioctl(vcpu->fd, LV_SET_REGS, regs) < 0)
+		die_ioctl("LV_SET_REGS");
+}
+
+static enum hv_exit_reason lv_exit_reason(uint32_t reason)
+{
+	switch (reason) {
+	case LV_EXIT_IO:		return HV_EXIT_IO;
+	case LV_EXIT_MMIO:		return HV_EXIT_MMIO;
+	case LV_EXIT_HLT:		return HV_EXIT_HLT;
+	case LV_EXIT_SHUTDOWN:		return HV_EXIT_SHUTDOWN;
+	case LV_EXIT_FAIL_ENTRY:	return HV_EXIT_FAIL_ENTRY;
+	case LV_EXIT_INTERNAL_ERROR:	return HV_EXIT_INTERNAL;
+	case LV_EXIT_INTR:		return HV_EXIT_INTR;
+	case LV_EXIT_HYPERCALL:		return HV_EXIT_HYPERCALL;
+	case LV_EXIT_IRQ_WINDOW_OPEN:	return HV_EXIT_IRQ_WINDOW;
+	default:			return HV_EXIT_UNKNOWN;
+	}
+}
+
+static int lv_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
+{
+	struct lv_run *run = vcpu->run;
+	int ret = ioctl(vcpu->fd, LV_RUN, 0);
+
+	run->immediate_exit = 0;
+	if (ret < 0)
+		return -1;
+	exit->raw_reason = run->exit_reason;
+	exit->hw_reason = run->exit_qualification;
+	exit->reason = lv_exit_reason(run->exit_reason);
+	switch (exit->reason) {
+	case HV_EXIT_IO:
+		exit->io.port = run->io.port;
+		exit->io.out = run->io.direction == LV_EXIT_IO_OUT;
+		exit->io.size = run->io.size;
+		exit->io.count = run->io.count;
+		exit->io.data = (uint8_t *)run + run->io.data_offset;
+		break;
+	case HV_EXIT_MMIO:
+		exit->mmio.gpa = run->mmio.phys_addr;
+		exit->mmio.write = run->mmio.is_write;
+		exit->mmio.len = run->mmio.len;
+		exit->mmio.data = run->mmio.data;
+		break;
+	case HV_EXIT_HYPERCALL:
+		exit->hypercall.nr = run->hypercall.nr;
+		memcpy(exit->hypercall.args, run->hypercall.args,
+		       sizeof(exit->hypercall.args));
+		exit->hypercall.ret = (uint64_t *)&run->hypercall.ret;
+		break;
+	case HV_EXIT_FAIL_ENTRY:
+		exit->fail_entry.reason = run->fail_entry.hardware_entry_failure_reason;
+		exit->fail_entry.cpu = run->fail_entry.cpu;
+		break;
+	case HV_EXIT_INTERNAL:
+		exit->internal.suberror = run->internal.suberror;
+		exit->internal.ndata = run->internal.ndata;
+		exit->internal.data = (const uint64_t *)run->internal.data;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int lv_queue(struct hv_vcpu *vcpu, unsigned int vector, uint32_t flags)
+{
+	struct lv_interrupt irq = { .vector = vector, .flags = flags };
+
+	if (ioctl(vcpu->fd, LV_INTERRUPT, &irq) == 0)
+		return 0;
+	if (errno == EBUSY)
+		return -EBUSY;
+	die_ioctl("LV_INTERRUPT");
+}
+
+static int lv_queue_irq(struct hv_vcpu *vcpu, unsigned int vector)
+{
+	return lv_queue(vcpu, vector, 0);
+}
+
+static int lv_queue_nmi(struct hv_vcpu *vcpu)
+{
+	return lv_queue(vcpu, 0, LV_INTERRUPT_NMI);
+}
+
+static void lv_request_irq_window(struct hv_vcpu *vcpu, bool on)
+{
+	((struct lv_run *)vcpu->run)->request_interrupt_window = on;
+}
+
+const struct hv_ops hv_lightvisor_ops = {
+	.name = "lightvisor",
+	.open = lv_open,
+	.set_memory = lv_set_memory,
+	.create_irqchip = lv_create_irqchip,
+	.set_irq_line = lv_set_irq_line,
+	.create_vcpu = lv_create_vcpu,
+	.get_sregs = lv_get_sregs,
+	.set_sregs = lv_set_sregs,
+	.set_regs = lv_set_regs,
+	.run = lv_run,
+	.queue_irq = lv_queue_irq,
+	.queue_nmi = lv_queue_nmi,
+	.request_irq_window = lv_request_irq_window,
+};

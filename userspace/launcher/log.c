@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun: messages and process exit.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+bool log_trace_on;
+
+static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define MAX_EXIT_HANDLERS 8
+static void (*exit_handlers[MAX_EXIT_HANDLERS])(void);
+static unsigned int nr_exit_handlers;
+
+/* Called from the main thread during setup, before any vCPU runs. */
+void lvrun_at_exit(void (*fn)(void))
+{
+	if (nr_exit_handlers == MAX_EXIT_HANDLERS)
+		die("too many exit handlers");
+	exit_handlers[nr_exit_handlers++] = fn;
+}
+
+/*
+ * Whichever thread first decides the run is over runs the exit handlers
+ * (last registered first) and ends the process; the others block here
+ * until the process is gone.
+ *
+ * _exit(), not exit(): exit() runs the program's destructors while the
+ * other vCPU threads still run. In a static binary one of those removes
+ * the unwind tables, and a thread unwinding at that moment (or one still
+ * using stdio while it is torn down) aborts the process with SIGABRT.
+ * Everything lvrun must leave behind is its output and the terminal:
+ * both are dealt with here first.
+ */
+void lvrun_exit(int status)
+{
+	pthread_mutex_lock(&exit_lock);
+	while (nr_exit_handlers)
+		exit_handlers[--nr_exit_handlers]();
+	fflush(stdout);
+	fflush(stderr);
+	_exit(status);
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	/* One locked stream per line keeps lines from different threads whole. */
+	flockfile(stderr);
+	fputs("lvrun: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	lvrun_exit(1);
+}
+
+void die_ioctl(const char *name)
+{
+	die("ioctl %s failed: %s", name, strerror(errno));
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void trace_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun: the command line and --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/lightvisor.h>
+
+#include "log.h"
+#include "options.h"
+
+struct options opts = {
+	.hv = HV_LIGHTVISOR,
+	.nr_vcpus = 1,
+	.irq_after_ms = -1,
+	.nmi_after_ms = -1,
+};
+
+static const char usage_text[] =
+"Usage: lvrun [OPTIONS] IMAGE\n"
+"Run IMAGE as a guest of lightvisor (or of KVM, with --hv kvm).\n"
+"\n"
+"IMAGE is recognised by its contents:\n"
+"  Linux bzImage  (\"HdrS\" at 0x202, boot protocol 2.12 or later) booted\n"
+"               through the 64-bit boot protocol: the protected-mode kernel\n"
+"               at pref_address (or, if relocatable, the lowest suitably\n"
+"               aligned address from 16 MiB that fits), a zero page at\n"
+"               0x8000 with an e820 map, --cmdline at 0x20000, --initrd\n"
+"               at the top of RAM below initrd_addr_max, entry at load\n"
+"               address + 0x200 in 64-bit mode with RSI = zero page and the\n"
+"               low 4 GiB identity mapped; default memory 256M.\n"
+"  Linux vmlinux  (ELF64 whose segments are linked at virtual addresses\n"
+"               other than their physical ones, or with a PVH note):\n"
+"               segments at their physical addresses; with the\n"
+"               XEN_ELFNOTE_PHYS32_ENTRY note, the PVH entry (32-bit\n"
+"               protected mode, paging off, EBX = struct hvm_start_info at\n"
+"               0x8000, --initrd as module 0), otherwise the 64-bit entry\n"
+"               as for a bzImage; default memory 256M.\n"
+"  multiboot    (header magic 0x1badb002 in the first 8 KiB; ELF32, or any\n"
+"               file whose header has the address fields, flag 16) loaded\n"
+"               as QEMU's -kernel does; entry in 32-bit protected mode,\n"
+"               paging off, EAX = 0x2badb002, EBX = the multiboot info at\n"
+"               0x8000 (memory sizes, --cmdline, every --initrd as a module\n"
+"               whose string is its file name, the memory map);\n"
+"               default memory 128M.\n"
+"  ELF64        (any other x86-64 ELF executable) PT_LOAD segments placed\n"
+"               at their physical addresses (at or above 0x100000);\n"
+"               started in 64-bit long mode at the ELF entry with\n"
+"               identity-mapped page tables (2 MiB pages, the low 4 GiB),\n"
+"               CS 0x08 (64-bit code), DS/ES/SS/FS/GS 0x10, RDI = vCPU\n"
+"               index, RSP = top of memory - index * 64K, interrupts off,\n"
+"               no IDT; default memory 16M.\n"
+"  flat binary  (anything else) loaded at guest-physical 0x7c00, started in\n"
+"               real mode at CS:IP 0000:7c00 with SP 0x7c00 (boot-sector\n"
+"               convention); default memory 2M.\n"
+"lvrun uses guest-physical 0x1000-0x7fff for the GDT, a TSS and the page\n"
+"tables; for Linux and multiboot kernels also up to 0x2ffff for boot\n"
+"information and the command line, and 0xe0000-0xeffff for ACPI tables.\n"
+"\n"
+"Options:\n"
+"  --hv lightvisor|kvm  the hypervisor (default lightvisor). Linux and\n"
+"                       multiboot kernels get the hypervisor's in-kernel\n"
+"                       local APICs, I/O APIC, PICs and PIT\n"
+"                       (LV_CREATE_IRQCHIP, or KVM_CREATE_IRQCHIP and\n"
+"                       KVM_CREATE_PIT2); lvrun's ELF64 and real-mode guests\n"
+"                       get none unless --irqchip is given\n"
+"  --mem SIZE           guest memory, with optional K, M or G suffix\n"
+"                       (at most 3G)\n"
+"  --cmdline STRING     kernel command line (Linux, multiboot)\n"
+"  --initrd FILE        Linux: the initrd; multiboot: one module, repeatable\n"
+"                       (at most 16)\n"
+"  --hugepages          back guest memory with hugetlbfs pages (MAP_HUGETLB,\n"
+"                       2 MiB; reserve them first in /proc/sys/vm/nr_hugepages);\n"
+"                       SIZE is rounded up to 2M. Fails if none are free.\n"
+"  --thp                ask for transparent huge pages (madvise\n"
+"                       MADV_HUGEPAGE, memory aligned to 2 MiB)\n"
+"  --no-thp             forbid transparent huge pages (MADV_NOHUGEPAGE)\n"
+"  --vcpus N            number of vCPUs, one host thread each. For ELF64\n"
+"                       images every vCPU starts at the entry point with\n"
+"                       RDI = its index (with --irqchip the others wait for\n"
+"                       INIT-SIPI instead). For Linux and multiboot images\n"
+"                       the others wait for the guest's INIT-SIPI-SIPI.\n"
+"                       For real-mode images only vCPU 0 runs; the others\n"
+"                       are created but parked (never run).\n"
+"  --irqchip            the in-kernel interrupt controllers for lvrun's\n"
+"                       ELF64 and real-mode guests too (kernels always get\n"
+"                       them); a halt with interrupts off still ends the run\n"
+"                       under lightvisor, but not under --hv kvm, where it\n"
+"                       stays in KVM. Not with --irq-after-ms (external\n"
+"                       interrupts then come from the controllers' lines)\n"
+"  --trace              one line per exit on stderr\n"
+"  --stats              print exit counts by reason on stderr at the end\n"
+"  --timeout SEC        stop the guest after SEC seconds (status 124)\n"
+"  --irq-after-ms MS:VECTOR\n"
+"                       inject external interrupt VECTOR (32-255, decimal\n"
+"                       or 0x-hex) into vCPU 0 MS milliseconds after start\n"
+"  --nmi-after-ms MS    inject an NMI into vCPU 0 after MS milliseconds\n"
+"  --assign BDF         give host PCI device BDF (SEGMENT:BUS:DEV.FN, as in\n"
+"                       /sys/bus/pci/devices; no host driver bound, behind\n"
+"                       an IOMMU) to the guest; see PCI below (lightvisor\n"
+"                       only)\n"
+"  --help               this text\n"
+"  --version            print lvrun's version and the lightvisor API version\n"
+"                       it was built for\n"
+"\n"
+"Devices (guest-physical and port map: userspace/launcher/layout.h):\n"
+"  0x3f8-0x3ff          16550A UART on IRQ 4; transmitted bytes go to\n"
+"                       stdout, bytes read from stdin are received (a tty on\n"
+"                       stdin is put in raw mode and restored on exit;\n"
+"                       Ctrl-C still ends lvrun)\n"
+"  0xf4                 QEMU isa-debug-exit: writing V exits lvrun with\n"
+"                       status (V << 1) | 1\n"
+"  0x5f0                boot marker: writing V prints \"lvrun: guest mark V\"\n"
+"                       with the time and TSC ticks since lvrun started\n"
+"  0x505                pvpanic (ACPI QEMU0001): writing 1 reports a panic\n"
+"  0x600, 0x601         ACPI sleep control and status (hardware-reduced\n"
+"                       FADT): S5 powers off\n"
+"  0x64, 0xcf9, 0x92    reset: keyboard controller command 0xfe, reset\n"
+"                       control bit 2, fast-reset bit 0 (A20 in bit 1\n"
+"                       reads back as set)\n"
+"  0x20, 0xa0, 0x40-0x43, 0x61, 0x70-0x71, 0x80, 0xed, ...\n"
+"                       legacy ports Linux probes: harmless answers\n"
+"                       (with the in-kernel interrupt controllers, the PICs\n"
+"                       and the PIT are the hypervisor's own)\n"
+"  0xfe000000           MMIO test device, one 4 KiB page: every access\n"
+"                       exits to lvrun; writes of any size (1, 2, 4, 8) are\n"
+"                       stored and reads return the stored bytes (initially 0)\n"
+"  0xcf8, 0xcfc-0xcff   PCI configuration mechanism #1: a host bridge at\n"
+"                       00:00.0 (8086:1237), with --assign the device at\n"
+"                       00:01.0, everything else absent\n"
+"  other ports          reads return all ones, writes are ignored\n"
+"  other MMIO           reads return all ones, writes are ignored\n"
+"Linux and multiboot guests get an e820 map with a PC's holes (RAM below\n"
+"0x9fc00 and from 1 MiB, reserved 0x9fc00-0xfffff) and ACPI tables (RSDP at\n"
+"0xe0000, XSDT, MADT with one local APIC per vCPU and the I/O APIC at\n"
+"0xfec00000, hardware-reduced FADT, DSDT with _S5 and pvpanic).\n"
+"PCI (--assign): the guest sees the device's real config space, except:\n"
+"  command              memory enable, bus master and INTx disable reach the\n"
+"                       device; other bits are kept but not passed on\n"
+"  BARs                 virtual: sizing (writing all ones) reads back the\n"
+"                       real size; while memory decoding is on, a memory BAR\n"
+"                       is mapped at the address the guest wrote\n"
+"                       (LV_MAP_PCI_BAR: no exits on access); I/O BARs and\n"
+"                       the expansion ROM read as 0\n"
+"  MSI capability       virtual: enabling it routes the device interrupt to\n"
+"                       vCPU <address bits 19:12> with vector <data bits\n"
+"                       7:0> (LV_SET_DEVICE_IRQ); an MSI-X capability\n"
+"                       is read-only (MSI-X not supported yet)\n"
+"  anything else        read-only; writes are ignored\n"
+"Hypercalls that reach userspace (LV_EXIT_HYPERCALL) are logged on stderr\n"
+"and return -38 (ENOSYS) to the guest.\n"
+"\n"
+"Exit status:\n"
+"  0    every running vCPU halted with interrupts disabled\n"
+"  1    lvrun error (bad option or image, failed ioctl); note that a guest\n"
+"       writing 0 to port 0xf4 also gives 1, as under QEMU\n"
+"  2    guest shutdown (triple fault)\n"
+"  3    VM entry failed\n"
+"  4    hypervisor internal error (unhandled exit)\n"
+"  6    guest power-off (ACPI S5)\n"
+"  8    guest reboot (reset through 0x64, 0xcf9 or 0x92)\n"
+"  10   guest panic (reported through pvpanic)\n"
+"  124  --timeout expired\n"
+"  odd  (V << 1) | 1 after the guest wrote V to port 0xf4\n";
+
+static void usage(FILE *f, int status)
+{
+	fputs(usage_text, f);
+	exit(status);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		die("bad size '%s'", s);
+	switch (*end) {
+	case 'k': case 'K':
+		v <<= 10; end++; break;
+	case 'm': case 'M':
+		v <<= 20; end++; break;
+	case 'g': case 'G':
+		v <<= 30; end++; break;
+	}
+	if (*end)
+		die("bad size '%s'", s);
+	return v;
+}
+
+static long parse_num(const char *s, const char *what, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		die("bad %s '%s'", what, s);
+	return v;
+}
+
+static void parse_irq_after(const char *arg)
+{
+	char buf[64];
+	char *colon;
+
+	if (strlen(arg) >= sizeof(buf))
+		die("bad --irq-after-ms '%s'", arg);
+	strcpy(buf, arg);
+	colon = strchr(buf, ':');
+	if (!colon)
+		die("--irq-after-ms wants MS:VECTOR");
+	*colon = '\0';
+	opts.irq_after_ms = parse_num(buf, "milliseconds", 0, 86400000L);
+	opts.irq_vector = parse_num(colon + 1, "vector", 32, 255);
+}
+
+static enum hypervisor parse_hv(const char *s)
+{
+	if (!strcmp(s, "lightvisor") || !strcmp(s, "lv"))
+		return HV_LIGHTVISOR;
+	if (!strcmp(s, "kvm"))
+		return HV_KVM;
+	die("--hv wants lightvisor or kvm, got '%s'", s);
+}
+
+void parse_options(int argc, char **argv)
+{
+	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
+	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
+	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
+	       OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "hv", required_argument, NULL, OPT_HV },
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+		{ "thp", no_argument, NULL, OPT_THP },
+		{ "no-thp", no_argument, NULL, OPT_NO_THP },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "irqchip", no_argument, NULL, OPT_IRQCHIP },
+		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "irq-after-ms", required_argument, NULL, OPT_IRQ },
+		{ "nmi-after-ms", required_argument, NULL, OPT_NMI },
+		{ "assign", required_argument, NULL, OPT_ASSIGN },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HV:
+			opts.hv = parse_hv(optarg);
+			break;
+		case OPT_MEM:
+			opts.mem_size = parse_size(optarg);
+			if (opts.mem_size < 0x100000 || opts.mem_size > (3ULL << 30) ||
+			    opts.mem_size & 0xfff)
+				die("--mem must be a multiple of 4K between 1M and 3G");
+			break;
+		case OPT_CMDLINE:
+			opts.cmdline = optarg;
+			break;
+		case OPT_INITRD:
+			if (opts.nr_initrds == LVRUN_MAX_INITRDS)
+				die("at most %d --initrd", LVRUN_MAX_INITRDS);
+			opts.initrd[opts.nr_initrds++] = optarg;
+			break;
+		case OPT_HUGEPAGES:
+			opts.backing = BACKING_HUGETLB;
+			break;
+		case OPT_THP:
+			opts.backing = BACKING_THP;
+			break;
+		case OPT_NO_THP:
+			opts.backing = BACKING_NO_THP;
+			break;
+		case OPT_VCPUS:
+			opts.nr_vcpus = parse_num(optarg, "vCPU count", 1, LVRUN_MAX_VCPUS);
+			break;
+		case OPT_IRQCHIP:
+			opts.irqchip = true;
+			break;
+		case OPT_TRACE:
+			opts.trace = true;
+			log_trace_on = true;
+			break;
+		case OPT_STATS:
+			opts.stats = true;
+			break;
+		case OPT_TIMEOUT:
+			opts.timeout_sec = parse_num(optarg, "timeout", 1, 86400);
+			break;
+		case OPT_IRQ:
+			parse_irq_after(optarg);
+			break;
+		case OPT_NMI:
+			opts.nmi_after_ms = parse_num(optarg, "milliseconds", 0, 86400000L);
+			break;
+		case OPT_ASSIGN:
+			opts.assign = optarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			usage(stdout, 0);
+			break;
+		case OPT_VERSION:
+			printf("lvrun (lightvisor) %s, API version %d\n",
+			       LV_VERSION, LV_API_VERSION);
+			exit(0);
+		default:
+			usage(stderr, LVRUN_EXIT_ERROR);
+		}
+	}
+	if (optind != argc - 1)
+		usage(stderr, LVRUN_EXIT_ERROR);
+	opts.image = argv[optind];
+	if (opts.assign && opts.hv != HV_LIGHTVISOR)
+		die("--assign needs --hv lightvisor");
+	if (opts.irqchip && opts.irq_after_ms >= 0)
+		die("--irq-after-ms injects without an interrupt controller: not with --irqchip");
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lvrun: the command line. A leaf: parse_options() fills struct options
+ * and everything else only reads it.
+ */
+#ifndef LVRUN_OPTIONS_H
+#define LVRUN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LVRUN_MAX_VCPUS		64
+#define LVRUN_MAX_INITRDS	16
+
+/* How guest memory is backed. */
+enum backing {
+	BACKING_DEFAULT,	/* anonymous memory, the host's THP policy */
+	BACKING_THP,		/* MADV_HUGEPAGE, 2 MiB aligned */
+	BACKING_NO_THP,		/* MADV_NOHUGEPAGE: 4 KiB pages only */
+	BACKING_HUGETLB,	/* MAP_HUGETLB, 2 MiB hugetlbfs pages */
+};
+
+enum hypervisor {
+	HV_LIGHTVISOR,
+	HV_KVM,
+};
+
+struct options {
+	enum hypervisor hv;
+	uint64_t mem_size;	/* 0: pick the default for the image type */
+	enum backing backing;
+	int nr_vcpus;
+	bool irqchip;		/* --irqchip: also for ELF64 and real mode */
+	bool trace;
+	bool stats;
+	unsigned int timeout_sec;
+	long irq_after_ms;	/* < 0: not requested */
+	unsigned int irq_vector;
+	long nmi_after_ms;	/* < 0: not requested */
+	const char *image;
+	const char *assign;	/* --assign BDF, or NULL */
+	const char *cmdline;	/* --cmdline, or NULL */
+	const char *initrd[LVRUN_MAX_INITRDS];
+	int nr_initrds;
+};
+
+extern struct options opts;
+
+void parse_options(int argc, char **argv);
+
+#endif /* LVRUN_OPTIONS_H */
