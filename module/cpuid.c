@@ -5,6 +5,8 @@
  * (checked against that), and the per-vCPU fields filled in at each
  * CPUID exit.
  */
+#include <linux/gcd.h>
+#include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
@@ -15,6 +17,7 @@
 
 #define LV_CPUID_SIGNATURE	0x40000000
 #define LV_CPUID_TIMING		0x40000010
+#define LV_CPUID_TSC_CRYSTAL	0x15
 #define LV_SIG_EBX		0x6867694c	/* "Ligh" */
 #define LV_SIG_ECX		0x73695674	/* "tVis" */
 #define LV_SIG_EDX		0x564c726f	/* "orLV" */
@@ -37,6 +40,54 @@ struct lv_cpuid_table {
 };
 
 /*
+ * Leaf 0x15, TSC = crystal * EBX / EAX, with the local APIC timer's clock
+ * as the crystal: Linux then takes the TSC frequency and the APIC timer
+ * period from it (native_calibrate_tsc()) and calibrates neither against
+ * the PIT, whose few-microsecond loop a VM exit per port read cannot keep.
+ * Guests multiply crystal kHz by EBX in 32 bits: keep the product below
+ * 2^32, rounding the ratio where it must be (1 in 4,000 at worst).
+ */
+static void lv_cpuid_tsc_crystal(u32 out[4])
+{
+	u32 crystal_khz = LV_APIC_BUS_KHZ, max_num = U32_MAX / crystal_khz;
+	unsigned long g = gcd(tsc_khz ? tsc_khz : 1, crystal_khz);
+	u64 num = tsc_khz / g, den = crystal_khz / g;
+
+	if (num > max_num) {
+		den = max_t(u64, 1, div64_u64(den * max_num, num));
+		num = DIV_ROUND_CLOSEST_ULL((u64)tsc_khz * den, crystal_khz);
+	}
+	out[0] = den;
+	out[1] = num;
+	out[2] = crystal_khz * 1000;
+	out[3] = 0;
+}
+
+/*
+ * Basic leaves lightvisor defines whatever the host has: on Intel, the
+ * TSC/crystal leaf, raising the highest basic leaf to it; the leaves the
+ * host lacks below it read 0 (the host would answer with its last leaf).
+ */
+static bool lv_cpuid_own_basic(u32 leaf, u32 out[4])
+{
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_INTEL)
+		return false;
+	if (leaf == 0) {
+		out[0] = max_t(u32, out[0], LV_CPUID_TSC_CRYSTAL);
+		return false;
+	}
+	if (leaf == LV_CPUID_TSC_CRYSTAL) {
+		lv_cpuid_tsc_crystal(out);
+		return true;
+	}
+	if (leaf > boot_cpu_data.cpuid_level && leaf < LV_CPUID_TSC_CRYSTAL) {
+		out[0] = out[1] = out[2] = out[3] = 0;
+		return true;
+	}
+	return false;
+}
+
+/*
  * The host's leaf, minus what the guest must not use: VMX/SMX (no
  * nesting), MONITOR (MWAIT is a no-op), performance monitoring, and
  * features needing state lightvisor does not switch (XSAVES, PT, SGX,
@@ -48,12 +99,15 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 	bool apic = !vm || vm->irqchip;
 
 	cpuid_count(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
+	if (lv_cpuid_own_basic(leaf, out))
+		return;
 	switch (leaf) {
 	case 1:
-		out[2] &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | CPUID1_ECX_X2APIC |
-			    CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_OSXSAVE);
+		out[2] &= ~(BIT(3) | BIT(5) | BIT(6) | LV_CPUID1_ECX_HIDDEN |
+			    CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE |
+			    CPUID1_ECX_OSXSAVE);
 		out[2] |= CPUID1_ECX_HYPERVISOR;
-		out[3] &= ~CPUID1_EDX_APIC;
+		out[3] &= ~(CPUID1_EDX_APIC | LV_CPUID1_EDX_HIDDEN);
 		if (apic) {
 			out[2] |= CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE;
 			out[3] |= CPUID1_EDX_APIC;
@@ -67,7 +121,7 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 		if (subleaf == 0) {
 			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 			out[1] &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-				    BIT(15) | BIT(25));
+				    BIT(15) | BIT(25) | LV_CPUID7_EBX_HIDDEN);
 			/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
 			out[2] &= ~(BIT(3) | CPUID7_ECX_OSPKE | BIT(5) | BIT(7) |
 				    BIT(22) | BIT(23) | BIT(30) | BIT(31));
@@ -115,10 +169,13 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
  * @out: the filtered host leaf, EAX..EDX
  *
  * The local APIC, x2APIC and TSC-deadline bits of an irqchip VM (the APIC
- * bit following IA32_APIC_BASE.EN) and the hypervisor timing leaf.
+ * bit following IA32_APIC_BASE.EN), the hypervisor timing leaf and the
+ * basic leaves lightvisor defines itself.
  */
 void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4])
 {
+	if (lv_cpuid_own_basic(leaf, out))
+		return;
 	switch (leaf) {
 	case 1:
 		if (vcpu->lapic) {
@@ -263,12 +320,13 @@ static void lv_cpuid_add_leaf(struct lv_vm *vm, struct lv_cpuid_table *t,
 static struct lv_cpuid_table *lv_cpuid_supported(struct lv_vm *vm)
 {
 	struct lv_cpuid_table *t;
-	u32 leaf, max_basic, max_ext;
+	u32 leaf, max_basic, max_ext, r[4];
 
 	t = kzalloc(struct_size(t, e, LV_MAX_CPUID_ENTRIES), GFP_KERNEL);
 	if (!t)
 		return NULL;
-	max_basic = min(cpuid_eax(0), 0x1fU);
+	lv_cpuid_host(vm, 0, 0, r);
+	max_basic = min(r[0], 0x1fU);
 	max_ext = min(cpuid_eax(0x80000000), 0x80000008U);
 	for (leaf = 0; leaf <= max_basic; leaf++)
 		lv_cpuid_add_leaf(vm, t, LV_MAX_CPUID_ENTRIES, leaf);

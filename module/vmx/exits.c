@@ -211,7 +211,7 @@ static void lv_cpuid_filter_leaf7(struct lv_vmx_vcpu *vmx, u32 subleaf,
 	case 0:
 		/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 		*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-			BIT(15) | BIT(25));
+			BIT(15) | BIT(25) | LV_CPUID7_EBX_HIDDEN);
 		/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
 		*c &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(22) | BIT(23) |
 			BIT(30) | BIT(31));
@@ -274,8 +274,8 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 {
 	switch (leaf) {
 	case 1:
-		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(15) | BIT(21) | BIT(24) |
-			BIT(27));
+		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(21) | BIT(24) | BIT(27) |
+			LV_CPUID1_ECX_HIDDEN);
 		*c |= BIT(31);				/* hypervisor present */
 		/*
 		 * Without the kernel's XSAVE, XCR0 is neither switched nor
@@ -286,7 +286,7 @@ static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
 		/* OSXSAVE mirrors the guest's CR4, not the host's. */
 		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
-		*d &= ~BIT(9);				/* APIC */
+		*d &= ~(BIT(9) | LV_CPUID1_EDX_HIDDEN);	/* APIC, ... */
 		*d |= BIT(12);				/* MTRR, see x86.c */
 		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
 		     (vmx->vcpu.vm->nr_vcpus << 16);

@@ -7,8 +7,10 @@
  * kernel prefers ACPI anyway. The FADT is hardware-reduced (ACPI 5+), as
  * Firecracker's: no PM1 blocks, PM timer or SCI to emulate; power-off goes
  * through the sleep control register (S5), reset through the reset
- * register (0xcf9). The DSDT holds only _S5 (the sleep type for S5) and
- * the pvpanic device, hand-assembled AML.
+ * register (0xcf9). The DSDT holds _S5 (the sleep type for S5) and the
+ * devices Linux must find through ACPI: pvpanic, and the ISA devices that
+ * interrupt (COM1, the RTC), whose lines a hardware-reduced platform only
+ * maps when ACPI names them. Hand-assembled AML.
  */
 #include <stddef.h>
 #include <string.h>
@@ -109,28 +111,101 @@ struct madt_lapic_nmi {
 	uint8_t lint;
 } __attribute__((packed));
 
-/*
- * DefinitionBlock DSDT:
- *   Name (_S5, Package () { 5, 5, 0, 0 })
- *   Scope (\_SB) {
- *     Device (PEVT) {
- *       Name (_HID, "QEMU0001")
- *       Name (_CRS, ResourceTemplate () { IO (Decode16, 0x505, 0x505, 1, 1) })
- *     }
- *   }
- */
-static const uint8_t dsdt_aml[] = {
-	0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-	0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5, 0x00, 0x00,
-	0x10, 0x2f, '\\', '_', 'S', 'B', '_',
-	0x5b, 0x82, 0x27, 'P', 'E', 'V', 'T',
-	0x08, '_', 'H', 'I', 'D', 0x0d,
-	'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
-	0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a,
-	0x47, 0x01, PORT_PVPANIC & 0xff, PORT_PVPANIC >> 8,
-	PORT_PVPANIC & 0xff, PORT_PVPANIC >> 8, 0x01, 0x01,
-	0x79, 0x00,
+/* AML opcodes of the DSDT below (ACPI 6.5, 20.2). */
+#define AML_NAME		0x08
+#define AML_SCOPE		0x10
+#define AML_BUFFER		0x11
+#define AML_PACKAGE		0x12
+#define AML_BYTE		0x0a
+#define AML_DWORD		0x0c
+#define AML_STRING		0x0d
+#define AML_ONE			0x01
+#define AML_EXT			0x5b
+#define AML_DEVICE		0x82
+/* Small resource items (6.4.2): I/O port, IRQ, end tag. */
+#define RES_IO16(port, len)	0x47, 0x01, (port) & 0xff, (port) >> 8, \
+				(port) & 0xff, (port) >> 8, 0x01, (len)
+#define RES_IRQ(irq)		0x22, (1 << (irq)) & 0xff, (1 << (irq)) >> 8
+#define RES_END			0x79, 0x00
+/* EisaId ("PNPxxxx"): the compressed "PNP" and the product, big-endian. */
+#define EISA_PNP(hi, lo)	AML_DWORD, 0x41, 0xd0, (hi), (lo)
+
+/* Name (_S5, Package () { 5, 5, 0, 0 }): the sleep type for power-off. */
+static const uint8_t aml_s5[] = {
+	AML_NAME, '_', 'S', '5', '_', AML_PACKAGE, 0x08, 0x04,
+	AML_BYTE, ACPI_SLP_TYP_S5, AML_BYTE, ACPI_SLP_TYP_S5, 0x00, 0x00,
 };
+
+/*
+ * The devices of \_SB. The FADT is hardware-reduced, so Linux has no
+ * legacy PIC and maps no ISA interrupt by itself: a device that
+ * interrupts must be described here with its line, as on any
+ * hardware-reduced platform. Each is Device (NAME) { _HID, [_UID,] _CRS }.
+ */
+static const uint8_t aml_pvpanic[] = {	/* QEMU's pvpanic, "QEMU0001" */
+	AML_EXT, AML_DEVICE, 0x27, 'P', 'E', 'V', 'T',
+	AML_NAME, '_', 'H', 'I', 'D', AML_STRING,
+	'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
+	AML_NAME, '_', 'C', 'R', 'S', AML_BUFFER, 0x0d, AML_BYTE, 0x0a,
+	RES_IO16(PORT_PVPANIC, 1), RES_END,
+};
+
+static const uint8_t aml_com1[] = {	/* 16550, PNP0501 */
+	AML_EXT, AML_DEVICE, 0x2b, 'C', 'O', 'M', '1',
+	AML_NAME, '_', 'H', 'I', 'D', EISA_PNP(0x05, 0x01),
+	AML_NAME, '_', 'U', 'I', 'D', AML_ONE,
+	AML_NAME, '_', 'C', 'R', 'S', AML_BUFFER, 0x10, AML_BYTE, 0x0d,
+	RES_IO16(PORT_COM1, 8), RES_IRQ(IRQ_COM1), RES_END,
+};
+
+static const uint8_t aml_rtc[] = {	/* CMOS RTC, PNP0B00 */
+	AML_EXT, AML_DEVICE, 0x25, 'R', 'T', 'C', '_',
+	AML_NAME, '_', 'H', 'I', 'D', EISA_PNP(0x0b, 0x00),
+	AML_NAME, '_', 'C', 'R', 'S', AML_BUFFER, 0x10, AML_BYTE, 0x0d,
+	RES_IO16(PORT_RTC, 2), RES_IRQ(IRQ_RTC), RES_END,
+};
+
+static const struct {
+	const uint8_t *aml;
+	size_t len;
+} sb_devices[] = {
+	{ aml_pvpanic, sizeof(aml_pvpanic) },
+	{ aml_com1, sizeof(aml_com1) },
+	{ aml_rtc, sizeof(aml_rtc) },
+};
+
+/* PkgLength (20.2.4) of a package whose body is @body bytes; returns its size. */
+static size_t aml_pkglen(uint8_t *p, size_t body)
+{
+	if (body + 1 < 0x40) {
+		p[0] = body + 1;
+		return 1;
+	}
+	body += 2;
+	p[0] = 0x40 | (body & 0xf);
+	p[1] = body >> 4;
+	return 2;
+}
+
+/* The DSDT's AML at @p: _S5, then Scope (\_SB) with the devices. */
+static size_t build_dsdt_aml(uint8_t *p)
+{
+	size_t off = 0, body = 5, i;
+
+	memcpy(p, aml_s5, sizeof(aml_s5));
+	off += sizeof(aml_s5);
+	for (i = 0; i < sizeof(sb_devices) / sizeof(sb_devices[0]); i++)
+		body += sb_devices[i].len;
+	p[off++] = AML_SCOPE;
+	off += aml_pkglen(p + off, body);
+	memcpy(p + off, "\\_SB_", 5);
+	off += 5;
+	for (i = 0; i < sizeof(sb_devices) / sizeof(sb_devices[0]); i++) {
+		memcpy(p + off, sb_devices[i].aml, sb_devices[i].len);
+		off += sb_devices[i].len;
+	}
+	return off;
+}
 
 static uint8_t acpi_checksum(const void *p, size_t len)
 {
@@ -243,8 +318,7 @@ uint64_t acpi_build(struct guest_mem *mem, int nr_cpus)
 	memset(base, 0, ACPI_TABLES_SIZE);
 
 	h = (void *)(base + (dsdt_gpa - ACPI_TABLES_ADDR));
-	acpi_header(h, "DSDT", sizeof(*h) + sizeof(dsdt_aml), 2);
-	memcpy(h + 1, dsdt_aml, sizeof(dsdt_aml));
+	acpi_header(h, "DSDT", sizeof(*h) + build_dsdt_aml((uint8_t *)(h + 1)), 2);
 	acpi_finish(h);
 
 	build_fadt((void *)(base + (fadt_gpa - ACPI_TABLES_ADDR)), dsdt_gpa);

@@ -119,26 +119,80 @@ static void kvm_set_irq_line(struct hv *hv, unsigned int gsi, int level)
 		die_ioctl("KVM_IRQ_LINE");
 }
 
-/* KVM reports the host's topology; each vCPU needs its own APIC ID. */
+/* KVM's local APIC timer counts at 1 GHz unless told otherwise. */
+#define KVM_APIC_BUS_KHZ	1000000u
+#define CPUID_TSC_CRYSTAL	0x15
+
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * Leaf 0x15 as lightvisor gives it: TSC = crystal * EBX / EAX with the
+ * APIC timer's clock as the crystal, so the guest calibrates neither its
+ * TSC nor its APIC timer against the PIT (a VM exit per port read is too
+ * slow for Linux's PIT loop). Guests multiply crystal kHz by EBX in 32
+ * bits, so EBX stays small enough for that.
+ */
+static void kvm_tsc_crystal_leaf(int fd, struct kvm_cpuid_entry2 *e)
+{
+	int khz = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+	uint64_t tsc = khz > 0 ? (uint64_t)khz : 0, g, num, den;
+	uint64_t max_num = UINT32_MAX / KVM_APIC_BUS_KHZ;
+
+	g = gcd64(tsc ? tsc : 1, KVM_APIC_BUS_KHZ);
+	num = tsc / g;
+	den = KVM_APIC_BUS_KHZ / g;
+	if (num > max_num) {
+		den = den * max_num / num;
+		if (!den)
+			den = 1;
+		num = (tsc * den + KVM_APIC_BUS_KHZ / 2) / KVM_APIC_BUS_KHZ;
+	}
+	*e = (struct kvm_cpuid_entry2){
+		.function = CPUID_TSC_CRYSTAL,
+		.eax = den, .ebx = num, .ecx = KVM_APIC_BUS_KHZ * 1000u,
+	};
+}
+
+/*
+ * KVM reports the host's topology; each vCPU needs its own APIC ID. The
+ * TSC/crystal leaf is added (the host may lack it) and leaf 0 raised to it.
+ */
 static void kvm_set_cpuid(struct hv *hv, int fd, int id)
 {
 	struct kvm_priv *priv = hv->priv;
 	struct kvm_cpuid2 *c = priv->cpuid;
-	size_t sz = sizeof(*c) + c->nent * sizeof(c->entries[0]);
+	size_t sz = sizeof(*c) + (c->nent + 1) * sizeof(c->entries[0]);
 	struct kvm_cpuid2 *mine = malloc(sz);
+	struct kvm_cpuid_entry2 *crystal = NULL;
 	uint32_t i;
 
 	if (!mine)
 		die("out of memory");
-	memcpy(mine, c, sz);
+	memcpy(mine, c, sz - sizeof(c->entries[0]));
 	for (i = 0; i < mine->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &mine->entries[i];
 
-		if (e->function == 1)
+		if (e->function == 0 && e->eax < CPUID_TSC_CRYSTAL)
+			e->eax = CPUID_TSC_CRYSTAL;
+		else if (e->function == 1)
 			e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)id << 24);
 		else if (e->function == 0xb || e->function == 0x1f)
 			e->edx = id;
+		else if (e->function == CPUID_TSC_CRYSTAL)
+			crystal = e;
 	}
+	if (!crystal)
+		crystal = &mine->entries[mine->nent++];
+	kvm_tsc_crystal_leaf(fd, crystal);
 	if (ioctl(fd, KVM_SET_CPUID2, mine) < 0)
 		die_ioctl("KVM_SET_CPUID2");
 	free(mine);

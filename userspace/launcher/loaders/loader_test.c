@@ -137,6 +137,47 @@ static uint8_t acpi_sum(const uint8_t *p, size_t len)
 	return s;
 }
 
+/* An AML device NAME (4 chars) whose package holds @res (@len bytes). */
+static bool aml_device_has(const uint8_t *d, uint32_t size, const char *name,
+			   const char *res, size_t len)
+{
+	const uint8_t *dev = memmem(d, size, name, 4);
+	const uint8_t *end;
+
+	/* Device op, one-byte PkgLength (counting itself), then the name. */
+	if (!dev || dev - d < 3 || dev[-3] != 0x5b || dev[-2] != 0x82)
+		return false;
+	end = dev - 1 + dev[-1];
+	if (end > d + size)
+		return false;
+	return memmem(dev, end - dev, res, len) != NULL;
+}
+
+/*
+ * Scope (\_SB) spans the rest of the table (its PkgLength checked), and
+ * names COM1 (PNP0501, ports 0x3f8-0x3ff, IRQ 4) and the RTC (PNP0B00,
+ * ports 0x70-0x71, IRQ 8): a hardware-reduced guest maps no ISA line
+ * that ACPI does not name.
+ */
+static void check_dsdt_devices(const uint8_t *d, uint32_t size)
+{
+	const uint8_t *sb = memmem(d, size, "\\_SB_", 5);
+	uint32_t len = 0;
+
+	if (sb && sb - d >= 3 && sb[-3] == 0x10 && (sb[-2] & 0xc0) == 0x40)
+		len = (sb[-2] & 0xf) | (sb[-1] << 4);
+	tap_ok(len && sb - 2 + len == d + size,
+	       "acpi: Scope (\\_SB) with a two-byte PkgLength to the table's end");
+	tap_ok(aml_device_has(d, size, "COM1", "\x0c\x41\xd0\x05\x01", 5) &&
+	       aml_device_has(d, size, "COM1", "\x47\x01\xf8\x03\xf8\x03\x01\x08", 8) &&
+	       aml_device_has(d, size, "COM1", "\x22\x10\x00\x79", 4),
+	       "acpi: DSDT names COM1 (PNP0501) at 0x3f8 with IRQ 4");
+	tap_ok(aml_device_has(d, size, "RTC_", "\x0c\x41\xd0\x0b\x00", 5) &&
+	       aml_device_has(d, size, "RTC_", "\x47\x01\x70\x00\x70\x00\x01\x02", 8) &&
+	       aml_device_has(d, size, "RTC_", "\x22\x00\x01\x79", 4),
+	       "acpi: DSDT names the RTC (PNP0B00) at 0x70 with IRQ 8");
+}
+
 static void check_acpi(const struct guest_mem *m, uint64_t rsdp, int nr_cpus)
 {
 	const uint8_t *r = m->host + rsdp;
@@ -164,6 +205,7 @@ static void check_acpi(const struct guest_mem *m, uint64_t rsdp, int nr_cpus)
 	       memmem(d, g32(m, dsdt + 4), "_S5_\x12\x08\x04\x0a\x05", 9) &&
 	       memmem(d, g32(m, dsdt + 4), "QEMU0001", 8),
 	       "acpi: DSDT with _S5 = 5 and the pvpanic device");
+	check_dsdt_devices(d, g32(m, dsdt + 4));
 	a = m->host + madt;
 	for (i = 44; i < (int)g32(m, madt + 4); i += a[i + 1]) {
 		if (a[i + 1] == 0)
