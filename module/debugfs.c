@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/lightvisor/stats: module-wide counters.
+ * /sys/kernel/debug/lightvisor/stats: module-wide counters; exits: VM
+ * exits by reason, with the ticks each reason cost (make bench).
  *
  * One file for the module, not a directory per VM: creating debugfs
  * entries is a large part of what a new VM costs elsewhere, and VM
@@ -13,6 +14,7 @@
 #include "lightvisor.h"
 
 DEFINE_PER_CPU(struct lv_stats, lv_stats);
+DEFINE_PER_CPU(struct lv_exit_stat [LV_MAX_EXIT_STATS], lv_exit_stats);
 atomic_t lv_nr_vms = ATOMIC_INIT(0);
 atomic_t lv_nr_vcpus = ATOMIC_INIT(0);
 
@@ -46,11 +48,40 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);
 
+/* exits: "reason name count ticks" for each reason seen, since load. */
+static int lv_exits_show(struct seq_file *m, void *unused)
+{
+	unsigned int r;
+	int cpu;
+
+	for (r = 0; r < LV_MAX_EXIT_STATS; r++) {
+		struct lv_exit_stat sum = {};
+		const char *name;
+
+		for_each_possible_cpu(cpu) {
+			struct lv_exit_stat *s = &per_cpu(lv_exit_stats, cpu)[r];
+
+			sum.count += s->count;
+			sum.ticks += s->ticks;
+		}
+		if (!sum.count)
+			continue;
+		name = lv_vendor->exit_reason_name ?
+		       lv_vendor->exit_reason_name(r) : NULL;
+		seq_printf(m, "%u %s %llu %llu\n", r, name ?: "?", sum.count,
+			   sum.ticks);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lv_exits);
+
 void lv_debugfs_init(void)
 {
 	lv_debugfs_dir = debugfs_create_dir("lightvisor", NULL);
 	debugfs_create_file("stats", 0444, lv_debugfs_dir, NULL,
 			    &lv_stats_fops);
+	debugfs_create_file("exits", 0444, lv_debugfs_dir, NULL,
+			    &lv_exits_fops);
 }
 
 void lv_debugfs_exit(void)

@@ -121,6 +121,12 @@ struct lv_vendor_ops {
 	const char *name;
 
 	/**
+	 * @exit_reason_name: the name of the backend's exit reason @reason
+	 * (an index into lv_exit_stats), or NULL
+	 */
+	const char *(*exit_reason_name)(u16 reason);
+
+	/**
 	 * @cpu_enable: enable hardware virtualization on this CPU (per CPU,
 	 * preemption disabled)
 	 */
@@ -443,6 +449,9 @@ struct lv_emul {
  * @kicked: an event arrived since the run loop last looked; the entry
  *	is abandoned if it is set after the loop's last look
  * @tsc_gen: the VM's tsc_gen this vCPU's TSC offset follows
+ * @exit_tsc: TSC at the last VM exit, until the next entry accounts it
+ * @exit_stat: the backend's exit reason of that exit, an index into
+ *	lv_exit_stats
  */
 struct lv_vcpu {
 	struct lv_vm *vm;
@@ -469,6 +478,8 @@ struct lv_vcpu {
 	struct lv_lapic *lapic;
 	bool kicked;
 	int tsc_gen;
+	u64 exit_tsc;
+	u16 exit_stat;
 };
 
 /* General register indexes in lv_vcpu.regs (hardware encoding order). */
@@ -498,6 +509,30 @@ struct lv_stats {
 };
 
 DECLARE_PER_CPU(struct lv_stats, lv_stats);
+
+/* Exit reasons a backend accounts per reason (VMX's basic reasons fit). */
+#define LV_MAX_EXIT_STATS	96
+
+/**
+ * struct lv_exit_stat - VM exits of one reason, per CPU
+ * @count: exits
+ * @ticks: TSC ticks from the exit to the vCPU's next entry: the handler,
+ *	a round trip through userspace if the exit went there, and for HLT
+ *	the time the vCPU slept
+ */
+struct lv_exit_stat {
+	u64 count;
+	u64 ticks;
+};
+
+DECLARE_PER_CPU(struct lv_exit_stat [LV_MAX_EXIT_STATS], lv_exit_stats);
+
+/* The backend saw exit @reason just now; the next entry accounts it. */
+static inline void lv_exit_mark(struct lv_vcpu *vcpu, u16 reason)
+{
+	vcpu->exit_tsc = rdtsc();
+	vcpu->exit_stat = min_t(u16, reason, LV_MAX_EXIT_STATS - 1);
+}
 extern atomic_t lv_nr_vms;
 extern atomic_t lv_nr_vcpus;
 

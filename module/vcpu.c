@@ -525,6 +525,17 @@ void lv_vcpu_tsc_offset_changed(struct lv_vcpu *vcpu, s64 offset)
 		WRITE_ONCE(vcpu->lapic->tsc_offset, offset);
 }
 
+/* The exit before this entry ends now: charge its ticks to its reason. */
+static void lv_account_exit(struct lv_vcpu *vcpu)
+{
+	if (!vcpu->exit_tsc)
+		return;
+	this_cpu_inc(lv_exit_stats[vcpu->exit_stat].count);
+	this_cpu_add(lv_exit_stats[vcpu->exit_stat].ticks,
+		     rdtsc() - vcpu->exit_tsc);
+	vcpu->exit_tsc = 0;
+}
+
 static int lv_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_run *run = vcpu->run;
@@ -575,6 +586,7 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 		lv_inject_events(vcpu);
 
 		this_cpu_inc(lv_stats.entries);
+		lv_account_exit(vcpu);
 		action = lv_vendor->vcpu_run(vcpu);
 		if (action == LV_RESUME_GUEST)
 			continue;

@@ -968,6 +968,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 		return lv_vmx_entry_failed(vmx, vmcs_read32(VM_INSTRUCTION_ERROR));
 	}
 	vmx->exit_reason = vmcs_read32(VM_EXIT_REASON);
+	lv_exit_mark(vcpu, (u16)vmx->exit_reason);
 	if (unlikely(vmx->exit_reason & VMX_EXIT_REASONS_FAILED_VMENTRY)) {
 		if ((u16)vmx->exit_reason == EXIT_REASON_MCE_DURING_VMENTRY)
 			lv_vmx_machine_check();
@@ -1558,8 +1559,24 @@ static void lv_vmx_set_tsc_offset(struct lv_vcpu *vcpu, s64 offset)
 	vmcs_write64(TSC_OFFSET, offset);
 }
 
+static const struct {
+	u16 reason;
+	const char *name;
+} lv_vmx_exit_names[] = { VMX_EXIT_REASONS };
+
+static const char *lv_vmx_exit_reason_name(u16 reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lv_vmx_exit_names); i++)
+		if (lv_vmx_exit_names[i].reason == reason)
+			return lv_vmx_exit_names[i].name;
+	return NULL;
+}
+
 static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
+	.exit_reason_name	= lv_vmx_exit_reason_name,
 	.cpu_enable		= lv_vmx_cpu_enable,
 	.cpu_disable		= lv_vmx_cpu_disable,
 	.cpu_emergency_disable	= lv_vmx_cpu_emergency_disable,

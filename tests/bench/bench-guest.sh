@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the test machine (scripts/bench copies it to /work):
-# every workload under lightvisor, then the same under KVM.
+# every workload under lightvisor, then the same under KVM, then the
+# guest kernel's boot to its shell prompt (boot-linux.sh) on each.
 #
 #   sh bench-guest.sh ITERATIONS LIFECYCLES "N..." [FILL]
 #
@@ -34,6 +35,7 @@ echo 1048576 >/proc/sys/fs/nr_open
 stamp lightvisor_start
 # shellcheck disable=SC2086
 lvbench -n "$iters" -l "$cycles" lightvisor exits lifecycle vmas=0 vmas=2000 $dens $fill || status=1
+sh /work/boot-linux.sh lightvisor 3 || status=1
 stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.
@@ -42,6 +44,7 @@ if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
 	stamp kvm_start
 	# shellcheck disable=SC2086
 	lvbench -n "$iters" -l "$cycles" kvm exits lifecycle vmas=0 vmas=2000 $dens $fill || status=1
+	sh /work/boot-linux.sh kvm 3 || status=1
 	stamp kvm_end
 else
 	echo "bench: could not load KVM" >&2

@@ -48,6 +48,12 @@ boot "bzImage, 2 vCPUs" 6 bzImage cpus --vcpus 2 &&
 	has "2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
 	has "2 vCPUs: work pinned to CPU 0 finishes" '^LVGUEST-WORK-DONE cpu0' &&
 	has "2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
+# Debian's stock kernel (linux-image-amd64), no options of lightvisor's.
+boot "Debian's stock kernel, 1 vCPU" 6 stock-bzImage cpus --vcpus 1 &&
+	has "stock kernel, 1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1'
+boot "Debian's stock kernel, 2 vCPUs" 6 stock-bzImage cpus --vcpus 2 &&
+	has "stock kernel, 2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
+	has "stock kernel, 2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
 boot "vmlinux through the PVH entry" 6 vmlinux poweroff &&
 	has "vmlinux: init ran its script" '^LVGUEST-UNAME '
 boot "reboot gives status 8" 8 bzImage reboot
@@ -110,9 +116,11 @@ refused "truncated bzImage" "truncated bzImage" truncated.bzImage
 cp bzImage old.bzImage
 printf '\013' | dd of=old.bzImage bs=1 seek=$((0x206)) count=1 conv=notrunc 2>/dev/null
 refused "bzImage with boot protocol 2.11" "too old" old.bzImage
-dd if=/dev/zero of=big.img bs=1M count=20 2>/dev/null
+# 40 MiB holds the kernel (it needs 16-31 MiB), not a 48 MiB initrd.
+dd if=/dev/zero of=big.img bs=1M count=48 2>/dev/null
 refused "initrd larger than guest memory" "does not fit in guest memory" \
-	--mem 16M --initrd big.img bzImage
+	--mem 40M --initrd big.img bzImage
+rm -f big.img
 
 if [ "$hv" = kvm ]; then
 	rmmod kvm_intel; rmmod kvm; rmmod irqbypass
