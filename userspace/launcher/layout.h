@@ -80,6 +80,7 @@
 /* --- Interrupt lines (GSIs; ISA IRQs map 1:1 except 0 -> 2) ------------ */
 
 #define IRQ_COM1		4
+#define IRQ_RTC			8
 #define IOAPIC_PINS		24
 
 #endif /* LVRUN_LAYOUT_H */
