@@ -100,7 +100,10 @@ struct rtc {
 	bool stopped;		/* SET or divider reset: the time is in cmos[] */
 	int64_t seen_ns;	/* monotonic time up to which flags are set */
 	struct irq_line irq;
-	int timer_fd;		/* -1 until rtc_start() */
+	/* The interrupt thread: when it must look next (-1: no interrupt due). */
+	pthread_cond_t wake;
+	int64_t wake_at;	/* CLOCK_MONOTONIC ns */
+	bool thread_on;		/* false in host-side tests */
 };
 
 /* Registers the ports; the memory-size bytes describe @mem_size of RAM. */
