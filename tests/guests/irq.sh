@@ -27,10 +27,10 @@ t1=$(date -u +%s)
 sed 's/^/# /' rtc.out
 [ "$st" = 1 ] && ! grep -q '^not ok' rtc.out && grep -q '^ok 22 ' rtc.out
 result $? "rtc.elf: BCD/binary/12 h time, memory bytes, SET, 256 and 1024 Hz periodic and update interrupts on line 8"
-e=$(sed -n 's/^rtc-epoch=\([0-9]*\)$/\1/p' rtc.out)
-echo "# host clock $t0..$t1, guest RTC $e"
+e=$(tr -d '\r' <rtc.out | sed -n 's/^rtc-epoch=\([0-9]*\)$/\1/p')
 [ -n "$e" ] && [ "$e" -ge $((t0 - 1)) ] && [ "$e" -le $((t1 + 1)) ]
 result $? "rtc.elf: the RTC read the host's UTC time (within the run, +-1 s)"
+echo "# host clock $t0..$t1, guest RTC $e"
 
 # A guest flooding IPIs, on a 50 us timer, never EOI-ing one vector: while
 # it runs, another VM still runs to completion and lvrun can stop it.
