@@ -97,10 +97,10 @@ struct rtc {
 	/* Registers A-D, the alarm, NVRAM; the time only while stopped. */
 	uint8_t cmos[RTC_CMOS_BYTES];
 	int64_t offset_ns;
-	bool stopped;		/* SET or divider reset: the time is in cmos[] */
+	bool stopped;		/* SET or divider reset: time in cmos[] */
 	int64_t seen_ns;	/* monotonic time up to which flags are set */
 	struct irq_line irq;
-	/* The interrupt thread: when it must look next (-1: no interrupt due). */
+	/* When the interrupt thread must look next (-1: nothing due). */
 	pthread_cond_t wake;
 	int64_t wake_at;	/* CLOCK_MONOTONIC ns */
 	bool thread_on;		/* false in host-side tests */

@@ -42,7 +42,7 @@
 
 #define A_UIP			0x80	/* an update is about to happen */
 #define A_DV_MASK		0x70
-#define A_DV_32K		0x20	/* 32.768 kHz time base: the clock runs */
+#define A_DV_32K		0x20	/* 32.768 kHz time base: it runs */
 #define A_RS_MASK		0x0f
 #define B_SET			0x80	/* updates stopped, time writable */
 #define B_PIE			0x40
@@ -54,7 +54,7 @@
 #define C_PF			0x40
 #define C_AF			0x20
 #define C_UF			0x10
-#define D_VRT			0x80	/* valid RAM and time: the battery is fine */
+#define D_VRT			0x80	/* valid RAM and time: battery fine */
 
 #define ALARM_DONT_CARE		0xc0	/* both top bits: any value matches */
 
@@ -196,7 +196,8 @@ static int64_t rtc_decode_time(const struct rtc *r)
 {
 	const uint8_t *c = r->cmos;
 	unsigned int mon = rtc_dec(r, c[REG_MONTH]);
-	int64_t year = rtc_dec(r, c[REG_CENTURY]) * 100 + rtc_dec(r, c[REG_YEAR]);
+	int64_t year = rtc_dec(r, c[REG_CENTURY]) * 100 +
+		       rtc_dec(r, c[REG_YEAR]);
 	int64_t secs;
 
 	mon = mon < 1 ? 1 : mon > 12 ? 12 : mon;
@@ -352,7 +353,8 @@ static void rtc_advance(struct rtc *r, int64_t now)
 		flags |= C_PF;
 	if (!r->stopped && s_to != s_from) {
 		flags |= C_UF;
-		if (!(r->cmos[REG_C] & C_AF) && rtc_alarm_between(r, s_from, s_to))
+		if (!(r->cmos[REG_C] & C_AF) &&
+		    rtc_alarm_between(r, s_from, s_to))
 			flags |= C_AF;
 	}
 	rtc_set_flags(r, flags);
@@ -405,9 +407,7 @@ static uint8_t rtc_read_a(const struct rtc *r, int64_t now)
 	return a;
 }
 
-/* Sets *@rearm when the read changed when the next interrupt can come. */
-static uint8_t rtc_read(struct rtc *r, unsigned int reg, int64_t now,
-			bool *rearm)
+static uint8_t rtc_read(struct rtc *r, unsigned int reg, int64_t now)
 {
 	uint8_t regs[RTC_CMOS_BYTES], c;
 
@@ -418,7 +418,6 @@ static uint8_t rtc_read(struct rtc *r, unsigned int reg, int64_t now,
 		c = r->cmos[REG_C];
 		r->cmos[REG_C] = 0;
 		irq_line_set(&r->irq, 0);
-		*rearm = c & C_IRQF;
 		return c;
 	case REG_D:
 		return D_VRT;
@@ -487,6 +486,9 @@ void rtc_io(struct rtc *r, unsigned int off, bool is_write, uint8_t *data,
 	unsigned int i;
 
 	pthread_mutex_lock(&r->lock);
+	/* Another vCPU may have got here first with a later clock reading. */
+	if (now < r->seen_ns)
+		now = r->seen_ns;
 	rtc_advance(r, now);
 	for (i = 0; i < len; i++) {
 		unsigned int reg = r->index & 0x7f;
@@ -498,7 +500,7 @@ void rtc_io(struct rtc *r, unsigned int off, bool is_write, uint8_t *data,
 		else if (off + i == 1 && is_write)
 			rearm |= rtc_write(r, reg, data[i], now);
 		else if (off + i == 1)
-			data[i] = rtc_read(r, reg, now, &rearm);
+			data[i] = rtc_read(r, reg, now);
 		else if (!is_write)
 			data[i] = 0xff;
 	}
