@@ -13,8 +13,11 @@
  * without stopping a vCPU. It keeps that rhythm while the guest has not
  * yet read register C, so the read, on the guest's interrupt path, finds
  * the thread's deadline unchanged and need not wake it.
+ *
+ * Register B's SQWE and DSE bits are kept but do nothing: there is no
+ * square-wave pin, and daylight saving by the 1980s US rules is for no
+ * guest lvrun runs (Linux keeps the RTC in UTC and never sets DSE).
  */
-#include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
