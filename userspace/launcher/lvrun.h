@@ -42,6 +42,7 @@ struct board_devices {
 	struct reset_ctl reset;
 	struct acpi_pm pm;
 	struct legacy_ports legacy;
+	struct rtc rtc;
 	struct pci_host pci;
 	struct guest_mark mark;
 };

@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 	assign_device(vm);
 	console_setup();
 	uart_start_input(&vm->dev.com1, STDIN_FILENO);
+	rtc_start(&vm->dev.rtc);
 	vcpu_start_all(vm);
 	run_events(vm);
 	return 0;

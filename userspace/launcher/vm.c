@@ -175,6 +175,8 @@ static void vm_create_devices(struct vm *vm)
 	reset_ctl_init(&d->reset, &vm->pio);
 	acpi_pm_init(&d->pm, &vm->pio);
 	legacy_ports_init(&d->legacy, &vm->pio);
+	rtc_init(&d->rtc, &vm->pio, irq_line_get(&vm->hv.chip, IRQ_RTC),
+		 vm->mem.size);
 	pci_host_init(&d->pci, &vm->pio);
 	guest_mark_init(&d->mark, &vm->pio);
 }

@@ -59,7 +59,8 @@ struct acpi_fadt {
 	struct acpi_header h;
 	uint32_t firmware_ctrl;
 	uint32_t dsdt;
-	uint8_t reserved0[109 - 44];
+	uint8_t reserved0[108 - 44];
+	uint8_t century;		/* CMOS index of the RTC's century */
 	uint16_t iapc_boot_arch;
 	uint8_t reserved1;
 	uint32_t flags;
@@ -75,6 +76,7 @@ struct acpi_fadt {
 	uint64_t hypervisor_id;
 } __attribute__((packed));
 
+_Static_assert(offsetof(struct acpi_fadt, century) == 108, "FADT layout");
 _Static_assert(offsetof(struct acpi_fadt, iapc_boot_arch) == 109, "FADT layout");
 _Static_assert(offsetof(struct acpi_fadt, flags) == 112, "FADT layout");
 _Static_assert(offsetof(struct acpi_fadt, x_dsdt) == 140, "FADT layout");
@@ -82,7 +84,7 @@ _Static_assert(offsetof(struct acpi_fadt, sleep_control) == 244, "FADT layout");
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT layout");
 
 #define FADT_BOOT_VGA_NOT_PRESENT	(1 << 2)
-#define FADT_BOOT_CMOS_RTC_NOT_PRESENT	(1 << 5)
+#define FADT_CMOS_CENTURY		0x32	/* devices/rtc.c */
 #define FADT_FLAG_WBINVD		(1 << 0)
 #define FADT_FLAG_PWR_BUTTON		(1 << 4)	/* no fixed power button */
 #define FADT_FLAG_SLP_BUTTON		(1 << 5)
@@ -288,7 +290,9 @@ static void build_fadt(struct acpi_fadt *f, uint64_t dsdt)
 	acpi_header(&f->h, "FACP", sizeof(*f), 6);
 	f->dsdt = dsdt;
 	f->x_dsdt = dsdt;
-	f->iapc_boot_arch = FADT_BOOT_VGA_NOT_PRESENT | FADT_BOOT_CMOS_RTC_NOT_PRESENT;
+	f->century = FADT_CMOS_CENTURY;
+	/* A CMOS RTC is present (rtc.c): the "not present" flag stays clear. */
+	f->iapc_boot_arch = FADT_BOOT_VGA_NOT_PRESENT;
 	f->flags = FADT_FLAG_WBINVD | FADT_FLAG_PWR_BUTTON | FADT_FLAG_SLP_BUTTON |
 		   FADT_FLAG_RESET_REG_SUP | FADT_FLAG_HW_REDUCED_ACPI;
 	f->reset_reg = gas_io8(PORT_RESET_CTL);

@@ -78,11 +78,44 @@ void acpi_pm_init(struct acpi_pm *pm, struct bus *pio);
  */
 struct legacy_ports {
 	pthread_mutex_t lock;
-	uint8_t rtc_index;
 	uint8_t post;
 };
 
 void legacy_ports_init(struct legacy_ports *l, struct bus *pio);
+
+#define RTC_CMOS_BYTES	128
+
+/*
+ * The MC146818 RTC and its CMOS RAM (0x70, 0x71, ISA line 8). Its clock is
+ * CLOCK_MONOTONIC + offset_ns, in ns since the epoch (UTC): it runs on its
+ * own from the host's time at start and does not follow host clock steps,
+ * as a battery-backed RTC does not.
+ */
+struct rtc {
+	pthread_mutex_t lock;
+	uint8_t index;		/* last write to 0x70, NMI-disable bit 7 kept */
+	/* Registers A-D, the alarm, NVRAM; the time only while stopped. */
+	uint8_t cmos[RTC_CMOS_BYTES];
+	int64_t offset_ns;
+	bool stopped;		/* SET or divider reset: time in cmos[] */
+	int64_t seen_ns;	/* monotonic time up to which flags are set */
+	struct irq_line irq;
+	/* When the interrupt thread must look next (-1: nothing due). */
+	pthread_cond_t wake;
+	int64_t wake_at;	/* CLOCK_MONOTONIC ns */
+	bool thread_on;		/* false in host-side tests */
+};
+
+/* Registers the ports; the memory-size bytes describe @mem_size of RAM. */
+void rtc_init(struct rtc *r, struct bus *pio, struct irq_line irq,
+	      uint64_t mem_size);
+/* Starts the thread that raises the interrupts on time. */
+void rtc_start(struct rtc *r);
+/* A port access at CLOCK_MONOTONIC time @now_ns (the bus passes the clock). */
+void rtc_io(struct rtc *r, unsigned int off, bool is_write, uint8_t *data,
+	    unsigned int len, int64_t now_ns);
+/* The periodic interrupt's rate for register A's value, 0 if none. */
+unsigned int rtc_periodic_hz(uint8_t reg_a);
 
 /*
  * A port the guest writes to mark a point of its boot (the guest kernel's

@@ -3,11 +3,11 @@
  * lvrun: harmless answers for the legacy ports a Linux boot touches, so no
  * probe waits for a time-out and nothing is logged as unhandled (the list
  * kvmtool's x86/ioport.c keeps, too). Reads give 0, writes are dropped,
- * except that the RTC index and the POST code read back what was written.
- * A read of 0 from the PIC mask tells Linux there is no 8259 (its probe
- * writes 0xff and expects it back); with KVM's in-kernel irqchip these
- * ports are KVM's and never reach lvrun. The FADT says there is no CMOS
- * RTC, so Linux does not wait on its update flag.
+ * except that the POST code reads back what was written. A read of 0
+ * from the PIC mask tells Linux there is no 8259 (its probe writes 0xff
+ * and expects it back); with an in-kernel irqchip these ports are the
+ * hypervisor's and never reach lvrun. The CMOS/RTC has its own file,
+ * rtc.c.
  */
 #include <string.h>
 
@@ -22,23 +22,6 @@ static void legacy_access(void *dev, uint64_t off, bool is_write, uint8_t *data,
 	(void)off;
 	if (!is_write)
 		memset(data, 0, len);
-}
-
-static void rtc_access(void *dev, uint64_t off, bool is_write, uint8_t *data,
-		       unsigned int len)
-{
-	struct legacy_ports *l = dev;
-
-	pthread_mutex_lock(&l->lock);
-	if (is_write) {
-		if (off == 0)
-			l->rtc_index = data[0];
-	} else {
-		memset(data, 0, len);
-		if (off == 0)
-			data[0] = l->rtc_index;
-	}
-	pthread_mutex_unlock(&l->lock);
 }
 
 static void post_access(void *dev, uint64_t off, bool is_write, uint8_t *data,
@@ -82,7 +65,6 @@ void legacy_ports_init(struct legacy_ports *l, struct bus *pio)
 		if (bus_register(pio, dummies[i].port, dummies[i].len, dummies[i].name,
 				 legacy_access, l))
 			die("cannot register the legacy ports");
-	if (bus_register(pio, PORT_RTC, 2, "CMOS/RTC", rtc_access, l) ||
-	    bus_register(pio, PORT_POST, 1, "POST code", post_access, l))
+	if (bus_register(pio, PORT_POST, 1, "POST code", post_access, l))
 		die("cannot register the legacy ports");
 }

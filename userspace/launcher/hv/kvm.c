@@ -115,6 +115,12 @@ static void kvm_set_irq_line(struct hv *hv, unsigned int gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 
+	/* A guest without one may still enable a device's interrupt. */
+	if (!hv->has_irqchip) {
+		trace("irq: line %u -> %d dropped (no interrupt controller)",
+		      gsi, level);
+		return;
+	}
 	if (ioctl(hv->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		die_ioctl("KVM_IRQ_LINE");
 }

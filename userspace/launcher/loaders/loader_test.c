@@ -26,6 +26,7 @@
 int tap_nr, tap_failed;
 
 void bus_tests(void);
+void rtc_tests(void);
 
 static uint8_t *guarded;
 static size_t guarded_len;
@@ -200,6 +201,8 @@ static void check_acpi(const struct guest_mem *m, uint64_t rsdp, int nr_cpus)
 	       g64(m, fadt + 248) == PORT_ACPI_SLEEP_CTL && g64(m, fadt + 260) == PORT_ACPI_SLEEP_STS &&
 	       g64(m, fadt + 120) == PORT_RESET_CTL && f[128] == 6,
 	       "acpi: hardware-reduced FADT, sleep control 0x600, reset 0xcf9 <- 6");
+	tap_ok(f[108] == 0x32 && !(f[109] & (1 << 5)) && f[109] & (1 << 2),
+	       "acpi: FADT: a CMOS RTC, century at 0x32; no VGA");
 	d = m->host + dsdt;
 	tap_ok(!memcmp(d, "DSDT", 4) && acpi_sum(d, g32(m, dsdt + 4)) == 0 &&
 	       memmem(d, g32(m, dsdt + 4), "_S5_\x12\x08\x04\x0a\x05", 9) &&
@@ -610,6 +613,7 @@ static void test_real(const char *path, enum image_kind want)
 int main(int argc, char **argv)
 {
 	bus_tests();
+	rtc_tests();
 	test_detect();
 	test_bzimage();
 	test_multiboot_kludge();
