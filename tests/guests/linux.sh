@@ -48,12 +48,16 @@ boot "bzImage, 2 vCPUs" 6 bzImage cpus --vcpus 2 &&
 	has "2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
 	has "2 vCPUs: work pinned to CPU 0 finishes" '^LVGUEST-WORK-DONE cpu0' &&
 	has "2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
-# Debian's stock kernel (linux-image-amd64), no options of lightvisor's.
-boot "Debian's stock kernel, 1 vCPU" 6 stock-bzImage cpus --vcpus 1 &&
-	has "stock kernel, 1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1'
-boot "Debian's stock kernel, 2 vCPUs" 6 stock-bzImage cpus --vcpus 2 &&
-	has "stock kernel, 2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
-	has "stock kernel, 2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
+# Debian's stock kernel (linux-image-amd64), no options of lightvisor's;
+# under lightvisor only (its boot is long in Bochs, and KVM is the
+# baseline for the guest kernel, not the subject).
+if [ "$hv" = lightvisor ]; then
+	boot "Debian's stock kernel, 1 vCPU" 6 stock-bzImage cpus --vcpus 1 &&
+		has "stock kernel, 1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1'
+	boot "Debian's stock kernel, 2 vCPUs" 6 stock-bzImage cpus --vcpus 2 &&
+		has "stock kernel, 2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
+		has "stock kernel, 2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
+fi
 boot "vmlinux through the PVH entry" 6 vmlinux poweroff &&
 	has "vmlinux: init ran its script" '^LVGUEST-UNAME '
 boot "reboot gives status 8" 8 bzImage reboot
