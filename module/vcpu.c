@@ -674,7 +674,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
 	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
-	    lv_check_event_state(st))
+	    lv_check_event_state(st) ||
+	    lv_check_segments(&st->sregs, st->regs.rflags))
 		goto out;
 	lv_vcpu_load(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
@@ -693,6 +694,28 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	vcpu->stopped = false;
 out:
 	kfree(st);
+	return ret;
+}
+
+/*
+ * The segment registers valid in virtual-8086 mode are valid in no other
+ * mode and the other way round (lv_check_segments()): an LV_SET_REGS
+ * that sets or clears RFLAGS.VM must fit the segments the vCPU has.
+ * Called with the vCPU loaded.
+ */
+static int lv_vcpu_check_rflags_vm(struct lv_vcpu *vcpu, u64 rflags)
+{
+	struct lv_sregs *sr;
+	int ret;
+
+	if (!((lv_vendor->get_rflags(vcpu) ^ rflags) & X86_EFLAGS_VM))
+		return 0;
+	sr = kmalloc(sizeof(*sr), GFP_KERNEL);
+	if (!sr)
+		return -ENOMEM;
+	lv_vendor->get_sregs(vcpu, sr);
+	ret = lv_check_segments(sr, rflags);
+	kfree(sr);
 	return ret;
 }
 
@@ -715,7 +738,9 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 		lv_vendor->get_regs(vcpu, &u.regs);
 		break;
 	case LV_SET_REGS:
-		lv_vendor->set_regs(vcpu, &u.regs);
+		ret = lv_vcpu_check_rflags_vm(vcpu, u.regs.rflags);
+		if (!ret)
+			lv_vendor->set_regs(vcpu, &u.regs);
 		break;
 	case LV_GET_SREGS:
 		lv_vendor->get_sregs(vcpu, &u.sregs);
@@ -723,7 +748,9 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 			lv_vcpu_get_lapic_base(vcpu, &u.sregs);
 		break;
 	case LV_SET_SREGS:
-		ret = lv_vendor->set_sregs(vcpu, &u.sregs);
+		ret = lv_check_segments(&u.sregs, lv_vendor->get_rflags(vcpu));
+		if (!ret)
+			ret = lv_vendor->set_sregs(vcpu, &u.sregs);
 		if (!ret && vcpu->lapic)
 			ret = lv_vcpu_set_lapic_base(vcpu, &u.sregs);
 		break;

@@ -2,8 +2,9 @@
 /*
  * Architectural rules every vendor backend shares: which values the
  * guest may write to the MTRRs and to IA32_APIC_BASE, the PAE PDPTEs a
- * CR0/CR4 write loads, and the XSAVE area size CPUID reports. The SDM
- * defines them, not VMX or SVM; KVM keeps them in x86.c and mtrr.c.
+ * CR0/CR4 write loads, the segment and descriptor-table state userspace
+ * may set, and the XSAVE area size CPUID reports. The SDM defines them,
+ * not VMX or SVM; KVM keeps them in x86.c and mtrr.c.
  */
 #include <asm/apicdef.h>
 #include <asm/cpufeature.h>
@@ -211,6 +212,216 @@ int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4])
 			return -EINVAL;
 	return 0;
 }
+
+/* --- Segment and descriptor-table registers (SDM vol. 3C, 27.3.1.2-4) --- */
+
+/*
+ * These are the checks VM entry makes on the guest's segment registers,
+ * GDTR and IDTR with "unrestricted guest" set. Repeated here, a state
+ * from userspace that VM entry would refuse is refused with EINVAL
+ * instead of ending the next LV_RUN in LV_EXIT_FAIL_ENTRY.
+ */
+
+#define LV_SEG_TYPE_ACCESSED	BIT(0)
+#define LV_SEG_TYPE_READABLE	BIT(1)		/* code; writable for data */
+#define LV_SEG_TYPE_CODE	BIT(3)
+#define LV_SEG_TYPE_BUSY_TSS16	3
+#define LV_SEG_TYPE_LDT		2
+#define LV_SEG_TYPE_BUSY_TSS	11		/* 32-bit, or 64-bit in IA-32e */
+#define LV_SEL_TI		BIT(2)
+
+/* Canonical for the processor's linear-address width (SDM 3.3.7.1). */
+static bool lv_canonical(u64 addr)
+{
+	unsigned int bits = boot_cpu_data.x86_virt_bits;
+
+	return (u64)((s64)(addr << (64 - bits)) >> (64 - bits)) == addr;
+}
+
+/*
+ * Unusable: a null selector was loaded. The backend marks a segment
+ * that is not present unusable as well, so both count.
+ */
+static bool lv_seg_usable(const struct lv_segment *s)
+{
+	return s->present && !s->unusable;
+}
+
+/*
+ * Each field of struct lv_segment holds one access-rights field; a value
+ * wider than it would set another bit, reserved bits 11:8 or 31:17
+ * included. The padding must be 0.
+ */
+static bool lv_seg_fields_valid(const struct lv_segment *s)
+{
+	return s->type <= 15 && s->s <= 1 && s->dpl <= 3 && s->present <= 1 &&
+	       s->avl <= 1 && s->l <= 1 && s->db <= 1 && s->g <= 1 &&
+	       s->unusable <= 1 && !memchr_inv(s->padding, 0, sizeof(s->padding));
+}
+
+/*
+ * Access rights, bit 15 (G): if any of limit bits 11:0 is 0, G must be 0;
+ * if any of limit bits 31:20 is 1, G must be 1.
+ */
+static bool lv_seg_limit_valid(const struct lv_segment *s)
+{
+	if ((s->limit & 0xfff) != 0xfff && s->g)
+		return false;
+	if ((s->limit & 0xfff00000) && !s->g)
+		return false;
+	return true;
+}
+
+/*
+ * Virtual-8086 mode: CS, SS, DS, ES, FS and GS all have base = selector
+ * << 4, limit 0xffff and access rights 0xf3 (present, DPL 3, accessed
+ * read/write data, everything else 0).
+ */
+static bool lv_seg_vm86_valid(const struct lv_segment *s)
+{
+	return s->base == (u64)s->selector << 4 && s->limit == 0xffff &&
+	       s->type == 3 && s->s && s->dpl == 3 && lv_seg_usable(s) &&
+	       !s->avl && !s->l && !s->db && !s->g;
+}
+
+/*
+ * CS outside virtual-8086 mode: always usable, S and P set; type 3 (an
+ * accessed read/write data segment, allowed with unrestricted guest, at
+ * DPL 0) or an accessed code segment, its DPL equal to SS's (9, 11:
+ * non-conforming) or at most SS's (13, 15: conforming); base bits 63:32
+ * clear; D clear for 64-bit code (L set in IA-32e mode).
+ */
+static bool lv_cs_valid(const struct lv_segment *cs, unsigned int ss_dpl,
+			bool ia32e)
+{
+	if (!lv_seg_usable(cs) || !cs->s || !lv_seg_limit_valid(cs))
+		return false;
+	if (cs->base >> 32 || (ia32e && cs->l && cs->db))
+		return false;
+	switch (cs->type) {
+	case 3:
+		return cs->dpl == 0;
+	case 9:
+	case 11:
+		return cs->dpl == ss_dpl;
+	case 13:
+	case 15:
+		return cs->dpl <= ss_dpl;
+	}
+	return false;
+}
+
+/*
+ * SS outside virtual-8086 mode: if usable, S and P set, type 3 or 7 (an
+ * accessed read/write data segment), base bits 63:32 clear. Its DPL
+ * (the CPL) must be 0 in real mode and with a CS of type 3.
+ */
+static bool lv_ss_valid(const struct lv_segment *ss,
+			const struct lv_segment *cs, bool pe)
+{
+	if (!lv_seg_usable(ss))
+		return true;
+	if (!ss->s || (ss->type != 3 && ss->type != 7) || ss->base >> 32 ||
+	    !lv_seg_limit_valid(ss))
+		return false;
+	return ss->dpl == 0 || (pe && cs->type != 3);
+}
+
+/*
+ * DS, ES, FS, GS outside virtual-8086 mode: if usable, S and P set, an
+ * accessed type, a readable one if code. FS and GS bases are always
+ * canonical (they are MSRs); DS and ES, if usable, have base bits 63:32
+ * clear.
+ */
+static bool lv_data_seg_valid(const struct lv_segment *s, bool base_msr)
+{
+	if (base_msr && !lv_canonical(s->base))
+		return false;
+	if (!lv_seg_usable(s))
+		return true;
+	if (!base_msr && s->base >> 32)
+		return false;
+	if (!s->s || !(s->type & LV_SEG_TYPE_ACCESSED) ||
+	    ((s->type & LV_SEG_TYPE_CODE) && !(s->type & LV_SEG_TYPE_READABLE)))
+		return false;
+	return lv_seg_limit_valid(s);
+}
+
+/*
+ * TR: always usable, TI clear in the selector, S clear, P set, a busy
+ * TSS (16- or 32-bit; only the 64-bit one, type 11, in IA-32e mode),
+ * canonical base. LDTR, if usable: TI clear, S clear, P set, type 2,
+ * canonical base.
+ */
+static bool lv_system_segs_valid(const struct lv_segment *tr,
+				 const struct lv_segment *ldt, bool ia32e)
+{
+	if (!lv_seg_usable(tr) || (tr->selector & LV_SEL_TI) || tr->s ||
+	    !lv_canonical(tr->base) || !lv_seg_limit_valid(tr))
+		return false;
+	if (tr->type != LV_SEG_TYPE_BUSY_TSS &&
+	    (ia32e || tr->type != LV_SEG_TYPE_BUSY_TSS16))
+		return false;
+	if (!lv_seg_usable(ldt))
+		return true;
+	return !(ldt->selector & LV_SEL_TI) && !ldt->s &&
+	       ldt->type == LV_SEG_TYPE_LDT && lv_canonical(ldt->base) &&
+	       lv_seg_limit_valid(ldt);
+}
+
+/**
+ * lv_check_segments() - refuse segment state that VM entry would refuse
+ * @sr: the segment, descriptor-table and control registers to set
+ * @rflags: the RFLAGS the vCPU will run with
+ *
+ * SDM vol. 3C, 27.3.1.2 (segment registers) and 27.3.1.3 (GDTR, IDTR)
+ * with "unrestricted guest" set, and the RFLAGS.VM rule of 27.3.1.4.
+ * IA-32e mode is EFER.LMA (the backend keeps the entry control equal to
+ * it). The limits of GDTR and IDTR are 16 bits wide in struct lv_dtable,
+ * so only their bases need a check.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int lv_check_segments(const struct lv_sregs *sr, u64 rflags)
+{
+	const struct lv_segment *segs[] = {
+		&sr->cs, &sr->ds, &sr->es, &sr->fs, &sr->gs, &sr->ss,
+		&sr->tr, &sr->ldt,
+	};
+	bool ia32e = sr->efer & EFER_LMA, pe = sr->cr0 & X86_CR0_PE;
+	unsigned int ss_dpl = lv_seg_usable(&sr->ss) ? sr->ss.dpl : 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(segs); i++)
+		if (!lv_seg_fields_valid(segs[i]))
+			return -EINVAL;
+	if (!lv_canonical(sr->gdt.base) || !lv_canonical(sr->idt.base) ||
+	    memchr_inv(sr->gdt.padding, 0, sizeof(sr->gdt.padding)) ||
+	    memchr_inv(sr->idt.padding, 0, sizeof(sr->idt.padding)))
+		return -EINVAL;
+	if (!lv_system_segs_valid(&sr->tr, &sr->ldt, ia32e))
+		return -EINVAL;
+
+	if (rflags & X86_EFLAGS_VM) {
+		/* 27.3.1.4: no virtual-8086 mode in real or IA-32e mode. */
+		if (!pe || ia32e)
+			return -EINVAL;
+		for (i = 0; i < 6; i++)
+			if (!lv_seg_vm86_valid(segs[i]))
+				return -EINVAL;
+		/* FS and GS: canonical, which a 20-bit base is. */
+		return 0;
+	}
+	if (!lv_cs_valid(&sr->cs, ss_dpl, ia32e) ||
+	    !lv_ss_valid(&sr->ss, &sr->cs, pe) ||
+	    !lv_data_seg_valid(&sr->ds, false) ||
+	    !lv_data_seg_valid(&sr->es, false) ||
+	    !lv_data_seg_valid(&sr->fs, true) ||
+	    !lv_data_seg_valid(&sr->gs, true))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_check_segments);
 
 /* --- CPUID --- */
 

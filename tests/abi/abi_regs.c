@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * abi_regs: register and state round trips, invalid state, and a tiny
+ * abi_regs: register and state round trips, invalid state (segment
+ * registers included: the checks VM entry makes on them), and a tiny
  * real-mode guest whose IO and HLT exits are checked field by field.
  */
 #include <errno.h>
@@ -161,6 +162,339 @@ static void test_bad_sregs(void)
 	close(vm.fd);
 }
 
+/* Mutations of a valid segment state, one per rule of SDM 27.3.1.2-4. */
+enum seg_base { RM, PM, LM };
+
+#define NONCANON	0x8000000000000000ULL
+
+static void seg_base_state(struct lv_sregs *s, enum seg_base base)
+{
+	if (base == RM)
+		return;
+	s->cr0 |= 0x1;				/* PE */
+	if (base == PM)
+		return;
+	s->cr0 |= 0x80000000;			/* PG */
+	s->cr4 |= 0x20;				/* PAE */
+	s->efer = 0x500;			/* LME, LMA */
+	s->cs.l = 1;
+}
+
+static void bad_cs_unusable(struct lv_sregs *s) { s->cs.present = 0; }
+static void bad_cs_type(struct lv_sregs *s) { s->cs.type = 0xa; }
+static void bad_cs_s(struct lv_sregs *s) { s->cs.s = 0; }
+static void bad_cs_type3_dpl(struct lv_sregs *s)
+{
+	s->cs.type = 3;
+	s->cs.dpl = 3;
+	s->ss.dpl = 3;
+}
+static void bad_cs_dpl_ne_ss(struct lv_sregs *s) { s->ss.dpl = 3; }
+static void bad_cs_conforming_dpl(struct lv_sregs *s)
+{
+	s->cs.type = 0xf;
+	s->cs.dpl = 3;
+}
+static void bad_cs_base_high(struct lv_sregs *s) { s->cs.base = 1ULL << 32; }
+static void bad_cs_l_and_d(struct lv_sregs *s) { s->cs.db = 1; }
+static void bad_ss_type(struct lv_sregs *s) { s->ss.type = 0xb; }
+static void bad_ss_dpl_real(struct lv_sregs *s)
+{
+	s->cs.dpl = 3;
+	s->ss.dpl = 3;
+}
+static void bad_ds_not_accessed(struct lv_sregs *s) { s->ds.type = 2; }
+static void bad_ds_exec_only(struct lv_sregs *s) { s->ds.type = 9; }
+static void bad_ds_system(struct lv_sregs *s) { s->ds.s = 0; }
+static void bad_es_base_high(struct lv_sregs *s) { s->es.base = 1ULL << 32; }
+static void bad_fs_base(struct lv_sregs *s) { s->fs.base = NONCANON; }
+static void bad_gs_limit_g0(struct lv_sregs *s) { s->gs.limit = 0xffffffff; }
+static void bad_ss_limit_g1(struct lv_sregs *s)
+{
+	s->ss.limit = 0xffff0;
+	s->ss.g = 1;
+}
+static void bad_ds_dpl_width(struct lv_sregs *s) { s->ds.dpl = 4; }
+static void bad_es_type_width(struct lv_sregs *s) { s->es.type = 0x13; }
+static void bad_fs_padding(struct lv_sregs *s) { s->fs.padding[0] = 1; }
+static void bad_tr_unusable(struct lv_sregs *s) { s->tr.unusable = 1; }
+static void bad_tr_available(struct lv_sregs *s) { s->tr.type = 9; }
+static void bad_tr_tss16_ia32e(struct lv_sregs *s) { s->tr.type = 3; }
+static void bad_tr_s(struct lv_sregs *s) { s->tr.s = 1; }
+static void bad_tr_ti(struct lv_sregs *s) { s->tr.selector = 4; }
+static void bad_tr_base(struct lv_sregs *s) { s->tr.base = NONCANON; }
+static void bad_ldt_type(struct lv_sregs *s) { s->ldt.type = 3; }
+static void bad_ldt_ti(struct lv_sregs *s) { s->ldt.selector = 0xc; }
+static void bad_ldt_base(struct lv_sregs *s) { s->ldt.base = NONCANON; }
+static void bad_gdt_base(struct lv_sregs *s) { s->gdt.base = NONCANON; }
+static void bad_idt_base(struct lv_sregs *s) { s->idt.base = NONCANON; }
+static void bad_idt_padding(struct lv_sregs *s) { s->idt.padding[1] = 1; }
+
+static const struct {
+	const char *name;
+	enum seg_base base;
+	void (*bad)(struct lv_sregs *s);
+} bad_segs[] = {
+	{ "CS not present (unusable)", RM, bad_cs_unusable },
+	{ "CS type 10 (code, not accessed)", RM, bad_cs_type },
+	{ "CS with S clear", PM, bad_cs_s },
+	{ "CS type 3 with DPL 3", PM, bad_cs_type3_dpl },
+	{ "CS type 11 DPL 0, SS DPL 3", PM, bad_cs_dpl_ne_ss },
+	{ "CS conforming with DPL above SS's", PM, bad_cs_conforming_dpl },
+	{ "CS base bit 32", RM, bad_cs_base_high },
+	{ "CS.L and CS.D in IA-32e mode", LM, bad_cs_l_and_d },
+	{ "SS type 11 (code)", PM, bad_ss_type },
+	{ "SS DPL 3 in real mode", RM, bad_ss_dpl_real },
+	{ "DS type 2 (not accessed)", PM, bad_ds_not_accessed },
+	{ "DS type 9 (execute-only code)", PM, bad_ds_exec_only },
+	{ "DS with S clear", RM, bad_ds_system },
+	{ "ES base bit 32", PM, bad_es_base_high },
+	{ "FS base not canonical", LM, bad_fs_base },
+	{ "GS limit 0xffffffff with G clear", PM, bad_gs_limit_g0 },
+	{ "SS limit 0xffff0 with G set", PM, bad_ss_limit_g1 },
+	{ "DS DPL 4 (reserved bit)", PM, bad_ds_dpl_width },
+	{ "ES type 0x13 (reserved bit)", RM, bad_es_type_width },
+	{ "FS padding not zero", RM, bad_fs_padding },
+	{ "TR unusable", RM, bad_tr_unusable },
+	{ "TR type 9 (available TSS)", PM, bad_tr_available },
+	{ "TR type 3 (16-bit TSS) in IA-32e mode", LM, bad_tr_tss16_ia32e },
+	{ "TR with S set", PM, bad_tr_s },
+	{ "TR selector with TI", PM, bad_tr_ti },
+	{ "TR base not canonical", LM, bad_tr_base },
+	{ "LDTR type 3", PM, bad_ldt_type },
+	{ "LDTR selector with TI", PM, bad_ldt_ti },
+	{ "LDTR base not canonical", LM, bad_ldt_base },
+	{ "GDTR base not canonical", LM, bad_gdt_base },
+	{ "IDTR base not canonical", RM, bad_idt_base },
+	{ "IDTR padding not zero", RM, bad_idt_padding },
+};
+
+/* The tiny guest from its start: its first exit is OUT 42 to port 0x10. */
+static bool runs_from_start(struct test_vcpu *vcpu)
+{
+	struct lv_run *run = vcpu->run;
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	return vcpu_run(vcpu) == 0 && run->exit_reason == LV_EXIT_IO &&
+	       run->io.port == 0x10 &&
+	       *((uint8_t *)run + run->io.data_offset) == 42;
+}
+
+/* Refused with EINVAL, the old state kept, and the guest runs with it. */
+static void expect_refused(struct test_vcpu *vcpu, int ret, const char *name,
+			   const struct lv_sregs *old)
+{
+	struct lv_sregs now;
+
+	tap_errno(ret, errno, EINVAL, name);
+	ioctl(vcpu->fd, LV_GET_SREGS, &now);
+	tap_result(!memcmp(&now, old, sizeof(now)),
+		   "%s: segment state unchanged", name);
+	tap_result(runs_from_start(vcpu), "%s: the guest still runs", name);
+}
+
+static void test_bad_segments(struct test_vcpu *vcpu)
+{
+	struct lv_sregs good, s;
+	char name[96];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(bad_segs) / sizeof(bad_segs[0]); i++) {
+		vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+		ioctl(vcpu->fd, LV_GET_SREGS, &good);
+		s = good;
+		seg_base_state(&s, bad_segs[i].base);
+		bad_segs[i].bad(&s);
+		snprintf(name, sizeof(name), "LV_SET_SREGS: %s -> EINVAL",
+			 bad_segs[i].name);
+		ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+		expect_refused(vcpu, ret, name, &good);
+	}
+}
+
+/* A vm86 state: PE, the six segments 0xf3 at selector << 4, limit 0xffff. */
+static void vm86_state(struct lv_vcpu_state *st)
+{
+	struct lv_segment *segs[] = { &st->sregs.cs, &st->sregs.ds,
+				      &st->sregs.es, &st->sregs.fs,
+				      &st->sregs.gs, &st->sregs.ss };
+
+	for (size_t i = 0; i < 6; i++) {
+		memset(segs[i], 0, sizeof(*segs[i]));
+		segs[i]->selector = 0x100;
+		segs[i]->base = 0x1000;
+		segs[i]->limit = 0xffff;
+		segs[i]->type = 3;
+		segs[i]->s = 1;
+		segs[i]->dpl = 3;
+		segs[i]->present = 1;
+	}
+	st->sregs.cr0 |= 0x1;
+	st->regs.rflags = 0x20002;		/* VM */
+	st->regs.rip = 0;
+}
+
+static void test_vm86_state(int sys_fd, struct test_vcpu *vcpu)
+{
+	struct lv_vcpu_state st, bad;
+	struct lv_sregs good;
+	struct lv_regs regs;
+	int ret;
+
+	if (check_cap(sys_fd, LV_CAP_VCPU_STATE) <= 0) {
+		tap_skip("vm86 and LV_SET_VCPU_STATE", "no LV_CAP_VCPU_STATE");
+		return;
+	}
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &good);
+	memset(&st, 0, sizeof(st));
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+
+	bad = st;
+	bad.sregs.ds.type = 2;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused(vcpu, ret, "LV_SET_VCPU_STATE: DS not accessed -> EINVAL",
+		       &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	bad.regs.rflags = 0x20002;
+	bad.sregs.cr0 |= 0x1;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused(vcpu, ret,
+		       "LV_SET_VCPU_STATE: RFLAGS.VM with protected-mode segments -> EINVAL",
+		       &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	vm86_state(&bad);
+	bad.sregs.cr0 &= ~1ULL;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused(vcpu, ret, "LV_SET_VCPU_STATE: RFLAGS.VM with CR0.PE clear -> EINVAL",
+		       &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	vm86_state(&bad);
+	bad.sregs.ss.base = 0;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused(vcpu, ret, "LV_SET_VCPU_STATE: vm86 SS base not selector << 4 -> EINVAL",
+		       &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	vm86_state(&bad);
+	bad.sregs.cs.db = 1;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused(vcpu, ret, "LV_SET_VCPU_STATE: vm86 CS with D set -> EINVAL",
+		       &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	regs.rflags |= 0x20000;
+	ret = ioctl(vcpu->fd, LV_SET_REGS, &regs);
+	expect_refused(vcpu, ret, "LV_SET_REGS: RFLAGS.VM with real-mode segments -> EINVAL",
+		       &good);
+
+	/* A valid vm86 state: accepted, and VM entry agrees. */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	vm86_state(&bad);
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	tap_errno(ret, errno, 0, "LV_SET_VCPU_STATE: a vm86 state is accepted");
+	ret = vcpu_run(vcpu);
+	tap_result(ret == 0 && vcpu->run->exit_reason != LV_EXIT_FAIL_ENTRY,
+		   "vm86 state: VM entry accepts it (run %d, %s)", ret,
+		   ret ? strerror(errno) : exit_reason_name(vcpu->run->exit_reason));
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	regs.rflags &= ~0x20000ULL;
+	ret = ioctl(vcpu->fd, LV_SET_REGS, &regs);
+	tap_errno(ret, errno, EINVAL,
+		  "LV_SET_REGS: clearing RFLAGS.VM with vm86 segments -> EINVAL");
+	/* Segments and RFLAGS.VM change together only in a whole state. */
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &st);
+	tap_errno(ret, errno, 0, "LV_SET_VCPU_STATE leaves vm86 for real mode");
+	tap_result(runs_from_start(vcpu), "after vm86, real mode runs again");
+}
+
+/* Unusual states VM entry accepts: accepted here too, and they run. */
+static void test_good_segments(struct test_vcpu *vcpu)
+{
+	struct lv_sregs s;
+	int ret;
+
+	/* 64-bit mode with null DS, ES, SS, FS and GS. */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	seg_base_state(&s, LM);
+	s.ds.unusable = s.es.unusable = s.ss.unusable = 1;
+	s.fs.present = s.gs.present = 0;
+	s.ds.type = s.es.type = 0;
+	s.ds.base = 1ULL << 40;
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+	tap_errno(ret, errno, 0, "64-bit mode with unusable DS, ES, SS, FS, GS accepted");
+	ret = vcpu_run(vcpu);
+	tap_result(ret == 0 && vcpu->run->exit_reason != LV_EXIT_FAIL_ENTRY,
+		   "64-bit unusable segments: VM entry accepts them (run %d, %s)",
+		   ret, ret ? strerror(errno) : exit_reason_name(vcpu->run->exit_reason));
+
+	/* Real mode, unrestricted: CS as a data segment (type 3, DPL 0). */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	s.cs.type = 3;
+	s.ds.limit = 0xffffffff;
+	s.ds.g = 1;
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+	tap_errno(ret, errno, 0, "real mode with CS type 3 and a 4 GiB DS accepted");
+	ret = vcpu_run(vcpu);
+	tap_result(ret == 0 && vcpu->run->exit_reason == LV_EXIT_IO &&
+		   vcpu->run->io.port == 0x10,
+		   "real mode with CS type 3: the guest runs to its OUT");
+
+	/*
+	 * Protected mode at CPL 2, conforming CS (type 15) of DPL 1: CS.RPL
+	 * is the CPL, as a far transfer into it leaves it.
+	 */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	seg_base_state(&s, PM);
+	s.cs.type = 15;
+	s.cs.dpl = 1;
+	s.cs.selector = 2;
+	s.ss.dpl = 2;
+	s.ss.selector = 2;
+	s.tr.type = 3;
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+	tap_errno(ret, errno, 0,
+		  "protected mode, conforming CS DPL 1, SS DPL 2, 16-bit TSS accepted");
+	ret = vcpu_run(vcpu);
+	tap_result(ret == 0 && vcpu->run->exit_reason != LV_EXIT_FAIL_ENTRY,
+		   "conforming CS: VM entry accepts it (run %d, %s)", ret,
+		   ret ? strerror(errno) : exit_reason_name(vcpu->run->exit_reason));
+}
+
+static void test_segments(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct lv_sregs s;
+	int ret;
+
+	new_vcpu(&vm, &vcpu, true);
+	/* The state of a new vCPU (real mode at the reset vector) is valid. */
+	ioctl(vcpu.fd, LV_GET_SREGS, &s);
+	ret = ioctl(vcpu.fd, LV_SET_SREGS, &s);
+	tap_errno(ret, errno, 0, "the reset state of a new vCPU is accepted");
+	vm_load(&vm, GUEST_CODE_GPA, guest_io_hlt, GUEST_LEN(guest_io_hlt));
+	tap_result(runs_from_start(&vcpu), "the tiny guest runs from the start");
+
+	test_bad_segments(&vcpu);
+	test_vm86_state(sys_fd, &vcpu);
+	test_good_segments(&vcpu);
+	close(vcpu.fd);
+	close(vm.fd);
+}
+
 static bool expect_exit(struct test_vcpu *vcpu, uint32_t reason, const char *name)
 {
 	int ret = vcpu_run(vcpu);
@@ -236,5 +570,6 @@ int main(void)
 	test_no_memory();
 	test_bad_sregs();
 	test_tiny_guest();
+	test_segments();
 	tap_finish();
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the vendor-neutral architectural rules (module/x86.c):
- * the MTRR MSRs and the IA32_APIC_BASE state machine.
+ * the MTRR MSRs, the IA32_APIC_BASE state machine and the segment
+ * checks of VM entry.
  */
 #include <kunit/test.h>
 #include <asm/msr-index.h>
+#include <asm/processor-flags.h>
 
 #include "../../module/lightvisor.h"
 
@@ -88,10 +90,140 @@ static void mtrr_read_back_and_reject(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v, 0xc06ULL);
 }
 
+static struct lv_segment seg(u8 type, u8 s, u8 dpl)
+{
+	return (struct lv_segment){ .limit = 0xffff, .type = type, .s = s,
+				    .dpl = dpl, .present = 1 };
+}
+
+/* Real mode as after reset: what every launcher starts from. */
+static struct lv_sregs real_mode(void)
+{
+	struct lv_sregs sr = {
+		.cs = seg(11, 1, 0), .ds = seg(3, 1, 0), .es = seg(3, 1, 0),
+		.fs = seg(3, 1, 0), .gs = seg(3, 1, 0), .ss = seg(3, 1, 0),
+		.tr = seg(11, 0, 0), .ldt = seg(2, 0, 0),
+		.idt = { .limit = 0x3ff },
+	};
+
+	sr.cs.selector = 0xf000;
+	sr.cs.base = 0xffff0000;
+	return sr;
+}
+
+static struct lv_sregs long_mode(void)
+{
+	struct lv_sregs sr = real_mode();
+
+	sr.cr0 = X86_CR0_PE | X86_CR0_PG;
+	sr.cr4 = X86_CR4_PAE;
+	sr.efer = EFER_LME | EFER_LMA;
+	sr.cs.l = 1;
+	sr.cs.limit = 0xffffffff;
+	sr.cs.g = 1;
+	sr.ds.unusable = 1;
+	sr.ds.type = 0;
+	sr.ss.unusable = 1;
+	sr.fs.present = 0;
+	sr.gs.base = 0xffff888000000000ULL;
+	return sr;
+}
+
+static void segments_checked(struct kunit *test)
+{
+	struct lv_sregs sr = real_mode();
+
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_FIXED), 0);
+	/* RFLAGS.VM in real mode. */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), -EINVAL);
+	sr.cs.type = 3;			/* unrestricted guest: allowed */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), 0);
+	sr.cs.dpl = sr.ss.dpl = 3;	/* ... at DPL 0 only */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = real_mode();
+	sr.cs.type = 10;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = real_mode();
+	sr.cs.base = BIT_ULL(32);
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = real_mode();
+	sr.ds.limit = 0x100fff;		/* G must be 1 with limit bits 31:20 */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr.ds.g = 1;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), 0);
+	sr.ds.limit = 0xffff0;		/* ... and 0 with limit bits 11:0 clear */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = real_mode();
+	sr.es.type = 9;			/* execute-only code as data */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr.es.unusable = 1;		/* not checked once unusable */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), 0);
+	sr = real_mode();
+	sr.tr.type = 9;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = real_mode();
+	sr.ldt.type = 3;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr.ldt.present = 0;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), 0);
+	sr = real_mode();
+	sr.ss.avl = 2;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+
+	sr = long_mode();
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), 0);
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), -EINVAL);
+	sr.cs.db = 1;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = long_mode();
+	sr.tr.type = 3;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = long_mode();
+	sr.gs.base = BIT_ULL(63);
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = long_mode();
+	sr.idt.base = BIT_ULL(63);
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr = long_mode();
+	sr.ds.base = BIT_ULL(40);	/* unusable: its base is not checked */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), 0);
+	sr.ds.unusable = 0;
+	sr.ds.type = 3;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+}
+
+static void segments_vm86(struct kunit *test)
+{
+	struct lv_sregs sr = real_mode();
+	struct lv_segment *segs[] = { &sr.cs, &sr.ds, &sr.es, &sr.fs, &sr.gs,
+				      &sr.ss };
+	int i;
+
+	sr.cr0 = X86_CR0_PE;
+	for (i = 0; i < ARRAY_SIZE(segs); i++) {
+		*segs[i] = seg(3, 1, 3);
+		segs[i]->selector = 0x1234;
+		segs[i]->base = 0x12340;
+	}
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), 0);
+	/* Not valid outside vm86: CS type 3 at DPL 3. */
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, 0), -EINVAL);
+	sr.gs.base = 0;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), -EINVAL);
+	sr.gs.base = 0x12340;
+	sr.fs.limit = 0xfffff;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), -EINVAL);
+	sr.fs.limit = 0xffff;
+	sr.ss.dpl = 0;
+	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), -EINVAL);
+}
+
 static struct kunit_case lv_x86_test_cases[] = {
 	KUNIT_CASE(apic_base_reserved_bits),
 	KUNIT_CASE(apic_base_transitions),
 	KUNIT_CASE(mtrr_read_back_and_reject),
+	KUNIT_CASE(segments_checked),
+	KUNIT_CASE(segments_vm86),
 	{}
 };
 

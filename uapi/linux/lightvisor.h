@@ -533,7 +533,8 @@ struct lv_regs {
 /**
  * struct lv_segment - a segment register in its hidden (cached) form
  * @base: segment base
- * @limit: byte-granular limit (the G bit is derived from it)
+ * @limit: byte-granular limit (with @g set, bits 11:0 are all 1; with
+ *	@g clear, bits 31:20 are 0)
  * @selector: visible selector
  * @type: descriptor type field (4 bits)
  * @s: 1 for code/data, 0 for system
@@ -608,6 +609,25 @@ struct lv_sregs {
  * (CR0.PG, CR4.PAE, not EFER.LMA) loads the PDPTEs from CR3 as MOV CR3
  * would, and fails with EINVAL if they cannot be read or have reserved
  * bits set.
+ *
+ * LV_SET_SREGS fails with EINVAL, and changes nothing, on segment
+ * registers, GDTR or IDTR that VM entry would refuse with the vCPU's
+ * RFLAGS (the Intel SDM's checks on guest segment and descriptor-table
+ * registers, with unrestricted guest): a field of struct lv_segment
+ * out of its range or padding not 0; CS unusable (not present), S clear,
+ * a type other than 3 (at DPL 0) or an accessed code segment, a DPL that
+ * does not fit SS's; SS, DS, ES, FS, GS, if usable, S clear or a type
+ * they cannot hold; SS DPL not 0 in real mode or with CS type 3; a limit
+ * that G cannot express; CS, SS, DS, ES base bits 63:32 set; a
+ * non-canonical FS, GS, TR, LDTR, GDTR or IDTR base; TR unusable, not a
+ * busy TSS (a 64-bit one in long mode) or with TI set; a usable LDTR
+ * that is not an LDT or has TI set; CS.L and CS.D both set in long mode.
+ * With RFLAGS.VM (virtual-8086 mode), CR0.PE must be set, EFER.LMA
+ * clear, and CS, SS, DS, ES, FS, GS have base = selector << 4, limit
+ * 0xffff and access rights 0xf3. So LV_SET_REGS fails with EINVAL when
+ * it sets or clears RFLAGS.VM and the segments do not fit the new mode:
+ * enter or leave virtual-8086 mode with LV_SET_VCPU_STATE, which sets
+ * both at once.
  */
 #define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
 #define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
@@ -707,7 +727,9 @@ struct lv_event {
  * RFLAGS.IF clear, an external interrupt or NMI being delivered while the
  * guest cannot take it, an error code where the vector or the mode has
  * none, PAE paging whose PDPTEs at CR3 cannot be read or have reserved
- * bits set, ...) fails with EINVAL and leaves the vCPU as it was.
+ * bits set, segment registers that VM entry would refuse with
+ * @regs.rflags as LV_SET_SREGS says, ...) fails with EINVAL and leaves
+ * the vCPU as it was.
  */
 struct lv_vcpu_state {
 	__u32 version;
