@@ -77,9 +77,17 @@ int lv_apic_highest_bit(const u32 *regs, unsigned int first_reg)
 {
 	int i;
 
-	for (i = 7; i >= 0; i--)
-		if (regs[first_reg + i])
-			return i * 32 + __fls(regs[first_reg + i]);
+	/*
+	 * The eight words are consecutive in @regs: four 64-bit loads,
+	 * since every entry scans IRR (mostly empty) and every EOI ISR.
+	 */
+	for (i = 3; i >= 0; i--) {
+		u64 w = (u64)regs[first_reg + 2 * i + 1] << 32 |
+			regs[first_reg + 2 * i];
+
+		if (w)
+			return i * 64 + __fls(w);
+	}
 	return -1;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_apic_highest_bit);
@@ -591,8 +599,12 @@ static int __lv_lapic_write(struct lv_lapic *apic, unsigned int off, u32 val,
 	case APIC_EOI:
 		if (x2 && val)
 			return -EINVAL;
+		/*
+		 * No kick: only the vCPU's own exits write its APIC, and its
+		 * run loop looks for what the lower priority lets through
+		 * before the next entry anyway.
+		 */
 		after->eoi_vector = lv_lapic_eoi(apic, &after->eoi_level);
-		after->kick = true;
 		return 0;
 	case APIC_LDR:
 		if (x2)
@@ -750,6 +762,33 @@ int lv_lapic_msr_write(struct lv_lapic *apic, u32 msr, u64 val)
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_msr_write);
+
+/**
+ * lv_lapic_x2apic_eoi() - the guest writes the x2APIC EOI register
+ * @apic: the APIC
+ * @val: the value written
+ *
+ * The same as lv_lapic_msr_write() of MSR 0x80b, without its dispatch:
+ * the WRMSR an interrupt handler always makes, handled before the MSR
+ * switch (as KVM's fast paths do).
+ *
+ * Return: 0, or -EINVAL (#GP): not in x2APIC mode, or a non-zero value.
+ */
+int lv_lapic_x2apic_eoi(struct lv_lapic *apic, u64 val)
+{
+	unsigned long flags;
+	bool level;
+	int vector;
+
+	if (!lv_apic_x2apic(apic) || val)
+		return -EINVAL;
+	spin_lock_irqsave(&apic->lock, flags);
+	vector = lv_lapic_eoi(apic, &level);
+	spin_unlock_irqrestore(&apic->lock, flags);
+	lv_lapic_eoi_side_effects(apic, vector, level);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_x2apic_eoi);
 
 /* --- IA32_APIC_BASE (SDM 11.12.5) --- */
 

@@ -120,6 +120,7 @@ int lv_lapic_read(struct lv_lapic *apic, unsigned int off, u32 *val);
 int lv_lapic_write(struct lv_lapic *apic, unsigned int off, u32 val);
 int lv_lapic_msr_read(struct lv_lapic *apic, u32 msr, u64 *val);
 int lv_lapic_msr_write(struct lv_lapic *apic, u32 msr, u64 val);
+int lv_lapic_x2apic_eoi(struct lv_lapic *apic, u64 val);
 int lv_lapic_set_base(struct lv_lapic *apic, u64 base, bool from_user);
 u64 lv_lapic_get_base(struct lv_lapic *apic);
 void lv_lapic_set_tpr(struct lv_lapic *apic, u32 tpr);

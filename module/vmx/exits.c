@@ -565,8 +565,15 @@ static enum lv_exit_action handle_wrmsr(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long *regs = vmx->vcpu.regs;
 	u64 value = (u32)regs[LV_RAX] | ((u64)(u32)regs[LV_RDX] << 32);
+	u32 index = regs[LV_RCX];
+	int ret;
 
-	if (lv_vmx_set_msr(vmx, regs[LV_RCX], value))
+	/* Every interrupt handler's EOI: not worth the MSR switch. */
+	if (index == LV_X2APIC_MSR_BASE + (APIC_EOI >> 4) && vmx->vcpu.lapic)
+		ret = lv_lapic_x2apic_eoi(vmx->vcpu.lapic, value);
+	else
+		ret = lv_vmx_set_msr(vmx, index, value);
+	if (ret)
 		return lv_inject_gp(vmx);
 	return lv_skip(vmx);
 }
