@@ -15,6 +15,7 @@
  *   timer eoi ipi ioapic      interrupt paths with the in-kernel irqchip, ITER
  *                             samples each, median ("irq" runs all of them)
  *   ioapic_split              ioapic with KVM's split irqchip (KVM only)
+ *   ioapic_msi                ioapic, the raise sent by userspace as an MSI
  *   smoke                     every workload once, TAP output, no figures
  *
  * Results are lines "BENCH<TAB>hv<TAB>metric<TAB>value" (TSC ticks, KiB)
@@ -648,13 +649,20 @@ static const struct irq_workload {
 	int w;
 	enum bench_irqchip chip;
 	uint64_t r9;
+	bool msi;	/* the line workload's raise sent as an MSI */
 } irq_workloads[] = {
-	{ "timer", BW_TIMER, IRQCHIP_KERNEL, BENCH_TIMER_DELAY },
-	{ "eoi", BW_EOI, IRQCHIP_KERNEL, 0 },
-	{ "ipi", BW_IPI, IRQCHIP_KERNEL, 0 },
-	{ "ioapic", BW_LINE, IRQCHIP_KERNEL, BENCH_LINE },
+	{ "timer", BW_TIMER, IRQCHIP_KERNEL, BENCH_TIMER_DELAY, false },
+	{ "eoi", BW_EOI, IRQCHIP_KERNEL, 0, false },
+	{ "ipi", BW_IPI, IRQCHIP_KERNEL, 0, false },
+	{ "ioapic", BW_LINE, IRQCHIP_KERNEL, BENCH_LINE, false },
 	/* The same guest, its I/O APIC in this process (KVM only). */
-	{ "ioapic_split", BW_LINE, IRQCHIP_SPLIT, BENCH_LINE },
+	{ "ioapic_split", BW_LINE, IRQCHIP_SPLIT, BENCH_LINE, true },
+	/*
+	 * The same guest with the in-kernel irqchip, the raise sent as the
+	 * MSI the guest's redirection entry describes: what an I/O APIC
+	 * in userspace would send, on either hypervisor.
+	 */
+	{ "ioapic_msi", BW_LINE, IRQCHIP_KERNEL, BENCH_LINE, true },
 };
 
 #define NR_IRQ_WORKLOADS (sizeof(irq_workloads) / sizeof(irq_workloads[0]))
@@ -709,21 +717,30 @@ struct irq_run {
 	struct uioapic io;
 };
 
-/* Raises the line the guest asked for: assert, deassert (one edge). */
-static int raise_line(struct vm *vm, bool split, struct irq_run *st)
+/*
+ * Raises the line the guest asked for: assert, deassert (one edge); or
+ * the MSI of its redirection entry, from the emulated I/O APIC (split)
+ * or, with the I/O APIC in the kernel, from the entry .Lline programs.
+ */
+static int raise_line(struct vm *vm, const struct irq_workload *iw,
+		      struct irq_run *st)
 {
 	int r;
 
 	st->raises++;
-	if (split)
+	if (iw->chip == IRQCHIP_SPLIT)
 		return uioapic_edge(vm, &st->io, BENCH_LINE);
+	if (iw->msi)
+		return hv->signal_msi(&vm->h, 0xfee00000, BV_LINE);
 	r = hv->irq_line(&vm->h, BENCH_LINE, 1);
 	return r ? r : hv->irq_line(&vm->h, BENCH_LINE, 0);
 }
 
 /* Runs vCPU 0 of an interrupt workload to its OUT to BENCH_DONE_PORT. */
-static int irq_run_bsp(struct vm *vm, bool split, struct irq_run *st)
+static int irq_run_bsp(struct vm *vm, const struct irq_workload *iw,
+		       struct irq_run *st)
 {
+	bool split = iw->chip == IRQCHIP_SPLIT;
 	char detail[128] = "";
 	enum bench_exit why;
 	uint64_t arg = 0;
@@ -738,7 +755,7 @@ static int irq_run_bsp(struct vm *vm, bool split, struct irq_run *st)
 		if (why == BX_IO_OUT && arg == BENCH_DONE_PORT)
 			return 0;
 		if (why == BX_IO_OUT && arg == BENCH_PORT) {
-			r = raise_line(vm, split, st);
+			r = raise_line(vm, iw, st);
 			if (r < 0) {
 				snprintf(err, sizeof(err), "raise line: %s", strerror(-r));
 				return -1;
@@ -919,7 +936,7 @@ static int irq_bench(const struct irq_workload *iw, uint64_t iters,
 		ap_up = !r;
 	}
 	if (!r)
-		r = irq_run_bsp(&vm, iw->chip == IRQCHIP_SPLIT, &st);
+		r = irq_run_bsp(&vm, iw, &st);
 	if (ap_up && ap_join(&ap, r != 0) && !r) {
 		snprintf(err, sizeof(err), "%s", ap.err);
 		r = -1;
@@ -1007,7 +1024,8 @@ static void smoke(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lvbench [-n ITER] [-l LIFECYCLES] lightvisor|kvm "
-		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|timer|eoi|ipi|ioapic|ioapic_split|irq|\n"
+		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|timer|eoi|ipi|ioapic|ioapic_split|\n"
+		"  ioapic_msi|irq|\n"
 		"  lifecycle|density=N|fill[=G]|vmas=N|smoke}...\n");
 	exit(2);
 }
