@@ -770,7 +770,7 @@ EXPORT_SYMBOL_IF_KUNIT(lv_lapic_msr_write);
  *
  * The same as lv_lapic_msr_write() of MSR 0x80b, without its dispatch:
  * the WRMSR an interrupt handler always makes, handled before the MSR
- * switch (as KVM's fast paths do).
+ * switch.
  *
  * Return: 0, or -EINVAL (#GP): not in x2APIC mode, or a non-zero value.
  */
