@@ -63,6 +63,14 @@ static enum lv_exit_action handle_nothing(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
+/* The 10 ms bound, or the local APIC's TSC deadline (see vmx.c). */
+static enum lv_exit_action handle_preemption_timer(struct lv_vmx_vcpu *vmx)
+{
+	if (vmx->vcpu.lapic)
+		lv_lapic_hv_timer_expired(vmx->vcpu.lapic);
+	return LV_RESUME_GUEST;
+}
+
 static void lv_vmx_dump_vmcs(struct lv_vmx_vcpu *vmx)
 {
 	pr_err("vCPU %u: exit reason %#x qualification %#lx\n",
@@ -699,7 +707,7 @@ static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_INVVPID]			= lv_inject_ud,
 	[EXIT_REASON_WBINVD]			= lv_skip,
 	[EXIT_REASON_XSETBV]			= handle_xsetbv,
-	[EXIT_REASON_PREEMPTION_TIMER]		= handle_nothing,
+	[EXIT_REASON_PREEMPTION_TIMER]		= handle_preemption_timer,
 	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
 };
 
