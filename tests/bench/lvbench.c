@@ -872,6 +872,27 @@ static uint64_t guest_u64(struct vm *vm, uint64_t gpa)
 	return v;
 }
 
+/*
+ * vCPU 0 starts only once vCPU 1 is halted and ready: otherwise, on one
+ * CPU, vCPU 0 would spin in the guest until the scheduler ran vCPU 1.
+ */
+static int ap_wait_ready(struct vm *vm, struct ap *ap)
+{
+	int ms;
+
+	for (ms = 0; ms < 20000; ms++) {
+		if (__atomic_load_n((uint64_t *)(vm->mem + BENCH_DATA_GPA + BD_READY1),
+				    __ATOMIC_ACQUIRE))
+			return 0;
+		if (ap->ret == 0 || ap->err[0])
+			break;
+		usleep(1000);
+	}
+	snprintf(err, sizeof(err), "vCPU 1 did not get ready%s%s",
+		 ap->err[0] ? ": " : "", ap->err);
+	return -1;
+}
+
 /* What the guest counted must be exactly what one run of @iters gives. */
 static int irq_check(const struct irq_workload *iw, struct vm *vm,
 		     const struct irq_run *st, uint64_t iters)
@@ -934,6 +955,8 @@ static int irq_bench(const struct irq_workload *iw, uint64_t iters,
 	if (!r && ipi) {
 		r = ap_start(&vm, &ap);
 		ap_up = !r;
+		if (!r)
+			r = ap_wait_ready(&vm, &ap);
 	}
 	if (!r)
 		r = irq_run_bsp(&vm, iw, &st);
