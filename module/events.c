@@ -123,6 +123,7 @@ static bool lv_irq_pending(struct lv_vcpu *vcpu)
 void lv_inject_events(struct lv_vcpu *vcpu)
 {
 	struct lv_event *ev = &vcpu->event;
+	bool irq = lv_irq_pending(vcpu);
 	u32 vector;
 
 	if (!ev->valid && READ_ONCE(vcpu->pending_nmi) &&
@@ -132,8 +133,7 @@ void lv_inject_events(struct lv_vcpu *vcpu)
 			.valid = 1, .type = LV_EVENT_NMI, .vector = X86_TRAP_NMI,
 		};
 	}
-	if (!ev->valid && lv_irq_pending(vcpu) &&
-	    lv_vendor->interrupt_allowed(vcpu)) {
+	if (!ev->valid && irq && lv_vendor->interrupt_allowed(vcpu)) {
 		vector = xchg(&vcpu->pending_irq, 0);
 		/* Acknowledged now that the guest takes it (INTA). */
 		if (!vector && vcpu->lapic)
@@ -149,7 +149,13 @@ void lv_inject_events(struct lv_vcpu *vcpu)
 
 	if (READ_ONCE(vcpu->pending_nmi))
 		lv_vendor->enable_nmi_window(vcpu);
-	if (lv_irq_pending(vcpu) || vcpu->run->request_interrupt_window)
+	/*
+	 * Look again only if something was pending: one may be left after
+	 * the one taken. Nothing was: an interrupt raised since then kicks
+	 * the vCPU, which cancels the entry, so the scan is not repeated on
+	 * every entry.
+	 */
+	if ((irq && lv_irq_pending(vcpu)) || vcpu->run->request_interrupt_window)
 		lv_vendor->enable_irq_window(vcpu);
 }
 

@@ -570,6 +570,9 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 		}
 		if (vcpu->halted) {
 			this_cpu_inc(lv_stats.halts);
+			/* No entries while it sleeps: the hrtimer wakes it. */
+			if (vcpu->lapic)
+				lv_lapic_timer_to_hrtimer(vcpu->lapic);
 			if (wait_event_interruptible(vcpu->wq,
 						     lv_vcpu_has_event(vcpu)))
 				goto interrupted;
@@ -606,6 +609,9 @@ interrupted:
 	if (ret >= 0)
 		ret = -EINTR;
 swap_back:
+	/* Userspace may keep it a while: the deadline goes to the hrtimer. */
+	if (vcpu->lapic)
+		lv_lapic_timer_to_hrtimer(vcpu->lapic);
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 stop_check:
 	/* These exits leave the vCPU unable to go on. */

@@ -77,9 +77,17 @@ int lv_apic_highest_bit(const u32 *regs, unsigned int first_reg)
 {
 	int i;
 
-	for (i = 7; i >= 0; i--)
-		if (regs[first_reg + i])
-			return i * 32 + __fls(regs[first_reg + i]);
+	/*
+	 * The eight words are consecutive in @regs: four 64-bit loads,
+	 * since every entry scans IRR (mostly empty) and every EOI ISR.
+	 */
+	for (i = 3; i >= 0; i--) {
+		u64 w = (u64)regs[first_reg + 2 * i + 1] << 32 |
+			regs[first_reg + 2 * i];
+
+		if (w)
+			return i * 64 + __fls(w);
+	}
 	return -1;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_apic_highest_bit);
@@ -251,6 +259,7 @@ static void lv_lapic_reset_regs(struct lv_lapic *apic)
 		apic->regs[REG(lv_lvt_regs[i].off)] = APIC_LVT_MASKED;
 	apic->esr_pending = 0;
 	apic->tsc_deadline = 0;
+	apic->hv_timer = false;
 	apic->timer_period = 0;
 }
 
@@ -384,13 +393,19 @@ static void lv_lapic_start_count(struct lv_lapic *apic)
 		      HRTIMER_MODE_ABS_HARD);
 }
 
-/* Arm the TSC-deadline timer; lock held. Returns true if it fired now. */
-static bool lv_lapic_start_deadline(struct lv_lapic *apic)
+/*
+ * Arm the TSC-deadline timer; lock held. Returns true if it fired now.
+ * With @hv (the vCPU's own WRMSR, a backend with a preemption timer) the
+ * entries watch the deadline: no host timer interrupt, which would cost
+ * an external-interrupt exit and the hrtimer machinery at expiry.
+ */
+static bool lv_lapic_start_deadline(struct lv_lapic *apic, bool hv)
 {
 	u64 now = lv_lapic_guest_tsc(apic);
 	u64 ns;
 
 	hrtimer_try_to_cancel(&apic->timer);
+	apic->hv_timer = false;
 	if (!apic->tsc_deadline ||
 	    lv_timer_mode(apic) != APIC_LVT_TIMER_TSCDEADLINE)
 		return false;
@@ -398,11 +413,83 @@ static bool lv_lapic_start_deadline(struct lv_lapic *apic)
 		apic->tsc_deadline = 0;
 		return lv_lapic_timer_expired(apic);
 	}
+	if (hv) {
+		apic->hv_timer = true;
+		return false;
+	}
 	ns = DIV_ROUND_UP_ULL(min(apic->tsc_deadline - now, 1ULL << 40) *
 			      1000000ULL, tsc_khz);
 	hrtimer_start(&apic->timer, ktime_add_ns(ktime_get(), ns),
 		      HRTIMER_MODE_ABS_HARD);
 	return false;
+}
+
+/**
+ * lv_lapic_hv_timer_left() - how long the next entry may run
+ * @apic: the APIC of the vCPU about to enter (its own thread)
+ *
+ * Return: guest TSC ticks until the TSC deadline the entries watch (0 if
+ * it has passed), or U64_MAX if they watch none.
+ */
+u64 lv_lapic_hv_timer_left(struct lv_lapic *apic)
+{
+	u64 deadline, now;
+
+	if (!READ_ONCE(apic->hv_timer))
+		return U64_MAX;
+	deadline = READ_ONCE(apic->tsc_deadline);
+	if (!deadline)
+		return U64_MAX;
+	now = lv_lapic_guest_tsc(apic);
+	return deadline > now ? deadline - now : 0;
+}
+
+/**
+ * lv_lapic_hv_timer_expired() - the backend's timer for the deadline ran out
+ * @apic: the APIC, in its vCPU's exit handler
+ *
+ * The timer interrupt if the deadline has really passed (the backend's
+ * timer counts coarser than the TSC); else the next entry waits again.
+ * No kick: the vCPU's loop injects before its next entry.
+ */
+void lv_lapic_hv_timer_expired(struct lv_lapic *apic)
+{
+	unsigned long flags;
+
+	if (!READ_ONCE(apic->hv_timer))
+		return;
+	spin_lock_irqsave(&apic->lock, flags);
+	if (apic->hv_timer && apic->tsc_deadline &&
+	    lv_timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE &&
+	    lv_lapic_guest_tsc(apic) >= apic->tsc_deadline) {
+		apic->hv_timer = false;
+		apic->tsc_deadline = 0;
+		lv_lapic_timer_expired(apic);
+	}
+	spin_unlock_irqrestore(&apic->lock, flags);
+}
+
+/**
+ * lv_lapic_timer_to_hrtimer() - the vCPU stops entering for a while
+ * @apic: the APIC, from its vCPU's thread (before it sleeps in HLT or
+ *	returns to userspace)
+ *
+ * A deadline the entries watched goes to the hrtimer, so that it wakes a
+ * halted vCPU and shows in the APIC's state while userspace has it.
+ */
+void lv_lapic_timer_to_hrtimer(struct lv_lapic *apic)
+{
+	unsigned long flags;
+	bool kick = false;
+
+	if (!READ_ONCE(apic->hv_timer))
+		return;
+	spin_lock_irqsave(&apic->lock, flags);
+	if (apic->hv_timer)
+		kick = lv_lapic_start_deadline(apic, false);
+	spin_unlock_irqrestore(&apic->lock, flags);
+	if (kick)
+		lv_lapic_kick(apic);
 }
 
 /* TMCCT: what is left of the count; lock held. */
@@ -558,6 +645,7 @@ static void lv_lapic_write_lvt(struct lv_lapic *apic, int i, u32 val)
 			apic->regs[REG(APIC_TMICT)] = 0;
 			apic->timer_period = 0;
 			apic->tsc_deadline = 0;
+			apic->hv_timer = false;
 		}
 	}
 	apic->regs[REG(off)] = val;
@@ -591,8 +679,12 @@ static int __lv_lapic_write(struct lv_lapic *apic, unsigned int off, u32 val,
 	case APIC_EOI:
 		if (x2 && val)
 			return -EINVAL;
+		/*
+		 * No kick: only the vCPU's own exits write its APIC, and its
+		 * run loop looks for what the lower priority lets through
+		 * before the next entry anyway.
+		 */
 		after->eoi_vector = lv_lapic_eoi(apic, &after->eoi_level);
-		after->kick = true;
 		return 0;
 	case APIC_LDR:
 		if (x2)
@@ -718,7 +810,7 @@ static int lv_lapic_set_deadline(struct lv_lapic *apic, u64 val)
 		return 0;
 	}
 	apic->tsc_deadline = val;
-	kick = lv_lapic_start_deadline(apic);
+	kick = lv_lapic_start_deadline(apic, apic->vcpu && lv_caps.preemption_timer);
 	spin_unlock_irqrestore(&apic->lock, flags);
 	if (kick)
 		lv_lapic_kick(apic);
@@ -750,6 +842,33 @@ int lv_lapic_msr_write(struct lv_lapic *apic, u32 msr, u64 val)
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_msr_write);
+
+/**
+ * lv_lapic_x2apic_eoi() - the guest writes the x2APIC EOI register
+ * @apic: the APIC
+ * @val: the value written
+ *
+ * The same as lv_lapic_msr_write() of MSR 0x80b, without its dispatch:
+ * the WRMSR an interrupt handler always makes, handled before the MSR
+ * switch.
+ *
+ * Return: 0, or -EINVAL (#GP): not in x2APIC mode, or a non-zero value.
+ */
+int lv_lapic_x2apic_eoi(struct lv_lapic *apic, u64 val)
+{
+	unsigned long flags;
+	bool level;
+	int vector;
+
+	if (!lv_apic_x2apic(apic) || val)
+		return -EINVAL;
+	spin_lock_irqsave(&apic->lock, flags);
+	vector = lv_lapic_eoi(apic, &level);
+	spin_unlock_irqrestore(&apic->lock, flags);
+	lv_lapic_eoi_side_effects(apic, vector, level);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_x2apic_eoi);
 
 /* --- IA32_APIC_BASE (SDM 11.12.5) --- */
 
@@ -975,7 +1094,7 @@ void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 	apic->timer_period = 0;
 	apic->tsc_deadline = tsc_deadline;
 	if (lv_timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE) {
-		kick = lv_lapic_start_deadline(apic);
+		kick = lv_lapic_start_deadline(apic, false);
 	} else if (remaining && apic->regs[REG(APIC_TMICT)]) {
 		u64 total = (u64)apic->regs[REG(APIC_TMICT)] *
 			    lv_lapic_timer_divisor(apic->regs[REG(APIC_TDCR)]);

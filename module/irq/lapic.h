@@ -50,6 +50,9 @@ struct lv_apic_irq {
  * @timer_start: when the current count was last loaded (one-shot and
  *	periodic: the count falls from TMICT from here)
  * @tsc_deadline: IA32_TSC_DEADLINE in guest TSC ticks, 0 if disarmed
+ * @hv_timer: the deadline is watched by the vCPU's entries (the backend's
+ *	VMX-preemption timer) instead of @timer: set only while the vCPU
+ *	runs in LV_RUN, by its own thread
  * @tsc_offset: guest TSC = host TSC + this (kept up to date by the core)
  * @pending_init: an INIT arrived; the vCPU resets at its next entry
  * @pending_sipi: vector + 1 of a SIPI that arrived, or 0
@@ -66,6 +69,7 @@ struct lv_lapic {
 	u64 timer_period;
 	ktime_t timer_start;
 	u64 tsc_deadline;
+	bool hv_timer;
 	s64 tsc_offset;
 	bool pending_init;
 	u32 pending_sipi;
@@ -120,6 +124,10 @@ int lv_lapic_read(struct lv_lapic *apic, unsigned int off, u32 *val);
 int lv_lapic_write(struct lv_lapic *apic, unsigned int off, u32 val);
 int lv_lapic_msr_read(struct lv_lapic *apic, u32 msr, u64 *val);
 int lv_lapic_msr_write(struct lv_lapic *apic, u32 msr, u64 val);
+int lv_lapic_x2apic_eoi(struct lv_lapic *apic, u64 val);
+u64 lv_lapic_hv_timer_left(struct lv_lapic *apic);
+void lv_lapic_hv_timer_expired(struct lv_lapic *apic);
+void lv_lapic_timer_to_hrtimer(struct lv_lapic *apic);
 int lv_lapic_set_base(struct lv_lapic *apic, u64 base, bool from_user);
 u64 lv_lapic_get_base(struct lv_lapic *apic);
 void lv_lapic_set_tpr(struct lv_lapic *apic, u32 tpr);

@@ -63,6 +63,14 @@ static enum lv_exit_action handle_nothing(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
+/* The 10 ms bound, or the local APIC's TSC deadline (see vmx.c). */
+static enum lv_exit_action handle_preemption_timer(struct lv_vmx_vcpu *vmx)
+{
+	if (vmx->vcpu.lapic)
+		lv_lapic_hv_timer_expired(vmx->vcpu.lapic);
+	return LV_RESUME_GUEST;
+}
+
 static void lv_vmx_dump_vmcs(struct lv_vmx_vcpu *vmx)
 {
 	pr_err("vCPU %u: exit reason %#x qualification %#lx\n",
@@ -565,8 +573,15 @@ static enum lv_exit_action handle_wrmsr(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long *regs = vmx->vcpu.regs;
 	u64 value = (u32)regs[LV_RAX] | ((u64)(u32)regs[LV_RDX] << 32);
+	u32 index = regs[LV_RCX];
+	int ret;
 
-	if (lv_vmx_set_msr(vmx, regs[LV_RCX], value))
+	/* Every interrupt handler's EOI: not worth the MSR switch. */
+	if (index == LV_X2APIC_MSR_BASE + (APIC_EOI >> 4) && vmx->vcpu.lapic)
+		ret = lv_lapic_x2apic_eoi(vmx->vcpu.lapic, value);
+	else
+		ret = lv_vmx_set_msr(vmx, index, value);
+	if (ret)
 		return lv_inject_gp(vmx);
 	return lv_skip(vmx);
 }
@@ -692,7 +707,7 @@ static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_INVVPID]			= lv_inject_ud,
 	[EXIT_REASON_WBINVD]			= lv_skip,
 	[EXIT_REASON_XSETBV]			= handle_xsetbv,
-	[EXIT_REASON_PREEMPTION_TIMER]		= handle_nothing,
+	[EXIT_REASON_PREEMPTION_TIMER]		= handle_preemption_timer,
 	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
 };
 

@@ -32,6 +32,7 @@
 #include "vmx.h"
 #include "vmcs.h"
 #include "run_flags.h"
+#include "irq/lapic.h"
 
 /* One VMXON region per CPU, and the VMCSs currently loaded on it. */
 static DEFINE_PER_CPU(void *, lv_vmxon_region);
@@ -496,6 +497,7 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	if (c->pin & PIN_BASED_VMX_PREEMPTION_TIMER)
 		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, lv_preemption_timer_value);
+	vmx->preemption_timer = lv_preemption_timer_value;
 	/* Writes to the bits we own exit; reads see the read shadow. */
 	vmcs_writel(CR0_GUEST_HOST_MASK, lv_vmx_cr0_owned());
 	vmcs_writel(CR4_GUEST_HOST_MASK, lv_vmx_cr4_owned());
@@ -902,6 +904,30 @@ static void lv_vmx_handle_host_events(struct lv_vmx_vcpu *vmx)
 	}
 }
 
+/*
+ * The preemption timer bounds every entry (10 ms); sooner if the local
+ * APIC's TSC deadline falls earlier: its expiry is then an exit of this
+ * vCPU, not a host timer interrupt. The timer counts 2^rate TSC ticks
+ * per unit; one unit more than the deadline needs, never less, and
+ * lv_lapic_hv_timer_expired() checks the TSC itself.
+ */
+static void lv_vmx_set_preemption_timer(struct lv_vmx_vcpu *vmx)
+{
+	unsigned int rate = lv_vmcs_config.misc & LV_VMX_MISC_TIMER_RATE;
+	u32 value = lv_preemption_timer_value;
+	u64 left;
+
+	if (!vmx->vcpu.lapic || !lv_caps.preemption_timer)
+		return;
+	left = lv_lapic_hv_timer_left(vmx->vcpu.lapic);
+	if (left != U64_MAX)
+		value = min_t(u64, value, left ? (left >> rate) + 1 : 0);
+	if (value != vmx->preemption_timer) {
+		vmx->preemption_timer = value;
+		vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, value);
+	}
+}
+
 static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
@@ -923,6 +949,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 		invept_single(to_vmx_vm(vcpu->vm)->eptp);
 	}
 	lv_vmx_update_host_cr(vmx);
+	lv_vmx_set_preemption_timer(vmx);
 	if (unlikely(lv_host_xcr0 && vmx->xcr0 != lv_host_xcr0)) {
 		host_xcr0 = lv_host_xcr0;
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->xcr0);

@@ -105,6 +105,7 @@ struct lv_vmx_vcpu {
 	unsigned long host_cr3;
 	unsigned long host_cr4;
 	u32 proc_ctls;
+	u32 preemption_timer;	/* VMX_PREEMPTION_TIMER_VALUE as written */
 	u32 exit_reason;
 	unsigned long exit_qual;
 	unsigned long cr2;

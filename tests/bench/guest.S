@@ -3,9 +3,11 @@
  * The benchmark guest: 64-bit code, position independent, copied to
  * BENCH_CODE_GPA by lvbench and run unchanged under lightvisor and KVM.
  *
- * In:  RDI = workload (0 halt, 1 CPUID, 2 VMCALL, 3 OUT, 4 MMIO write)
+ * In:  RDI = workload (BW_* in layout.h: 0 halt, 1 CPUID, 2 VMCALL, 3 OUT,
+ *            4 MMIO write; 5-9 the interrupt workloads, see below)
  *      RSI = iterations (at least 1)
- *      R9  = hypercall number (workload 2)
+ *      R9  = hypercall number (workload 2), timer delay in TSC ticks
+ *            (workload 5), I/O APIC pin (workload 9)
  *      R10 = MMIO address (workload 4)
  * Out: R12 = TSC ticks of the empty loop, R13 = TSC ticks of the loop with
  *      the exiting instruction, RBP = RAX as the last exiting instruction
@@ -15,6 +17,8 @@
  * Each measured loop differs from its empty twin by the one exiting
  * instruction, so (R13 - R12) / RSI is the cost of one round trip.
  */
+#include "layout.h"
+
 	.section .rodata
 	.code64
 
@@ -49,6 +53,16 @@ bench_guest:
 	je	.Lout
 	cmp	$4, %edi
 	je	.Lmmio
+	cmp	$BW_TIMER, %edi
+	je	.Ltimer
+	cmp	$BW_EOI, %edi
+	je	.Leoi
+	cmp	$BW_IPI, %edi
+	je	.Lipi
+	cmp	$BW_IPI_AP, %edi
+	je	.Lipi_ap
+	cmp	$BW_LINE, %edi
+	je	.Lline
 	jmp	.Ldone
 
 .Lcpuid:
@@ -114,6 +128,8 @@ bench_guest:
 	cli
 	hlt
 	jmp	.Ldone
+
+#include "guest_irq.S"
 bench_guest_end:
 
 	.section .note.GNU-stack, "", @progbits

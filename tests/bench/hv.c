@@ -19,15 +19,22 @@ int hv_map_run(struct hv_vm *vm, int size)
 	return 0;
 }
 
-/* Unmaps the run structure and closes the vCPU and VM, as far as made. */
-void hv_close(struct hv_vm *vm)
+/* Unmaps the run structure and closes the vCPU, not the VM. */
+void hv_close_vcpu(struct hv_vm *vm)
 {
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	if (vm->vcpu_fd >= 0)
 		close(vm->vcpu_fd);
+	vm->run = NULL;
+	vm->vcpu_fd = -1;
+}
+
+/* Unmaps the run structure and closes the vCPU and VM, as far as made. */
+void hv_close(struct hv_vm *vm)
+{
+	hv_close_vcpu(vm);
 	if (vm->fd >= 0)
 		close(vm->fd);
-	vm->run = NULL;
-	vm->vcpu_fd = vm->fd = -1;
+	vm->fd = -1;
 }

@@ -10,22 +10,21 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Guest memory layout (one slot at guest-physical 0). */
-#define BENCH_MEM_SIZE		0x10000		/* 64 KiB */
-#define BENCH_PML4_GPA		0x1000
-#define BENCH_PDPT_GPA		0x2000
-#define BENCH_PD_GPA		0x3000
-#define BENCH_CODE_GPA		0x4000
-#define BENCH_STACK_TOP		BENCH_MEM_SIZE
-/* Mapped by the guest page tables, backed by no slot: an MMIO exit. */
-#define BENCH_MMIO_GPA		0x100000
-#define BENCH_PORT		0x10
+#include "layout.h"
 
 enum bench_exit {
 	BX_HLT,
-	BX_IO_OUT,	/* data: the byte written, arg: port */
-	BX_MMIO_WRITE,	/* arg: guest-physical address */
+	BX_IO_OUT,	/* arg: port, hv_vm.exit_data: the byte written */
+	BX_MMIO_WRITE,	/* arg: guest-physical address, exit_data: value */
+	BX_IOAPIC_EOI,	/* KVM's split irqchip: arg: the vector */
 	BX_OTHER,	/* anything else: detail says what */
+};
+
+/* How a VM gets its interrupt controllers (vm_up()). */
+enum bench_irqchip {
+	IRQCHIP_NONE,
+	IRQCHIP_KERNEL,	/* local APICs, I/O APIC, PICs in the kernel */
+	IRQCHIP_SPLIT,	/* local APICs in the kernel, the rest in userspace */
 };
 
 struct bench_regs {
@@ -37,9 +36,11 @@ struct bench_regs {
 struct hv_vm {
 	int fd;
 	int vcpu_fd;
+	int vcpu_id;		/* what create_vcpu creates */
 	void *run;
 	size_t run_size;
 	uint8_t *mem;
+	uint64_t exit_data;	/* see enum bench_exit */
 };
 
 struct hv_ops {
@@ -52,8 +53,16 @@ struct hv_ops {
 	uint64_t hc_ret;
 	int (*create_vm)(struct hv_vm *vm);
 	int (*add_memory)(struct hv_vm *vm, uint64_t gpa, void *hva, size_t size);
-	/* Creates vCPU 0, maps its run structure. */
+	/* IRQCHIP_KERNEL or IRQCHIP_SPLIT, before any vCPU; -EOPNOTSUPP. */
+	int (*create_irqchip)(struct hv_vm *vm, enum bench_irqchip kind);
+	/* Creates vCPU vm->vcpu_id, maps its run structure. */
 	int (*create_vcpu)(struct hv_vm *vm);
+	/* Lets a vCPU other than 0 run without INIT-SIPI-SIPI. */
+	int (*start_ap)(struct hv_vm *vm);
+	/* Drives an irqchip input line (GSI) to @level. */
+	int (*irq_line)(struct hv_vm *vm, uint32_t line, int level);
+	/* Sends an MSI; returns 0 or -errno. */
+	int (*signal_msi)(struct hv_vm *vm, uint64_t address, uint32_t data);
 	/* 64-bit mode, paging with the tables at BENCH_PML4_GPA. */
 	int (*setup_vcpu)(struct hv_vm *vm, const struct bench_regs *regs);
 	/* Runs until an exit to userspace; returns 0 or -errno. */
@@ -121,6 +130,7 @@ struct hv_ops {
 /* hv.c: what both backends do alike. */
 int hv_map_run(struct hv_vm *vm, int size);
 void hv_close(struct hv_vm *vm);
+void hv_close_vcpu(struct hv_vm *vm);
 
 extern const struct hv_ops hv_lightvisor;
 extern const struct hv_ops hv_kvm;

@@ -50,10 +50,43 @@ static int lv_add_memory(struct hv_vm *vm, uint64_t gpa, void *hva, size_t size)
 
 static int lv_create_vcpu(struct hv_vm *vm)
 {
-	vm->vcpu_fd = ioctl(vm->fd, LV_CREATE_VCPU, 0);
+	vm->vcpu_fd = ioctl(vm->fd, LV_CREATE_VCPU, vm->vcpu_id);
 	if (vm->vcpu_fd < 0)
 		return -errno;
 	return hv_map_run(vm, run_size);
+}
+
+/* lightvisor has no split mode: its I/O APIC and PICs are in the kernel. */
+static int lv_create_irqchip(struct hv_vm *vm, enum bench_irqchip kind)
+{
+	if (kind != IRQCHIP_KERNEL)
+		return -EOPNOTSUPP;
+	return ioctl(vm->fd, LV_CREATE_IRQCHIP, 0) < 0 ? -errno : 0;
+}
+
+/* An AP waits for INIT-SIPI-SIPI; its saved APIC state says so. */
+static int lv_start_ap(struct hv_vm *vm)
+{
+	struct lv_lapic_state st;
+
+	if (ioctl(vm->vcpu_fd, LV_GET_LAPIC, &st) < 0)
+		return -errno;
+	st.wait_for_sipi = 0;
+	return ioctl(vm->vcpu_fd, LV_SET_LAPIC, &st) < 0 ? -errno : 0;
+}
+
+static int lv_irq_line(struct hv_vm *vm, uint32_t line, int level)
+{
+	struct lv_irq_level l = { .line = line, .level = level };
+
+	return ioctl(vm->fd, LV_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static int lv_signal_msi(struct hv_vm *vm, uint64_t address, uint32_t data)
+{
+	struct lv_msi msi = { .address = address, .data = data };
+
+	return ioctl(vm->fd, LV_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
 }
 
 static int lv_setup_vcpu(struct hv_vm *vm, const struct bench_regs *br)
@@ -86,13 +119,16 @@ static int lv_run(struct hv_vm *vm, enum bench_exit *why, uint64_t *arg,
 		if (run->io.direction == LV_EXIT_IO_OUT && run->io.count == 1) {
 			*why = BX_IO_OUT;
 			*arg = run->io.port;
+			vm->exit_data = *((uint8_t *)run + run->io.data_offset);
 			return 0;
 		}
 		break;
 	case LV_EXIT_MMIO:
-		if (run->mmio.is_write) {
+		if (run->mmio.is_write && run->mmio.len <= 8) {
 			*why = BX_MMIO_WRITE;
 			*arg = run->mmio.phys_addr;
+			vm->exit_data = 0;
+			memcpy(&vm->exit_data, run->mmio.data, run->mmio.len);
 			return 0;
 		}
 		break;
@@ -120,7 +156,11 @@ const struct hv_ops hv_lightvisor = {
 	.hc_ret = 0,
 	.create_vm = lv_create_vm,
 	.add_memory = lv_add_memory,
+	.create_irqchip = lv_create_irqchip,
 	.create_vcpu = lv_create_vcpu,
+	.start_ap = lv_start_ap,
+	.irq_line = lv_irq_line,
+	.signal_msi = lv_signal_msi,
 	.setup_vcpu = lv_setup_vcpu,
 	.run = lv_run,
 	.get_regs = lv_get_regs,

@@ -12,13 +12,20 @@
  *                             budget G * 10^9 ticks, default 60)
  *   vmas=N                    20 lifecycles with N extra mappings (diagnostic)
  *   mmio_1g                   MMIO exits, guest mapped by a 1 GiB page (diagnostic)
+ *   timer eoi ipi ioapic      interrupt paths with the in-kernel irqchip, ITER
+ *                             samples each, median ("irq" runs all of them)
+ *   ioapic_split              ioapic with KVM's split irqchip (KVM only)
+ *   ioapic_msi                ioapic, the raise sent by userspace as an MSI
  *   smoke                     every workload once, TAP output, no figures
  *
  * Results are lines "BENCH<TAB>hv<TAB>metric<TAB>value" (TSC ticks, KiB)
  * and, per created VM of a density run, "DENSITY<TAB>hv<TAB>N<TAB>k<TAB>ticks".
  * Everything is in TSC ticks of the machine lvbench runs on.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +39,18 @@
 #include "../abi/test_util.h"
 
 extern const uint8_t bench_guest[], bench_guest_end[];
+extern const uint8_t bench_h_timer[], bench_h_self[], bench_h_ipi[],
+	bench_h_ipi_back[], bench_h_line[], bench_h_stop[], bench_h_bad[];
 
 enum { W_HALT, W_CPUID, W_HYPERCALL, W_PIO, W_MMIO };
 
 static const struct hv_ops *hv;
 static uint8_t image2m[BENCH_MEM_SIZE], image1g[BENCH_MEM_SIZE];
-/* What vm_up() copies into guest RAM. */
+static uint8_t imageirq[BENCH_MEM_SIZE];
+/* What vm_up() copies into guest RAM, how much RAM, which irqchip. */
 static const uint8_t *image = image2m;
+static size_t vm_mem_size = BENCH_MEM_SIZE;
+static enum bench_irqchip vm_irqchip = IRQCHIP_NONE;
 static char err[256];
 /* The errno behind the last vm_up() failure. */
 static int err_no;
@@ -56,6 +68,44 @@ static void put64(uint8_t *img, uint64_t gpa, uint64_t v)
 	memcpy(img + gpa, &v, 8);
 }
 
+/* Guest offset of a symbol of the guest code. */
+#define GUEST_ADDR(sym) (BENCH_CODE_GPA + (uint64_t)((sym) - bench_guest))
+
+/* A 64-bit interrupt gate to @addr, code selector 0x08, DPL 0. */
+static void put_gate(uint8_t *img, int vector, uint64_t addr)
+{
+	uint64_t lo = (addr & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+		      ((addr >> 16 & 0xffff) << 48);
+
+	put64(img, BENCH_IDT_GPA + vector * 16, lo);
+	put64(img, BENCH_IDT_GPA + vector * 16 + 8, addr >> 32);
+}
+
+/*
+ * The interrupt workloads' image: image2m plus a GDT whose code (0x08)
+ * and data (0x10) descriptors interrupt delivery and IRET load, the top
+ * GiB below 4 GiB mapped (the I/O APIC), and the IDT with its IDTR.
+ */
+static void build_irq_image(void)
+{
+	static const struct { int v; const uint8_t *h; } gates[] = {
+		{ BV_TIMER, bench_h_timer }, { BV_SELF, bench_h_self },
+		{ BV_IPI, bench_h_ipi }, { BV_IPI_BACK, bench_h_ipi_back },
+		{ BV_LINE, bench_h_line }, { BV_STOP, bench_h_stop },
+	};
+	size_t i;
+
+	memcpy(imageirq, image2m, sizeof(imageirq));
+	put64(imageirq, 0x08, 0x00af9a000000ffffULL);	/* 64-bit code */
+	put64(imageirq, 0x10, 0x00cf92000000ffffULL);	/* data */
+	put64(imageirq, BENCH_PDPT_GPA + 3 * 8, 0xc0000000ULL | 0x9b); /* PCD PWT PS */
+	for (i = 0; i < 256; i++)
+		put_gate(imageirq, i, GUEST_ADDR(bench_h_bad));
+	for (i = 0; i < sizeof(gates) / sizeof(gates[0]); i++)
+		put_gate(imageirq, gates[i].v, GUEST_ADDR(gates[i].h));
+	put64(imageirq, BENCH_DATA_GPA + BD_IDTR, (uint64_t)BENCH_IDT_GPA << 16 | 0xfff);
+}
+
 /*
  * The guest image: page tables, then the code. image2m maps the first
  * 2 MiB with one PD entry (three levels to walk), image1g the first GiB
@@ -71,25 +121,24 @@ static void build_images(void)
 	put64(image1g, BENCH_PML4_GPA, BENCH_PDPT_GPA | 3);
 	put64(image1g, BENCH_PDPT_GPA, 0x83);	/* 1 GiB page at 0 */
 	memcpy(image1g + BENCH_CODE_GPA, bench_guest, bench_guest_end - bench_guest);
+	build_irq_image();
 }
 
 struct vm {
 	struct hv_vm h;
 	uint8_t *mem;
+	size_t mem_size;
 };
 
-/* A VM with its memory and vCPU, ready to run workload w. */
-static int vm_up(struct vm *vm, int w, uint64_t iters)
+/* A VM with its memory and vCPU 0, which starts with @regs. */
+static int vm_up_regs(struct vm *vm, const struct bench_regs *regs)
 {
-	struct bench_regs regs = {
-		.rdi = w, .rsi = iters, .r9 = hv->hc_nr, .r10 = BENCH_MMIO_GPA,
-		.rsp = BENCH_STACK_TOP, .rip = BENCH_CODE_GPA,
-	};
 	int r;
 
+	memset(&vm->h, 0, sizeof(vm->h));
 	vm->h.fd = vm->h.vcpu_fd = -1;
-	vm->h.run = NULL;
-	vm->mem = mmap(NULL, BENCH_MEM_SIZE, PROT_READ | PROT_WRITE,
+	vm->mem_size = vm_mem_size;
+	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (vm->mem == MAP_FAILED) {
 		vm->mem = NULL;
@@ -103,9 +152,15 @@ static int vm_up(struct vm *vm, int w, uint64_t iters)
 		snprintf(err, sizeof(err), "create VM: %s", strerror(-r));
 		return -1;
 	}
-	if ((r = hv->add_memory(&vm->h, 0, vm->mem, BENCH_MEM_SIZE)) < 0) {
+	if ((r = hv->add_memory(&vm->h, 0, vm->mem, vm->mem_size)) < 0) {
 		err_no = -r;
 		snprintf(err, sizeof(err), "add memory: %s", strerror(-r));
+		return -1;
+	}
+	if (vm_irqchip != IRQCHIP_NONE &&
+	    (r = hv->create_irqchip(&vm->h, vm_irqchip)) < 0) {
+		err_no = -r;
+		snprintf(err, sizeof(err), "create irqchip: %s", strerror(-r));
 		return -1;
 	}
 	if ((r = hv->create_vcpu(&vm->h)) < 0) {
@@ -113,7 +168,7 @@ static int vm_up(struct vm *vm, int w, uint64_t iters)
 		snprintf(err, sizeof(err), "create vCPU: %s", strerror(-r));
 		return -1;
 	}
-	if ((r = hv->setup_vcpu(&vm->h, &regs)) < 0) {
+	if ((r = hv->setup_vcpu(&vm->h, regs)) < 0) {
 		err_no = -r;
 		snprintf(err, sizeof(err), "set registers: %s", strerror(-r));
 		return -1;
@@ -121,11 +176,22 @@ static int vm_up(struct vm *vm, int w, uint64_t iters)
 	return 0;
 }
 
+/* A VM with its memory and vCPU, ready to run workload w. */
+static int vm_up(struct vm *vm, int w, uint64_t iters)
+{
+	struct bench_regs regs = {
+		.rdi = w, .rsi = iters, .r9 = hv->hc_nr, .r10 = BENCH_MMIO_GPA,
+		.rsp = BENCH_STACK_TOP, .rip = BENCH_CODE_GPA,
+	};
+
+	return vm_up_regs(vm, &regs);
+}
+
 static void vm_down(struct vm *vm)
 {
 	hv->destroy(&vm->h);
 	if (vm->mem)
-		munmap(vm->mem, BENCH_MEM_SIZE);
+		munmap(vm->mem, vm->mem_size);
 	vm->mem = NULL;
 }
 
@@ -573,6 +639,377 @@ out:
 	return ret;
 }
 
+/* --- interrupt paths ------------------------------------------------------ */
+
+/* Timer delay: longer than arming takes, so the deadline is still ahead. */
+#define BENCH_TIMER_DELAY	20000
+
+static const struct irq_workload {
+	const char *name;
+	int w;
+	enum bench_irqchip chip;
+	uint64_t r9;
+	bool msi;	/* the line workload's raise sent as an MSI */
+} irq_workloads[] = {
+	{ "timer", BW_TIMER, IRQCHIP_KERNEL, BENCH_TIMER_DELAY, false },
+	{ "eoi", BW_EOI, IRQCHIP_KERNEL, 0, false },
+	{ "ipi", BW_IPI, IRQCHIP_KERNEL, 0, false },
+	{ "ioapic", BW_LINE, IRQCHIP_KERNEL, BENCH_LINE, false },
+	/* The same guest, its I/O APIC in this process (KVM only). */
+	{ "ioapic_split", BW_LINE, IRQCHIP_SPLIT, BENCH_LINE, true },
+	/*
+	 * The same guest with the in-kernel irqchip, the raise sent as the
+	 * MSI the guest's redirection entry describes: what an I/O APIC
+	 * in userspace would send, on either hypervisor.
+	 */
+	{ "ioapic_msi", BW_LINE, IRQCHIP_KERNEL, BENCH_LINE, true },
+};
+
+#define NR_IRQ_WORKLOADS (sizeof(irq_workloads) / sizeof(irq_workloads[0]))
+
+/*
+ * The I/O APIC of KVM's split irqchip, emulated here as a VMM would:
+ * the register window (IOREGSEL, IOWIN) and the redirection table, which
+ * is all the guest uses; an edge becomes the MSI its entry describes.
+ */
+struct uioapic {
+	uint32_t sel;
+	uint64_t rte[24];
+};
+
+static bool uioapic_write(struct uioapic *io, uint64_t addr, uint32_t val)
+{
+	uint32_t pin;
+
+	if (addr == BENCH_IOAPIC_GPA) {
+		io->sel = val & 0xff;
+		return true;
+	}
+	if (addr != BENCH_IOAPIC_GPA + 0x10)
+		return false;
+	if (io->sel < 0x10 || io->sel >= 0x10 + 2 * 24)
+		return true;	/* id, version, arbitration: ignored */
+	pin = (io->sel - 0x10) / 2;
+	if (io->sel & 1)
+		io->rte[pin] = (io->rte[pin] & 0xffffffffULL) | (uint64_t)val << 32;
+	else
+		io->rte[pin] = (io->rte[pin] & ~0xffffffffULL) | val;
+	return true;
+}
+
+/* An edge on @pin: the MSI (SDM 11.11) of its redirection entry, unless masked. */
+static int uioapic_edge(struct vm *vm, struct uioapic *io, int pin)
+{
+	uint64_t rte = io->rte[pin];
+	uint64_t addr = 0xfee00000ULL | ((rte >> 56) & 0xff) << 12 |
+			((rte >> 11) & 1) << 2;
+	uint32_t data = (rte & 0xff) | ((rte >> 8) & 7) << 8;
+
+	if (rte & (1 << 16))
+		return 0;
+	return hv->signal_msi(&vm->h, addr, data);
+}
+
+/* What the runner saw of an interrupt workload. */
+struct irq_run {
+	uint64_t raises;	/* line raises the guest asked for */
+	uint64_t eois;		/* KVM_EXIT_IOAPIC_EOI exits */
+	struct uioapic io;
+};
+
+/*
+ * Raises the line the guest asked for: assert, deassert (one edge); or
+ * the MSI of its redirection entry, from the emulated I/O APIC (split)
+ * or, with the I/O APIC in the kernel, from the entry .Lline programs.
+ */
+static int raise_line(struct vm *vm, const struct irq_workload *iw,
+		      struct irq_run *st)
+{
+	int r;
+
+	st->raises++;
+	if (iw->chip == IRQCHIP_SPLIT)
+		return uioapic_edge(vm, &st->io, BENCH_LINE);
+	if (iw->msi)
+		return hv->signal_msi(&vm->h, 0xfee00000, BV_LINE);
+	r = hv->irq_line(&vm->h, BENCH_LINE, 1);
+	return r ? r : hv->irq_line(&vm->h, BENCH_LINE, 0);
+}
+
+/* Runs vCPU 0 of an interrupt workload to its OUT to BENCH_DONE_PORT. */
+static int irq_run_bsp(struct vm *vm, const struct irq_workload *iw,
+		       struct irq_run *st)
+{
+	bool split = iw->chip == IRQCHIP_SPLIT;
+	char detail[128] = "";
+	enum bench_exit why;
+	uint64_t arg = 0;
+	int r;
+
+	for (;;) {
+		r = hv->run(&vm->h, &why, &arg, detail, sizeof(detail));
+		if (r < 0) {
+			snprintf(err, sizeof(err), "run: %s", strerror(-r));
+			return -1;
+		}
+		if (why == BX_IO_OUT && arg == BENCH_DONE_PORT)
+			return 0;
+		if (why == BX_IO_OUT && arg == BENCH_PORT) {
+			r = raise_line(vm, iw, st);
+			if (r < 0) {
+				snprintf(err, sizeof(err), "raise line: %s", strerror(-r));
+				return -1;
+			}
+			continue;
+		}
+		if (why == BX_MMIO_WRITE && split &&
+		    uioapic_write(&st->io, arg, vm->h.exit_data))
+			continue;
+		if (why == BX_IOAPIC_EOI) {
+			st->eois++;
+			continue;
+		}
+		if (why == BX_IO_OUT && arg == BENCH_BAD_PORT)
+			snprintf(err, sizeof(err), "vCPU 0 took an unexpected vector");
+		else
+			snprintf(err, sizeof(err), "unexpected exit %d (0x%llx) %s",
+				 why, (unsigned long long)arg, detail);
+		return -1;
+	}
+}
+
+/* vCPU 1 of the IPI workload, on a thread of its own. */
+struct ap {
+	struct hv_vm h;
+	pthread_t thread;
+	volatile bool stop;
+	int ret;
+	char err[160];
+};
+
+static void *ap_main(void *p)
+{
+	struct ap *ap = p;
+	char detail[128] = "";
+	enum bench_exit why;
+	uint64_t arg = 0;
+	int r;
+
+	for (;;) {
+		r = hv->run(&ap->h, &why, &arg, detail, sizeof(detail));
+		if (r == -EINTR && !ap->stop)
+			continue;
+		if (r < 0) {
+			snprintf(ap->err, sizeof(ap->err), "vCPU 1 run: %s", strerror(-r));
+			break;
+		}
+		if (why == BX_IO_OUT && arg == BENCH_DONE_PORT) {
+			ap->ret = 0;
+			return NULL;
+		}
+		snprintf(ap->err, sizeof(ap->err), "vCPU 1: unexpected exit %d (0x%llx) %s",
+			 why, (unsigned long long)arg, detail);
+		break;
+	}
+	ap->ret = -1;
+	return NULL;
+}
+
+static void no_op(int sig)
+{
+	(void)sig;
+}
+
+/* Waits for vCPU 1; after a failure of vCPU 0 it is kicked out of its HLT. */
+static int ap_join(struct ap *ap, bool failed)
+{
+	if (failed) {
+		ap->stop = true;
+		while (pthread_tryjoin_np(ap->thread, NULL) == EBUSY) {
+			pthread_kill(ap->thread, SIGUSR1);
+			usleep(10000);
+		}
+	} else {
+		pthread_join(ap->thread, NULL);
+	}
+	return ap->ret;
+}
+
+/* vCPU 1 created, runnable at .Lipi_ap, its thread started. */
+static int ap_start(struct vm *vm, struct ap *ap)
+{
+	struct bench_regs regs = {
+		.rdi = BW_IPI_AP, .rsp = BENCH_STACK1_TOP, .rip = BENCH_CODE_GPA,
+	};
+	struct sigaction sa = { .sa_handler = no_op };
+	int r;
+
+	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: LV_RUN/KVM_RUN end */
+	ap->h = vm->h;
+	ap->h.vcpu_id = 1;
+	ap->h.vcpu_fd = -1;
+	ap->h.run = NULL;
+	ap->stop = false;
+	ap->ret = -1;
+	ap->err[0] = 0;
+	if ((r = hv->create_vcpu(&ap->h)) < 0 || (r = hv->start_ap(&ap->h)) < 0 ||
+	    (r = hv->setup_vcpu(&ap->h, &regs)) < 0) {
+		snprintf(err, sizeof(err), "vCPU 1: %s", strerror(-r));
+		return -1;
+	}
+	if ((r = pthread_create(&ap->thread, NULL, ap_main, ap))) {
+		snprintf(err, sizeof(err), "pthread_create: %s", strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t guest_u64(struct vm *vm, uint64_t gpa)
+{
+	uint64_t v;
+
+	memcpy(&v, vm->mem + gpa, 8);
+	return v;
+}
+
+/*
+ * vCPU 0 starts only once vCPU 1 is halted and ready: otherwise, on one
+ * CPU, vCPU 0 would spin in the guest until the scheduler ran vCPU 1.
+ */
+static int ap_wait_ready(struct vm *vm, struct ap *ap)
+{
+	int ms;
+
+	for (ms = 0; ms < 20000; ms++) {
+		if (__atomic_load_n((uint64_t *)(vm->mem + BENCH_DATA_GPA + BD_READY1),
+				    __ATOMIC_ACQUIRE))
+			return 0;
+		if (ap->ret == 0 || ap->err[0])
+			break;
+		usleep(1000);
+	}
+	snprintf(err, sizeof(err), "vCPU 1 did not get ready%s%s",
+		 ap->err[0] ? ": " : "", ap->err);
+	return -1;
+}
+
+/* What the guest counted must be exactly what one run of @iters gives. */
+static int irq_check(const struct irq_workload *iw, struct vm *vm,
+		     const struct irq_run *st, uint64_t iters)
+{
+	uint64_t count = guest_u64(vm, BENCH_DATA_GPA + BD_COUNT);
+	uint64_t count1 = guest_u64(vm, BENCH_DATA_GPA + BD_COUNT1);
+	uint64_t late = guest_u64(vm, BENCH_DATA_GPA + BD_LATE);
+	uint64_t raises = iw->w == BW_LINE ? iters : 0;
+
+	if (count != iters || count1 != (iw->w == BW_IPI ? iters : 0)) {
+		snprintf(err, sizeof(err), "vCPU 0 took %llu interrupts, vCPU 1 %llu, for %llu iterations",
+			 (unsigned long long)count, (unsigned long long)count1,
+			 (unsigned long long)iters);
+		return -1;
+	}
+	if (late) {
+		snprintf(err, sizeof(err), "%llu deadlines had passed when armed",
+			 (unsigned long long)late);
+		return -1;
+	}
+	if (st->raises != raises || st->eois) {
+		snprintf(err, sizeof(err), "%llu line raises, %llu EOI exits",
+			 (unsigned long long)st->raises, (unsigned long long)st->eois);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One interrupt workload of @iters iterations in a fresh VM; @samples
+ * gets the guest's ticks per iteration (sorted), *base the ticks to
+ * subtract from each (the EOI workload's timing without its EOI).
+ */
+static int irq_bench(const struct irq_workload *iw, uint64_t iters,
+		     uint64_t *samples, uint64_t *base)
+{
+	struct bench_regs regs = {
+		.rdi = iw->w, .rsi = iters, .r9 = iw->r9,
+		.rsp = BENCH_STACK_TOP, .rip = BENCH_CODE_GPA,
+	};
+	struct irq_run st = { 0 };
+	struct ap ap = { .h.vcpu_fd = -1 };
+	bool ipi = iw->w == BW_IPI, ap_up = false;
+	struct vm vm;
+	uint64_t i;
+	uint32_t s;
+	int r;
+
+	if (iters > BENCH_MAX_SAMPLES) {
+		snprintf(err, sizeof(err), "at most %d iterations", (int)BENCH_MAX_SAMPLES);
+		return -1;
+	}
+	image = imageirq;
+	vm_mem_size = BENCH_IRQ_MEM_SIZE;
+	vm_irqchip = iw->chip;
+	r = vm_up_regs(&vm, &regs);
+	image = image2m;
+	vm_mem_size = BENCH_MEM_SIZE;
+	vm_irqchip = IRQCHIP_NONE;
+	if (!r && ipi) {
+		r = ap_start(&vm, &ap);
+		ap_up = !r;
+		if (!r)
+			r = ap_wait_ready(&vm, &ap);
+	}
+	if (!r)
+		r = irq_run_bsp(&vm, iw, &st);
+	if (ap_up && ap_join(&ap, r != 0) && !r) {
+		snprintf(err, sizeof(err), "%s", ap.err);
+		r = -1;
+	}
+	if (!r && hv->get_regs(&vm.h, &regs) < 0) {
+		snprintf(err, sizeof(err), "get registers: %s", strerror(errno));
+		r = -1;
+	}
+	if (!r)
+		r = irq_check(iw, &vm, &st, iters);
+	for (i = 0; !r && i < iters; i++) {
+		memcpy(&s, vm.mem + BENCH_SAMPLE_GPA + 4 * i, 4);
+		samples[i] = s;
+	}
+	*base = (uint32_t)regs.r12;
+	hv_close_vcpu(&ap.h);
+	vm_down(&vm);
+	if (!r)
+		qsort(samples, iters, sizeof(*samples), cmp_u64);
+	return r ? -1 : 0;
+}
+
+/* Runs one interrupt workload and reports its median and p90. */
+static int irq_report(const struct irq_workload *iw, uint64_t iters)
+{
+	uint64_t *samples = calloc(iters, sizeof(*samples)), base;
+	char m[64];
+	int r;
+
+	if (!samples) {
+		snprintf(err, sizeof(err), "out of memory");
+		return -1;
+	}
+	r = irq_bench(iw, iters, samples, &base);
+	if (!r) {
+		snprintf(m, sizeof(m), "irq.%s", iw->name);
+		result(m, samples[(iters - 1) / 2] - base);
+		snprintf(m, sizeof(m), "irq.%s.p90", iw->name);
+		result(m, samples[(iters - 1) * 9 / 10] - base);
+	}
+	free(samples);
+	return r;
+}
+
+/* Whether this hypervisor has the workload's irqchip (lightvisor: no split). */
+static bool irq_applies(const struct irq_workload *iw)
+{
+	return iw->chip != IRQCHIP_SPLIT || hv == &hv_kvm;
+}
+
 /* --- main ------------------------------------------------------------------- */
 
 static void smoke(void)
@@ -583,6 +1020,20 @@ static void smoke(void)
 	for (i = 0; i < sizeof(exit_workloads) / sizeof(exit_workloads[0]); i++) {
 		err[0] = 0;
 		tap(exit_bench(i, 1, &per_exit, &host) == 0, exit_workloads[i].name);
+	}
+	for (i = 0; i < NR_IRQ_WORKLOADS; i++) {
+		uint64_t samples[20], base;
+		char what[64];
+
+		snprintf(what, sizeof(what), "%s, 20 interrupts counted", irq_workloads[i].name);
+		if (!irq_applies(&irq_workloads[i])) {
+			printf("ok %d - %s: %s # SKIP no split irqchip\n", ++tap_n,
+			       hv->name, irq_workloads[i].name);
+			continue;
+		}
+		err[0] = 0;
+		tap(irq_bench(&irq_workloads[i], 20, samples, &base) == 0 &&
+		    samples[0] > base, what);
 	}
 	err[0] = 0;
 	tap(lifecycle(1, true, false) == 0, "lifecycle");
@@ -596,7 +1047,9 @@ static void smoke(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lvbench [-n ITER] [-l LIFECYCLES] lightvisor|kvm "
-		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|lifecycle|density=N|fill[=G]|vmas=N|smoke}...\n");
+		"{cpuid|hypercall|pio|mmio|mmio_1g|exits|timer|eoi|ipi|ioapic|ioapic_split|\n"
+		"  ioapic_msi|irq|\n"
+		"  lifecycle|density=N|fill[=G]|vmas=N|smoke}...\n");
 	exit(2);
 }
 
@@ -673,6 +1126,21 @@ int main(int argc, char **argv)
 			result(m, per_exit);
 			snprintf(m, sizeof(m), "exit.%s.host", exit_workloads[i].name);
 			result(m, host);
+		}
+		for (i = 0; i < NR_IRQ_WORKLOADS; i++) {
+			if (strcmp(w, irq_workloads[i].name) && strcmp(w, "irq"))
+				continue;
+			found = true;
+			if (!irq_applies(&irq_workloads[i])) {
+				printf("BENCHINFO\t%s_%s\tnot applicable\n",
+				       irq_workloads[i].name, hv->name);
+				continue;
+			}
+			if (irq_report(&irq_workloads[i], iters)) {
+				fprintf(stderr, "lvbench: %s %s: %s\n", hv->name,
+					irq_workloads[i].name, err);
+				fails++;
+			}
 		}
 		if (found)
 			continue;
