@@ -58,7 +58,7 @@ guest_irq_end:
  * IF = 0. Real mode: no error code may be pushed.
  */
 	.globl	guest_gp, guest_gp_end
-	.globl	gp_rdmsr, gp_cr0, gp_cr4, gp_xsetbv, gp_rdpmc
+	.globl	gp_rdmsr, gp_cr0, gp_cr4, gp_xsetbv, gp_rdpmc, gp_limit
 guest_gp:
 	movl	$0x12345678, %ecx	/* no such MSR */
 gp_rdmsr:
@@ -88,6 +88,14 @@ gp_xsetbv:
 	xorl	%ecx, %ecx
 gp_rdpmc:
 	rdpmc
+	hlt
+	/*
+	 * A #GP the CPU raises itself (a word read across DS's 64 KiB
+	 * limit), whose delivery exits on the stack page, not yet mapped.
+	 */
+	.org	guest_gp + 0x60
+gp_limit:
+	movw	0xffff, %ax
 	hlt
 	.org	guest_gp + 0x100
 	popw	%ax

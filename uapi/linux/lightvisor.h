@@ -671,7 +671,8 @@ struct lv_interrupt {
  * @vector: its vector (2 for an NMI, at most 31 for an exception, at
  *	least 32 for an external interrupt)
  * @has_error_code: 1 if @error_code is pushed: only for the exceptions
- *	that have one (8, 10-14, 17, 21) and only with CR0.PE set
+ *	that have one (8, 10-14, 17; not 21, #CP: guests have no CET)
+ *	and only with CR0.PE set
  * @error_code: the error code (bits 31:16 must be 0)
  * @insn_len: for the software types, the length of the instruction
  *	(1-15); 0 otherwise
