@@ -681,7 +681,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 	    st->pending_nmi > 1 || st->activity > 1 ||
 	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
 	    lv_check_event_state(st) ||
-	    lv_check_segments(&st->sregs, st->regs.rflags))
+	    lv_check_segments(&st->sregs, st->regs.rflags) ||
+	    lv_check_entry_regs(&st->sregs, st->regs.rip))
 		goto out;
 	lv_vcpu_load(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
@@ -704,25 +705,34 @@ out:
 }
 
 /*
- * The segment registers valid in virtual-8086 mode are valid in no other
- * mode and the other way round (lv_check_segments()): an LV_SET_REGS
- * that sets or clears RFLAGS.VM must fit the segments the vCPU has.
- * Called with the vCPU loaded.
+ * New general registers must fit the system registers the vCPU has: RIP
+ * the mode (lv_check_entry_regs()), and RFLAGS.VM the segments, since
+ * those valid in virtual-8086 mode are valid in no other mode and the
+ * other way round (lv_check_segments()). Called with the vCPU loaded.
  */
-static int lv_vcpu_check_rflags_vm(struct lv_vcpu *vcpu, u64 rflags)
+static int lv_vcpu_check_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 {
 	struct lv_sregs *sr;
 	int ret;
 
-	if (!((lv_vendor->get_rflags(vcpu) ^ rflags) & X86_EFLAGS_VM))
-		return 0;
 	sr = kmalloc(sizeof(*sr), GFP_KERNEL);
 	if (!sr)
 		return -ENOMEM;
 	lv_vendor->get_sregs(vcpu, sr);
-	ret = lv_check_segments(sr, rflags);
+	ret = lv_check_entry_regs(sr, r->rip);
+	if (!ret && ((lv_vendor->get_rflags(vcpu) ^ r->rflags) & X86_EFLAGS_VM))
+		ret = lv_check_segments(sr, r->rflags);
 	kfree(sr);
 	return ret;
+}
+
+/* New system registers must fit the vCPU's RFLAGS and RIP. Loaded. */
+static int lv_vcpu_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
+{
+	struct lv_regs r;
+
+	lv_vendor->get_regs(vcpu, &r);
+	return lv_check_segments(sr, r.rflags) ?: lv_check_entry_regs(sr, r.rip);
 }
 
 static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
@@ -744,7 +754,7 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 		lv_vendor->get_regs(vcpu, &u.regs);
 		break;
 	case LV_SET_REGS:
-		ret = lv_vcpu_check_rflags_vm(vcpu, u.regs.rflags);
+		ret = lv_vcpu_check_regs(vcpu, &u.regs);
 		if (!ret)
 			lv_vendor->set_regs(vcpu, &u.regs);
 		break;
@@ -754,7 +764,7 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 			lv_vcpu_get_lapic_base(vcpu, &u.sregs);
 		break;
 	case LV_SET_SREGS:
-		ret = lv_check_segments(&u.sregs, lv_vendor->get_rflags(vcpu));
+		ret = lv_vcpu_check_sregs(vcpu, &u.sregs);
 		if (!ret)
 			ret = lv_vendor->set_sregs(vcpu, &u.sregs);
 		if (!ret && vcpu->lapic)

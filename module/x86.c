@@ -423,6 +423,51 @@ int lv_check_segments(const struct lv_sregs *sr, u64 rflags)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_check_segments);
 
+/* --- Control registers and RIP (SDM vol. 3C, 27.3.1.1 and 27.3.1.4) --- */
+
+/**
+ * lv_check_entry_regs() - refuse control registers and RIP VM entry refuses
+ * @sr: the system registers the vCPU will run with
+ * @rip: the RIP it will run with
+ *
+ * The checks VM entry makes on CR3, CR4 and RIP that depend on the rest
+ * of the state, so that LV_SET_REGS, LV_SET_SREGS and LV_SET_VCPU_STATE
+ * refuse the combination instead of the next LV_RUN failing:
+ *
+ * - CR3 has no bit set beyond the processor's physical-address width.
+ *   The host's width, not the guest's CPUID MAXPHYADDR: VM entry checks
+ *   against the processor's, and with EPT a guest's MOV to CR3 does not
+ *   exit, so the guest can load any CR3 below the host's width whatever
+ *   CPUID tells it (userspace may set leaf 0x80000008 freely, above the
+ *   host's width too). Refusing less than that would break restoring
+ *   what LV_GET_VCPU_STATE returned; refusing more would fail the entry.
+ *   x86_phys_bits is the kernel's width, less any bits taken by memory
+ *   encryption, at most the processor's: never too lax.
+ * - CR4.PCIDE only in IA-32e mode (EFER.LMA, which the backend keeps
+ *   equal to the "IA-32e mode guest" entry control).
+ * - CR0.NW only with CR0.CD: no CPU can be in that state (MOV to CR0
+ *   takes #GP, as the guest's own write does here).
+ * - RIP: canonical for the processor's linear-address width in 64-bit
+ *   code (IA-32e mode and CS.L), bits 63:32 clear otherwise.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip)
+{
+	bool ia32e = sr->efer & EFER_LMA;
+
+	if (sr->cr3 & lv_rsvd_gpa_bits())
+		return -EINVAL;
+	if ((sr->cr4 & X86_CR4_PCIDE) && !ia32e)
+		return -EINVAL;
+	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
+		return -EINVAL;
+	if (ia32e && sr->cs.l)
+		return lv_canonical(rip) ? 0 : -EINVAL;
+	return rip >> 32 ? -EINVAL : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_check_entry_regs);
+
 /* --- CPUID --- */
 
 /**

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * abi_regs: register and state round trips, invalid state (segment
- * registers included: the checks VM entry makes on them), and a tiny
+ * registers, CR3, CR4 and RIP included: the checks VM entry makes on
+ * them, each refused with nothing changed), and a tiny
  * real-mode guest whose IO and HLT exits are checked field by field.
  */
 #include <errno.h>
@@ -473,6 +474,153 @@ static void test_good_segments(struct test_vcpu *vcpu)
 		   ret ? strerror(errno) : exit_reason_name(vcpu->run->exit_reason));
 }
 
+/* The host's physical-address width, CPUID.80000008H:EAX[7:0]. */
+static unsigned int phys_bits(void)
+{
+	unsigned int a, b, c, d;
+
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008), "c"(0));
+	return a & 0xff;
+}
+
+/* Refused with EINVAL, general and system registers kept, the guest runs. */
+static void expect_refused_all(struct test_vcpu *vcpu, int ret, const char *name,
+			       const struct lv_regs *old_regs,
+			       const struct lv_sregs *old)
+{
+	struct lv_regs now;
+
+	ioctl(vcpu->fd, LV_GET_REGS, &now);
+	tap_result(!memcmp(&now, old_regs, sizeof(now)),
+		   "%s: registers unchanged", name);
+	expect_refused(vcpu, ret, name, old);
+}
+
+/* Mutations of a valid system state that VM entry refuses (27.3.1.1). */
+static void bad_cr3_width(struct lv_sregs *s) { s->cr3 = 1ULL << phys_bits(); }
+static void bad_cr3_bit63(struct lv_sregs *s) { s->cr3 = 1ULL << 63; }
+static void bad_pcide(struct lv_sregs *s) { s->cr4 |= 0x20000; }
+static void bad_nw(struct lv_sregs *s) { s->cr0 |= 0x20000000; s->cr0 &= ~0x40000000ULL; }
+
+static const struct {
+	const char *name;
+	enum seg_base base;
+	void (*bad)(struct lv_sregs *s);
+} bad_crs[] = {
+	{ "CR3 bit at the physical-address width", RM, bad_cr3_width },
+	{ "CR3 bit 63 in IA-32e mode", LM, bad_cr3_bit63 },
+	{ "CR4.PCIDE outside IA-32e mode", PM, bad_pcide },
+	{ "CR0.NW without CR0.CD", PM, bad_nw },
+};
+
+/*
+ * RIP, CR3 and CR4 against the rest of the state: refused by each of the
+ * three ioctls, nothing changed, and the guest still runs; what VM entry
+ * accepts is accepted and runs.
+ */
+static void test_entry_regs(struct test_vcpu *vcpu)
+{
+	struct lv_vcpu_state st, bad;
+	struct lv_sregs good, s;
+	struct lv_regs regs, r;
+	char name[96];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(bad_crs) / sizeof(bad_crs[0]); i++) {
+		vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+		ioctl(vcpu->fd, LV_GET_SREGS, &good);
+		ioctl(vcpu->fd, LV_GET_REGS, &regs);
+		s = good;
+		seg_base_state(&s, bad_crs[i].base);
+		bad_crs[i].bad(&s);
+		snprintf(name, sizeof(name), "LV_SET_SREGS: %s -> EINVAL",
+			 bad_crs[i].name);
+		ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+		expect_refused_all(vcpu, ret, name, &regs, &good);
+
+		vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+		ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+		bad = st;
+		bad.sregs = s;
+		snprintf(name, sizeof(name), "LV_SET_VCPU_STATE: %s -> EINVAL",
+			 bad_crs[i].name);
+		ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+		expect_refused_all(vcpu, ret, name, &regs, &good);
+	}
+
+	/* RIP bits 63:32 outside 64-bit code. */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &good);
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	r = regs;
+	r.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_REGS, &r);
+	expect_refused_all(vcpu, ret, "LV_SET_REGS: RIP bit 32 in real mode -> EINVAL",
+			   &regs, &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+	bad = st;
+	bad.regs.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused_all(vcpu, ret, "LV_SET_VCPU_STATE: RIP bit 32 in real mode -> EINVAL",
+			   &regs, &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	seg_base_state(&bad.sregs, LM);
+	bad.sregs.cs.l = 0;			/* compatibility mode */
+	bad.regs.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused_all(vcpu, ret,
+			   "LV_SET_VCPU_STATE: RIP bit 32 in compatibility mode -> EINVAL",
+			   &regs, &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	seg_base_state(&bad.sregs, LM);
+	bad.regs.rip = NONCANON;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused_all(vcpu, ret,
+			   "LV_SET_VCPU_STATE: RIP not canonical in 64-bit code -> EINVAL",
+			   &regs, &good);
+
+	/*
+	 * 64-bit code at RIP 4 GiB is fine; leaving 64-bit mode with LV_SET_SREGS
+	 * while RIP is there is not, and changes nothing.
+	 */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	seg_base_state(&bad.sregs, LM);
+	bad.regs.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	tap_errno(ret, errno, 0, "LV_SET_VCPU_STATE: 64-bit code at RIP 4 GiB accepted");
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	ioctl(vcpu->fd, LV_GET_REGS, &r);
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &good);
+	tap_errno(ret, errno, EINVAL,
+		  "LV_SET_SREGS: real mode while RIP is at 4 GiB -> EINVAL");
+	ioctl(vcpu->fd, LV_GET_SREGS, &good);
+	tap_result(!memcmp(&good, &s, sizeof(s)), "64-bit system registers kept");
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	r.rip = NONCANON;
+	ret = ioctl(vcpu->fd, LV_SET_REGS, &r);
+	tap_errno(ret, errno, EINVAL, "LV_SET_REGS: RIP not canonical in 64-bit code -> EINVAL");
+	ioctl(vcpu->fd, LV_GET_REGS, &r);
+	tap_eq(regs.rip, r.rip, "RIP kept");
+
+	/* CR3 just below the physical-address width: accepted, and it runs. */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	s.cr3 = (1ULL << phys_bits()) - 0x1000;
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+	tap_errno(ret, errno, 0, "LV_SET_SREGS: CR3 below the physical-address width accepted");
+	ret = vcpu_run(vcpu);
+	tap_result(ret == 0 && vcpu->run->exit_reason == LV_EXIT_IO &&
+		   vcpu->run->io.port == 0x10,
+		   "CR3 at the top of the address width: the guest runs to its OUT");
+}
+
 static void test_segments(void)
 {
 	struct test_vm vm;
@@ -491,6 +639,7 @@ static void test_segments(void)
 	test_bad_segments(&vcpu);
 	test_vm86_state(sys_fd, &vcpu);
 	test_good_segments(&vcpu);
+	test_entry_regs(&vcpu);
 	close(vcpu.fd);
 	close(vm.fd);
 }

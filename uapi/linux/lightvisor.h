@@ -628,6 +628,14 @@ struct lv_sregs {
  * it sets or clears RFLAGS.VM and the segments do not fit the new mode:
  * enter or leave virtual-8086 mode with LV_SET_VCPU_STATE, which sets
  * both at once.
+ *
+ * Both also fail with EINVAL, changing nothing, when the registers they
+ * set and those the vCPU keeps make a state VM entry refuses: CR3 with a
+ * bit set at or above the host's physical-address width; CR4.PCIDE
+ * without EFER.LMA; CR0.NW without CR0.CD; RIP with bits 63:32 set
+ * outside 64-bit code (EFER.LMA and CS.L), or not canonical in it. To
+ * move from 64-bit code with a RIP above 4 GiB to another mode, set RIP
+ * first or set both with LV_SET_VCPU_STATE.
  */
 #define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
 #define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
