@@ -642,6 +642,9 @@ bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 /* x86.c */
 int lv_mtrr_get(struct lv_vcpu *vcpu, u32 msr, u64 *val);
 int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val);
+void lv_mtrr_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st);
+int lv_mtrr_check_state(const struct lv_vcpu_state *st);
+void lv_mtrr_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st);
 enum lv_apic_mode {
 	LV_APIC_DISABLED,	/* EN = 0, EXTD = 0 */
 	LV_APIC_INVALID,	/* EN = 0, EXTD = 1 */

@@ -642,7 +642,23 @@ static int lv_vcpu_set_lapic_base(struct lv_vcpu *vcpu,
 	return ret;
 }
 
-static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
+/*
+ * Version 1 of struct lv_vcpu_state ended before @pkru. Callers built
+ * against it still use the ioctl numbers of that size: they get and set
+ * a version-1 state, and PKRU and the MTRRs stay as they are.
+ */
+#define LV_VCPU_STATE_V1_SIZE	offsetof(struct lv_vcpu_state, pkru)
+#define LV_GET_VCPU_STATE_V1	_IOC(_IOC_READ, LVIO, 0x26, LV_VCPU_STATE_V1_SIZE)
+#define LV_SET_VCPU_STATE_V1	_IOC(_IOC_WRITE, LVIO, 0x27, LV_VCPU_STATE_V1_SIZE)
+
+/* The version a state of @size bytes (the ioctl's) has. */
+static u32 lv_vcpu_state_version(size_t size)
+{
+	return size == LV_VCPU_STATE_V1_SIZE ? 1 : LV_VCPU_STATE_VERSION;
+}
+
+static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp,
+			     size_t size)
 {
 	struct lv_vcpu_state *st;
 	int ret = 0;
@@ -650,8 +666,8 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	st->version = LV_VCPU_STATE_VERSION;
-	st->size = sizeof(*st);
+	st->version = lv_vcpu_state_version(size);
+	st->size = size;
 	lv_vcpu_load(vcpu);
 	lv_vendor->get_state(vcpu, st);
 	lv_vcpu_put(vcpu);
@@ -661,22 +677,30 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
 	st->event = vcpu->event;
 	st->activity = vcpu->halted;
-	if (copy_to_user(argp, st, sizeof(*st)))
+	if (st->version >= 2)
+		lv_mtrr_get_state(vcpu, st);
+	if (copy_to_user(argp, st, size))
 		ret = -EFAULT;
 	kfree(st);
 	return ret;
 }
 
-static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
+static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
+			     size_t size)
 {
 	struct lv_vcpu_state *st;
 	int ret;
 
-	st = memdup_user(argp, sizeof(*st));
-	if (IS_ERR(st))
-		return PTR_ERR(st);
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(st, argp, size))
+		goto out;
 	ret = -EINVAL;
-	if (st->version != LV_VCPU_STATE_VERSION || st->size != sizeof(*st) ||
+	if (st->version != lv_vcpu_state_version(size) || st->size != size ||
+	    st->padding ||
+	    (st->version >= 2 && lv_mtrr_check_state(st)) ||
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
 	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
@@ -691,6 +715,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
 		ret = lv_vcpu_set_lapic_base(vcpu, &st->sregs);
 	if (ret)
 		goto out;
+	if (st->version >= 2)
+		lv_mtrr_set_state(vcpu, st);
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
 	vcpu->event = st->event;
@@ -817,10 +843,12 @@ static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		ret = lv_vcpu_regs_ioctl(vcpu, cmd, argp);
 		break;
 	case LV_GET_VCPU_STATE:
-		ret = lv_vcpu_get_state(vcpu, argp);
+	case LV_GET_VCPU_STATE_V1:
+		ret = lv_vcpu_get_state(vcpu, argp, _IOC_SIZE(cmd));
 		break;
 	case LV_SET_VCPU_STATE:
-		ret = lv_vcpu_set_state(vcpu, argp);
+	case LV_SET_VCPU_STATE_V1:
+		ret = lv_vcpu_set_state(vcpu, argp, _IOC_SIZE(cmd));
 		break;
 	case LV_GET_LAPIC:
 	case LV_SET_LAPIC:

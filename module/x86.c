@@ -144,6 +144,71 @@ int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_set);
 
+/* The MSR of struct lv_mtrr.fixed[@i]. */
+static u32 lv_mtrr_fixed_msr(unsigned int i)
+{
+	if (i == 0)
+		return MSR_MTRRfix64K_00000;
+	if (i < 3)
+		return MSR_MTRRfix16K_80000 + i - 1;
+	return MSR_MTRRfix4K_C0000 + i - 3;
+}
+
+static_assert(ARRAY_SIZE(((struct lv_vcpu_state *)0)->mtrr_fixed) ==
+	      ARRAY_SIZE(((struct lv_mtrr *)0)->fixed));
+static_assert(ARRAY_SIZE(((struct lv_vcpu_state *)0)->mtrr_var) ==
+	      ARRAY_SIZE(((struct lv_mtrr *)0)->var));
+
+/**
+ * lv_mtrr_get_state() - the vCPU's MTRRs into a state for userspace
+ * @vcpu: the vCPU
+ * @st: the state
+ */
+void lv_mtrr_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
+{
+	const struct lv_mtrr *m = &vcpu->mtrr;
+
+	st->mtrr_def_type = m->def_type;
+	memcpy(st->mtrr_fixed, m->fixed, sizeof(st->mtrr_fixed));
+	memcpy(st->mtrr_var, m->var, sizeof(st->mtrr_var));
+}
+
+/**
+ * lv_mtrr_check_state() - are the MTRRs of a state ones WRMSR accepts?
+ * @st: a state from userspace
+ *
+ * The rules of the guest's WRMSR (lv_mtrr_set()): memory types UC, WC,
+ * WT, WP, WB (and no other) in every type field, no reserved bit, no
+ * address bit beyond the physical-address width.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int lv_mtrr_check_state(const struct lv_vcpu_state *st)
+{
+	unsigned int i;
+
+	if (!lv_mtrr_valid(MSR_MTRRdefType, st->mtrr_def_type))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(st->mtrr_fixed); i++)
+		if (!lv_mtrr_valid(lv_mtrr_fixed_msr(i), st->mtrr_fixed[i]))
+			return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(st->mtrr_var); i++)
+		if (!lv_mtrr_valid(LV_MTRR_VAR_FIRST + i, st->mtrr_var[i]))
+			return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_check_state);
+
+/* Set MTRRs checked by lv_mtrr_check_state(). */
+void lv_mtrr_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st)
+{
+	struct lv_mtrr *m = &vcpu->mtrr;
+
+	m->def_type = st->mtrr_def_type;
+	memcpy(m->fixed, st->mtrr_fixed, sizeof(m->fixed));
+	memcpy(m->var, st->mtrr_var, sizeof(m->var));
+}
+
 /* --- IA32_APIC_BASE (SDM vol. 3A, 11.4.4 and 11.12.5) --- */
 
 /* The mode IA32_APIC_BASE selects: EN and EXTD. */

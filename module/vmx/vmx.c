@@ -1298,6 +1298,7 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	st->pat = vmcs_read64(GUEST_IA32_PAT);
 	st->xcr0 = vmx->xcr0;
 	st->dr7 = vmcs_readl(GUEST_DR7);
+	st->pkru = vmx->pkru;
 }
 
 /* The MSRs of a state, checked as WRMSR would check them. */
@@ -1327,6 +1328,13 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	/* The host's own XSETBV would take #GP on a bad XCR0 at LV_RUN. */
 	if (!lv_vmx_xcr0_valid(vmx, st->xcr0) || st->dr7 >> 32)
 		return -EINVAL;
+	/*
+	 * PKRU (version 2 of the state) has no reserved bits, but a guest
+	 * without protection keys has none: only 0 then.
+	 */
+	if (st->version >= 2 && st->pkru &&
+	    !lv_vmx_cr4_valid(vmx, X86_CR4_PKE))
+		return -EINVAL;
 	ret = lv_vmx_check_sregs(vcpu, &st->sregs, pdpte);
 	if (ret)
 		return ret;
@@ -1349,6 +1357,12 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, st->interruptibility);
 	lv_vmx_set_xcr0(vmx, st->xcr0);
 	lv_vmx_set_dr7(vmx, st->dr7);
+	if (st->version >= 2) {
+		/* Loaded at entry once the guest can read it (CR4.PKE, XCR0). */
+		vmx->pkru = st->pkru;
+		if (st->pkru)
+			vmx->pkru_used = true;
+	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	return 0;
 }

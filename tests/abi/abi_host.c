@@ -225,6 +225,66 @@ static void test_pkru(void)
 }
 
 /*
+ * PKRU in LV_GET_VCPU_STATE/LV_SET_VCPU_STATE: saved, restored into a
+ * second vCPU with the rest of the state, seen by the guest there; and
+ * refused (not 0) where guests cannot have protection keys.
+ */
+static void test_pkru_state(void)
+{
+	struct lv_vcpu_state st, st2, st3;
+	struct guest g, g2;
+	int pkey;
+
+	pkey = syscall(SYS_pkey_alloc, 0, 0);
+	if (pkey < 0) {
+		guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+		ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st);
+		tap_eq(0, st.pkru, "no protection keys: PKRU in the state is 0");
+		st2 = st;
+		st2.pkru = 4;
+		tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st2), errno, EINVAL,
+			  "no protection keys: LV_SET_VCPU_STATE refuses PKRU 4");
+		ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st2);
+		tap_result(!memcmp(&st, &st2, sizeof(st)), "the refused state changed nothing");
+		tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+			  "no protection keys: PKRU 0 accepted");
+		guest_end(&g);
+		return;
+	}
+	syscall(SYS_pkey_free, pkey);
+
+	/* The guest sets PKRU to 0xc and reports it. */
+	guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+	guest_report(&g);
+	tap_eq(0xc, guest_report(&g), "guest PKRU 0xc");
+	memset(&st, 0, sizeof(st));
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_eq(0xc, st.pkru, "LV_GET_VCPU_STATE has the guest's PKRU");
+
+	/* Into a second VM with the same code: the whole state round trips. */
+	guest_start(&g2, guest_pkru, GUEST_LEN(guest_pkru));
+	tap_errno(ioctl(g2.vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+		  "the state restored into a second vCPU");
+	memset(&st2, 0, sizeof(st2));
+	ioctl(g2.vcpu.fd, LV_GET_VCPU_STATE, &st2);
+	tap_result(!memcmp(&st, &st2, sizeof(st)), "the second vCPU's state is the first's");
+	/* Taken at the OUT's exit, the state has RIP still at the OUT. */
+	tap_eq(0xc, guest_report(&g2), "the second vCPU repeats the OUT with the first's EAX");
+	tap_result(guest_halts(&g2), "the second vCPU goes on to its HLT");
+	guest_end(&g2);
+	guest_end(&g);
+
+	/* Restored before the first run, the guest reads it with RDPKRU. */
+	guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st3);
+	st3.pkru = 0x55555554;
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st3), errno, 0,
+		  "LV_SET_VCPU_STATE with PKRU 0x55555554");
+	tap_eq(0x55555554, guest_report(&g), "the guest reads the restored PKRU");
+	guest_end(&g);
+}
+
+/*
  * A data breakpoint of the host (perf, here on a variable of this
  * process) still fires after a guest loaded breakpoints of its own.
  */
@@ -268,6 +328,7 @@ static const struct {
 	{ "xcr0", test_xcr0 },
 	{ "cr0", test_cr0_cache_disable },
 	{ "pkru", test_pkru },
+	{ "pkru_state", test_pkru_state },
 	{ "breakpoint", test_host_breakpoint },
 	{ "sysenter", test_sysenter },	/* last: it crashed hosts */
 };

@@ -16,6 +16,16 @@ guest_io_hlt:
 	hlt
 guest_io_hlt_end:
 
+/* RDMSR of the MSR in ECX: EAX to port 0x50, EDX to port 0x51, HLT. */
+	.globl	guest_rdmsr, guest_rdmsr_end
+guest_rdmsr:
+	rdmsr
+	outl	%eax, $0x50
+	movl	%edx, %eax
+	outl	%eax, $0x51
+	hlt
+guest_rdmsr_end:
+
 /* Spin forever. */
 	.globl	guest_loop, guest_loop_end
 guest_loop:

@@ -97,6 +97,7 @@ long meminfo_kb(const char *key);
 
 DECLARE_GUEST(guest_io_hlt);
 DECLARE_GUEST(guest_loop);
+DECLARE_GUEST(guest_rdmsr);
 DECLARE_GUEST(guest_count);
 DECLARE_GUEST(guest_irq);
 DECLARE_GUEST(guest_cr0_cd);

@@ -662,7 +662,14 @@ struct lv_interrupt {
 
 #define LV_INTERRUPT		_IOW(LVIO, 0x25, struct lv_interrupt)
 
-#define LV_VCPU_STATE_VERSION	1
+/*
+ * Version 2 added @pkru and the MTRRs at the end of struct lv_vcpu_state.
+ * A caller built against version 1 (the structure up to @reserved, and
+ * the ioctl numbers of that size) keeps working: LV_GET_VCPU_STATE gives
+ * it a version-1 state, LV_SET_VCPU_STATE takes one and leaves PKRU and
+ * the MTRRs as they are.
+ */
+#define LV_VCPU_STATE_VERSION	2
 
 /* Event types, numbered as the SDM's interruption-information format. */
 #define LV_EVENT_EXT_INTR	0	/* external interrupt */
@@ -727,6 +734,14 @@ struct lv_event {
  * @dr7: DR7
  * @event: the event being delivered, if any (see struct lv_event)
  * @reserved: must be 0
+ * @pkru: PKRU (version 2); not 0 only if the guest can have protection
+ *	keys (LV_GET_SUPPORTED_CPUID shows PKU)
+ * @padding: must be 0
+ * @mtrr_def_type: IA32_MTRR_DEF_TYPE (version 2)
+ * @mtrr_fixed: the 11 fixed-range MTRRs in MSR order: IA32_MTRR_FIX64K_00000,
+ *	IA32_MTRR_FIX16K_80000 and _A0000, IA32_MTRR_FIX4K_C0000 to _F8000
+ * @mtrr_var: IA32_MTRR_PHYSBASE0, IA32_MTRR_PHYSMASK0, ... PHYSMASK7: the
+ *	8 variable ranges IA32_MTRRCAP advertises
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
@@ -737,8 +752,8 @@ struct lv_event {
  * guest cannot take it, an error code where the vector or the mode has
  * none, PAE paging whose PDPTEs at CR3 cannot be read or have reserved
  * bits set, segment registers that VM entry would refuse with
- * @regs.rflags as LV_SET_SREGS says, ...) fails with EINVAL and leaves
- * the vCPU as it was.
+ * @regs.rflags as LV_SET_SREGS says, an MTRR value WRMSR would refuse,
+ * ...) fails with EINVAL and leaves the vCPU as it was.
  */
 struct lv_vcpu_state {
 	__u32 version;
@@ -756,6 +771,11 @@ struct lv_vcpu_state {
 	__u64 dr7;
 	struct lv_event event;
 	__u64 reserved[6];
+	__u32 pkru;
+	__u32 padding;
+	__u64 mtrr_def_type;
+	__u64 mtrr_fixed[11];
+	__u64 mtrr_var[16];
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
