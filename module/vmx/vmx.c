@@ -1038,6 +1038,27 @@ static void lv_vmx_clear_sti_blocking(void)
 			     intr_state & ~GUEST_INTR_STATE_STI);
 }
 
+/*
+ * In an STI or MOV-SS shadow, VM entry requires the pending debug
+ * exceptions to hold a single step (BS) exactly when RFLAGS.TF is set
+ * (IA32_DEBUGCTL.BTF is always 0 for the guest; SDM vol. 3C, 27.3.1.5):
+ * what a CPU has pending after such an instruction run with TF. Kept so
+ * when userspace sets RFLAGS or the interruptibility state.
+ */
+static void lv_vmx_fix_pending_dbg(void)
+{
+	unsigned long dbg = vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS);
+	unsigned long want = dbg & ~LV_DR6_BS;
+
+	if (!(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+	      (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		return;
+	if (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF)
+		want |= LV_DR6_BS;
+	if (want != dbg)
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, want);
+}
+
 static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 {
 	unsigned long *g = vcpu->regs;
@@ -1055,6 +1076,7 @@ static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 	/* An STI shadow needs IF = 1 (SDM vol. 3C, 27.3.1.5): it is over. */
 	if (!(r->rflags & X86_EFLAGS_IF))
 		lv_vmx_clear_sti_blocking();
+	lv_vmx_fix_pending_dbg();
 }
 
 
@@ -1355,6 +1377,7 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	WARN_ON_ONCE(ret);
 	lv_vmx_set_regs(vcpu, &st->regs);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, st->interruptibility);
+	lv_vmx_fix_pending_dbg();
 	lv_vmx_set_xcr0(vmx, st->xcr0);
 	lv_vmx_set_dr7(vmx, st->dr7);
 	if (st->version >= 2) {
