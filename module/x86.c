@@ -208,6 +208,7 @@ void lv_mtrr_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st)
 	memcpy(m->fixed, st->mtrr_fixed, sizeof(m->fixed));
 	memcpy(m->var, st->mtrr_var, sizeof(m->var));
 }
+EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_set_state);
 
 /* --- IA32_APIC_BASE (SDM vol. 3A, 11.4.4 and 11.12.5) --- */
 
