@@ -2,7 +2,7 @@
 /*
  * MMIO instruction emulation beyond plain MOV: the stack pointer as the
  * register operand, LOCK-prefixed read-modify-write, XCHG, CMPXCHG, XADD,
- * the bit tests, MOVNTI, MOVS between RAM and MMIO, and accesses that
+ * the bit tests, INC, DEC, NOT and NEG (each size, with and without LOCK), MOVNTI, MOVS between RAM and MMIO, and accesses that
  * straddle the end of RAM. lvrun's test device at 0xfe000000 stores
  * writes and returns them on reads; physical memory above RAM (16 MiB
  * by default) reads all ones and ignores writes.
@@ -68,6 +68,42 @@ static void test_alu(void)
 		     : "=&r"(f_dev) : "r"(DEV) : "memory", "cc");
 	tap_eq(0xffffffff, *dev32, "lock sub [mmio], imm8: result");
 	tap_ok((f_dev & 0x81) == 0x81, "lock sub [mmio]: CF and SF set");
+}
+
+/*
+ * One operand forms: the same instruction on MMIO and on RAM, from the
+ * same value and flags, must give the same value and flags. CF goes in
+ * set, so that INC and DEC show they keep it.
+ */
+#define UNARY(insn, init, name) do {					\
+		uint64_t f_dev, f_ram, ram = (init);				\
+		*dev64 = (init);						\
+		asm volatile("stc; " insn " (%1); pushfq; pop %0"		\
+			     : "=&r"(f_dev) : "r"(DEV) : "memory", "cc");	\
+		asm volatile("stc; " insn " %1; pushfq; pop %0"		\
+			     : "=&r"(f_ram), "+m"(ram) : : "cc");		\
+		tap_eq(ram, *dev64, name ": result");				\
+		tap_eq(flags_of(f_ram), flags_of(f_dev), name ": flags");	\
+	} while (0)
+
+static void test_unary(void)
+{
+	UNARY("incb", 0x11223344556677ffUL, "inc byte [mmio]");
+	UNARY("lock incw", 0x7fffUL, "lock inc word [mmio]");
+	UNARY("incl", 0xffffffffUL, "inc dword [mmio]");
+	UNARY("lock incq", 0x7fffffffffffffffUL, "lock inc qword [mmio]");
+	UNARY("lock decb", 0x80UL, "lock dec byte [mmio]");
+	UNARY("decw", 0x10000UL, "dec word [mmio]");
+	UNARY("lock decl", 1UL, "lock dec dword [mmio]");
+	UNARY("decq", 0UL, "dec qword [mmio]");
+	UNARY("notb", 0x5aUL, "not byte [mmio]");
+	UNARY("lock notw", 0x1234UL, "lock not word [mmio]");
+	UNARY("notl", 0xdeadbeefUL, "not dword [mmio]");
+	UNARY("lock notq", 0x0123456789abcdefUL, "lock not qword [mmio]");
+	UNARY("negb", 0x80UL, "neg byte [mmio]");
+	UNARY("lock negw", 0UL, "lock neg word [mmio]");
+	UNARY("negl", 0x10UL, "neg dword [mmio]");
+	UNARY("lock negq", 0x8000000000000000UL, "lock neg qword [mmio]");
 }
 
 static void test_xchg(void)
@@ -171,9 +207,10 @@ static void test_straddle(void)
 int main(void)
 {
 	idt_init();
-	tap_plan(26);
+	tap_plan(58);
 	test_rsp();
 	test_alu();
+	test_unary();
 	test_xchg();
 	test_bits();
 	test_movnti_movs();

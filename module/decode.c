@@ -244,7 +244,8 @@ static void lv_set_rmw(struct lv_mmio_insn *insn, enum lv_alu_op alu,
 /*
  * The one-byte opcodes that use ModRM: MOV (88-8B, C6, C7, 63), the ALU
  * group with a register (00-39) or an immediate (80, 81, 83), TEST (84,
- * 85) and XCHG (86, 87).
+ * 85), XCHG (86, 87), NOT and NEG (F6, F7 /2, /3), INC and DEC (FE, FF
+ * /0, /1).
  */
 static int lv_decode_modrm_op(struct lv_cursor *c, u8 op,
 			      const struct lv_prefixes *p,
@@ -299,6 +300,20 @@ static int lv_decode_modrm_op(struct lv_cursor *c, u8 op,
 		insn->op = LV_MMIO_STORE;
 		return lv_fetch_imm(c, min_t(unsigned int, insn->size, 4),
 				    insn->size, insn);
+	case 0xf6:		/* NOT, NEG r/m; the rest of group 3 is not */
+	case 0xf7:
+		if (ext != 2 && ext != 3)
+			return -EINVAL;
+		insn->op = LV_MMIO_RMW;
+		insn->alu = LV_ALU_NOT + ext - 2;
+		return 0;
+	case 0xfe:		/* INC, DEC r/m; CALL, JMP, PUSH are not */
+	case 0xff:
+		if (ext > 1)
+			return -EINVAL;
+		insn->op = LV_MMIO_RMW;
+		insn->alu = LV_ALU_INC + ext;
+		return 0;
 	default:		/* 63: MOVSXD r, r/m32 (64-bit mode only) */
 		insn->op = LV_MMIO_LOAD;
 		insn->dst_size = opsize;
@@ -436,6 +451,10 @@ static int lv_decode_opcode(struct lv_cursor *c, u8 b,
 	case 0x8b:
 	case 0xc6:
 	case 0xc7:
+	case 0xf6:
+	case 0xf7:
+	case 0xfe:
+	case 0xff:
 		return lv_decode_modrm_op(c, b, p, opsize, insn);
 	case 0x0f:
 		return lv_decode_0f(c, p, opsize, insn);
@@ -607,7 +626,8 @@ static bool lv_parity_even(u64 v)
 	return !(b & 1);
 }
 
-u64 lv_alu(unsigned int op, unsigned int size, u64 dst, u64 src, u64 *rflags)
+static u64 lv_alu2(unsigned int op, unsigned int size, u64 dst, u64 src,
+		   u64 *rflags)
 {
 	u64 sign = 1ULL << (size * 8 - 1);
 	u64 cf_in = *rflags & X86_EFLAGS_CF ? 1 : 0;
@@ -659,5 +679,27 @@ u64 lv_alu(unsigned int op, unsigned int size, u64 dst, u64 src, u64 *rflags)
 		flags |= X86_EFLAGS_PF;
 	*rflags = (*rflags & ~LV_FLAGS_ARITH) | flags;
 	return r;
+}
+
+u64 lv_alu(unsigned int op, unsigned int size, u64 dst, u64 src, u64 *rflags)
+{
+	u64 cf = *rflags & X86_EFLAGS_CF;
+	u64 r;
+
+	switch (op) {
+	case LV_ALU_INC:
+	case LV_ALU_DEC:
+		/* ADD or SUB of 1, but CF is left as it was. */
+		r = lv_alu2(op == LV_ALU_INC ? LV_ALU_ADD : LV_ALU_SUB, size,
+			    dst, 1, rflags);
+		*rflags = (*rflags & ~X86_EFLAGS_CF) | cf;
+		return r;
+	case LV_ALU_NOT:
+		return lv_trunc(~dst, size);
+	case LV_ALU_NEG:
+		/* 0 - dst: CF is set unless the operand is 0. */
+		return lv_alu2(LV_ALU_SUB, size, 0, dst, rflags);
+	}
+	return lv_alu2(op, size, dst, src, rflags);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_alu);

@@ -43,6 +43,8 @@ enum lv_alu_op {
 	LV_ALU_XADD,
 	/* BT group, in 0F BA /4 ... /7 order. */
 	LV_ALU_BT, LV_ALU_BTS, LV_ALU_BTR, LV_ALU_BTC,
+	/* One operand: FE/FF /0, /1 and F6/F7 /2, /3. */
+	LV_ALU_INC, LV_ALU_DEC, LV_ALU_NOT, LV_ALU_NEG,
 };
 
 /* No register in lv_mmio_insn.base / .index; RIP-relative base. */
@@ -155,10 +157,11 @@ u64 lv_mmio_ea(const struct lv_mmio_insn *insn, const unsigned long *regs,
 
 /*
  * ADD, OR, ADC, SBB, AND, SUB, XOR, CMP or TEST of @dst and @src, both
- * @size bytes: returns the result (for CMP and TEST, what SUB and AND
- * would give) and updates the arithmetic flags in *@rflags as the CPU
- * does (AF is left 0 by logic operations, where the SDM leaves it
- * undefined).
+ * @size bytes, or INC, DEC, NOT or NEG of @dst (@src unused): returns the
+ * result (for CMP and TEST, what SUB and AND would give) and updates the
+ * arithmetic flags in *@rflags as the CPU does (AF is left 0 by logic
+ * operations, where the SDM leaves it undefined; INC and DEC keep CF,
+ * NOT changes no flag).
  */
 u64 lv_alu(unsigned int op, unsigned int size, u64 dst, u64 src, u64 *rflags);
 

@@ -156,6 +156,11 @@ void lv_inject_events(struct lv_vcpu *vcpu)
 	bool irq = lv_irq_pending(vcpu);
 	u32 vector;
 
+	/* A trap held back by lv_inject_exception_first() goes first. */
+	if (!ev->valid && vcpu->event_next.valid) {
+		*ev = vcpu->event_next;
+		memset(&vcpu->event_next, 0, sizeof(vcpu->event_next));
+	}
 	if (!ev->valid && READ_ONCE(vcpu->pending_nmi) &&
 	    lv_vendor->nmi_allowed(vcpu)) {
 		WRITE_ONCE(vcpu->pending_nmi, false);
@@ -180,7 +185,12 @@ void lv_inject_events(struct lv_vcpu *vcpu)
 		lv_vendor->inject_event(vcpu, ev);
 	}
 
-	if (READ_ONCE(vcpu->pending_nmi))
+	/*
+	 * An NMI, or the trap held back: an NMI-window exit comes after
+	 * the delivery of the event injected now, before the first
+	 * instruction of its handler, unless the guest blocks NMIs.
+	 */
+	if (READ_ONCE(vcpu->pending_nmi) || vcpu->event_next.valid)
 		lv_vendor->enable_nmi_window(vcpu);
 	/*
 	 * Look again only if something was pending: one may be left after
@@ -221,6 +231,7 @@ void lv_event_interrupted(struct lv_vcpu *vcpu, const struct lv_event *ev)
 void lv_events_init(struct lv_vcpu *vcpu)
 {
 	memset(&vcpu->event, 0, sizeof(vcpu->event));
+	memset(&vcpu->event_next, 0, sizeof(vcpu->event_next));
 	WRITE_ONCE(vcpu->pending_nmi, false);
 	WRITE_ONCE(vcpu->pending_irq, 0);
 	bitmap_zero(vcpu->irq_backlog, 256);
@@ -274,6 +285,38 @@ enum lv_exit_action lv_inject_exception(struct lv_vcpu *vcpu,
 		prev->error_code = error_code & 0xffff;
 	}
 	return LV_RESUME_GUEST;
+}
+
+/**
+ * lv_inject_exception_first() - an exception cut short the delivery of a trap
+ * @vcpu: the vCPU, in an exit handler; vcpu->event is the trap (a #DB
+ *	for a single step, a data breakpoint or ICEBP) whose delivery the
+ *	exit interrupted
+ * @vector: a benign exception (#DB, #AC), which never makes a #DF
+ * @error_code: as for lv_inject_exception()
+ *
+ * Benign exceptions are handled serially (SDM vol. 3A, table 6-5). A
+ * fault in delivery is dropped, since running the instruction at RIP
+ * again raises it again, but a trap belongs to an instruction that has
+ * completed, so nothing would raise it again. Here the new exception is
+ * delivered first, and the trap right after it, before the first
+ * instruction of the new exception's handler, as a pending debug trap
+ * is taken before any instruction.
+ *
+ * Return: LV_RESUME_GUEST.
+ */
+enum lv_exit_action lv_inject_exception_first(struct lv_vcpu *vcpu,
+					      unsigned int vector,
+					      u32 error_code)
+{
+	struct lv_event trap = vcpu->event;
+	enum lv_exit_action ret;
+
+	memset(&vcpu->event, 0, sizeof(vcpu->event));
+	ret = lv_inject_exception(vcpu, vector, error_code);
+	if (ret == LV_RESUME_GUEST)
+		vcpu->event_next = trap;
+	return ret;
 }
 
 static int lv_check_event(const struct lv_event *ev,

@@ -435,6 +435,8 @@ struct lv_emul {
  * @event: the event being delivered: chosen for the next entry, or
  *	interrupted by the last exit (events.c); kept until the guest has
  *	it, whatever happens to the entries in between
+ * @event_next: a trap (#DB) whose delivery an intercepted exception cut
+ *	short; delivered once that exception has been (events.c)
  * @irq_backlog: device interrupt vectors that found @pending_irq taken;
  *	moved there one at a time by the run loop
  * @tlb_gen: the VM's tlb_gen at this vCPU's last flush
@@ -467,6 +469,7 @@ struct lv_vcpu {
 	u32 pending_irq;
 	bool pending_nmi;
 	struct lv_event event;
+	struct lv_event event_next;
 	unsigned long irq_backlog[BITS_TO_LONGS(256)];
 	s64 tlb_gen;
 	struct lv_pio pio;
@@ -595,6 +598,9 @@ void lv_cancel_injection(struct lv_vcpu *vcpu);
 void lv_events_init(struct lv_vcpu *vcpu);
 enum lv_exit_action lv_inject_exception(struct lv_vcpu *vcpu,
 					unsigned int vector, u32 error_code);
+enum lv_exit_action lv_inject_exception_first(struct lv_vcpu *vcpu,
+					      unsigned int vector,
+					      u32 error_code);
 void lv_requeue_event(struct lv_vcpu *vcpu);
 bool lv_exception_has_error_code(unsigned int vector);
 int lv_check_event_state(const struct lv_vcpu_state *st);

@@ -385,7 +385,7 @@ static s64 lv_emul_bit_adjust(const struct lv_mmio_insn *insn, u64 *bit)
 	unsigned int bits = insn->size * 8;
 	s64 off;
 
-	if (insn->has_imm || insn->alu < LV_ALU_BT)
+	if (insn->has_imm || insn->alu < LV_ALU_BT || insn->alu > LV_ALU_BTC)
 		return 0;
 	off = (s64)(*bit << (64 - bits)) >> (64 - bits);
 	*bit &= bits - 1;
@@ -410,7 +410,7 @@ static u64 lv_emul_rmw_result(const struct lv_mmio_insn *insn, u64 old,
 	case LV_ALU_TEST:
 		*write = false;
 		fallthrough;
-	default:		/* ADD ... XOR */
+	default:		/* ADD ... XOR, INC, DEC, NOT, NEG */
 		return lv_alu(insn->alu, insn->size, old, src, flags);
 	case LV_ALU_XCHG:
 		*reg_out = true;

@@ -151,7 +151,8 @@ void lv_vcpu_kick_all(struct lv_vm *vm)
 bool lv_vcpu_has_event(struct lv_vcpu *vcpu)
 {
 	return READ_ONCE(vcpu->pending_irq) || READ_ONCE(vcpu->pending_nmi) ||
-	       vcpu->event.valid || !bitmap_empty(vcpu->irq_backlog, 256) ||
+	       vcpu->event.valid || vcpu->event_next.valid ||
+	       !bitmap_empty(vcpu->irq_backlog, 256) ||
 	       (vcpu->lapic && lv_irqchip_has_event(vcpu));
 }
 
@@ -720,6 +721,7 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
 	vcpu->event = st->event;
+	memset(&vcpu->event_next, 0, sizeof(vcpu->event_next));
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
 	vcpu->emul.active = false;
@@ -811,6 +813,7 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 		vcpu->emul.active = false;
 		vcpu->hypercall_pending = false;
 		lv_requeue_event(vcpu);
+		memset(&vcpu->event_next, 0, sizeof(vcpu->event_next));
 		vcpu->stopped = false;
 	}
 	return ret;

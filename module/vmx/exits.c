@@ -97,12 +97,42 @@ static enum lv_exit_action handle_unexpected(struct lv_vmx_vcpu *vmx)
 }
 
 /*
+ * Is the event whose delivery the exit cut short a #DB trap (single step,
+ * task switch, data breakpoint, or ICEBP, which lightvisor reflects with
+ * RIP already past it)? Only instruction breakpoints and general detect
+ * are faults, raised again when the instruction runs again; a #DB with
+ * neither is a single step, a task switch or ICEBP. Read before this
+ * exit's own #DB updates DR6.
+ */
+static bool lv_vmx_delivering_db_trap(struct lv_vmx_vcpu *vmx)
+{
+	const struct lv_event *ev = &vmx->vcpu.event;
+	unsigned long dr6 = vmx->dr[4], dr7 = vmx->dr[7];
+	bool fault = dr6 & LV_DR6_BD;
+	int i;
+
+	if (!ev->valid || ev->type != LV_EVENT_EXCEPTION ||
+	    ev->vector != X86_TRAP_DB)
+		return false;
+	/* B0-B3 are this #DB's own; BS, BT and BD may be left from before. */
+	for (i = 0; i < 4; i++) {
+		if (!(dr6 & BIT(i)))
+			continue;
+		if ((dr7 >> (DR_CONTROL_SHIFT + i * DR_CONTROL_SIZE)) & 3)
+			return true;	/* data or I/O breakpoint */
+		fault = true;		/* instruction breakpoint */
+	}
+	return !fault;
+}
+
+/*
  * A #DB in the guest: reflect it, with its DR6 bits in the guest's DR6
  * (the exit qualification has them active-high, as the pending debug
  * exceptions field does; SDM vol. 3C, 28.2.1).
  */
 static enum lv_exit_action handle_guest_db(struct lv_vmx_vcpu *vmx, u32 info)
 {
+	bool trap_in_delivery = lv_vmx_delivering_db_trap(vmx);
 	unsigned long payload = lv_vmx_exit_qual(vmx) & LV_DR6_VOLATILE;
 	unsigned long dr6 = vmx->dr[4] & ~(unsigned long)DR_TRAP_BITS;
 
@@ -118,6 +148,8 @@ static enum lv_exit_action handle_guest_db(struct lv_vmx_vcpu *vmx, u32 info)
 		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
 			    vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS) | LV_DR6_BS);
 	}
+	if (trap_in_delivery)
+		return lv_inject_exception_first(&vmx->vcpu, X86_TRAP_DB, 0);
 	return lv_inject_exception(&vmx->vcpu, X86_TRAP_DB, 0);
 }
 
@@ -136,6 +168,9 @@ static enum lv_exit_action handle_guest_ac(struct lv_vmx_vcpu *vmx)
 	    (cpl == 3 &&
 	     (lv_vmx_read_cr0(vmx) & X86_CR0_AM) &&
 	     (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_AC))) {
+		if (lv_vmx_delivering_db_trap(vmx))
+			return lv_inject_exception_first(&vmx->vcpu,
+							 X86_TRAP_AC, 0);
 		return lv_inject_exception(&vmx->vcpu, X86_TRAP_AC, 0);
 	}
 	if (handle_guest_split_lock(vmcs_readl(GUEST_RIP)))

@@ -78,6 +78,7 @@ struct lv_vmx_vm {
  * @host_cr3: HOST_CR3 as last written
  * @host_cr4: HOST_CR4 as last written
  * @proc_ctls: primary processor-based controls as last written
+ * @preemption_timer: VMX_PREEMPTION_TIMER_VALUE as last written
  * @exit_reason: of the last exit
  * @exit_qual: exit qualification of the last exit
  * @cr2: guest CR2 (not in the VMCS)
@@ -105,7 +106,7 @@ struct lv_vmx_vcpu {
 	unsigned long host_cr3;
 	unsigned long host_cr4;
 	u32 proc_ctls;
-	u32 preemption_timer;	/* VMX_PREEMPTION_TIMER_VALUE as written */
+	u32 preemption_timer;
 	u32 exit_reason;
 	unsigned long exit_qual;
 	unsigned long cr2;

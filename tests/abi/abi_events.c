@@ -14,6 +14,9 @@
  *   (RAM) or stops with LV_INTERNAL_ERROR_DELIVERY_EV (MMIO), and never
  *   emulates the instruction at RIP; an IRET that unblocked NMIs and
  *   faulted leaves them blocked until it runs again;
+ * - an #AC raised by the delivery of a single-step #DB (both intercepted)
+ *   is delivered first, and the #DB after it, in the #AC handler: the
+ *   trap is not lost;
  * - PAE paging set by userspace loads the PDPTEs; LV_SET_VCPU_STATE
  *   checks everything before it changes anything;
  * - a TSC write moves what RDTSC reads.
@@ -35,6 +38,7 @@ DECLARE_GUEST(guest_sti_out);
 DECLARE_GUEST(guest_spin_irq);
 DECLARE_GUEST(guest_tsc);
 DECLARE_GUEST(guest_nmi);
+DECLARE_GUEST(guest_ac_db);
 extern const uint8_t guest_nmi_iret[];
 extern const uint8_t gp_rdmsr[], gp_cr0[], gp_cr4[], gp_xsetbv[], gp_rdpmc[];
 extern const uint8_t gp_limit[];
@@ -643,6 +647,134 @@ static void test_tsc_offset(void)
 	close_vm(&vm, &vcpu);
 }
 
+/* --- an intercepted exception during delivery of a trap --- */
+
+#define PM_GDT		0x500
+#define PM_TSS		0x600
+#define PM_IDT		0x700
+#define PM_STACK0	0x8000
+#define PM_DB_HANDLER	(GUEST_CODE_GPA + 0x20)
+#define PM_AC_HANDLER	(GUEST_CODE_GPA + 0x40)
+
+static uint64_t gdt_entry(uint32_t base, uint32_t limit, uint8_t access,
+			  uint8_t flags)
+{
+	return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 |
+	       (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xf) << 48 |
+	       (uint64_t)flags << 52 | (uint64_t)(base >> 24) << 56;
+}
+
+/* A 32-bit interrupt gate, DPL 0. */
+static uint64_t idt_gate(uint16_t sel, uint32_t offset)
+{
+	return (offset & 0xffff) | (uint64_t)sel << 16 |
+	       (uint64_t)((offset & 0xffff0000) | 0x8e00) << 32;
+}
+
+static void pm_seg(struct lv_segment *s, uint16_t sel, uint8_t type,
+		   uint8_t dpl)
+{
+	*s = (struct lv_segment){
+		.limit = 0xffffffff, .selector = sel, .type = type, .s = 1,
+		.dpl = dpl, .present = 1, .db = 1, .g = 1,
+	};
+}
+
+static void test_ac_in_db_delivery(void)
+{
+	const uint64_t gdt[7] = {
+		0,
+		gdt_entry(0, 0xfffff, 0x9b, 0xc),	/* 0x08 code, DPL 0 */
+		gdt_entry(0, 0xfffff, 0x93, 0xc),	/* 0x10 data, DPL 0 */
+		gdt_entry(0, 0xfffff, 0xff, 0xc),	/* 0x18 conforming, DPL 3 */
+		gdt_entry(0, 0xfffff, 0xf3, 0xc),	/* 0x20 data, DPL 3 */
+		gdt_entry(PM_TSS, 0x67, 0x8b, 0),	/* 0x28 busy TSS */
+		gdt_entry(0, 0xfffff, 0x9f, 0xc),	/* 0x30 conforming, DPL 0 */
+	};
+	uint64_t idt[18] = { 0 };
+	uint32_t tss[26] = { 0 };
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct lv_sregs sregs;
+	uint64_t open_vec[4], vector, ac_eip = 0, db_eip = 0;
+	int ret, i, ac = 0, db = 0, depth = 0;
+	struct lv_regs regs;
+
+	idt[1] = idt_gate(0x30, PM_DB_HANDLER);
+	idt[17] = idt_gate(0x08, PM_AC_HANDLER);
+	tss[1] = PM_STACK0;			/* ESP0 */
+	tss[2] = 0x10;				/* SS0 */
+	tss[25] = 0x68u << 16;			/* no I/O bitmap */
+
+	new_vm(&vm, &vcpu);
+	vm_load(&vm, GUEST_CODE_GPA, guest_ac_db, GUEST_LEN(guest_ac_db));
+	vm_load(&vm, PM_GDT, gdt, sizeof(gdt));
+	vm_load(&vm, PM_TSS, tss, sizeof(tss));
+	vm_load(&vm, PM_IDT, idt, sizeof(idt));
+
+	ioctl(vcpu.fd, LV_GET_SREGS, &sregs);
+	pm_seg(&sregs.cs, 0x1b, 0xf, 3);
+	pm_seg(&sregs.ss, 0x23, 0x3, 3);
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss;
+	sregs.tr = (struct lv_segment){
+		.base = PM_TSS, .limit = 0x67, .selector = 0x28, .type = 0xb,
+		.present = 1,
+	};
+	sregs.ldt = (struct lv_segment){ .type = 0x2, .unusable = 1 };
+	sregs.gdt = (struct lv_dtable){ .base = PM_GDT, .limit = sizeof(gdt) - 1 };
+	sregs.idt = (struct lv_dtable){ .base = PM_IDT, .limit = sizeof(idt) - 1 };
+	sregs.cr0 = 0x40011;			/* PE, ET, AM */
+	sregs.cr2 = sregs.cr3 = sregs.cr4 = sregs.cr8 = 0;
+	sregs.efer = 0;
+	ret = ioctl(vcpu.fd, LV_SET_SREGS, &sregs);
+	if (!tap_result(ret == 0, "32-bit protected mode at CPL 3 accepted")) {
+		tap_diag("LV_SET_SREGS: %s", strerror(errno));
+		close_vm(&vm, &vcpu);
+		return;
+	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE_GPA;
+	regs.rsp = 0x9002;			/* misaligned */
+	regs.rflags = 0x40102;			/* AC, TF */
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+
+	/*
+	 * Each handler reports its vector on port 0x30, then its frame's
+	 * EIP on port 0x31; the #AC handler ends in HLT with IF = 0.
+	 */
+	for (i = 0; i < 8; i++) {
+		ret = vcpu_run(&vcpu);
+		if (ret || vcpu.run->exit_reason != LV_EXIT_IO)
+			break;
+		/* Handlers nest: an EIP belongs to the last vector open. */
+		if (vcpu.run->io.port == 0x30 && depth < 4) {
+			open_vec[depth++] = io_value(&vcpu);
+		} else if (vcpu.run->io.port == 0x31 && depth) {
+			vector = open_vec[--depth];
+			if (vector == 1) {
+				db_eip = io_value(&vcpu);
+				db++;
+			} else if (vector == 17) {
+				ac_eip = io_value(&vcpu);
+				ac++;
+			}
+		}
+	}
+	if (!tap_result(ret == 0 && vcpu.run->exit_reason == LV_EXIT_HLT,
+			"the #AC handler halts"))
+		describe_exit(&vcpu, ret);
+	tap_eq(1, ac, "#AC raised by the delivery of a single-step #DB: delivered once");
+	/* Bochs reports the RIP of the single-stepped NOP, not the next one. */
+	tap_result(ac_eip == GUEST_CODE_GPA + 1 || ac_eip == GUEST_CODE_GPA,
+		   "#AC frame at the single-stepped NOP or after it (EIP %#llx)",
+		   (unsigned long long)ac_eip);
+	tap_eq(1, db, "the #DB trap is not lost: delivered once after the #AC");
+	tap_result(db_eip >= PM_AC_HANDLER && db_eip < PM_AC_HANDLER + 0x10,
+		   "the #DB interrupted the #AC handler (EIP %#llx, entry %#x)",
+		   (unsigned long long)db_eip, PM_AC_HANDLER);
+	close_vm(&vm, &vcpu);
+}
+
 int main(void)
 {
 	struct sigaction sa;
@@ -662,6 +794,7 @@ int main(void)
 	test_delivery_ept_ram();
 	test_delivery_ept_mmio();
 	test_nmi_unblocking_iret();
+	test_ac_in_db_delivery();
 	test_pae();
 	test_tsc_offset();
 	tap_finish();

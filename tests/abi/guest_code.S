@@ -239,5 +239,35 @@ guest_dr:
 	hlt
 guest_dr_end:
 
+/*
+ * 32-bit protected mode at CPL 3 (conforming CS), alignment checks on
+ * (CR0.AM, EFLAGS.AC), a misaligned stack and EFLAGS.TF: the NOP single
+ * steps, and the #DB is delivered through a conforming segment (DPL 0,
+ * so that it can interrupt CPL 0 too) at CPL 3, onto the misaligned
+ * stack: #AC during its delivery. The #AC handler (+0x40) runs at CPL 0
+ * on the TSS stack, the #DB handler (+0x20) at the CPL it interrupts.
+ * Each reports its vector on port 0x30 and the EIP its frame holds on
+ * port 0x31; the #AC handler then halts with IF = 0.
+ */
+	.code32
+	.globl	guest_ac_db, guest_ac_db_end
+guest_ac_db:
+	nop
+	nop
+	hlt
+	.org	guest_ac_db + 0x20
+	movb	$1, %al
+	outb	%al, $0x30
+	movl	(%esp), %eax
+	outl	%eax, $0x31
+	iret
+	.org	guest_ac_db + 0x40
+	movb	$17, %al
+	outb	%al, $0x30
+	movl	4(%esp), %eax
+	outl	%eax, $0x31
+	hlt
+guest_ac_db_end:
+
 	.code64
 	.section .note.GNU-stack, "", @progbits

@@ -27,7 +27,7 @@ work=${only:-"exits irq lifecycle vmas=0 vmas=2000 $dens $fill"}
 # "boot" is not an lvbench workload: it is the guest kernel's boot.
 boot=
 case " ${only:-boot} " in *" boot "*) boot=3 ;; esac
-work=$(echo " $work " | sed 's/ boot / /')
+work=$(echo " $work " | sed 's/ boot / /; s/^ *//; s/ *$//')
 
 echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
@@ -41,7 +41,7 @@ echo 1048576 >/proc/sys/fs/nr_open
 
 stamp lightvisor_start
 # shellcheck disable=SC2086
-lvbench -n "$iters" -l "$cycles" lightvisor $work || status=1
+[ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" lightvisor $work || status=1
 [ -z "$boot" ] || sh /work/boot-linux.sh lightvisor "$boot" || status=1
 stamp lightvisor_end
 
@@ -52,7 +52,7 @@ if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
 	echo "BENCHINFO	kvm_preemption_timer	$(cat /sys/module/kvm_intel/parameters/preemption_timer 2>/dev/null)"
 	echo "BENCHINFO	kvm_apicv	$(cat /sys/module/kvm_intel/parameters/enable_apicv 2>/dev/null)"
 	# shellcheck disable=SC2086
-	lvbench -n "$iters" -l "$cycles" kvm $work || status=1
+	[ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" kvm $work || status=1
 	[ -z "$boot" ] || sh /work/boot-linux.sh kvm "$boot" || status=1
 	stamp kvm_end
 else

@@ -45,6 +45,18 @@
 	or	%rax, %rdx
 .endm
 
+/*
+ * Store the TSC minus R13 (the iteration's start) as its sample and count
+ * the iteration down: ZF is set after the last one.
+ */
+.macro SAMPLE
+	TSC64
+	sub	%r13, %rdx
+	mov	%edx, (%rbx)
+	add	$4, %rbx
+	dec	%r8
+.endm
+
 /* The IDT, x2APIC mode, the APIC software-enabled (spurious vector 0xff). */
 irq_setup:
 	lidt	IDTR
@@ -88,11 +100,7 @@ irq_done:
 3:	cmpb	$0, FLAG
 	je	3b
 	cli
-	TSC64
-	sub	%r13, %rdx
-	mov	%edx, (%rbx)
-	add	$4, %rbx
-	dec	%r8
+	SAMPLE
 	jnz	1b
 	jmp	irq_done
 
@@ -146,11 +154,7 @@ irq_done:
 	hlt
 	cli
 	jmp	3b
-4:	TSC64
-	sub	%r13, %rdx
-	mov	%edx, (%rbx)
-	add	$4, %rbx
-	dec	%r8
+4:	SAMPLE
 	jnz	2b
 	WRMSRI	MSR_ICR, BV_STOP, 1
 	jmp	irq_done
@@ -188,11 +192,7 @@ irq_done:
 2:	cmpb	$0, FLAG
 	je	2b
 	cli
-	TSC64
-	sub	%r13, %rdx
-	mov	%edx, (%rbx)
-	add	$4, %rbx
-	dec	%r8
+	SAMPLE
 	jnz	1b
 	jmp	irq_done
 

@@ -279,6 +279,26 @@ static const struct decode_case decode_cases[] = {
 	    .addr_size = 8 } },
 	{ "bt [rdi],ecx", L64, CODE(0x0f, 0xa3, 0x0f), 0,
 	  { .len = 3, RMW(4, LV_ALU_BT, 1), .addr_size = 8 } },
+	{ "inc dword [rdi]", L64, CODE(0xff, 0x07), 0,
+	  { .len = 2, RMW(4, LV_ALU_INC, 0), .addr_size = 8 } },
+	{ "lock inc byte [rdi]", L64, CODE(0xf0, 0xfe, 0x07), 0,
+	  { .len = 3, RMW(1, LV_ALU_INC, 0), .lock = true, .addr_size = 8 } },
+	{ "lock dec word [rdi]", L64, CODE(0x66, 0xf0, 0xff, 0x0f), 0,
+	  { .len = 4, RMW(2, LV_ALU_DEC, 0), .lock = true, .addr_size = 8 } },
+	{ "dec qword [r9+8]", L64, CODE(0x49, 0xff, 0x49, 0x08), 0,
+	  { .len = 4, RMW(8, LV_ALU_DEC, 0), .addr_size = 8 } },
+	{ "not byte [rdi]", L64, CODE(0xf6, 0x17), 0,
+	  { .len = 2, RMW(1, LV_ALU_NOT, 0), .addr_size = 8 } },
+	{ "lock not qword [rdi]", L64, CODE(0xf0, 0x48, 0xf7, 0x17), 0,
+	  { .len = 4, RMW(8, LV_ALU_NOT, 0), .lock = true, .addr_size = 8 } },
+	{ "lock neg dword [rdi]", L64, CODE(0xf0, 0xf7, 0x1f), 0,
+	  { .len = 3, RMW(4, LV_ALU_NEG, 0), .lock = true, .addr_size = 8 } },
+	{ "neg word [rdi]", L64, CODE(0x66, 0xf7, 0x1f), 0,
+	  { .len = 3, RMW(2, LV_ALU_NEG, 0), .addr_size = 8 } },
+	{ "inc word [bx] (real mode)", RM, CODE(0xff, 0x07), 0,
+	  { .len = 2, RMW(2, LV_ALU_INC, 0), .addr_size = 2 } },
+	{ "66 neg dword [bx] (real mode)", RM, CODE(0x66, 0xf7, 0x1f), 0,
+	  { .len = 3, RMW(4, LV_ALU_NEG, 0), .addr_size = 2 } },
 	{ "movnti [rdi],rax", L64, CODE(0x48, 0x0f, 0xc3, 0x07), 0,
 	  { .len = 4, STORE(8, 0), .addr_size = 8 } },
 	{ "movnti [rdi],ecx", L64, CODE(0x0f, 0xc3, 0x0f), 0,
@@ -298,6 +318,13 @@ static const struct decode_case decode_cases[] = {
 
 	/* Unsupported */
 	{ "lock", L64, CODE(0xf0, 0x89, 0x00), -EINVAL },
+	{ "call [rax] (FF /2)", L64, CODE(0xff, 0x10), -EINVAL },
+	{ "push [rax] (FF /6)", L64, CODE(0xff, 0x30), -EINVAL },
+	{ "FE /2", L64, CODE(0xfe, 0x10), -EINVAL },
+	{ "mul dword [rdi] (F7 /4)", L64, CODE(0xf7, 0x27), -EINVAL },
+	{ "test byte [rdi],imm8 (F6 /0)", L64, CODE(0xf6, 0x07, 0x01), -EINVAL },
+	{ "inc eax (register form)", L64, CODE(0xff, 0xc0), -EINVAL },
+	{ "short inc", L64, CODE(0xff), -ENODATA },
 	{ "lock after prefix", L64, CODE(0x66, 0xf0, 0x89, 0x00), -EINVAL },
 	{ "register operand", L64, CODE(0x89, 0xc0), -EINVAL },
 	{ "lock test", L64, CODE(0xf0, 0x85, 0x00), -EINVAL },
@@ -528,7 +555,10 @@ static void alu_case_desc(const struct alu_case *t, char *desc)
 
 KUNIT_ARRAY_PARAM(alu, alu_cases, alu_case_desc);
 
-/* Run ADD..CMP (@op 0-7) on the CPU itself: 64-bit forms on masked data. */
+/*
+ * Run ADD..CMP (@op 0-7) and INC, DEC, NOT, NEG on the CPU itself:
+ * 64-bit forms on masked data.
+ */
 #define LV_ALU_ASM(insn, sfx, reg, d, s, f)				\
 	asm("push %[fl]; popfq; " insn sfx " %" reg "[sv], %" reg "[dv]; " \
 	    "pushfq; pop %[fl]"						\
@@ -543,6 +573,22 @@ KUNIT_ARRAY_PARAM(alu, alu_cases, alu_case_desc);
 			LV_ALU_ASM(insn, "l", "k", d, s, f);		\
 		else							\
 			LV_ALU_ASM(insn, "q", "q", d, s, f);		\
+	} while (0)
+
+#define LV_ALU1_ASM(insn, sfx, reg, d, f)				\
+	asm("push %[fl]; popfq; " insn sfx " %" reg "[dv]; "		\
+	    "pushfq; pop %[fl]"						\
+	    : [dv] "+r"(d), [fl] "+r"(f) : : "cc")
+
+#define LV_ALU1_SIZES(insn, size, d, f) do {				\
+		if ((size) == 1)					\
+			LV_ALU1_ASM(insn, "b", "b", d, f);		\
+		else if ((size) == 2)					\
+			LV_ALU1_ASM(insn, "w", "w", d, f);		\
+		else if ((size) == 4)					\
+			LV_ALU1_ASM(insn, "l", "k", d, f);		\
+		else							\
+			LV_ALU1_ASM(insn, "q", "q", d, f);		\
 	} while (0)
 
 static u64 lv_cpu_alu(unsigned int op, unsigned int size, u64 d, u64 s,
@@ -561,6 +607,10 @@ static u64 lv_cpu_alu(unsigned int op, unsigned int size, u64 d, u64 s,
 	case LV_ALU_AND: LV_ALU_SIZES("and", size, d, s, *flags); break;
 	case LV_ALU_SUB: LV_ALU_SIZES("sub", size, d, s, *flags); break;
 	case LV_ALU_XOR: LV_ALU_SIZES("xor", size, d, s, *flags); break;
+	case LV_ALU_INC: LV_ALU1_SIZES("inc", size, d, *flags); break;
+	case LV_ALU_DEC: LV_ALU1_SIZES("dec", size, d, *flags); break;
+	case LV_ALU_NOT: LV_ALU1_SIZES("not", size, d, *flags); break;
+	case LV_ALU_NEG: LV_ALU1_SIZES("neg", size, d, *flags); break;
 	default:         LV_ALU_SIZES("cmp", size, d, s, *flags); break;
 	}
 	return size == 8 ? d : d & ((1ULL << (size * 8)) - 1);
@@ -573,7 +623,9 @@ static void lv_alu_test(struct kunit *test)
 	u64 mask, flags, cpu_flags, r, cpu_r;
 	unsigned int op;
 
-	for (op = LV_ALU_ADD; op <= LV_ALU_CMP; op++) {
+	for (op = LV_ALU_ADD; op <= LV_ALU_NEG; op++) {
+		if (op > LV_ALU_CMP && op < LV_ALU_INC)
+			continue;
 		mask = LV_FLAGS_ARITH;
 		if (op == LV_ALU_OR || op == LV_ALU_AND || op == LV_ALU_XOR)
 			mask &= ~X86_EFLAGS_AF;
