@@ -385,3 +385,26 @@ int lv_check_event_state(const struct lv_vcpu_state *st)
 	return lv_check_event(&st->event, st);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_check_event_state);
+
+/**
+ * lv_check_held_trap() - is this a trap lv_inject_exception_first() holds?
+ * @st: a version-2 state from userspace
+ *
+ * Only a #DB trap is ever held: a single step or a data breakpoint (a
+ * hardware exception), or ICEBP (a privileged software exception). It
+ * must also be one VM entry could inject, as it will be injected later.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int lv_check_held_trap(const struct lv_vcpu_state *st)
+{
+	const struct lv_event *trap = &st->held_trap;
+
+	if (trap->valid &&
+	    (trap->vector != X86_TRAP_DB ||
+	     (trap->type != LV_EVENT_EXCEPTION &&
+	      trap->type != LV_EVENT_PRIV_SW_EXC)))
+		return -EINVAL;
+	return lv_check_event(trap, st);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_check_held_trap);

@@ -604,6 +604,7 @@ enum lv_exit_action lv_inject_exception_first(struct lv_vcpu *vcpu,
 void lv_requeue_event(struct lv_vcpu *vcpu);
 bool lv_exception_has_error_code(unsigned int vector);
 int lv_check_event_state(const struct lv_vcpu_state *st);
+int lv_check_held_trap(const struct lv_vcpu_state *st);
 
 /* cpuid.c */
 void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4]);

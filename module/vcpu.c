@@ -646,7 +646,8 @@ static int lv_vcpu_set_lapic_base(struct lv_vcpu *vcpu,
 /*
  * Version 1 of struct lv_vcpu_state ended before @pkru. Callers built
  * against it still use the ioctl numbers of that size: they get and set
- * a version-1 state, and PKRU and the MTRRs stay as they are.
+ * a version-1 state, PKRU and the MTRRs stay as they are, and a held
+ * #DB trap is dropped as LV_SET_REGS drops it.
  */
 #define LV_VCPU_STATE_V1_SIZE	offsetof(struct lv_vcpu_state, pkru)
 #define LV_GET_VCPU_STATE_V1	_IOC(_IOC_READ, LVIO, 0x26, LV_VCPU_STATE_V1_SIZE)
@@ -678,8 +679,10 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp,
 	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
 	st->event = vcpu->event;
 	st->activity = vcpu->halted;
-	if (st->version >= 2)
+	if (st->version >= 2) {
 		lv_mtrr_get_state(vcpu, st);
+		st->held_trap = vcpu->event_next;
+	}
 	if (copy_to_user(argp, st, size))
 		ret = -EFAULT;
 	kfree(st);
@@ -701,7 +704,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
 	ret = -EINVAL;
 	if (st->version != lv_vcpu_state_version(size) || st->size != size ||
 	    st->padding ||
-	    (st->version >= 2 && lv_mtrr_check_state(st)) ||
+	    (st->version >= 2 &&
+	     (lv_mtrr_check_state(st) || lv_check_held_trap(st))) ||
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
 	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
@@ -721,7 +725,8 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
 	vcpu->event = st->event;
-	memset(&vcpu->event_next, 0, sizeof(vcpu->event_next));
+	/* Version 1 has no held trap: whatever was held is gone. */
+	vcpu->event_next = st->held_trap;
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
 	vcpu->emul.active = false;

@@ -742,6 +742,10 @@ struct lv_event {
  *	IA32_MTRR_FIX16K_80000 and _A0000, IA32_MTRR_FIX4K_C0000 to _F8000
  * @mtrr_var: IA32_MTRR_PHYSBASE0, IA32_MTRR_PHYSMASK0, ... PHYSMASK7: the
  *	8 variable ranges IA32_MTRRCAP advertises
+ * @held_trap: (version 2) a #DB trap (single step, data breakpoint: an
+ *	LV_EVENT_EXCEPTION; ICEBP: LV_EVENT_PRIV_SW_EXC) whose delivery a
+ *	#DB or #AC cut short; it is delivered after @event, before the
+ *	first instruction of that event's handler. Anything else is refused.
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
@@ -776,6 +780,7 @@ struct lv_vcpu_state {
 	__u64 mtrr_def_type;
 	__u64 mtrr_fixed[11];
 	__u64 mtrr_var[16];
+	struct lv_event held_trap;
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
