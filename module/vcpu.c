@@ -671,6 +671,8 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp,
 	st->version = lv_vcpu_state_version(size);
 	st->size = size;
 	lv_vcpu_load(vcpu);
+	/* An LV_SET_TSC_OFFSET not yet applied is part of the TSC read. */
+	lv_vcpu_update_tsc_offset(vcpu);
 	lv_vendor->get_state(vcpu, st);
 	lv_vcpu_put(vcpu);
 	if (vcpu->lapic)
@@ -714,6 +716,11 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
 	    lv_check_entry_regs(&st->sregs, st->regs.rip))
 		goto out;
 	lv_vcpu_load(vcpu);
+	/*
+	 * An LV_SET_TSC_OFFSET from before this call must not override the
+	 * restored TSC at the next entry.
+	 */
+	lv_vcpu_update_tsc_offset(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
 	lv_vcpu_put(vcpu);
 	if (!ret && vcpu->lapic)
@@ -734,6 +741,57 @@ static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
 	vcpu->stopped = false;
 out:
 	kfree(st);
+	return ret;
+}
+
+/*
+ * The XSAVE components LV_GET_XSAVE/LV_SET_XSAVE carry: those of the
+ * guest's FPU buffer, which covers every XCR0 the guest may set, except
+ * PKRU, which has its place in struct lv_vcpu_state.
+ */
+static u64 lv_xsave_features(struct lv_vcpu *vcpu)
+{
+	return vcpu->guest_fpu.xfeatures & ~XFEATURE_MASK_PKRU;
+}
+
+/*
+ * The guest FPU buffer is in memory between LV_RUN calls (the run loop
+ * swaps it in and out), and vcpu->mutex keeps LV_RUN out meanwhile.
+ */
+static int lv_vcpu_xsave_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
+			       void __user *argp)
+{
+	struct lv_xsave *xs;
+	u32 pkru_unused;
+	int ret = 0;
+
+	/* The kernel's UABI image may grow with dynamic features (AMX). */
+	if (vcpu->guest_fpu.fpstate->user_size > sizeof(xs->region))
+		return -E2BIG;
+	xs = kzalloc(sizeof(*xs), GFP_KERNEL_ACCOUNT);
+	if (!xs)
+		return -ENOMEM;
+	if (cmd == LV_GET_XSAVE) {
+		fpu_copy_guest_fpstate_to_uabi(&vcpu->guest_fpu, xs->region,
+					       sizeof(xs->region),
+					       lv_xsave_features(vcpu), 0);
+		if (copy_to_user(argp, xs, sizeof(*xs)))
+			ret = -EFAULT;
+	} else if (copy_from_user(xs, argp, sizeof(*xs))) {
+		ret = -EFAULT;
+	} else {
+		/*
+		 * The kernel checks the header, MXCSR and the components.
+		 * PKRU is refused (not in the features); the pointer is
+		 * there because 6.1 writes through it whenever the buffer
+		 * holds PKRU from an earlier run.
+		 */
+		ret = fpu_copy_uabi_to_guest_fpstate(&vcpu->guest_fpu,
+						     xs->region,
+						     lv_xsave_features(vcpu),
+						     &pkru_unused);
+	}
+	kfree(xs);
 	return ret;
 }
 
@@ -861,6 +919,10 @@ static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	case LV_GET_LAPIC:
 	case LV_SET_LAPIC:
 		ret = lv_irqchip_vcpu_ioctl(vcpu, cmd, argp);
+		break;
+	case LV_GET_XSAVE:
+	case LV_SET_XSAVE:
+		ret = lv_vcpu_xsave_ioctl(vcpu, cmd, argp);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -1321,6 +1321,9 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	st->xcr0 = vmx->xcr0;
 	st->dr7 = vmcs_readl(GUEST_DR7);
 	st->pkru = vmx->pkru;
+	memcpy(st->db, vmx->dr, sizeof(st->db));
+	st->dr6 = vmx->dr[4];
+	lv_vmx_get_msr(vmx, MSR_IA32_TSC, &st->tsc);
 }
 
 /* The MSRs of a state, checked as WRMSR would check them. */
@@ -1357,6 +1360,9 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	if (st->version >= 2 && st->pkru &&
 	    !lv_vmx_cr4_valid(vmx, X86_CR4_PKE))
 		return -EINVAL;
+	/* DR6 as MOV to DR6 leaves it: only the bits the CPU sets vary. */
+	if (st->version >= 2 && (st->dr6 & ~LV_DR6_VOLATILE) != LV_DR6_RESET)
+		return -EINVAL;
 	ret = lv_vmx_check_sregs(vcpu, &st->sregs, pdpte);
 	if (ret)
 		return ret;
@@ -1385,6 +1391,10 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 		vmx->pkru = st->pkru;
 		if (st->pkru)
 			vmx->pkru_used = true;
+		memcpy(vmx->dr, st->db, sizeof(st->db));
+		vmx->dr[4] = st->dr6;
+		/* Any value: the TSC is only an offset from the host's. */
+		WARN_ON_ONCE(lv_vmx_set_msr(vmx, MSR_IA32_TSC, st->tsc));
 	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	return 0;

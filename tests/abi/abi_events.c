@@ -610,7 +610,7 @@ static void test_pae(void)
 		  "LV_SET_VCPU_STATE with a non-canonical LSTAR -> EINVAL");
 	memset(&st, 0, sizeof(st));
 	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
-	tap_result(!memcmp(&st, &st2, sizeof(st)),
+	tap_result(vcpu_state_same(&st2, &st),
 		   "... and the vCPU keeps its old state (CR0 %#llx, was %#llx)",
 		   (unsigned long long)st.sregs.cr0, (unsigned long long)st2.sregs.cr0);
 

@@ -226,7 +226,7 @@ static void test_mtrr_state(int sys_fd, struct test_vcpu *vcpu)
 		ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
 		tap_errno(ret, errno, EINVAL, name);
 		ioctl(vcpu->fd, LV_GET_VCPU_STATE, &got);
-		tap_result(!memcmp(&got, &st, sizeof(st)), "%s: state unchanged", name);
+		tap_result(vcpu_state_same(&st, &got), "%s: state unchanged", name);
 	}
 	bad = st;
 	bad.padding = 1;

@@ -240,6 +240,41 @@ guest_dr:
 guest_dr_end:
 
 /*
+ * With SSE on (CR4.OSFXSR): report XMM0's low dword on port 0x40, load
+ * 0x5a5a1234 into XMM1's, HLT.
+ */
+	.globl	guest_sse, guest_sse_end
+guest_sse:
+	movl	%cr4, %eax
+	orl	$0x600, %eax
+	movl	%eax, %cr4
+	movd	%xmm0, %eax
+	outl	%eax, $0x40
+	movl	$0x5a5a1234, %eax
+	movd	%eax, %xmm1
+	hlt
+guest_sse_end:
+
+/* Report DR0, DR1, DR2, DR3, DR6 and RDTSC's EDX on port 0x40, HLT. */
+	.globl	guest_dr_tsc, guest_dr_tsc_end
+guest_dr_tsc:
+	movl	%db0, %eax
+	outl	%eax, $0x40
+	movl	%db1, %eax
+	outl	%eax, $0x40
+	movl	%db2, %eax
+	outl	%eax, $0x40
+	movl	%db3, %eax
+	outl	%eax, $0x40
+	movl	%db6, %eax
+	outl	%eax, $0x40
+	rdtsc
+	movl	%edx, %eax
+	outl	%eax, $0x40
+	hlt
+guest_dr_tsc_end:
+
+/*
  * 32-bit protected mode at CPL 3 (conforming CS), alignment checks on
  * (CR0.AM, EFLAGS.AC), a misaligned stack and EFLAGS.TF: the NOP single
  * steps, and the #DB is delivered through a conforming segment (DPL 0,

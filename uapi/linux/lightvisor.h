@@ -49,7 +49,8 @@
  * the guest sees (the host's; 0 if unknown). LV_CAP_TPR_SHADOW,
  * LV_CAP_APIC_REG_VIRT, LV_CAP_VIRT_INTR_DELIVERY: the CPU feature is
  * used to avoid exits for the in-kernel local APIC (without it the same
- * behaviour costs more exits).
+ * behaviour costs more exits). LV_CAP_XSAVE: LV_GET_XSAVE and
+ * LV_SET_XSAVE exist.
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -70,6 +71,7 @@ enum lv_cap {
 	LV_CAP_TPR_SHADOW		= 16,
 	LV_CAP_APIC_REG_VIRT		= 17,
 	LV_CAP_VIRT_INTR_DELIVERY	= 18,
+	LV_CAP_XSAVE			= 19,
 };
 
 /* --- system ioctls (on /dev/lightvisor) --- */
@@ -746,6 +748,12 @@ struct lv_event {
  *	LV_EVENT_EXCEPTION; ICEBP: LV_EVENT_PRIV_SW_EXC) whose delivery a
  *	#DB or #AC cut short; it is delivered after @event, before the
  *	first instruction of that event's handler. Anything else is refused.
+ * @db: DR0-DR3 (version 2)
+ * @dr6: DR6 (version 2): 0xffff0ff0, the value after reset, with any of
+ *	B0-B3, BD, BS and BT changed (the bits the CPU changes); nothing else
+ * @tsc: the guest's TSC (version 2) when LV_GET_VCPU_STATE read it;
+ *	LV_SET_VCPU_STATE moves this vCPU's TSC offset so that its TSC reads
+ *	@tsc at that moment, as a guest WRMSR to IA32_TSC would
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
@@ -781,6 +789,9 @@ struct lv_vcpu_state {
 	__u64 mtrr_fixed[11];
 	__u64 mtrr_var[16];
 	struct lv_event held_trap;
+	__u64 db[4];
+	__u64 dr6;
+	__u64 tsc;
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
@@ -825,6 +836,27 @@ struct lv_lapic_state {
 
 #define LV_GET_LAPIC		_IOR(LVIO, 0x28, struct lv_lapic_state)
 #define LV_SET_LAPIC		_IOW(LVIO, 0x29, struct lv_lapic_state)
+
+/**
+ * struct lv_xsave - a vCPU's x87, SSE and extended (AVX, ...) registers
+ * @region: the standard (not compacted) XSAVE image: the 512-byte legacy
+ *	area (FXSAVE layout), the 64-byte XSAVE header, then each state
+ *	component at the offset CPUID leaf 0xd gives for it. A component
+ *	whose XSTATE_BV bit (header, bytes 512-519) is clear is in its
+ *	initial state.
+ *
+ * PKRU is not here but in struct lv_vcpu_state, so that one value has
+ * one place. LV_SET_XSAVE (vCPU fd) refuses with EINVAL: XSTATE_BV bits
+ * for components the guest cannot enable (XCR0's rules) or for PKRU, a
+ * non-zero XCOMP_BV or reserved header bytes, MXCSR bits the CPU does not
+ * have. E2BIG (both calls): the guest's state does not fit in 4 KiB.
+ */
+struct lv_xsave {
+	__u32 region[1024];
+};
+
+#define LV_GET_XSAVE		_IOR(LVIO, 0x2a, struct lv_xsave)
+#define LV_SET_XSAVE		_IOW(LVIO, 0x2b, struct lv_xsave)
 
 /* --- the run structure --- */
 
