@@ -749,6 +749,10 @@ out:
  * guest's FPU buffer, which covers every XCR0 the guest may set, except
  * PKRU, which has its place in struct lv_vcpu_state.
  */
+/* In the standard XSAVE image: XCOMP_BV, and the end of the header. */
+#define LV_XSAVE_XCOMP_BV	520
+#define LV_XSAVE_AREA_END	576
+
 static u64 lv_xsave_features(struct lv_vcpu *vcpu)
 {
 	return vcpu->guest_fpu.xfeatures & ~XFEATURE_MASK_PKRU;
@@ -779,6 +783,14 @@ static int lv_vcpu_xsave_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 			ret = -EFAULT;
 	} else if (copy_from_user(xs, argp, sizeof(*xs))) {
 		ret = -EFAULT;
+	} else if (memchr_inv((u8 *)xs->region + LV_XSAVE_XCOMP_BV, 0,
+			      LV_XSAVE_AREA_END - LV_XSAVE_XCOMP_BV)) {
+		/*
+		 * A standard image has XCOMP_BV 0 and a reserved rest of the
+		 * header. The kernel checks this only where the host uses
+		 * XSAVE: refuse it on every host alike.
+		 */
+		ret = -EINVAL;
 	} else {
 		/*
 		 * The kernel checks the header, MXCSR and the components.
