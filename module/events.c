@@ -33,7 +33,13 @@
 #define LV_BLOCKING_NMI		BIT(3)
 #define LV_BLOCKING_SHADOW	(LV_BLOCKING_STI | LV_BLOCKING_MOV_SS)
 
-/* The exceptions that push an error code in protected mode (SDM 6.13). */
+/*
+ * The exceptions that push an error code in protected mode (SDM 6.13).
+ * Not #CP (21): guests get no CET (CPUID hides it), so vector 21 is a
+ * reserved one to them, without an error code; and a CPU without CET
+ * refuses an entry that delivers one for it (SDM vol. 3C, 27.2.1.3;
+ * only CPUs with IA32_VMX_BASIC[56] accept any combination).
+ */
 bool lv_exception_has_error_code(unsigned int vector)
 {
 	switch (vector) {
@@ -44,7 +50,6 @@ bool lv_exception_has_error_code(unsigned int vector)
 	case X86_TRAP_GP:
 	case X86_TRAP_PF:
 	case X86_TRAP_AC:
-	case X86_TRAP_CP:
 		return true;
 	}
 	return false;
@@ -102,6 +107,31 @@ void lv_requeue_event(struct lv_vcpu *vcpu)
 }
 
 /*
+ * Whether an exception pushes an error code depends on its vector and on
+ * CR0.PE when it is delivered, and VM entry refuses any other combination
+ * (SDM vol. 3C, 27.2.1.3), so the event carries what the CPU would push
+ * in the mode the vCPU is in now: an error code only in protected mode
+ * and only for the vectors that have one, with bits 31:16 clear (the
+ * VMCS field has no room for them). An event recorded in another mode
+ * (an exit during delivery in real mode that reports an error code, as
+ * Bochs does; CR0.PE changed since) is brought into line, as KVM strips
+ * the error code of an exception injected in real mode.
+ */
+static void lv_event_fix_error_code(struct lv_vcpu *vcpu, struct lv_event *ev)
+{
+	struct lv_paging pg;
+	bool has_error_code = false;
+
+	if (ev->type == LV_EVENT_EXCEPTION &&
+	    lv_exception_has_error_code(ev->vector)) {
+		lv_vendor->get_paging(vcpu, &pg);
+		has_error_code = pg.cr0 & X86_CR0_PE;
+	}
+	ev->has_error_code = has_error_code;
+	ev->error_code = has_error_code ? ev->error_code & 0xffff : 0;
+}
+
+/*
  * An external interrupt waits: in pending_irq, or in the irqchip (looked
  * at without acknowledging it; whoever raises one later kicks the vCPU).
  */
@@ -149,8 +179,11 @@ void lv_inject_events(struct lv_vcpu *vcpu)
 				.vector = vector - 1,
 			};
 	}
-	if (ev->valid)
+	if (ev->valid) {
+		if (ev->type == LV_EVENT_EXCEPTION)
+			lv_event_fix_error_code(vcpu, ev);
 		lv_vendor->inject_event(vcpu, ev);
+	}
 
 	/*
 	 * An NMI, or the trap held back: an NMI-window exit comes after
@@ -178,10 +211,12 @@ void lv_inject_events(struct lv_vcpu *vcpu)
  */
 void lv_event_interrupted(struct lv_vcpu *vcpu, const struct lv_event *ev)
 {
-	if (likely(!ev))
+	if (likely(!ev)) {
 		memset(&vcpu->event, 0, sizeof(vcpu->event));
-	else
-		vcpu->event = *ev;
+		return;
+	}
+	vcpu->event = *ev;
+	lv_event_fix_error_code(vcpu, &vcpu->event);
 }
 
 /**
@@ -350,3 +385,26 @@ int lv_check_event_state(const struct lv_vcpu_state *st)
 	return lv_check_event(&st->event, st);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_check_event_state);
+
+/**
+ * lv_check_held_trap() - is this a trap lv_inject_exception_first() holds?
+ * @st: a version-2 state from userspace
+ *
+ * Only a #DB trap is ever held: a single step or a data breakpoint (a
+ * hardware exception), or ICEBP (a privileged software exception). It
+ * must also be one VM entry could inject, as it will be injected later.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int lv_check_held_trap(const struct lv_vcpu_state *st)
+{
+	const struct lv_event *trap = &st->held_trap;
+
+	if (trap->valid &&
+	    (trap->vector != X86_TRAP_DB ||
+	     (trap->type != LV_EVENT_EXCEPTION &&
+	      trap->type != LV_EVENT_PRIV_SW_EXC)))
+		return -EINVAL;
+	return lv_check_event(trap, st);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_check_held_trap);

@@ -604,6 +604,7 @@ enum lv_exit_action lv_inject_exception_first(struct lv_vcpu *vcpu,
 void lv_requeue_event(struct lv_vcpu *vcpu);
 bool lv_exception_has_error_code(unsigned int vector);
 int lv_check_event_state(const struct lv_vcpu_state *st);
+int lv_check_held_trap(const struct lv_vcpu_state *st);
 
 /* cpuid.c */
 void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4]);
@@ -648,6 +649,9 @@ bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 /* x86.c */
 int lv_mtrr_get(struct lv_vcpu *vcpu, u32 msr, u64 *val);
 int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val);
+void lv_mtrr_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st);
+int lv_mtrr_check_state(const struct lv_vcpu_state *st);
+void lv_mtrr_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st);
 enum lv_apic_mode {
 	LV_APIC_DISABLED,	/* EN = 0, EXTD = 0 */
 	LV_APIC_INVALID,	/* EN = 0, EXTD = 1 */
@@ -659,6 +663,7 @@ enum lv_apic_mode lv_apic_mode(u64 base);
 int lv_apic_base_check(u64 old, u64 new, bool x2apic, bool host);
 int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
 int lv_check_segments(const struct lv_sregs *sr, u64 rflags);
+int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip);
 u32 lv_xsave_size(u64 xcr0);
 
 /* guest_mem.c */

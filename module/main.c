@@ -281,6 +281,7 @@ static long lv_check_cap(unsigned long cap)
 	case LV_CAP_IRQCHIP:
 	case LV_CAP_IRQFD:
 	case LV_CAP_SET_CPUID:
+	case LV_CAP_XSAVE:
 		return 1;
 	case LV_CAP_TSC_KHZ:
 		return tsc_khz;

@@ -643,7 +643,24 @@ static int lv_vcpu_set_lapic_base(struct lv_vcpu *vcpu,
 	return ret;
 }
 
-static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
+/*
+ * Version 1 of struct lv_vcpu_state ended before @pkru. Callers built
+ * against it still use the ioctl numbers of that size: they get and set
+ * a version-1 state, PKRU and the MTRRs stay as they are, and a held
+ * #DB trap is dropped as LV_SET_REGS drops it.
+ */
+#define LV_VCPU_STATE_V1_SIZE	offsetof(struct lv_vcpu_state, pkru)
+#define LV_GET_VCPU_STATE_V1	_IOC(_IOC_READ, LVIO, 0x26, LV_VCPU_STATE_V1_SIZE)
+#define LV_SET_VCPU_STATE_V1	_IOC(_IOC_WRITE, LVIO, 0x27, LV_VCPU_STATE_V1_SIZE)
+
+/* The version a state of @size bytes (the ioctl's) has. */
+static u32 lv_vcpu_state_version(size_t size)
+{
+	return size == LV_VCPU_STATE_V1_SIZE ? 1 : LV_VCPU_STATE_VERSION;
+}
+
+static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp,
+			     size_t size)
 {
 	struct lv_vcpu_state *st;
 	int ret = 0;
@@ -651,9 +668,11 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	st->version = LV_VCPU_STATE_VERSION;
-	st->size = sizeof(*st);
+	st->version = lv_vcpu_state_version(size);
+	st->size = size;
 	lv_vcpu_load(vcpu);
+	/* An LV_SET_TSC_OFFSET not yet applied is part of the TSC read. */
+	lv_vcpu_update_tsc_offset(vcpu);
 	lv_vendor->get_state(vcpu, st);
 	lv_vcpu_put(vcpu);
 	if (vcpu->lapic)
@@ -662,39 +681,59 @@ static int lv_vcpu_get_state(struct lv_vcpu *vcpu, void __user *argp)
 	st->pending_nmi = READ_ONCE(vcpu->pending_nmi);
 	st->event = vcpu->event;
 	st->activity = vcpu->halted;
-	if (copy_to_user(argp, st, sizeof(*st)))
+	if (st->version >= 2) {
+		lv_mtrr_get_state(vcpu, st);
+		st->held_trap = vcpu->event_next;
+	}
+	if (copy_to_user(argp, st, size))
 		ret = -EFAULT;
 	kfree(st);
 	return ret;
 }
 
-static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp)
+static int lv_vcpu_set_state(struct lv_vcpu *vcpu, void __user *argp,
+			     size_t size)
 {
 	struct lv_vcpu_state *st;
 	int ret;
 
-	st = memdup_user(argp, sizeof(*st));
-	if (IS_ERR(st))
-		return PTR_ERR(st);
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(st, argp, size))
+		goto out;
 	ret = -EINVAL;
-	if (st->version != LV_VCPU_STATE_VERSION || st->size != sizeof(*st) ||
+	if (st->version != lv_vcpu_state_version(size) || st->size != size ||
+	    st->padding ||
+	    (st->version >= 2 &&
+	     (lv_mtrr_check_state(st) || lv_check_held_trap(st))) ||
 	    st->pending_irq > 256 || (st->pending_irq && st->pending_irq <= 32) ||
 	    st->pending_nmi > 1 || st->activity > 1 ||
 	    memchr_inv(st->reserved, 0, sizeof(st->reserved)) ||
 	    lv_check_event_state(st) ||
-	    lv_check_segments(&st->sregs, st->regs.rflags))
+	    lv_check_segments(&st->sregs, st->regs.rflags) ||
+	    lv_check_entry_regs(&st->sregs, st->regs.rip))
 		goto out;
 	lv_vcpu_load(vcpu);
+	/*
+	 * An LV_SET_TSC_OFFSET from before this call must not override the
+	 * restored TSC at the next entry.
+	 */
+	lv_vcpu_update_tsc_offset(vcpu);
 	ret = lv_vendor->set_state(vcpu, st);
 	lv_vcpu_put(vcpu);
 	if (!ret && vcpu->lapic)
 		ret = lv_vcpu_set_lapic_base(vcpu, &st->sregs);
 	if (ret)
 		goto out;
+	if (st->version >= 2)
+		lv_mtrr_set_state(vcpu, st);
 	WRITE_ONCE(vcpu->pending_irq, st->pending_irq);
 	WRITE_ONCE(vcpu->pending_nmi, st->pending_nmi);
 	vcpu->event = st->event;
-	memset(&vcpu->event_next, 0, sizeof(vcpu->event_next));
+	/* Version 1 has no held trap: whatever was held is gone. */
+	vcpu->event_next = st->held_trap;
 	vcpu->halted = st->activity;
 	vcpu->pio.pending = false;
 	vcpu->emul.active = false;
@@ -706,25 +745,97 @@ out:
 }
 
 /*
- * The segment registers valid in virtual-8086 mode are valid in no other
- * mode and the other way round (lv_check_segments()): an LV_SET_REGS
- * that sets or clears RFLAGS.VM must fit the segments the vCPU has.
- * Called with the vCPU loaded.
+ * The XSAVE components LV_GET_XSAVE/LV_SET_XSAVE carry: those of the
+ * guest's FPU buffer, which covers every XCR0 the guest may set, except
+ * PKRU, which has its place in struct lv_vcpu_state.
  */
-static int lv_vcpu_check_rflags_vm(struct lv_vcpu *vcpu, u64 rflags)
+/* In the standard XSAVE image: XCOMP_BV, and the end of the header. */
+#define LV_XSAVE_XCOMP_BV	520
+#define LV_XSAVE_AREA_END	576
+
+static u64 lv_xsave_features(struct lv_vcpu *vcpu)
+{
+	return vcpu->guest_fpu.xfeatures & ~XFEATURE_MASK_PKRU;
+}
+
+/*
+ * The guest FPU buffer is in memory between LV_RUN calls (the run loop
+ * swaps it in and out), and vcpu->mutex keeps LV_RUN out meanwhile.
+ */
+static int lv_vcpu_xsave_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
+			       void __user *argp)
+{
+	struct lv_xsave *xs;
+	u32 pkru_unused;
+	int ret = 0;
+
+	/* The kernel's UABI image may grow with dynamic features (AMX). */
+	if (vcpu->guest_fpu.fpstate->user_size > sizeof(xs->region))
+		return -E2BIG;
+	xs = kzalloc(sizeof(*xs), GFP_KERNEL_ACCOUNT);
+	if (!xs)
+		return -ENOMEM;
+	if (cmd == LV_GET_XSAVE) {
+		fpu_copy_guest_fpstate_to_uabi(&vcpu->guest_fpu, xs->region,
+					       sizeof(xs->region),
+					       lv_xsave_features(vcpu), 0);
+		if (copy_to_user(argp, xs, sizeof(*xs)))
+			ret = -EFAULT;
+	} else if (copy_from_user(xs, argp, sizeof(*xs))) {
+		ret = -EFAULT;
+	} else if (memchr_inv((u8 *)xs->region + LV_XSAVE_XCOMP_BV, 0,
+			      LV_XSAVE_AREA_END - LV_XSAVE_XCOMP_BV)) {
+		/*
+		 * A standard image has XCOMP_BV 0 and a reserved rest of the
+		 * header. The kernel checks this only where the host uses
+		 * XSAVE: refuse it on every host alike.
+		 */
+		ret = -EINVAL;
+	} else {
+		/*
+		 * The kernel checks the header, MXCSR and the components.
+		 * PKRU is refused (not in the features); the pointer is
+		 * there because 6.1 writes through it whenever the buffer
+		 * holds PKRU from an earlier run.
+		 */
+		ret = fpu_copy_uabi_to_guest_fpstate(&vcpu->guest_fpu,
+						     xs->region,
+						     lv_xsave_features(vcpu),
+						     &pkru_unused);
+	}
+	kfree(xs);
+	return ret;
+}
+
+/*
+ * New general registers must fit the system registers the vCPU has: RIP
+ * the mode (lv_check_entry_regs()), and RFLAGS.VM the segments, since
+ * those valid in virtual-8086 mode are valid in no other mode and the
+ * other way round (lv_check_segments()). Called with the vCPU loaded.
+ */
+static int lv_vcpu_check_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 {
 	struct lv_sregs *sr;
 	int ret;
 
-	if (!((lv_vendor->get_rflags(vcpu) ^ rflags) & X86_EFLAGS_VM))
-		return 0;
 	sr = kmalloc(sizeof(*sr), GFP_KERNEL);
 	if (!sr)
 		return -ENOMEM;
 	lv_vendor->get_sregs(vcpu, sr);
-	ret = lv_check_segments(sr, rflags);
+	ret = lv_check_entry_regs(sr, r->rip);
+	if (!ret && ((lv_vendor->get_rflags(vcpu) ^ r->rflags) & X86_EFLAGS_VM))
+		ret = lv_check_segments(sr, r->rflags);
 	kfree(sr);
 	return ret;
+}
+
+/* New system registers must fit the vCPU's RFLAGS and RIP. Loaded. */
+static int lv_vcpu_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
+{
+	struct lv_regs r;
+
+	lv_vendor->get_regs(vcpu, &r);
+	return lv_check_segments(sr, r.rflags) ?: lv_check_entry_regs(sr, r.rip);
 }
 
 static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
@@ -746,7 +857,7 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 		lv_vendor->get_regs(vcpu, &u.regs);
 		break;
 	case LV_SET_REGS:
-		ret = lv_vcpu_check_rflags_vm(vcpu, u.regs.rflags);
+		ret = lv_vcpu_check_regs(vcpu, &u.regs);
 		if (!ret)
 			lv_vendor->set_regs(vcpu, &u.regs);
 		break;
@@ -756,7 +867,7 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 			lv_vcpu_get_lapic_base(vcpu, &u.sregs);
 		break;
 	case LV_SET_SREGS:
-		ret = lv_check_segments(&u.sregs, lv_vendor->get_rflags(vcpu));
+		ret = lv_vcpu_check_sregs(vcpu, &u.sregs);
 		if (!ret)
 			ret = lv_vendor->set_sregs(vcpu, &u.sregs);
 		if (!ret && vcpu->lapic)
@@ -810,14 +921,20 @@ static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		ret = lv_vcpu_regs_ioctl(vcpu, cmd, argp);
 		break;
 	case LV_GET_VCPU_STATE:
-		ret = lv_vcpu_get_state(vcpu, argp);
+	case LV_GET_VCPU_STATE_V1:
+		ret = lv_vcpu_get_state(vcpu, argp, _IOC_SIZE(cmd));
 		break;
 	case LV_SET_VCPU_STATE:
-		ret = lv_vcpu_set_state(vcpu, argp);
+	case LV_SET_VCPU_STATE_V1:
+		ret = lv_vcpu_set_state(vcpu, argp, _IOC_SIZE(cmd));
 		break;
 	case LV_GET_LAPIC:
 	case LV_SET_LAPIC:
 		ret = lv_irqchip_vcpu_ioctl(vcpu, cmd, argp);
+		break;
+	case LV_GET_XSAVE:
+	case LV_SET_XSAVE:
+		ret = lv_vcpu_xsave_ioctl(vcpu, cmd, argp);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -144,6 +144,72 @@ int lv_mtrr_set(struct lv_vcpu *vcpu, u32 msr, u64 val)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_set);
 
+/* The MSR of struct lv_mtrr.fixed[@i]. */
+static u32 lv_mtrr_fixed_msr(unsigned int i)
+{
+	if (i == 0)
+		return MSR_MTRRfix64K_00000;
+	if (i < 3)
+		return MSR_MTRRfix16K_80000 + i - 1;
+	return MSR_MTRRfix4K_C0000 + i - 3;
+}
+
+static_assert(ARRAY_SIZE(((struct lv_vcpu_state *)0)->mtrr_fixed) ==
+	      ARRAY_SIZE(((struct lv_mtrr *)0)->fixed));
+static_assert(ARRAY_SIZE(((struct lv_vcpu_state *)0)->mtrr_var) ==
+	      ARRAY_SIZE(((struct lv_mtrr *)0)->var));
+
+/**
+ * lv_mtrr_get_state() - the vCPU's MTRRs into a state for userspace
+ * @vcpu: the vCPU
+ * @st: the state
+ */
+void lv_mtrr_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
+{
+	const struct lv_mtrr *m = &vcpu->mtrr;
+
+	st->mtrr_def_type = m->def_type;
+	memcpy(st->mtrr_fixed, m->fixed, sizeof(st->mtrr_fixed));
+	memcpy(st->mtrr_var, m->var, sizeof(st->mtrr_var));
+}
+
+/**
+ * lv_mtrr_check_state() - are the MTRRs of a state ones WRMSR accepts?
+ * @st: a state from userspace
+ *
+ * The rules of the guest's WRMSR (lv_mtrr_set()): memory types UC, WC,
+ * WT, WP, WB (and no other) in every type field, no reserved bit, no
+ * address bit beyond the physical-address width.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int lv_mtrr_check_state(const struct lv_vcpu_state *st)
+{
+	unsigned int i;
+
+	if (!lv_mtrr_valid(MSR_MTRRdefType, st->mtrr_def_type))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(st->mtrr_fixed); i++)
+		if (!lv_mtrr_valid(lv_mtrr_fixed_msr(i), st->mtrr_fixed[i]))
+			return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(st->mtrr_var); i++)
+		if (!lv_mtrr_valid(LV_MTRR_VAR_FIRST + i, st->mtrr_var[i]))
+			return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_check_state);
+
+/* Set MTRRs checked by lv_mtrr_check_state(). */
+void lv_mtrr_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st)
+{
+	struct lv_mtrr *m = &vcpu->mtrr;
+
+	m->def_type = st->mtrr_def_type;
+	memcpy(m->fixed, st->mtrr_fixed, sizeof(m->fixed));
+	memcpy(m->var, st->mtrr_var, sizeof(m->var));
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_mtrr_set_state);
+
 /* --- IA32_APIC_BASE (SDM vol. 3A, 11.4.4 and 11.12.5) --- */
 
 /* The mode IA32_APIC_BASE selects: EN and EXTD. */
@@ -422,6 +488,51 @@ int lv_check_segments(const struct lv_sregs *sr, u64 rflags)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_check_segments);
+
+/* --- Control registers and RIP (SDM vol. 3C, 27.3.1.1 and 27.3.1.4) --- */
+
+/**
+ * lv_check_entry_regs() - refuse control registers and RIP VM entry refuses
+ * @sr: the system registers the vCPU will run with
+ * @rip: the RIP it will run with
+ *
+ * The checks VM entry makes on CR3, CR4 and RIP that depend on the rest
+ * of the state, so that LV_SET_REGS, LV_SET_SREGS and LV_SET_VCPU_STATE
+ * refuse the combination instead of the next LV_RUN failing:
+ *
+ * - CR3 has no bit set beyond the processor's physical-address width.
+ *   The host's width, not the guest's CPUID MAXPHYADDR: VM entry checks
+ *   against the processor's, and with EPT a guest's MOV to CR3 does not
+ *   exit, so the guest can load any CR3 below the host's width whatever
+ *   CPUID tells it (userspace may set leaf 0x80000008 freely, above the
+ *   host's width too). Refusing less than that would break restoring
+ *   what LV_GET_VCPU_STATE returned; refusing more would fail the entry.
+ *   x86_phys_bits is the kernel's width, less any bits taken by memory
+ *   encryption, at most the processor's: never too lax.
+ * - CR4.PCIDE only in IA-32e mode (EFER.LMA, which the backend keeps
+ *   equal to the "IA-32e mode guest" entry control).
+ * - CR0.NW only with CR0.CD: no CPU can be in that state (MOV to CR0
+ *   takes #GP, as the guest's own write does here).
+ * - RIP: canonical for the processor's linear-address width in 64-bit
+ *   code (IA-32e mode and CS.L), bits 63:32 clear otherwise.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip)
+{
+	bool ia32e = sr->efer & EFER_LMA;
+
+	if (sr->cr3 & lv_rsvd_gpa_bits())
+		return -EINVAL;
+	if ((sr->cr4 & X86_CR4_PCIDE) && !ia32e)
+		return -EINVAL;
+	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
+		return -EINVAL;
+	if (ia32e && sr->cs.l)
+		return lv_canonical(rip) ? 0 : -EINVAL;
+	return rip >> 32 ? -EINVAL : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_check_entry_regs);
 
 /* --- CPUID --- */
 

@@ -1038,6 +1038,27 @@ static void lv_vmx_clear_sti_blocking(void)
 			     intr_state & ~GUEST_INTR_STATE_STI);
 }
 
+/*
+ * In an STI or MOV-SS shadow, VM entry requires the pending debug
+ * exceptions to hold a single step (BS) exactly when RFLAGS.TF is set
+ * (IA32_DEBUGCTL.BTF is always 0 for the guest; SDM vol. 3C, 27.3.1.5):
+ * what a CPU has pending after such an instruction run with TF. Kept so
+ * when userspace sets RFLAGS or the interruptibility state.
+ */
+static void lv_vmx_fix_pending_dbg(void)
+{
+	unsigned long dbg = vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS);
+	unsigned long want = dbg & ~LV_DR6_BS;
+
+	if (!(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+	      (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		return;
+	if (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF)
+		want |= LV_DR6_BS;
+	if (want != dbg)
+		vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, want);
+}
+
 static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 {
 	unsigned long *g = vcpu->regs;
@@ -1055,6 +1076,7 @@ static void lv_vmx_set_regs(struct lv_vcpu *vcpu, const struct lv_regs *r)
 	/* An STI shadow needs IF = 1 (SDM vol. 3C, 27.3.1.5): it is over. */
 	if (!(r->rflags & X86_EFLAGS_IF))
 		lv_vmx_clear_sti_blocking();
+	lv_vmx_fix_pending_dbg();
 }
 
 
@@ -1298,6 +1320,10 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	st->pat = vmcs_read64(GUEST_IA32_PAT);
 	st->xcr0 = vmx->xcr0;
 	st->dr7 = vmcs_readl(GUEST_DR7);
+	st->pkru = vmx->pkru;
+	memcpy(st->db, vmx->dr, sizeof(st->db));
+	st->dr6 = vmx->dr[4];
+	lv_vmx_get_msr(vmx, MSR_IA32_TSC, &st->tsc);
 }
 
 /* The MSRs of a state, checked as WRMSR would check them. */
@@ -1327,6 +1353,16 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	/* The host's own XSETBV would take #GP on a bad XCR0 at LV_RUN. */
 	if (!lv_vmx_xcr0_valid(vmx, st->xcr0) || st->dr7 >> 32)
 		return -EINVAL;
+	/*
+	 * PKRU (version 2 of the state) has no reserved bits, but a guest
+	 * without protection keys has none: only 0 then.
+	 */
+	if (st->version >= 2 && st->pkru &&
+	    !lv_vmx_cr4_valid(vmx, X86_CR4_PKE))
+		return -EINVAL;
+	/* DR6 as MOV to DR6 leaves it: only the bits the CPU sets vary. */
+	if (st->version >= 2 && (st->dr6 & ~LV_DR6_VOLATILE) != LV_DR6_RESET)
+		return -EINVAL;
 	ret = lv_vmx_check_sregs(vcpu, &st->sregs, pdpte);
 	if (ret)
 		return ret;
@@ -1347,8 +1383,19 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	WARN_ON_ONCE(ret);
 	lv_vmx_set_regs(vcpu, &st->regs);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, st->interruptibility);
+	lv_vmx_fix_pending_dbg();
 	lv_vmx_set_xcr0(vmx, st->xcr0);
 	lv_vmx_set_dr7(vmx, st->dr7);
+	if (st->version >= 2) {
+		/* Loaded at entry once the guest can read it (CR4.PKE, XCR0). */
+		vmx->pkru = st->pkru;
+		if (st->pkru)
+			vmx->pkru_used = true;
+		memcpy(vmx->dr, st->db, sizeof(st->db));
+		vmx->dr[4] = st->dr6;
+		/* Any value: the TSC is only an offset from the host's. */
+		WARN_ON_ONCE(lv_vmx_set_msr(vmx, MSR_IA32_TSC, st->tsc));
+	}
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	return 0;
 }

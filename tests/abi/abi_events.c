@@ -3,7 +3,8 @@
  * abi_events: event injection and vCPU state that userspace sets.
  *
  * - #GP raised by lightvisor in real mode reaches the guest's IVT handler
- *   (no error code, faulting IP pushed) instead of failing VM entry;
+ *   (no error code, faulting IP pushed) instead of failing VM entry; so
+ *   does one the CPU raised whose delivery exited on an unmapped stack;
  * - LV_SET_REGS ends an STI shadow when it clears IF, and drops a pending
  *   hypercall return;
  * - an interrupt chosen for an entry that a signal abandoned is neither
@@ -15,7 +16,7 @@
  *   faulted leaves them blocked until it runs again;
  * - an #AC raised by the delivery of a single-step #DB (both intercepted)
  *   is delivered first, and the #DB after it, in the #AC handler: the
- *   trap is not lost;
+ *   trap is not lost; a held trap is part of the vCPU state;
  * - PAE paging set by userspace loads the PDPTEs; LV_SET_VCPU_STATE
  *   checks everything before it changes anything;
  * - a TSC write moves what RDTSC reads.
@@ -40,6 +41,7 @@ DECLARE_GUEST(guest_nmi);
 DECLARE_GUEST(guest_ac_db);
 extern const uint8_t guest_nmi_iret[];
 extern const uint8_t gp_rdmsr[], gp_cr0[], gp_cr4[], gp_xsetbv[], gp_rdpmc[];
+extern const uint8_t gp_limit[];
 
 #define GP_HANDLER	0x100
 #define SPIN_HANDLER	0x100
@@ -166,6 +168,12 @@ static void test_gp(void)
 	else
 		tap_skip("real mode: XSETBV -> #GP", "no XSAVE on this CPU");
 	test_realmode_gp("RDPMC", gp_rdpmc);
+	/*
+	 * The exit in the middle of its delivery may report an error code
+	 * (Bochs does): delivered again without one, not a failed entry.
+	 */
+	test_realmode_gp("a read across DS's limit, delivery on an unmapped stack",
+			 gp_limit);
 }
 
 /* --- SET_REGS ends stale state --- */
@@ -602,7 +610,7 @@ static void test_pae(void)
 		  "LV_SET_VCPU_STATE with a non-canonical LSTAR -> EINVAL");
 	memset(&st, 0, sizeof(st));
 	ioctl(vcpu.fd, LV_GET_VCPU_STATE, &st);
-	tap_result(!memcmp(&st, &st2, sizeof(st)),
+	tap_result(vcpu_state_same(&st2, &st),
 		   "... and the vCPU keeps its old state (CR0 %#llx, was %#llx)",
 		   (unsigned long long)st.sregs.cr0, (unsigned long long)st2.sregs.cr0);
 
@@ -672,7 +680,14 @@ static void pm_seg(struct lv_segment *s, uint16_t sel, uint8_t type,
 	};
 }
 
-static void test_ac_in_db_delivery(void)
+/*
+ * A VM for the #AC/#DB tests: 32-bit protected mode at CPL 3 in a
+ * conforming segment, whose #DB gate also leads to a conforming segment
+ * (the handler stays at CPL 3, on the guest's stack) and whose #AC gate
+ * leads to CPL 0. Each handler reports its vector on port 0x30, then its
+ * frame's EIP on port 0x31; the #AC handler ends in HLT with IF = 0.
+ */
+static bool ac_db_vm(struct test_vm *vm, struct test_vcpu *vcpu)
 {
 	const uint64_t gdt[7] = {
 		0,
@@ -685,12 +700,8 @@ static void test_ac_in_db_delivery(void)
 	};
 	uint64_t idt[18] = { 0 };
 	uint32_t tss[26] = { 0 };
-	struct test_vm vm;
-	struct test_vcpu vcpu;
 	struct lv_sregs sregs;
-	uint64_t open_vec[4], vector, ac_eip = 0, db_eip = 0;
-	int ret, i, ac = 0, db = 0, depth = 0;
-	struct lv_regs regs;
+	int ret;
 
 	idt[1] = idt_gate(0x30, PM_DB_HANDLER);
 	idt[17] = idt_gate(0x08, PM_AC_HANDLER);
@@ -698,13 +709,13 @@ static void test_ac_in_db_delivery(void)
 	tss[2] = 0x10;				/* SS0 */
 	tss[25] = 0x68u << 16;			/* no I/O bitmap */
 
-	new_vm(&vm, &vcpu);
-	vm_load(&vm, GUEST_CODE_GPA, guest_ac_db, GUEST_LEN(guest_ac_db));
-	vm_load(&vm, PM_GDT, gdt, sizeof(gdt));
-	vm_load(&vm, PM_TSS, tss, sizeof(tss));
-	vm_load(&vm, PM_IDT, idt, sizeof(idt));
+	new_vm(vm, vcpu);
+	vm_load(vm, GUEST_CODE_GPA, guest_ac_db, GUEST_LEN(guest_ac_db));
+	vm_load(vm, PM_GDT, gdt, sizeof(gdt));
+	vm_load(vm, PM_TSS, tss, sizeof(tss));
+	vm_load(vm, PM_IDT, idt, sizeof(idt));
 
-	ioctl(vcpu.fd, LV_GET_SREGS, &sregs);
+	ioctl(vcpu->fd, LV_GET_SREGS, &sregs);
 	pm_seg(&sregs.cs, 0x1b, 0xf, 3);
 	pm_seg(&sregs.ss, 0x23, 0x3, 3);
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss;
@@ -718,52 +729,169 @@ static void test_ac_in_db_delivery(void)
 	sregs.cr0 = 0x40011;			/* PE, ET, AM */
 	sregs.cr2 = sregs.cr3 = sregs.cr4 = sregs.cr8 = 0;
 	sregs.efer = 0;
-	ret = ioctl(vcpu.fd, LV_SET_SREGS, &sregs);
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &sregs);
 	if (!tap_result(ret == 0, "32-bit protected mode at CPL 3 accepted")) {
 		tap_diag("LV_SET_SREGS: %s", strerror(errno));
-		close_vm(&vm, &vcpu);
-		return;
+		close_vm(vm, vcpu);
+		return false;
 	}
+	return true;
+}
+
+/* What the handlers of ac_db_vm() reported, in order. */
+struct ac_db_trace {
+	uint64_t first_vector;
+	int ac, db;
+	uint64_t ac_eip, db_eip;
+};
+
+/* Runs to the #AC handler's HLT; false (and a diagnostic) if it did not. */
+static bool ac_db_run(struct test_vcpu *vcpu, struct ac_db_trace *t)
+{
+	uint64_t open_vec[4], vector;
+	int ret, i, depth = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < 8; i++) {
+		ret = vcpu_run(vcpu);
+		if (ret || vcpu->run->exit_reason != LV_EXIT_IO)
+			break;
+		/* Handlers nest: an EIP belongs to the last vector open. */
+		if (vcpu->run->io.port == 0x30 && depth < 4) {
+			open_vec[depth++] = io_value(vcpu);
+			if (!t->first_vector)
+				t->first_vector = open_vec[depth - 1];
+		} else if (vcpu->run->io.port == 0x31 && depth) {
+			vector = open_vec[--depth];
+			if (vector == 1) {
+				t->db_eip = io_value(vcpu);
+				t->db++;
+			} else if (vector == 17) {
+				t->ac_eip = io_value(vcpu);
+				t->ac++;
+			}
+		}
+	}
+	if (ret == 0 && vcpu->run->exit_reason == LV_EXIT_HLT)
+		return true;
+	describe_exit(vcpu, ret);
+	return false;
+}
+
+/* Bochs runs one instruction of the #AC handler before the trap. */
+static bool in_ac_handler(uint64_t eip)
+{
+	return eip >= PM_AC_HANDLER && eip < PM_AC_HANDLER + 0x10;
+}
+
+static void test_ac_in_db_delivery(void)
+{
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct ac_db_trace t;
+	struct lv_regs regs;
+
+	if (!ac_db_vm(&vm, &vcpu))
+		return;
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = GUEST_CODE_GPA;
 	regs.rsp = 0x9002;			/* misaligned */
 	regs.rflags = 0x40102;			/* AC, TF */
 	ioctl(vcpu.fd, LV_SET_REGS, &regs);
 
-	/*
-	 * Each handler reports its vector on port 0x30, then its frame's
-	 * EIP on port 0x31; the #AC handler ends in HLT with IF = 0.
-	 */
-	for (i = 0; i < 8; i++) {
-		ret = vcpu_run(&vcpu);
-		if (ret || vcpu.run->exit_reason != LV_EXIT_IO)
-			break;
-		/* Handlers nest: an EIP belongs to the last vector open. */
-		if (vcpu.run->io.port == 0x30 && depth < 4) {
-			open_vec[depth++] = io_value(&vcpu);
-		} else if (vcpu.run->io.port == 0x31 && depth) {
-			vector = open_vec[--depth];
-			if (vector == 1) {
-				db_eip = io_value(&vcpu);
-				db++;
-			} else if (vector == 17) {
-				ac_eip = io_value(&vcpu);
-				ac++;
-			}
-		}
-	}
-	if (!tap_result(ret == 0 && vcpu.run->exit_reason == LV_EXIT_HLT,
-			"the #AC handler halts"))
-		describe_exit(&vcpu, ret);
-	tap_eq(1, ac, "#AC raised by the delivery of a single-step #DB: delivered once");
+	tap_result(ac_db_run(&vcpu, &t), "the #AC handler halts");
+	tap_eq(1, t.ac, "#AC raised by the delivery of a single-step #DB: delivered once");
 	/* Bochs reports the RIP of the single-stepped NOP, not the next one. */
-	tap_result(ac_eip == GUEST_CODE_GPA + 1 || ac_eip == GUEST_CODE_GPA,
+	tap_result(t.ac_eip == GUEST_CODE_GPA + 1 || t.ac_eip == GUEST_CODE_GPA,
 		   "#AC frame at the single-stepped NOP or after it (EIP %#llx)",
-		   (unsigned long long)ac_eip);
-	tap_eq(1, db, "the #DB trap is not lost: delivered once after the #AC");
-	tap_result(db_eip >= PM_AC_HANDLER && db_eip < PM_AC_HANDLER + 0x10,
+		   (unsigned long long)t.ac_eip);
+	tap_eq(1, t.db, "the #DB trap is not lost: delivered once after the #AC");
+	tap_result(in_ac_handler(t.db_eip),
 		   "the #DB interrupted the #AC handler (EIP %#llx, entry %#x)",
-		   (unsigned long long)db_eip, PM_AC_HANDLER);
+		   (unsigned long long)t.db_eip, PM_AC_HANDLER);
+	close_vm(&vm, &vcpu);
+}
+
+/* One LV_SET_VCPU_STATE with @trap held behind an #AC being delivered. */
+static int set_held_trap(struct test_vcpu *vcpu, struct lv_event trap)
+{
+	struct lv_vcpu_state st;
+
+	if (ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st))
+		return -1;
+	st.event = (struct lv_event){
+		.valid = 1, .type = LV_EVENT_EXCEPTION, .vector = 17,
+		.has_error_code = 1,
+	};
+	st.held_trap = trap;
+	return ioctl(vcpu->fd, LV_SET_VCPU_STATE, &st);
+}
+
+static bool held_trap_is(struct test_vcpu *vcpu, const struct lv_event *want)
+{
+	struct lv_vcpu_state st;
+
+	return !ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st) &&
+	       !memcmp(&st.held_trap, want, sizeof(*want));
+}
+
+/*
+ * A #DB trap held behind an #AC is part of the vCPU state: it is read
+ * back, only a #DB trap is accepted there, LV_SET_REGS drops it, and
+ * once restored it is delivered after the #AC, in the #AC handler.
+ */
+static void test_held_trap_state(void)
+{
+	const struct lv_event db = {
+		.valid = 1, .type = LV_EVENT_EXCEPTION, .vector = 1,
+	};
+	const struct lv_event none = { 0 };
+	struct lv_event bad;
+	struct test_vm vm;
+	struct test_vcpu vcpu;
+	struct ac_db_trace t;
+	struct lv_regs regs;
+
+	if (!ac_db_vm(&vm, &vcpu))
+		return;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE_GPA + 1;		/* the second NOP */
+	regs.rsp = 0x9000;
+	regs.rflags = 0x2;
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+
+	bad = db;
+	bad.vector = 3;
+	tap_errno(set_held_trap(&vcpu, bad), errno, EINVAL,
+		  "held trap: vector 3 -> EINVAL");
+	bad = db;
+	bad.type = LV_EVENT_EXT_INTR;
+	tap_errno(set_held_trap(&vcpu, bad), errno, EINVAL,
+		  "held trap: an external interrupt -> EINVAL");
+	bad = db;
+	bad.has_error_code = 1;
+	tap_errno(set_held_trap(&vcpu, bad), errno, EINVAL,
+		  "held trap: #DB with an error code -> EINVAL");
+	bad = (struct lv_event){ .vector = 1 };
+	tap_errno(set_held_trap(&vcpu, bad), errno, EINVAL,
+		  "held trap: not valid but not all 0 -> EINVAL");
+	tap_result(held_trap_is(&vcpu, &none),
+		   "refused held traps left nothing held");
+
+	tap_eq(0, set_held_trap(&vcpu, db), "held #DB trap behind an #AC accepted");
+	tap_result(held_trap_is(&vcpu, &db), "LV_GET_VCPU_STATE reads it back");
+	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+	tap_result(held_trap_is(&vcpu, &none), "LV_SET_REGS drops it");
+
+	set_held_trap(&vcpu, db);
+	tap_result(ac_db_run(&vcpu, &t), "restored: the #AC handler halts");
+	tap_eq(1, t.first_vector, "restored: the held #DB is taken first ...");
+	tap_result(t.db == 1 && in_ac_handler(t.db_eip),
+		   "... once, in the #AC handler (EIP %#llx)",
+		   (unsigned long long)t.db_eip);
+	tap_result(t.ac == 1 && t.ac_eip == GUEST_CODE_GPA + 1,
+		   "restored: the #AC is delivered once, at the saved EIP (%#llx)",
+		   (unsigned long long)t.ac_eip);
 	close_vm(&vm, &vcpu);
 }
 
@@ -787,6 +915,7 @@ int main(void)
 	test_delivery_ept_mmio();
 	test_nmi_unblocking_iret();
 	test_ac_in_db_delivery();
+	test_held_trap_state();
 	test_pae();
 	test_tsc_offset();
 	tap_finish();

@@ -225,6 +225,195 @@ static void test_pkru(void)
 }
 
 /*
+ * PKRU in LV_GET_VCPU_STATE/LV_SET_VCPU_STATE: saved, restored into a
+ * second vCPU with the rest of the state, seen by the guest there; and
+ * refused (not 0) where guests cannot have protection keys.
+ */
+static void test_pkru_state(void)
+{
+	struct lv_vcpu_state st, st2, st3;
+	struct guest g, g2;
+	int pkey;
+
+	pkey = syscall(SYS_pkey_alloc, 0, 0);
+	if (pkey < 0) {
+		guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+		ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st);
+		tap_eq(0, st.pkru, "no protection keys: PKRU in the state is 0");
+		st2 = st;
+		st2.pkru = 4;
+		tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st2), errno, EINVAL,
+			  "no protection keys: LV_SET_VCPU_STATE refuses PKRU 4");
+		ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st2);
+		tap_result(vcpu_state_same(&st, &st2), "the refused state changed nothing");
+		tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+			  "no protection keys: PKRU 0 accepted");
+		guest_end(&g);
+		return;
+	}
+	syscall(SYS_pkey_free, pkey);
+
+	/* The guest sets PKRU to 0xc and reports it. */
+	guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+	guest_report(&g);
+	tap_eq(0xc, guest_report(&g), "guest PKRU 0xc");
+	memset(&st, 0, sizeof(st));
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_eq(0xc, st.pkru, "LV_GET_VCPU_STATE has the guest's PKRU");
+
+	/* Into a second VM with the same code: the whole state round trips. */
+	guest_start(&g2, guest_pkru, GUEST_LEN(guest_pkru));
+	tap_errno(ioctl(g2.vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+		  "the state restored into a second vCPU");
+	memset(&st2, 0, sizeof(st2));
+	ioctl(g2.vcpu.fd, LV_GET_VCPU_STATE, &st2);
+	tap_result(vcpu_state_same(&st, &st2), "the second vCPU's state is the first's");
+	/* Taken at the OUT's exit, the state has RIP still at the OUT. */
+	tap_eq(0xc, guest_report(&g2), "the second vCPU repeats the OUT with the first's EAX");
+	tap_result(guest_halts(&g2), "the second vCPU goes on to its HLT");
+	guest_end(&g2);
+	guest_end(&g);
+
+	/* Restored before the first run, the guest reads it with RDPKRU. */
+	guest_start(&g, guest_pkru, GUEST_LEN(guest_pkru));
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st3);
+	st3.pkru = 0x55555554;
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st3), errno, 0,
+		  "LV_SET_VCPU_STATE with PKRU 0x55555554");
+	tap_eq(0x55555554, guest_report(&g), "the guest reads the restored PKRU");
+	guest_end(&g);
+}
+
+/* Offsets in the standard XSAVE image (struct lv_xsave). */
+#define XS_FCW		0
+#define XS_MXCSR	24
+#define XS_XMM(n)	(160 + 16 * (n))
+#define XS_XSTATE_BV	512
+#define XS_XCOMP_BV	520
+#define XS_HDR_RESERVED	528
+
+static uint32_t xs32(const struct lv_xsave *xs, unsigned int off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const uint8_t *)xs->region + off, sizeof(v));
+	return v;
+}
+
+static void xs_put(struct lv_xsave *xs, unsigned int off, uint64_t v, size_t len)
+{
+	memcpy((uint8_t *)xs->region + off, &v, len);
+}
+
+/* One LV_SET_XSAVE of @base with @len bytes at @off replaced by @v. */
+static void xsave_refused(struct guest *g, const struct lv_xsave *base,
+			  unsigned int off, uint64_t v, size_t len,
+			  const char *name)
+{
+	static struct lv_xsave bad;
+
+	bad = *base;
+	xs_put(&bad, off, v, len);
+	tap_errno(ioctl(g->vcpu.fd, LV_SET_XSAVE, &bad), errno, EINVAL, name);
+}
+
+/*
+ * The guest's x87/SSE/AVX registers through LV_GET_XSAVE/LV_SET_XSAVE:
+ * the reset values, XMM0 set by userspace and read by the guest, XMM1
+ * set by the guest and read by userspace, and images the CPU could not
+ * load refused with nothing changed.
+ */
+static void test_xsave(void)
+{
+	static struct lv_xsave xs, after;
+	struct guest g;
+
+	guest_start(&g, guest_sse, GUEST_LEN(guest_sse));
+	tap_eq(1, check_cap(sys_fd, LV_CAP_XSAVE), "LV_CAP_XSAVE");
+	if (ioctl(g.vcpu.fd, LV_GET_XSAVE, &xs) < 0) {
+		tap_fail("LV_GET_XSAVE", "%s", strerror(errno));
+		guest_end(&g);
+		return;
+	}
+	tap_eq(0x37f, xs32(&xs, XS_FCW) & 0xffff, "reset x87 control word 0x37f");
+	tap_eq(0x1f80, xs32(&xs, XS_MXCSR), "reset MXCSR 0x1f80");
+
+	xs_put(&xs, XS_XMM(0), 0x12345678, 4);
+	xs_put(&xs, XS_XSTATE_BV, xs32(&xs, XS_XSTATE_BV) | 0x3, 4);
+	xsave_refused(&g, &xs, XS_XSTATE_BV + 7, 0x80, 1,
+		      "LV_SET_XSAVE: XSTATE_BV bit 63 -> EINVAL");
+	xsave_refused(&g, &xs, XS_XSTATE_BV + 1, 0x02, 1,
+		      "LV_SET_XSAVE: PKRU in XSTATE_BV (its place is the vCPU state) -> EINVAL");
+	xsave_refused(&g, &xs, XS_XCOMP_BV, 0x3, 8,
+		      "LV_SET_XSAVE: a compacted image (XCOMP_BV) -> EINVAL");
+	xsave_refused(&g, &xs, XS_HDR_RESERVED, 1, 8,
+		      "LV_SET_XSAVE: reserved header bytes -> EINVAL");
+	xsave_refused(&g, &xs, XS_MXCSR, 0x80001f80u, 4,
+		      "LV_SET_XSAVE: reserved MXCSR bit 31 -> EINVAL");
+	ioctl(g.vcpu.fd, LV_GET_XSAVE, &after);
+	tap_result(xs32(&after, XS_XMM(0)) == 0 && xs32(&after, XS_MXCSR) == 0x1f80,
+		   "the refused images changed nothing (XMM0 %#x)",
+		   xs32(&after, XS_XMM(0)));
+
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_XSAVE, &xs), errno, 0,
+		  "LV_SET_XSAVE with XMM0 = 0x12345678");
+	tap_eq(0x12345678, guest_report(&g), "the guest reads XMM0 as set");
+	tap_result(guest_halts(&g), "the guest sets XMM1 and halts");
+	ioctl(g.vcpu.fd, LV_GET_XSAVE, &after);
+	tap_eq(0x5a5a1234, xs32(&after, XS_XMM(1)), "LV_GET_XSAVE reads the guest's XMM1");
+	guest_end(&g);
+}
+
+/*
+ * DR0-DR3, DR6 and the TSC in version 2 of the vCPU state: the guest
+ * reads what was set, LV_GET_VCPU_STATE reads it back, and a DR6 the
+ * CPU could not hold is refused.
+ */
+static void test_dr_tsc_state(void)
+{
+	static const uint64_t db[4] = { 0x1000, 0x2008, 0x30f0, 0xfffff000 };
+	const uint64_t tsc = 0x123400000000ULL;
+	struct lv_vcpu_state st, bad, got;
+	struct guest g;
+	uint32_t edx;
+	unsigned int i;
+
+	guest_start(&g, guest_dr_tsc, GUEST_LEN(guest_dr_tsc));
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &st);
+	tap_eq(0xffff0ff0, st.dr6, "DR6 after reset in the state: 0xffff0ff0");
+	memcpy(st.db, db, sizeof(db));
+	st.dr6 = 0xffff4ff1;		/* B0 and BS */
+	st.tsc = tsc;
+
+	bad = st;
+	bad.dr6 = 0x1ffff0ff0ULL;
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &bad), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: DR6 bit 32 -> EINVAL");
+	bad.dr6 = 0;
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &bad), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: DR6 with its fixed-1 bits clear -> EINVAL");
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &got);
+	tap_result(got.dr6 == 0xffff0ff0 && got.db[0] == 0 && got.tsc < tsc,
+		   "the refused states changed nothing");
+
+	tap_errno(ioctl(g.vcpu.fd, LV_SET_VCPU_STATE, &st), errno, 0,
+		  "LV_SET_VCPU_STATE with DR0-DR3, DR6 and the TSC");
+	ioctl(g.vcpu.fd, LV_GET_VCPU_STATE, &got);
+	tap_result(!memcmp(got.db, db, sizeof(db)) && got.dr6 == st.dr6,
+		   "LV_GET_VCPU_STATE reads DR0-DR3 and DR6 back");
+	tap_result(got.tsc >= tsc && got.tsc - tsc < (1ULL << 32),
+		   "LV_GET_VCPU_STATE reads the TSC from where it was set (+%llu)",
+		   (unsigned long long)(got.tsc - tsc));
+	for (i = 0; i < 4; i++)
+		tap_eq(db[i], guest_report(&g), "the guest reads DRn as set");
+	tap_eq(0xffff4ff1, guest_report(&g), "the guest reads DR6 as set");
+	edx = guest_report(&g);
+	tap_result(edx == 0x1234 || edx == 0x1235,
+		   "the guest's RDTSC goes on from the restored TSC (EDX %#x)", edx);
+	guest_end(&g);
+}
+
+/*
  * A data breakpoint of the host (perf, here on a variable of this
  * process) still fires after a guest loaded breakpoints of its own.
  */
@@ -268,6 +457,9 @@ static const struct {
 	{ "xcr0", test_xcr0 },
 	{ "cr0", test_cr0_cache_disable },
 	{ "pkru", test_pkru },
+	{ "pkru_state", test_pkru_state },
+	{ "xsave", test_xsave },
+	{ "dr_tsc_state", test_dr_tsc_state },
 	{ "breakpoint", test_host_breakpoint },
 	{ "sysenter", test_sysenter },	/* last: it crashed hosts */
 };

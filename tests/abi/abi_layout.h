@@ -23,6 +23,9 @@
 	X(offsetof(struct lv_vcpu_state, sregs))			\
 	X(offsetof(struct lv_vcpu_state, pending_irq))			\
 	X(offsetof(struct lv_vcpu_state, reserved))			\
+	X(offsetof(struct lv_vcpu_state, pkru))				\
+	X(offsetof(struct lv_vcpu_state, mtrr_def_type))		\
+	X(offsetof(struct lv_vcpu_state, mtrr_var))			\
 	X(offsetof(struct lv_run, exit_qualification))			\
 	X(offsetof(struct lv_run, io.data_offset))			\
 	X(offsetof(struct lv_run, mmio.len))				\

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * abi_regs: register and state round trips, invalid state (segment
- * registers included: the checks VM entry makes on them), and a tiny
+ * registers, CR3, CR4 and RIP included: the checks VM entry makes on
+ * them, each refused with nothing changed), and a tiny
  * real-mode guest whose IO and HLT exits are checked field by field.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -13,6 +15,15 @@
 #include "test_util.h"
 
 static int sys_fd;
+
+/* The host's physical-address width, CPUID.80000008H:EAX[7:0]. */
+static unsigned int phys_bits(void)
+{
+	unsigned int a, b, c, d;
+
+	__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008), "c"(0));
+	return a & 0xff;
+}
 
 static void new_vcpu(struct test_vm *vm, struct test_vcpu *vcpu, bool ram)
 {
@@ -114,6 +125,148 @@ static void test_state(int sys_fd, struct test_vcpu *vcpu)
 	st2.size = sizeof(st2) - 8;
 	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &st2);
 	tap_errno(ret, errno, EINVAL, "LV_SET_VCPU_STATE with a wrong size -> EINVAL");
+}
+
+/* The ioctl numbers of version 1 of the state, as older callers have them. */
+#define STATE_V1_SIZE		offsetof(struct lv_vcpu_state, pkru)
+#define GET_VCPU_STATE_V1	_IOC(_IOC_READ, LVIO, 0x26, STATE_V1_SIZE)
+#define SET_VCPU_STATE_V1	_IOC(_IOC_WRITE, LVIO, 0x27, STATE_V1_SIZE)
+
+#define MSR_MTRR_DEF_TYPE	0x2ff
+#define MSR_MTRR_FIX4K_F8000	0x26f
+#define MSR_MTRR_PHYSMASK0	0x201
+
+static bool mtrrs_equal(const struct lv_vcpu_state *a, const struct lv_vcpu_state *b)
+{
+	return a->mtrr_def_type == b->mtrr_def_type &&
+	       !memcmp(a->mtrr_fixed, b->mtrr_fixed, sizeof(a->mtrr_fixed)) &&
+	       !memcmp(a->mtrr_var, b->mtrr_var, sizeof(a->mtrr_var));
+}
+
+/* RDMSR @msr in a real-mode guest of its own vCPU; ~0 if it did not report. */
+static uint64_t guest_rdmsr_value(struct test_vm *vm, struct test_vcpu *vcpu,
+				  uint32_t msr)
+{
+	struct lv_run *run = vcpu->run;
+	struct lv_regs regs;
+	uint64_t v = 0;
+	uint32_t half;
+
+	vm_load(vm, GUEST_CODE_GPA, guest_rdmsr, GUEST_LEN(guest_rdmsr));
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	regs.rcx = msr;
+	ioctl(vcpu->fd, LV_SET_REGS, &regs);
+	for (int i = 0; i < 2; i++) {
+		if (vcpu_run(vcpu) < 0 || run->exit_reason != LV_EXIT_IO ||
+		    run->io.port != 0x50 + i)
+			return ~0ULL;
+		memcpy(&half, (uint8_t *)run + run->io.data_offset, 4);
+		v |= (uint64_t)half << (32 * i);
+	}
+	return v;
+}
+
+/*
+ * The MTRRs in the state (version 2): set, read back, refused when WRMSR
+ * would refuse them (nothing changed then), restored into the vCPU of a
+ * second VM, where the guest reads them with RDMSR; version-1 callers
+ * still get and set their smaller state and leave the MTRRs alone.
+ */
+static void test_mtrr_state(int sys_fd, struct test_vcpu *vcpu)
+{
+	struct lv_vcpu_state st, got, bad;
+	struct test_vm vm2;
+	struct test_vcpu vcpu2;
+	uint64_t mask;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+	st.mtrr_def_type = 0xc06;			/* E, FE, WB */
+	st.mtrr_fixed[0] = 0x0606060606060606ULL;
+	st.mtrr_fixed[10] = 0x0001040506000000ULL;	/* UC WC WT WP WB UC */
+	st.mtrr_var[0] = 0x80000000ULL | 6;		/* WB at 2 GiB */
+	mask = ((1ULL << phys_bits()) - 1) & ~0x7fffffffULL;
+	st.mtrr_var[1] = mask | 0x800;			/* 2 GiB, valid */
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &st);
+	tap_errno(ret, errno, 0, "LV_SET_VCPU_STATE with MTRRs");
+	memset(&got, 0, sizeof(got));
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &got);
+	tap_result(mtrrs_equal(&st, &got), "LV_GET_VCPU_STATE returns the MTRRs set");
+	st = got;
+
+	static const struct {
+		const char *name;
+		int field;		/* -1: def_type, 0-10 fixed, 100+n var n */
+		uint64_t value;
+	} bad_mtrrs[] = {
+		{ "default type 2 (reserved)", -1, 0xc02 },
+		{ "default type reserved bit 9", -1, 0x206 },
+		{ "fixed-range type 8 in its last byte", 10, 0x0806060606060606ULL },
+		{ "PHYSBASE0 reserved bit 8", 100, 0x80000106ULL },
+		{ "PHYSMASK0 bit at the physical-address width", 101, 0 },
+		{ "PHYSMASK0 reserved bit 0", 101, 0x801 },
+	};
+	for (size_t i = 0; i < sizeof(bad_mtrrs) / sizeof(bad_mtrrs[0]); i++) {
+		char name[96];
+
+		bad = st;
+		if (bad_mtrrs[i].field < 0)
+			bad.mtrr_def_type = bad_mtrrs[i].value;
+		else if (bad_mtrrs[i].field < 100)
+			bad.mtrr_fixed[bad_mtrrs[i].field] = bad_mtrrs[i].value;
+		else
+			bad.mtrr_var[bad_mtrrs[i].field - 100] = bad_mtrrs[i].value;
+		if (i == 4)
+			bad.mtrr_var[1] = (1ULL << phys_bits()) | mask | 0x800;
+		bad.regs.rbx = 0x1234;	/* would change if accepted */
+		snprintf(name, sizeof(name), "LV_SET_VCPU_STATE: MTRR %s -> EINVAL",
+			 bad_mtrrs[i].name);
+		ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+		tap_errno(ret, errno, EINVAL, name);
+		ioctl(vcpu->fd, LV_GET_VCPU_STATE, &got);
+		tap_result(vcpu_state_same(&st, &got), "%s: state unchanged", name);
+	}
+	bad = st;
+	bad.padding = 1;
+	tap_errno(ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad), errno, EINVAL,
+		  "LV_SET_VCPU_STATE: padding not 0 -> EINVAL");
+
+	/* Version 1: the smaller state; the MTRRs stay. */
+	memset(&bad, 0xff, sizeof(bad));
+	ret = ioctl(vcpu->fd, GET_VCPU_STATE_V1, &bad);
+	tap_errno(ret, errno, 0, "version-1 LV_GET_VCPU_STATE");
+	tap_result(bad.version == 1 && bad.size == STATE_V1_SIZE && bad.pkru == ~0U,
+		   "version-1 state: version %u, size %u, nothing written past it",
+		   bad.version, bad.size);
+	bad.regs.rbx = 0x4321;
+	ret = ioctl(vcpu->fd, SET_VCPU_STATE_V1, &bad);
+	tap_errno(ret, errno, 0, "version-1 LV_SET_VCPU_STATE");
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &got);
+	tap_result(got.regs.rbx == 0x4321 && mtrrs_equal(&st, &got),
+		   "version-1 set: registers set, MTRRs kept");
+	bad.version = 2;
+	tap_errno(ioctl(vcpu->fd, SET_VCPU_STATE_V1, &bad), errno, EINVAL,
+		  "version-1 ioctl with version 2 -> EINVAL");
+
+	/* Into the vCPU of another VM: same state, and the guest sees it. */
+	vm_create(sys_fd, &vm2);
+	vm_add_ram(&vm2);
+	vcpu_create(sys_fd, &vm2, 0, &vcpu2);
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+	ret = ioctl(vcpu2.fd, LV_SET_VCPU_STATE, &st);
+	tap_errno(ret, errno, 0, "the state restored into a second VM");
+	ioctl(vcpu2.fd, LV_GET_VCPU_STATE, &got);
+	tap_result(mtrrs_equal(&st, &got), "the second vCPU has the MTRRs");
+	tap_eq(0xc06, guest_rdmsr_value(&vm2, &vcpu2, MSR_MTRR_DEF_TYPE),
+	       "the guest reads IA32_MTRR_DEF_TYPE");
+	tap_eq(st.mtrr_fixed[10], guest_rdmsr_value(&vm2, &vcpu2, MSR_MTRR_FIX4K_F8000),
+	       "the guest reads IA32_MTRR_FIX4K_F8000");
+	tap_eq(mask | 0x800, guest_rdmsr_value(&vm2, &vcpu2, MSR_MTRR_PHYSMASK0),
+	       "the guest reads IA32_MTRR_PHYSMASK0");
+	close(vcpu2.fd);
+	close(vm2.fd);
 }
 
 static void test_no_memory(void)
@@ -473,6 +626,144 @@ static void test_good_segments(struct test_vcpu *vcpu)
 		   ret ? strerror(errno) : exit_reason_name(vcpu->run->exit_reason));
 }
 
+/* Refused with EINVAL, general and system registers kept, the guest runs. */
+static void expect_refused_all(struct test_vcpu *vcpu, int ret, const char *name,
+			       const struct lv_regs *old_regs,
+			       const struct lv_sregs *old)
+{
+	struct lv_regs now;
+
+	ioctl(vcpu->fd, LV_GET_REGS, &now);
+	tap_result(!memcmp(&now, old_regs, sizeof(now)),
+		   "%s: registers unchanged", name);
+	expect_refused(vcpu, ret, name, old);
+}
+
+/* Mutations of a valid system state that VM entry refuses (27.3.1.1). */
+static void bad_cr3_width(struct lv_sregs *s) { s->cr3 = 1ULL << phys_bits(); }
+static void bad_cr3_bit63(struct lv_sregs *s) { s->cr3 = 1ULL << 63; }
+static void bad_pcide(struct lv_sregs *s) { s->cr4 |= 0x20000; }
+static void bad_nw(struct lv_sregs *s) { s->cr0 |= 0x20000000; s->cr0 &= ~0x40000000ULL; }
+
+static const struct {
+	const char *name;
+	enum seg_base base;
+	void (*bad)(struct lv_sregs *s);
+} bad_crs[] = {
+	{ "CR3 bit at the physical-address width", RM, bad_cr3_width },
+	{ "CR3 bit 63 in IA-32e mode", LM, bad_cr3_bit63 },
+	{ "CR4.PCIDE outside IA-32e mode", PM, bad_pcide },
+	{ "CR0.NW without CR0.CD", PM, bad_nw },
+};
+
+/*
+ * RIP, CR3 and CR4 against the rest of the state: refused by each of the
+ * three ioctls, nothing changed, and the guest still runs; what VM entry
+ * accepts is accepted and runs.
+ */
+static void test_entry_regs(struct test_vcpu *vcpu)
+{
+	struct lv_vcpu_state st, bad;
+	struct lv_sregs good, s;
+	struct lv_regs regs, r;
+	char name[96];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(bad_crs) / sizeof(bad_crs[0]); i++) {
+		vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+		ioctl(vcpu->fd, LV_GET_SREGS, &good);
+		ioctl(vcpu->fd, LV_GET_REGS, &regs);
+		s = good;
+		seg_base_state(&s, bad_crs[i].base);
+		bad_crs[i].bad(&s);
+		snprintf(name, sizeof(name), "LV_SET_SREGS: %s -> EINVAL",
+			 bad_crs[i].name);
+		ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+		expect_refused_all(vcpu, ret, name, &regs, &good);
+
+		vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+		ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+		bad = st;
+		bad.sregs = s;
+		snprintf(name, sizeof(name), "LV_SET_VCPU_STATE: %s -> EINVAL",
+			 bad_crs[i].name);
+		ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+		expect_refused_all(vcpu, ret, name, &regs, &good);
+	}
+
+	/* RIP bits 63:32 outside 64-bit code. */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &good);
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	r = regs;
+	r.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_REGS, &r);
+	expect_refused_all(vcpu, ret, "LV_SET_REGS: RIP bit 32 in real mode -> EINVAL",
+			   &regs, &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st);
+	bad = st;
+	bad.regs.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused_all(vcpu, ret, "LV_SET_VCPU_STATE: RIP bit 32 in real mode -> EINVAL",
+			   &regs, &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	seg_base_state(&bad.sregs, LM);
+	bad.sregs.cs.l = 0;			/* compatibility mode */
+	bad.regs.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused_all(vcpu, ret,
+			   "LV_SET_VCPU_STATE: RIP bit 32 in compatibility mode -> EINVAL",
+			   &regs, &good);
+
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	seg_base_state(&bad.sregs, LM);
+	bad.regs.rip = NONCANON;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	expect_refused_all(vcpu, ret,
+			   "LV_SET_VCPU_STATE: RIP not canonical in 64-bit code -> EINVAL",
+			   &regs, &good);
+
+	/*
+	 * 64-bit code at RIP 4 GiB is fine; leaving 64-bit mode with LV_SET_SREGS
+	 * while RIP is there is not, and changes nothing.
+	 */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	bad = st;
+	seg_base_state(&bad.sregs, LM);
+	bad.regs.rip = 1ULL << 32;
+	ret = ioctl(vcpu->fd, LV_SET_VCPU_STATE, &bad);
+	tap_errno(ret, errno, 0, "LV_SET_VCPU_STATE: 64-bit code at RIP 4 GiB accepted");
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	ioctl(vcpu->fd, LV_GET_REGS, &r);
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &good);
+	tap_errno(ret, errno, EINVAL,
+		  "LV_SET_SREGS: real mode while RIP is at 4 GiB -> EINVAL");
+	ioctl(vcpu->fd, LV_GET_SREGS, &good);
+	tap_result(!memcmp(&good, &s, sizeof(s)), "64-bit system registers kept");
+	ioctl(vcpu->fd, LV_GET_REGS, &regs);
+	r.rip = NONCANON;
+	ret = ioctl(vcpu->fd, LV_SET_REGS, &r);
+	tap_errno(ret, errno, EINVAL, "LV_SET_REGS: RIP not canonical in 64-bit code -> EINVAL");
+	ioctl(vcpu->fd, LV_GET_REGS, &r);
+	tap_eq(regs.rip, r.rip, "RIP kept");
+
+	/* CR3 just below the physical-address width: accepted, and it runs. */
+	vcpu_setup_realmode(vcpu, GUEST_CODE_GPA);
+	ioctl(vcpu->fd, LV_GET_SREGS, &s);
+	s.cr3 = (1ULL << phys_bits()) - 0x1000;
+	ret = ioctl(vcpu->fd, LV_SET_SREGS, &s);
+	tap_errno(ret, errno, 0, "LV_SET_SREGS: CR3 below the physical-address width accepted");
+	ret = vcpu_run(vcpu);
+	tap_result(ret == 0 && vcpu->run->exit_reason == LV_EXIT_IO &&
+		   vcpu->run->io.port == 0x10,
+		   "CR3 at the top of the address width: the guest runs to its OUT");
+}
+
 static void test_segments(void)
 {
 	struct test_vm vm;
@@ -491,6 +782,7 @@ static void test_segments(void)
 	test_bad_segments(&vcpu);
 	test_vm86_state(sys_fd, &vcpu);
 	test_good_segments(&vcpu);
+	test_entry_regs(&vcpu);
 	close(vcpu.fd);
 	close(vm.fd);
 }
@@ -564,6 +856,7 @@ int main(void)
 	test_regs(&vcpu);
 	test_sregs(&vcpu);
 	test_state(sys_fd, &vcpu);
+	test_mtrr_state(sys_fd, &vcpu);
 	close(vcpu.fd);
 	close(vm.fd);
 

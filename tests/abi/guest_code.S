@@ -16,6 +16,16 @@ guest_io_hlt:
 	hlt
 guest_io_hlt_end:
 
+/* RDMSR of the MSR in ECX: EAX to port 0x50, EDX to port 0x51, HLT. */
+	.globl	guest_rdmsr, guest_rdmsr_end
+guest_rdmsr:
+	rdmsr
+	outl	%eax, $0x50
+	movl	%edx, %eax
+	outl	%eax, $0x51
+	hlt
+guest_rdmsr_end:
+
 /* Spin forever. */
 	.globl	guest_loop, guest_loop_end
 guest_loop:
@@ -58,7 +68,7 @@ guest_irq_end:
  * IF = 0. Real mode: no error code may be pushed.
  */
 	.globl	guest_gp, guest_gp_end
-	.globl	gp_rdmsr, gp_cr0, gp_cr4, gp_xsetbv, gp_rdpmc
+	.globl	gp_rdmsr, gp_cr0, gp_cr4, gp_xsetbv, gp_rdpmc, gp_limit
 guest_gp:
 	movl	$0x12345678, %ecx	/* no such MSR */
 gp_rdmsr:
@@ -88,6 +98,14 @@ gp_xsetbv:
 	xorl	%ecx, %ecx
 gp_rdpmc:
 	rdpmc
+	hlt
+	/*
+	 * A #GP the CPU raises itself (a word read across DS's 64 KiB
+	 * limit), whose delivery exits on the stack page, not yet mapped.
+	 */
+	.org	guest_gp + 0x60
+gp_limit:
+	movw	0xffff, %ax
 	hlt
 	.org	guest_gp + 0x100
 	popw	%ax
@@ -220,6 +238,41 @@ guest_dr:
 	outl	%eax, $0x40
 	hlt
 guest_dr_end:
+
+/*
+ * With SSE on (CR4.OSFXSR): report XMM0's low dword on port 0x40, load
+ * 0x5a5a1234 into XMM1's, HLT.
+ */
+	.globl	guest_sse, guest_sse_end
+guest_sse:
+	movl	%cr4, %eax
+	orl	$0x600, %eax
+	movl	%eax, %cr4
+	movd	%xmm0, %eax
+	outl	%eax, $0x40
+	movl	$0x5a5a1234, %eax
+	movd	%eax, %xmm1
+	hlt
+guest_sse_end:
+
+/* Report DR0, DR1, DR2, DR3, DR6 and RDTSC's EDX on port 0x40, HLT. */
+	.globl	guest_dr_tsc, guest_dr_tsc_end
+guest_dr_tsc:
+	movl	%db0, %eax
+	outl	%eax, $0x40
+	movl	%db1, %eax
+	outl	%eax, $0x40
+	movl	%db2, %eax
+	outl	%eax, $0x40
+	movl	%db3, %eax
+	outl	%eax, $0x40
+	movl	%db6, %eax
+	outl	%eax, $0x40
+	rdtsc
+	movl	%edx, %eax
+	outl	%eax, $0x40
+	hlt
+guest_dr_tsc_end:
 
 /*
  * 32-bit protected mode at CPL 3 (conforming CS), alignment checks on

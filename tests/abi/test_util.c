@@ -226,6 +226,16 @@ void vcpu_setup_realmode(struct test_vcpu *vcpu, uint64_t rip)
 	struct lv_sregs sregs;
 	struct lv_regs regs;
 
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rflags = 2;
+	regs.rsp = 0x8000;
+	/*
+	 * RIP first: real mode refuses a RIP above 4 GiB the vCPU may have
+	 * now. This may itself be refused (leaving virtual-8086 mode needs
+	 * the new segments first); then it is only done after them.
+	 */
+	ioctl(vcpu->fd, LV_SET_REGS, &regs);
 	if (ioctl(vcpu->fd, LV_GET_SREGS, &sregs) < 0)
 		die("LV_GET_SREGS");
 	seg(&sregs.cs, 0xb, 1);
@@ -240,11 +250,6 @@ void vcpu_setup_realmode(struct test_vcpu *vcpu, uint64_t rip)
 	sregs.efer = 0;
 	if (ioctl(vcpu->fd, LV_SET_SREGS, &sregs) < 0)
 		die("LV_SET_SREGS");
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = rip;
-	regs.rflags = 2;
-	regs.rsp = 0x8000;
 	if (ioctl(vcpu->fd, LV_SET_REGS, &regs) < 0)
 		die("LV_SET_REGS");
 }
@@ -252,6 +257,17 @@ void vcpu_setup_realmode(struct test_vcpu *vcpu, uint64_t rip)
 int vcpu_run(struct test_vcpu *vcpu)
 {
 	return ioctl(vcpu->fd, LV_RUN, 0);
+}
+
+bool vcpu_state_same(const struct lv_vcpu_state *earlier,
+		     const struct lv_vcpu_state *later)
+{
+	struct lv_vcpu_state a = *earlier;
+
+	if (later->tsc < earlier->tsc)
+		return false;
+	a.tsc = later->tsc;
+	return !memcmp(&a, later, sizeof(a));
 }
 
 const char *exit_reason_name(uint32_t reason)

@@ -66,6 +66,12 @@ void vcpu_create(int sys_fd, struct test_vm *vm, int id, struct test_vcpu *vcpu)
 void vcpu_setup_realmode(struct test_vcpu *vcpu, uint64_t rip);
 /* LV_RUN; returns the ioctl result, errno preserved. */
 int vcpu_run(struct test_vcpu *vcpu);
+/*
+ * Two vCPU states, @later read after @earlier, are the same: equal but
+ * for the TSC, which runs on and must not go back.
+ */
+bool vcpu_state_same(const struct lv_vcpu_state *earlier,
+		     const struct lv_vcpu_state *later);
 const char *exit_reason_name(uint32_t reason);
 
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -97,12 +103,15 @@ long meminfo_kb(const char *key);
 
 DECLARE_GUEST(guest_io_hlt);
 DECLARE_GUEST(guest_loop);
+DECLARE_GUEST(guest_rdmsr);
 DECLARE_GUEST(guest_count);
 DECLARE_GUEST(guest_irq);
 DECLARE_GUEST(guest_cr0_cd);
 DECLARE_GUEST(guest_cr0_read);
 DECLARE_GUEST(guest_pkru);
 DECLARE_GUEST(guest_dr);
+DECLARE_GUEST(guest_sse);
+DECLARE_GUEST(guest_dr_tsc);
 
 /* guest_irq layout, offsets from its load address GUEST_CODE_GPA. */
 #define GUEST_IRQ_HANDLER40	0x100

@@ -849,6 +849,7 @@ static void op_state(void)
 		struct lv_regs regs;
 		struct lv_sregs sregs;
 		struct lv_vcpu_state state;
+		struct lv_xsave xsave;
 	} u;
 	static const struct {
 		unsigned long get, set;
@@ -858,13 +859,14 @@ static void op_state(void)
 		{ LV_GET_SREGS, LV_SET_SREGS, sizeof(struct lv_sregs) },
 		{ LV_GET_VCPU_STATE, LV_SET_VCPU_STATE,
 		  sizeof(struct lv_vcpu_state) },
+		{ LV_GET_XSAVE, LV_SET_XSAVE, sizeof(struct lv_xsave) },
 	};
-	unsigned int k = below(3);
+	unsigned int k = below(sizeof(kinds) / sizeof(kinds[0]));
 
 	memset(&u, 0, sizeof(u));
 	call(vcpu->fd, kinds[k].get, chance(95) ? (unsigned long)&u :
 	     interesting(), "GET-state");
-	if (chance(30))
+	if (k >= 1 && k <= 2 && chance(30))
 		sregs_for(k == 1 ? &u.sregs : &u.state.sregs, below(NR_MODES));
 	flip_bits(&u, kinds[k].size, below(6));
 	call(chance(95) ? vcpu->fd : any_fd(), kinds[k].set,

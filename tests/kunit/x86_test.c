@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the vendor-neutral architectural rules (module/x86.c):
- * the MTRR MSRs, the IA32_APIC_BASE state machine and the segment
- * checks of VM entry.
+ * the MTRR MSRs and their place in the vCPU state, the IA32_APIC_BASE
+ * state machine, and the checks of VM entry on segments, CR3, CR4 and
+ * RIP.
  */
 #include <kunit/test.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
+#include <asm/processor.h>
 
 #include "../../module/lightvisor.h"
 
@@ -218,12 +220,81 @@ static void segments_vm86(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lv_check_segments(&sr, X86_EFLAGS_VM), -EINVAL);
 }
 
+/* CR3, CR4 and RIP against the rest of the state (SDM 27.3.1.1, 27.3.1.4). */
+static void entry_regs_checked(struct kunit *test)
+{
+	unsigned int pa = boot_cpu_data.x86_phys_bits;
+	struct lv_sregs s = real_mode();
+
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0xfff0), 0);
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 1ULL << 32), -EINVAL);
+	s.cr3 = (1ULL << pa) - 0x1000;
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0), 0);
+	s.cr3 = 1ULL << pa;
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0), -EINVAL);
+	s.cr3 = 0;
+	s.cr4 = X86_CR4_PCIDE;
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0), -EINVAL);
+	s.cr4 = 0;
+	s.cr0 |= X86_CR0_NW;
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0), -EINVAL);
+	s.cr0 |= X86_CR0_CD;
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0), 0);
+
+	s = long_mode();
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 1ULL << 32), 0);
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 1ULL << 63), -EINVAL);
+	s.cr4 |= X86_CR4_PCIDE;
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 0), 0);
+	s.cs.l = 0;			/* compatibility mode */
+	KUNIT_EXPECT_EQ(test, lv_check_entry_regs(&s, 1ULL << 32), -EINVAL);
+}
+
+/* The state's MTRR arrays are in MSR order, checked as WRMSR checks. */
+static void mtrr_state_order(struct kunit *test)
+{
+	struct lv_vcpu *vcpu = kunit_kzalloc(test, sizeof(*vcpu), GFP_KERNEL);
+	struct lv_vcpu_state *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	u64 v = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, vcpu);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->mtrr_def_type = 0xc06;
+	st->mtrr_fixed[0] = 0x0606060606060606ULL;
+	st->mtrr_fixed[2] = 0x0101010100000000ULL;
+	st->mtrr_fixed[3] = 0x0505050505050505ULL;
+	st->mtrr_fixed[10] = 0x0404040404040404ULL;
+	st->mtrr_var[15] = 0x800;
+	KUNIT_EXPECT_EQ(test, lv_mtrr_check_state(st), 0);
+	lv_mtrr_set_state(vcpu, st);
+	lv_mtrr_get(vcpu, MSR_MTRRdefType, &v);
+	KUNIT_EXPECT_EQ(test, v, 0xc06ULL);
+	lv_mtrr_get(vcpu, MSR_MTRRfix64K_00000, &v);
+	KUNIT_EXPECT_EQ(test, v, 0x0606060606060606ULL);
+	lv_mtrr_get(vcpu, MSR_MTRRfix16K_A0000, &v);
+	KUNIT_EXPECT_EQ(test, v, 0x0101010100000000ULL);
+	lv_mtrr_get(vcpu, MSR_MTRRfix4K_C0000, &v);
+	KUNIT_EXPECT_EQ(test, v, 0x0505050505050505ULL);
+	lv_mtrr_get(vcpu, MSR_MTRRfix4K_F8000, &v);
+	KUNIT_EXPECT_EQ(test, v, 0x0404040404040404ULL);
+	lv_mtrr_get(vcpu, 0x20f, &v);
+	KUNIT_EXPECT_EQ(test, v, 0x800ULL);
+
+	st->mtrr_fixed[7] = 0x0200000000000000ULL;	/* type 2 */
+	KUNIT_EXPECT_EQ(test, lv_mtrr_check_state(st), -EINVAL);
+	st->mtrr_fixed[7] = 0;
+	st->mtrr_var[14] = 0x100;			/* PHYSBASE7 bit 8 */
+	KUNIT_EXPECT_EQ(test, lv_mtrr_check_state(st), -EINVAL);
+}
+
 static struct kunit_case lv_x86_test_cases[] = {
 	KUNIT_CASE(apic_base_reserved_bits),
 	KUNIT_CASE(apic_base_transitions),
 	KUNIT_CASE(mtrr_read_back_and_reject),
 	KUNIT_CASE(segments_checked),
 	KUNIT_CASE(segments_vm86),
+	KUNIT_CASE(entry_regs_checked),
+	KUNIT_CASE(mtrr_state_order),
 	{}
 };
 

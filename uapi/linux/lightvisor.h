@@ -49,7 +49,8 @@
  * the guest sees (the host's; 0 if unknown). LV_CAP_TPR_SHADOW,
  * LV_CAP_APIC_REG_VIRT, LV_CAP_VIRT_INTR_DELIVERY: the CPU feature is
  * used to avoid exits for the in-kernel local APIC (without it the same
- * behaviour costs more exits).
+ * behaviour costs more exits). LV_CAP_XSAVE: LV_GET_XSAVE and
+ * LV_SET_XSAVE exist.
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -70,6 +71,7 @@ enum lv_cap {
 	LV_CAP_TPR_SHADOW		= 16,
 	LV_CAP_APIC_REG_VIRT		= 17,
 	LV_CAP_VIRT_INTR_DELIVERY	= 18,
+	LV_CAP_XSAVE			= 19,
 };
 
 /* --- system ioctls (on /dev/lightvisor) --- */
@@ -628,6 +630,14 @@ struct lv_sregs {
  * it sets or clears RFLAGS.VM and the segments do not fit the new mode:
  * enter or leave virtual-8086 mode with LV_SET_VCPU_STATE, which sets
  * both at once.
+ *
+ * Both also fail with EINVAL, changing nothing, when the registers they
+ * set and those the vCPU keeps make a state VM entry refuses: CR3 with a
+ * bit set at or above the host's physical-address width; CR4.PCIDE
+ * without EFER.LMA; CR0.NW without CR0.CD; RIP with bits 63:32 set
+ * outside 64-bit code (EFER.LMA and CS.L), or not canonical in it. To
+ * move from 64-bit code with a RIP above 4 GiB to another mode, set RIP
+ * first or set both with LV_SET_VCPU_STATE.
  */
 #define LV_GET_REGS		_IOR(LVIO, 0x21, struct lv_regs)
 #define LV_SET_REGS		_IOW(LVIO, 0x22, struct lv_regs)
@@ -654,7 +664,14 @@ struct lv_interrupt {
 
 #define LV_INTERRUPT		_IOW(LVIO, 0x25, struct lv_interrupt)
 
-#define LV_VCPU_STATE_VERSION	1
+/*
+ * Version 2 added @pkru and the MTRRs at the end of struct lv_vcpu_state.
+ * A caller built against version 1 (the structure up to @reserved, and
+ * the ioctl numbers of that size) keeps working: LV_GET_VCPU_STATE gives
+ * it a version-1 state, LV_SET_VCPU_STATE takes one and leaves PKRU and
+ * the MTRRs as they are.
+ */
+#define LV_VCPU_STATE_VERSION	2
 
 /* Event types, numbered as the SDM's interruption-information format. */
 #define LV_EVENT_EXT_INTR	0	/* external interrupt */
@@ -671,7 +688,8 @@ struct lv_interrupt {
  * @vector: its vector (2 for an NMI, at most 31 for an exception, at
  *	least 32 for an external interrupt)
  * @has_error_code: 1 if @error_code is pushed: only for the exceptions
- *	that have one (8, 10-14, 17, 21) and only with CR0.PE set
+ *	that have one (8, 10-14, 17; not 21, #CP: guests have no CET)
+ *	and only with CR0.PE set
  * @error_code: the error code (bits 31:16 must be 0)
  * @insn_len: for the software types, the length of the instruction
  *	(1-15); 0 otherwise
@@ -718,6 +736,24 @@ struct lv_event {
  * @dr7: DR7
  * @event: the event being delivered, if any (see struct lv_event)
  * @reserved: must be 0
+ * @pkru: PKRU (version 2); not 0 only if the guest can have protection
+ *	keys (LV_GET_SUPPORTED_CPUID shows PKU)
+ * @padding: must be 0
+ * @mtrr_def_type: IA32_MTRR_DEF_TYPE (version 2)
+ * @mtrr_fixed: the 11 fixed-range MTRRs in MSR order: IA32_MTRR_FIX64K_00000,
+ *	IA32_MTRR_FIX16K_80000 and _A0000, IA32_MTRR_FIX4K_C0000 to _F8000
+ * @mtrr_var: IA32_MTRR_PHYSBASE0, IA32_MTRR_PHYSMASK0, ... PHYSMASK7: the
+ *	8 variable ranges IA32_MTRRCAP advertises
+ * @held_trap: (version 2) a #DB trap (single step, data breakpoint: an
+ *	LV_EVENT_EXCEPTION; ICEBP: LV_EVENT_PRIV_SW_EXC) whose delivery a
+ *	#DB or #AC cut short; it is delivered after @event, before the
+ *	first instruction of that event's handler. Anything else is refused.
+ * @db: DR0-DR3 (version 2)
+ * @dr6: DR6 (version 2): 0xffff0ff0, the value after reset, with any of
+ *	B0-B3, BD, BS and BT changed (the bits the CPU changes); nothing else
+ * @tsc: the guest's TSC (version 2) when LV_GET_VCPU_STATE read it;
+ *	LV_SET_VCPU_STATE moves this vCPU's TSC offset so that its TSC reads
+ *	@tsc at that moment, as a guest WRMSR to IA32_TSC would
  *
  * One get/set pair carries everything needed to save a vCPU and restore
  * it in another VM, with no ordering rules between calls.
@@ -728,8 +764,8 @@ struct lv_event {
  * guest cannot take it, an error code where the vector or the mode has
  * none, PAE paging whose PDPTEs at CR3 cannot be read or have reserved
  * bits set, segment registers that VM entry would refuse with
- * @regs.rflags as LV_SET_SREGS says, ...) fails with EINVAL and leaves
- * the vCPU as it was.
+ * @regs.rflags as LV_SET_SREGS says, an MTRR value WRMSR would refuse,
+ * ...) fails with EINVAL and leaves the vCPU as it was.
  */
 struct lv_vcpu_state {
 	__u32 version;
@@ -747,6 +783,15 @@ struct lv_vcpu_state {
 	__u64 dr7;
 	struct lv_event event;
 	__u64 reserved[6];
+	__u32 pkru;
+	__u32 padding;
+	__u64 mtrr_def_type;
+	__u64 mtrr_fixed[11];
+	__u64 mtrr_var[16];
+	struct lv_event held_trap;
+	__u64 db[4];
+	__u64 dr6;
+	__u64 tsc;
 };
 
 #define LV_GET_VCPU_STATE	_IOR(LVIO, 0x26, struct lv_vcpu_state)
@@ -791,6 +836,27 @@ struct lv_lapic_state {
 
 #define LV_GET_LAPIC		_IOR(LVIO, 0x28, struct lv_lapic_state)
 #define LV_SET_LAPIC		_IOW(LVIO, 0x29, struct lv_lapic_state)
+
+/**
+ * struct lv_xsave - a vCPU's x87, SSE and extended (AVX, ...) registers
+ * @region: the standard (not compacted) XSAVE image: the 512-byte legacy
+ *	area (FXSAVE layout), the 64-byte XSAVE header, then each state
+ *	component at the offset CPUID leaf 0xd gives for it. A component
+ *	whose XSTATE_BV bit (header, bytes 512-519) is clear is in its
+ *	initial state.
+ *
+ * PKRU is not here but in struct lv_vcpu_state, so that one value has
+ * one place. LV_SET_XSAVE (vCPU fd) refuses with EINVAL: XSTATE_BV bits
+ * for components the guest cannot enable (XCR0's rules) or for PKRU, a
+ * non-zero XCOMP_BV or reserved header bytes, MXCSR bits the CPU does not
+ * have. E2BIG (both calls): the guest's state does not fit in 4 KiB.
+ */
+struct lv_xsave {
+	__u32 region[1024];
+};
+
+#define LV_GET_XSAVE		_IOR(LVIO, 0x2a, struct lv_xsave)
+#define LV_SET_XSAVE		_IOW(LVIO, 0x2b, struct lv_xsave)
 
 /* --- the run structure --- */
 
