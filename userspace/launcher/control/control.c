@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +38,42 @@ static struct client clients[MAX_CLIENTS];
 static void control_unlink(void)
 {
 	unlink(sock_path);
+}
+
+/* Signals that end lvrun, and what they did before control_start(). */
+static const int ending_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define NR_ENDING	(sizeof(ending_signals) / sizeof(ending_signals[0]))
+static struct sigaction old_actions[NR_ENDING];
+
+/* The socket goes with lvrun, then the signal does what it did before. */
+static void control_signal(int sig)
+{
+	unsigned int i;
+
+	unlink(sock_path);	/* async-signal-safe */
+	for (i = 0; i < NR_ENDING; i++) {
+		if (ending_signals[i] != sig)
+			continue;
+		if (old_actions[i].sa_handler != SIG_DFL &&
+		    old_actions[i].sa_handler != SIG_IGN) {
+			old_actions[i].sa_handler(sig);
+			return;
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void control_catch_signals(void)
+{
+	struct sigaction sa;
+	unsigned int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = control_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NR_ENDING; i++)
+		sigaction(ending_signals[i], &sa, &old_actions[i]);
 }
 
 /* True if something accepts connections on @addr (a live lvrun). */
@@ -237,6 +274,7 @@ void control_start(struct vm *vm)
 		return;
 	ops.ctx = vm;
 	vm_ops = &ops;
+	control_catch_signals();
 	for (i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	err = pthread_create(&thread, NULL, control_thread, NULL);
