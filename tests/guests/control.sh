@@ -77,6 +77,12 @@ pid=$!
 wait_socket "$sock"
 wait_counts out.txt 5
 result $? "counter.elf runs under lvrun --control"
+if [ $failed != 0 ]; then
+	sed 's/^/# lvrun: /' err.txt | head -20
+	kill $pid 2>/dev/null
+	echo "1..$n"
+	exit 1
+fi
 
 ctl "$sock" status
 echo "$ans" | grep -Eq '^ok state=running vcpus=2 exits=[0-9]+ memory=16777216$' &&
@@ -85,14 +91,15 @@ result $? "status while running: state, vCPUs, exits, memory"
 
 # Clients that connect and say nothing, or half a command, stay
 # connected through all that follows (this shell holds their input
-# open); they must hold up nothing.
+# open, read-write so that opening it never blocks); they must hold up
+# nothing.
 mkfifo idle1.in idle2.in
 lvctl --session "$sock" <idle1.in >idle1.txt 2>&1 &
 idle1=$!
-exec 3>idle1.in
+exec 3<>idle1.in
 lvctl --session "$sock" <idle2.in >idle2.txt 2>&1 &
 idle2=$!
-exec 4>idle2.in
+exec 4<>idle2.in
 printf 'sta' >&4
 sleep 1
 wait_counts out.txt 3
