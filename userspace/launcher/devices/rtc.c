@@ -389,7 +389,7 @@ static void rtc_arm_timer(struct rtc *r, int64_t now)
 {
 	int64_t at;
 
-	if (!r->thread_on)
+	if (!r->thread_on || r->paused)
 		return;
 	at = rtc_next_event(r, now);
 	if (at != r->wake_at) {
@@ -543,6 +543,29 @@ static void *rtc_thread(void *p)
 		r->wake_at = rtc_next_event(r, now);
 	}
 	return NULL;
+}
+
+void rtc_pause(struct rtc *r, int64_t now)
+{
+	pthread_mutex_lock(&r->lock);
+	rtc_advance(r, now);
+	r->paused = true;
+	r->wake_at = -1;
+	if (r->thread_on)
+		pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void rtc_resume(struct rtc *r, int64_t now, int64_t hide_ns)
+{
+	pthread_mutex_lock(&r->lock);
+	r->paused = false;
+	r->offset_ns -= hide_ns;
+	/* Flags and interrupts start again from here: none for the pause. */
+	if (now > r->seen_ns)
+		r->seen_ns = now;
+	rtc_arm_timer(r, now);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void rtc_start(struct rtc *r)

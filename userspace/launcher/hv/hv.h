@@ -96,6 +96,13 @@ struct hv_ops {
 	int (*queue_irq)(struct hv_vcpu *vcpu, unsigned int vector);
 	int (*queue_nmi)(struct hv_vcpu *vcpu);
 	void (*request_irq_window)(struct hv_vcpu *vcpu, bool on);
+	/*
+	 * Moves the guest's TSC by @delta ticks on all @n vCPUs, none of
+	 * them in its run call (lvrun pauses them first). Returns 0, or -1
+	 * with errno if the hypervisor cannot.
+	 */
+	int (*shift_tsc)(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
+			 int64_t delta);
 };
 
 struct hv {
@@ -104,6 +111,7 @@ struct hv {
 	int vm_fd;
 	size_t run_size;
 	bool has_irqchip;
+	int64_t tsc_offset;	/* lightvisor: the VM's offset lvrun last set */
 	/* The line handle devices get: forwards to ops->set_irq_line. */
 	struct irq_chip chip;
 	void *priv;

@@ -208,6 +208,24 @@ static void lv_request_irq_window(struct hv_vcpu *vcpu, bool on)
 	((struct lv_run *)vcpu->run)->request_interrupt_window = on;
 }
 
+/*
+ * The offset is the VM's, for every vCPU at once; lvrun is its only
+ * writer, so it knows the current value. A guest that wrote IA32_TSC
+ * itself loses that write here (lightvisor cannot report it).
+ */
+static int lv_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
+			int64_t delta)
+{
+	struct lv_tsc_control tc = { .offset = hv->tsc_offset + delta };
+
+	(void)vcpus;
+	(void)n;
+	if (ioctl(hv->vm_fd, LV_SET_TSC_OFFSET, &tc) < 0)
+		return -1;
+	hv->tsc_offset = tc.offset;
+	return 0;
+}
+
 const struct hv_ops hv_lightvisor_ops = {
 	.name = "lightvisor",
 	.open = lv_open,
@@ -222,4 +240,5 @@ const struct hv_ops hv_lightvisor_ops = {
 	.queue_irq = lv_queue_irq,
 	.queue_nmi = lv_queue_nmi,
 	.request_irq_window = lv_request_irq_window,
+	.shift_tsc = lv_shift_tsc,
 };
