@@ -2,7 +2,8 @@
 # The same lvrun over KVM (--hv kvm): lvrun's test guests (real mode,
 # 64-bit, port and MMIO exits, two vCPUs, triple fault) and the multiboot
 # test kernel (with KVM's in-kernel irqchip) give the statuses they give
-# under lightvisor. Loads kvm-intel, so it sorts after the lightvisor
+# under lightvisor; the control socket pauses a KVM guest without its
+# TSC seeing it. Loads kvm-intel, so it sorts after the lightvisor
 # suites of its boot, and unloads it again.
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -41,6 +42,38 @@ for img in mbcheck.elf mbcheck.bin; do
 	oks=$(echo "$out" | grep -c '^ok ')
 	if [ "$oks" -ge 10 ]; then ok "kvm: $img: $oks multiboot checks pass"; else nok "kvm: $img: $oks multiboot checks"; fi
 done
+
+# The control socket over KVM: pause and resume two vCPUs of counter.elf
+# (which prints its TSC every 2M ticks); on resume lvrun moves each
+# vCPU's TSC back by the pause (KVM_VCPU_TSC_OFFSET), so across a 3 s
+# pause (300M ticks) the guest's TSC steps by far less.
+counts() { tr -d '\r' <kvm-counter.txt | grep '^count [0-9]* tsc [0-9]*$'; }
+sock=$PWD/kvm.sock
+lvrun --hv kvm --vcpus 2 --control "$sock" --timeout 300 /guests/counter.elf \
+	>kvm-counter.txt 2>kvm-counter.err </dev/null &
+pid=$!
+i=0
+while [ ! -S "$sock" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 2
+paused=$(lvctl "$sock" pause)
+before=$(counts | wc -l)
+sleep 3
+resumed=$(lvctl "$sock" resume)
+sleep 2
+kill -TERM $pid
+wait $pid
+after=$(counts | wc -l)
+gap=$(counts | awk 'NR > 1 && $4 - t > g { g = $4 - t } { t = $4 }
+		    END { printf "%.0f\n", g }')
+echo "# kvm: $paused / $resumed; $before lines at the pause, $after at the end; largest TSC step $gap"
+sed 's/^/# /' kvm-counter.err | head -5
+if [ "$paused" = "ok state=paused" ] && [ "$resumed" = "ok state=running" ] &&
+   [ "$after" -gt "$before" ] && [ "$gap" -gt 0 ] && [ "$gap" -lt 50000000 ] &&
+   ! grep -q 'cannot move' kvm-counter.err; then
+	ok "kvm: lvctl pause/resume; the guest's TSC hides a 3 s pause ($gap ticks)"
+else
+	nok "kvm: lvctl pause/resume; the guest's TSC hides a 3 s pause ($gap ticks)"
+fi
 
 rmmod kvm_intel; rmmod kvm; rmmod irqbypass
 if grep -q "^kvm" /proc/modules; then nok "kvm modules unloaded"; else ok "kvm modules unloaded"; fi

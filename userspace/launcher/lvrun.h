@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,6 +49,20 @@ struct board_devices {
 	struct guest_mark mark;
 };
 
+/*
+ * Pausing the vCPUs (vcpu.c) and the clocks around it (pause.c). Only the
+ * control thread requests and ends a pause.
+ */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;	/* parked or members changed, or resumed */
+	atomic_bool requested;	/* read by vCPU threads without the lock */
+	int parked;		/* vCPU threads waiting in the pause */
+	int members;		/* threads that must park: started, not halted */
+	uint64_t host_tsc;	/* when the last one parked */
+	int64_t host_ns;	/* CLOCK_MONOTONIC then */
+};
+
 struct vm {
 	struct hv hv;
 	struct guest_mem mem;
@@ -58,6 +73,7 @@ struct vm {
 	struct bus pio;
 	struct bus mmio;
 	struct board_devices dev;
+	struct vm_pause pause;
 };
 
 /* vm.c */
@@ -73,6 +89,20 @@ void vcpu_request_nmi(struct vcpu *vcpu);
 /* Makes every vCPU thread end the run with LVRUN_EXIT_TIMEOUT. */
 void vcpu_stop_all_timeout(struct vm *vm);
 void vcpu_stats_at_exit(void);
+/* Exits to lvrun so far, all vCPUs and reasons. */
+uint64_t vcpu_exits_total(void);
+/*
+ * Parks every running vCPU thread at an instruction boundary, with no
+ * exit left half handled, and returns once all are parked; -EALREADY if
+ * they are. vcpu_resume_all() lets them go on (-EALREADY if not paused).
+ */
+int vcpu_pause_all(struct vm *vm);
+int vcpu_resume_all(struct vm *vm);
+
+/* pause.c: the vCPUs and the guest's clocks, for the control socket. */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
 
 /* assign.c */
 void assign_device(struct vm *vm);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control/control.h"
 #include "log.h"
 #include "lvrun.h"
 #include "snapshot/snapshot.h"
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
 	struct vm *vm = &the_vm;
 
 	parse_options(argc, argv);
+	if (opts.control)
+		control_open(opts.control);
 	if (opts.stats)
 		vcpu_stats_at_exit();
 	vcpu_install_kick_handler();
@@ -108,6 +111,7 @@ int main(int argc, char **argv)
 	uart_start_input(&vm->dev.com1, STDIN_FILENO);
 	rtc_start(&vm->dev.rtc);
 	vcpu_start_all(vm);
+	control_start(vm);
 	run_events(vm);
 	return 0;
 }

@@ -111,6 +111,16 @@ static const char usage_text[] =
 "                       truncated or foreign snapshot, or one whose guest may\n"
 "                       use CPU features this host lacks, is refused before\n"
 "                       anything runs (lightvisor only)\n"
+"  --control PATH       listen on a UNIX stream socket at PATH for control\n"
+"                       commands (pause, resume, status; see lvctl(1)); an\n"
+"                       existing PATH is refused unless it is a socket no\n"
+"                       one listens on (left by a killed lvrun). PATH is\n"
+"                       removed when lvrun exits\n"
+"  --pause-clock guest|wall\n"
+"                       what the guest's clocks do while paused: guest\n"
+"                       (default) stops them, so on resume the TSC and\n"
+"                       the RTC go on from where they stopped; wall lets\n"
+"                       them run, so they jump by the paused time\n"
 "  --help               this text\n"
 "  --version            print lvrun's version and the lightvisor API version\n"
 "                       it was built for\n"
@@ -237,6 +247,15 @@ static void parse_irq_after(const char *arg)
 	opts.irq_vector = parse_num(colon + 1, "vector", 32, 255);
 }
 
+static enum pause_clock parse_pause_clock(const char *s)
+{
+	if (!strcmp(s, "guest"))
+		return PAUSE_CLOCK_GUEST;
+	if (!strcmp(s, "wall"))
+		return PAUSE_CLOCK_WALL;
+	die("--pause-clock wants guest or wall, got '%s'", s);
+}
+
 static enum hypervisor parse_hv(const char *s)
 {
 	if (!strcmp(s, "lightvisor") || !strcmp(s, "lv"))
@@ -251,7 +270,7 @@ void parse_options(int argc, char **argv)
 	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
-	       OPT_VERSION, OPT_RESTORE };
+	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -269,6 +288,8 @@ void parse_options(int argc, char **argv)
 		{ "nmi-after-ms", required_argument, NULL, OPT_NMI },
 		{ "assign", required_argument, NULL, OPT_ASSIGN },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -330,6 +351,12 @@ void parse_options(int argc, char **argv)
 			break;
 		case OPT_RESTORE:
 			opts.restore = optarg;
+			break;
+		case OPT_CONTROL:
+			opts.control = optarg;
+			break;
+		case OPT_PAUSE_CLOCK:
+			opts.pause_clock = parse_pause_clock(optarg);
 			break;
 		case 'h':
 		case OPT_HELP:

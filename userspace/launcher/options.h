@@ -25,6 +25,12 @@ enum hypervisor {
 	HV_KVM,
 };
 
+/* What the guest's clocks do while the control socket pauses it. */
+enum pause_clock {
+	PAUSE_CLOCK_GUEST,	/* they stop: the pause is invisible */
+	PAUSE_CLOCK_WALL,	/* they run on: they jump on resume */
+};
+
 struct options {
 	enum hypervisor hv;
 	uint64_t mem_size;	/* 0: pick the default for the image type */
@@ -41,6 +47,8 @@ struct options {
 	const char *restore;	/* --restore FILE, or NULL */
 	const char *assign;	/* --assign BDF, or NULL */
 	const char *cmdline;	/* --cmdline, or NULL */
+	const char *control;	/* --control PATH, or NULL */
+	enum pause_clock pause_clock;
 	const char *initrd[LVRUN_MAX_INITRDS];
 	int nr_initrds;
 };

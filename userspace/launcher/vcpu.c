@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -50,6 +51,16 @@ static void stats_print(void)
 void vcpu_stats_at_exit(void)
 {
 	lvrun_at_exit(stats_print);
+}
+
+uint64_t vcpu_exits_total(void)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < HV_NR_EXITS; i++)
+		sum += atomic_load(&exit_counts[i]);
+	return sum;
 }
 
 /*
@@ -111,6 +122,105 @@ void vcpu_stop_all_timeout(struct vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		if (!vm->vcpus[i].parked)
 			vcpu_kick(&vm->vcpus[i]);
+}
+
+/* Kicks every started thread; a kick to a parked one does no harm. */
+static void vcpu_kick_all(struct vm *vm)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (!vm->vcpus[i].parked)
+			vcpu_kick(&vm->vcpus[i]);
+}
+
+static void vcpu_pause_init(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+	pthread_condattr_t attr;
+	int i;
+
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->changed, &attr);
+	pthread_condattr_destroy(&attr);
+	atomic_init(&p->requested, false);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		p->members += !vm->vcpus[i].parked;
+}
+
+/* Called by the vCPU thread itself, with nothing of the guest's in hand. */
+static void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm_pause *p = &vcpu->vm->pause;
+
+	trace("vcpu %d: parked for a pause", vcpu->hv.id);
+	pthread_mutex_lock(&p->lock);
+	p->parked++;
+	pthread_cond_broadcast(&p->changed);
+	while (atomic_load(&p->requested))
+		pthread_cond_wait(&p->changed, &p->lock);
+	p->parked--;
+	pthread_mutex_unlock(&p->lock);
+	trace("vcpu %d: resumed", vcpu->hv.id);
+}
+
+/* A thread halted for good: a pause no longer waits for it. */
+static void vcpu_pause_leave(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->members--;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * The kicks make each thread leave its run call; a thread busy in lvrun
+ * (a slow device) sees the request when it comes back. The kick is
+ * repeated in case a thread was between its check of the request and
+ * its run call's clearing of immediate_exit.
+ */
+int vcpu_pause_all(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+	struct timespec t;
+
+	pthread_mutex_lock(&p->lock);
+	if (atomic_load(&p->requested)) {
+		pthread_mutex_unlock(&p->lock);
+		return -EALREADY;
+	}
+	atomic_store(&p->requested, true);
+	while (p->parked < p->members) {
+		vcpu_kick_all(vm);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += 100 * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->changed, &p->lock, &t);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int vcpu_resume_all(struct vm *vm)
+{
+	struct vm_pause *p = &vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	if (!atomic_load(&p->requested)) {
+		pthread_mutex_unlock(&p->lock);
+		return -EALREADY;
+	}
+	atomic_store(&p->requested, false);
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 static void vcpu_queue_pending(struct vcpu *vcpu)
@@ -254,6 +364,7 @@ static void vcpu_halted(struct vcpu *vcpu)
 {
 	trace("vcpu %d: halted with interrupts disabled", vcpu->hv.id);
 	vcpu->halted = true;
+	vcpu_pause_leave(vcpu->vm);
 	if (atomic_fetch_sub(&running_vcpus, 1) == 1) {
 		trace("all vCPUs halted");
 		lvrun_exit(LVRUN_EXIT_HALT);
@@ -316,11 +427,24 @@ static void *vcpu_thread(void *p)
 	struct vcpu *vcpu = p;
 	const struct hv_ops *ops = vcpu->vm->hv.ops;
 	struct hv_exit ex;
+	bool in_hand = false;	/* an exit whose instruction is not done */
 
 	this_vcpu = &vcpu->hv;
 	for (;;) {
 		if (timed_out)
 			handle_timeout(vcpu);
+		if (atomic_load(&vcpu->vm->pause.requested)) {
+			if (!in_hand) {
+				vcpu_park(vcpu);
+				continue;
+			}
+			/*
+			 * The run call first completes the instruction whose
+			 * I/O lvrun just did, then returns without entering
+			 * the guest.
+			 */
+			*vcpu->hv.immediate_exit = 1;
+		}
 		vcpu_queue_pending(vcpu);
 
 		memset(&ex, 0, sizeof(ex));
@@ -330,6 +454,8 @@ static void *vcpu_thread(void *p)
 				    strerror(errno));
 			ex.reason = HV_EXIT_INTR;
 		}
+		/* Only a return before an entry finished everything. */
+		in_hand = ex.reason != HV_EXIT_INTR;
 		atomic_fetch_add(&exit_counts[ex.reason], 1);
 		if (ex.reason != HV_EXIT_IO && ex.reason != HV_EXIT_MMIO)
 			trace("vcpu %d: exit %s (hardware exit 0x%llx)", vcpu->hv.id,
@@ -354,6 +480,7 @@ void vcpu_start_all(struct vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		if (!vm->vcpus[i].parked)
 			atomic_fetch_add(&running_vcpus, 1);
+	vcpu_pause_init(vm);
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];

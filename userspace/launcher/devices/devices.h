@@ -149,6 +149,7 @@ struct rtc {
 	pthread_cond_t wake;
 	int64_t wake_at;	/* CLOCK_MONOTONIC ns */
 	bool thread_on;		/* false in host-side tests */
+	bool paused;		/* the VM is paused: no events */
 };
 
 /* Registers the ports; the memory-size bytes describe @mem_size of RAM. */
@@ -159,6 +160,14 @@ void rtc_start(struct rtc *r);
 /* A port access at CLOCK_MONOTONIC time @now_ns (the bus passes the clock). */
 void rtc_io(struct rtc *r, unsigned int off, bool is_write, uint8_t *data,
 	    unsigned int len, int64_t now_ns);
+/*
+ * The VM pauses at CLOCK_MONOTONIC @now_ns: the flags are brought up to
+ * date and no interrupt comes until rtc_resume(), which drops the events
+ * of the paused time and moves the RTC's time back by @hide_ns (the
+ * paused time, or 0 to let the guest see it).
+ */
+void rtc_pause(struct rtc *r, int64_t now_ns);
+void rtc_resume(struct rtc *r, int64_t now_ns, int64_t hide_ns);
 /* The periodic interrupt's rate for register A's value, 0 if none. */
 unsigned int rtc_periodic_hz(uint8_t reg_a);
 

@@ -390,7 +390,7 @@ static void rtc_arm_timer(struct rtc *r, int64_t now)
 {
 	int64_t at;
 
-	if (!r->thread_on)
+	if (!r->thread_on || r->paused)
 		return;
 	at = rtc_next_event(r, now);
 	if (at != r->wake_at) {
@@ -546,6 +546,29 @@ static void *rtc_thread(void *p)
 	return NULL;
 }
 
+void rtc_pause(struct rtc *r, int64_t now)
+{
+	pthread_mutex_lock(&r->lock);
+	rtc_advance(r, now);
+	r->paused = true;
+	r->wake_at = -1;
+	if (r->thread_on)
+		pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void rtc_resume(struct rtc *r, int64_t now, int64_t hide_ns)
+{
+	pthread_mutex_lock(&r->lock);
+	r->paused = false;
+	r->offset_ns -= hide_ns;
+	/* Flags and interrupts start again from here: none for the pause. */
+	if (now > r->seen_ns)
+		r->seen_ns = now;
+	rtc_arm_timer(r, now);
+	pthread_mutex_unlock(&r->lock);
+}
+
 void rtc_start(struct rtc *r)
 {
 	pthread_t thread;
@@ -654,7 +677,8 @@ void rtc_save(struct rtc *r, struct rtc_state *s)
 
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&r->lock);
-	if (now < r->seen_ns)
+	/* Paused: the RTC's time stopped where the pause began. */
+	if (now < r->seen_ns || r->paused)
 		now = r->seen_ns;
 	s->index = r->index;
 	s->stopped = r->stopped;

@@ -297,6 +297,32 @@ static void test_bad_input(struct rtc *r)
 	       "rtc: a 4-byte read at 0x70: index, register D, then all ones");
 }
 
+/* A pause of the VM: hidden from the time, or shown; no events owed. */
+static void test_pause(struct rtc *r)
+{
+	int64_t t = T0 + 100 * NS;
+
+	setup(r, 16 << 20, epoch_of(2026, 1, 1, 0, 0, 0), NS / 2);
+	wr(r, 0x0b, 0x12, T0);		/* UIE, 24 h, BCD */
+	rtc_pause(r, T0);
+	rtc_resume(r, t, 100 * NS);
+	tap_ok(rd(r, 0x00, t + NS / 4) == 0x00 && rd(r, 0x02, t + NS / 4) == 0,
+	       "rtc: a hidden pause of 100 s: the time goes on from the pause");
+	tap_ok(!(rd(r, 0x0c, t + NS / 4) & 0x10) && line_edges == 0,
+	       "rtc: a hidden pause: no update flag, no interrupt for it");
+	tap_ok(rd(r, 0x0c, t + NS / 2) & 0x10,
+	       "rtc: a hidden pause: the next update comes after the rest of the second");
+
+	setup(r, 16 << 20, epoch_of(2026, 1, 1, 0, 0, 0), NS / 2);
+	wr(r, 0x0b, 0x12, T0);
+	rtc_pause(r, T0);
+	rtc_resume(r, t, 0);
+	tap_ok(rd(r, 0x0c, t) == 0 && line_edges == 0,
+	       "rtc: a wall-clock pause: no flags, no interrupt owed for it");
+	tap_ok(rd(r, 0x00, t) == 0x40 && rd(r, 0x02, t) == 0x01,
+	       "rtc: a wall-clock pause of 100 s: the time jumps by it");
+}
+
 void rtc_tests(void)
 {
 	static struct rtc r;
@@ -308,4 +334,5 @@ void rtc_tests(void)
 	test_set(&r);
 	test_memory(&r);
 	test_bad_input(&r);
+	test_pause(&r);
 }

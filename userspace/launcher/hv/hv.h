@@ -122,6 +122,13 @@ struct hv_ops {
 	int (*get_irqchip)(struct hv *hv, struct lv_irqchip_state *st);
 	int (*set_irqchip)(struct hv *hv, const struct lv_irqchip_state *st);
 	void (*cpu_features)(struct hv *hv, struct hv_cpu_features *f);
+	/*
+	 * Moves the guest's TSC by @delta ticks on all @n vCPUs, none of
+	 * them in its run call (lvrun pauses them first). Returns 0, or -1
+	 * with errno if the hypervisor cannot.
+	 */
+	int (*shift_tsc)(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
+			 int64_t delta);
 };
 
 struct hv {
@@ -130,6 +137,7 @@ struct hv {
 	int vm_fd;
 	size_t run_size;
 	bool has_irqchip;
+	int64_t tsc_offset;	/* lightvisor: the VM's offset lvrun last set */
 	/* The line handle devices get: forwards to ops->set_irq_line. */
 	struct irq_chip chip;
 	void *priv;

@@ -385,6 +385,41 @@ static void kvm_request_irq_window(struct hv_vcpu *vcpu, bool on)
 	((struct kvm_run *)vcpu->run)->request_interrupt_window = on;
 }
 
+/* KVM_VCPU_TSC_OFFSET (Linux 5.16 and later): one vCPU's offset. */
+static int kvm_tsc_offset_attr(int fd, unsigned long req, uint64_t *offset)
+{
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)offset,
+	};
+
+	return ioctl(fd, req, &attr);
+}
+
+/*
+ * Each vCPU's own offset moves by @delta, so vCPUs the guest set apart
+ * (by writing IA32_TSC) stay apart. Writing IA32_TSC from here instead
+ * would go through KVM's TSC synchronisation, which may snap the value
+ * back to the other vCPUs'.
+ */
+static int kvm_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
+			 int64_t delta)
+{
+	uint64_t offset;
+	int i;
+
+	(void)hv;
+	for (i = 0; i < n; i++) {
+		if (kvm_tsc_offset_attr(vcpus[i]->fd, KVM_GET_DEVICE_ATTR, &offset))
+			return -1;
+		offset += delta;
+		if (kvm_tsc_offset_attr(vcpus[i]->fd, KVM_SET_DEVICE_ATTR, &offset))
+			return -1;
+	}
+	return 0;
+}
+
 const struct hv_ops hv_kvm_ops = {
 	.name = "kvm",
 	.open = kvm_open,
@@ -399,4 +434,5 @@ const struct hv_ops hv_kvm_ops = {
 	.queue_irq = kvm_queue_irq,
 	.queue_nmi = kvm_queue_nmi,
 	.request_irq_window = kvm_request_irq_window,
+	.shift_tsc = kvm_shift_tsc,
 };

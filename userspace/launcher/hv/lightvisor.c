@@ -280,6 +280,24 @@ static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
 	f->tsc_khz = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_TSC_KHZ);
 }
 
+/*
+ * The offset is the VM's, for every vCPU at once; lvrun is its only
+ * writer, so it knows the current value. A guest that wrote IA32_TSC
+ * itself loses that write here (lightvisor cannot report it).
+ */
+static int lv_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
+			int64_t delta)
+{
+	struct lv_tsc_control tc = { .offset = hv->tsc_offset + delta };
+
+	(void)vcpus;
+	(void)n;
+	if (ioctl(hv->vm_fd, LV_SET_TSC_OFFSET, &tc) < 0)
+		return -1;
+	hv->tsc_offset = tc.offset;
+	return 0;
+}
+
 const struct hv_ops hv_lightvisor_ops = {
 	.name = "lightvisor",
 	.open = lv_open,
@@ -299,4 +317,5 @@ const struct hv_ops hv_lightvisor_ops = {
 	.get_irqchip = lv_get_irqchip,
 	.set_irqchip = lv_set_irqchip,
 	.cpu_features = lv_cpu_features,
+	.shift_tsc = lv_shift_tsc,
 };

@@ -142,14 +142,15 @@ static int save_vcpus(struct vm *vm, struct snap_buf *b, char *err, size_t errle
 		snap_buf_add(b, "vcpu", i, sv, sizeof(*sv));
 	}
 	free(sv);
-	return ret ? -1 : 0;
+	return ret;
 }
 
 static int save_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
 {
 	struct snap_machine m;
-	uint8_t *dev;
 	unsigned int i;
+	uint8_t *dev;
+	int ret;
 
 	memset(&m, 0, sizeof(m));
 	m.nr_vcpus = vm->nr_vcpus;
@@ -158,16 +159,17 @@ static int save_state(struct vm *vm, struct snap_buf *b, char *err, size_t errle
 	m.image_kind = vm->kind;
 	vm->hv.ops->cpu_features(&vm->hv, &m.cpu);
 	snap_buf_add(b, "machine", 0, &m, sizeof(m));
-	if (save_vcpus(vm, b, err, errlen))
-		return -1;
+	ret = save_vcpus(vm, b, err, errlen);
+	if (ret)
+		return ret;
 	if (vm->hv.has_irqchip) {
 		struct lv_irqchip_state chip;
-		int ret = vm->hv.ops->get_irqchip(&vm->hv, &chip);
 
+		ret = vm->hv.ops->get_irqchip(&vm->hv, &chip);
 		if (ret) {
 			snprintf(err, errlen, "cannot read the interrupt controllers: %s",
 				 strerror(-ret));
-			return -1;
+			return ret;
 		}
 		snap_buf_add(b, "irqchip", 0, &chip, sizeof(chip));
 	}
@@ -231,44 +233,46 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct snap_buf b;
-	int fd, ret = -1;
+	int fd, ret;
 
 	if (!vm->hv.ops->get_vcpu_state) {
 		snprintf(err, errlen, "snapshots need --hv lightvisor (not %s)",
 			 vm->hv.ops->name);
-		return -1;
+		return -EOPNOTSUPP;
 	}
 	if (opts.assign) {
 		snprintf(err, errlen, "a VM with an assigned PCI device cannot be saved");
-		return -1;
+		return -EOPNOTSUPP;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "path too long");
-		return -1;
+		return -ENAMETOOLONG;
 	}
 	snap_buf_init(&b);
-	if (save_state(vm, &b, err, errlen))
+	ret = save_state(vm, &b, err, errlen);
+	if (ret)
 		goto out;
 	snap_buf_finish(&b, vm->mem.size);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
+		ret = -errno;
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (write_file(fd, &b, &vm->mem)) {
-		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		ret = errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-ret));
 		close(fd);
 		unlink(tmp);
 		goto out;
 	}
 	close(fd);
 	if (rename(tmp, path)) {
+		ret = -errno;
 		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
 			 strerror(errno));
 		unlink(tmp);
-		goto out;
 	}
-	ret = 0;
 out:
 	snap_buf_free(&b);
 	return ret;
@@ -397,6 +401,14 @@ static void check_host_features(struct vm *vm, const struct hv_cpu_features *sav
 		     saved->tsc_khz, host.tsc_khz);
 }
 
+static uint64_t host_tsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 /* Reads the header and sections of @fd; dies with a message if bad. */
 static uint8_t *read_sections(int fd, const char *path, size_t *len,
 			      struct snap_header *h)
@@ -497,6 +509,11 @@ void vm_restore(struct vm *vm, const char *path)
 	if (c.machine->has_irqchip)
 		vm->hv.ops->create_irqchip(&vm->hv);
 	restore_vcpus(vm, &c);
+	/*
+	 * Each vCPU's TSC is where it was saved; lvrun's idea of the VM's
+	 * offset (for the TSC shifts of later pauses) follows vCPU 0's.
+	 */
+	vm->hv.tsc_offset = c.vcpu[0]->hv.cpu.tsc - host_tsc();
 	if (c.irqchip) {
 		ret = vm->hv.ops->set_irqchip(&vm->hv, c.irqchip);
 		if (ret)

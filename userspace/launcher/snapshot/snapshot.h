@@ -14,8 +14,8 @@ struct vm;
 /*
  * Writes @vm to @path (through a temporary file renamed at the end, so
  * that @path never holds half a snapshot). Every vCPU must be stopped
- * between two run calls with no I/O in flight. Returns 0, or -1 with a
- * message in @err.
+ * between two run calls with no I/O in flight. Returns 0, or a negative
+ * errno with a message in @err.
  */
 int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen);
 

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun: the control socket's command language. A leaf: it acts only
+ * through struct control_ops and never blocks on the connection.
+ *
+ * Answers are one line: "ok" or "error" and key=value pairs. Error codes
+ * are errno names, so scripts can tell them apart without parsing the
+ * message, which is quoted and may contain spaces.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "control.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* How much of an unknown command an error message quotes. */
+#define QUOTE_MAX	32
+
+enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_LATER };
+
+static const struct {
+	const char *name;
+	enum cmd_kind kind;
+} commands[] = {
+	{ "pause", CMD_PAUSE },
+	{ "resume", CMD_RESUME },
+	{ "status", CMD_STATUS },
+	{ "save", CMD_SAVE },
+	/* Planned with the rest of the toolstack; named so callers can probe. */
+	{ "fork", CMD_LATER },
+	{ "migrate", CMD_LATER },
+};
+
+static bool answer(char *out, size_t size, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool answer(char *out, size_t size, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+/*
+ * @s quoted for a message: printable ASCII only (a client's bytes must
+ * not break the one-line answer), at most QUOTE_MAX characters.
+ */
+static void quote(char *dst, const char *s, size_t n)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n && j < QUOTE_MAX; i++) {
+		unsigned char c = s[i];
+
+		dst[j++] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ?
+			   '?' : c;
+	}
+	if (i < n)
+		dst[j++] = '~';	/* cut */
+	dst[j] = '\0';
+}
+
+static const struct {
+	int err;
+	const char *name;
+} codes[] = {
+	{ EALREADY, "EALREADY" },
+	{ ENOSYS, "ENOSYS" },
+	{ EMSGSIZE, "EMSGSIZE" },
+	{ EINVAL, "EINVAL" },
+	{ ENOENT, "ENOENT" },
+	{ EACCES, "EACCES" },
+	{ ENOSPC, "ENOSPC" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },
+};
+
+static bool error_answer(char *out, size_t size, int err, const char *msg)
+{
+	const char *code = "EIO";	/* anything the table does not name */
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(codes); i++)
+		if (codes[i].err == err)
+			code = codes[i].name;
+	return answer(out, size, false, "error code=%s msg=\"%s\"", code, msg);
+}
+
+static bool status_answer(const struct control_ops *ops, char *out, size_t size)
+{
+	struct control_status st;
+
+	memset(&st, 0, sizeof(st));
+	ops->status(ops->ctx, &st);
+	return answer(out, size, true,
+		      "ok state=%s vcpus=%d exits=%llu memory=%llu",
+		      st.paused ? "paused" : "running", st.vcpus,
+		      (unsigned long long)st.exits,
+		      (unsigned long long)st.memory);
+}
+
+/* A message or path made safe for the one-line answer, in place. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ||
+		    *s == '"' || *s == '\\')
+			*s = '?';
+}
+
+/* save FILE: the VM as it is now, paused or running, into FILE. */
+static bool save_command(const struct control_ops *ops, const char *arg,
+			 size_t len, char *out, size_t size)
+{
+	char path[CONTROL_LINE_MAX], err[CONTROL_ANSWER_MAX - 64];
+	int ret;
+
+	while (len && (*arg == ' ' || *arg == '\t'))
+		arg++, len--;
+	if (!len)
+		return error_answer(out, size, EINVAL, "save needs a FILE");
+	if (memchr(arg, ' ', len) || memchr(arg, '\t', len))
+		return error_answer(out, size, EINVAL, "save takes one FILE");
+	memcpy(path, arg, len);
+	path[len] = '\0';
+	err[0] = '\0';
+	ret = ops->save(ops->ctx, path, err, sizeof(err));
+	if (ret) {
+		sanitize(err);
+		return error_answer(out, size, -ret, err);
+	}
+	sanitize(path);
+	return answer(out, size, true, "ok saved=%s", path);
+}
+
+static bool run_command(const struct control_ops *ops, enum cmd_kind kind,
+			const char *name, char *out, size_t size)
+{
+	char msg[64];
+	int err;
+
+	switch (kind) {
+	case CMD_PAUSE:
+		err = ops->pause(ops->ctx);
+		if (err == -EALREADY)
+			return error_answer(out, size, EALREADY, "already paused");
+		break;
+	case CMD_RESUME:
+		err = ops->resume(ops->ctx);
+		if (err == -EALREADY)
+			return error_answer(out, size, EALREADY, "not paused");
+		break;
+	case CMD_STATUS:
+		return status_answer(ops, out, size);
+	default:
+		snprintf(msg, sizeof(msg), "%s: not implemented yet", name);
+		return error_answer(out, size, ENOSYS, msg);
+	}
+	if (err)
+		return error_answer(out, size, -err, strerror(-err));
+	return answer(out, size, true, "ok state=%s",
+		      kind == CMD_PAUSE ? "paused" : "running");
+}
+
+bool control_execute(const struct control_ops *ops, const char *line,
+		     char *out, size_t size)
+{
+	char msg[64 + QUOTE_MAX], word[QUOTE_MAX + 2];
+	size_t len = strlen(line), n;
+	const char *rest;
+	unsigned int i;
+
+	/* A client on a terminal or from another system may send CRLF. */
+	if (len && line[len - 1] == '\r')
+		len--;
+	while (len && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return error_answer(out, size, EINVAL, "empty command");
+
+	n = strcspn(line, " \t");
+	if (n > len)
+		n = len;
+	rest = line + n;
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strlen(commands[i].name) != n ||
+		    memcmp(commands[i].name, line, n))
+			continue;
+		if (commands[i].kind == CMD_SAVE)
+			return save_command(ops, rest, line + len - rest, out,
+					    size);
+		/* Arguments are for the commands to come (fork, migrate). */
+		if (rest < line + len && commands[i].kind != CMD_LATER) {
+			snprintf(msg, sizeof(msg), "%s takes no argument",
+				 commands[i].name);
+			return error_answer(out, size, EINVAL, msg);
+		}
+		return run_command(ops, commands[i].kind, commands[i].name,
+				   out, size);
+	}
+	quote(word, line, n);
+	snprintf(msg, sizeof(msg), "unknown command: %s", word);
+	return error_answer(out, size, EINVAL, msg);
+}
+
+void control_answer_too_long(char *out, size_t size)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "command longer than %d bytes",
+		 CONTROL_LINE_MAX - 1);
+	error_answer(out, size, EMSGSIZE, msg);
+}

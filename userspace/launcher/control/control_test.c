@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side tests of the control socket's commands (control_cmd.c) on a
+ * fake VM. Linked into lvrun-loadertest, which prints the TAP plan.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../tap.h"
+#include "control.h"
+
+struct fake_vm {
+	bool paused;
+	int pauses, resumes;
+};
+
+static int fake_pause(void *ctx)
+{
+	struct fake_vm *vm = ctx;
+
+	if (vm->paused)
+		return -EALREADY;
+	vm->paused = true;
+	vm->pauses++;
+	return 0;
+}
+
+static int fake_resume(void *ctx)
+{
+	struct fake_vm *vm = ctx;
+
+	if (!vm->paused)
+		return -EALREADY;
+	vm->paused = false;
+	vm->resumes++;
+	return 0;
+}
+
+static void fake_status(void *ctx, struct control_status *st)
+{
+	struct fake_vm *vm = ctx;
+
+	st->paused = vm->paused;
+	st->vcpus = 2;
+	st->exits = 12345;
+	st->memory = 134217728;
+}
+
+static struct fake_vm vm;
+static const struct control_ops ops = {
+	.pause = fake_pause, .resume = fake_resume, .status = fake_status,
+	.ctx = &vm,
+};
+
+/* @line answers ok or not, with exactly @want. */
+static void expect(const char *line, bool ok, const char *want)
+{
+	char answer[CONTROL_ANSWER_MAX];
+	bool got = control_execute(&ops, line, answer, sizeof(answer));
+
+	tap_ok(got == ok && !strcmp(answer, want), "control: \"%s\" -> %s%s%s",
+	       line, answer, strcmp(answer, want) ? " (want " : "",
+	       strcmp(answer, want) ? want : "");
+}
+
+void control_tests(void)
+{
+	char answer[CONTROL_ANSWER_MAX], line[300];
+
+	expect("status", true,
+	       "ok state=running vcpus=2 exits=12345 memory=134217728");
+	expect("pause", true, "ok state=paused");
+	expect("pause", false, "error code=EALREADY msg=\"already paused\"");
+	expect(" status\r", true,
+	       "ok state=paused vcpus=2 exits=12345 memory=134217728");
+	expect("resume", true, "ok state=running");
+	expect("resume", false, "error code=EALREADY msg=\"not paused\"");
+	tap_ok(vm.pauses == 1 && vm.resumes == 1,
+	       "control: an error answer changed nothing");
+	expect("", false, "error code=EINVAL msg=\"empty command\"");
+	expect(" \t\r", false, "error code=EINVAL msg=\"empty command\"");
+	expect("foo", false, "error code=EINVAL msg=\"unknown command: foo\"");
+	expect("pause now", false,
+	       "error code=EINVAL msg=\"pause takes no argument\"");
+	expect("PAUSE", false, "error code=EINVAL msg=\"unknown command: PAUSE\"");
+	expect("save /tmp/x", false,
+	       "error code=ENOSYS msg=\"save: not implemented yet\"");
+	expect("fork", false, "error code=ENOSYS msg=\"fork: not implemented yet\"");
+	expect("migrate host:1", false,
+	       "error code=ENOSYS msg=\"migrate: not implemented yet\"");
+	expect("a\"b\\c\x01", false,
+	       "error code=EINVAL msg=\"unknown command: a?b?c?\"");
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	control_execute(&ops, line, answer, sizeof(answer));
+	tap_ok(strlen(answer) < 100 && strstr(answer, "xxx~\""),
+	       "control: a long unknown command is quoted cut short");
+	control_answer_too_long(answer, sizeof(answer));
+	tap_ok(!strcmp(answer,
+		       "error code=EMSGSIZE msg=\"command longer than 255 bytes\""),
+	       "control: the answer to an over-long line: %s", answer);
+}
