@@ -149,9 +149,75 @@ long=$(head -c 4000 /dev/zero | tr '\0' x)
 ctl "$sock" "$long"
 echo "$ans" | grep -q '^error code=EMSGSIZE ' && [ "$rc" = 1 ]
 result $? "over-long line: error code=EMSGSIZE"
-ctl "$sock" save snap.bin
+ctl "$sock" fork
 echo "$ans" | grep -q '^error code=ENOSYS ' && [ "$rc" = 1 ]
-result $? "save (not implemented yet): error code=ENOSYS"
+result $? "fork (not implemented yet): error code=ENOSYS"
+ctl "$sock" save
+[ "$ans" = 'error code=EINVAL msg="save needs a FILE"' ] && [ "$rc" = 1 ]
+result $? "save without a FILE: error code=EINVAL"
+ctl "$sock" save /no-such-dir/snap.bin
+echo "$ans" | grep -q '^error code=ENOENT msg="cannot create ' && [ "$rc" = 1 ]
+result $? "save into a missing directory: error code=ENOENT"
+
+# A snapshot of the running guest (vCPU 0 printing, vCPU 1 in MMIO
+# writes): lvrun pauses it, saves and resumes it.
+before=$(last_count out.txt)
+ctl "$sock" save "$PWD/snap.bin"
+[ "$ans" = "ok saved=$PWD/snap.bin" ] && [ "$rc" = 0 ]
+result $? "save FILE of a running guest answers ok"
+after=$(last_count out.txt)
+wait_counts out.txt 3
+ctl "$sock" status
+[ "$(field "$ans" state)" = running ] && consecutive out.txt
+result $? "after the save the guest runs on, its count unbroken"
+size=$(wc -c <snap.bin)
+echo "# snapshot: $size bytes, $(du -k snap.bin | cut -f1) KiB on disk (zero pages are holes)"
+
+lvrun --restore snap.bin --timeout 600 >restored.txt 2>rerr.txt &
+rpid=$!
+wait_counts restored.txt 5
+result $? "lvrun --restore runs the saved guest"
+first=$(counts restored.txt | head -n 1 | cut -d' ' -f2)
+echo "# count $before before the save, $after after it; the restored guest starts at $first"
+[ -n "$first" ] && [ "$first" -gt "$before" ] && [ "$first" -le $((after + 1)) ] &&
+	! tr -d '\r' <restored.txt | grep -q '^counter: step'
+result $? "restored: the count goes on from the save ($first), the guest does not restart"
+counts restored.txt | awk -v f="$first" '$2 != f + NR - 1 { bad = 1 } END { exit bad }'
+result $? "restored: the count is unbroken after that"
+kill -TERM $rpid
+wait $rpid
+sed 's/^/# restored lvrun: /' rerr.txt | head -10
+
+# Saved while paused: it stays paused.
+ctl "$sock" pause
+ctl "$sock" save "$PWD/snap2.bin"
+[ "$rc" = 0 ] && [ -s snap2.bin ]
+ans2=$ans
+ctl "$sock" status
+[ "$(field "$ans" state)" = paused ]
+result $? "save of a paused guest ($ans2); it stays paused"
+ctl "$sock" resume
+
+# Damaged snapshots are refused with the cause named, nothing runs.
+bad_restore() { # FILE PATTERN NAME
+	lvrun --restore "$1" --timeout 60 >bad.out 2>&1
+	st=$?
+	[ $st = 1 ] && grep -q "$2" bad.out && ! grep -q '^count' bad.out
+	result $? "$3 (exit $st: $(head -n 1 bad.out | cut -c1-100))"
+}
+head -c $((size - 4096)) snap.bin >trunc.bin
+bad_restore trunc.bin truncated "a truncated snapshot is refused"
+cp snap.bin corrupt.bin
+printf '\377' | dd of=corrupt.bin bs=1 seek=300 conv=notrunc 2>/dev/null
+bad_restore corrupt.bin "checksum mismatch" "a corrupted snapshot is refused"
+cp snap.bin version.bin
+printf '\007' | dd of=version.bin bs=1 seek=8 conv=notrunc 2>/dev/null
+bad_restore version.bin "format version 7" "a snapshot of another format version is refused"
+head -c 64 /dev/zero >zero.bin
+bad_restore zero.bin "bad magic" "a file that is no snapshot is refused"
+lvrun --restore snap.bin /guests/counter.elf >bad.out 2>&1
+[ $? = 1 ] && grep -q 'takes no IMAGE' bad.out
+result $? "--restore with an IMAGE too is refused"
 ctl "$sock" status
 kill -0 $pid && [ "$(field "$ans" state)" = running ]
 result $? "lvrun runs on and answers after the bad commands"

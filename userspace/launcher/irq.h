@@ -36,4 +36,14 @@ static inline void irq_line_set(struct irq_line *line, int level)
 	line->chip->set_line(line->chip, line->gsi, level);
 }
 
+/*
+ * A restored device takes up the level its line had at the save. The
+ * interrupt controllers' restored state has it already: nothing is sent,
+ * which would make an edge the guest never saw.
+ */
+static inline void irq_line_restore(struct irq_line *line, int level)
+{
+	line->level = !!level;
+}
+
 #endif /* LVRUN_IRQ_H */

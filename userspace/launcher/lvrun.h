@@ -28,6 +28,7 @@ struct vcpu {
 	struct vm *vm;
 	pthread_t thread;
 	bool parked;		/* never entered: see --help */
+	bool halted;		/* halted for good with interrupts off */
 
 	/* Events another thread asks this vCPU to queue before its next entry. */
 	int pending_irq;	/* vector, or -1 */
@@ -77,6 +78,7 @@ struct vm {
 
 /* vm.c */
 void vm_create(struct vm *vm);
+void vm_create_devices(struct vm *vm);
 
 /* vcpu.c */
 void vcpu_install_kick_handler(void);

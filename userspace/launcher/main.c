@@ -11,6 +11,7 @@
 #include "control/control.h"
 #include "log.h"
 #include "lvrun.h"
+#include "snapshot/snapshot.h"
 
 static struct vm the_vm;
 
@@ -100,8 +101,12 @@ int main(int argc, char **argv)
 	if (opts.stats)
 		vcpu_stats_at_exit();
 	vcpu_install_kick_handler();
-	vm_create(vm);
-	assign_device(vm);
+	if (opts.restore) {
+		vm_restore(vm, opts.restore);
+	} else {
+		vm_create(vm);
+		assign_device(vm);
+	}
 	console_setup();
 	uart_start_input(&vm->dev.com1, STDIN_FILENO);
 	rtc_start(&vm->dev.rtc);

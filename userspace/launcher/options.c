@@ -22,6 +22,7 @@ struct options opts = {
 
 static const char usage_text[] =
 "Usage: lvrun [OPTIONS] IMAGE\n"
+"       lvrun [OPTIONS] --restore FILE\n"
 "Run IMAGE as a guest of lightvisor (or of KVM, with --hv kvm).\n"
 "\n"
 "IMAGE is recognised by its contents:\n"
@@ -103,6 +104,13 @@ static const char usage_text[] =
 "                       /sys/bus/pci/devices; no host driver bound, behind\n"
 "                       an IOMMU) to the guest; see PCI below (lightvisor\n"
 "                       only)\n"
+"  --restore FILE       continue the VM saved in snapshot FILE (lvctl save)\n"
+"                       instead of starting an image: its vCPUs, interrupt\n"
+"                       controllers, devices and memory (mapped copy-on-write\n"
+"                       from FILE, read as the guest touches it). A bad,\n"
+"                       truncated or foreign snapshot, or one whose guest may\n"
+"                       use CPU features this host lacks, is refused before\n"
+"                       anything runs (lightvisor only)\n"
 "  --control PATH       listen on a UNIX stream socket at PATH for control\n"
 "                       commands (pause, resume, status; see lvctl(1)); an\n"
 "                       existing PATH is refused unless it is a socket no\n"
@@ -262,7 +270,7 @@ void parse_options(int argc, char **argv)
 	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
-	       OPT_VERSION, OPT_CONTROL, OPT_PAUSE_CLOCK };
+	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -279,6 +287,7 @@ void parse_options(int argc, char **argv)
 		{ "irq-after-ms", required_argument, NULL, OPT_IRQ },
 		{ "nmi-after-ms", required_argument, NULL, OPT_NMI },
 		{ "assign", required_argument, NULL, OPT_ASSIGN },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -340,6 +349,9 @@ void parse_options(int argc, char **argv)
 		case OPT_ASSIGN:
 			opts.assign = optarg;
 			break;
+		case OPT_RESTORE:
+			opts.restore = optarg;
+			break;
 		case OPT_CONTROL:
 			opts.control = optarg;
 			break;
@@ -357,6 +369,15 @@ void parse_options(int argc, char **argv)
 		default:
 			usage(stderr, LVRUN_EXIT_ERROR);
 		}
+	}
+	if (opts.restore) {
+		/* The snapshot says what the machine is. */
+		if (optind != argc)
+			die("--restore takes no IMAGE: the snapshot has the guest");
+		if (opts.mem_size || opts.nr_vcpus != 1 || opts.cmdline ||
+		    opts.nr_initrds || opts.assign || opts.irqchip)
+			die("--restore takes the machine from the snapshot: not with --mem, --vcpus, --cmdline, --initrd, --assign or --irqchip");
+		return;
 	}
 	if (optind != argc - 1)
 		usage(stderr, LVRUN_EXIT_ERROR);

@@ -43,7 +43,8 @@ struct options {
 	long irq_after_ms;	/* < 0: not requested */
 	unsigned int irq_vector;
 	long nmi_after_ms;	/* < 0: not requested */
-	const char *image;
+	const char *image;	/* NULL with --restore */
+	const char *restore;	/* --restore FILE, or NULL */
 	const char *assign;	/* --assign BDF, or NULL */
 	const char *cmdline;	/* --cmdline, or NULL */
 	const char *control;	/* --control PATH, or NULL */

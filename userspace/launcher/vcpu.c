@@ -363,6 +363,7 @@ static void report_internal_error(struct vcpu *vcpu, const struct hv_exit *ex)
 static void vcpu_halted(struct vcpu *vcpu)
 {
 	trace("vcpu %d: halted with interrupts disabled", vcpu->hv.id);
+	vcpu->halted = true;
 	vcpu_pause_leave(vcpu->vm);
 	if (atomic_fetch_sub(&running_vcpus, 1) == 1) {
 		trace("all vCPUs halted");

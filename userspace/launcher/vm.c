@@ -162,7 +162,7 @@ static void vm_setup_memory(struct vm *vm, uint64_t size)
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 }
 
-static void vm_create_devices(struct vm *vm)
+void vm_create_devices(struct vm *vm)
 {
 	struct board_devices *d = &vm->dev;
 

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 
 #include "../log.h"
 #include "../lvrun.h"
+#include "../snapshot/snapshot.h"
 #include "control.h"
 
 /* More clients at once than any script needs; the rest are turned away. */
@@ -249,6 +251,28 @@ static int vm_ctl_resume(void *ctx)
 	return vm_resume(ctx);
 }
 
+/*
+ * A running VM is paused for the save and resumed after it, its clocks
+ * moved back as for any pause: the guest does not see the save.
+ */
+static int vm_ctl_save(void *ctx, const char *path, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+	bool was_running = !vm_paused(vm);
+	int ret = 0;
+
+	if (was_running)
+		ret = vm_pause(vm);
+	if (ret) {
+		snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
+		return ret;
+	}
+	ret = snapshot_save(vm, path, err, errlen);
+	if (was_running)
+		vm_resume(vm);
+	return ret;
+}
+
 static void vm_ctl_status(void *ctx, struct control_status *st)
 {
 	struct vm *vm = ctx;
@@ -264,6 +288,7 @@ void control_start(struct vm *vm)
 	static struct control_ops ops = {
 		.pause = vm_ctl_pause,
 		.resume = vm_ctl_resume,
+		.save = vm_ctl_save,
 		.status = vm_ctl_status,
 	};
 	pthread_t thread;

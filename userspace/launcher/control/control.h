@@ -25,10 +25,14 @@ struct control_status {
 	uint64_t memory;	/* guest RAM, bytes */
 };
 
-/* What commands act on. pause and resume return 0 or a negative errno. */
+/*
+ * What commands act on. pause and resume return 0 or a negative errno;
+ * save too, with a message in @err when it is not 0.
+ */
 struct control_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
+	int (*save)(void *ctx, const char *path, char *err, size_t errlen);
 	void (*status)(void *ctx, struct control_status *st);
 	void *ctx;
 };

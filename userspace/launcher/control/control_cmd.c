@@ -18,7 +18,7 @@
 /* How much of an unknown command an error message quotes. */
 #define QUOTE_MAX	32
 
-enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_LATER };
+enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_LATER };
 
 static const struct {
 	const char *name;
@@ -27,8 +27,8 @@ static const struct {
 	{ "pause", CMD_PAUSE },
 	{ "resume", CMD_RESUME },
 	{ "status", CMD_STATUS },
+	{ "save", CMD_SAVE },
 	/* Planned with the rest of the toolstack; named so callers can probe. */
-	{ "save", CMD_LATER },
 	{ "fork", CMD_LATER },
 	{ "migrate", CMD_LATER },
 };
@@ -73,6 +73,10 @@ static const struct {
 	{ ENOSYS, "ENOSYS" },
 	{ EMSGSIZE, "EMSGSIZE" },
 	{ EINVAL, "EINVAL" },
+	{ ENOENT, "ENOENT" },
+	{ EACCES, "EACCES" },
+	{ ENOSPC, "ENOSPC" },
+	{ EOPNOTSUPP, "EOPNOTSUPP" },
 };
 
 static bool error_answer(char *out, size_t size, int err, const char *msg)
@@ -97,6 +101,40 @@ static bool status_answer(const struct control_ops *ops, char *out, size_t size)
 		      st.paused ? "paused" : "running", st.vcpus,
 		      (unsigned long long)st.exits,
 		      (unsigned long long)st.memory);
+}
+
+/* A message or path made safe for the one-line answer, in place. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e ||
+		    *s == '"' || *s == '\\')
+			*s = '?';
+}
+
+/* save FILE: the VM as it is now, paused or running, into FILE. */
+static bool save_command(const struct control_ops *ops, const char *arg,
+			 size_t len, char *out, size_t size)
+{
+	char path[CONTROL_LINE_MAX], err[CONTROL_ANSWER_MAX - 64];
+	int ret;
+
+	while (len && (*arg == ' ' || *arg == '\t'))
+		arg++, len--;
+	if (!len)
+		return error_answer(out, size, EINVAL, "save needs a FILE");
+	if (memchr(arg, ' ', len) || memchr(arg, '\t', len))
+		return error_answer(out, size, EINVAL, "save takes one FILE");
+	memcpy(path, arg, len);
+	path[len] = '\0';
+	err[0] = '\0';
+	ret = ops->save(ops->ctx, path, err, sizeof(err));
+	if (ret) {
+		sanitize(err);
+		return error_answer(out, size, -ret, err);
+	}
+	sanitize(path);
+	return answer(out, size, true, "ok saved=%s", path);
 }
 
 static bool run_command(const struct control_ops *ops, enum cmd_kind kind,
@@ -154,7 +192,10 @@ bool control_execute(const struct control_ops *ops, const char *line,
 		if (strlen(commands[i].name) != n ||
 		    memcmp(commands[i].name, line, n))
 			continue;
-		/* Arguments are for the commands to come (save FILE...). */
+		if (commands[i].kind == CMD_SAVE)
+			return save_command(ops, rest, line + len - rest, out,
+					    size);
+		/* Arguments are for the commands to come (fork, migrate). */
 		if (rest < line + len && commands[i].kind != CMD_LATER) {
 			snprintf(msg, sizeof(msg), "%s takes no argument",
 				 commands[i].name);

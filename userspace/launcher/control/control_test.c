@@ -4,6 +4,7 @@
  * fake VM. Linked into lvrun-loadertest, which prints the TAP plan.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../tap.h"
@@ -12,6 +13,7 @@
 struct fake_vm {
 	bool paused;
 	int pauses, resumes;
+	char saved[64];
 };
 
 static int fake_pause(void *ctx)
@@ -36,6 +38,19 @@ static int fake_resume(void *ctx)
 	return 0;
 }
 
+/* Saves succeed, except into /full ("disk full" with a quote in it). */
+static int fake_save(void *ctx, const char *path, char *err, size_t errlen)
+{
+	struct fake_vm *vm = ctx;
+
+	if (!strncmp(path, "/full", 5)) {
+		snprintf(err, errlen, "cannot write \"%s\": no space", path);
+		return -ENOSPC;
+	}
+	strncpy(vm->saved, path, sizeof(vm->saved) - 1);
+	return 0;
+}
+
 static void fake_status(void *ctx, struct control_status *st)
 {
 	struct fake_vm *vm = ctx;
@@ -48,7 +63,8 @@ static void fake_status(void *ctx, struct control_status *st)
 
 static struct fake_vm vm;
 static const struct control_ops ops = {
-	.pause = fake_pause, .resume = fake_resume, .status = fake_status,
+	.pause = fake_pause, .resume = fake_resume, .save = fake_save,
+	.status = fake_status,
 	.ctx = &vm,
 };
 
@@ -83,8 +99,13 @@ void control_tests(void)
 	expect("pause now", false,
 	       "error code=EINVAL msg=\"pause takes no argument\"");
 	expect("PAUSE", false, "error code=EINVAL msg=\"unknown command: PAUSE\"");
-	expect("save /tmp/x", false,
-	       "error code=ENOSYS msg=\"save: not implemented yet\"");
+	expect("save /tmp/x", true, "ok saved=/tmp/x");
+	tap_ok(!strcmp(vm.saved, "/tmp/x"), "control: save got its FILE");
+	expect("save", false, "error code=EINVAL msg=\"save needs a FILE\"");
+	expect("save  ", false, "error code=EINVAL msg=\"save needs a FILE\"");
+	expect("save a b", false, "error code=EINVAL msg=\"save takes one FILE\"");
+	expect("save /full/x", false,
+	       "error code=ENOSPC msg=\"cannot write ?/full/x?: no space\"");
 	expect("fork", false, "error code=ENOSYS msg=\"fork: not implemented yet\"");
 	expect("migrate host:1", false,
 	       "error code=ENOSYS msg=\"migrate: not implemented yet\"");

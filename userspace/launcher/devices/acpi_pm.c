@@ -86,3 +86,19 @@ void acpi_pm_init(struct acpi_pm *pm, struct bus *pio)
 	    bus_register(pio, PORT_PVPANIC, 1, "pvpanic", pvpanic, pm))
 		die("cannot register the ACPI power-management ports");
 }
+
+void acpi_pm_save(struct acpi_pm *pm, struct acpi_pm_state *s)
+{
+	pthread_mutex_lock(&pm->lock);
+	s->sleep_status = pm->sleep_status;
+	s->pvpanic_events = pm->pvpanic_events;
+	pthread_mutex_unlock(&pm->lock);
+}
+
+void acpi_pm_restore(struct acpi_pm *pm, const struct acpi_pm_state *s)
+{
+	pthread_mutex_lock(&pm->lock);
+	pm->sleep_status = s->sleep_status;
+	pm->pvpanic_events = s->pvpanic_events;
+	pthread_mutex_unlock(&pm->lock);
+}

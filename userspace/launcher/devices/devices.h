@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lvrun: the board's devices. Each has its own file and keeps all of its
- * state in one struct (what a snapshot will save); each registers its
- * ranges on the port or MMIO bus itself and raises interrupts only
- * through its struct irq_line.
+ * state in one struct; each registers its ranges on the port or MMIO bus
+ * itself and raises interrupts only through its struct irq_line.
+ *
+ * A snapshot keeps what a device's struct holds of the guest's view, as
+ * a plain struct *_state without pointers, locks or host times: *_save()
+ * fills one, *_restore() (devices built, no vCPU running) puts it back
+ * and raises the interrupt line as the restored state says.
  */
 #ifndef LVRUN_DEVICES_H
 #define LVRUN_DEVICES_H
@@ -37,6 +41,17 @@ void uart_start_input(struct uart16550 *u, int in_fd);
 /* Queues bytes for the receiver; blocks while the backlog is full. */
 void uart_receive(struct uart16550 *u, const uint8_t *buf, unsigned int len);
 
+struct uart_state {
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm, thr_ipending;
+	uint32_t rx_count;	/* received bytes not yet read, oldest first */
+	uint32_t padding;
+	uint8_t rx[UART_BACKLOG];
+};
+
+void uart_save(struct uart16550 *u, struct uart_state *s);
+/* 0, or -EINVAL for a state no UART can be in. */
+int uart_restore(struct uart16550 *u, const struct uart_state *s);
+
 struct debug_exit {
 	int unused;
 };
@@ -52,6 +67,14 @@ struct mmio_testdev {
 
 void mmio_testdev_init(struct mmio_testdev *t, struct bus *mmio);
 
+struct mmio_testdev_state {
+	uint8_t mem[MMIO_TESTDEV_BYTES];
+};
+
+void mmio_testdev_save(struct mmio_testdev *t, struct mmio_testdev_state *s);
+void mmio_testdev_restore(struct mmio_testdev *t,
+			  const struct mmio_testdev_state *s);
+
 /* Keyboard-controller reset, 0x92 (fast A20/reset), 0xcf9 (reset control). */
 struct reset_ctl {
 	pthread_mutex_t lock;
@@ -63,6 +86,13 @@ struct reset_ctl {
 
 void reset_ctl_init(struct reset_ctl *r, struct bus *pio);
 
+struct reset_ctl_state {
+	uint8_t kbd_cmd, kbd_output_port, sysctl_a, rcr;
+};
+
+void reset_ctl_save(struct reset_ctl *r, struct reset_ctl_state *s);
+void reset_ctl_restore(struct reset_ctl *r, const struct reset_ctl_state *s);
+
 /* ACPI sleep control/status (hardware-reduced FADT) and pvpanic. */
 struct acpi_pm {
 	pthread_mutex_t lock;
@@ -71,6 +101,13 @@ struct acpi_pm {
 };
 
 void acpi_pm_init(struct acpi_pm *pm, struct bus *pio);
+
+struct acpi_pm_state {
+	uint8_t sleep_status, pvpanic_events;
+};
+
+void acpi_pm_save(struct acpi_pm *pm, struct acpi_pm_state *s);
+void acpi_pm_restore(struct acpi_pm *pm, const struct acpi_pm_state *s);
 
 /*
  * Ports a PC has and Linux probes, answered harmlessly. With an in-kernel
@@ -82,6 +119,14 @@ struct legacy_ports {
 };
 
 void legacy_ports_init(struct legacy_ports *l, struct bus *pio);
+
+struct legacy_ports_state {
+	uint8_t post;
+};
+
+void legacy_ports_save(struct legacy_ports *l, struct legacy_ports_state *s);
+void legacy_ports_restore(struct legacy_ports *l,
+			  const struct legacy_ports_state *s);
 
 #define RTC_CMOS_BYTES	128
 
@@ -125,6 +170,22 @@ void rtc_pause(struct rtc *r, int64_t now_ns);
 void rtc_resume(struct rtc *r, int64_t now_ns, int64_t hide_ns);
 /* The periodic interrupt's rate for register A's value, 0 if none. */
 unsigned int rtc_periodic_hz(uint8_t reg_a);
+
+/*
+ * The RTC's time is kept, not the host's: a restored RTC goes on from
+ * the moment of the save, as the restored guest's TSC does.
+ */
+struct rtc_state {
+	uint8_t index, stopped;
+	uint8_t padding[6];
+	uint8_t cmos[RTC_CMOS_BYTES];
+	int64_t clock_ns;	/* the RTC's time at the save */
+	int64_t unseen_ns;	/* how long before that flags were last set */
+};
+
+void rtc_save(struct rtc *r, struct rtc_state *s);
+/* 0, or -EINVAL for a state the RTC cannot be in. */
+int rtc_restore(struct rtc *r, const struct rtc_state *s);
 
 /*
  * A port the guest writes to mark a point of its boot (the guest kernel's

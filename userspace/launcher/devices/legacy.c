@@ -68,3 +68,18 @@ void legacy_ports_init(struct legacy_ports *l, struct bus *pio)
 	if (bus_register(pio, PORT_POST, 1, "POST code", post_access, l))
 		die("cannot register the legacy ports");
 }
+
+void legacy_ports_save(struct legacy_ports *l, struct legacy_ports_state *s)
+{
+	pthread_mutex_lock(&l->lock);
+	s->post = l->post;
+	pthread_mutex_unlock(&l->lock);
+}
+
+void legacy_ports_restore(struct legacy_ports *l,
+			  const struct legacy_ports_state *s)
+{
+	pthread_mutex_lock(&l->lock);
+	l->post = s->post;
+	pthread_mutex_unlock(&l->lock);
+}

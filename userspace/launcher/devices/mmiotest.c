@@ -39,3 +39,18 @@ void mmio_testdev_init(struct mmio_testdev *t, struct bus *mmio)
 			 "mmio-testdev", mmio_testdev_access, t))
 		die("cannot register the MMIO test device");
 }
+
+void mmio_testdev_save(struct mmio_testdev *t, struct mmio_testdev_state *s)
+{
+	pthread_mutex_lock(&t->lock);
+	memcpy(s->mem, t->mem, sizeof(s->mem));
+	pthread_mutex_unlock(&t->lock);
+}
+
+void mmio_testdev_restore(struct mmio_testdev *t,
+			  const struct mmio_testdev_state *s)
+{
+	pthread_mutex_lock(&t->lock);
+	memcpy(t->mem, s->mem, sizeof(t->mem));
+	pthread_mutex_unlock(&t->lock);
+}

@@ -110,3 +110,23 @@ void reset_ctl_init(struct reset_ctl *r, struct bus *pio)
 	    bus_register(pio, PORT_RESET_CTL, 1, "reset control", reset_control, r))
 		die("cannot register the reset ports");
 }
+
+void reset_ctl_save(struct reset_ctl *r, struct reset_ctl_state *s)
+{
+	pthread_mutex_lock(&r->lock);
+	s->kbd_cmd = r->kbd_cmd;
+	s->kbd_output_port = r->kbd_output_port;
+	s->sysctl_a = r->sysctl_a;
+	s->rcr = r->rcr;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void reset_ctl_restore(struct reset_ctl *r, const struct reset_ctl_state *s)
+{
+	pthread_mutex_lock(&r->lock);
+	r->kbd_cmd = s->kbd_cmd;
+	r->kbd_output_port = s->kbd_output_port;
+	r->sysctl_a = s->sysctl_a;
+	r->rcr = s->rcr;
+	pthread_mutex_unlock(&r->lock);
+}

@@ -18,6 +18,7 @@
  * square-wave pin, and daylight saving by the 1980s US rules is for no
  * guest lvrun runs (Linux keeps the RTC in UTC and never sets DSE).
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -668,4 +669,42 @@ void rtc_init(struct rtc *r, struct bus *pio, struct irq_line irq,
 	rtc_memory_bytes(r->cmos, mem_size);
 	if (bus_register(pio, PORT_RTC, 2, "CMOS/RTC", rtc_access, r))
 		die("cannot register the RTC");
+}
+
+void rtc_save(struct rtc *r, struct rtc_state *s)
+{
+	int64_t now = mono_ns();
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&r->lock);
+	/* Paused: the RTC's time stopped where the pause began. */
+	if (now < r->seen_ns || r->paused)
+		now = r->seen_ns;
+	s->index = r->index;
+	s->stopped = r->stopped;
+	memcpy(s->cmos, r->cmos, sizeof(s->cmos));
+	s->clock_ns = rtc_ns(r, now);
+	s->unseen_ns = now - r->seen_ns;
+	pthread_mutex_unlock(&r->lock);
+}
+
+int rtc_restore(struct rtc *r, const struct rtc_state *s)
+{
+	int64_t now = mono_ns();
+
+	static const uint8_t zero[sizeof(s->padding)];
+
+	if (s->stopped > 1 || s->unseen_ns < 0 ||
+	    memcmp(s->padding, zero, sizeof(zero)))
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	r->index = s->index;
+	r->stopped = s->stopped;
+	memcpy(r->cmos, s->cmos, sizeof(r->cmos));
+	r->offset_ns = s->clock_ns - now;
+	r->seen_ns = now - s->unseen_ns;
+	irq_line_restore(&r->irq, r->cmos[REG_C] & C_IRQF);
+	rtc_arm_timer(r, now);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
 }

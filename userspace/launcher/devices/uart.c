@@ -41,12 +41,15 @@
 #define FCR_FIFO_EN	0x01
 #define FCR_CLEAR_RX	0x02
 
+static bool uart_irq_level(const struct uart16550 *u)
+{
+	return (u->ier & IER_RDI && u->rx_count) ||
+	       (u->ier & IER_THRI && u->thr_ipending);
+}
+
 static void uart_update_irq(struct uart16550 *u)
 {
-	bool level = (u->ier & IER_RDI && u->rx_count) ||
-		     (u->ier & IER_THRI && u->thr_ipending);
-
-	irq_line_set(&u->irq, level);
+	irq_line_set(&u->irq, uart_irq_level(u));
 }
 
 static void uart_transmit(struct uart16550 *u, uint8_t c)
@@ -263,4 +266,45 @@ void uart_init(struct uart16550 *u, struct bus *pio, uint16_t base,
 	u->out_fd = out_fd;
 	if (bus_register(pio, base, 8, "16550", uart_access, u))
 		die("cannot register the UART");
+}
+
+void uart_save(struct uart16550 *u, struct uart_state *s)
+{
+	unsigned int i;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&u->lock);
+	s->ier = u->ier;
+	s->lcr = u->lcr;
+	s->mcr = u->mcr;
+	s->scr = u->scr;
+	s->fcr = u->fcr;
+	s->dll = u->dll;
+	s->dlm = u->dlm;
+	s->thr_ipending = u->thr_ipending;
+	s->rx_count = u->rx_count;
+	for (i = 0; i < u->rx_count; i++)
+		s->rx[i] = u->rx[(u->rx_head + i) % UART_BACKLOG];
+	pthread_mutex_unlock(&u->lock);
+}
+
+int uart_restore(struct uart16550 *u, const struct uart_state *s)
+{
+	if (s->rx_count > UART_BACKLOG || s->thr_ipending > 1 || s->padding)
+		return -EINVAL;
+	pthread_mutex_lock(&u->lock);
+	u->ier = s->ier;
+	u->lcr = s->lcr;
+	u->mcr = s->mcr;
+	u->scr = s->scr;
+	u->fcr = s->fcr;
+	u->dll = s->dll;
+	u->dlm = s->dlm;
+	u->thr_ipending = s->thr_ipending;
+	memcpy(u->rx, s->rx, s->rx_count);
+	u->rx_head = 0;
+	u->rx_count = s->rx_count;
+	irq_line_restore(&u->irq, uart_irq_level(u));
+	pthread_mutex_unlock(&u->lock);
+	return 0;
 }

@@ -72,6 +72,20 @@ struct hv_vcpu {
 	volatile uint8_t *immediate_exit;
 };
 
+/* Everything of a vCPU a snapshot keeps, in lightvisor's formats. */
+struct hv_vcpu_state {
+	struct lv_vcpu_state cpu;
+	struct lv_xsave fpu;
+	struct lv_lapic_state lapic;	/* only with an in-kernel irqchip */
+};
+
+/* The CPU features a guest may have been shown: what a restore needs. */
+struct hv_cpu_features {
+	uint32_t leaf1_ecx, leaf1_edx;
+	uint32_t leaf7_ebx, leaf7_ecx, leaf7_edx;
+	uint32_t tsc_khz;
+};
+
 struct hv;
 
 struct hv_ops {
@@ -96,6 +110,18 @@ struct hv_ops {
 	int (*queue_irq)(struct hv_vcpu *vcpu, unsigned int vector);
 	int (*queue_nmi)(struct hv_vcpu *vcpu);
 	void (*request_irq_window)(struct hv_vcpu *vcpu, bool on);
+
+	/*
+	 * Snapshots (NULL where the backend has none). Each returns 0 or
+	 * -errno; a vCPU must be stopped between two run calls.
+	 */
+	int (*get_vcpu_state)(struct hv *hv, struct hv_vcpu *vcpu,
+			      struct hv_vcpu_state *st);
+	int (*set_vcpu_state)(struct hv *hv, struct hv_vcpu *vcpu,
+			      const struct hv_vcpu_state *st);
+	int (*get_irqchip)(struct hv *hv, struct lv_irqchip_state *st);
+	int (*set_irqchip)(struct hv *hv, const struct lv_irqchip_state *st);
+	void (*cpu_features)(struct hv *hv, struct hv_cpu_features *f);
 	/*
 	 * Moves the guest's TSC by @delta ticks on all @n vCPUs, none of
 	 * them in its run call (lvrun pauses them first). Returns 0, or -1

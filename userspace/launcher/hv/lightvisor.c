@@ -208,6 +208,78 @@ static void lv_request_irq_window(struct hv_vcpu *vcpu, bool on)
 	((struct lv_run *)vcpu->run)->request_interrupt_window = on;
 }
 
+static int lv_ioctl(int fd, unsigned long cmd, const void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static int lv_get_vcpu_state(struct hv *hv, struct hv_vcpu *vcpu,
+			     struct hv_vcpu_state *st)
+{
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = lv_ioctl(vcpu->fd, LV_GET_VCPU_STATE, &st->cpu) ?:
+	      lv_ioctl(vcpu->fd, LV_GET_XSAVE, &st->fpu);
+	if (!ret && hv->has_irqchip)
+		ret = lv_ioctl(vcpu->fd, LV_GET_LAPIC, &st->lapic);
+	return ret;
+}
+
+/*
+ * The local APIC last: LV_SET_VCPU_STATE sets IA32_APIC_BASE, which
+ * decides how LV_SET_LAPIC reads the APIC ID.
+ */
+static int lv_set_vcpu_state(struct hv *hv, struct hv_vcpu *vcpu,
+			     const struct hv_vcpu_state *st)
+{
+	int ret = lv_ioctl(vcpu->fd, LV_SET_VCPU_STATE, &st->cpu) ?:
+		  lv_ioctl(vcpu->fd, LV_SET_XSAVE, &st->fpu);
+
+	if (!ret && hv->has_irqchip)
+		ret = lv_ioctl(vcpu->fd, LV_SET_LAPIC, &st->lapic);
+	return ret;
+}
+
+static int lv_get_irqchip(struct hv *hv, struct lv_irqchip_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	return lv_ioctl(hv->vm_fd, LV_GET_IRQCHIP, st);
+}
+
+static int lv_set_irqchip(struct hv *hv, const struct lv_irqchip_state *st)
+{
+	return lv_ioctl(hv->vm_fd, LV_SET_IRQCHIP, st);
+}
+
+static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
+{
+	struct {
+		struct lv_cpuid head;
+		struct lv_cpuid_entry e[LV_MAX_CPUID_ENTRIES];
+	} t;
+	uint32_t i;
+
+	memset(f, 0, sizeof(*f));
+	memset(&t, 0, sizeof(t));
+	t.head.nent = LV_MAX_CPUID_ENTRIES;
+	if (ioctl(hv->sys_fd, LV_GET_SUPPORTED_CPUID, &t) < 0)
+		die_ioctl("LV_GET_SUPPORTED_CPUID");
+	for (i = 0; i < t.head.nent; i++) {
+		const struct lv_cpuid_entry *e = &t.e[i];
+
+		if (e->function == 1) {
+			f->leaf1_ecx = e->ecx;
+			f->leaf1_edx = e->edx;
+		} else if (e->function == 7 && e->index == 0) {
+			f->leaf7_ebx = e->ebx;
+			f->leaf7_ecx = e->ecx;
+			f->leaf7_edx = e->edx;
+		}
+	}
+	f->tsc_khz = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_TSC_KHZ);
+}
+
 /*
  * The offset is the VM's, for every vCPU at once; lvrun is its only
  * writer, so it knows the current value. A guest that wrote IA32_TSC
@@ -240,5 +312,10 @@ const struct hv_ops hv_lightvisor_ops = {
 	.queue_irq = lv_queue_irq,
 	.queue_nmi = lv_queue_nmi,
 	.request_irq_window = lv_request_irq_window,
+	.get_vcpu_state = lv_get_vcpu_state,
+	.set_vcpu_state = lv_set_vcpu_state,
+	.get_irqchip = lv_get_irqchip,
+	.set_irqchip = lv_set_irqchip,
+	.cpu_features = lv_cpu_features,
 	.shift_tsc = lv_shift_tsc,
 };

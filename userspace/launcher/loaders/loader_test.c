@@ -27,6 +27,7 @@ int tap_nr, tap_failed;
 
 void bus_tests(void);
 void rtc_tests(void);
+void snapshot_format_tests(void);
 void control_tests(void);
 
 static uint8_t *guarded;
@@ -615,6 +616,7 @@ int main(int argc, char **argv)
 {
 	bus_tests();
 	rtc_tests();
+	snapshot_format_tests();
 	control_tests();
 	test_detect();
 	test_bzimage();

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun: saving a VM to a snapshot file and building one from it.
+ *
+ * Sections: "machine" (the VM's shape and the CPU features its guest may
+ * have seen), "vcpu" per vCPU (the hypervisor's state and lvrun's queued
+ * events), "irqchip", and one per device, each holding that device's
+ * state struct. Guest memory follows, page aligned, so that a restore
+ * maps it MAP_PRIVATE from the file: pages load on first touch and
+ * restore time does not grow with memory size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../log.h"
+#include "../lvrun.h"
+#include "format.h"
+#include "snapshot.h"
+
+struct snap_machine {
+	uint32_t nr_vcpus;
+	uint32_t has_irqchip;
+	uint64_t mem_size;
+	uint32_t image_kind;
+	uint32_t padding;
+	struct hv_cpu_features cpu;
+};
+
+struct snap_vcpu {
+	struct hv_vcpu_state hv;
+	int32_t pending_irq;	/* lvrun's queued interrupt, or -1 */
+	uint8_t pending_nmi;
+	uint8_t parked;		/* never started: nothing could start it */
+	uint8_t halted;		/* halted for good with interrupts off */
+	uint8_t padding;
+};
+
+/* --- Devices ---------------------------------------------------------- */
+
+/* Each device's state struct, saved and restored through its own calls. */
+struct snap_device {
+	const char *name;
+	uint32_t size;
+	void (*save)(struct board_devices *d, void *state);
+	int (*restore)(struct board_devices *d, const void *state);
+};
+
+static void uart_s(struct board_devices *d, void *s) { uart_save(&d->com1, s); }
+static int uart_r(struct board_devices *d, const void *s)
+{
+	return uart_restore(&d->com1, s);
+}
+
+static void rtc_s(struct board_devices *d, void *s) { rtc_save(&d->rtc, s); }
+static int rtc_r(struct board_devices *d, const void *s)
+{
+	return rtc_restore(&d->rtc, s);
+}
+
+static void testdev_s(struct board_devices *d, void *s)
+{
+	mmio_testdev_save(&d->testdev, s);
+}
+
+static int testdev_r(struct board_devices *d, const void *s)
+{
+	mmio_testdev_restore(&d->testdev, s);
+	return 0;
+}
+
+static void reset_s(struct board_devices *d, void *s) { reset_ctl_save(&d->reset, s); }
+static int reset_r(struct board_devices *d, const void *s)
+{
+	reset_ctl_restore(&d->reset, s);
+	return 0;
+}
+
+static void pm_s(struct board_devices *d, void *s) { acpi_pm_save(&d->pm, s); }
+static int pm_r(struct board_devices *d, const void *s)
+{
+	acpi_pm_restore(&d->pm, s);
+	return 0;
+}
+
+static void legacy_s(struct board_devices *d, void *s)
+{
+	legacy_ports_save(&d->legacy, s);
+}
+
+static int legacy_r(struct board_devices *d, const void *s)
+{
+	legacy_ports_restore(&d->legacy, s);
+	return 0;
+}
+
+/*
+ * Not here: debug-exit and the boot marker hold nothing of the guest's,
+ * and the PCI host bridge only an assigned device, which cannot be saved.
+ */
+static const struct snap_device snap_devices[] = {
+	{ "uart0", sizeof(struct uart_state), uart_s, uart_r },
+	{ "rtc", sizeof(struct rtc_state), rtc_s, rtc_r },
+	{ "mmio-testdev", sizeof(struct mmio_testdev_state), testdev_s, testdev_r },
+	{ "reset", sizeof(struct reset_ctl_state), reset_s, reset_r },
+	{ "acpi-pm", sizeof(struct acpi_pm_state), pm_s, pm_r },
+	{ "legacy", sizeof(struct legacy_ports_state), legacy_s, legacy_r },
+};
+
+#define NR_SNAP_DEVICES	(sizeof(snap_devices) / sizeof(snap_devices[0]))
+
+/* --- Save ------------------------------------------------------------- */
+
+static int save_vcpus(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
+{
+	struct snap_vcpu *sv = calloc(1, sizeof(*sv));
+	int i, ret = 0;
+
+	if (!sv)
+		die("out of memory for a snapshot");
+	for (i = 0; i < vm->nr_vcpus && !ret; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		memset(sv, 0, sizeof(*sv));
+		ret = vm->hv.ops->get_vcpu_state(&vm->hv, &vcpu->hv, &sv->hv);
+		if (ret) {
+			snprintf(err, errlen, "vCPU %d: cannot read its state: %s",
+				 i, strerror(-ret));
+			break;
+		}
+		pthread_mutex_lock(&vcpu->lock);
+		sv->pending_irq = vcpu->pending_irq;
+		sv->pending_nmi = vcpu->pending_nmi;
+		pthread_mutex_unlock(&vcpu->lock);
+		sv->parked = vcpu->parked;
+		sv->halted = vcpu->halted;
+		snap_buf_add(b, "vcpu", i, sv, sizeof(*sv));
+	}
+	free(sv);
+	return ret;
+}
+
+static int save_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
+{
+	struct snap_machine m;
+	unsigned int i;
+	uint8_t *dev;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	m.nr_vcpus = vm->nr_vcpus;
+	m.has_irqchip = vm->hv.has_irqchip;
+	m.mem_size = vm->mem.size;
+	m.image_kind = vm->kind;
+	vm->hv.ops->cpu_features(&vm->hv, &m.cpu);
+	snap_buf_add(b, "machine", 0, &m, sizeof(m));
+	ret = save_vcpus(vm, b, err, errlen);
+	if (ret)
+		return ret;
+	if (vm->hv.has_irqchip) {
+		struct lv_irqchip_state chip;
+
+		ret = vm->hv.ops->get_irqchip(&vm->hv, &chip);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the interrupt controllers: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		snap_buf_add(b, "irqchip", 0, &chip, sizeof(chip));
+	}
+	dev = malloc(sizeof(struct uart_state) + sizeof(struct mmio_testdev_state));
+	if (!dev)
+		die("out of memory for a snapshot");
+	for (i = 0; i < NR_SNAP_DEVICES; i++) {
+		memset(dev, 0, snap_devices[i].size);
+		snap_devices[i].save(&vm->dev, dev);
+		snap_buf_add(b, snap_devices[i].name, 0, dev, snap_devices[i].size);
+	}
+	free(dev);
+	return 0;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)p;
+	unsigned int i;
+
+	for (i = 0; i < SNAP_PAGE / sizeof(*q); i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+static int write_all(int fd, const void *p, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p = (const uint8_t *)p + n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Memory after the sections; all-zero pages stay holes (they read as 0). */
+static int write_file(int fd, const struct snap_buf *b, const struct guest_mem *mem)
+{
+	const struct snap_header *h = (const void *)b->p;
+	uint64_t off;
+
+	if (write_all(fd, b->p, b->len, 0))
+		return -1;
+	for (off = 0; off < mem->size; off += SNAP_PAGE)
+		if (!page_is_zero(mem->host + off) &&
+		    write_all(fd, mem->host + off, SNAP_PAGE, h->mem_offset + off))
+			return -1;
+	if (ftruncate(fd, h->mem_offset + mem->size) || fsync(fd))
+		return -1;
+	return 0;
+}
+
+int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct snap_buf b;
+	int fd, ret;
+
+	if (!vm->hv.ops->get_vcpu_state) {
+		snprintf(err, errlen, "snapshots need --hv lightvisor (not %s)",
+			 vm->hv.ops->name);
+		return -EOPNOTSUPP;
+	}
+	if (opts.assign) {
+		snprintf(err, errlen, "a VM with an assigned PCI device cannot be saved");
+		return -EOPNOTSUPP;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "path too long");
+		return -ENAMETOOLONG;
+	}
+	snap_buf_init(&b);
+	ret = save_state(vm, &b, err, errlen);
+	if (ret)
+		goto out;
+	snap_buf_finish(&b, vm->mem.size);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_file(fd, &b, &vm->mem)) {
+		ret = errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(-ret));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path,
+			 strerror(errno));
+		unlink(tmp);
+	}
+out:
+	snap_buf_free(&b);
+	return ret;
+}
+
+/* --- Restore ---------------------------------------------------------- */
+
+/* What a snapshot holds, found by snap_parse(); points into its buffer. */
+struct snap_contents {
+	const struct snap_machine *machine;
+	const struct snap_vcpu *vcpu[LVRUN_MAX_VCPUS];
+	const struct lv_irqchip_state *irqchip;
+	const void *dev[NR_SNAP_DEVICES];
+};
+
+static int found_once(const void **slot, const struct snap_found *s,
+		      uint32_t size, char *err, size_t errlen)
+{
+	if (s->size != size) {
+		snprintf(err, errlen, "section %s %u: %u bytes, expected %u",
+			 s->name, s->instance, s->size, size);
+		return -1;
+	}
+	if (*slot) {
+		snprintf(err, errlen, "section %s %u appears twice", s->name,
+			 s->instance);
+		return -1;
+	}
+	*slot = s->data;
+	return 0;
+}
+
+static int snap_collect(const struct snap_found *s, void *arg, char *err,
+			size_t errlen)
+{
+	struct snap_contents *c = arg;
+	unsigned int i;
+
+	if (!strcmp(s->name, "vcpu")) {
+		if (s->instance >= LVRUN_MAX_VCPUS) {
+			snprintf(err, errlen, "vcpu section for vCPU %u", s->instance);
+			return -1;
+		}
+		return found_once((const void **)&c->vcpu[s->instance], s,
+				  sizeof(struct snap_vcpu), err, errlen);
+	}
+	if (s->instance) {
+		snprintf(err, errlen, "section %s with instance %u", s->name,
+			 s->instance);
+		return -1;
+	}
+	if (!strcmp(s->name, "machine"))
+		return found_once((const void **)&c->machine, s,
+				  sizeof(struct snap_machine), err, errlen);
+	if (!strcmp(s->name, "irqchip"))
+		return found_once((const void **)&c->irqchip, s,
+				  sizeof(struct lv_irqchip_state), err, errlen);
+	for (i = 0; i < NR_SNAP_DEVICES; i++)
+		if (!strcmp(s->name, snap_devices[i].name))
+			return found_once(&c->dev[i], s, snap_devices[i].size,
+					  err, errlen);
+	snprintf(err, errlen, "unknown section '%s' (a newer lvrun's snapshot?)",
+		 s->name);
+	return -1;
+}
+
+/* Everything a restore needs is there, once, and fits together. */
+static int snap_complete(const struct snap_contents *c, uint64_t mem_size,
+			 char *err, size_t errlen)
+{
+	const struct snap_machine *m = c->machine;
+	unsigned int i;
+
+	if (!m) {
+		snprintf(err, errlen, "no machine section");
+		return -1;
+	}
+	if (!m->nr_vcpus || m->nr_vcpus > LVRUN_MAX_VCPUS ||
+	    m->has_irqchip > 1 || m->mem_size != mem_size || m->padding) {
+		snprintf(err, errlen, "bad machine section (%u vCPUs, %llu bytes)",
+			 m->nr_vcpus, (unsigned long long)m->mem_size);
+		return -1;
+	}
+	for (i = 0; i < LVRUN_MAX_VCPUS; i++)
+		if (!c->vcpu[i] != (i >= m->nr_vcpus)) {
+			snprintf(err, errlen, "vcpu section %u %s", i,
+				 c->vcpu[i] ? "for a vCPU the machine lacks" : "missing");
+			return -1;
+		}
+	if (!c->irqchip != !m->has_irqchip) {
+		snprintf(err, errlen, "irqchip section %s", c->irqchip ?
+			 "without an interrupt controller" : "missing");
+		return -1;
+	}
+	for (i = 0; i < NR_SNAP_DEVICES; i++)
+		if (!c->dev[i]) {
+			snprintf(err, errlen, "device section %s missing",
+				 snap_devices[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* The guest may have seen any feature the saving host offered. */
+static void check_host_features(struct vm *vm, const struct hv_cpu_features *saved)
+{
+	/* OSXSAVE follows the guest's CR4, not the host. */
+	const uint32_t osxsave = 1u << 27;
+	struct hv_cpu_features host;
+
+	vm->hv.ops->cpu_features(&vm->hv, &host);
+	if ((saved->leaf1_ecx & ~host.leaf1_ecx & ~osxsave) ||
+	    (saved->leaf1_edx & ~host.leaf1_edx) ||
+	    (saved->leaf7_ebx & ~host.leaf7_ebx) ||
+	    (saved->leaf7_ecx & ~host.leaf7_ecx) ||
+	    (saved->leaf7_edx & ~host.leaf7_edx))
+		die("the snapshot's guest may use CPU features this host lacks: "
+		    "CPUID.1 ECX %#x EDX %#x, CPUID.7.0 EBX %#x ECX %#x EDX %#x",
+		    saved->leaf1_ecx & ~host.leaf1_ecx & ~osxsave,
+		    saved->leaf1_edx & ~host.leaf1_edx,
+		    saved->leaf7_ebx & ~host.leaf7_ebx,
+		    saved->leaf7_ecx & ~host.leaf7_ecx,
+		    saved->leaf7_edx & ~host.leaf7_edx);
+	if (saved->tsc_khz != host.tsc_khz)
+		warn("snapshot taken with a %u kHz TSC, this host's runs at %u kHz",
+		     saved->tsc_khz, host.tsc_khz);
+}
+
+static uint64_t host_tsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Reads the header and sections of @fd; dies with a message if bad. */
+static uint8_t *read_sections(int fd, const char *path, size_t *len,
+			      struct snap_header *h)
+{
+	uint8_t head[sizeof(struct snap_header)];
+	char err[256];
+	struct stat st;
+	uint8_t *p;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		die("%s: %s", path, strerror(errno));
+	n = pread(fd, head, sizeof(head), 0);
+	if (n < 0)
+		die("cannot read %s: %s", path, strerror(errno));
+	*len = snap_check_header(head, n, st.st_size, err, sizeof(err));
+	if (!*len)
+		die("%s: %s", path, err);
+	memcpy(h, head, sizeof(*h));
+	p = malloc(*len);
+	if (!p)
+		die("out of memory for %s", path);
+	if (pread(fd, p, *len, 0) != (ssize_t)*len)
+		die("cannot read %s: %s", path, strerror(errno));
+	return p;
+}
+
+static void restore_vcpus(struct vm *vm, const struct snap_contents *c)
+{
+	int i, ret;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		const struct snap_vcpu *sv = c->vcpu[i];
+
+		vcpu->vm = vm;
+		pthread_mutex_init(&vcpu->lock, NULL);
+		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
+		ret = vm->hv.ops->set_vcpu_state(&vm->hv, &vcpu->hv, &sv->hv);
+		if (ret)
+			die("snapshot: vCPU %d: its state is refused: %s", i,
+			    strerror(-ret));
+		if (sv->pending_irq < -1 || sv->pending_irq > 255 ||
+		    sv->pending_nmi > 1 || sv->parked > 1 || sv->halted > 1)
+			die("snapshot: vCPU %d: bad queued events", i);
+		vcpu->pending_irq = sv->pending_irq;
+		vcpu->pending_nmi = sv->pending_nmi;
+		vcpu->halted = sv->halted;
+		vcpu->parked = sv->parked || sv->halted;
+	}
+}
+
+static void restore_devices(struct vm *vm, const struct snap_contents *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_SNAP_DEVICES; i++)
+		if (snap_devices[i].restore(&vm->dev, c->dev[i]))
+			die("snapshot: device %s: a state it cannot be in",
+			    snap_devices[i].name);
+}
+
+void vm_restore(struct vm *vm, const char *path)
+{
+	struct snap_contents c;
+	struct snap_header h;
+	char err[256];
+	uint8_t *sections;
+	size_t len;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("cannot open %s: %s", path, strerror(errno));
+	sections = read_sections(fd, path, &len, &h);
+	memset(&c, 0, sizeof(c));
+	if (snap_parse(sections, len, snap_collect, &c, err, sizeof(err)) ||
+	    snap_complete(&c, h.mem_size, err, sizeof(err)))
+		die("%s: %s", path, err);
+	if (opts.hv != HV_LIGHTVISOR)
+		die("--restore needs --hv lightvisor");
+
+	vm->nr_vcpus = c.machine->nr_vcpus;
+	vm->kind = c.machine->image_kind;
+	hv_init(&vm->hv, &hv_lightvisor_ops, vm->nr_vcpus);
+	check_host_features(vm, &c.machine->cpu);
+
+	/* Copy-on-write from the file: pages are read when first touched. */
+	vm->mem.size = h.mem_size;
+	vm->mem.host = mmap(NULL, h.mem_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_NORESERVE, fd, h.mem_offset);
+	if (vm->mem.host == MAP_FAILED)
+		die("cannot map the memory of %s: %s", path, strerror(errno));
+	close(fd);
+	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
+
+	vm_create_devices(vm);
+	if (c.machine->has_irqchip)
+		vm->hv.ops->create_irqchip(&vm->hv);
+	restore_vcpus(vm, &c);
+	/*
+	 * Each vCPU's TSC is where it was saved; lvrun's idea of the VM's
+	 * offset (for the TSC shifts of later pauses) follows vCPU 0's.
+	 */
+	vm->hv.tsc_offset = c.vcpu[0]->hv.cpu.tsc - host_tsc();
+	if (c.irqchip) {
+		ret = vm->hv.ops->set_irqchip(&vm->hv, c.irqchip);
+		if (ret)
+			die("snapshot: the interrupt controllers' state is refused: %s",
+			    strerror(-ret));
+	}
+	restore_devices(vm, &c);
+	trace("restored %s: %d vCPUs, %llu KiB of memory", path, vm->nr_vcpus,
+	      (unsigned long long)(vm->mem.size >> 10));
+	free(sections);
+}
