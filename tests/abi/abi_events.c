@@ -687,7 +687,8 @@ static void pm_seg(struct lv_segment *s, uint16_t sel, uint8_t type,
  * leads to CPL 0. Each handler reports its vector on port 0x30, then its
  * frame's EIP on port 0x31; the #AC handler ends in HLT with IF = 0.
  */
-static bool ac_db_vm(struct test_vm *vm, struct test_vcpu *vcpu)
+static bool ac_db_vm(struct test_vm *vm, struct test_vcpu *vcpu,
+		     uint64_t rip, uint64_t rsp, uint64_t rflags)
 {
 	const uint64_t gdt[7] = {
 		0,
@@ -701,6 +702,7 @@ static bool ac_db_vm(struct test_vm *vm, struct test_vcpu *vcpu)
 	uint64_t idt[18] = { 0 };
 	uint32_t tss[26] = { 0 };
 	struct lv_sregs sregs;
+	struct lv_regs regs;
 	int ret;
 
 	idt[1] = idt_gate(0x30, PM_DB_HANDLER);
@@ -735,6 +737,11 @@ static bool ac_db_vm(struct test_vm *vm, struct test_vcpu *vcpu)
 		close_vm(vm, vcpu);
 		return false;
 	}
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rsp = rsp;
+	regs.rflags = rflags;
+	ioctl(vcpu->fd, LV_SET_REGS, &regs);
 	return true;
 }
 
@@ -789,15 +796,10 @@ static void test_ac_in_db_delivery(void)
 	struct test_vm vm;
 	struct test_vcpu vcpu;
 	struct ac_db_trace t;
-	struct lv_regs regs;
 
-	if (!ac_db_vm(&vm, &vcpu))
+	/* A misaligned stack, EFLAGS.AC and TF. */
+	if (!ac_db_vm(&vm, &vcpu, GUEST_CODE_GPA, 0x9002, 0x40102))
 		return;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = GUEST_CODE_GPA;
-	regs.rsp = 0x9002;			/* misaligned */
-	regs.rflags = 0x40102;			/* AC, TF */
-	ioctl(vcpu.fd, LV_SET_REGS, &regs);
 
 	tap_result(ac_db_run(&vcpu, &t), "the #AC handler halts");
 	tap_eq(1, t.ac, "#AC raised by the delivery of a single-step #DB: delivered once");
@@ -852,13 +854,10 @@ static void test_held_trap_state(void)
 	struct ac_db_trace t;
 	struct lv_regs regs;
 
-	if (!ac_db_vm(&vm, &vcpu))
+	/* At the second NOP, no TF, no AC. */
+	if (!ac_db_vm(&vm, &vcpu, GUEST_CODE_GPA + 1, 0x9000, 0x2))
 		return;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = GUEST_CODE_GPA + 1;		/* the second NOP */
-	regs.rsp = 0x9000;
-	regs.rflags = 0x2;
-	ioctl(vcpu.fd, LV_SET_REGS, &regs);
+	ioctl(vcpu.fd, LV_GET_REGS, &regs);
 
 	bad = db;
 	bad.vector = 3;

@@ -34,13 +34,19 @@ static void base_state(struct lv_vcpu_state *st)
 	st->regs.rflags = X86_EFLAGS_FIXED | X86_EFLAGS_IF;
 }
 
-static int check_event(struct lv_vcpu_state *st, u8 type, u8 vector,
-		       u8 has_error_code, u32 insn_len)
+static struct lv_event valid_event(u8 type, u8 vector, u8 has_error_code,
+				   u32 insn_len)
 {
-	st->event = (struct lv_event) {
+	return (struct lv_event) {
 		.valid = 1, .type = type, .vector = vector,
 		.has_error_code = has_error_code, .insn_len = insn_len,
 	};
+}
+
+static int check_event(struct lv_vcpu_state *st, u8 type, u8 vector,
+		       u8 has_error_code, u32 insn_len)
+{
+	st->event = valid_event(type, vector, has_error_code, insn_len);
 	return lv_check_event_state(st);
 }
 
@@ -110,10 +116,7 @@ static void interruptibility_checks(struct kunit *test)
 static int check_held(struct lv_vcpu_state *st, u8 type, u8 vector,
 		      u8 has_error_code, u32 insn_len)
 {
-	st->held_trap = (struct lv_event) {
-		.valid = 1, .type = type, .vector = vector,
-		.has_error_code = has_error_code, .insn_len = insn_len,
-	};
+	st->held_trap = valid_event(type, vector, has_error_code, insn_len);
 	return lv_check_held_trap(st);
 }
 

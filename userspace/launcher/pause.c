@@ -11,17 +11,10 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <x86intrin.h>
 
 #include "log.h"
 #include "lvrun.h"
-
-static uint64_t host_tsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static int64_t host_ns(void)
 {
@@ -37,7 +30,7 @@ int vm_pause(struct vm *vm)
 
 	if (ret)
 		return ret;
-	vm->pause.host_tsc = host_tsc();
+	vm->pause.host_tsc = __rdtsc();
 	vm->pause.host_ns = host_ns();
 	rtc_pause(&vm->dev.rtc, vm->pause.host_ns);
 	trace("paused");
@@ -48,7 +41,7 @@ int vm_pause(struct vm *vm)
 static void vm_hide_pause_from_tsc(struct vm *vm)
 {
 	struct hv_vcpu *vcpus[LVRUN_MAX_VCPUS];
-	int64_t delta = host_tsc() - vm->pause.host_tsc;
+	int64_t delta = __rdtsc() - vm->pause.host_tsc;
 	int i;
 
 	for (i = 0; i < vm->nr_vcpus; i++)

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "../log.h"
 #include "../lvrun.h"
@@ -114,6 +115,16 @@ static const struct snap_device snap_devices[] = {
 
 #define NR_SNAP_DEVICES	(sizeof(snap_devices) / sizeof(snap_devices[0]))
 
+/* Room for any device's state. */
+union snap_device_state {
+	struct uart_state uart;
+	struct rtc_state rtc;
+	struct mmio_testdev_state testdev;
+	struct reset_ctl_state reset;
+	struct acpi_pm_state pm;
+	struct legacy_ports_state legacy;
+};
+
 /* --- Save ------------------------------------------------------------- */
 
 static int save_vcpus(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
@@ -148,8 +159,8 @@ static int save_vcpus(struct vm *vm, struct snap_buf *b, char *err, size_t errle
 static int save_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
 {
 	struct snap_machine m;
+	union snap_device_state *dev;
 	unsigned int i;
-	uint8_t *dev;
 	int ret;
 
 	memset(&m, 0, sizeof(m));
@@ -173,7 +184,7 @@ static int save_state(struct vm *vm, struct snap_buf *b, char *err, size_t errle
 		}
 		snap_buf_add(b, "irqchip", 0, &chip, sizeof(chip));
 	}
-	dev = malloc(sizeof(struct uart_state) + sizeof(struct mmio_testdev_state));
+	dev = malloc(sizeof(*dev));
 	if (!dev)
 		die("out of memory for a snapshot");
 	for (i = 0; i < NR_SNAP_DEVICES; i++) {
@@ -401,14 +412,6 @@ static void check_host_features(struct vm *vm, const struct hv_cpu_features *sav
 		     saved->tsc_khz, host.tsc_khz);
 }
 
-static uint64_t host_tsc(void)
-{
-	uint32_t lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* Reads the header and sections of @fd; dies with a message if bad. */
 static uint8_t *read_sections(int fd, const char *path, size_t *len,
 			      struct snap_header *h)
@@ -513,7 +516,7 @@ void vm_restore(struct vm *vm, const char *path)
 	 * Each vCPU's TSC is where it was saved; lvrun's idea of the VM's
 	 * offset (for the TSC shifts of later pauses) follows vCPU 0's.
 	 */
-	vm->hv.tsc_offset = c.vcpu[0]->hv.cpu.tsc - host_tsc();
+	vm->hv.tsc_offset = c.vcpu[0]->hv.cpu.tsc - __rdtsc();
 	if (c.irqchip) {
 		ret = vm->hv.ops->set_irqchip(&vm->hv, c.irqchip);
 		if (ret)
