@@ -694,8 +694,9 @@ int rtc_restore(struct rtc *r, const struct rtc_state *s)
 
 	static const uint8_t zero[sizeof(s->padding)];
 
-	if (s->stopped > 1 || s->unseen_ns < 0 ||
-	    memcmp(s->padding, zero, sizeof(zero)))
+	/* Times a snapshot file can hold but no RTC had: no overflow below. */
+	if (s->stopped > 1 || s->unseen_ns < 0 || s->unseen_ns > now ||
+	    s->clock_ns < 0 || memcmp(s->padding, zero, sizeof(zero)))
 		return -EINVAL;
 	pthread_mutex_lock(&r->lock);
 	r->index = s->index;

@@ -4,6 +4,7 @@
  * every access passes its own "now". Linked into lvrun-loadertest, which
  * prints the TAP plan.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -323,6 +324,23 @@ static void test_pause(struct rtc *r)
 	       "rtc: a wall-clock pause of 100 s: the time jumps by it");
 }
 
+/* A saved state round-trips; times no RTC had are refused. */
+static void test_save_restore(struct rtc *r)
+{
+	struct rtc_state st, bad;
+
+	setup(r, 64 << 20, 1700000000, 0);
+	rtc_save(r, &st);
+	tap_ok(rtc_restore(r, &st) == 0, "rtc: a saved state restores");
+	bad = st;
+	bad.clock_ns = INT64_MIN;
+	tap_ok(rtc_restore(r, &bad) == -EINVAL, "rtc: restore refuses a negative time");
+	bad = st;
+	bad.unseen_ns = INT64_MAX;
+	tap_ok(rtc_restore(r, &bad) == -EINVAL,
+	       "rtc: restore refuses flags last set before the host's clock began");
+}
+
 void rtc_tests(void)
 {
 	static struct rtc r;
@@ -335,4 +353,5 @@ void rtc_tests(void)
 	test_memory(&r);
 	test_bad_input(&r);
 	test_pause(&r);
+	test_save_restore(&r);
 }
