@@ -86,6 +86,27 @@ struct hv_cpu_features {
 	uint32_t tsc_khz;
 };
 
+/*
+ * Sets @missing to the features of @want that @have lacks and says whether
+ * there are any. OSXSAVE is left out: it follows the guest's CR4, not the
+ * host. The TSC rate is not a feature: only a warning, for the caller.
+ */
+static inline bool hv_cpu_features_missing(const struct hv_cpu_features *want,
+					   const struct hv_cpu_features *have,
+					   struct hv_cpu_features *missing)
+{
+	const uint32_t osxsave = 1u << 27;
+
+	missing->leaf1_ecx = want->leaf1_ecx & ~have->leaf1_ecx & ~osxsave;
+	missing->leaf1_edx = want->leaf1_edx & ~have->leaf1_edx;
+	missing->leaf7_ebx = want->leaf7_ebx & ~have->leaf7_ebx;
+	missing->leaf7_ecx = want->leaf7_ecx & ~have->leaf7_ecx;
+	missing->leaf7_edx = want->leaf7_edx & ~have->leaf7_edx;
+	missing->tsc_khz = 0;
+	return missing->leaf1_ecx || missing->leaf1_edx || missing->leaf7_ebx ||
+	       missing->leaf7_ecx || missing->leaf7_edx;
+}
+
 struct hv;
 
 struct hv_ops {

@@ -28,6 +28,7 @@ int tap_nr, tap_failed;
 void bus_tests(void);
 void rtc_tests(void);
 void snapshot_format_tests(void);
+void snapshot_feature_tests(void);
 void control_tests(void);
 
 static uint8_t *guarded;
@@ -617,6 +618,7 @@ int main(int argc, char **argv)
 	bus_tests();
 	rtc_tests();
 	snapshot_format_tests();
+	snapshot_feature_tests();
 	control_tests();
 	test_detect();
 	test_bzimage();

@@ -3,11 +3,14 @@
  * Host-side tests of the snapshot format: a file built by snap_buf_*()
  * parses back section by section, and each kind of damage a snapshot
  * can suffer (truncation, a flipped bit, another version, another
- * magic, a wrong size) is refused with a message naming it.
+ * magic, a wrong size) is refused with a message naming it. And the
+ * restore's CPU check: a snapshot from a host with a feature this host
+ * lacks is named as such.
  */
 #include <stdbool.h>
 #include <string.h>
 
+#include "../hv/hv.h"
 #include "../tap.h"
 #include "format.h"
 
@@ -103,4 +106,43 @@ void snapshot_format_tests(void)
 	tap_ok(!accepted(&b, size, err, sizeof(err)) && strstr(err, "magic"),
 	       "snapshot: another magic refused (%s)", err);
 	snap_buf_free(&b);
+}
+
+/* What hv_cpu_features_missing() finds between a saving and a restoring host. */
+void snapshot_feature_tests(void)
+{
+	const struct hv_cpu_features host = {
+		.leaf1_ecx = 0x1 | (1u << 26),	/* SSE3, XSAVE */
+		.leaf1_edx = 0x1,		/* FPU */
+		.leaf7_ebx = 1u << 5,		/* AVX2 */
+		.tsc_khz = 2000000,
+	};
+	struct hv_cpu_features saved = host, missing;
+	bool lacks;
+
+	tap_ok(!hv_cpu_features_missing(&saved, &host, &missing),
+	       "snapshot features: the same host lacks nothing");
+
+	saved.tsc_khz = 3000000;
+	saved.leaf1_ecx |= 1u << 27;	/* OSXSAVE: the guest's CR4 */
+	tap_ok(!hv_cpu_features_missing(&saved, &host, &missing),
+	       "snapshot features: OSXSAVE and the TSC rate are not host features");
+
+	saved.leaf7_ecx |= 1u << 3;	/* PKU */
+	lacks = hv_cpu_features_missing(&saved, &host, &missing);
+	tap_ok(lacks && missing.leaf7_ecx == 1u << 3 && !missing.leaf1_ecx &&
+	       !missing.leaf1_edx && !missing.leaf7_ebx && !missing.leaf7_edx,
+	       "snapshot features: a host without PKU lacks exactly PKU (%#x)",
+	       missing.leaf7_ecx);
+
+	saved = host;
+	saved.leaf1_edx |= 1u << 25;	/* SSE */
+	saved.leaf7_edx |= 1u << 10;	/* MD_CLEAR */
+	lacks = hv_cpu_features_missing(&saved, &host, &missing);
+	tap_ok(lacks && missing.leaf1_edx == 1u << 25 && missing.leaf7_edx == 1u << 10,
+	       "snapshot features: both missing leaves are named (%#x, %#x)",
+	       missing.leaf1_edx, missing.leaf7_edx);
+
+	tap_ok(!hv_cpu_features_missing(&host, &saved, &missing),
+	       "snapshot features: a host with more features than the snapshot lacks nothing");
 }

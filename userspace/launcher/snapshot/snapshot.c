@@ -390,23 +390,14 @@ static int snap_complete(const struct snap_contents *c, uint64_t mem_size,
 /* The guest may have seen any feature the saving host offered. */
 static void check_host_features(struct vm *vm, const struct hv_cpu_features *saved)
 {
-	/* OSXSAVE follows the guest's CR4, not the host. */
-	const uint32_t osxsave = 1u << 27;
-	struct hv_cpu_features host;
+	struct hv_cpu_features host, missing;
 
 	vm->hv.ops->cpu_features(&vm->hv, &host);
-	if ((saved->leaf1_ecx & ~host.leaf1_ecx & ~osxsave) ||
-	    (saved->leaf1_edx & ~host.leaf1_edx) ||
-	    (saved->leaf7_ebx & ~host.leaf7_ebx) ||
-	    (saved->leaf7_ecx & ~host.leaf7_ecx) ||
-	    (saved->leaf7_edx & ~host.leaf7_edx))
+	if (hv_cpu_features_missing(saved, &host, &missing))
 		die("the snapshot's guest may use CPU features this host lacks: "
 		    "CPUID.1 ECX %#x EDX %#x, CPUID.7.0 EBX %#x ECX %#x EDX %#x",
-		    saved->leaf1_ecx & ~host.leaf1_ecx & ~osxsave,
-		    saved->leaf1_edx & ~host.leaf1_edx,
-		    saved->leaf7_ebx & ~host.leaf7_ebx,
-		    saved->leaf7_ecx & ~host.leaf7_ecx,
-		    saved->leaf7_edx & ~host.leaf7_edx);
+		    missing.leaf1_ecx, missing.leaf1_edx, missing.leaf7_ebx,
+		    missing.leaf7_ecx, missing.leaf7_edx);
 	if (saved->tsc_khz != host.tsc_khz)
 		warn("snapshot taken with a %u kHz TSC, this host's runs at %u kHz",
 		     saved->tsc_khz, host.tsc_khz);
