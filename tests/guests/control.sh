@@ -213,6 +213,10 @@ bad_restore corrupt.bin "checksum mismatch" "a corrupted snapshot is refused"
 cp snap.bin version.bin
 printf '\007' | dd of=version.bin bs=1 seek=8 conv=notrunc 2>/dev/null
 bad_restore version.bin "format version 7" "a snapshot of another format version is refused"
+cp snap.bin features.bin
+lvrun-snapforge features.bin
+bad_restore features.bin "CPU features this host lacks" \
+	"a snapshot whose guest saw CPU features this host lacks is refused"
 head -c 64 /dev/zero >zero.bin
 bad_restore zero.bin "bad magic" "a file that is no snapshot is refused"
 lvrun --restore snap.bin /guests/counter.elf >bad.out 2>&1
