@@ -15,7 +15,11 @@
 #include "../hv/hv.h"
 #include "format.h"
 
-/* The CPU features are the last member of the "machine" section. */
+/*
+ * The CPU features are the last member of the "machine" section (struct
+ * snap_machine in snapshot.c). @s->data points into this tool's own copy
+ * of the file, so it may be written.
+ */
 static int forge_machine(const struct snap_found *s, void *arg, char *err,
 			 size_t errlen)
 {
@@ -58,10 +62,7 @@ int main(int argc, char **argv)
 			*err ? err : "no machine section");
 		return 1;
 	}
-	((struct snap_header *)p)->checksum = 0;
-	h.checksum = snap_checksum(p, len);
-	memcpy(p + offsetof(struct snap_header, checksum), &h.checksum,
-	       sizeof(h.checksum));
+	snap_seal(p, len);
 	if (pwrite(fd, p, len, 0) != (ssize_t)len) {
 		perror(argv[1]);
 		return 1;

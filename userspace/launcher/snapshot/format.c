@@ -74,8 +74,16 @@ void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
 	h.mem_offset = (b->len + SNAP_PAGE - 1) & ~(uint64_t)(SNAP_PAGE - 1);
 	h.mem_size = mem_size;
 	memcpy(b->p, &h, sizeof(h));
-	h.checksum = snap_checksum(b->p, b->len);
-	memcpy(b->p, &h, sizeof(h));
+	snap_seal(b->p, b->len);
+}
+
+void snap_seal(uint8_t *p, size_t len)
+{
+	uint64_t sum;
+
+	memset(p + offsetof(struct snap_header, checksum), 0, sizeof(sum));
+	sum = snap_checksum(p, len);
+	memcpy(p + offsetof(struct snap_header, checksum), &sum, sizeof(sum));
 }
 
 void snap_buf_free(struct snap_buf *b)

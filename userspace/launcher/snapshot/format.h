@@ -55,6 +55,8 @@ void snap_buf_finish(struct snap_buf *b, uint64_t mem_size);
 void snap_buf_free(struct snap_buf *b);
 
 uint64_t snap_checksum(const uint8_t *p, size_t len);
+/* Writes the checksum of header and sections (@len bytes at @p) into it. */
+void snap_seal(uint8_t *p, size_t len);
 
 /* One section of a parsed snapshot: points into the parsed buffer. */
 struct snap_found {

@@ -30,7 +30,7 @@ struct snap_machine {
 	uint64_t mem_size;
 	uint32_t image_kind;
 	uint32_t padding;
-	struct hv_cpu_features cpu;
+	struct hv_cpu_features cpu;	/* last: lvrun-snapforge finds it so */
 };
 
 struct snap_vcpu {
