@@ -42,6 +42,15 @@
 /* Above RAM (at most 3 GiB): */
 #define MMIO_TESTDEV_BASE	0xfe000000ULL
 #define MMIO_TESTDEV_SIZE	0x1000ULL
+/*
+ * virtio-mmio: VIRTIO_MMIO_SLOTS slots of one page each, taken by the
+ * devices in creation order (--disk in order, then --console virtio).
+ * Every slot in the window decodes: an empty one reads as a device with
+ * DeviceID 0, which drivers skip.
+ */
+#define VIRTIO_MMIO_BASE	0xfe800000ULL
+#define VIRTIO_MMIO_SLOT_SIZE	0x1000ULL
+#define VIRTIO_MMIO_SLOTS	6
 #define IOAPIC_BASE		0xfec00000ULL
 #define LAPIC_BASE		0xfee00000ULL
 /* KVM's real-mode TSS (three pages) and identity-map page: not RAM. */
@@ -81,6 +90,8 @@
 
 #define IRQ_COM1		4
 #define IRQ_RTC			8
+/* The virtio-mmio slots' lines, slot by slot: ISA lines, edge-triggered. */
+#define VIRTIO_MMIO_IRQS	{ 5, 6, 7, 10, 11, 15 }
 #define IOAPIC_PINS		24
 
 #endif /* LVRUN_LAYOUT_H */

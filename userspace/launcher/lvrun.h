@@ -17,6 +17,7 @@
 #include "hv/hv.h"
 #include "loaders/loader.h"
 #include "options.h"
+#include "virtio/virtio.h"
 
 /* Signal used to kick vCPU threads out of the hypervisor's run call. */
 #define LVRUN_KICK_SIGNAL	SIGUSR1
@@ -47,6 +48,7 @@ struct board_devices {
 	struct rtc rtc;
 	struct pci_host pci;
 	struct guest_mark mark;
+	struct virtio_board virtio;
 };
 
 /*

@@ -108,7 +108,9 @@ int main(int argc, char **argv)
 		assign_device(vm);
 	}
 	console_setup();
-	uart_start_input(&vm->dev.com1, STDIN_FILENO);
+	if (opts.console == CONSOLE_16550)
+		uart_start_input(&vm->dev.com1, STDIN_FILENO);
+	virtio_board_start(&vm->dev.virtio);
 	rtc_start(&vm->dev.rtc);
 	vcpu_start_all(vm);
 	control_start(vm);

@@ -10,6 +10,7 @@
 
 #include <linux/lightvisor.h>
 
+#include "layout.h"
 #include "log.h"
 #include "options.h"
 
@@ -121,6 +122,14 @@ static const char usage_text[] =
 "                       (default) stops them, so on resume the TSC and\n"
 "                       the RTC go on from where they stopped; wall lets\n"
 "                       them run, so they jump by the paused time\n"
+"  --disk FILE[,ro]     a virtio-blk disk backed by the raw FILE (size\n"
+"                       rounded down to 512-byte sectors); ,ro opens it\n"
+"                       read-only and the guest's writes fail. Repeatable,\n"
+"                       one virtio-mmio slot each (see Devices)\n"
+"  --console 16550|virtio\n"
+"                       where stdin goes: the 16550 on COM1 (default), or\n"
+"                       a virtio-console (the guest's hvc0) whose output\n"
+"                       also goes to stdout; the 16550 still transmits\n"
 "  --help               this text\n"
 "  --version            print lvrun's version and the lightvisor API version\n"
 "                       it was built for\n"
@@ -153,6 +162,14 @@ static const char usage_text[] =
 "  0xfe000000           MMIO test device, one 4 KiB page: every access\n"
 "                       exits to lvrun; writes of any size (1, 2, 4, 8) are\n"
 "                       stored and reads return the stored bytes (initially 0)\n"
+"  0xfe800000-0xfe805fff\n"
+"                       six virtio-mmio slots (virtio 1.x, MMIO version 2),\n"
+"                       one 4 KiB page each on IRQ 5, 6, 7, 10, 11, 15:\n"
+"                       --disk devices in order, then --console virtio; an\n"
+"                       empty slot reads DeviceID 0. Linux guests get\n"
+"                       virtio_mmio.device=4K@ADDR:IRQ on their command\n"
+"                       line for each device. A front-end breaking the\n"
+"                       rules gets DEVICE_NEEDS_RESET and a message\n"
 "  0xcf8, 0xcfc-0xcff   PCI configuration mechanism #1: a host bridge at\n"
 "                       00:00.0 (8086:1237), with --assign the device at\n"
 "                       00:01.0, everything else absent\n"
@@ -256,6 +273,37 @@ static enum pause_clock parse_pause_clock(const char *s)
 	die("--pause-clock wants guest or wall, got '%s'", s);
 }
 
+/* FILE or FILE,ro. */
+static void parse_disk(const char *arg)
+{
+	struct disk_option *d;
+	size_t len = strlen(arg);
+	char *path;
+
+	if (opts.nr_disks == LVRUN_MAX_DISKS)
+		die("at most %d --disk", LVRUN_MAX_DISKS);
+	d = &opts.disk[opts.nr_disks++];
+	if (len > 3 && !strcmp(arg + len - 3, ",ro")) {
+		d->ro = true;
+		len -= 3;
+	}
+	path = strndup(arg, len);
+	if (!path)
+		die("out of memory");
+	if (!*path)
+		die("--disk wants FILE[,ro]");
+	d->path = path;
+}
+
+static enum console_kind parse_console(const char *s)
+{
+	if (!strcmp(s, "16550") || !strcmp(s, "serial"))
+		return CONSOLE_16550;
+	if (!strcmp(s, "virtio"))
+		return CONSOLE_VIRTIO;
+	die("--console wants 16550 or virtio, got '%s'", s);
+}
+
 static enum hypervisor parse_hv(const char *s)
 {
 	if (!strcmp(s, "lightvisor") || !strcmp(s, "lv"))
@@ -270,7 +318,8 @@ void parse_options(int argc, char **argv)
 	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
-	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK };
+	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
+	       OPT_CONSOLE };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -290,6 +339,8 @@ void parse_options(int argc, char **argv)
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -358,6 +409,12 @@ void parse_options(int argc, char **argv)
 		case OPT_PAUSE_CLOCK:
 			opts.pause_clock = parse_pause_clock(optarg);
 			break;
+		case OPT_DISK:
+			parse_disk(optarg);
+			break;
+		case OPT_CONSOLE:
+			opts.console = parse_console(optarg);
+			break;
 		case 'h':
 		case OPT_HELP:
 			usage(stdout, 0);
@@ -375,8 +432,9 @@ void parse_options(int argc, char **argv)
 		if (optind != argc)
 			die("--restore takes no IMAGE: the snapshot has the guest");
 		if (opts.mem_size || opts.nr_vcpus != 1 || opts.cmdline ||
-		    opts.nr_initrds || opts.assign || opts.irqchip)
-			die("--restore takes the machine from the snapshot: not with --mem, --vcpus, --cmdline, --initrd, --assign or --irqchip");
+		    opts.nr_initrds || opts.assign || opts.irqchip || opts.nr_disks ||
+		    opts.console == CONSOLE_VIRTIO)
+			die("--restore takes the machine from the snapshot: not with --mem, --vcpus, --cmdline, --initrd, --assign, --irqchip, --disk or --console virtio");
 		return;
 	}
 	if (optind != argc - 1)
@@ -384,6 +442,9 @@ void parse_options(int argc, char **argv)
 	opts.image = argv[optind];
 	if (opts.assign && opts.hv != HV_LIGHTVISOR)
 		die("--assign needs --hv lightvisor");
+	if (opts.nr_disks + (opts.console == CONSOLE_VIRTIO) > VIRTIO_MMIO_SLOTS)
+		die("%d virtio-mmio slots: at most %d --disk with --console virtio",
+		    VIRTIO_MMIO_SLOTS, VIRTIO_MMIO_SLOTS - 1);
 	if (opts.irqchip && opts.irq_after_ms >= 0)
 		die("--irq-after-ms injects without an interrupt controller: not with --irqchip");
 }

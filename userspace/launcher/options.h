@@ -11,6 +11,7 @@
 
 #define LVRUN_MAX_VCPUS		64
 #define LVRUN_MAX_INITRDS	16
+#define LVRUN_MAX_DISKS		6	/* VIRTIO_MMIO_SLOTS */
 
 /* How guest memory is backed. */
 enum backing {
@@ -29,6 +30,17 @@ enum hypervisor {
 enum pause_clock {
 	PAUSE_CLOCK_GUEST,	/* they stop: the pause is invisible */
 	PAUSE_CLOCK_WALL,	/* they run on: they jump on resume */
+};
+
+/* Which device the guest's console input (lvrun's stdin) goes to. */
+enum console_kind {
+	CONSOLE_16550,		/* COM1 */
+	CONSOLE_VIRTIO,		/* a virtio-console: the guest's hvc0 */
+};
+
+struct disk_option {
+	const char *path;
+	bool ro;
 };
 
 struct options {
@@ -51,6 +63,9 @@ struct options {
 	enum pause_clock pause_clock;
 	const char *initrd[LVRUN_MAX_INITRDS];
 	int nr_initrds;
+	struct disk_option disk[LVRUN_MAX_DISKS];	/* --disk, in order */
+	int nr_disks;
+	enum console_kind console;
 };
 
 extern struct options opts;

@@ -179,18 +179,23 @@ void vm_create_devices(struct vm *vm)
 		 vm->mem.size);
 	pci_host_init(&d->pci, &vm->pio);
 	guest_mark_init(&d->mark, &vm->pio);
+	virtio_board_init(&d->virtio, &vm->mmio, &vm->hv.chip, vm->mem);
 }
 
 static void vm_load(struct vm *vm, const struct image *img)
 {
 	static struct image initrds[LVRUN_MAX_INITRDS];
 	struct load_ctx ctx;
+	char *cmdline = NULL;
 	int i;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.mem = vm->mem;
 	ctx.image = (struct blob){ opts.image, img->data, img->size };
-	ctx.cmdline = opts.cmdline;
+	/* Linux finds virtio-mmio devices only on its command line. */
+	if (vm->kind == IMAGE_BZIMAGE || vm->kind == IMAGE_VMLINUX)
+		cmdline = virtio_board_cmdline(&vm->dev.virtio, opts.cmdline);
+	ctx.cmdline = cmdline ? cmdline : opts.cmdline;
 	ctx.nr_vcpus = vm->nr_vcpus;
 	for (i = 0; i < opts.nr_initrds; i++) {
 		read_file(opts.initrd[i], &initrds[i]);
@@ -203,6 +208,7 @@ static void vm_load(struct vm *vm, const struct image *img)
 	vm->entry = ctx.entry;
 	for (i = 0; i < opts.nr_initrds; i++)
 		free(initrds[i].data);
+	free(cmdline);
 }
 
 static void vcpu_init_state(struct vm *vm, struct vcpu *vcpu)

@@ -255,6 +255,10 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "a VM with an assigned PCI device cannot be saved");
 		return -EOPNOTSUPP;
 	}
+	if (vm->dev.virtio.nr_devs) {
+		snprintf(err, errlen, "a VM with virtio devices cannot be saved (yet)");
+		return -EOPNOTSUPP;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "path too long");
 		return -ENAMETOOLONG;

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun: the board's virtio-mmio window. Devices take the slots in
+ * creation order (--disk in order, then --console virtio); the remaining
+ * slots decode as empty (DeviceID 0), so a guest can probe them all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../log.h"
+#include "../options.h"
+#include "virtio.h"
+
+static const unsigned int slot_irqs[VIRTIO_MMIO_SLOTS] = VIRTIO_MMIO_IRQS;
+
+static uint64_t slot_base(unsigned int slot)
+{
+	return VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SLOT_SIZE;
+}
+
+void virtio_board_init(struct virtio_board *vb, struct bus *mmio,
+		       struct irq_chip *chip, struct guest_mem mem)
+{
+	unsigned int slot;
+	int i;
+
+	vb->nr_devs = 0;
+	for (i = 0; i < opts.nr_disks; i++) {
+		struct virtio_blk *blk = &vb->blk[i];
+
+		slot = vb->nr_devs;
+		if (virtio_blk_init(blk, i, opts.disk[i].path, opts.disk[i].ro, mmio,
+				    slot_base(slot), irq_line_get(chip, slot_irqs[slot]),
+				    mem))
+			die("cannot attach --disk %s", opts.disk[i].path);
+		vb->devs[vb->nr_devs++] = &blk->dev;
+	}
+	if (opts.console == CONSOLE_VIRTIO) {
+		slot = vb->nr_devs;
+		virtio_console_init(&vb->console, mmio, slot_base(slot),
+				    irq_line_get(chip, slot_irqs[slot]), mem,
+				    STDOUT_FILENO);
+		vb->devs[vb->nr_devs++] = &vb->console.dev;
+	}
+	for (slot = vb->nr_devs; slot < VIRTIO_MMIO_SLOTS; slot++)
+		virtio_empty_slot_init(mmio, slot_base(slot));
+}
+
+void virtio_board_start(struct virtio_board *vb)
+{
+	unsigned int i;
+
+	for (i = 0; i < vb->nr_devs; i++)
+		virtio_dev_start(vb->devs[i]);
+	if (opts.console == CONSOLE_VIRTIO)
+		virtio_console_start_input(&vb->console, STDIN_FILENO);
+}
+
+char *virtio_board_cmdline(const struct virtio_board *vb, const char *cmdline)
+{
+	size_t len, cap;
+	unsigned int i;
+	char *s;
+
+	if (!vb->nr_devs)
+		return NULL;
+	cmdline = cmdline ? cmdline : "";
+	cap = strlen(cmdline) + 1 + vb->nr_devs * 64;
+	s = malloc(cap);
+	if (!s)
+		die("out of memory");
+	len = snprintf(s, cap, "%s", cmdline);
+	for (i = 0; i < vb->nr_devs; i++)
+		len += snprintf(s + len, cap - len, "%svirtio_mmio.device=%lluK@0x%llx:%u",
+				len ? " " : "", VIRTIO_MMIO_SLOT_SIZE >> 10,
+				(unsigned long long)slot_base(i), slot_irqs[i]);
+	return s;
+}
