@@ -30,6 +30,7 @@ void rtc_tests(void);
 void snapshot_format_tests(void);
 void snapshot_feature_tests(void);
 void control_tests(void);
+void virtio_tests(void);
 
 static uint8_t *guarded;
 static size_t guarded_len;
@@ -620,6 +621,7 @@ int main(int argc, char **argv)
 	snapshot_format_tests();
 	snapshot_feature_tests();
 	control_tests();
+	virtio_tests();
 	test_detect();
 	test_bzimage();
 	test_multiboot_kludge();

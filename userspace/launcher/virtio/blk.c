@@ -280,7 +280,7 @@ int virtio_blk_init(struct virtio_blk *blk, int index, const char *path, bool ro
 	dev->config = blk->config;
 	dev->config_len = sizeof(blk->config);
 	dev->cfg_fields = blk_cfg_fields;
-	dev->nr_cfg_fields = sizeof(blk_cfg_fields) / sizeof(blk_cfg_fields[0]);
+	dev->nr_cfg_fields = ARRAY_SIZE(blk_cfg_fields);
 	dev->device_features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_FLUSH;
 	dev->device_features |= ro ? 1ULL << VIRTIO_BLK_F_RO : 1ULL << VIRTIO_BLK_F_DISCARD;
 	virtio_dev_init(dev, mmio, base, irq, mem, 1);

@@ -205,7 +205,7 @@ void virtio_console_init(struct virtio_console *con, struct bus *mmio,
 	dev->config = con->config;
 	dev->config_len = sizeof(con->config);
 	dev->cfg_fields = console_cfg_fields;
-	dev->nr_cfg_fields = sizeof(console_cfg_fields) / sizeof(console_cfg_fields[0]);
+	dev->nr_cfg_fields = ARRAY_SIZE(console_cfg_fields);
 	virtio_dev_init(dev, mmio, base, irq, mem, 2);
 	trace("%s: hvc0 at 0x%llx IRQ %u", dev->name, (unsigned long long)base, irq.gsi);
 }

@@ -210,8 +210,11 @@ int virtq_pop(struct virtio_dev *dev, struct virtq *vq, struct virtq_req *req)
 	if (!pending)
 		return 0;
 	if (pending > vq->num) {
-		virtio_dev_broken(dev, "queue %u: avail index went from %u to %u (backwards or past the queue size)",
-				  vq_index(dev, vq), vq->last_avail, avail_idx);
+		/* Modulo 2^16, "backwards" is a jump of more than half the range. */
+		virtio_dev_broken(dev, "queue %u: avail index %s from %u to %u",
+				  vq_index(dev, vq),
+				  pending >= 0x8000 ? "went backwards" : "jumped past the queue size",
+				  vq->last_avail, avail_idx);
 		return -1;
 	}
 	req->head = load16(&vq->avail->ring[vq->last_avail & (vq->num - 1)]);

@@ -39,6 +39,10 @@
 #define VIRTIO_CAUSE_MAX	96
 #define VIRTIO_VENDOR_ID	0x4e52564c	/* "LVRN" */
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* The split virtqueue of one queue index (queue.c). */
 struct virtq {
 	/* Set by the driver through the registers. */
