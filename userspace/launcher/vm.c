@@ -186,16 +186,13 @@ static void vm_load(struct vm *vm, const struct image *img)
 {
 	static struct image initrds[LVRUN_MAX_INITRDS];
 	struct load_ctx ctx;
-	char *cmdline = NULL;
 	int i;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.mem = vm->mem;
 	ctx.image = (struct blob){ opts.image, img->data, img->size };
-	/* Linux finds virtio-mmio devices only on its command line. */
-	if (vm->kind == IMAGE_BZIMAGE || vm->kind == IMAGE_VMLINUX)
-		cmdline = virtio_board_cmdline(&vm->dev.virtio, opts.cmdline);
-	ctx.cmdline = cmdline ? cmdline : opts.cmdline;
+	ctx.cmdline = opts.cmdline;
+	ctx.nr_virtio_mmio = vm->dev.virtio.nr_devs;
 	ctx.nr_vcpus = vm->nr_vcpus;
 	for (i = 0; i < opts.nr_initrds; i++) {
 		read_file(opts.initrd[i], &initrds[i]);
@@ -208,7 +205,6 @@ static void vm_load(struct vm *vm, const struct image *img)
 	vm->entry = ctx.entry;
 	for (i = 0; i < opts.nr_initrds; i++)
 		free(initrds[i].data);
-	free(cmdline);
 }
 
 static void vcpu_init_state(struct vm *vm, struct vcpu *vcpu)

@@ -129,6 +129,12 @@ struct madt_lapic_nmi {
 				(port) & 0xff, (port) >> 8, 0x01, (len)
 #define RES_IRQ(irq)		0x22, (1 << (irq)) & 0xff, (1 << (irq)) >> 8
 #define RES_END			0x79, 0x00
+/* Large resource item (6.4.3.4): Memory32Fixed, read-write. */
+#define RES_MEM32(base, len)	0x86, 0x09, 0x00, 0x01, \
+				(base) & 0xff, ((base) >> 8) & 0xff, \
+				((base) >> 16) & 0xff, (base) >> 24, \
+				(len) & 0xff, ((len) >> 8) & 0xff, \
+				((len) >> 16) & 0xff, (len) >> 24
 /* EisaId ("PNPxxxx"): the compressed "PNP" and the product, big-endian. */
 #define EISA_PNP(hi, lo)	AML_DWORD, 0x41, 0xd0, (hi), (lo)
 
@@ -176,6 +182,34 @@ static const struct {
 	{ aml_rtc, sizeof(aml_rtc) },
 };
 
+/*
+ * A virtio-mmio slot: Device (VR0n) { _HID "LNRO0005", _UID n, _CRS {
+ * its page, its ISA line } }, as Linux's virtio_mmio driver matches it
+ * through ACPI. On this hardware-reduced board it is the only way the
+ * guest gets the line mapped (a virtio_mmio.device= command-line device
+ * would name an IRQ that Linux never set up).
+ */
+#define AML_VIRTIO_LEN		55
+
+static size_t aml_virtio_mmio(uint8_t *p, unsigned int slot)
+{
+	static const unsigned int irqs[VIRTIO_MMIO_SLOTS] = VIRTIO_MMIO_IRQS;
+	uint32_t base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SLOT_SIZE;
+	const uint8_t aml[] = {
+		AML_EXT, AML_DEVICE, AML_VIRTIO_LEN - 2, 'V', 'R', '0', '0' + slot,
+		AML_NAME, '_', 'H', 'I', 'D', AML_STRING,
+		'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00,
+		AML_NAME, '_', 'U', 'I', 'D', AML_BYTE, slot,
+		AML_NAME, '_', 'C', 'R', 'S', AML_BUFFER, 0x14, AML_BYTE, 0x11,
+		RES_MEM32(base, (uint32_t)VIRTIO_MMIO_SLOT_SIZE), RES_IRQ(irqs[slot]),
+		RES_END,
+	};
+
+	_Static_assert(sizeof(aml) == AML_VIRTIO_LEN, "AML_VIRTIO_LEN");
+	memcpy(p, aml, sizeof(aml));
+	return sizeof(aml);
+}
+
 /* PkgLength (20.2.4) of a package whose body is @body bytes; returns its size. */
 static size_t aml_pkglen(uint8_t *p, size_t body)
 {
@@ -190,7 +224,7 @@ static size_t aml_pkglen(uint8_t *p, size_t body)
 }
 
 /* The DSDT's AML at @p: _S5, then Scope (\_SB) with the devices. */
-static size_t build_dsdt_aml(uint8_t *p)
+static size_t build_dsdt_aml(uint8_t *p, int nr_virtio)
 {
 	size_t off = 0, body = 5, i;
 
@@ -198,6 +232,7 @@ static size_t build_dsdt_aml(uint8_t *p)
 	off += sizeof(aml_s5);
 	for (i = 0; i < sizeof(sb_devices) / sizeof(sb_devices[0]); i++)
 		body += sb_devices[i].len;
+	body += nr_virtio * AML_VIRTIO_LEN;
 	p[off++] = AML_SCOPE;
 	off += aml_pkglen(p + off, body);
 	memcpy(p + off, "\\_SB_", 5);
@@ -206,6 +241,8 @@ static size_t build_dsdt_aml(uint8_t *p)
 		memcpy(p + off, sb_devices[i].aml, sb_devices[i].len);
 		off += sb_devices[i].len;
 	}
+	for (i = 0; i < (size_t)nr_virtio; i++)
+		off += aml_virtio_mmio(p + off, i);
 	return off;
 }
 
@@ -303,26 +340,26 @@ static void build_fadt(struct acpi_fadt *f, uint64_t dsdt)
 	acpi_finish(&f->h);
 }
 
-uint64_t acpi_build(struct guest_mem *mem, int nr_cpus)
+uint64_t acpi_build(struct guest_mem *mem, int nr_cpus, int nr_virtio)
 {
 	uint64_t rsdp_gpa = ACPI_TABLES_ADDR;
 	uint64_t xsdt_gpa = rsdp_gpa + 0x40;
 	uint64_t fadt_gpa = xsdt_gpa + 0x40;
 	uint64_t dsdt_gpa = fadt_gpa + 0x200;
-	uint64_t madt_gpa = dsdt_gpa + 0x200;
+	uint64_t madt_gpa = dsdt_gpa + 0x400;
 	uint8_t *base = gmem_ptr(mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
 	struct acpi_rsdp *rsdp;
 	struct acpi_header *h;
 	uint64_t *entries;
 
-	if (!base || nr_cpus > 255 ||
+	if (!base || nr_cpus > 255 || nr_virtio < 0 || nr_virtio > VIRTIO_MMIO_SLOTS ||
 	    madt_gpa + sizeof(struct acpi_header) + 8 + nr_cpus * 8 + 64 >
 	    ACPI_TABLES_ADDR + ACPI_TABLES_SIZE)
 		return 0;
 	memset(base, 0, ACPI_TABLES_SIZE);
 
 	h = (void *)(base + (dsdt_gpa - ACPI_TABLES_ADDR));
-	acpi_header(h, "DSDT", sizeof(*h) + build_dsdt_aml((uint8_t *)(h + 1)), 2);
+	acpi_header(h, "DSDT", sizeof(*h) + build_dsdt_aml((uint8_t *)(h + 1), nr_virtio), 2);
 	acpi_finish(h);
 
 	build_fadt((void *)(base + (fadt_gpa - ACPI_TABLES_ADDR)), dsdt_gpa);

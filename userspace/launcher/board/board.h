@@ -25,9 +25,10 @@ int e820_build(uint64_t mem_size, struct e820_entry *map);
 
 /*
  * Writes RSDP, XSDT, MADT (@nr_cpus local APICs, the I/O APIC, ISA
- * overrides), a hardware-reduced FADT and a DSDT (_S5, pvpanic) at
- * ACPI_TABLES_ADDR; returns the RSDP's address.
+ * overrides), a hardware-reduced FADT and a DSDT (_S5, pvpanic, COM1, the
+ * RTC, and the @nr_virtio virtio-mmio devices of the first slots) at
+ * ACPI_TABLES_ADDR; returns the RSDP's address, or 0 if they do not fit.
  */
-uint64_t acpi_build(struct guest_mem *mem, int nr_cpus);
+uint64_t acpi_build(struct guest_mem *mem, int nr_cpus, int nr_virtio);
 
 #endif /* LVRUN_BOARD_H */

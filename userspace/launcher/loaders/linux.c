@@ -105,7 +105,7 @@ static void zero_page_e820(struct load_ctx *ctx, uint8_t *zp)
 /* The zero page, given a setup header already copied in at 0x1f1. */
 static int zero_page_finish(struct load_ctx *ctx, uint8_t *zp, uint64_t initrd_gpa)
 {
-	uint64_t rsdp = acpi_build(&ctx->mem, ctx->nr_vcpus);
+	uint64_t rsdp = acpi_build(&ctx->mem, ctx->nr_vcpus, ctx->nr_virtio_mmio);
 
 	if (!rsdp)
 		return load_fail(ctx, "cannot place ACPI tables for %d vCPUs", ctx->nr_vcpus);
@@ -242,7 +242,7 @@ static int pvh_start_info(struct load_ctx *ctx, uint64_t initrd)
 	struct hvm_modlist_entry *mod = (void *)(mm + E820_MAX_ENTRIES);
 	struct e820_entry map[E820_MAX_ENTRIES];
 	int i, n = e820_build(ctx->mem.size, map);
-	uint64_t rsdp = acpi_build(&ctx->mem, ctx->nr_vcpus);
+	uint64_t rsdp = acpi_build(&ctx->mem, ctx->nr_vcpus, ctx->nr_virtio_mmio);
 
 	if (!rsdp)
 		return load_fail(ctx, "cannot place ACPI tables for %d vCPUs", ctx->nr_vcpus);

@@ -75,6 +75,7 @@ struct load_ctx {
 	struct blob initrd[LOADER_MAX_FILES];
 	int nr_initrds;
 	int nr_vcpus;
+	int nr_virtio_mmio;		/* devices in the first virtio-mmio slots */
 	/*
 	 * Set by the loader: the end of what lvrun writes from 0x1000 on, and
 	 * whether the image must also stay out of the PC's hole below 1 MiB

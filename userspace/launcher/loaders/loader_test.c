@@ -183,6 +183,58 @@ static void check_dsdt_devices(const uint8_t *d, uint32_t size)
 	       "acpi: DSDT names the RTC (PNP0B00) at 0x70 with IRQ 8");
 }
 
+/* The DSDT of a board with @nr virtio-mmio devices: its address and size. */
+static const uint8_t *dsdt_with_virtio(struct guest_mem *m, int nr, uint32_t *size)
+{
+	uint64_t rsdp = acpi_build(m, 1, nr), dsdt;
+
+	if (!rsdp)
+		return NULL;
+	dsdt = g64(m, g64(m, g64(m, rsdp + 24) + 36) + 140);
+	*size = g32(m, dsdt + 4);
+	return m->host + dsdt;
+}
+
+/*
+ * Each virtio-mmio device is Device (VR0n) with _HID LNRO0005, its page
+ * (Memory32Fixed) and its ISA line (IRQNoFlags), in slot order; without
+ * devices there is none, and more than the slots are refused.
+ */
+static void test_acpi_virtio(void)
+{
+	static const unsigned int irqs[VIRTIO_MMIO_SLOTS] = VIRTIO_MMIO_IRQS;
+	struct guest_mem m = mem_new(16 << 20);
+	const uint8_t *d;
+	uint32_t size = 0;
+	bool all = true;
+	int i;
+
+	d = dsdt_with_virtio(&m, 0, &size);
+	tap_ok(d && !memmem(d, size, "LNRO0005", 8),
+	       "acpi: no virtio-mmio device in the DSDT without devices");
+	d = dsdt_with_virtio(&m, VIRTIO_MMIO_SLOTS, &size);
+	for (i = 0; d && i < VIRTIO_MMIO_SLOTS; i++) {
+		uint32_t base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SLOT_SIZE;
+		uint8_t mem32[12] = { 0x86, 0x09, 0x00, 0x01 };
+		uint8_t irq[4] = { 0x22, (1 << irqs[i]) & 0xff, (1 << irqs[i]) >> 8, 0x79 };
+		char name[5] = { 'V', 'R', '0', '0' + i, 0 };
+		uint32_t len = VIRTIO_MMIO_SLOT_SIZE;
+
+		memcpy(mem32 + 4, &base, 4);
+		memcpy(mem32 + 8, &len, 4);
+		all &= aml_device_has(d, size, name, "LNRO0005", 8) &&
+		       aml_device_has(d, size, name, (const char *)mem32, 12) &&
+		       aml_device_has(d, size, name, (const char *)irq, 4);
+	}
+	tap_ok(d && all && acpi_sum(d, size) == 0,
+	       "acpi: DSDT names the %d virtio-mmio slots (LNRO0005, page, IRQ 5-15)",
+	       VIRTIO_MMIO_SLOTS);
+	if (d)
+		check_dsdt_devices(d, size);
+	tap_ok(!acpi_build(&m, 1, VIRTIO_MMIO_SLOTS + 1),
+	       "acpi: more virtio-mmio devices than slots are refused");
+}
+
 static void check_acpi(const struct guest_mem *m, uint64_t rsdp, int nr_cpus)
 {
 	const uint8_t *r = m->host + rsdp;
@@ -622,6 +674,7 @@ int main(int argc, char **argv)
 	snapshot_feature_tests();
 	control_tests();
 	virtio_tests();
+	test_acpi_virtio();
 	test_detect();
 	test_bzimage();
 	test_multiboot_kludge();

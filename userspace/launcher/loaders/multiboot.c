@@ -206,7 +206,7 @@ int load_multiboot(struct load_ctx *ctx)
 	mb_mmap(ctx, mi);
 	mi->flags = MB_INFO_MEMORY | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MMAP |
 		    MB_INFO_LOADER_NAME;
-	if (!acpi_build(&ctx->mem, ctx->nr_vcpus))
+	if (!acpi_build(&ctx->mem, ctx->nr_vcpus, ctx->nr_virtio_mmio))
 		return load_fail(ctx, "cannot place ACPI tables for %d vCPUs", ctx->nr_vcpus);
 
 	e->mode = BOOT_FLAT32;

@@ -5,7 +5,6 @@
  * slots decode as empty (DeviceID 0), so a guest can probe them all.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,25 +55,4 @@ void virtio_board_start(struct virtio_board *vb)
 		virtio_dev_start(vb->devs[i]);
 	if (opts.console == CONSOLE_VIRTIO)
 		virtio_console_start_input(&vb->console, STDIN_FILENO);
-}
-
-char *virtio_board_cmdline(const struct virtio_board *vb, const char *cmdline)
-{
-	size_t len, cap;
-	unsigned int i;
-	char *s;
-
-	if (!vb->nr_devs)
-		return NULL;
-	cmdline = cmdline ? cmdline : "";
-	cap = strlen(cmdline) + 1 + vb->nr_devs * 64;
-	s = malloc(cap);
-	if (!s)
-		die("out of memory");
-	len = snprintf(s, cap, "%s", cmdline);
-	for (i = 0; i < vb->nr_devs; i++)
-		len += snprintf(s + len, cap - len, "%svirtio_mmio.device=%lluK@0x%llx:%u",
-				len ? " " : "", VIRTIO_MMIO_SLOT_SIZE >> 10,
-				(unsigned long long)slot_base(i), slot_irqs[i]);
-	return s;
 }

@@ -237,10 +237,5 @@ void virtio_board_init(struct virtio_board *vb, struct bus *mmio,
 		       struct irq_chip *chip, struct guest_mem mem);
 /* Starts the back-end threads and the console's input. */
 void virtio_board_start(struct virtio_board *vb);
-/*
- * Appends "virtio_mmio.device=4K@0xADDR:IRQ" for each device to @cmdline
- * (NULL: empty); returns a new string, or NULL if there is no device.
- */
-char *virtio_board_cmdline(const struct virtio_board *vb, const char *cmdline);
 
 #endif /* LVRUN_VIRTIO_H */
