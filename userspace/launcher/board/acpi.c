@@ -129,12 +129,6 @@ struct madt_lapic_nmi {
 				(port) & 0xff, (port) >> 8, 0x01, (len)
 #define RES_IRQ(irq)		0x22, (1 << (irq)) & 0xff, (1 << (irq)) >> 8
 #define RES_END			0x79, 0x00
-/* Large resource item (6.4.3.4): Memory32Fixed, read-write. */
-#define RES_MEM32(base, len)	0x86, 0x09, 0x00, 0x01, \
-				(base) & 0xff, ((base) >> 8) & 0xff, \
-				((base) >> 16) & 0xff, (base) >> 24, \
-				(len) & 0xff, ((len) >> 8) & 0xff, \
-				((len) >> 16) & 0xff, (len) >> 24
 /* EisaId ("PNPxxxx"): the compressed "PNP" and the product, big-endian. */
 #define EISA_PNP(hi, lo)	AML_DWORD, 0x41, 0xd0, (hi), (lo)
 
@@ -190,23 +184,27 @@ static const struct {
  * would name an IRQ that Linux never set up).
  */
 #define AML_VIRTIO_LEN		55
+#define AML_VIRTIO_MEM32	42	/* offset of Memory32Fixed's base */
 
 static size_t aml_virtio_mmio(uint8_t *p, unsigned int slot)
 {
 	static const unsigned int irqs[VIRTIO_MMIO_SLOTS] = VIRTIO_MMIO_IRQS;
-	uint32_t base = VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SLOT_SIZE;
+	uint32_t mem32[2] = { VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_SLOT_SIZE,
+			      VIRTIO_MMIO_SLOT_SIZE };
 	const uint8_t aml[] = {
 		AML_EXT, AML_DEVICE, AML_VIRTIO_LEN - 2, 'V', 'R', '0', '0' + slot,
 		AML_NAME, '_', 'H', 'I', 'D', AML_STRING,
 		'L', 'N', 'R', 'O', '0', '0', '0', '5', 0x00,
 		AML_NAME, '_', 'U', 'I', 'D', AML_BYTE, slot,
 		AML_NAME, '_', 'C', 'R', 'S', AML_BUFFER, 0x14, AML_BYTE, 0x11,
-		RES_MEM32(base, (uint32_t)VIRTIO_MMIO_SLOT_SIZE), RES_IRQ(irqs[slot]),
-		RES_END,
+		/* Memory32Fixed (6.4.3.4), read-write: base, length below */
+		0x86, 0x09, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
+		RES_IRQ(irqs[slot]), RES_END,
 	};
 
 	_Static_assert(sizeof(aml) == AML_VIRTIO_LEN, "AML_VIRTIO_LEN");
 	memcpy(p, aml, sizeof(aml));
+	memcpy(p + AML_VIRTIO_MEM32, mem32, sizeof(mem32));	/* little endian */
 	return sizeof(aml);
 }
 

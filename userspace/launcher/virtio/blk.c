@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,26 +190,27 @@ static uint32_t blk_request(struct virtio_blk *blk, const struct virtq_req *req)
 	return written + 1;
 }
 
-static void blk_handle_queue(struct virtio_dev *dev, unsigned int q)
+static bool blk_handle_queue(struct virtio_dev *dev, unsigned int q)
 {
 	struct virtio_blk *blk = to_blk(dev);
 	static __thread struct virtq_req req;
 	struct virtq *vq = &dev->vq[q];
-	bool done_any = false;
+	unsigned int done = 0;
 	int r;
 
 	do {
-		while ((r = virtq_pop(dev, vq, &req)) > 0) {
+		while (done < VIRTIO_BATCH && (r = virtq_pop(dev, vq, &req)) > 0) {
 			if (req.out_len < sizeof(struct virtio_blk_outhdr) || !req.in_len) {
 				virtio_dev_broken(dev, "request without header or status byte");
-				return;
+				return false;
 			}
 			virtq_push(dev, vq, &req, blk_request(blk, &req));
-			done_any = true;
+			done++;
 		}
-	} while (!r && virtq_enable_notify(dev, vq));
-	if (done_any)
+	} while (done < VIRTIO_BATCH && !r && virtq_enable_notify(dev, vq));
+	if (done)
 		virtq_notify_driver(dev, vq);
+	return done == VIRTIO_BATCH;
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -256,6 +258,12 @@ static int blk_open(struct virtio_blk *blk, const char *path, bool ro)
 	if (fstat(blk->fd, &st) || size < 0 ||
 	    !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		warn("--disk %s: not a regular file or block device", path);
+		close(blk->fd);
+		return -1;
+	}
+	/* Two writers, or a writer and a reader, would corrupt each other. */
+	if (flock(blk->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
+		warn("--disk %s: in use (%s)", path, strerror(errno));
 		close(blk->fd);
 		return -1;
 	}

@@ -58,13 +58,18 @@ static void console_deliver(struct virtio_console *con)
 {
 	static __thread struct virtq_req req;
 	struct virtq *vq = &con->dev.vq[CONSOLE_RXQ];
-	bool done_any = false;
+	unsigned int done = 0;
 	int r;
 
 	if (!vq->ready)
 		return;
+
 	pthread_mutex_lock(&con->in_lock);
 	while (con->in_count) {
+		if (done == VIRTIO_BATCH) {
+			virtio_dev_wake(&con->dev);	/* the rest on the next turn */
+			break;
+		}
 		r = virtq_pop(&con->dev, vq, &req);
 		if (r < 0)
 			break;
@@ -74,11 +79,11 @@ static void console_deliver(struct virtio_console *con)
 			continue;
 		}
 		virtq_push(&con->dev, vq, &req, console_fill(con, &req));
-		done_any = true;
+		done++;
 	}
 	pthread_cond_broadcast(&con->in_drained);
 	pthread_mutex_unlock(&con->in_lock);
-	if (done_any)
+	if (done)
 		virtq_notify_driver(&con->dev, vq);
 }
 
@@ -103,32 +108,34 @@ static void console_write_all(int fd, const struct iovec *iov, unsigned int n)
 	}
 }
 
-static void console_transmit(struct virtio_console *con)
+static bool console_transmit(struct virtio_console *con)
 {
 	static __thread struct virtq_req req;
 	struct virtq *vq = &con->dev.vq[CONSOLE_TXQ];
-	bool done_any = false;
+	unsigned int done = 0;
 	int r;
 
 	do {
-		while ((r = virtq_pop(&con->dev, vq, &req)) > 0) {
+		while (done < VIRTIO_BATCH && (r = virtq_pop(&con->dev, vq, &req)) > 0) {
 			console_write_all(con->out_fd, req.iov, req.nr_out);
 			virtq_push(&con->dev, vq, &req, 0);
-			done_any = true;
+			done++;
 		}
-	} while (!r && virtq_enable_notify(&con->dev, vq));
-	if (done_any)
+	} while (done < VIRTIO_BATCH && !r && virtq_enable_notify(&con->dev, vq));
+	if (done)
 		virtq_notify_driver(&con->dev, vq);
+	return done == VIRTIO_BATCH;
 }
 
-static void console_handle_queue(struct virtio_dev *dev, unsigned int q)
+static bool console_handle_queue(struct virtio_dev *dev, unsigned int q)
 {
 	struct virtio_console *con = to_console(dev);
 
-	if (q == CONSOLE_RXQ)
+	if (q == CONSOLE_RXQ) {
 		console_deliver(con);
-	else
-		console_transmit(con);
+		return false;
+	}
+	return console_transmit(con);
 }
 
 static void console_handle_event(struct virtio_dev *dev)

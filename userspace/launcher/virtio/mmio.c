@@ -421,10 +421,15 @@ void virtio_empty_slot_init(struct bus *mmio, uint64_t base)
 
 static void handle_queue_locked(struct virtio_dev *dev, unsigned int q)
 {
+	bool more = false;
+
 	pthread_mutex_lock(&dev->work_lock);
 	if (virtio_dev_live(dev) && dev->vq[q].ready)
-		dev->ops->handle_queue(dev, q);
+		more = dev->ops->handle_queue(dev, q);
 	pthread_mutex_unlock(&dev->work_lock);
+	/* Come back for the rest after whoever waits for work_lock. */
+	if (more)
+		eventfd_signal(dev->vq[q].notify_fd);
 }
 
 static void handle_event_locked(struct virtio_dev *dev)

@@ -38,6 +38,11 @@
 #define VIRTIO_NAME_MAX		32
 #define VIRTIO_CAUSE_MAX	96
 #define VIRTIO_VENDOR_ID	0x4e52564c	/* "LVRN" */
+/*
+ * Requests handled per turn of the back-end: a guest that keeps adding
+ * requests cannot keep work_lock, and so a reset, waiting for long.
+ */
+#define VIRTIO_BATCH		64
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -79,8 +84,11 @@ struct virtio_cfg_field {
 
 struct virtio_dev_ops {
 	uint32_t device_id;
-	/* Handles what is available on queue @q (work_lock held). */
-	void (*handle_queue)(struct virtio_dev *dev, unsigned int q);
+	/*
+	 * Handles what is available on queue @q (work_lock held), at most
+	 * VIRTIO_BATCH requests; true if it stopped with more to do.
+	 */
+	bool (*handle_queue)(struct virtio_dev *dev, unsigned int q);
 	/* The device went back to its initial state (both locks held). */
 	void (*reset)(struct virtio_dev *dev);
 	/* Another wakeup of the back-end thread (its event_fd). */
