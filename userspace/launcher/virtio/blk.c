@@ -261,11 +261,18 @@ static int blk_open(struct virtio_blk *blk, const char *path, bool ro)
 		close(blk->fd);
 		return -1;
 	}
-	/* Two writers, or a writer and a reader, would corrupt each other. */
+	/*
+	 * Two writers, or a writer and a reader, would corrupt each other.
+	 * A kernel without file locking (ENOSYS) leaves the disk unlocked.
+	 */
 	if (flock(blk->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB)) {
-		warn("--disk %s: in use (%s)", path, strerror(errno));
-		close(blk->fd);
-		return -1;
+		if (errno != EWOULDBLOCK) {
+			trace("--disk %s: not locked: %s", path, strerror(errno));
+		} else {
+			warn("--disk %s: in use by another lvrun or --disk", path);
+			close(blk->fd);
+			return -1;
+		}
 	}
 	blk->capacity = (uint64_t)size >> SECTOR_SHIFT;
 	return 0;
