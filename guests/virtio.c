@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio-blk over MMIO from inside a guest, with no interrupts: lvrun is
- * started with --disk RW --disk RO,ro, so slot 0 is a writable disk,
- * slot 1 a read-only one and slot 2 empty (docs/virtio.md). The guest
+ * virtio over MMIO from inside a guest, with no interrupts: lvrun is
+ * started with --disk RW --disk RO,ro --console virtio, so slot 0 is a
+ * writable disk, slot 1 a read-only one, slot 2 the console and slot 3
+ * empty (docs/virtio.md). The guest
  * negotiates, sets up queue 0, writes, reads back, flushes, asks for the
  * id, reads past the end, then breaks the device with a looping chain
- * and checks DEVICE_NEEDS_RESET and that a reset brings it back. The
+ * and checks DEVICE_NEEDS_RESET and that a reset brings it back; it
+ * sends a line through the console and receives lvrun's input. The
  * host side (tests/guests/virtio.sh) checks the image files afterwards.
  */
 #include "lib/guest.h"
@@ -65,16 +67,21 @@ struct used_elem {
 	uint32_t id, len;
 };
 
-/* Guest-physical = virtual here: lvrun identity-maps the low 4 GiB. */
-static struct desc ring_desc[QNUM] __attribute__((aligned(16)));
-static struct {
-	uint16_t flags, idx, ring[QNUM], used_event;
-} ring_avail __attribute__((aligned(4)));
-static volatile struct {
-	uint16_t flags, idx;
-	struct used_elem ring[QNUM];
-	uint16_t avail_event;
-} ring_used __attribute__((aligned(4)));
+/* A split virtqueue of QNUM entries; guest-physical = virtual here. */
+struct vring {
+	struct desc desc[QNUM];
+	struct {
+		uint16_t flags, idx, ring[QNUM], used_event;
+	} avail;
+	struct {
+		uint16_t flags, idx;
+		struct used_elem ring[QNUM];
+		uint16_t avail_event;
+	} used __attribute__((aligned(4)));
+	uint16_t next_avail;
+} __attribute__((aligned(16)));
+
+static struct vring blkq, rxq, txq;
 
 static struct {
 	uint32_t type, reserved;
@@ -84,7 +91,6 @@ static uint8_t buf[512] __attribute__((aligned(16)));
 static volatile uint8_t status;
 
 static uintptr_t slot;		/* the device in use */
-static uint16_t next_avail;
 
 static uint32_t rd(uint32_t off)
 {
@@ -101,36 +107,48 @@ static void use_slot(unsigned int n)
 	slot = VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_SLOT_SIZE;
 }
 
-static void set_desc(unsigned int i, void *addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
+static void set_desc(struct vring *r, unsigned int i, const volatile void *addr,
+		     uint32_t len, uint16_t flags, uint16_t next)
 {
-	ring_desc[i].addr = (uintptr_t)addr;
-	ring_desc[i].len = len;
-	ring_desc[i].flags = flags;
-	ring_desc[i].next = next;
+	r->desc[i].addr = (uintptr_t)addr;
+	r->desc[i].len = len;
+	r->desc[i].flags = flags;
+	r->desc[i].next = next;
 }
 
-static void zero_rings(void)
+static void zero_ring(struct vring *r)
 {
+	volatile uint8_t *p = (volatile uint8_t *)r;
 	unsigned int i;
 
-	for (i = 0; i < QNUM; i++) {
-		set_desc(i, 0, 0, 0, 0);
-		ring_avail.ring[i] = 0;
-		ring_used.ring[i].id = 0;
-		ring_used.ring[i].len = 0;
-	}
-	ring_avail.flags = ring_avail.idx = 0;
-	ring_used.flags = ring_used.idx = 0;
-	next_avail = 0;
+	for (i = 0; i < sizeof(*r); i++)
+		p[i] = 0;
+}
+
+/* Queue setup (spec 4.2.3.2); false if the device has no such queue. */
+static bool setup_queue(unsigned int q, struct vring *r)
+{
+	uintptr_t d = (uintptr_t)r->desc, a = (uintptr_t)&r->avail;
+	uintptr_t u = (uintptr_t)&r->used;
+
+	zero_ring(r);
+	wr(R_QUEUE_SEL, q);
+	if (rd(R_QUEUE_READY) || rd(R_QUEUE_NUM_MAX) < QNUM)
+		return false;
+	wr(R_QUEUE_NUM, QNUM);
+	wr(R_DESC_LOW, d);
+	wr(R_DESC_HIGH, d >> 32);
+	wr(R_DRIVER_LOW, a);
+	wr(R_DRIVER_HIGH, a >> 32);
+	wr(R_DEVICE_LOW, u);
+	wr(R_DEVICE_HIGH, u >> 32);
+	wr(R_QUEUE_READY, 1);
+	return true;
 }
 
 /* The driver's start-up (spec 3.1.1); the status read back at the end. */
-static uint32_t start(uint32_t features_low)
+static uint32_t start(uint32_t features_low, struct vring *q0, struct vring *q1)
 {
-	uintptr_t d = (uintptr_t)ring_desc, a = (uintptr_t)&ring_avail;
-	uintptr_t u = (uintptr_t)&ring_used;
-
 	wr(R_STATUS, 0);
 	wr(R_STATUS, S_ACK);
 	wr(R_STATUS, S_ACK | S_DRIVER);
@@ -141,32 +159,23 @@ static uint32_t start(uint32_t features_low)
 	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
 	if (!(rd(R_STATUS) & S_FEATURES_OK))
 		return rd(R_STATUS);
-	zero_rings();
-	wr(R_QUEUE_SEL, 0);
-	if (rd(R_QUEUE_READY) || rd(R_QUEUE_NUM_MAX) < QNUM)
+	if (!setup_queue(0, q0) || (q1 && !setup_queue(1, q1)))
 		return 0;
-	wr(R_QUEUE_NUM, QNUM);
-	wr(R_DESC_LOW, d);
-	wr(R_DESC_HIGH, d >> 32);
-	wr(R_DRIVER_LOW, a);
-	wr(R_DRIVER_HIGH, a >> 32);
-	wr(R_DEVICE_LOW, u);
-	wr(R_DEVICE_HIGH, u >> 32);
-	wr(R_QUEUE_READY, 1);
 	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return rd(R_STATUS);
 }
 
-/* Makes descriptor 0 available and waits for it (or for a broken device). */
-static bool kick_and_wait(void)
+/* Makes descriptor 0 of queue @q available, waits for it or a breakage. */
+static bool kick_and_wait(struct vring *r, unsigned int q)
 {
-	uint16_t want = next_avail + 1;
+	volatile uint16_t *used_idx = &r->used.idx;
+	uint16_t want = r->next_avail + 1;
 
-	ring_avail.ring[next_avail % QNUM] = 0;
+	r->avail.ring[r->next_avail % QNUM] = 0;
 	asm volatile("" : : : "memory");	/* x86: stores stay in order */
-	ring_avail.idx = ++next_avail;
-	wr(R_QUEUE_NOTIFY, 0);
-	while (ring_used.idx != want) {
+	r->avail.idx = ++r->next_avail;
+	wr(R_QUEUE_NOTIFY, q);
+	while (*used_idx != want) {
 		if (rd(R_STATUS) & S_NEEDS_RESET)
 			return false;
 		asm volatile("pause");
@@ -181,14 +190,19 @@ static int request(uint32_t type, uint64_t sector, uint32_t len, bool to_device)
 	hdr.reserved = 0;
 	hdr.sector = sector;
 	status = 0xee;
-	set_desc(0, &hdr, sizeof(hdr), D_NEXT, 1);
+	set_desc(&blkq, 0, &hdr, sizeof(hdr), D_NEXT, 1);
 	if (len) {
-		set_desc(1, buf, len, D_NEXT | (to_device ? 0 : D_WRITE), 2);
-		set_desc(2, (void *)&status, 1, D_WRITE, 0);
+		set_desc(&blkq, 1, buf, len, D_NEXT | (to_device ? 0 : D_WRITE), 2);
+		set_desc(&blkq, 2, &status, 1, D_WRITE, 0);
 	} else {
-		set_desc(1, (void *)&status, 1, D_WRITE, 0);
+		set_desc(&blkq, 1, &status, 1, D_WRITE, 0);
 	}
-	return kick_and_wait() ? status : -1;
+	return kick_and_wait(&blkq, 0) ? status : -1;
+}
+
+static uint32_t used_len(struct vring *r, unsigned int i)
+{
+	return ((volatile struct used_elem *)&r->used.ring[i])->len;
 }
 
 static const char text[] = "lightvisor virtio-blk sector 1";
@@ -208,13 +222,13 @@ static void test_probe(void)
 	use_slot(0);
 	tap_ok(rd(R_MAGIC) == 0x74726976 && rd(R_VERSION) == 2 && rd(R_DEVICE_ID) == 2,
 	       "slot 0: virtio-mmio version 2, DeviceID 2 (block)");
-	use_slot(2);
+	use_slot(3);
 	tap_ok(rd(R_MAGIC) == 0x74726976 && rd(R_DEVICE_ID) == 0,
-	       "slot 2: empty, DeviceID 0");
+	       "slot 3: empty, DeviceID 0");
 	use_slot(0);
 	wr(R_DEV_FEAT_SEL, 1);
 	tap_ok(rd(R_DEV_FEATURES) & F_VERSION_1, "slot 0 offers VERSION_1");
-	tap_ok(!(start(0xffffffff) & S_FEATURES_OK),
+	tap_ok(!(start(0xffffffff, &blkq, NULL) & S_FEATURES_OK),
 	       "FEATURES_OK refused for features the device did not offer");
 }
 
@@ -222,7 +236,7 @@ static void test_io(void)
 {
 	unsigned int i;
 
-	tap_eq(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, start(0),
+	tap_eq(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, start(0, &blkq, NULL),
 	       "start-up reaches DRIVER_OK");
 	tap_eq(2048, rd(R_CONFIG), "capacity: 2048 sectors");
 	for (i = 0; i < sizeof(buf); i++)
@@ -231,7 +245,7 @@ static void test_io(void)
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = 0;
 	tap_ok(request(T_IN, 1, 512, false) == 0 && buf_is_text() &&
-	       ring_used.ring[1].len == 513, "read sector 1 back, 513 bytes used");
+	       used_len(&blkq, 1) == 513, "read sector 1 back, 513 bytes used");
 	tap_eq(0, request(T_FLUSH, 0, 0, false), "flush: OK");
 	tap_ok(request(T_GET_ID, 0, 20, false) == 0 && buf[0] == 'r' && buf[1] == 'w',
 	       "get-id: the file's name");
@@ -245,7 +259,7 @@ static void test_ro(void)
 	wr(R_DEV_FEAT_SEL, 0);
 	tap_ok(rd(R_DEVICE_ID) == 2 && rd(R_DEV_FEATURES) & F_RO,
 	       "slot 1: a block device offering RO");
-	start(F_RO);
+	start(F_RO, &blkq, NULL);
 	buf[0] = 'X';
 	tap_eq(1, request(T_OUT, 0, 512, true), "ro disk: a write gets IOERR");
 	tap_ok(request(T_IN, 0, 512, false) == 0 && buf[0] == 'R',
@@ -257,28 +271,48 @@ static void test_hostile(void)
 {
 	unsigned int i;
 
-	start(0);
-	set_desc(0, &hdr, sizeof(hdr), D_NEXT, 1);
-	set_desc(1, &hdr, sizeof(hdr), D_NEXT, 0);
-	tap_ok(!kick_and_wait(), "a looping chain is not completed");
+	start(0, &blkq, NULL);
+	set_desc(&blkq, 0, &hdr, sizeof(hdr), D_NEXT, 1);
+	set_desc(&blkq, 1, &hdr, sizeof(hdr), D_NEXT, 0);
+	tap_ok(!kick_and_wait(&blkq, 0), "a looping chain is not completed");
 	tap_ok(rd(R_STATUS) & S_NEEDS_RESET && rd(R_ISR) & 2,
 	       "looping chain: DEVICE_NEEDS_RESET and a config-change interrupt");
 	wr(R_ISR_ACK, rd(R_ISR));
 	wr(R_STATUS, 0);
 	tap_ok(rd(R_STATUS) == 0 && rd(R_ISR) == 0, "a reset clears it");
-	start(0);
+	start(0, &blkq, NULL);
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = 0;
 	tap_ok(request(T_IN, 1, 512, false) == 0 && buf_is_text(),
 	       "after the reset the device works again");
 }
 
+/* Slot 2: the console (--console virtio); lvrun's stdin has "ping". */
+static void test_console(void)
+{
+	static const char hello[] = "hello from hvc0\n";
+	static char in[64];
+
+	use_slot(2);
+	tap_ok(rd(R_DEVICE_ID) == 3 &&
+	       start(0, &rxq, &txq) == (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK),
+	       "slot 2: a console, receive and transmit queues set up");
+	set_desc(&txq, 0, hello, sizeof(hello) - 1, 0, 0);
+	tap_ok(kick_and_wait(&txq, 1), "console: a transmit buffer is used (lvrun prints it)");
+	set_desc(&rxq, 0, in, sizeof(in), D_WRITE, 0);
+	tap_ok(kick_and_wait(&rxq, 0) && used_len(&rxq, 0) >= 4 && in[0] == 'p' &&
+	       in[1] == 'i' && in[2] == 'n' && in[3] == 'g',
+	       "console: a receive buffer gets lvrun's input");
+	use_slot(0);
+}
+
 int main(void)
 {
-	tap_plan(19);
+	tap_plan(22);
 	test_probe();
 	test_io();
 	test_ro();
 	test_hostile();
+	test_console();
 	return tap_done();
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
-# virtio-blk over MMIO end to end: /guests/virtio.elf drives two disks
+# virtio over MMIO end to end: /guests/virtio.elf drives two disks
 # through lvrun (a writable one in slot 0, a read-only one in slot 1) and
-# prints TAP; then the host side checks what reached the image files and
-# lvrun's message for the guest's looping chain. TAP, numbered here.
+# a console (slot 2) and prints TAP; then the host side checks what
+# reached the image files, the console's output and lvrun's message for
+# the guest's looping chain. TAP, numbered here.
 n=0 failed=0
 dir=$(mktemp -d)
 rw=$dir/rw.img ro=$dir/ro.img
@@ -22,7 +23,9 @@ dd if=/dev/zero of="$ro" bs=512 count=64 2>/dev/null
 printf READONLY | dd of="$ro" conv=notrunc 2>/dev/null
 cp "$ro" "$dir/ro.orig"
 
-lvrun --timeout 120 --disk "$rw" --disk "$ro,ro" /guests/virtio.elf >"$dir/out" 2>&1
+echo "ping from the host" >"$dir/in"
+lvrun --timeout 120 --disk "$rw" --disk "$ro,ro" --console virtio \
+	/guests/virtio.elf <"$dir/in" >"$dir/out" 2>&1
 st=$?
 # The guest's own checks, renumbered.
 g=0
@@ -32,9 +35,11 @@ while IFS= read -r line; do
 	"not ok "*) report 1 "guest: ${line#* - }"; g=$((g + 1)) ;;
 	esac
 done <"$dir/out"
-# Status 1 is also lvrun's own error: all 19 guest checks must have run.
-[ "$st" = 1 ] && [ "$g" = 19 ]
-report $? "lvrun exits with 1 after the guest's 19 checks (status $st, $g checks)"
+# Status 1 is also lvrun's own error: all 22 guest checks must have run.
+[ "$st" = 1 ] && [ "$g" = 22 ]
+report $? "lvrun exits with 1 after the guest's 22 checks (status $st, $g checks)"
+grep -q '^hello from hvc0$' "$dir/out"
+report $? "the guest's line through the virtio console reached stdout"
 grep -q '^lvrun: virtio-blk0: descriptor chain loops' "$dir/out"
 report $? "lvrun names the device and the cause of the breakage"
 [ "$(dd if="$rw" bs=512 skip=1 count=1 2>/dev/null | head -c 30)" = \
