@@ -57,6 +57,12 @@
 
 #define QNUM		8
 
+/* Slot 0's line, IRQ 5, through the in-kernel I/O APIC (--irqchip). */
+#define APIC		0xfee00000UL
+#define IOAPIC		0xfec00000UL
+#define SLOT0_IRQ	5
+#define SLOT0_VECTOR	0x50
+
 struct desc {
 	uint64_t addr;
 	uint32_t len;
@@ -287,6 +293,85 @@ static void test_hostile(void)
 	       "after the reset the device works again");
 }
 
+static volatile unsigned int irqs;
+static volatile uint32_t isr_seen;
+
+static void apic_write(unsigned int off, uint32_t v)
+{
+	*(volatile uint32_t *)(APIC + off) = v;
+}
+
+static void ioapic_write(unsigned int reg, uint32_t v)
+{
+	*(volatile uint32_t *)IOAPIC = reg;
+	*(volatile uint32_t *)(IOAPIC + 0x10) = v;
+}
+
+/* As Linux's vm_interrupt(): read InterruptStatus, acknowledge it, EOI. */
+static void slot0_handler(struct irq_frame *f)
+{
+	volatile uint32_t *regs = (volatile uint32_t *)VIRTIO_MMIO_BASE;
+	uint32_t isr = regs[R_ISR / 4];
+
+	(void)f;
+	regs[R_ISR_ACK / 4] = isr;
+	isr_seen |= isr;
+	irqs++;
+	apic_write(0xb0, 0);
+}
+
+static void irq_setup(void)
+{
+	idt_init();
+	idt_set_handler(SLOT0_VECTOR, slot0_handler);
+	outb(0x21, 0xff);			/* the PICs stay masked */
+	outb(0xa1, 0xff);
+	apic_write(0xf0, 0x1ff);
+	apic_write(0x350, 1 << 16);		/* LINT0 (ExtINT) masked */
+	ioapic_write(0x11 + 2 * SLOT0_IRQ, 0);	/* to APIC 0 */
+	ioapic_write(0x10 + 2 * SLOT0_IRQ, SLOT0_VECTOR);	/* edge, unmasked */
+}
+
+/* Waits, halted, for one more interrupt than @before. */
+static void wait_irq(unsigned int before)
+{
+	while (irqs == before)
+		sti_hlt();
+	asm volatile("cli" ::: "memory");
+}
+
+/* Interrupts instead of polling: a completion, then a breakage. */
+static void test_interrupts(void)
+{
+	use_slot(0);
+	start(0, &blkq, NULL);
+	asm volatile("sti; nop; nop; cli" ::: "memory");	/* stale edges */
+	irqs = 0;
+	isr_seen = 0;
+	hdr.type = T_FLUSH;
+	status = 0xee;
+	set_desc(&blkq, 0, &hdr, sizeof(hdr), D_NEXT, 1);
+	set_desc(&blkq, 1, &status, 1, D_WRITE, 0);
+	blkq.avail.ring[0] = 0;
+	asm volatile("" : : : "memory");
+	blkq.avail.idx = ++blkq.next_avail;
+	wr(R_QUEUE_NOTIFY, 0);
+	wait_irq(0);
+	tap_ok(isr_seen == 1 && status == 0 && blkq.used.idx == 1,
+	       "irq 5: a completion interrupts with InterruptStatus bit 0");
+	set_desc(&blkq, 0, &hdr, sizeof(hdr), D_NEXT, 1);
+	set_desc(&blkq, 1, &hdr, sizeof(hdr), D_NEXT, 0);
+	isr_seen = 0;
+	blkq.avail.ring[1] = 0;
+	asm volatile("" : : : "memory");
+	blkq.avail.idx = ++blkq.next_avail;
+	wr(R_QUEUE_NOTIFY, 0);
+	wait_irq(1);
+	tap_ok(isr_seen == 2 && rd(R_STATUS) & S_NEEDS_RESET,
+	       "irq 5: a breakage interrupts with InterruptStatus bit 1");
+	wr(R_STATUS, 0);
+}
+
 /* Slot 2: the console (--console virtio); lvrun's stdin has "ping". */
 static void test_console(void)
 {
@@ -308,11 +393,13 @@ static void test_console(void)
 
 int main(void)
 {
-	tap_plan(22);
+	irq_setup();
+	tap_plan(24);
 	test_probe();
 	test_io();
 	test_ro();
 	test_hostile();
+	test_interrupts();
 	test_console();
 	return tap_done();
 }

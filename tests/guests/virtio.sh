@@ -24,7 +24,7 @@ printf READONLY | dd of="$ro" conv=notrunc 2>/dev/null
 cp "$ro" "$dir/ro.orig"
 
 echo "ping from the host" >"$dir/in"
-lvrun --timeout 120 --disk "$rw" --disk "$ro,ro" --console virtio \
+lvrun --irqchip --timeout 120 --disk "$rw" --disk "$ro,ro" --console virtio \
 	/guests/virtio.elf <"$dir/in" >"$dir/out" 2>&1
 st=$?
 # The guest's own checks, renumbered.
@@ -35,9 +35,9 @@ while IFS= read -r line; do
 	"not ok "*) report 1 "guest: ${line#* - }"; g=$((g + 1)) ;;
 	esac
 done <"$dir/out"
-# Status 1 is also lvrun's own error: all 22 guest checks must have run.
-[ "$st" = 1 ] && [ "$g" = 22 ]
-report $? "lvrun exits with 1 after the guest's 22 checks (status $st, $g checks)"
+# Status 1 is also lvrun's own error: all 24 guest checks must have run.
+[ "$st" = 1 ] && [ "$g" = 24 ]
+report $? "lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
 grep -q '^hello from hvc0$' "$dir/out"
 report $? "the guest's line through the virtio console reached stdout"
 grep -q '^lvrun: virtio-blk0: descriptor chain loops' "$dir/out"
