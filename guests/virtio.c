@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio over MMIO from inside a guest, with no interrupts: lvrun is
- * started with --disk RW --disk RO,ro --console virtio, so slot 0 is a
- * writable disk, slot 1 a read-only one, slot 2 the console and slot 3
- * empty (docs/virtio.md). The guest
- * negotiates, sets up queue 0, writes, reads back, flushes, asks for the
- * id, reads past the end, then breaks the device with a looping chain
- * and checks DEVICE_NEEDS_RESET and that a reset brings it back; it
- * sends a line through the console and receives lvrun's input. The
- * host side (tests/guests/virtio.sh) checks the image files afterwards.
+ * virtio over MMIO from inside a guest: lvrun is started with --irqchip
+ * --disk RW --disk RO,ro --console virtio, so slot 0 is a writable disk,
+ * slot 1 a read-only one, slot 2 the console and slot 3 empty
+ * (docs/virtio.md). Polling the used ring, the guest negotiates, sets up
+ * queue 0, writes, reads back, flushes, asks for the id, reads past the
+ * end, breaks the device with a looping chain and checks
+ * DEVICE_NEEDS_RESET and that a reset brings it back. Then it takes a
+ * completion and a breakage as interrupts on IRQ 5, and sends a line
+ * through the console and receives lvrun's input. The host side
+ * (tests/guests/virtio.sh) checks the image files and the output.
  */
 #include "lib/guest.h"
 
