@@ -1,5 +1,5 @@
 #!/bin/sh
-# virtio over MMIO end to end: /guests/virtio.elf drives two disks
+# virtio over MMIO end to end: /guests/virtio-slots.elf drives two disks
 # through lvrun (a writable one in slot 0, a read-only one in slot 1) and
 # a console (slot 2) and prints TAP; then the host side checks what
 # reached the image files, the console's output and lvrun's message for
@@ -25,7 +25,7 @@ cp "$ro" "$dir/ro.orig"
 
 echo "ping from the host" >"$dir/in"
 lvrun --irqchip --timeout 120 --disk "$rw" --disk "$ro,ro" --console virtio \
-	/guests/virtio.elf <"$dir/in" >"$dir/out" 2>&1
+	/guests/virtio-slots.elf <"$dir/in" >"$dir/out" 2>&1
 st=$?
 # The guest's own checks, renumbered.
 g=0
