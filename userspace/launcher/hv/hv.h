@@ -158,7 +158,6 @@ struct hv {
 	int vm_fd;
 	size_t run_size;
 	bool has_irqchip;
-	int64_t tsc_offset;	/* lightvisor: the VM's offset lvrun last set */
 	/* The line handle devices get: forwards to ops->set_irq_line. */
 	struct irq_chip chip;
 	void *priv;

@@ -281,20 +281,29 @@ static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
 }
 
 /*
- * The offset is the VM's, for every vCPU at once; lvrun is its only
- * writer, so it knows the current value. A guest that wrote IA32_TSC
- * itself loses that write here (lightvisor cannot report it).
+ * Each vCPU's TSC moves by @delta from where it is. The VM-wide
+ * LV_SET_TSC_OFFSET would not do: a guest that wrote IA32_TSC has an
+ * offset of its own on that vCPU, which lightvisor does not report.
+ * LV_GET_VCPU_STATE reads the guest's TSC and LV_SET_VCPU_STATE sets it,
+ * which loses the microseconds between the two calls. The vCPUs are
+ * parked with nothing pending, so the rest of the state goes back as it
+ * was.
  */
 static int lv_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 			int64_t delta)
 {
-	struct lv_tsc_control tc = { .offset = hv->tsc_offset + delta };
+	struct lv_vcpu_state st;
+	int i;
 
-	(void)vcpus;
-	(void)n;
-	if (ioctl(hv->vm_fd, LV_SET_TSC_OFFSET, &tc) < 0)
-		return -1;
-	hv->tsc_offset = tc.offset;
+	(void)hv;
+	for (i = 0; i < n; i++) {
+		memset(&st, 0, sizeof(st));
+		if (ioctl(vcpus[i]->fd, LV_GET_VCPU_STATE, &st) < 0)
+			return -1;
+		st.tsc += delta;
+		if (ioctl(vcpus[i]->fd, LV_SET_VCPU_STATE, &st) < 0)
+			return -1;
+	}
 	return 0;
 }
 
