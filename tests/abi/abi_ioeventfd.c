@@ -567,7 +567,7 @@ static void test_close(int sys_fd)
 struct race {
 	struct ivm *m;
 	int mmio_exits, pio_exits;
-	volatile bool done;
+	bool done;	/* __atomic: set by the vCPU thread */
 	bool error;
 };
 
@@ -591,7 +591,7 @@ static void *race_vcpu(void *arg)
 			break;
 		}
 	}
-	rc->done = true;
+	__atomic_store_n(&rc->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -616,7 +616,7 @@ static void test_race(int sys_fd)
 	      .bp = MMIO_SEG, .di = 0x40);
 	if (pthread_create(&t, NULL, race_vcpu, &rc))
 		die("pthread_create");
-	while (!rc.done) {
+	while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE)) {
 		flags = toggles & 1 ? LV_IOEVENTFD_DEASSIGN : 0;
 		if (ioev(m.vm.fd, MMIO_BASE + 0x40, 4, flags, 0, efd_mmio) ||
 		    ioev(m.vm.fd, PORT, 2, LV_IOEVENTFD_PIO | flags, 0, efd_pio))

@@ -154,7 +154,7 @@ struct hv_ops {
 	/*
 	 * Device notifications without a trip through lvrun. Each returns 0,
 	 * or -1 with errno, so a device can fall back to its exit handler:
-	 * ENOSYS if the hypervisor lacks the feature, otherwise the ioctl's
+	 * EOPNOTSUPP if the hypervisor lacks the feature, otherwise the ioctl's
 	 * errno (EEXIST, ENOENT, ENOSPC, ...).
 	 *
 	 * ioeventfd: while assigned, a guest write of @len bytes (0: any

@@ -420,12 +420,12 @@ static int kvm_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 	return 0;
 }
 
-/* 0 if KVM has extension @cap, else -1 with errno ENOSYS. */
+/* 0 if KVM has extension @cap, else -1 with errno EOPNOTSUPP. */
 static int kvm_require_cap(struct hv *hv, int cap)
 {
 	if (ioctl(hv->sys_fd, KVM_CHECK_EXTENSION, cap) > 0)
 		return 0;
-	errno = ENOSYS;
+	errno = EOPNOTSUPP;
 	return -1;
 }
 

@@ -298,12 +298,12 @@ static int lv_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 	return 0;
 }
 
-/* 0 if the module has @cap, else -1 with errno ENOSYS. */
+/* 0 if the module has @cap, else -1 with errno EOPNOTSUPP. */
 static int lv_require_cap(struct hv *hv, int cap)
 {
 	if (ioctl(hv->sys_fd, LV_CHECK_CAP, cap) > 0)
 		return 0;
-	errno = ENOSYS;
+	errno = EOPNOTSUPP;
 	return -1;
 }
 
