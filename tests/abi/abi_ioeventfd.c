@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -578,9 +579,10 @@ static void *race_vcpu(void *arg)
 
 	for (;;) {
 		r = ivm_run(rc->m);
-		if (r == LV_EXIT_MMIO && rc->m->vcpu.run->mmio.is_write) {
+		if (r == LV_EXIT_MMIO && rc->m->vcpu.run->mmio.is_write &&
+		    rc->m->vcpu.run->mmio.phys_addr == MMIO_BASE + 0x40) {
 			rc->mmio_exits++;
-		} else if (r == LV_EXIT_IO &&
+		} else if (r == LV_EXIT_IO && rc->m->vcpu.run->io.port == PORT &&
 			   rc->m->vcpu.run->io.direction == LV_EXIT_IO_OUT) {
 			rc->pio_exits++;
 		} else {
@@ -595,50 +597,85 @@ static void *race_vcpu(void *arg)
 	return NULL;
 }
 
+/* One of the race's two ioeventfds. */
+struct race_fd {
+	uint64_t addr;
+	uint32_t flags;		/* LV_IOEVENTFD_PIO or 0 */
+	int efd;
+	bool assigned;
+	uint64_t signalled;
+};
+
+static void race_assign(int vm_fd, struct race_fd *f, bool assign)
+{
+	if (ioev(vm_fd, f->addr, f->addr == PORT ? 2 : 4,
+		 f->flags | (assign ? 0 : LV_IOEVENTFD_DEASSIGN), 0, f->efd))
+		die("LV_IOEVENTFD in the race");
+	f->assigned = assign;
+}
+
 /*
- * A vCPU writes while this thread assigns and deassigns: every write is
- * counted by the eventfd or exits, exactly once (KASAN watches the
- * entries the exit path reads while they are freed).
+ * Flip @f: an assigned one is deassigned once it has been signalled (or
+ * the vCPU is done), so each assigned period sees writes and each
+ * deassign unlinks an entry the vCPU is hitting.
+ */
+static void race_flip(int vm_fd, struct race_fd *f, struct race *rc)
+{
+	struct pollfd p = { .fd = f->efd, .events = POLLIN };
+
+	if (f->assigned) {
+		while (!__atomic_load_n(&rc->done, __ATOMIC_ACQUIRE) &&
+		       poll(&p, 1, 10) == 0)
+			;
+		f->signalled += efd_take(f->efd);
+	}
+	race_assign(vm_fd, f, !f->assigned);
+}
+
+/*
+ * A vCPU writes a port and an MMIO address while this thread assigns and
+ * deassigns their ioeventfds: every write is counted by the eventfd or
+ * exits, exactly once (KASAN watches the entries the exit path reads
+ * while they are freed). Both start assigned and are deassigned only
+ * after a signal, so both paths are taken.
  */
 static void test_race(int sys_fd)
 {
-	int efd_mmio = new_eventfd(), efd_pio = new_eventfd();
+	struct race_fd fds[2] = {
+		{ .addr = MMIO_BASE + 0x40, .efd = new_eventfd() },
+		{ .addr = PORT, .flags = LV_IOEVENTFD_PIO, .efd = new_eventfd() },
+	};
 	struct race rc = {};
-	unsigned int toggles = 0;
-	uint64_t signalled_mmio = 0, signalled_pio = 0;
+	unsigned int toggles = 0, i;
 	pthread_t t;
 	struct ivm m;
-	int flags;
 
 	ivm_create(sys_fd, &m, true);
 	rc.m = &m;
 	START(&m, ioev_mixed, .ax = 1, .bx = 2, .cx = RACE_WRITES, .dx = PORT,
 	      .bp = MMIO_SEG, .di = 0x40);
+	for (i = 0; i < 2; i++)
+		race_assign(m.vm.fd, &fds[i], true);
 	if (pthread_create(&t, NULL, race_vcpu, &rc))
 		die("pthread_create");
-	while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE)) {
-		flags = toggles & 1 ? LV_IOEVENTFD_DEASSIGN : 0;
-		if (ioev(m.vm.fd, MMIO_BASE + 0x40, 4, flags, 0, efd_mmio) ||
-		    ioev(m.vm.fd, PORT, 2, LV_IOEVENTFD_PIO | flags, 0, efd_pio))
-			die("LV_IOEVENTFD in the race");
-		toggles++;
-		signalled_mmio += efd_take(efd_mmio);
-		signalled_pio += efd_take(efd_pio);
-	}
+	while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE))
+		race_flip(m.vm.fd, &fds[toggles++ % 2], &rc);
 	pthread_join(t, NULL);
-	signalled_mmio += efd_take(efd_mmio);
-	signalled_pio += efd_take(efd_pio);
+	for (i = 0; i < 2; i++)
+		fds[i].signalled += efd_take(fds[i].efd);
 	tap_diag("race: %u toggles; MMIO %llu signalled, %d exits; port %llu, %d",
-		 toggles, (unsigned long long)signalled_mmio, rc.mmio_exits,
-		 (unsigned long long)signalled_pio, rc.pio_exits);
+		 toggles, (unsigned long long)fds[0].signalled, rc.mmio_exits,
+		 (unsigned long long)fds[1].signalled, rc.pio_exits);
 	tap_result(!rc.error, "the racing vCPU ended in HLT");
-	tap_eq(RACE_WRITES, signalled_mmio + rc.mmio_exits,
+	tap_result(fds[0].signalled && fds[1].signalled,
+		   "both ioeventfds were signalled during the race");
+	tap_eq(RACE_WRITES, fds[0].signalled + rc.mmio_exits,
 	       "every MMIO write was signalled or exited, once");
-	tap_eq(RACE_WRITES, signalled_pio + rc.pio_exits,
+	tap_eq(RACE_WRITES, fds[1].signalled + rc.pio_exits,
 	       "every OUT was signalled or exited, once");
 	ivm_destroy(&m);
-	close(efd_mmio);
-	close(efd_pio);
+	close(fds[0].efd);
+	close(fds[1].efd);
 }
 
 int main(void)
