@@ -307,6 +307,47 @@ static int lv_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 	return 0;
 }
 
+/* 0 if the module has @cap, else -1 with errno EOPNOTSUPP. */
+static int lv_require_cap(struct hv *hv, int cap)
+{
+	if (ioctl(hv->sys_fd, LV_CHECK_CAP, cap) > 0)
+		return 0;
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+static int lv_ioeventfd(struct hv *hv, uint64_t addr, unsigned int len,
+			bool pio, bool match, uint64_t datamatch, int fd,
+			bool assign)
+{
+	struct lv_ioeventfd io = {
+		.datamatch = match ? datamatch : 0,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (pio ? LV_IOEVENTFD_PIO : 0) |
+			 (match ? LV_IOEVENTFD_DATAMATCH : 0) |
+			 (assign ? 0 : LV_IOEVENTFD_DEASSIGN),
+	};
+
+	if (lv_require_cap(hv, LV_CAP_IOEVENTFD))
+		return -1;
+	return ioctl(hv->vm_fd, LV_IOEVENTFD, &io) < 0 ? -1 : 0;
+}
+
+static int lv_irqfd(struct hv *hv, unsigned int gsi, int fd, bool assign)
+{
+	struct lv_irqfd irqfd = {
+		.fd = fd,
+		.line = gsi,
+		.flags = assign ? 0 : LV_IRQFD_DEASSIGN,
+	};
+
+	if (lv_require_cap(hv, LV_CAP_IRQFD))
+		return -1;
+	return ioctl(hv->vm_fd, LV_IRQFD, &irqfd) < 0 ? -1 : 0;
+}
+
 const struct hv_ops hv_lightvisor_ops = {
 	.name = "lightvisor",
 	.open = lv_open,
@@ -327,4 +368,6 @@ const struct hv_ops hv_lightvisor_ops = {
 	.set_irqchip = lv_set_irqchip,
 	.cpu_features = lv_cpu_features,
 	.shift_tsc = lv_shift_tsc,
+	.ioeventfd = lv_ioeventfd,
+	.irqfd = lv_irqfd,
 };
