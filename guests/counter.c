@@ -6,6 +6,10 @@
  * them: across a pause of lvrun (lvctl pause/resume) it must stay near
  * one step, unless lvrun runs with --pause-clock=wall.
  *
+ * vCPU 0 first sets its TSC to 2^40 (WRMSR IA32_TSC), far from the
+ * host's: a pause must move the guest's own clock, not restore one lvrun
+ * assumed.
+ *
  * Other vCPUs (--vcpus N) spin in the guest and now and then write to
  * the MMIO test page, so a pause finds one vCPU in port I/O, one in the
  * guest or in MMIO.
@@ -14,6 +18,8 @@
 
 /* About 20 ms of emulated time in Bochs (100 ticks per microsecond). */
 #define STEP_TICKS	2000000ULL
+#define MSR_IA32_TSC	0x10
+#define TSC_BASE	(1ULL << 40)
 
 void ap_main(unsigned long index)
 {
@@ -31,9 +37,11 @@ void ap_main(unsigned long index)
 
 int main(void)
 {
-	unsigned long long n = 0, start = rdtsc();
+	unsigned long long n = 0, start;
 
-	printf("counter: step %llu ticks\n", STEP_TICKS);
+	wrmsr(MSR_IA32_TSC, TSC_BASE);
+	start = rdtsc();
+	printf("counter: step %llu ticks, TSC from %llu\n", STEP_TICKS, TSC_BASE);
 	for (;;) {
 		unsigned long long t = rdtsc();
 

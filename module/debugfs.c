@@ -35,6 +35,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		sum.halts += s->halts;
 		sum.dev_irqs += s->dev_irqs;
 		sum.dev_irqs_dropped += s->dev_irqs_dropped;
+		sum.ioeventfd_signals += s->ioeventfd_signals;
 	}
 	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
 		   atomic_read(&lv_nr_vcpus));
@@ -44,6 +45,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		   sum.ept_faults, sum.ept_2m_maps, sum.halts);
 	seq_printf(m, "dev_irqs %llu\ndev_irqs_dropped %llu\n", sum.dev_irqs,
 		   sum.dev_irqs_dropped);
+	seq_printf(m, "ioeventfd_signals %llu\n", sum.ioeventfd_signals);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);

@@ -305,6 +305,9 @@ extern struct lv_hw_caps lv_caps;
  *	vCPU)
  * @tsc_offset: guest TSC minus host TSC set by LV_SET_TSC_OFFSET
  * @tsc_gen: bumped when @tsc_offset is set; vCPUs apply it on change
+ * @ioeventfds_lock: serializes changes to @ioeventfds
+ * @ioeventfds: ioeventfds on MMIO (0) and ports (1), RCU lists (ioeventfd.c)
+ * @nr_ioeventfds: entries in both, at most LV_MAX_IOEVENTFDS
  */
 struct lv_vm {
 	struct kref kref;
@@ -328,6 +331,9 @@ struct lv_vm {
 	struct lv_cpuid_table *cpuid;
 	s64 tsc_offset;
 	atomic_t tsc_gen;
+	struct mutex ioeventfds_lock;
+	struct list_head ioeventfds[2];
+	unsigned int nr_ioeventfds;
 };
 
 /* Where a vCPU is, for kicks and flushes. */
@@ -500,6 +506,7 @@ enum lv_reg {
  * @halts: times a vCPU slept in HLT
  * @dev_irqs: interrupts of assigned devices queued on a vCPU
  * @dev_irqs_dropped: ... that found no vCPU with the id they target
+ * @ioeventfd_signals: guest writes an ioeventfd took in the kernel
  */
 struct lv_stats {
 	u64 entries;
@@ -509,6 +516,7 @@ struct lv_stats {
 	u64 halts;
 	u64 dev_irqs;
 	u64 dev_irqs_dropped;
+	u64 ioeventfd_signals;
 };
 
 DECLARE_PER_CPU(struct lv_stats, lv_stats);
@@ -626,6 +634,13 @@ void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
 int lv_cpuid_set(struct lv_vm *vm, void __user *argp);
 int lv_cpuid_get_supported(void __user *argp);
 void lv_cpuid_free(struct lv_vm *vm);
+
+/* ioeventfd.c */
+void lv_ioeventfd_init(struct lv_vm *vm);
+void lv_ioeventfd_destroy(struct lv_vm *vm);
+bool lv_ioeventfd_write(struct lv_vm *vm, bool pio, u64 addr,
+			unsigned int len, u64 val);
+int lv_ioeventfd_ioctl(struct lv_vm *vm, void __user *argp);
 
 /* mmio.c */
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);

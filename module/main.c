@@ -285,6 +285,8 @@ static long lv_check_cap(unsigned long cap)
 		return 1;
 	case LV_CAP_TSC_KHZ:
 		return tsc_khz;
+	case LV_CAP_IOEVENTFD:
+		return LV_MAX_IOEVENTFDS;
 	default:
 		return 0;
 	}

@@ -135,8 +135,9 @@ static unsigned int lv_emul_piece(u64 la, unsigned int done, unsigned int size)
 
 /*
  * The devices the kernel emulates itself (the local APIC page, the I/O
- * APIC) are looked up before an access goes to userspace; a device's
- * access completes here, within this run of the instruction.
+ * APIC), then the ioeventfds for a write, are looked up before an access
+ * goes to userspace; a device's access completes here, within this run
+ * of the instruction.
  */
 static bool lv_emul_kernel_mmio(struct lv_emul_ctx *ctx, u64 gpa,
 				unsigned int len, bool write, u64 *data)
@@ -144,7 +145,8 @@ static bool lv_emul_kernel_mmio(struct lv_emul_ctx *ctx, u64 gpa,
 	struct lv_vcpu *vcpu = ctx->vcpu;
 
 	if (!vcpu->lapic || !lv_irqchip_mmio(vcpu, gpa, write, len, data))
-		return false;
+		return write && lv_ioeventfd_write(vcpu->vm, false, gpa, len,
+						   *data);
 	/* A read gives @len bytes, as one from RAM does. */
 	if (!write && len < 8)
 		*data &= BIT_ULL(8 * len) - 1;

@@ -293,6 +293,8 @@ static bool lv_pio_fast_path(struct lv_vcpu *vcpu, const struct lv_pio_exit *io,
  * @vcpu: the vCPU
  * @io: what the hardware reported
  *
+ * The in-kernel devices, then the ioeventfds (OUT only), take their
+ * ports first and complete the instruction here.
  * String forms move as many items as stay within one guest page and fit
  * in the run page; with REP, RIP stays on the instruction until RCX runs
  * out, so the guest simply exits again for the rest (a huge count is
@@ -316,6 +318,13 @@ enum lv_exit_action lv_handle_pio(struct lv_vcpu *vcpu,
 			else
 				memcpy(&vcpu->regs[LV_RAX], &val, io->size);
 		}
+		lv_vendor->skip_instruction(vcpu);
+		return LV_RESUME_GUEST;
+	}
+	/* OUTS goes to userspace: its data is in guest memory, item by item. */
+	if (!io->string && !io->in &&
+	    lv_ioeventfd_write(vcpu->vm, true, io->port, io->size,
+			       vcpu->regs[LV_RAX])) {
 		lv_vendor->skip_instruction(vcpu);
 		return LV_RESUME_GUEST;
 	}

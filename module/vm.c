@@ -51,6 +51,7 @@ static void lv_vm_destroy(struct kref *kref)
 		lv_vcpu_destroy(vcpu);
 	}
 	xa_destroy(&vm->vcpus);
+	lv_ioeventfd_destroy(vm);
 	lv_irqchip_free(vm);
 	lv_cpuid_free(vm);
 
@@ -336,6 +337,8 @@ static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 		return lv_cpuid_set(vm, argp);
 	case LV_SET_TSC_OFFSET:
 		return lv_vm_set_tsc_offset(vm, argp);
+	case LV_IOEVENTFD:
+		return lv_ioeventfd_ioctl(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -376,6 +379,7 @@ int lv_vm_create(void)
 	init_rwsem(&vm->slots_lock);
 	spin_lock_init(&vm->mmu_lock);
 	xa_init(&vm->vcpus);
+	lv_ioeventfd_init(vm);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 

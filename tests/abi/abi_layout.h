@@ -16,6 +16,8 @@
 	X(LV_MAP_PCI_BAR) X(LV_SET_DEVICE_IRQ)				\
 	X(LV_GET_REGS) X(LV_SET_REGS) X(LV_GET_SREGS) X(LV_SET_SREGS)	\
 	X(LV_INTERRUPT) X(LV_GET_VCPU_STATE) X(LV_SET_VCPU_STATE)	\
+	X(LV_IOEVENTFD) X(sizeof(struct lv_ioeventfd))			\
+	X(offsetof(struct lv_ioeventfd, fd))				\
 	X(sizeof(struct lv_segment)) X(sizeof(struct lv_dtable))	\
 	X(sizeof(struct lv_sregs)) X(sizeof(struct lv_vcpu_state))	\
 	X(sizeof(struct lv_run))					\

@@ -59,6 +59,12 @@ max_gap() { # FILE
 			   END { printf "%.0f\n", g }'
 }
 
+# The smallest step of the TSC between two lines (negative: it went back).
+min_gap() { # FILE
+	counts "$1" | awk 'NR > 1 && (NR == 2 || $4 - t < g) { g = $4 - t } { t = $4 }
+			   END { printf "%.0f\n", g }'
+}
+
 field() { # ANSWER KEY
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
@@ -276,6 +282,11 @@ w=$(max_gap wall.txt)
 echo "# largest TSC gap between two lines: $g (guest clock), $w (wall clock)"
 consecutive guest.txt && [ "$g" -gt 0 ] && [ "$g" -lt 50000000 ]
 result $? "--pause-clock guest: the guest's TSC skips no more than 50M ticks across a 3 s pause ($g)"
+# counter.elf set its own TSC to 2^40: the resume moves that clock back
+# by the pause, it does not put back an offset lvrun knew.
+gmin=$(min_gap guest.txt)
+[ "$gmin" -gt 0 ] && [ "$(counts guest.txt | awk 'END { printf "%.0f", $4 }')" -gt 1099511627776 ]
+result $? "--pause-clock guest: the TSC the guest wrote (2^40) keeps counting forward across the pause (smallest step $gmin)"
 consecutive wall.txt && [ "$w" -gt 200000000 ] && [ "$g" -lt $((w / 4)) ]
 result $? "--pause-clock wall: the TSC jumps by the pause ($w), 4 times what the guest mode shows"
 sed 's/^/# lvrun: /' err2.txt | head -20

@@ -28,6 +28,15 @@ check() { # IMAGE STATUS [OPTIONS...]
 	fi
 }
 
+# The ioeventfd and irqfd hv ops over KVM (lvrun-hv runs them over lightvisor).
+out=$(lvrun-hvtest kvm 2>&1 </dev/null)
+if [ $? = 0 ] && ! echo "$out" | grep -q '^not ok'; then
+	ok "kvm: lvrun-hvtest: ioeventfd and irqfd ops ($(echo "$out" | grep -c '^ok ') checks)"
+else
+	nok "kvm: lvrun-hvtest: ioeventfd and irqfd ops"
+	echo "$out" | sed 's/^/# /' | tail -n 20
+fi
+
 check hello-real.bin 0
 check hello64.elf 0
 check io.elf 1

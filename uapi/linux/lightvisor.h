@@ -50,7 +50,8 @@
  * LV_CAP_APIC_REG_VIRT, LV_CAP_VIRT_INTR_DELIVERY: the CPU feature is
  * used to avoid exits for the in-kernel local APIC (without it the same
  * behaviour costs more exits). LV_CAP_XSAVE: LV_GET_XSAVE and
- * LV_SET_XSAVE exist.
+ * LV_SET_XSAVE exist. LV_CAP_IOEVENTFD: LV_IOEVENTFD exists; the value is
+ * how many ioeventfds one VM may have.
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -72,6 +73,7 @@ enum lv_cap {
 	LV_CAP_APIC_REG_VIRT		= 17,
 	LV_CAP_VIRT_INTR_DELIVERY	= 18,
 	LV_CAP_XSAVE			= 19,
+	LV_CAP_IOEVENTFD		= 20,
 };
 
 /* --- system ioctls (on /dev/lightvisor) --- */
@@ -499,6 +501,64 @@ struct lv_tsc_control {
 };
 
 #define LV_SET_TSC_OFFSET	_IOW(LVIO, 0x1e, struct lv_tsc_control)
+
+#define LV_IOEVENTFD_PIO	(1U << 0)
+#define LV_IOEVENTFD_DATAMATCH	(1U << 1)
+#define LV_IOEVENTFD_DEASSIGN	(1U << 2)
+
+/* How many ioeventfds one VM may have (LV_CHECK_CAP(LV_CAP_IOEVENTFD)). */
+#define LV_MAX_IOEVENTFDS	256
+
+/**
+ * struct lv_ioeventfd - signal an eventfd when the guest writes an address
+ * @datamatch: with LV_IOEVENTFD_DATAMATCH, only a write of this value
+ *	(zero-extended from @len bytes) signals; it must fit in @len bytes
+ * @addr: guest-physical address (MMIO), or port number with
+ *	LV_IOEVENTFD_PIO (at most 0xffff)
+ * @len: access width in bytes: 1, 2, 4 or 8 (ports: 1, 2 or 4); 0 matches
+ *	a write of any width at @addr (not with LV_IOEVENTFD_DATAMATCH)
+ * @fd: an eventfd
+ * @flags: LV_IOEVENTFD_PIO (a port; else MMIO), LV_IOEVENTFD_DATAMATCH,
+ *	LV_IOEVENTFD_DEASSIGN (remove the one with these @addr, @len, @fd,
+ *	@flags and, with LV_IOEVENTFD_DATAMATCH, @datamatch)
+ * @padding: must be 0
+ *
+ * LV_IOEVENTFD (VM fd): a guest write that starts at @addr with exactly
+ * @len bytes (and, with a datamatch, that value) adds 1 to the eventfd's
+ * counter in the kernel, and the instruction completes without an exit
+ * to userspace: a device thread polling the eventfd learns of the write
+ * (a virtio queue notification) while the vCPU runs on. Any other write,
+ * and every read, exits to userspace as before. MMIO writes are matched
+ * wherever the instruction emulator makes them (MOV, STOS, MOVS, the
+ * write of a read-modify-write, each half of a write split at a page
+ * boundary); port writes only for OUT: string OUTS (with or without REP)
+ * exits to userspace. The in-kernel devices (LV_CREATE_IRQCHIP) take
+ * their ports and pages first; a write to guest RAM never exits, so an
+ * ioeventfd there never fires.
+ *
+ * Two ioeventfds of one VM may not match the same write: EEXIST if one
+ * with the same @addr, port or MMIO, overlapping widths (equal, or either
+ * 0) and either without a datamatch or with the same one exists. The
+ * VM holds a reference to the eventfd until the ioeventfd is deassigned
+ * or the VM is closed; closing the eventfd alone does not remove it.
+ *
+ * Errors: EINVAL (unknown flags, @padding, @len, a datamatch that does
+ * not fit @len or with @len 0, an address range that wraps, goes beyond
+ * port 0xffff or beyond the guest-physical limit of 2^48, @fd not an
+ * eventfd), EBADF (@fd not an open file), EEXIST (see above), ENOENT
+ * (deassign: no such ioeventfd), ENOSPC (the VM has LV_MAX_IOEVENTFDS),
+ * EFAULT.
+ */
+struct lv_ioeventfd {
+	__u64 datamatch;
+	__u64 addr;
+	__u32 len;
+	__s32 fd;
+	__u32 flags;
+	__u32 padding;
+};
+
+#define LV_IOEVENTFD		_IOW(LVIO, 0x2c, struct lv_ioeventfd)
 
 /* --- vCPU ioctls --- */
 

@@ -150,6 +150,26 @@ struct hv_ops {
 	 */
 	int (*shift_tsc)(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 			 int64_t delta);
+
+	/*
+	 * Device notifications without a trip through lvrun. Each returns 0,
+	 * or -1 with errno, so a device can fall back to its exit handler:
+	 * EOPNOTSUPP if the hypervisor lacks the feature, otherwise the ioctl's
+	 * errno (EEXIST, ENOENT, ENOSPC, ...).
+	 *
+	 * ioeventfd: while assigned, a guest write of @len bytes (0: any
+	 * width) to port (@pio) or guest-physical address @addr, with @match
+	 * only a write of @datamatch, adds 1 to eventfd @fd instead of
+	 * exiting; the vCPU runs on. Deassign with the same arguments and
+	 * @assign false.
+	 *
+	 * irqfd: while assigned, each write to eventfd @fd pulses interrupt
+	 * line @gsi (an edge) of the in-kernel irqchip (ENXIO without one).
+	 */
+	int (*ioeventfd)(struct hv *hv, uint64_t addr, unsigned int len,
+			 bool pio, bool match, uint64_t datamatch, int fd,
+			 bool assign);
+	int (*irqfd)(struct hv *hv, unsigned int gsi, int fd, bool assign);
 };
 
 struct hv {
@@ -158,7 +178,6 @@ struct hv {
 	int vm_fd;
 	size_t run_size;
 	bool has_irqchip;
-	int64_t tsc_offset;	/* lightvisor: the VM's offset lvrun last set */
 	/* The line handle devices get: forwards to ops->set_irq_line. */
 	struct irq_chip chip;
 	void *priv;

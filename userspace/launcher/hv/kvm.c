@@ -420,6 +420,52 @@ static int kvm_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 	return 0;
 }
 
+/* 0 if KVM has extension @cap, else -1 with errno EOPNOTSUPP. */
+static int kvm_require_cap(struct hv *hv, int cap)
+{
+	if (ioctl(hv->sys_fd, KVM_CHECK_EXTENSION, cap) > 0)
+		return 0;
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+static int kvm_ioeventfd(struct hv *hv, uint64_t addr, unsigned int len,
+			 bool pio, bool match, uint64_t datamatch, int fd,
+			 bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = match ? datamatch : 0,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (match ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	if (kvm_require_cap(hv, KVM_CAP_IOEVENTFD))
+		return -1;
+	return ioctl(hv->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
+}
+
+/* With KVM's default routing, GSIs 0-23 are the I/O APIC's (and PICs') pins. */
+static int kvm_irqfd(struct hv *hv, unsigned int gsi, int fd, bool assign)
+{
+	struct kvm_irqfd irqfd = {
+		.fd = fd,
+		.gsi = gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	if (kvm_require_cap(hv, KVM_CAP_IRQFD))
+		return -1;
+	if (!hv->has_irqchip) {
+		errno = ENXIO;
+		return -1;
+	}
+	return ioctl(hv->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
+}
+
 const struct hv_ops hv_kvm_ops = {
 	.name = "kvm",
 	.open = kvm_open,
@@ -435,4 +481,6 @@ const struct hv_ops hv_kvm_ops = {
 	.queue_nmi = kvm_queue_nmi,
 	.request_irq_window = kvm_request_irq_window,
 	.shift_tsc = kvm_shift_tsc,
+	.ioeventfd = kvm_ioeventfd,
+	.irqfd = kvm_irqfd,
 };

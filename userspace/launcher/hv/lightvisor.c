@@ -281,21 +281,71 @@ static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
 }
 
 /*
- * The offset is the VM's, for every vCPU at once; lvrun is its only
- * writer, so it knows the current value. A guest that wrote IA32_TSC
- * itself loses that write here (lightvisor cannot report it).
+ * Each vCPU's TSC moves by @delta from where it is. The VM-wide
+ * LV_SET_TSC_OFFSET would not do: a guest that wrote IA32_TSC has an
+ * offset of its own on that vCPU, which lightvisor does not report.
+ * LV_GET_VCPU_STATE reads the guest's TSC and LV_SET_VCPU_STATE sets it,
+ * which loses the microseconds between the two calls. The vCPUs are
+ * parked with nothing pending, so the rest of the state goes back as it
+ * was.
  */
 static int lv_shift_tsc(struct hv *hv, struct hv_vcpu *const *vcpus, int n,
 			int64_t delta)
 {
-	struct lv_tsc_control tc = { .offset = hv->tsc_offset + delta };
+	struct lv_vcpu_state st;
+	int i;
 
-	(void)vcpus;
-	(void)n;
-	if (ioctl(hv->vm_fd, LV_SET_TSC_OFFSET, &tc) < 0)
-		return -1;
-	hv->tsc_offset = tc.offset;
+	(void)hv;
+	for (i = 0; i < n; i++) {
+		memset(&st, 0, sizeof(st));
+		if (ioctl(vcpus[i]->fd, LV_GET_VCPU_STATE, &st) < 0)
+			return -1;
+		st.tsc += delta;
+		if (ioctl(vcpus[i]->fd, LV_SET_VCPU_STATE, &st) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+/* 0 if the module has @cap, else -1 with errno EOPNOTSUPP. */
+static int lv_require_cap(struct hv *hv, int cap)
+{
+	if (ioctl(hv->sys_fd, LV_CHECK_CAP, cap) > 0)
+		return 0;
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
+static int lv_ioeventfd(struct hv *hv, uint64_t addr, unsigned int len,
+			bool pio, bool match, uint64_t datamatch, int fd,
+			bool assign)
+{
+	struct lv_ioeventfd io = {
+		.datamatch = match ? datamatch : 0,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (pio ? LV_IOEVENTFD_PIO : 0) |
+			 (match ? LV_IOEVENTFD_DATAMATCH : 0) |
+			 (assign ? 0 : LV_IOEVENTFD_DEASSIGN),
+	};
+
+	if (lv_require_cap(hv, LV_CAP_IOEVENTFD))
+		return -1;
+	return ioctl(hv->vm_fd, LV_IOEVENTFD, &io) < 0 ? -1 : 0;
+}
+
+static int lv_irqfd(struct hv *hv, unsigned int gsi, int fd, bool assign)
+{
+	struct lv_irqfd irqfd = {
+		.fd = fd,
+		.line = gsi,
+		.flags = assign ? 0 : LV_IRQFD_DEASSIGN,
+	};
+
+	if (lv_require_cap(hv, LV_CAP_IRQFD))
+		return -1;
+	return ioctl(hv->vm_fd, LV_IRQFD, &irqfd) < 0 ? -1 : 0;
 }
 
 const struct hv_ops hv_lightvisor_ops = {
@@ -318,4 +368,6 @@ const struct hv_ops hv_lightvisor_ops = {
 	.set_irqchip = lv_set_irqchip,
 	.cpu_features = lv_cpu_features,
 	.shift_tsc = lv_shift_tsc,
+	.ioeventfd = lv_ioeventfd,
+	.irqfd = lv_irqfd,
 };

@@ -17,7 +17,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include "../log.h"
 #include "../lvrun.h"
@@ -506,12 +505,8 @@ void vm_restore(struct vm *vm, const char *path)
 	vm_create_devices(vm);
 	if (c.machine->has_irqchip)
 		vm->hv.ops->create_irqchip(&vm->hv);
+	/* Each vCPU's TSC is where it was saved. */
 	restore_vcpus(vm, &c);
-	/*
-	 * Each vCPU's TSC is where it was saved; lvrun's idea of the VM's
-	 * offset (for the TSC shifts of later pauses) follows vCPU 0's.
-	 */
-	vm->hv.tsc_offset = c.vcpu[0]->hv.cpu.tsc - __rdtsc();
 	if (c.irqchip) {
 		ret = vm->hv.ops->set_irqchip(&vm->hv, c.irqchip);
 		if (ret)
