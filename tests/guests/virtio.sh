@@ -1,14 +1,19 @@
 #!/bin/sh
-# virtio over MMIO end to end: /guests/virtio-slots.elf drives two disks
-# through lvrun (a writable one in slot 0, a read-only one in slot 1) and
-# a console (slot 2) and prints TAP; then the host side checks what
-# reached the image files, the console's output and lvrun's message for
-# the guest's looping chain. TAP, numbered here.
+# virtio over MMIO end to end, under lightvisor, with TAP numbered here:
+#
+# 1. /guests/virtio.elf (guests/virtio.c), the in-kernel paths (the
+#    default --virtio-notify kernel: ioeventfd and irqfd): a 128-sector
+#    disk whose sector 3 starts with "lightvisor sector 3", and "ping" on
+#    stdin; afterwards sector 5 must be all 0xa5 and the console's line on
+#    stdout.
+# 2. /guests/virtio-slots.elf (guests/virtio-slots.c), everything through
+#    lvrun (--virtio-notify exit): a writable and a read-only disk and the
+#    console; afterwards the sector it wrote, the read-only image
+#    unchanged, its console line and lvrun's message for its looping chain.
 n=0 failed=0
 dir=$(mktemp -d)
-rw=$dir/rw.img ro=$dir/ro.img
 
-report() { # COND NAME
+report() { # STATUS NAME
 	n=$((n + 1))
 	if [ "$1" = 0 ]; then
 		echo "ok $n - $2"
@@ -18,38 +23,62 @@ report() { # COND NAME
 	fi
 }
 
+# guest_tap PREFIX FILE: the guest's own checks, renumbered; sets $g.
+guest_tap() {
+	g=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) report 0 "$1: ${line#* - }"; g=$((g + 1)) ;;
+		"not ok "*) report 1 "$1: ${line#* - }"; g=$((g + 1)) ;;
+		esac
+	done <"$2"
+}
+
+# --- 1. virtio.elf --------------------------------------------------------
+disk=$dir/disk.img
+dd if=/dev/zero of="$disk" bs=512 count=128 2>/dev/null
+printf 'lightvisor sector 3' | dd of="$disk" bs=512 seek=3 conv=notrunc 2>/dev/null
+echo ping >"$dir/ping"
+lvrun --irqchip --timeout 300 --disk "$disk" --console virtio \
+	/guests/virtio.elf <"$dir/ping" >"$dir/out1" 2>&1
+st=$?
+guest_tap virtio.elf "$dir/out1"
+plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$dir/out1" | head -n 1)
+# Status 1 is also lvrun's own error: the whole plan must have run.
+[ "$st" = 1 ] && [ -n "$plan" ] && [ "$g" = "$plan" ]
+report $? "virtio.elf: lvrun exits with 1 after all the guest's checks (status $st, $g of ${plan:-?})"
+head -c 512 /dev/zero | tr '\0' '\245' >"$dir/a5"
+dd if="$disk" bs=512 skip=5 count=1 2>/dev/null | cmp -s - "$dir/a5"
+report $? "virtio.elf: its write reached sector 5 of the image"
+grep -q '^virtio-console: hello from the guest$' "$dir/out1"
+report $? "virtio.elf: its line through the virtio console reached stdout"
+[ "$failed" = 0 ] || sed 's/^/# /' "$dir/out1" | tail -n 30
+
+# --- 2. virtio-slots.elf ----------------------------------------------------
+f0=$failed
+rw=$dir/rw.img ro=$dir/ro.img
 dd if=/dev/zero of="$rw" bs=512 count=2048 2>/dev/null
 dd if=/dev/zero of="$ro" bs=512 count=64 2>/dev/null
 printf READONLY | dd of="$ro" conv=notrunc 2>/dev/null
 cp "$ro" "$dir/ro.orig"
-
 echo "ping from the host" >"$dir/in"
-lvrun --irqchip --timeout 120 --disk "$rw" --disk "$ro,ro" --console virtio \
-	/guests/virtio-slots.elf <"$dir/in" >"$dir/out" 2>&1
+lvrun --virtio-notify exit --irqchip --timeout 300 --disk "$rw" --disk "$ro,ro" \
+	--console virtio /guests/virtio-slots.elf <"$dir/in" >"$dir/out2" 2>&1
 st=$?
-# The guest's own checks, renumbered.
-g=0
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) report 0 "guest: ${line#* - }"; g=$((g + 1)) ;;
-	"not ok "*) report 1 "guest: ${line#* - }"; g=$((g + 1)) ;;
-	esac
-done <"$dir/out"
-# Status 1 is also lvrun's own error: all 24 guest checks must have run.
+guest_tap virtio-slots.elf "$dir/out2"
 [ "$st" = 1 ] && [ "$g" = 24 ]
-report $? "lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
-grep -q '^hello from hvc0$' "$dir/out"
-report $? "the guest's line through the virtio console reached stdout"
-grep -q '^lvrun: virtio-blk0: descriptor chain loops' "$dir/out"
-report $? "lvrun names the device and the cause of the breakage"
+report $? "virtio-slots.elf: lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
+grep -q '^hello from hvc0$' "$dir/out2"
+report $? "virtio-slots.elf: its line through the virtio console reached stdout"
+grep -q '^lvrun: virtio-blk0: descriptor chain loops' "$dir/out2"
+report $? "virtio-slots.elf: lvrun names the device and the cause of the breakage"
 [ "$(dd if="$rw" bs=512 skip=1 count=1 2>/dev/null | head -c 30)" = \
   "lightvisor virtio-blk sector 1" ]
-report $? "the guest's write reached sector 1 of the image"
+report $? "virtio-slots.elf: its write reached sector 1 of the image"
 cmp -s "$ro" "$dir/ro.orig"
-report $? "the read-only image is unchanged"
-if [ "$failed" != 0 ]; then
-	sed 's/^/# /' "$dir/out" | tail -n 30
-fi
+report $? "virtio-slots.elf: the read-only image is unchanged"
+[ "$failed" = "$f0" ] || sed 's/^/# /' "$dir/out2" | tail -n 30
+
 rm -rf "$dir"
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	console_setup();
 	if (opts.console == CONSOLE_16550)
 		uart_start_input(&vm->dev.com1, STDIN_FILENO);
-	virtio_board_start(&vm->dev.virtio);
+	virtio_board_start(&vm->dev.virtio, &vm->hv);
 	rtc_start(&vm->dev.rtc);
 	vcpu_start_all(vm);
 	control_start(vm);

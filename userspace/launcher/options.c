@@ -130,6 +130,12 @@ static const char usage_text[] =
 "                       where stdin goes: the 16550 on COM1 (default), or\n"
 "                       a virtio-console (the guest's hvc0) whose output\n"
 "                       also goes to stdout; the 16550 still transmits\n"
+"  --virtio-notify kernel|exit\n"
+"                       kernel (default): a virtio QueueNotify signals the\n"
+"                       back-end from inside the hypervisor (ioeventfd)\n"
+"                       and the back-end interrupts through an irqfd,\n"
+"                       where the hypervisor offers them; exit: both go\n"
+"                       through lvrun (a VM exit per notification)\n"
 "  --help               this text\n"
 "  --version            print lvrun's version and the lightvisor API version\n"
 "                       it was built for\n"
@@ -304,6 +310,15 @@ static enum console_kind parse_console(const char *s)
 	die("--console wants 16550 or virtio, got '%s'", s);
 }
 
+static enum virtio_notify parse_virtio_notify(const char *s)
+{
+	if (!strcmp(s, "kernel"))
+		return VIRTIO_NOTIFY_KERNEL;
+	if (!strcmp(s, "exit"))
+		return VIRTIO_NOTIFY_EXIT;
+	die("--virtio-notify wants kernel or exit, got '%s'", s);
+}
+
 static enum hypervisor parse_hv(const char *s)
 {
 	if (!strcmp(s, "lightvisor") || !strcmp(s, "lv"))
@@ -319,7 +334,7 @@ void parse_options(int argc, char **argv)
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
 	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
-	       OPT_CONSOLE };
+	       OPT_CONSOLE, OPT_VIRTIO_NOTIFY };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -341,6 +356,7 @@ void parse_options(int argc, char **argv)
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "virtio-notify", required_argument, NULL, OPT_VIRTIO_NOTIFY },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -414,6 +430,9 @@ void parse_options(int argc, char **argv)
 			break;
 		case OPT_CONSOLE:
 			opts.console = parse_console(optarg);
+			break;
+		case OPT_VIRTIO_NOTIFY:
+			opts.virtio_notify = parse_virtio_notify(optarg);
 			break;
 		case 'h':
 		case OPT_HELP:

@@ -38,6 +38,12 @@ enum console_kind {
 	CONSOLE_VIRTIO,		/* a virtio-console: the guest's hvc0 */
 };
 
+/* How virtio notifications and interrupts travel. */
+enum virtio_notify {
+	VIRTIO_NOTIFY_KERNEL,	/* ioeventfd and irqfd where the hv has them */
+	VIRTIO_NOTIFY_EXIT,	/* every QueueNotify exits to lvrun */
+};
+
 struct disk_option {
 	const char *path;
 	bool ro;
@@ -66,6 +72,7 @@ struct options {
 	struct disk_option disk[LVRUN_MAX_DISKS];	/* --disk, in order */
 	int nr_disks;
 	enum console_kind console;
+	enum virtio_notify virtio_notify;
 };
 
 extern struct options opts;

@@ -47,12 +47,15 @@ void virtio_board_init(struct virtio_board *vb, struct bus *mmio,
 		virtio_empty_slot_init(mmio, slot_base(slot));
 }
 
-void virtio_board_start(struct virtio_board *vb)
+void virtio_board_start(struct virtio_board *vb, struct hv *hv)
 {
 	unsigned int i;
 
-	for (i = 0; i < vb->nr_devs; i++)
+	for (i = 0; i < vb->nr_devs; i++) {
+		if (opts.virtio_notify == VIRTIO_NOTIFY_KERNEL)
+			vb->devs[i]->hv = hv;
 		virtio_dev_start(vb->devs[i]);
+	}
 	if (opts.console == CONSOLE_VIRTIO)
 		virtio_console_start_input(&vb->console, STDIN_FILENO);
 }

@@ -35,13 +35,19 @@ bool virtio_dev_live(struct virtio_dev *dev)
 	return (dev->status & need) == need && !atomic_load(&dev->broken);
 }
 
+static void eventfd_signal(int fd);
+
 /*
- * The one place an interrupt leaves a device: an edge on its ISA line.
- * With an in-kernel irqfd this becomes a write to that eventfd.
+ * The one place an interrupt leaves a device: an edge on its ISA line,
+ * sent by the kernel through the irqfd if there is one, else by lvrun.
  */
 void virtio_raise_irq(struct virtio_dev *dev, unsigned int bits)
 {
 	atomic_fetch_or(&dev->isr, bits);
+	if (dev->irq_fd >= 0) {
+		eventfd_signal(dev->irq_fd);
+		return;
+	}
 	pthread_mutex_lock(&dev->irq_lock);
 	irq_line_set(&dev->irq, 1);
 	irq_line_set(&dev->irq, 0);
@@ -64,8 +70,9 @@ void virtio_dev_broken(struct virtio_dev *dev, const char *fmt, ...)
 }
 
 /*
- * The one place a queue's doorbell is made. With an in-kernel ioeventfd
- * the same eventfd is registered for QueueNotify with data match @q.
+ * The one place a queue's doorbell is made: an eventfd that a QueueNotify
+ * write of @q signals, from lvrun's exit handler (notify_write()) or,
+ * once virtio_kernel_paths() registered it, from the kernel itself.
  */
 static int virtio_notify_fd_setup(struct virtio_dev *dev, unsigned int q)
 {
@@ -74,6 +81,34 @@ static int virtio_notify_fd_setup(struct virtio_dev *dev, unsigned int q)
 	if (fd < 0)
 		die("%s: eventfd for queue %u: %s", dev->name, q, strerror(errno));
 	return fd;
+}
+
+/*
+ * ioeventfd for each queue (a 4-byte write of its index to QueueNotify)
+ * and an irqfd for the line. Where the hypervisor refuses one, that path
+ * stays in lvrun: the exit handler and irq_line_set() do the same work.
+ */
+static void virtio_kernel_paths(struct virtio_dev *dev)
+{
+	struct hv *hv = dev->hv;
+	unsigned int q;
+	int fd;
+
+	for (q = 0; q < dev->nr_queues; q++)
+		if (hv->ops->ioeventfd(hv, dev->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4,
+				       false, true, q, dev->vq[q].notify_fd, true))
+			trace("%s: queue %u notifies through lvrun (ioeventfd: %s)",
+			      dev->name, q, strerror(errno));
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		die("%s: eventfd for the irqfd: %s", dev->name, strerror(errno));
+	if (hv->ops->irqfd(hv, dev->irq.gsi, fd, true)) {
+		trace("%s: interrupts through lvrun (irqfd: %s)", dev->name,
+		      strerror(errno));
+		close(fd);
+		return;
+	}
+	dev->irq_fd = fd;
 }
 
 static void eventfd_signal(int fd)
@@ -475,7 +510,11 @@ static void *virtio_thread(void *opaque)
 
 void virtio_dev_start(struct virtio_dev *dev)
 {
-	int err = pthread_create(&dev->thread, NULL, virtio_thread, dev);
+	int err;
+
+	if (dev->hv)
+		virtio_kernel_paths(dev);
+	err = pthread_create(&dev->thread, NULL, virtio_thread, dev);
 
 	if (err)
 		die("%s: pthread_create: %s", dev->name, strerror(err));
@@ -502,6 +541,7 @@ void virtio_dev_init(struct virtio_dev *dev, struct bus *mmio, uint64_t base,
 	pthread_mutex_init(&dev->irq_lock, NULL);
 	dev->base = base;
 	dev->irq = irq;
+	dev->irq_fd = -1;
 	dev->mem = mem;
 	dev->nr_queues = nr_queues;
 	dev->device_features |= 1ULL << VIRTIO_F_VERSION_1 |

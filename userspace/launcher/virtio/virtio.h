@@ -27,6 +27,7 @@
 #include <linux/virtio_ring.h>
 
 #include "../bus.h"
+#include "../hv/hv.h"
 #include "../irq.h"
 #include "../layout.h"
 #include "../loaders/loader.h"
@@ -126,6 +127,14 @@ struct virtio_dev {
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 
 	struct irq_line irq;
+	/*
+	 * The hypervisor for the in-kernel paths (NULL: none), set before
+	 * virtio_dev_start(): QueueNotify writes signal the queues' eventfds
+	 * in the kernel (ioeventfd), and interrupts are writes to irq_fd
+	 * (irqfd, -1 if not in use).
+	 */
+	struct hv *hv;
+	int irq_fd;
 	int event_fd;		/* back-end wakeups other than notifies */
 	int stop_fd;		/* ends the back-end thread */
 	pthread_t thread;
@@ -143,7 +152,11 @@ void virtio_dev_init(struct virtio_dev *dev, struct bus *mmio, uint64_t base,
 		     unsigned int nr_queues);
 /* An empty slot: magic, version 2, DeviceID 0; all else reads 0. */
 void virtio_empty_slot_init(struct bus *mmio, uint64_t base);
-/* Starts the back-end thread; virtio_dev_stop() ends it. */
+/*
+ * Starts the back-end thread, after registering the in-kernel paths if
+ * dev->hv offers them (they need the interrupt controller, which exists
+ * only once the board is built); virtio_dev_stop() ends the thread.
+ */
 void virtio_dev_start(struct virtio_dev *dev);
 void virtio_dev_stop(struct virtio_dev *dev);
 /*
@@ -243,7 +256,10 @@ struct virtio_board {
 /* Creates --disk and --console virtio devices, slot by slot. */
 void virtio_board_init(struct virtio_board *vb, struct bus *mmio,
 		       struct irq_chip *chip, struct guest_mem mem);
-/* Starts the back-end threads and the console's input. */
-void virtio_board_start(struct virtio_board *vb);
+/*
+ * Starts the back-end threads and the console's input; with
+ * --virtio-notify kernel (the default), over @hv's in-kernel paths.
+ */
+void virtio_board_start(struct virtio_board *vb, struct hv *hv);
 
 #endif /* LVRUN_VIRTIO_H */
