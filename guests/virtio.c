@@ -134,7 +134,7 @@ static void test_blk(void)
 
 static void test_indirect(void)
 {
-	req = (struct blk_req){ BLK_T_IN, 3, 0 };
+	req = (struct blk_req){ BLK_T_IN, 0, 3 };
 	status = 0xff;
 	fill(0);
 	vq_set_desc(&indirect[0], &req, sizeof(req), DESC_F_NEXT, 1);
