@@ -23,6 +23,11 @@ report() { # STATUS NAME
 	fi
 }
 
+# The guest writes lightvisor took in the kernel (ioeventfd), all VMs.
+signals() {
+	sed -n 's/^ioeventfd_signals //p' /sys/kernel/debug/lightvisor/stats
+}
+
 # guest_tap PREFIX FILE: the guest's own checks, renumbered; sets $g.
 guest_tap() {
 	g=0
@@ -39,9 +44,11 @@ disk=$dir/disk.img
 dd if=/dev/zero of="$disk" bs=512 count=128 2>/dev/null
 printf 'lightvisor sector 3' | dd of="$disk" bs=512 seek=3 conv=notrunc 2>/dev/null
 echo ping >"$dir/ping"
+s0=$(signals)
 lvrun --irqchip --timeout 300 --disk "$disk" --console virtio \
 	/guests/virtio.elf <"$dir/ping" >"$dir/out1" 2>&1
 st=$?
+s1=$(signals)
 guest_tap virtio.elf "$dir/out1"
 plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$dir/out1" | head -n 1)
 # Status 1 is also lvrun's own error: the whole plan must have run.
@@ -52,6 +59,8 @@ dd if="$disk" bs=512 skip=5 count=1 2>/dev/null | cmp -s - "$dir/a5"
 report $? "virtio.elf: its write reached sector 5 of the image"
 grep -q '^virtio-console: hello from the guest$' "$dir/out1"
 report $? "virtio.elf: its line through the virtio console reached stdout"
+[ -n "$s0" ] && [ "$s1" -gt "$s0" ]
+report $? "virtio.elf: its notifications took the ioeventfd path (${s0:-?} -> ${s1:-?})"
 [ "$failed" = 0 ] || sed 's/^/# /' "$dir/out1" | tail -n 30
 
 # --- 2. virtio-slots.elf ----------------------------------------------------
@@ -62,9 +71,11 @@ dd if=/dev/zero of="$ro" bs=512 count=64 2>/dev/null
 printf READONLY | dd of="$ro" conv=notrunc 2>/dev/null
 cp "$ro" "$dir/ro.orig"
 echo "ping from the host" >"$dir/in"
+s0=$(signals)
 lvrun --virtio-notify exit --irqchip --timeout 300 --disk "$rw" --disk "$ro,ro" \
 	--console virtio /guests/virtio-slots.elf <"$dir/in" >"$dir/out2" 2>&1
 st=$?
+s1=$(signals)
 guest_tap virtio-slots.elf "$dir/out2"
 [ "$st" = 1 ] && [ "$g" = 24 ]
 report $? "virtio-slots.elf: lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
@@ -77,6 +88,8 @@ report $? "virtio-slots.elf: lvrun names the device and the cause of the breakag
 report $? "virtio-slots.elf: its write reached sector 1 of the image"
 cmp -s "$ro" "$dir/ro.orig"
 report $? "virtio-slots.elf: the read-only image is unchanged"
+[ -n "$s0" ] && [ "$s1" = "$s0" ]
+report $? "virtio-slots.elf: --virtio-notify exit: no ioeventfd signal (${s0:-?} -> ${s1:-?})"
 [ "$failed" = "$f0" ] || sed 's/^/# /' "$dir/out2" | tail -n 30
 
 rm -rf "$dir"
