@@ -1,0 +1,82 @@
+#!/bin/sh
+# The guest kernel (virtio-mmio, virtio-blk and virtio-console built in)
+# under lvrun on lightvisor, finding lvrun's virtio devices through the
+# DSDT (docs/virtio.md):
+# - --disk: the guest makes an ext2 file system on /dev/vda, writes two
+#   files, syncs and powers off; the host then checks the image with
+#   e2fsck -fn and reads the files back with debugfs;
+# - --disk FILE,ro: the kernel sees a read-only disk, a write fails, a
+#   read returns the image's first bytes;
+# - --console virtio with console=hvc0: the guest's init and test output
+#   reach lvrun's stdout through hvc0.
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; failed=$((failed + 1)); }
+dir=$(mktemp -d)
+
+boot() { # NAME TEST CONSOLE [LVRUN OPTIONS] -> $out, ok if power-off and init reached
+	name=$1 test=$2 console=$3
+	shift 3
+	out=$(lvrun --mem 256M --timeout 600 "$@" --initrd initrd.gz \
+		--cmdline "console=$console quiet lvtest=$test" bzImage 2>&1 </dev/null)
+	st=$?
+	echo "$out" | grep -E 'LVGUEST|virtio' | sed 's/^/# /'
+	if [ "$st" = 6 ] && echo "$out" | grep -q '^LVGUEST-INIT'; then
+		ok "$name: init reached, powered off"
+		return 0
+	fi
+	nok "$name: lvrun exit status $st (want 6)"
+	echo "$out" | sed 's/^/# /' | tail -n 40
+	return 1
+}
+
+has() { # NAME PATTERN
+	if echo "$out" | grep -q "$2"; then ok "$1"; else nok "$1"; fi
+}
+
+img=$dir/disk.img
+dd if=/dev/zero of="$img" bs=1M count=16 2>/dev/null
+if boot "--disk" disk ttyS0 --disk "$img"; then
+	has "--disk: /dev/vda of 32768 sectors" '^LVGUEST-DISK-SECTORS 32768'
+	has "--disk: mke2fs, mount, write, sync, umount" '^LVGUEST-DISK-OK'
+	sha=$(echo "$out" | sed -n 's/^LVGUEST-DISK-SHA \([0-9a-f]*\).*/\1/p')
+	if e2fsck -fn "$img" >"$dir/fsck" 2>&1; then
+		ok "host: e2fsck -fn of the image is clean"
+	else
+		nok "host: e2fsck -fn of the image"
+		sed 's/^/# /' "$dir/fsck"
+	fi
+	debugfs -R "cat /hello.txt" "$img" 2>/dev/null >"$dir/hello"
+	if grep -q '^written by a lightvisor guest$' "$dir/hello"; then
+		ok "host: hello.txt reads back"
+	else
+		nok "host: hello.txt reads back"
+	fi
+	debugfs -R "dump /random.bin $dir/random.bin" "$img" >/dev/null 2>&1
+	got=$(sha256sum <"$dir/random.bin" 2>/dev/null | cut -d' ' -f1)
+	if [ -n "$sha" ] && [ "$got" = "$sha" ]; then
+		ok "host: random.bin has the guest's SHA-256"
+	else
+		nok "host: random.bin SHA-256 ${got:-none}, the guest's ${sha:-none}"
+	fi
+fi
+
+ro=$dir/ro.img
+dd if=/dev/zero of="$ro" bs=1M count=1 2>/dev/null
+printf 'LVRO-DISK' | dd of="$ro" conv=notrunc 2>/dev/null
+cp "$ro" "$dir/ro.orig"
+if boot "--disk FILE,ro" disk-ro ttyS0 --disk "$ro,ro"; then
+	has "ro: the kernel sees a read-only disk" '^LVGUEST-DISK-RO 1'
+	has "ro: a write fails" '^LVGUEST-DISK-WRITE failed'
+	has "ro: a read returns the image's bytes" '^LVGUEST-DISK-READ LVRO-DISK'
+	if cmp -s "$ro" "$dir/ro.orig"; then ok "host: the read-only image is unchanged"
+	else nok "host: the read-only image is unchanged"; fi
+fi
+
+if boot "--console virtio, console=hvc0" cpus hvc0 --console virtio; then
+	has "hvc0: the test's output came through the virtio console" '^LVGUEST-CPUS 1'
+fi
+
+rm -rf "$dir"
+echo "1..$n"
+[ "$failed" = 0 ]
