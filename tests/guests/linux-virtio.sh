@@ -8,7 +8,8 @@
 # - --disk FILE,ro: the kernel sees a read-only disk, a write fails, a
 #   read returns the image's first bytes;
 # - --console virtio with console=hvc0: the guest's init and test output
-#   reach lvrun's stdout through hvc0.
+#   reach lvrun's stdout through hvc0, and a shell on hvc0 runs a command
+#   typed on lvrun's stdin.
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; failed=$((failed + 1)); }
@@ -75,6 +76,33 @@ fi
 
 if boot "--console virtio, console=hvc0" cpus hvc0 --console virtio; then
 	has "hvc0: the test's output came through the virtio console" '^LVGUEST-CPUS 1'
+fi
+
+# A shell on hvc0: a command typed on lvrun's stdin runs and answers.
+wait_for() { # PATTERN FILE PID: until FILE has PATTERN or PID is gone
+	while ! grep -q "$1" "$2"; do
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 1
+	done
+}
+mkfifo "$dir/in"
+lvrun --mem 256M --timeout 600 --console virtio --initrd initrd.gz \
+	--cmdline "console=hvc0 quiet lvtest=shell" bzImage <"$dir/in" >"$dir/out" 2>&1 &
+pid=$!
+exec 3>"$dir/in"
+if wait_for '^LVGUEST-SHELL' "$dir/out" $pid; then
+	echo 'echo typed-$((6 * 7)) on $(tty)' >&3
+	wait_for 'typed-42' "$dir/out" $pid
+	echo 'poweroff -f' >&3
+fi
+wait $pid
+st=$?
+exec 3>&-
+if [ "$st" = 6 ] && grep -q '^typed-42 on ' "$dir/out"; then
+	ok "a shell on hvc0 runs a command typed on lvrun's stdin ($(sed -n "s/^typed-42 on //p" "$dir/out" | head -n 1))"
+else
+	nok "shell on hvc0: status $st, typed-42 seen: $(grep -c 'typed-42' "$dir/out")"
+	sed 's/^/# /' "$dir/out" | tail -n 20
 fi
 
 rm -rf "$dir"
