@@ -20,6 +20,8 @@ echo "TAP version 13"
 t "lightvisor.ko is loaded" grep -q '^lightvisor ' /proc/modules
 t "/dev/lightvisor exists" test -c /dev/lightvisor
 t "lvinfo answers API version 1" sh -c 'lvinfo | grep -qx "api-version: 1 (header: 1)"'
+t "lvinfo lists every capability up to IOEVENTFD (its per-VM limit, 256)" sh -c \
+	'lvinfo | grep -qE "^cap IRQFD +1$" && lvinfo | grep -qE "^cap IOEVENTFD +256$"'
 t "debugfs is mounted" grep -q ' /sys/kernel/debug debugfs ' /proc/mounts
 t "lightvisor.ko unloads and reloads" sh -c \
 	'rmmod lightvisor && insmod /lib/modules/lightvisor.ko && test -c /dev/lightvisor'

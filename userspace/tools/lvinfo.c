@@ -27,6 +27,15 @@ static const struct {
 	{ LV_CAP_VCPU_STATE,		"VCPU_STATE" },
 	{ LV_CAP_IOMMU,			"IOMMU" },
 	{ LV_CAP_DIRTY_LOG,		"DIRTY_LOG" },
+	{ LV_CAP_IRQCHIP,		"IRQCHIP" },
+	{ LV_CAP_IRQFD,			"IRQFD" },
+	{ LV_CAP_SET_CPUID,		"SET_CPUID" },
+	{ LV_CAP_TSC_KHZ,		"TSC_KHZ" },
+	{ LV_CAP_TPR_SHADOW,		"TPR_SHADOW" },
+	{ LV_CAP_APIC_REG_VIRT,		"APIC_REG_VIRT" },
+	{ LV_CAP_VIRT_INTR_DELIVERY,	"VIRT_INTR_DELIVERY" },
+	{ LV_CAP_XSAVE,			"XSAVE" },
+	{ LV_CAP_IOEVENTFD,		"IOEVENTFD" },
 };
 
 static const char usage_text[] =
