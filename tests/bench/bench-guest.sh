@@ -27,10 +27,37 @@ work=${only:-"exits irq lifecycle vmas=0 vmas=2000 $dens $fill"}
 # "boot" is not an lvbench workload: it is the guest kernel's boot.
 boot=
 case " ${only:-boot} " in *" boot "*) boot=3 ;; esac
-work=$(echo " $work " | sed 's/ boot / /; s/^ *//; s/ *$//')
+# Nor is "virtio": guests/virtio-bench.c under lvrun.
+virtio=
+case " ${only:-virtio} " in *" virtio "*) virtio=1 ;; esac
+work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/^ *//; s/ *$//')
 
 echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+
+# virtio (guests/virtio-bench.c) under lvrun --hv HV: the kick to
+# interrupt trip with the hypervisor's ioeventfd/irqfd, and again through
+# exits to lvrun (--virtio-notify exit), the 16550 per byte, block throughput.
+virtio_bench() { # HV
+	dd if=/dev/zero of=/tmp/vbench.img bs=1M count=8 2>/dev/null
+	for how in eventfd exit; do
+		opt= suffix=
+		[ $how = exit ] && opt="--virtio-notify exit" suffix=_exit
+		# shellcheck disable=SC2086
+		lvrun --hv "$1" --irqchip $opt --disk /tmp/vbench.img \
+			--timeout 600 /guests/virtio-bench.elf >/tmp/vbench.out 2>&1
+		st=$?
+		if [ $st != 1 ]; then
+			echo "bench: virtio-bench on $1 ($how): status $st" >&2
+			tail -n 5 /tmp/vbench.out >&2
+			return 1
+		fi
+		tr -d '\r' </tmp/vbench.out | awk -v hv="$1" -v s="$suffix" '
+			$1 == "VBENCH" && (s == "" || $2 ~ /^virtio.kick_irq/) {
+				printf "BENCH\t%s\t%s%s\t%s\n", hv, $2, s, $3 }'
+	done
+	rm -f /tmp/vbench.img
+}
 
 # Emulated seconds since boot, to see where a run's time goes.
 stamp() { echo "BENCHINFO	uptime_$1	$(cut -d' ' -f1 /proc/uptime)"; }
@@ -43,6 +70,7 @@ stamp lightvisor_start
 # shellcheck disable=SC2086
 [ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" lightvisor $work || status=1
 [ -z "$boot" ] || sh /work/boot-linux.sh lightvisor "$boot" || status=1
+[ -z "$virtio" ] || virtio_bench lightvisor || status=1
 stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.
@@ -54,6 +82,7 @@ if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
 	# shellcheck disable=SC2086
 	[ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" kvm $work || status=1
 	[ -z "$boot" ] || sh /work/boot-linux.sh kvm "$boot" || status=1
+	[ -z "$virtio" ] || virtio_bench kvm || status=1
 	stamp kvm_end
 else
 	echo "bench: could not load KVM" >&2

@@ -37,6 +37,23 @@ else
 	echo "$out" | sed 's/^/# /' | tail -n 20
 fi
 
+# lvrun's virtio devices over KVM's ioeventfd and irqfd (KVM's in-kernel
+# I/O APIC): the guest's 29 checks, its write in the image, the console.
+dd if=/dev/zero of=kvm-disk.img bs=512 count=128 2>/dev/null
+printf 'lightvisor sector 3' | dd of=kvm-disk.img bs=512 seek=3 conv=notrunc 2>/dev/null
+out=$(echo ping | lvrun --hv kvm --irqchip --timeout 300 --disk kvm-disk.img \
+	--console virtio /guests/virtio.elf 2>&1)
+st=$?
+a5=$(dd if=kvm-disk.img bs=512 skip=5 count=1 2>/dev/null | od -An -v -tx1 | tr -s ' \n' '\n\n' | grep -c '^a5$')
+if [ "$st" = 1 ] && echo "$out" | grep -q '^ok 29 ' && ! echo "$out" | grep -q '^not ok' &&
+   [ "$a5" = 512 ] && echo "$out" | grep -q '^virtio-console: hello from the guest'; then
+	ok "kvm: virtio.elf: block, console, interrupts, hostile front-ends over KVM's ioeventfd and irqfd"
+else
+	nok "kvm: virtio.elf: status $st, sector 5 bytes 0xa5: $a5"
+	echo "$out" | sed 's/^/# /' | tail -n 20
+fi
+rm -f kvm-disk.img
+
 check hello-real.bin 0
 check hello64.elf 0
 check io.elf 1
