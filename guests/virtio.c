@@ -214,34 +214,30 @@ static void chain_loop(struct vdev *d)
 	vq_submit(d, 0, 0);
 }
 
-static void chain_outside_ram(struct vdev *d)
+/* A read whose data buffer is at @addr: a buffer the device must refuse. */
+static void read_into(struct vdev *d, uintptr_t addr, uint32_t len)
 {
 	req = (struct blk_req){ BLK_T_IN, 0, 0 };
 	vq_set_desc(&d->vq[0].desc[0], &req, sizeof(req), DESC_F_NEXT, 1);
-	vq_set_desc(&d->vq[0].desc[1], (void *)0x40000000UL, 512,
-		 DESC_F_NEXT | DESC_F_WRITE, 2);
+	vq_set_desc(&d->vq[0].desc[1], (void *)addr, len,
+		    DESC_F_NEXT | DESC_F_WRITE, 2);
 	vq_set_desc(&d->vq[0].desc[2], &status, 1, DESC_F_WRITE, 0);
 	vq_submit(d, 0, 0);
+}
+
+static void chain_outside_ram(struct vdev *d)
+{
+	read_into(d, 0x40000000UL, 512);
 }
 
 static void chain_over_mmio(struct vdev *d)
 {
-	req = (struct blk_req){ BLK_T_IN, 0, 0 };
-	vq_set_desc(&d->vq[0].desc[0], &req, sizeof(req), DESC_F_NEXT, 1);
-	vq_set_desc(&d->vq[0].desc[1], (void *)IOAPIC, 512,
-		 DESC_F_NEXT | DESC_F_WRITE, 2);
-	vq_set_desc(&d->vq[0].desc[2], &status, 1, DESC_F_WRITE, 0);
-	vq_submit(d, 0, 0);
+	read_into(d, IOAPIC, 512);
 }
 
 static void chain_wraps(struct vdev *d)
 {
-	req = (struct blk_req){ BLK_T_IN, 0, 0 };
-	vq_set_desc(&d->vq[0].desc[0], &req, sizeof(req), DESC_F_NEXT, 1);
-	vq_set_desc(&d->vq[0].desc[1], (void *)0xfffffffffffffe00UL, 0x400,
-		 DESC_F_NEXT | DESC_F_WRITE, 2);
-	vq_set_desc(&d->vq[0].desc[2], &status, 1, DESC_F_WRITE, 0);
-	vq_submit(d, 0, 0);
+	read_into(d, 0xfffffffffffffe00UL, 0x400);
 }
 
 static void nested_indirect(struct vdev *d)

@@ -271,13 +271,15 @@ bool virtq_enable_notify(struct virtio_dev *dev, struct virtq *vq)
 	return load_acquire16(&vq->avail->idx) != vq->last_avail;
 }
 
-size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip,
-		    const void *buf, size_t len)
+/* Copies between @buf and the segments, @skip bytes into them. */
+static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t skip,
+		       void *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 	unsigned int i;
 
 	for (i = 0; i < n && done < len; i++) {
+		uint8_t *seg = iov[i].iov_base;
 		size_t chunk;
 
 		if (skip >= iov[i].iov_len) {
@@ -287,32 +289,24 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		chunk = iov[i].iov_len - skip;
 		if (chunk > len - done)
 			chunk = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, chunk);
+		if (to_iov)
+			memcpy(seg + skip, (uint8_t *)buf + done, chunk);
+		else
+			memcpy((uint8_t *)buf + done, seg + skip, chunk);
 		done += chunk;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip,
+		    const void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, (void *)buf, len, true);
+}
+
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		  void *buf, size_t len)
 {
-	size_t done = 0;
-	unsigned int i;
-
-	for (i = 0; i < n && done < len; i++) {
-		size_t chunk;
-
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		chunk = iov[i].iov_len - skip;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + skip, chunk);
-		done += chunk;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, n, skip, buf, len, false);
 }
