@@ -902,15 +902,16 @@ static int irq_check(const struct irq_workload *iw, struct vm *vm,
 	uint64_t late = guest_u64(vm, BENCH_DATA_GPA + BD_LATE);
 	uint64_t raises = iw->w == BW_LINE ? iters : 0;
 
-	if (count != iters || count1 != (iw->w == BW_IPI ? iters : 0)) {
-		snprintf(err, sizeof(err), "vCPU 0 took %llu interrupts, vCPU 1 %llu, for %llu iterations",
+	/* A timer iteration whose deadline had passed ran again (guest_irq.S). */
+	if (count != iters + late || count1 != (iw->w == BW_IPI ? iters : 0)) {
+		snprintf(err, sizeof(err), "vCPU 0 took %llu interrupts, vCPU 1 %llu, for %llu iterations (%llu repeated)",
 			 (unsigned long long)count, (unsigned long long)count1,
-			 (unsigned long long)iters);
+			 (unsigned long long)iters, (unsigned long long)late);
 		return -1;
 	}
-	if (late) {
-		snprintf(err, sizeof(err), "%llu deadlines had passed when armed",
-			 (unsigned long long)late);
+	if (late * 2 > iters) {
+		snprintf(err, sizeof(err), "%llu of %llu deadlines had passed when armed: the delay is too short",
+			 (unsigned long long)late, (unsigned long long)iters);
 		return -1;
 	}
 	if (st->raises != raises || st->eois) {
