@@ -544,6 +544,22 @@ static inline void lv_exit_mark(struct lv_vcpu *vcpu, u16 reason)
 	vcpu->exit_tsc = rdtsc();
 	vcpu->exit_stat = min_t(u16, reason, LV_MAX_EXIT_STATS - 1);
 }
+
+/*
+ * Called by the backend with interrupts off, just before VM entry. LV_RUN
+ * loaded the guest's FPU registers once, but a context switch or a
+ * kernel_fpu_begin() since then saved them to the guest's fpstate and left
+ * another task's in the registers (TIF_NEED_FPU_LOAD). Entering so would
+ * show the guest that task's registers, and hand the guest's to the task
+ * the next time it returns to userspace.
+ */
+static inline void lv_guest_fpu_reload_irqoff(void)
+{
+	lockdep_assert_irqs_disabled();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+
 extern atomic_t lv_nr_vms;
 extern atomic_t lv_nr_vcpus;
 

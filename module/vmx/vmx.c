@@ -944,6 +944,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 		local_irq_enable();
 		return LV_ENTRY_CANCELLED;
 	}
+	lv_guest_fpu_reload_irqoff();
 	if (unlikely(vcpu->tlb_gen != atomic64_read(&vcpu->vm->tlb_gen))) {
 		vcpu->tlb_gen = atomic64_read(&vcpu->vm->tlb_gen);
 		invept_single(to_vmx_vm(vcpu->vm)->eptp);

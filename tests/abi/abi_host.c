@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -364,6 +365,129 @@ static void test_xsave(void)
 	guest_end(&g);
 }
 
+/* guest_sse_hold's values, and the pass counter it keeps in guest RAM. */
+#define HOLD_XMM0		0x600dc0de
+#define HOLD_XMM1		0x6e657473
+#define HOLD_PASSES_GPA		0x800
+#define HOLD_WRONG_GPA		0x804	/* the last other XMM0 it read */
+#define HOLD_WRONG_PASSES_GPA	0x808	/* passes that read another XMM0 */
+#define RIVAL_XMM		0xdeadbeef
+#define RIVAL_INTERLEAVES	20
+
+struct fpu_rival {
+	const uint32_t *guest_passes;	/* written by the guest */
+	pthread_t vcpu_thread;
+	bool stop;
+	unsigned int interleaves;	/* rounds between which the guest ran */
+	unsigned int foreign;		/* rounds that found other XMM values */
+	uint32_t foreign_value;
+};
+
+static uint32_t guest_passes(const struct fpu_rival *r)
+{
+	return __atomic_load_n(r->guest_passes, __ATOMIC_RELAXED);
+}
+
+/*
+ * Another task on the vCPU's CPU: each round loads RIVAL_XMM into XMM0
+ * and XMM1, spins, and reads them back. It counts the rounds between
+ * which the guest made progress, i.e. the times the scheduler switched
+ * from the vCPU thread inside LV_RUN to this one and back, and after
+ * RIVAL_INTERLEAVES of them stops the guest with a signal.
+ */
+static void *fpu_rival_run(void *arg)
+{
+	struct fpu_rival *r = arg;
+	uint32_t last, x0, x1;
+
+	while (!guest_passes(r) && !__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+		;
+	last = guest_passes(r);
+	while (r->interleaves < RIVAL_INTERLEAVES &&
+	       !__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		asm volatile("movd %2, %%xmm0\n\t"
+			     "movd %2, %%xmm1\n\t"
+			     "mov $100000, %%ecx\n"
+			     "1:\tdec %%ecx\n\t"
+			     "jnz 1b\n\t"
+			     "movd %%xmm0, %0\n\t"
+			     "movd %%xmm1, %1"
+			     : "=&r"(x0), "=&r"(x1) : "r"(RIVAL_XMM)
+			     : "ecx", "xmm0", "xmm1", "cc");
+		if (x0 != RIVAL_XMM || x1 != RIVAL_XMM) {
+			r->foreign++;
+			r->foreign_value = x0 != RIVAL_XMM ? x0 : x1;
+		}
+		if (guest_passes(r) != last) {
+			r->interleaves++;
+			last = guest_passes(r);
+		}
+	}
+	pthread_kill(r->vcpu_thread, SIGUSR1);
+	return NULL;
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The guest's FPU registers are its own across a preemption inside LV_RUN:
+ * the vCPU thread and a task using XMM0/XMM1 share CPU 0, and neither
+ * may see the other's values. The vCPU's registers were once loaded only
+ * when LV_RUN began, so after the first switch the guest ran on the other
+ * task's registers and that task then got the guest's.
+ */
+static void test_fpu_preempted(void)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	struct fpu_rival rival = { 0 };
+	static struct lv_xsave xs;
+	uint32_t wrong = 0, wrong_passes;
+	struct lv_run *run;
+	struct guest g;
+	pthread_t t;
+	int ret;
+
+	guest_start(&g, guest_sse_hold, GUEST_LEN(guest_sse_hold));
+	run = g.vcpu.run;
+	if (ioctl(g.vcpu.fd, LV_GET_XSAVE, &xs) < 0)
+		die("LV_GET_XSAVE");
+	xs_put(&xs, XS_XMM(0), HOLD_XMM0, 4);
+	xs_put(&xs, XS_XSTATE_BV, xs32(&xs, XS_XSTATE_BV) | 0x3, 4);
+	if (ioctl(g.vcpu.fd, LV_SET_XSAVE, &xs) < 0)
+		die("LV_SET_XSAVE");
+
+	sigaction(SIGUSR1, &sa, NULL);
+	rival.guest_passes = (const uint32_t *)(g.vm.mem + HOLD_PASSES_GPA);
+	rival.vcpu_thread = pthread_self();
+	if (pthread_create(&t, NULL, fpu_rival_run, &rival))
+		die("pthread_create");
+	ret = vcpu_run(&g.vcpu);
+	__atomic_store_n(&rival.stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+
+	memcpy(&wrong, g.vm.mem + HOLD_WRONG_GPA, sizeof(wrong));
+	memcpy(&wrong_passes, g.vm.mem + HOLD_WRONG_PASSES_GPA, sizeof(wrong_passes));
+	tap_result(ret < 0 && errno == EINTR && run->exit_reason == LV_EXIT_INTR,
+		   "a signal ends LV_RUN of the spinning guest (%s)",
+		   exit_reason_name(run->exit_reason));
+	tap_result(rival.interleaves == RIVAL_INTERLEAVES && !wrong_passes,
+		   "the guest's XMM0 held across %u switches to a task on its CPU "
+		   "(%u of %u passes read %#x)", rival.interleaves, wrong_passes,
+		   guest_passes(&rival), wrong);
+	tap_result(rival.foreign == 0,
+		   "the other task's XMM0/XMM1 stayed its own (%u rounds found %#x)",
+		   rival.foreign, rival.foreign_value);
+	ioctl(g.vcpu.fd, LV_GET_XSAVE, &xs);
+	tap_result(xs32(&xs, XS_XMM(0)) == HOLD_XMM0 && xs32(&xs, XS_XMM(1)) == HOLD_XMM1,
+		   "LV_GET_XSAVE after the switches: XMM0 %#x, XMM1 %#x",
+		   xs32(&xs, XS_XMM(0)), xs32(&xs, XS_XMM(1)));
+	signal(SIGUSR1, SIG_DFL);
+	guest_end(&g);
+}
+
 /*
  * DR0-DR3, DR6 and the TSC in version 2 of the vCPU state: the guest
  * reads what was set, LV_GET_VCPU_STATE reads it back, and a DR6 the
@@ -459,6 +583,7 @@ static const struct {
 	{ "pkru", test_pkru },
 	{ "pkru_state", test_pkru_state },
 	{ "xsave", test_xsave },
+	{ "fpu_preempted", test_fpu_preempted },
 	{ "dr_tsc_state", test_dr_tsc_state },
 	{ "breakpoint", test_host_breakpoint },
 	{ "sysenter", test_sysenter },	/* last: it crashed hosts */

@@ -255,6 +255,30 @@ guest_sse:
 	hlt
 guest_sse_end:
 
+/*
+ * With SSE on, forever: check that XMM0 still holds 0x600dc0de (set by
+ * the host), keeping the last other value read in the dword at 0x804
+ * and a count of such passes at 0x808; load 0x6e657473 into XMM1's low
+ * dword; count passes at 0x800. The host stops it with a signal.
+ */
+	.globl	guest_sse_hold, guest_sse_hold_end
+guest_sse_hold:
+	movl	%cr4, %eax
+	orl	$0x600, %eax
+	movl	%eax, %cr4
+	xorw	%ax, %ax
+	movw	%ax, %ds
+	movl	$0x6e657473, %ebx
+1:	movd	%xmm0, %eax
+	cmpl	$0x600dc0de, %eax
+	je	2f
+	movl	%eax, 0x804
+	incl	0x808
+2:	movd	%ebx, %xmm1
+	incl	0x800
+	jmp	1b
+guest_sse_hold_end:
+
 /* Report DR0, DR1, DR2, DR3, DR6 and RDTSC's EDX on port 0x40, HLT. */
 	.globl	guest_dr_tsc, guest_dr_tsc_end
 guest_dr_tsc:

@@ -111,6 +111,7 @@ DECLARE_GUEST(guest_cr0_read);
 DECLARE_GUEST(guest_pkru);
 DECLARE_GUEST(guest_dr);
 DECLARE_GUEST(guest_sse);
+DECLARE_GUEST(guest_sse_hold);
 DECLARE_GUEST(guest_dr_tsc);
 
 /* guest_irq layout, offsets from its load address GUEST_CODE_GPA. */
