@@ -102,6 +102,54 @@ else
 	sed 's/^/# /' serial.out | tail -n 20
 fi
 
+# Save and restore (lightvisor only: snapshots need it). The guest counts
+# each second with a file of its tmpfs on every line; lvctl saves it at
+# count 3, the first lvrun is killed, and lvrun --restore goes on from
+# there to 10 without booting again, the file's contents the same.
+count_lines() { tr -d '\r' <"$1" | grep '^LVGUEST-COUNT [0-9]* kept-'; }
+if [ "$hv" = lightvisor ]; then
+	rm -f linux.sock linux.snap
+	lvrun --mem 256M --timeout 600 --control "$PWD/linux.sock" --initrd initrd.gz \
+		--cmdline "console=ttyS0 quiet lvtest=counter" bzImage \
+		>saved.out 2>&1 </dev/null &
+	pid=$!
+	ans=
+	wait_for '^LVGUEST-COUNT 3 ' saved.out $pid &&
+		ans=$(lvctl "$PWD/linux.sock" save "$PWD/linux.snap")
+	kill $pid 2>/dev/null
+	wait $pid
+	echo "# lvctl save: $ans"
+	lvrun --restore linux.snap --timeout 600 >restored.out 2>&1 </dev/null
+	st=$?
+	saved_last=$(count_lines saved.out | tail -n 1 | cut -d' ' -f2)
+	first=$(count_lines restored.out | head -n 1 | cut -d' ' -f2)
+	kept=$(count_lines saved.out | head -n 1 | cut -d' ' -f3)
+	echo "# saved at count 3, the first lvrun reached ${saved_last:-none};" \
+		"the restored guest starts at ${first:-none}, status $st"
+	if [ "$ans" = "ok saved=$PWD/linux.snap" ]; then
+		ok "save of a running Linux guest answers ok"
+	else
+		nok "save of a running Linux guest: '$ans'"
+		sed 's/^/# /' saved.out | tail -n 10
+	fi
+	if [ "$st" = 6 ] && [ -n "$first" ] && [ "$first" -ge 4 ] &&
+	   [ "$first" -le "$((saved_last + 1))" ] &&
+	   ! grep -q '^LVGUEST-INIT' restored.out; then
+		ok "restored Linux guest goes on from count $first to power-off, no new boot"
+	else
+		boots=$(grep -c '^LVGUEST-INIT' restored.out)
+		nok "restored Linux guest: status $st (want 6), first count '$first', boots $boots"
+		sed 's/^/# /' restored.out | tail -n 20
+	fi
+	if count_lines restored.out |
+	   awk -v f="$first" -v k="$kept" '$2 != f + NR - 1 || $3 != k { bad = 1 }
+					   END { exit bad || $2 != 10 }'; then
+		ok "restored: the count runs on to 10 by its timers, the tmpfs file ($kept) intact"
+	else
+		nok "restored: counts and file: $(count_lines restored.out | tr '\n' ' ')"
+	fi
+fi
+
 # Bad Linux images: a clear message and status 1.
 refused() { # NAME PATTERN LVRUN ARGS...
 	name=$1 pat=$2
