@@ -118,11 +118,18 @@ dd if=/dev/urandom of="$mod" bs=1M count=1 2>/dev/null
 cp "$mod" "$dir/mod.orig"
 cat stock-virtio.cpio initrd.gz >"$dir/stock-initrd"
 typed="lv-typed-$$"
-out=$(echo "$typed" | lvrun --mem 256M --timeout 600 --disk "$mod" --console virtio \
+mkfifo "$dir/mod.in"
+lvrun --mem 256M --timeout 600 --disk "$mod" --console virtio \
 	--initrd "$dir/stock-initrd" \
-	--cmdline "console=ttyS0 quiet lvtest=virtio-modules" stock-bzImage 2>&1)
+	--cmdline "console=ttyS0 quiet lvtest=virtio-modules" stock-bzImage \
+	<"$dir/mod.in" >"$dir/mod.out" 2>&1 &
+pid=$!
+exec 4>"$dir/mod.in"
+wait_for '^LVGUEST-MOD-HVC0-LISTENING' "$dir/mod.out" $pid && echo "$typed" >&4
+wait $pid
 st=$?
-out=$(printf '%s\n' "$out" | tr -d '\r')
+exec 4>&-
+out=$(tr -d '\r' <"$dir/mod.out")
 echo "$out" | grep -E 'LVGUEST|virtio' | sed 's/^/# /'
 part_sha() { # FILE SKIP [COUNT]: SHA-256 of 4 KiB blocks of FILE
 	dd if="$1" bs=4096 skip="$2" ${3:+count=$3} 2>/dev/null | sha256sum | cut -d' ' -f1

@@ -57,12 +57,18 @@ sync
 echo "LVGUEST-MOD-DISK-WROTE $(sha256sum </tmp/mine | cut -d' ' -f1)"
 
 # hvc0's output reaches lvrun's stdout beside ttyS0's: a second of quiet
-# on ttyS0 before and after keeps the two from sharing a line.
+# on ttyS0 around each hvc0 line keeps the two from sharing a line. The
+# host types its line only once told the guest listens: input that
+# arrives while virtio_console is still probing is dropped by Linux (the
+# receive buffers are queued before the console port counts as
+# connected).
 [ -c /dev/hvc0 ] || fail "no /dev/hvc0"
 sleep 1
 exec 3<>/dev/hvc0
 echo "LVGUEST-MOD-HVC0-OUT $((6 * 7))" >&3
-read -t 60 -r line <&3
+sleep 1
+echo "LVGUEST-MOD-HVC0-LISTENING"
+read -t 120 -r line <&3
 exec 3>&-
 sleep 1
 echo "LVGUEST-MOD-HVC0-IN ${line:-nothing}"
