@@ -50,11 +50,11 @@ done
 [ -b /dev/vda ] || fail "no /dev/vda"
 echo "LVGUEST-MOD-DISK-SECTORS $(cat /sys/block/vda/size)"
 echo "LVGUEST-MOD-DISK-READ $(sha256sum </dev/vda | cut -d' ' -f1)"
-dd if=/dev/urandom of=/tmp/mine bs=4096 count=1 2>/dev/null
-dd if=/tmp/mine of=/dev/vda bs=4096 seek=64 count=1 conv=fsync 2>/dev/null ||
+dd if=/dev/urandom of=/guest-4k.bin bs=4096 count=1 2>/dev/null
+dd if=/guest-4k.bin of=/dev/vda bs=4096 seek=64 count=1 conv=fsync 2>/dev/null ||
 	fail "write to /dev/vda"
 sync
-echo "LVGUEST-MOD-DISK-WROTE $(sha256sum </tmp/mine | cut -d' ' -f1)"
+echo "LVGUEST-MOD-DISK-WROTE $(sha256sum </guest-4k.bin | cut -d' ' -f1)"
 
 # hvc0's output reaches lvrun's stdout beside ttyS0's: a second of quiet
 # on ttyS0 around each hvc0 line keeps the two from sharing a line. The
