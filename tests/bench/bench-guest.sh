@@ -30,7 +30,11 @@ case " ${only:-boot} " in *" boot "*) boot=3 ;; esac
 # Nor is "virtio": guests/virtio-bench.c under lvrun.
 virtio=
 case " ${only:-virtio} " in *" virtio "*) virtio=1 ;; esac
-work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/^ *//; s/ *$//')
+# Nor "snapshot": the guest kernel saved, restored, forked and reset
+# (snapshot-linux.sh; lightvisor only: lvrun has no snapshots over KVM).
+snapshot=
+case " ${only:-snapshot} " in *" snapshot "*) snapshot=1 ;; esac
+work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/ snapshot / /; s/^ *//; s/ *$//')
 
 echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
@@ -71,6 +75,7 @@ stamp lightvisor_start
 [ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" lightvisor $work || status=1
 [ -z "$boot" ] || sh /work/boot-linux.sh lightvisor "$boot" || status=1
 [ -z "$virtio" ] || virtio_bench lightvisor || status=1
+[ -z "$snapshot" ] || sh /work/snapshot-linux.sh 3 8 || status=1
 stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.

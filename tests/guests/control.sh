@@ -194,6 +194,55 @@ kill -TERM $rpid
 wait $rpid
 sed 's/^/# restored lvrun: /' rerr.txt | head -10
 
+# Fork: four children of snap.bin, each a lvrun of its own (console
+# child.K, control socket fork.sock.K), while the first guest is paused.
+# Each goes on from the saved count; a reset takes child 0 back to it
+# while the others count on.
+ctl "$sock" pause
+lvrun --fork-from snap.bin --count 4 --fork-out "$PWD/child" \
+	--control "$PWD/fork.sock" --timeout 600 >fork.out 2>&1 &
+fpid=$!
+st=0
+for k in 0 1 2 3; do
+	touch child.$k
+	wait_counts child.$k 3 || st=1
+done
+result $st "--fork-from snap.bin --count 4: four children count"
+firsts=$(for k in 0 1 2 3; do counts child.$k | head -n 1 | cut -d' ' -f2; done | sort -u)
+[ "$firsts" = "$first" ]
+result $? "each child goes on from the saved count ($(echo $firsts), as the restore: $first)"
+ctl "$PWD/fork.sock.0" reset
+[ "$ans" = "ok state=running" ] && [ "$rc" = 0 ]
+result $? "reset of child 0 answers ok"
+wait_counts child.0 3
+counts child.0 | awk -v f="$first" 'NR == 1 { want = f }
+	$2 != want { if ($2 == f && !reset) reset = 1; else bad = 1 }
+	{ want = $2 + 1 } END { exit bad || !reset }'
+result $? "child 0 counts again from $first after the reset"
+st=0
+for k in 1 2 3; do
+	counts child.$k | awk -v f="$first" '$2 != f + NR - 1 { bad = 1 } END { exit bad }' || st=1
+done
+result $st "children 1-3 count on unbroken: the children are independent"
+ctl "$PWD/fork.sock.1" save "$PWD/child.snap"
+ctl "$PWD/fork.sock.1" reset
+[ "$ans" = "ok state=running" ]
+result $? "a child saved again still resets to the snapshot it came from"
+ctl "$sock" reset
+[ "$ans" = 'error code=EOPNOTSUPP msg="reset needs a VM restored or forked from a snapshot"' ] &&
+	[ "$rc" = 1 ]
+result $? "reset of a VM that was not restored: error code=EOPNOTSUPP"
+kill -TERM $fpid
+wait $fpid
+i=0
+while [ "$(pidof lvrun | wc -w)" != 1 ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(pidof lvrun | wc -w)" = 1 ]
+result $? "killing the forking lvrun ends its children"
+ctl "$sock" resume
+
 # Saved while paused: it stays paused.
 ctl "$sock" pause
 ctl "$sock" save "$PWD/snap2.bin"

@@ -105,6 +105,11 @@ int vcpu_resume_all(struct vm *vm);
 int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
+/*
+ * The state of a paused VM was replaced (a reset to its snapshot): the
+ * time paused so far is not to be hidden from it on resume.
+ */
+void vm_pause_restart_clock(struct vm *vm);
 
 /* assign.c */
 void assign_device(struct vm *vm);

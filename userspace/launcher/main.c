@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "control/control.h"
 #include "log.h"
@@ -91,11 +92,26 @@ static void run_events(struct vm *vm)
 		pause();
 }
 
+static uint64_t ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000ULL +
+	       (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
 int main(int argc, char **argv)
 {
+	/* Taken before --fork-from forks: a child counts from its parent's start. */
+	uint64_t start_tsc = __rdtsc();
 	struct vm *vm = &the_vm;
+	struct timespec start;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv);
+	if (opts.fork_from)
+		fork_children();	/* returns in each child only */
 	if (opts.control)
 		control_open(opts.control);
 	if (opts.stats)
@@ -112,6 +128,11 @@ int main(int argc, char **argv)
 		uart_start_input(&vm->dev.com1, STDIN_FILENO);
 	virtio_board_start(&vm->dev.virtio, &vm->hv);
 	rtc_start(&vm->dev.rtc);
+	/* Before the vCPUs print anything: one console may hold both. */
+	if (opts.restore)
+		warn("restored %s: vCPUs start %llu ms, %llu TSC ticks after lvrun started",
+		     opts.restore, (unsigned long long)ms_since(&start),
+		     (unsigned long long)(__rdtsc() - start_tsc));
 	vcpu_start_all(vm);
 	control_start(vm);
 	run_events(vm);

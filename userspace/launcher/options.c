@@ -24,6 +24,7 @@ struct options opts = {
 static const char usage_text[] =
 "Usage: lvrun [OPTIONS] IMAGE\n"
 "       lvrun [OPTIONS] --restore FILE\n"
+"       lvrun [OPTIONS] --fork-from FILE [--count N] [--fork-out PREFIX]\n"
 "Run IMAGE as a guest of lightvisor (or of KVM, with --hv kvm).\n"
 "\n"
 "IMAGE is recognised by its contents:\n"
@@ -112,11 +113,18 @@ static const char usage_text[] =
 "                       truncated or foreign snapshot, or one whose guest may\n"
 "                       use CPU features this host lacks, is refused before\n"
 "                       anything runs (lightvisor only)\n"
+"  --fork-from FILE     start --count N (default 1, at most 64) children,\n"
+"                       each a separate lvrun process restored from FILE,\n"
+"                       all sharing its memory copy-on-write; child K's\n"
+"                       console goes to PREFIX.K with --fork-out PREFIX\n"
+"                       (else to stdout), its control socket is PATH.K with\n"
+"                       --control PATH. lvrun exits once every child has,\n"
+"                       with their status if they agree, else 1\n"
 "  --control PATH       listen on a UNIX stream socket at PATH for control\n"
-"                       commands (pause, resume, status; see lvctl(1)); an\n"
-"                       existing PATH is refused unless it is a socket no\n"
-"                       one listens on (left by a killed lvrun). PATH is\n"
-"                       removed when lvrun exits\n"
+"                       commands (pause, resume, status, save, reset; see\n"
+"                       lvctl(1)); an existing PATH is refused unless it\n"
+"                       is a socket no one listens on (left by a killed\n"
+"                       lvrun). PATH is removed when lvrun exits\n"
 "  --pause-clock guest|wall\n"
 "                       what the guest's clocks do while paused: guest\n"
 "                       (default) stops them, so on resume the TSC and\n"
@@ -334,7 +342,8 @@ void parse_options(int argc, char **argv)
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
 	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
-	       OPT_CONSOLE, OPT_VIRTIO_NOTIFY };
+	       OPT_CONSOLE, OPT_VIRTIO_NOTIFY, OPT_FORK_FROM, OPT_COUNT,
+	       OPT_FORK_OUT };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -352,6 +361,9 @@ void parse_options(int argc, char **argv)
 		{ "nmi-after-ms", required_argument, NULL, OPT_NMI },
 		{ "assign", required_argument, NULL, OPT_ASSIGN },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "fork-from", required_argument, NULL, OPT_FORK_FROM },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "fork-out", required_argument, NULL, OPT_FORK_OUT },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "disk", required_argument, NULL, OPT_DISK },
@@ -419,6 +431,16 @@ void parse_options(int argc, char **argv)
 		case OPT_RESTORE:
 			opts.restore = optarg;
 			break;
+		case OPT_FORK_FROM:
+			opts.fork_from = optarg;
+			break;
+		case OPT_COUNT:
+			opts.fork_count = parse_num(optarg, "child count", 1,
+						    LVRUN_MAX_FORKS);
+			break;
+		case OPT_FORK_OUT:
+			opts.fork_out = optarg;
+			break;
 		case OPT_CONTROL:
 			opts.control = optarg;
 			break;
@@ -445,6 +467,15 @@ void parse_options(int argc, char **argv)
 		default:
 			usage(stderr, LVRUN_EXIT_ERROR);
 		}
+	}
+	if ((opts.fork_count || opts.fork_out) && !opts.fork_from)
+		die("--count and --fork-out go with --fork-from");
+	if (opts.fork_from) {
+		if (opts.restore)
+			die("--fork-from and --restore: one or the other");
+		opts.restore = opts.fork_from;
+		if (!opts.fork_count)
+			opts.fork_count = 1;
 	}
 	if (opts.restore) {
 		/* The snapshot says what the machine is. */

@@ -12,6 +12,7 @@
 #define LVRUN_MAX_VCPUS		64
 #define LVRUN_MAX_INITRDS	16
 #define LVRUN_MAX_DISKS		6	/* VIRTIO_MMIO_SLOTS */
+#define LVRUN_MAX_FORKS		64	/* --count */
 
 /* How guest memory is backed. */
 enum backing {
@@ -62,7 +63,10 @@ struct options {
 	unsigned int irq_vector;
 	long nmi_after_ms;	/* < 0: not requested */
 	const char *image;	/* NULL with --restore */
-	const char *restore;	/* --restore FILE, or NULL */
+	const char *restore;	/* --restore FILE (or --fork-from FILE), or NULL */
+	const char *fork_from;	/* --fork-from FILE, or NULL */
+	int fork_count;		/* --count N children of --fork-from */
+	const char *fork_out;	/* --fork-out PREFIX: child K's console in PREFIX.K */
 	const char *assign;	/* --assign BDF, or NULL */
 	const char *cmdline;	/* --cmdline, or NULL */
 	const char *control;	/* --control PATH, or NULL */

@@ -71,3 +71,9 @@ bool vm_paused(struct vm *vm)
 {
 	return atomic_load(&vm->pause.requested);
 }
+
+void vm_pause_restart_clock(struct vm *vm)
+{
+	vm->pause.host_tsc = __rdtsc();
+	vm->pause.host_ns = host_ns();
+}

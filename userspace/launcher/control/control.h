@@ -27,12 +27,14 @@ struct control_status {
 
 /*
  * What commands act on. pause and resume return 0 or a negative errno;
- * save too, with a message in @err when it is not 0.
+ * save and reset too, with a message in @err when it is not 0. reset
+ * says in @paused whether the VM stays paused (as it was before).
  */
 struct control_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
 	int (*save)(void *ctx, const char *path, char *err, size_t errlen);
+	int (*reset)(void *ctx, bool *paused, char *err, size_t errlen);
 	void (*status)(void *ctx, struct control_status *st);
 	void *ctx;
 };

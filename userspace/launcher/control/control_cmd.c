@@ -18,7 +18,7 @@
 /* How much of an unknown command an error message quotes. */
 #define QUOTE_MAX	32
 
-enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_LATER };
+enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_RESET, CMD_LATER };
 
 static const struct {
 	const char *name;
@@ -28,6 +28,7 @@ static const struct {
 	{ "resume", CMD_RESUME },
 	{ "status", CMD_STATUS },
 	{ "save", CMD_SAVE },
+	{ "reset", CMD_RESET },
 	/* Planned with the rest of the toolstack; named so callers can probe. */
 	{ "fork", CMD_LATER },
 	{ "migrate", CMD_LATER },
@@ -77,6 +78,7 @@ static const struct {
 	{ EACCES, "EACCES" },
 	{ ENOSPC, "ENOSPC" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" },
+	{ EBUSY, "EBUSY" },
 };
 
 static bool error_answer(char *out, size_t size, int err, const char *msg)
@@ -137,6 +139,22 @@ static bool save_command(const struct control_ops *ops, const char *arg,
 	return answer(out, size, true, "ok saved=%s", path);
 }
 
+/* reset: back to the snapshot the VM was restored or forked from. */
+static bool reset_answer(const struct control_ops *ops, char *out, size_t size)
+{
+	char err[CONTROL_ANSWER_MAX - 64];
+	bool paused;
+	int ret;
+
+	err[0] = '\0';
+	ret = ops->reset(ops->ctx, &paused, err, sizeof(err));
+	if (ret) {
+		sanitize(err);
+		return error_answer(out, size, -ret, err);
+	}
+	return answer(out, size, true, "ok state=%s", paused ? "paused" : "running");
+}
+
 static bool run_command(const struct control_ops *ops, enum cmd_kind kind,
 			const char *name, char *out, size_t size)
 {
@@ -156,6 +174,8 @@ static bool run_command(const struct control_ops *ops, enum cmd_kind kind,
 		break;
 	case CMD_STATUS:
 		return status_answer(ops, out, size);
+	case CMD_RESET:
+		return reset_answer(ops, out, size);
 	default:
 		snprintf(msg, sizeof(msg), "%s: not implemented yet", name);
 		return error_answer(out, size, ENOSYS, msg);

@@ -12,7 +12,8 @@
 
 struct fake_vm {
 	bool paused;
-	int pauses, resumes;
+	bool restored;
+	int pauses, resumes, resets;
 	char saved[64];
 };
 
@@ -51,6 +52,20 @@ static int fake_save(void *ctx, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* Resets succeed once the fake VM has a snapshot; they keep its state. */
+static int fake_reset(void *ctx, bool *paused, char *err, size_t errlen)
+{
+	struct fake_vm *vm = ctx;
+
+	if (!vm->restored) {
+		snprintf(err, errlen, "reset needs a VM restored from a snapshot");
+		return -EOPNOTSUPP;
+	}
+	vm->resets++;
+	*paused = vm->paused;
+	return 0;
+}
+
 static void fake_status(void *ctx, struct control_status *st)
 {
 	struct fake_vm *vm = ctx;
@@ -64,7 +79,7 @@ static void fake_status(void *ctx, struct control_status *st)
 static struct fake_vm vm;
 static const struct control_ops ops = {
 	.pause = fake_pause, .resume = fake_resume, .save = fake_save,
-	.status = fake_status,
+	.reset = fake_reset, .status = fake_status,
 	.ctx = &vm,
 };
 
@@ -106,6 +121,15 @@ void control_tests(void)
 	expect("save a b", false, "error code=EINVAL msg=\"save takes one FILE\"");
 	expect("save /full/x", false,
 	       "error code=ENOSPC msg=\"cannot write ?/full/x?: no space\"");
+	expect("reset", false, "error code=EOPNOTSUPP "
+	       "msg=\"reset needs a VM restored from a snapshot\"");
+	vm.restored = true;
+	expect("reset", true, "ok state=running");
+	expect("pause", true, "ok state=paused");
+	expect("reset", true, "ok state=paused");
+	expect("resume", true, "ok state=running");
+	expect("reset now", false, "error code=EINVAL msg=\"reset takes no argument\"");
+	tap_ok(vm.resets == 2, "control: reset reached the VM twice (%d)", vm.resets);
 	expect("fork", false, "error code=ENOSYS msg=\"fork: not implemented yet\"");
 	expect("migrate host:1", false,
 	       "error code=ENOSYS msg=\"migrate: not implemented yet\"");

@@ -433,6 +433,15 @@ static uint8_t *read_sections(int fd, const char *path, size_t *len,
 	return p;
 }
 
+/* A vCPU's queued events, as lvrun held them at the save. */
+static void restore_queued_events(struct vcpu *vcpu, const struct snap_vcpu *sv)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->pending_irq = sv->pending_irq;
+	vcpu->pending_nmi = sv->pending_nmi;
+	pthread_mutex_unlock(&vcpu->lock);
+}
+
 static void restore_vcpus(struct vm *vm, const struct snap_contents *c)
 {
 	int i, ret;
@@ -451,21 +460,39 @@ static void restore_vcpus(struct vm *vm, const struct snap_contents *c)
 		if (sv->pending_irq < -1 || sv->pending_irq > 255 ||
 		    sv->pending_nmi > 1 || sv->parked > 1 || sv->halted > 1)
 			die("snapshot: vCPU %d: bad queued events", i);
-		vcpu->pending_irq = sv->pending_irq;
-		vcpu->pending_nmi = sv->pending_nmi;
+		restore_queued_events(vcpu, sv);
 		vcpu->halted = sv->halted;
 		vcpu->parked = sv->parked || sv->halted;
 	}
 }
 
-static void restore_devices(struct vm *vm, const struct snap_contents *c)
+/* Returns the name of the first device that refused its state, or NULL. */
+static const char *restore_devices(struct vm *vm, const struct snap_contents *c)
 {
 	unsigned int i;
 
 	for (i = 0; i < NR_SNAP_DEVICES; i++)
 		if (snap_devices[i].restore(&vm->dev, c->dev[i]))
-			die("snapshot: device %s: a state it cannot be in",
-			    snap_devices[i].name);
+			return snap_devices[i].name;
+	return NULL;
+}
+
+/*
+ * What a VM was restored from, kept for reset: the sections, which
+ * snap_contents points into. One VM per process.
+ */
+static struct {
+	uint8_t *sections;
+	struct snap_contents c;
+	int fd;			/* the snapshot, for mapping its memory again */
+	uint64_t mem_offset;
+} origin;
+
+/* Guest memory, copy-on-write from the snapshot, at @addr (or anywhere). */
+static void *map_snapshot_memory(void *addr, uint64_t size, int fd, uint64_t offset)
+{
+	return mmap(addr, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_NORESERVE | (addr ? MAP_FIXED : 0), fd, offset);
 }
 
 void vm_restore(struct vm *vm, const char *path)
@@ -473,6 +500,7 @@ void vm_restore(struct vm *vm, const char *path)
 	struct snap_contents c;
 	struct snap_header h;
 	char err[256];
+	const char *dev;
 	uint8_t *sections;
 	size_t len;
 	int fd, ret;
@@ -495,11 +523,9 @@ void vm_restore(struct vm *vm, const char *path)
 
 	/* Copy-on-write from the file: pages are read when first touched. */
 	vm->mem.size = h.mem_size;
-	vm->mem.host = mmap(NULL, h.mem_size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_NORESERVE, fd, h.mem_offset);
+	vm->mem.host = map_snapshot_memory(NULL, h.mem_size, fd, h.mem_offset);
 	if (vm->mem.host == MAP_FAILED)
 		die("cannot map the memory of %s: %s", path, strerror(errno));
-	close(fd);
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 
 	vm_create_devices(vm);
@@ -513,8 +539,87 @@ void vm_restore(struct vm *vm, const char *path)
 			die("snapshot: the interrupt controllers' state is refused: %s",
 			    strerror(-ret));
 	}
-	restore_devices(vm, &c);
+	dev = restore_devices(vm, &c);
+	if (dev)
+		die("snapshot: device %s: a state it cannot be in", dev);
 	trace("restored %s: %d vCPUs, %llu KiB of memory", path, vm->nr_vcpus,
 	      (unsigned long long)(vm->mem.size >> 10));
-	free(sections);
+	origin.sections = sections;
+	origin.c = c;
+	origin.fd = fd;
+	origin.mem_offset = h.mem_offset;
+}
+
+/* Every vCPU thread is where it was at the save: running, or not. */
+static int reset_check_vcpus(struct vm *vm, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		const struct snap_vcpu *sv = origin.c.vcpu[i];
+		const struct vcpu *vcpu = &vm->vcpus[i];
+
+		if (vcpu->halted != sv->halted ||
+		    vcpu->parked != (sv->parked || sv->halted)) {
+			snprintf(err, errlen,
+				 "vCPU %d %s since the snapshot: its thread cannot go back",
+				 i, vcpu->halted ? "halted for good" : "started");
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+int snapshot_reset(struct vm *vm, char *err, size_t errlen)
+{
+	const struct snap_contents *c = &origin.c;
+	const char *dev;
+	int i, ret;
+
+	if (!origin.sections) {
+		snprintf(err, errlen, "reset needs a VM restored or forked from a snapshot");
+		return -EOPNOTSUPP;
+	}
+	ret = reset_check_vcpus(vm, err, errlen);
+	if (ret)
+		return ret;
+	/*
+	 * Memory is mapped privately from the file: mapping the file again
+	 * in place drops the pages the guest wrote (and the hypervisor's
+	 * mappings of them, through its mmu_notifier), so the guest reads the
+	 * file's again. Pages it never touched cost nothing. (Not
+	 * MADV_DONTNEED: kernels without ADVISE_SYSCALLS lack it.)
+	 */
+	if (map_snapshot_memory(vm->mem.host, vm->mem.size, origin.fd,
+				origin.mem_offset) == MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot map the snapshot's memory again: %s",
+			 strerror(errno));
+		return ret;
+	}
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		ret = vm->hv.ops->set_vcpu_state(&vm->hv, &vm->vcpus[i].hv,
+						 &c->vcpu[i]->hv);
+		if (ret) {
+			snprintf(err, errlen, "vCPU %d: its saved state is refused: %s",
+				 i, strerror(-ret));
+			return ret;
+		}
+		restore_queued_events(&vm->vcpus[i], c->vcpu[i]);
+	}
+	if (c->irqchip) {
+		ret = vm->hv.ops->set_irqchip(&vm->hv, c->irqchip);
+		if (ret) {
+			snprintf(err, errlen, "the interrupt controllers' state is refused: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	dev = restore_devices(vm, c);
+	if (dev) {
+		snprintf(err, errlen, "device %s refused its saved state", dev);
+		return -EINVAL;
+	}
+	trace("reset to the snapshot");
+	return 0;
 }

@@ -28,4 +28,22 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen);
  */
 void vm_restore(struct vm *vm, const char *path);
 
+/*
+ * Puts a paused @vm, restored by vm_restore(), back as its snapshot has
+ * it: the guest's written pages are dropped (its memory is the file's
+ * again), then every vCPU, the interrupt controllers and the devices get
+ * their saved state. Costs the pages the guest wrote, not its memory
+ * size. Returns 0, or a negative errno with a message in @err:
+ * -EOPNOTSUPP for a VM not restored from a snapshot, -EBUSY if a vCPU
+ * thread started or ended since.
+ */
+int snapshot_reset(struct vm *vm, char *err, size_t errlen);
+
+/*
+ * lvrun --fork-from FILE --count N: forks N children, each of which
+ * returns from here to restore FILE as a lvrun of its own. The parent
+ * waits for them all and exits; it never returns.
+ */
+void fork_children(void);
+
 #endif /* LVRUN_SNAPSHOT_H */
