@@ -1389,7 +1389,7 @@ static void tap_tx_udp(struct net_fixture *f, const uint8_t tap_mac[6])
 {
 	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(4242) };
 	uint8_t *pkt = gpa(DATA_ADDR + 0x2000), *ip, *udp;
-	const char payload[] = "through the tap";
+	static const char payload[] = "through the tap";
 	size_t plen = sizeof(payload);
 	char got[64] = { 0 };
 	uint16_t sum;
