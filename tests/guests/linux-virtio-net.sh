@@ -38,10 +38,15 @@ if [ "$1" = --in-netns ]; then
 	ip addr add 10.0.2.1/24 dev $tap && ip link set $tap up
 	if wait_for '^LVGUEST-NET-UP' "$dir/out" $pid; then
 		ping -c 3 $guest >"$dir/ping" 2>&1
-		echo go | nc $guest 6000 >/dev/null
+		# The guest listens for it a moment after saying it is up.
+		until echo go | nc $guest 6000 >/dev/null 2>&1; do
+			kill -0 $pid 2>/dev/null || break
+			sleep 1
+		done
 	fi
 	wait $pid
 	echo $? >"$dir/status"
+	# shellcheck disable=SC2086
 	kill $listeners 2>/dev/null	# those the guest never reached
 	ip link show $tap >"$dir/tap-after" 2>&1
 	exit 0
@@ -92,32 +97,37 @@ bad() { # NAME PATTERN LVRUN-ARGS...: lvrun fails with PATTERN
 	shift 2
 	out=$("$@" 2>&1 </dev/null)
 	st=$?
-	if [ "$st" = 1 ] && echo "$out" | grep -q "$pattern"; then
-		ok "$name: status 1, \"$(echo "$out" | grep "$pattern" | head -n 1)\""
+	if [ "$st" = 1 ] && echo "$out" | grep -q -e "$pattern"; then
+		ok "$name: status 1, \"$(echo "$out" | grep -e "$pattern" | head -n 1)\""
 	else
 		nok "$name: status $st"
 		echo "$out" | sed 's/^/# /' | tail -n 5
 	fi
 }
-img="--initrd initrd.gz bzImage"
 bad "--net tap=bad/name" "tap=bad/name: cannot attach: Invalid argument" \
-	unshare -n lvrun --net tap=bad/name $img
+	unshare -n lvrun --net tap=bad/name --initrd initrd.gz bzImage
 bad "--net tap=lo (not a tap)" "tap=lo: cannot attach: .*not a tap" \
-	unshare -n lvrun --net tap=lo $img
+	unshare -n lvrun --net tap=lo --initrd initrd.gz bzImage
 bad "--net tap= with a name too long" "an interface name is 1 to 15 characters" \
-	lvrun --net tap=abcdefghijklmnop $img
-bad "--net without tap=" "--net wants tap=NAME" lvrun --net mac=02:00:00:00:00:01 $img
-bad "--net mac= not unicast" "not a unicast address" lvrun --net tap=x,mac=03:00:00:00:00:01 $img
+	lvrun --net tap=abcdefghijklmnop --initrd initrd.gz bzImage
+bad "--net without tap=" "--net wants tap=NAME" lvrun --net mac=02:00:00:00:00:01 --initrd initrd.gz bzImage
+bad "--net mac= not unicast" "not a unicast address" lvrun --net tap=x,mac=03:00:00:00:00:01 --initrd initrd.gz bzImage
 # Without CAP_NET_ADMIN: as an unprivileged user (who may use
-# /dev/lightvisor for this one run) lvrun may not create a tap.
+# /dev/lightvisor for this one run, and reads a copy of the kernel) lvrun
+# may not make a tap.
 if ! grep -q '^lvnet:' /etc/passwd; then
 	echo 'lvnet:x:4242:4242::/:/bin/sh' >>/etc/passwd
 fi
+udir=$(mktemp -d)
+cp bzImage "$udir/"
+chmod 755 "$udir"
+chmod 644 "$udir/bzImage"
 mode=$(stat -c %a /dev/lightvisor)
 chmod 666 /dev/lightvisor
 bad "--net as a user without CAP_NET_ADMIN" "cannot attach: Operation not permitted (needs CAP_NET_ADMIN" \
-	su lvnet -c "cd $PWD && exec lvrun --net tap=lvnotallowed $img"
+	su lvnet -c "exec lvrun --net tap=lvnotallowed $udir/bzImage"
 chmod "$mode" /dev/lightvisor
+rm -rf "$udir"
 
 rm -rf "$dir"
 echo "1..$n"

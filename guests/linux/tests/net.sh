@@ -13,8 +13,10 @@ up() { cut -d' ' -f1 /proc/uptime; }
 echo "LVGUEST-NET-MAC $(cat /sys/class/net/eth0/address)"
 echo "LVGUEST-NET-FEATURES $(cat /sys/bus/virtio/devices/*/features 2>/dev/null | tr '\n' ' ')"
 ip link set lo up
-ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up ||
-	{ echo "LVGUEST-NET-FAIL eth0 up"; exit 1; }
+if ! ip addr add 10.0.2.15/24 dev eth0 || ! ip link set eth0 up; then
+	echo "LVGUEST-NET-FAIL eth0 up"
+	exit 1
+fi
 echo "LVGUEST-NET-UP"
 go=$(nc -l -p 6000 </dev/null)
 echo "LVGUEST-NET-GO $go"
