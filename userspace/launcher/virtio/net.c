@@ -111,8 +111,12 @@ static ssize_t net_read_packet(struct virtio_net *net, const struct virtq_req *r
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return errno == EAGAIN ? 0 : -1;
-	/* A socket in the tests may end; a tap never reads 0 bytes. */
-	return r ? r : -1;
+	if (!r) {
+		/* A socket in the tests may end; a tap never reads 0 bytes. */
+		errno = 0;
+		return -1;
+	}
+	return r;
 }
 
 /*
