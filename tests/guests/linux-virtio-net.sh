@@ -23,7 +23,10 @@ wait_for() { # PATTERN FILE PID: until FILE has PATTERN or PID is gone
 if [ "$1" = --in-netns ]; then
 	dir=$2
 	ip link set lo up
-	nc -l -p 5000 </dev/null >"$dir/received.bin" &
+	# BusyBox nc ends when the other side shuts its half down: the
+	# receiving end's input is a FIFO opened read-write, which never ends.
+	mkfifo "$dir/fifo"
+	nc -l -p 5000 <>"$dir/fifo" >"$dir/received.bin" &
 	listeners=$!
 	nc -l -p 5001 <"$dir/host.bin" >/dev/null &
 	listeners="$listeners $!"
@@ -55,10 +58,8 @@ fi
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; failed=$((failed + 1)); }
-check() { # NAME CONDITION...
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else nok "$name"; fi
+check() { # STATUS NAME: ok if the condition just tested held
+	if [ "$1" = 0 ]; then ok "$2"; else nok "$2"; fi
 }
 has() { grep -q "$1" "$dir/out"; }
 dir=$(mktemp -d)
@@ -73,22 +74,27 @@ echo "# host side: $start-$end s of uptime"
 sed 's/^/# host: /' "$dir/ping"
 
 st=$(cat "$dir/status")
-check "lvrun --net: guest reached init and powered off (status ${st:-none})" \
-	[ "$st" = 6 ] && has '^LVGUEST-INIT'
-check "guest: eth0 has the default MAC 02:4c:56:00:00:01" \
-	has '^LVGUEST-NET-MAC 02:4c:56:00:00:01'
-check "host pings the guest over the tap" grep -q '3 packets received' "$dir/ping"
-check "guest got the host's go over TCP" has '^LVGUEST-NET-GO go'
-check "guest pings the host over the tap" has '^LVGUEST-NET-PING-OK'
+[ "$st" = 6 ] && has '^LVGUEST-INIT'
+check $? "lvrun --net: guest reached init and powered off (status ${st:-none})"
+has '^LVGUEST-NET-MAC 02:4c:56:00:00:01'
+check $? "guest: eth0 has the default MAC 02:4c:56:00:00:01"
+grep -q '3 packets received' "$dir/ping"
+check $? "host pings the guest over the tap"
+has '^LVGUEST-NET-GO go'
+check $? "guest got the host's go over TCP"
+has '^LVGUEST-NET-PING-OK'
+check $? "guest pings the host over the tap"
 sent=$(sed -n 's/^LVGUEST-NET-SENT-SHA \([0-9a-f]*\).*/\1/p' "$dir/out")
 got=$(sha256sum <"$dir/received.bin" | cut -d' ' -f1)
-check "guest to host: 16 MiB over TCP, SHA-256 matches (got $(wc -c <"$dir/received.bin") bytes)" \
-	[ -n "$sent" ] && [ "$sent" = "$got" ] && [ "$(wc -c <"$dir/received.bin")" = $size ]
-check "host to guest: 16 MiB over TCP, SHA-256 matches" \
-	has "^LVGUEST-NET-RECEIVED $size $host_sha"
-check "no lost or broken device, no failure in the guest" \
-	sh -c "! grep -q 'LVGUEST-NET-FAIL\|needs reset' '$dir/out'"
-check "the tap lvrun made is gone with it" grep -q 'not exist\|can.t find' "$dir/tap-after"
+len=$(wc -c <"$dir/received.bin")
+[ -n "$sent" ] && [ "$sent" = "$got" ] && [ "$len" = $size ]
+check $? "guest to host: 16 MiB over TCP, SHA-256 matches (got $len bytes)"
+has "^LVGUEST-NET-RECEIVED $size $host_sha"
+check $? "host to guest: 16 MiB over TCP, SHA-256 matches (got $(sed -n 's/^LVGUEST-NET-RECEIVED \([0-9]*\).*/\1/p' "$dir/out") bytes)"
+! grep -q 'LVGUEST-NET-FAIL\|needs reset' "$dir/out"
+check $? "no lost or broken device, no failure in the guest"
+[ -s "$dir/tap-after" ] && grep -q 'not exist\|can.t find' "$dir/tap-after"
+check $? "the tap lvrun made is gone with it"
 
 # Bad input: exit status 1 and a message naming the problem, before any
 # guest runs (lvrun exits while attaching).
@@ -114,8 +120,9 @@ bad "--net without tap=" "--net wants tap=NAME" lvrun --net mac=02:00:00:00:00:0
 bad "--net mac= not unicast" "not a unicast address" lvrun --net tap=x,mac=03:00:00:00:00:01 --initrd initrd.gz bzImage
 # Without CAP_NET_ADMIN: as an unprivileged user (who may use
 # /dev/lightvisor for this one run, and reads a copy of the kernel) lvrun
-# may not make a tap.
-if ! grep -q '^lvnet:' /etc/passwd; then
+# may not open /dev/net/tun (mode 0600 here), and where it may, not make
+# a tap.
+if ! grep -qs '^lvnet:' /etc/passwd; then
 	echo 'lvnet:x:4242:4242::/:/bin/sh' >>/etc/passwd
 fi
 udir=$(mktemp -d)
@@ -123,10 +130,16 @@ cp bzImage "$udir/"
 chmod 755 "$udir"
 chmod 644 "$udir/bzImage"
 mode=$(stat -c %a /dev/lightvisor)
+tun_mode=$(stat -c %a /dev/net/tun)
 chmod 666 /dev/lightvisor
-bad "--net as a user without CAP_NET_ADMIN" "cannot attach: Operation not permitted (needs CAP_NET_ADMIN" \
+chmod 600 /dev/net/tun
+bad "--net as a user who may not open /dev/net/tun" "tap=lvnotallowed: /dev/net/tun: Permission denied" \
+	su lvnet -c "exec lvrun --net tap=lvnotallowed $udir/bzImage"
+chmod 666 /dev/net/tun
+bad "--net as a user without CAP_NET_ADMIN" "tap=lvnotallowed: cannot attach: Operation not permitted (needs CAP_NET_ADMIN" \
 	su lvnet -c "exec lvrun --net tap=lvnotallowed $udir/bzImage"
 chmod "$mode" /dev/lightvisor
+chmod "$tun_mode" /dev/net/tun
 rm -rf "$udir"
 
 rm -rf "$dir"

@@ -34,7 +34,10 @@ t0=$(up)
 nc $host 5000 </tmp/out >/dev/null || echo "LVGUEST-NET-FAIL send"
 t1=$(up)
 rm -f /tmp/out
-nc $host 5001 </dev/null >/tmp/in || echo "LVGUEST-NET-FAIL receive"
+# BusyBox nc ends when the other side shuts its half down: the receiving
+# end's input is a FIFO opened read-write, which never ends.
+mkfifo /tmp/fifo
+nc $host 5001 <>/tmp/fifo >/tmp/in || echo "LVGUEST-NET-FAIL receive"
 t2=$(up)
 echo "LVGUEST-NET-RECEIVED $(wc -c </tmp/in) $(sha256sum </tmp/in | cut -d' ' -f1)"
 echo "LVGUEST-NET-TIME send $t0-$t1 receive $t1-$t2"
