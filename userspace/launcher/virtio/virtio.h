@@ -168,7 +168,8 @@ void virtio_dev_start(struct virtio_dev *dev);
 void virtio_dev_stop(struct virtio_dev *dev);
 /*
  * One pass of the back-end without its thread: handles each queue whose
- * notify eventfd is signalled (host-side tests).
+ * notify eventfd is signalled, and ops->handle_event if event_fd is, or
+ * io_fd is readable while io_wait is set (host-side tests).
  */
 void virtio_dev_poll(struct virtio_dev *dev);
 /* Sets InterruptStatus bits @bits and sends an edge on the line. */
