@@ -18,10 +18,13 @@ wait_for() { # PATTERN FILE PID: until FILE has PATTERN or PID is gone
 }
 
 # The host's side, run inside `unshare -n` (its own network namespace):
-# listeners, lvrun, the tap's address, the ping of the guest and its "go".
-# Leaves its results in DIR.
+# listeners, lvrun (with OPTIONS too), the tap's address, the ping of the
+# guest and its "go". Leaves its results in DIR, which holds host.bin, the
+# 16 MiB to send. Also used by tests/bench/bench-guest.sh.
+#   sh linux-virtio-net.sh --in-netns DIR [OPTIONS...]
 if [ "$1" = --in-netns ]; then
 	dir=$2
+	shift 2
 	ip link set lo up
 	# BusyBox nc ends when the other side shuts its half down: the
 	# receiving end's input is a FIFO opened read-write, which never ends.
@@ -30,7 +33,7 @@ if [ "$1" = --in-netns ]; then
 	listeners=$!
 	nc -l -p 5001 <"$dir/host.bin" >/dev/null &
 	listeners="$listeners $!"
-	lvrun --mem 256M --timeout 1200 --net tap=$tap --initrd initrd.gz \
+	lvrun "$@" --mem 256M --timeout 1200 --net tap=$tap --initrd initrd.gz \
 		--cmdline "console=ttyS0 quiet lvtest=net" bzImage \
 		</dev/null >"$dir/out" 2>&1 &
 	pid=$!
