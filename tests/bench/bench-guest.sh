@@ -62,7 +62,7 @@ virtio_bench() { # HV
 
 # virtio-net TCP throughput under lvrun --hv HV: the guest kernel on a tap
 # in a network namespace (tests/guests/linux-virtio-net.sh, whose test
-# guests/linux/tests/net.sh times 16 MiB each way with BusyBox nc), in MiB
+# guests/linux/tests/net.sh times 16 MiB each way with BusyBox nc), in KiB
 # per second of guest time; both SHA-256 sums must match.
 net_bench() { # HV
 	d=/tmp/nbench
@@ -83,8 +83,8 @@ net_bench() { # HV
 	tr -d '\r' <$d/out | awk -v hv="$1" '
 		$1 == "LVGUEST-NET-TIME" {
 			split($3, s, "-"); split($5, r, "-")
-			printf "BENCH\t%s\tvirtio.net_tx\t%.3f\n", hv, 16 / (s[2] - s[1])
-			printf "BENCH\t%s\tvirtio.net_rx\t%.3f\n", hv, 16 / (r[2] - r[1]) }'
+			printf "BENCH\t%s\tvirtio.net_tx\t%.3f\n", hv, 16384 / (s[2] - s[1])
+			printf "BENCH\t%s\tvirtio.net_rx\t%.3f\n", hv, 16384 / (r[2] - r[1]) }'
 	rm -rf $d
 }
 
