@@ -473,6 +473,8 @@ static void handle_event_locked(struct virtio_dev *dev)
 	pthread_mutex_lock(&dev->work_lock);
 	if (dev->ops->handle_event && virtio_dev_live(dev))
 		dev->ops->handle_event(dev);
+	else	/* broken or stopped: io_fd would wake the thread in a loop */
+		atomic_store(&dev->io_wait, false);
 	pthread_mutex_unlock(&dev->work_lock);
 }
 

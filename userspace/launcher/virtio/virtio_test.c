@@ -1459,6 +1459,28 @@ out:
 	close(home);
 }
 
+/*
+ * Broken while waiting for the tap: the back-end stops waiting for it,
+ * or a packet there would wake its thread again and again.
+ */
+static void test_net_broken_stops_tap(void)
+{
+	struct virtio_net_hdr_v1 hdr = { 0 };
+	struct net_fixture f;
+
+	net_open(&f);
+	drv_start(&f.d, NET_FEATURES);
+	rx_post(&f, DATA_ADDR, 1, 1530);
+	tx_writable();
+	submit(&f.d, NET_TX, 0);
+	peer_send(&f, &hdr, 0x44, 60);
+	virtio_dev_poll(&f.net.dev);
+	tap_ok(f.net.dev.broken_msg[0] && used_idx(NET_RX) == 0 &&
+	       !atomic_load(&f.net.dev.io_wait),
+	       "virtio-net: broken with a receive buffer posted: it stops waiting for the tap");
+	net_close(&f);
+}
+
 void virtio_tests(void)
 {
 	unsigned int i;
@@ -1486,6 +1508,7 @@ void virtio_tests(void)
 	test_net_thread();
 	for (i = 0; i < ARRAY_SIZE(net_hostiles); i++)
 		test_net_hostile(&net_hostiles[i]);
+	test_net_broken_stops_tap();
 	test_net_real_tap();
 	close(disk_fd);
 	unlink(disk_path);
