@@ -27,7 +27,8 @@ work=${only:-"exits irq lifecycle vmas=0 vmas=2000 $dens $fill"}
 # "boot" is not an lvbench workload: it is the guest kernel's boot.
 boot=
 case " ${only:-boot} " in *" boot "*) boot=3 ;; esac
-# Nor is "virtio": guests/virtio-bench.c under lvrun.
+# Nor is "virtio": guests/virtio-bench.c under lvrun, and virtio-net's
+# TCP throughput with the guest kernel.
 virtio=
 case " ${only:-virtio} " in *" virtio "*) virtio=1 ;; esac
 # Nor "snapshot": the guest kernel saved, restored, forked and reset
@@ -63,6 +64,34 @@ virtio_bench() { # HV
 	rm -f /tmp/vbench.img
 }
 
+# virtio-net TCP throughput under lvrun --hv HV: the guest kernel on a tap
+# in a network namespace (tests/guests/linux-virtio-net.sh, whose test
+# guests/linux/tests/net.sh times 16 MiB each way with BusyBox nc), in KiB
+# per second of guest time; both SHA-256 sums must match.
+net_bench() { # HV
+	d=/tmp/nbench
+	rm -rf $d
+	mkdir -p $d
+	head -c $((16 << 20)) /dev/urandom >$d/host.bin
+	unshare -n sh /work/linux-virtio-net.sh --in-netns $d --hv "$1"
+	st=$(cat $d/status)
+	sent=$(sed -n 's/^LVGUEST-NET-SENT-SHA \([0-9a-f]*\).*/\1/p' $d/out)
+	got=$(sha256sum <$d/received.bin | cut -d' ' -f1)
+	if [ "$st" != 6 ] || [ -z "$sent" ] || [ "$sent" != "$got" ] ||
+	   ! grep -q "^LVGUEST-NET-RECEIVED $((16 << 20)) $(sha256sum <$d/host.bin | cut -d' ' -f1)" $d/out; then
+		echo "bench: virtio-net on $1: status $st, data not intact" >&2
+		grep LVGUEST $d/out | tail -n 5 >&2
+		rm -rf $d
+		return 1
+	fi
+	tr -d '\r' <$d/out | awk -v hv="$1" '
+		$1 == "LVGUEST-NET-TIME" {
+			split($3, s, "-"); split($5, r, "-")
+			printf "BENCH\t%s\tvirtio.net_tx\t%.3f\n", hv, 16384 / (s[2] - s[1])
+			printf "BENCH\t%s\tvirtio.net_rx\t%.3f\n", hv, 16384 / (r[2] - r[1]) }'
+	rm -rf $d
+}
+
 # Emulated seconds since boot, to see where a run's time goes.
 stamp() { echo "BENCHINFO	uptime_$1	$(cut -d' ' -f1 /proc/uptime)"; }
 
@@ -75,6 +104,7 @@ stamp lightvisor_start
 [ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" lightvisor $work || status=1
 [ -z "$boot" ] || sh /work/boot-linux.sh lightvisor "$boot" || status=1
 [ -z "$virtio" ] || virtio_bench lightvisor || status=1
+[ -z "$virtio" ] || net_bench lightvisor || status=1
 [ -z "$snapshot" ] || sh /work/snapshot-linux.sh 3 8 || status=1
 stamp lightvisor_end
 
@@ -88,6 +118,7 @@ if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
 	[ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" kvm $work || status=1
 	[ -z "$boot" ] || sh /work/boot-linux.sh kvm "$boot" || status=1
 	[ -z "$virtio" ] || virtio_bench kvm || status=1
+	[ -z "$virtio" ] || net_bench kvm || status=1
 	stamp kvm_end
 else
 	echo "bench: could not load KVM" >&2

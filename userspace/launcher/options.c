@@ -138,6 +138,11 @@ static const char usage_text[] =
 "                       where stdin goes: the 16550 on COM1 (default), or\n"
 "                       a virtio-console (the guest's hvc0) whose output\n"
 "                       also goes to stdout; the 16550 still transmits\n"
+"  --net tap=NAME[,mac=xx:xx:xx:xx:xx:xx]\n"
+"                       a virtio-net device on the host's tap interface\n"
+"                       NAME (created if missing, which needs\n"
+"                       CAP_NET_ADMIN); the guest's MAC is MAC, by default\n"
+"                       02:4c:56:00:00:01. One virtio-mmio slot; at most one\n"
 "  --virtio-notify kernel|exit\n"
 "                       kernel (default): a virtio QueueNotify signals the\n"
 "                       back-end from inside the hypervisor (ioeventfd)\n"
@@ -179,11 +184,12 @@ static const char usage_text[] =
 "  0xfe800000-0xfe805fff\n"
 "                       six virtio-mmio slots (virtio 1.x, MMIO version 2),\n"
 "                       one 4 KiB page each on IRQ 5, 6, 7, 10, 11, 15:\n"
-"                       --disk devices in order, then --console virtio; an\n"
-"                       empty slot reads DeviceID 0. The DSDT names each\n"
-"                       device (LNRO0005, its page and line), so Linux's\n"
-"                       virtio_mmio driver finds it. A front-end breaking\n"
-"                       the rules gets DEVICE_NEEDS_RESET and a message\n"
+"                       --disk devices in order, then --console virtio,\n"
+"                       then --net; an empty slot reads DeviceID 0. The\n"
+"                       DSDT names each device (LNRO0005, its page and\n"
+"                       line), so Linux's virtio_mmio driver finds it. A\n"
+"                       front-end breaking the rules gets\n"
+"                       DEVICE_NEEDS_RESET and a message\n"
 "  0xcf8, 0xcfc-0xcff   PCI configuration mechanism #1: a host bridge at\n"
 "                       00:00.0 (8086:1237), with --assign the device at\n"
 "                       00:01.0, everything else absent\n"
@@ -309,6 +315,46 @@ static void parse_disk(const char *arg)
 	d->path = path;
 }
 
+/* The default MAC: locally administered, unicast ("LV" in it). */
+static const uint8_t default_mac[6] = { 0x02, 0x4c, 0x56, 0x00, 0x00, 0x01 };
+
+/* xx:xx:xx:xx:xx:xx, unicast and not all zero. */
+static void parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6], i;
+	int end = 0;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6 || end != 17 || s[end])
+		die("--net mac= wants xx:xx:xx:xx:xx:xx, got '%s'", s);
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	if (mac[0] & 1 || !(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
+		die("--net mac=%s: not a unicast address", s);
+}
+
+/* tap=NAME[,mac=MAC] */
+static void parse_net(const char *arg)
+{
+	char *copy = strdup(arg), *word, *save = NULL;
+
+	if (!copy)
+		die("out of memory");
+	if (opts.net.tap)
+		die("at most one --net");
+	memcpy(opts.net.mac, default_mac, sizeof(default_mac));
+	for (word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(word, "tap=", 4) && word[4])
+			opts.net.tap = word + 4;
+		else if (!strncmp(word, "mac=", 4))
+			parse_mac(word + 4, opts.net.mac);
+		else
+			die("--net wants tap=NAME[,mac=xx:xx:xx:xx:xx:xx], got '%s'", arg);
+	}
+	if (!opts.net.tap)
+		die("--net wants tap=NAME[,mac=xx:xx:xx:xx:xx:xx], got '%s'", arg);
+}
+
 static enum console_kind parse_console(const char *s)
 {
 	if (!strcmp(s, "16550") || !strcmp(s, "serial"))
@@ -342,7 +388,7 @@ void parse_options(int argc, char **argv)
 	       OPT_TRACE, OPT_STATS, OPT_TIMEOUT, OPT_IRQ, OPT_NMI, OPT_ASSIGN,
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
 	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
-	       OPT_CONSOLE, OPT_VIRTIO_NOTIFY, OPT_FORK_FROM, OPT_COUNT,
+	       OPT_CONSOLE, OPT_NET, OPT_VIRTIO_NOTIFY, OPT_FORK_FROM, OPT_COUNT,
 	       OPT_FORK_OUT };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
@@ -368,6 +414,7 @@ void parse_options(int argc, char **argv)
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "virtio-notify", required_argument, NULL, OPT_VIRTIO_NOTIFY },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -453,6 +500,9 @@ void parse_options(int argc, char **argv)
 		case OPT_CONSOLE:
 			opts.console = parse_console(optarg);
 			break;
+		case OPT_NET:
+			parse_net(optarg);
+			break;
 		case OPT_VIRTIO_NOTIFY:
 			opts.virtio_notify = parse_virtio_notify(optarg);
 			break;
@@ -483,8 +533,8 @@ void parse_options(int argc, char **argv)
 			die("--restore takes no IMAGE: the snapshot has the guest");
 		if (opts.mem_size || opts.nr_vcpus != 1 || opts.cmdline ||
 		    opts.nr_initrds || opts.assign || opts.irqchip || opts.nr_disks ||
-		    opts.console == CONSOLE_VIRTIO)
-			die("--restore takes the machine from the snapshot: not with --mem, --vcpus, --cmdline, --initrd, --assign, --irqchip, --disk or --console virtio");
+		    opts.console == CONSOLE_VIRTIO || opts.net.tap)
+			die("--restore takes the machine from the snapshot: not with --mem, --vcpus, --cmdline, --initrd, --assign, --irqchip, --disk, --console virtio or --net");
 		return;
 	}
 	if (optind != argc - 1)
@@ -492,9 +542,10 @@ void parse_options(int argc, char **argv)
 	opts.image = argv[optind];
 	if (opts.assign && opts.hv != HV_LIGHTVISOR)
 		die("--assign needs --hv lightvisor");
-	if (opts.nr_disks + (opts.console == CONSOLE_VIRTIO) > VIRTIO_MMIO_SLOTS)
-		die("%d virtio-mmio slots: at most %d --disk with --console virtio",
-		    VIRTIO_MMIO_SLOTS, VIRTIO_MMIO_SLOTS - 1);
+	if (opts.nr_disks + (opts.console == CONSOLE_VIRTIO) + !!opts.net.tap >
+	    VIRTIO_MMIO_SLOTS)
+		die("%d virtio-mmio slots: --disk, --console virtio and --net take one each",
+		    VIRTIO_MMIO_SLOTS);
 	if (opts.irqchip && opts.irq_after_ms >= 0)
 		die("--irq-after-ms injects without an interrupt controller: not with --irqchip");
 }

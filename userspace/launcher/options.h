@@ -50,6 +50,12 @@ struct disk_option {
 	bool ro;
 };
 
+/* --net tap=NAME[,mac=MAC]: NULL tap if not given. */
+struct net_option {
+	const char *tap;
+	uint8_t mac[6];
+};
+
 struct options {
 	enum hypervisor hv;
 	uint64_t mem_size;	/* 0: pick the default for the image type */
@@ -76,6 +82,7 @@ struct options {
 	struct disk_option disk[LVRUN_MAX_DISKS];	/* --disk, in order */
 	int nr_disks;
 	enum console_kind console;
+	struct net_option net;
 	enum virtio_notify virtio_notify;
 };
 

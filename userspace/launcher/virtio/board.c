@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lvrun: the board's virtio-mmio window. Devices take the slots in
- * creation order (--disk in order, then --console virtio); the remaining
- * slots decode as empty (DeviceID 0), so a guest can probe them all.
+ * creation order (--disk in order, then --console virtio, then --net); the
+ * remaining slots decode as empty (DeviceID 0), so a guest can probe them all.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +42,14 @@ void virtio_board_init(struct virtio_board *vb, struct bus *mmio,
 				    irq_line_get(chip, slot_irqs[slot]), mem,
 				    STDOUT_FILENO);
 		vb->devs[vb->nr_devs++] = &vb->console.dev;
+	}
+	if (opts.net.tap) {
+		slot = vb->nr_devs;
+		if (virtio_net_init(&vb->net, opts.net.tap, opts.net.mac, mmio,
+				    slot_base(slot), irq_line_get(chip, slot_irqs[slot]),
+				    mem))
+			die("cannot attach --net tap=%s", opts.net.tap);
+		vb->devs[vb->nr_devs++] = &vb->net.dev;
 	}
 	for (slot = vb->nr_devs; slot < VIRTIO_MMIO_SLOTS; slot++)
 		virtio_empty_slot_init(mmio, slot_base(slot));

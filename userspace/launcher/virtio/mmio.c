@@ -161,6 +161,7 @@ static void virtio_dev_reset(struct virtio_dev *dev)
 	}
 	atomic_store(&dev->isr, 0);
 	atomic_store(&dev->broken, false);
+	atomic_store(&dev->io_wait, false);
 	dev->broken_msg[0] = 0;
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
@@ -472,14 +473,26 @@ static void handle_event_locked(struct virtio_dev *dev)
 	pthread_mutex_lock(&dev->work_lock);
 	if (dev->ops->handle_event && virtio_dev_live(dev))
 		dev->ops->handle_event(dev);
+	else	/* broken or stopped: io_fd would wake the thread in a loop */
+		atomic_store(&dev->io_wait, false);
 	pthread_mutex_unlock(&dev->work_lock);
+}
+
+/* The back-end's own file, if it waits for one and it has something. */
+static bool io_ready(struct virtio_dev *dev)
+{
+	struct pollfd pfd = { .fd = dev->io_fd, .events = POLLIN };
+
+	if (dev->io_fd < 0 || !atomic_load(&dev->io_wait))
+		return false;
+	return poll(&pfd, 1, 0) > 0 && pfd.revents;
 }
 
 void virtio_dev_poll(struct virtio_dev *dev)
 {
 	unsigned int q;
 
-	if (eventfd_consume(dev->event_fd))
+	if (eventfd_consume(dev->event_fd) | io_ready(dev))
 		handle_event_locked(dev);
 	for (q = 0; q < dev->nr_queues; q++)
 		if (eventfd_consume(dev->vq[q].notify_fd))
@@ -489,15 +502,19 @@ void virtio_dev_poll(struct virtio_dev *dev)
 static void *virtio_thread(void *opaque)
 {
 	struct virtio_dev *dev = opaque;
-	struct pollfd pfd[VIRTIO_MAX_QUEUES + 2];
+	struct pollfd pfd[VIRTIO_MAX_QUEUES + 3];
 	unsigned int i, n = 0;
+	bool io;
 
 	pfd[n++] = (struct pollfd){ .fd = dev->stop_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = dev->event_fd, .events = POLLIN };
 	for (i = 0; i < dev->nr_queues; i++)
 		pfd[n++] = (struct pollfd){ .fd = dev->vq[i].notify_fd, .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, n, -1) < 0) {
+		/* The back-end's file only while it can take what comes. */
+		io = dev->io_fd >= 0 && atomic_load(&dev->io_wait);
+		pfd[n] = (struct pollfd){ .fd = dev->io_fd, .events = POLLIN };
+		if (poll(pfd, n + io, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("%s: poll: %s", dev->name, strerror(errno));
@@ -542,6 +559,7 @@ void virtio_dev_init(struct virtio_dev *dev, struct bus *mmio, uint64_t base,
 	dev->base = base;
 	dev->irq = irq;
 	dev->irq_fd = -1;
+	dev->io_fd = -1;	/* the back-end sets its own after this */
 	dev->mem = mem;
 	dev->nr_queues = nr_queues;
 	dev->device_features |= 1ULL << VIRTIO_F_VERSION_1 |

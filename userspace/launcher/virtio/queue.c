@@ -229,6 +229,11 @@ int virtq_pop(struct virtio_dev *dev, struct virtq *vq, struct virtq_req *req)
 	return walk_chain(dev, vq, req);
 }
 
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail--;
+}
+
 void virtq_push(struct virtio_dev *dev, struct virtq *vq,
 		const struct virtq_req *req, uint32_t len)
 {
@@ -309,4 +314,22 @@ size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		  void *buf, size_t len)
 {
 	return iov_copy(iov, n, skip, buf, len, false);
+}
+
+unsigned int iov_skip(const struct iovec *iov, unsigned int n, size_t skip,
+		      struct iovec *dst)
+{
+	unsigned int i, out = 0;
+
+	for (i = 0; i < n; i++) {
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		dst[out].iov_base = (uint8_t *)iov[i].iov_base + skip;
+		dst[out].iov_len = iov[i].iov_len - skip;
+		out++;
+		skip = 0;
+	}
+	return out;
 }

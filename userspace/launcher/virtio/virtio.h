@@ -92,7 +92,7 @@ struct virtio_dev_ops {
 	bool (*handle_queue)(struct virtio_dev *dev, unsigned int q);
 	/* The device went back to its initial state (both locks held). */
 	void (*reset)(struct virtio_dev *dev);
-	/* Another wakeup of the back-end thread (its event_fd). */
+	/* Another wakeup of the back-end thread (event_fd, io_fd). */
 	void (*handle_event)(struct virtio_dev *dev);
 };
 
@@ -137,6 +137,13 @@ struct virtio_dev {
 	int irq_fd;
 	int event_fd;		/* back-end wakeups other than notifies */
 	int stop_fd;		/* ends the back-end thread */
+	/*
+	 * A back-end's own file (the tap), -1 if none: while io_wait is set
+	 * (by the back-end, or cleared by a reset), the thread also waits
+	 * for it to become readable and then calls ops->handle_event.
+	 */
+	int io_fd;
+	atomic_bool io_wait;
 	pthread_t thread;
 	bool thread_running;
 };
@@ -161,7 +168,8 @@ void virtio_dev_start(struct virtio_dev *dev);
 void virtio_dev_stop(struct virtio_dev *dev);
 /*
  * One pass of the back-end without its thread: handles each queue whose
- * notify eventfd is signalled (host-side tests).
+ * notify eventfd is signalled, and ops->handle_event if event_fd is, or
+ * io_fd is readable while io_wait is set (host-side tests).
  */
 void virtio_dev_poll(struct virtio_dev *dev);
 /* Sets InterruptStatus bits @bits and sends an edge on the line. */
@@ -187,6 +195,8 @@ bool virtq_map(struct virtio_dev *dev, struct virtq *vq);
  * front-end broke a rule (the device is then marked broken).
  */
 int virtq_pop(struct virtio_dev *dev, struct virtq *vq, struct virtq_req *req);
+/* Gives back the request virtq_pop() just took, unused: it comes again. */
+void virtq_unpop(struct virtq *vq);
 /* Puts @req on the used ring with @len bytes written. */
 void virtq_push(struct virtio_dev *dev, struct virtq *vq,
 		const struct virtq_req *req, uint32_t len);
@@ -203,6 +213,9 @@ size_t iov_from_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		    const void *buf, size_t len);
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip,
 		  void *buf, size_t len);
+/* Stores in @dst the segments past the first @skip bytes; returns how many. */
+unsigned int iov_skip(const struct iovec *iov, unsigned int n, size_t skip,
+		      struct iovec *dst);
 
 /* --- blk.c ------------------------------------------------------------ */
 
@@ -244,6 +257,35 @@ void virtio_console_receive(struct virtio_console *con, const uint8_t *buf,
 /* Feeds bytes read from @in_fd, from a thread of its own. */
 void virtio_console_start_input(struct virtio_console *con, int in_fd);
 
+/* --- net.c ------------------------------------------------------------ */
+
+/* virtio_net_hdr_v1: the driver's header and the tap's (TUNSETVNETHDRSZ). */
+#define VIRTIO_NET_HDR_LEN	12
+/* Room for the bytes of a packet that do not fit the receive buffer. */
+#define VIRTIO_NET_SPILL	(64 * 1024)
+
+struct virtio_net {
+	struct virtio_dev dev;
+	int tap_fd;
+	bool is_tap;		/* false: a socket standing in for it (tests) */
+	bool offloads_set;	/* the tap's offloads match the driver's features */
+	uint64_t rx_dropped, tx_dropped;
+	uint8_t *spill;		/* VIRTIO_NET_SPILL bytes */
+	uint8_t config[8];	/* mac, status */
+};
+
+/* 0, or -1 with a message if tap @tap cannot be opened or attached. */
+int virtio_net_init(struct virtio_net *net, const char *tap, const uint8_t mac[6],
+		    struct bus *mmio, uint64_t base, struct irq_line irq,
+		    struct guest_mem mem);
+/*
+ * The device over @fd, a tap with a 12-byte vnet header (is_tap) or a
+ * packet socket carrying the same frames (header first) for the tests.
+ */
+void virtio_net_init_fd(struct virtio_net *net, int fd, bool is_tap,
+			const uint8_t mac[6], struct bus *mmio, uint64_t base,
+			struct irq_line irq, struct guest_mem mem);
+
 /* --- The board's virtio devices (board.c) ----------------------------- */
 
 struct virtio_board {
@@ -251,9 +293,10 @@ struct virtio_board {
 	struct virtio_dev *devs[VIRTIO_MMIO_SLOTS];
 	struct virtio_blk blk[VIRTIO_MMIO_SLOTS];
 	struct virtio_console console;
+	struct virtio_net net;
 };
 
-/* Creates --disk and --console virtio devices, slot by slot. */
+/* Creates --disk, --console virtio and --net devices, slot by slot. */
 void virtio_board_init(struct virtio_board *vb, struct bus *mmio,
 		       struct irq_chip *chip, struct guest_mem mem);
 /*
