@@ -29,8 +29,10 @@ wait_line() {
 	done
 }
 
-ticks_of() { # FILE SED-PATTERN: the number the pattern captures
-	sed -n "s/$2/\\1/p" "$1" | head -n 1
+# The number in lvrun's line "lvrun: WHAT ... N TSC ticks" of FILE; the
+# line may start after the guest's own output (a prompt has no newline).
+ticks_of() { # FILE WHAT
+	sed -n "s/.*lvrun: $2.* \\([0-9]*\\) TSC ticks.*/\\1/p" "$1" | head -n 1
 }
 
 one_run() {
@@ -42,38 +44,37 @@ one_run() {
 		/work/bzImage <$d/in >$d/boot.out 2>&1 &
 	pid=$!
 	exec 3>$d/in
-	wait_line $d/boot.out '^lvrun: guest mark 2:' $pid || return 1
+	wait_line $d/boot.out 'lvrun: guest mark 2:' $pid || return 1
 	lvctl $d/ctl save $d/snap.bin >/dev/null || return 1
 	echo 'poweroff -f' >&3
 	wait $pid
 	exec 3>&-
-	boot=$(ticks_of $d/boot.out '^lvrun: guest mark 2: .* ms, \([0-9]*\) TSC.*')
-	save=$(ticks_of $d/boot.out '^lvrun: saved .* in \([0-9]*\) TSC ticks.*')
+	boot=$(ticks_of $d/boot.out 'guest mark 2:')
+	save=$(ticks_of $d/boot.out 'saved ')
 
 	lvrun --restore $d/snap.bin --timeout 600 </dev/null >$d/restore.out 2>&1 &
 	pid=$!
-	wait_line $d/restore.out '^lvrun: restored ' $pid || return 1
+	wait_line $d/restore.out 'lvrun: restored ' $pid || return 1
 	kill $pid
 	wait $pid
-	restore=$(ticks_of $d/restore.out '^lvrun: restored .*, \([0-9]*\) TSC ticks.*')
+	restore=$(ticks_of $d/restore.out 'restored ')
 
 	lvrun --fork-from $d/snap.bin --count "$children" --fork-out $d/child \
 		--control $d/fork --timeout 600 </dev/null >$d/fork.out 2>&1 &
 	pid=$!
 	k=0
 	while [ $k -lt "$children" ]; do
-		wait_line $d/child.$k '^lvrun: restored ' $pid || return 1
+		wait_line $d/child.$k 'lvrun: restored ' $pid || return 1
 		k=$((k + 1))
 	done
-	fork=$(cat $d/child.* | sed -n 's/^lvrun: restored .*, \([0-9]*\) TSC ticks.*/\1/p' |
-	       sort -n | tail -n 1)
+	fork=$(for k in $d/child.*; do ticks_of "$k" 'restored '; done | sort -n | tail -n 1)
 	# Child 0 runs on a while (its guest writes pages), then goes back.
 	sleep 2
 	lvctl $d/fork.0 reset >/dev/null || return 1
-	wait_line $d/child.0 '^lvrun: reset ' $pid || return 1
+	wait_line $d/child.0 'lvrun: reset ' $pid || return 1
 	kill $pid
 	wait $pid
-	reset=$(ticks_of $d/child.0 '^lvrun: reset to the snapshot in \([0-9]*\) TSC.*')
+	reset=$(ticks_of $d/child.0 'reset to the snapshot')
 
 	[ -n "$boot" ] && [ -n "$save" ] && [ -n "$restore" ] && [ -n "$fork" ] &&
 		[ -n "$reset" ] || return 1

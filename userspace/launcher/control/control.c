@@ -252,6 +252,21 @@ static int vm_ctl_resume(void *ctx)
 	return vm_resume(ctx);
 }
 
+/* Pauses @vm for a command, unless it is paused already (@was_running). */
+static int pause_for_command(struct vm *vm, bool *was_running, char *err,
+			     size_t errlen)
+{
+	int ret;
+
+	*was_running = !vm_paused(vm);
+	if (!*was_running)
+		return 0;
+	ret = vm_pause(vm);
+	if (ret)
+		snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
+	return ret;
+}
+
 /*
  * A running VM is paused for the save and resumed after it, its clocks
  * moved back as for any pause: the guest does not see the save.
@@ -259,16 +274,13 @@ static int vm_ctl_resume(void *ctx)
 static int vm_ctl_save(void *ctx, const char *path, char *err, size_t errlen)
 {
 	struct vm *vm = ctx;
-	bool was_running = !vm_paused(vm);
+	bool was_running;
 	uint64_t tsc;
-	int ret = 0;
+	int ret;
 
-	if (was_running)
-		ret = vm_pause(vm);
-	if (ret) {
-		snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
+	ret = pause_for_command(vm, &was_running, err, errlen);
+	if (ret)
 		return ret;
-	}
 	tsc = __rdtsc();
 	ret = snapshot_save(vm, path, err, errlen);
 	if (!ret)
@@ -286,16 +298,13 @@ static int vm_ctl_save(void *ctx, const char *path, char *err, size_t errlen)
 static int vm_ctl_reset(void *ctx, bool *paused, char *err, size_t errlen)
 {
 	struct vm *vm = ctx;
-	bool was_running = !vm_paused(vm);
+	bool was_running;
 	uint64_t tsc;
-	int ret = 0;
+	int ret;
 
-	if (was_running)
-		ret = vm_pause(vm);
-	if (ret) {
-		snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
+	ret = pause_for_command(vm, &was_running, err, errlen);
+	if (ret)
 		return ret;
-	}
 	tsc = __rdtsc();
 	ret = snapshot_reset(vm, err, errlen);
 	if (!ret) {
