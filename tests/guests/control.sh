@@ -155,9 +155,13 @@ long=$(head -c 4000 /dev/zero | tr '\0' x)
 ctl "$sock" "$long"
 echo "$ans" | grep -q '^error code=EMSGSIZE ' && [ "$rc" = 1 ]
 result $? "over-long line: error code=EMSGSIZE"
-ctl "$sock" fork
-echo "$ans" | grep -q '^error code=ENOSYS ' && [ "$rc" = 1 ]
-result $? "fork (not implemented yet): error code=ENOSYS"
+ctl "$sock" fork 4
+[ "$ans" = 'error code=EINVAL msg="fork needs N and FILE"' ] && [ "$rc" = 1 ]
+result $? "fork without a FILE: error code=EINVAL"
+ctl "$sock" fork 0 "$PWD/none.snap"
+[ "$ans" = 'error code=EINVAL msg="fork: N must be 1 to 64"' ] && [ "$rc" = 1 ] &&
+	[ ! -e none.snap ]
+result $? "fork of 0 children: error code=EINVAL, nothing saved"
 ctl "$sock" save
 [ "$ans" = 'error code=EINVAL msg="save needs a FILE"' ] && [ "$rc" = 1 ]
 result $? "save without a FILE: error code=EINVAL"
@@ -242,6 +246,46 @@ done
 [ "$(pidof lvrun | wc -w)" = 1 ]
 result $? "killing the forking lvrun ends its children"
 ctl "$sock" resume
+
+# lvctl fork of the running guest: 4 children through live.snap, each a
+# lvrun of its own (console live.snap.console.K, control socket
+# live.snap.control.K), while the guest itself counts on. The children
+# start from one count and then go their own ways: one paused stands
+# still while the others count on.
+before=$(last_count out.txt)
+ctl "$sock" fork 4 "$PWD/live.snap"
+lpid=$(field "$ans" pid)
+[ "$rc" = 0 ] && [ "$ans" = "ok forked=4 saved=$PWD/live.snap pid=$lpid" ] &&
+	[ -n "$lpid" ] && kill -0 "$lpid"
+result $? "fork 4 FILE of the running guest answers ok with the forking lvrun's pid"
+st=0
+for k in 0 1 2 3; do
+	touch live.snap.console.$k
+	wait_counts live.snap.console.$k 3 || st=1
+done
+result $st "the four children count"
+firsts=$(for k in 0 1 2 3; do counts live.snap.console.$k | head -n 1 | cut -d' ' -f2; done | sort -u)
+echo "# count $before before the fork; the children start at $(echo $firsts)"
+[ "$(echo "$firsts" | wc -l)" = 1 ] && [ "$firsts" -gt "$before" ]
+result $? "every child goes on from the one count of the fork ($(echo $firsts))"
+wait_counts out.txt 3 && consecutive out.txt
+result $? "the forked guest itself counts on, unbroken"
+wait_socket "$PWD/live.snap.control.2"
+ctl "$PWD/live.snap.control.2" pause
+paused_at=$(nr_counts live.snap.console.2)
+wait_counts live.snap.console.3 3
+[ "$(nr_counts live.snap.console.2)" = "$paused_at" ] &&
+	[ "$(last_count live.snap.console.3)" -gt "$(last_count live.snap.console.2)" ]
+result $? "the children are independent: child 2 paused stands still, child 3 counts on"
+kill -TERM "$lpid"
+i=0
+while [ "$(pidof lvrun | wc -w)" != 1 ] && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(pidof lvrun | wc -w)" = 1 ]
+result $? "killing the forking lvrun ends the children of lvctl fork"
+sed 's/^/# live.snap.log: /' live.snap.log | head -10
 
 # Saved while paused: it stays paused.
 ctl "$sock" pause

@@ -22,8 +22,12 @@
 
 #include "../log.h"
 #include "../lvrun.h"
+#include "../options.h"
 #include "../snapshot/snapshot.h"
 #include "control.h"
+
+_Static_assert(CONTROL_MAX_FORKS == LVRUN_MAX_FORKS,
+	       "lvctl fork N and lvrun --count N have one limit");
 
 /* More clients at once than any script needs; the rest are turned away. */
 #define MAX_CLIENTS	8
@@ -252,69 +256,97 @@ static int vm_ctl_resume(void *ctx)
 	return vm_resume(ctx);
 }
 
-/* Pauses @vm for a command, unless it is paused already (@was_running). */
-static int pause_for_command(struct vm *vm, bool *was_running, char *err,
-			     size_t errlen)
+/*
+ * Runs @fn on @vm paused. A running VM is paused for it and resumed after,
+ * its clocks moved back as for any pause: the guest does not see the
+ * command. *@was_running says which it was.
+ */
+static int while_paused(struct vm *vm,
+			int (*fn)(struct vm *vm, void *arg, char *err,
+				  size_t errlen),
+			void *arg, bool *was_running, char *err, size_t errlen)
 {
 	int ret;
 
 	*was_running = !vm_paused(vm);
-	if (!*was_running)
-		return 0;
-	ret = vm_pause(vm);
-	if (ret)
-		snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
-	return ret;
-}
-
-/*
- * A running VM is paused for the save and resumed after it, its clocks
- * moved back as for any pause: the guest does not see the save.
- */
-static int vm_ctl_save(void *ctx, const char *path, char *err, size_t errlen)
-{
-	struct vm *vm = ctx;
-	bool was_running;
-	uint64_t tsc;
-	int ret;
-
-	ret = pause_for_command(vm, &was_running, err, errlen);
-	if (ret)
-		return ret;
-	tsc = __rdtsc();
-	ret = snapshot_save(vm, path, err, errlen);
-	if (!ret)
-		warn("saved %s in %llu TSC ticks", path,
-		     (unsigned long long)(__rdtsc() - tsc));
-	if (was_running)
+	if (*was_running) {
+		ret = vm_pause(vm);
+		if (ret) {
+			snprintf(err, errlen, "cannot pause: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = fn(vm, arg, err, errlen);
+	if (*was_running)
 		vm_resume(vm);
 	return ret;
 }
 
-/*
- * A running VM is paused for the reset and resumed after it; the guest's
- * clocks go on from the snapshot's, not hiding the pause a second time.
- */
-static int vm_ctl_reset(void *ctx, bool *paused, char *err, size_t errlen)
+static int save_paused(struct vm *vm, void *path, char *err, size_t errlen)
 {
-	struct vm *vm = ctx;
-	bool was_running;
-	uint64_t tsc;
+	uint64_t tsc = __rdtsc();
 	int ret;
 
-	ret = pause_for_command(vm, &was_running, err, errlen);
-	if (ret)
-		return ret;
-	tsc = __rdtsc();
+	ret = snapshot_save(vm, path, err, errlen);
+	if (!ret)
+		warn("saved %s in %llu TSC ticks", (const char *)path,
+		     (unsigned long long)(__rdtsc() - tsc));
+	return ret;
+}
+
+static int vm_ctl_save(void *ctx, const char *path, char *err, size_t errlen)
+{
+	bool was_running;
+
+	return while_paused(ctx, save_paused, (void *)path, &was_running,
+			    err, errlen);
+}
+
+/* The guest's clocks go on from the snapshot's: the pause is not hidden twice. */
+static int reset_paused(struct vm *vm, void *arg __attribute__((unused)),
+			char *err, size_t errlen)
+{
+	uint64_t tsc = __rdtsc();
+	int ret;
+
 	ret = snapshot_reset(vm, err, errlen);
 	if (!ret) {
 		warn("reset to the snapshot in %llu TSC ticks",
 		     (unsigned long long)(__rdtsc() - tsc));
 		vm_pause_restart_clock(vm);
 	}
-	if (was_running)
-		vm_resume(vm);
+	return ret;
+}
+
+static int vm_ctl_reset(void *ctx, bool *paused, char *err, size_t errlen)
+{
+	bool was_running;
+	int ret;
+
+	ret = while_paused(ctx, reset_paused, NULL, &was_running, err, errlen);
 	*paused = !was_running;
+	return ret;
+}
+
+/*
+ * fork: the VM is saved, then a lvrun --fork-from starts the children
+ * from the file while this VM runs on. The snapshot also refuses what
+ * cannot be forked (an assigned device).
+ */
+static int vm_ctl_fork(void *ctx, const char *path, int count, pid_t *pid,
+		       char *err, size_t errlen)
+{
+	bool was_running;
+	int ret;
+
+	ret = while_paused(ctx, save_paused, (void *)path, &was_running, err,
+			   errlen);
+	if (ret)
+		return ret;
+	ret = fork_spawn(path, count, pid, err, errlen);
+	if (!ret)
+		warn("forked %d children from %s: lvrun pid %d", count, path,
+		     (int)*pid);
 	return ret;
 }
 
@@ -335,6 +367,7 @@ void control_start(struct vm *vm)
 		.resume = vm_ctl_resume,
 		.save = vm_ctl_save,
 		.reset = vm_ctl_reset,
+		.fork = vm_ctl_fork,
 		.status = vm_ctl_status,
 	};
 	pthread_t thread;

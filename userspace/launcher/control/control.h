@@ -12,11 +12,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A longer command line is answered with EMSGSIZE and its connection closed. */
 #define CONTROL_LINE_MAX	256
 /* Room for any answer; longer ones are cut. */
 #define CONTROL_ANSWER_MAX	256
+/* fork N: as lvrun --fork-from --count N */
+#define CONTROL_MAX_FORKS	64
 
 struct control_status {
 	bool paused;
@@ -27,14 +30,17 @@ struct control_status {
 
 /*
  * What commands act on. pause and resume return 0 or a negative errno;
- * save and reset too, with a message in @err when it is not 0. reset
- * says in @paused whether the VM stays paused (as it was before).
+ * save, reset and fork too, with a message in @err when it is not 0.
+ * reset says in @paused whether the VM stays paused (as it was before);
+ * fork gives the pid of the process that holds the children.
  */
 struct control_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
 	int (*save)(void *ctx, const char *path, char *err, size_t errlen);
 	int (*reset)(void *ctx, bool *paused, char *err, size_t errlen);
+	int (*fork)(void *ctx, const char *path, int count, pid_t *pid,
+		    char *err, size_t errlen);
 	void (*status)(void *ctx, struct control_status *st);
 	void *ctx;
 };

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "control.h"
@@ -18,7 +19,10 @@
 /* How much of an unknown command an error message quotes. */
 #define QUOTE_MAX	32
 
-enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_RESET, CMD_LATER };
+enum cmd_kind {
+	CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_RESET, CMD_FORK,
+	CMD_LATER
+};
 
 static const struct {
 	const char *name;
@@ -29,8 +33,8 @@ static const struct {
 	{ "status", CMD_STATUS },
 	{ "save", CMD_SAVE },
 	{ "reset", CMD_RESET },
+	{ "fork", CMD_FORK },
 	/* Planned with the rest of the toolstack; named so callers can probe. */
-	{ "fork", CMD_LATER },
 	{ "migrate", CMD_LATER },
 };
 
@@ -114,6 +118,33 @@ static void sanitize(char *s)
 			*s = '?';
 }
 
+/*
+ * The next word of @arg (@len bytes) into @word, NUL-terminated; @arg and
+ * @len move past it. Returns false if there is none.
+ */
+static bool next_word(const char **arg, size_t *len, char *word)
+{
+	size_t n;
+
+	while (*len && (**arg == ' ' || **arg == '\t'))
+		(*arg)++, (*len)--;
+	for (n = 0; n < *len && (*arg)[n] != ' ' && (*arg)[n] != '\t'; n++)
+		;
+	if (!n)
+		return false;
+	memcpy(word, *arg, n);	/* n < CONTROL_LINE_MAX: the whole line is */
+	word[n] = '\0';
+	*arg += n;
+	*len -= n;
+	return true;
+}
+
+static bool ops_error(char *out, size_t size, int ret, char *err)
+{
+	sanitize(err);
+	return error_answer(out, size, -ret, err);
+}
+
 /* save FILE: the VM as it is now, paused or running, into FILE. */
 static bool save_command(const struct control_ops *ops, const char *arg,
 			 size_t len, char *out, size_t size)
@@ -121,22 +152,49 @@ static bool save_command(const struct control_ops *ops, const char *arg,
 	char path[CONTROL_LINE_MAX], err[CONTROL_ANSWER_MAX - 64];
 	int ret;
 
-	while (len && (*arg == ' ' || *arg == '\t'))
-		arg++, len--;
-	if (!len)
+	if (!next_word(&arg, &len, path))
 		return error_answer(out, size, EINVAL, "save needs a FILE");
-	if (memchr(arg, ' ', len) || memchr(arg, '\t', len))
+	if (next_word(&arg, &len, err))
 		return error_answer(out, size, EINVAL, "save takes one FILE");
-	memcpy(path, arg, len);
-	path[len] = '\0';
 	err[0] = '\0';
 	ret = ops->save(ops->ctx, path, err, sizeof(err));
-	if (ret) {
-		sanitize(err);
-		return error_answer(out, size, -ret, err);
-	}
+	if (ret)
+		return ops_error(out, size, ret, err);
 	sanitize(path);
 	return answer(out, size, true, "ok saved=%s", path);
+}
+
+/*
+ * fork N FILE: N children of the VM as it is now, through the snapshot
+ * FILE (lvrun --fork-from FILE --count N); the VM itself runs on.
+ */
+static bool fork_command(const struct control_ops *ops, const char *arg,
+			 size_t len, char *out, size_t size)
+{
+	char num[CONTROL_LINE_MAX], path[CONTROL_LINE_MAX];
+	char err[CONTROL_ANSWER_MAX - 64], *end;
+	long count;
+	pid_t pid;
+	int ret;
+
+	if (!next_word(&arg, &len, num) || !next_word(&arg, &len, path))
+		return error_answer(out, size, EINVAL, "fork needs N and FILE");
+	if (next_word(&arg, &len, err))
+		return error_answer(out, size, EINVAL, "fork takes N and FILE");
+	errno = 0;
+	count = strtol(num, &end, 10);
+	if (*end || errno || count < 1 || count > CONTROL_MAX_FORKS) {
+		snprintf(err, sizeof(err), "fork: N must be 1 to %d",
+			 CONTROL_MAX_FORKS);
+		return error_answer(out, size, EINVAL, err);
+	}
+	err[0] = '\0';
+	ret = ops->fork(ops->ctx, path, count, &pid, err, sizeof(err));
+	if (ret)
+		return ops_error(out, size, ret, err);
+	sanitize(path);
+	return answer(out, size, true, "ok forked=%ld saved=%s pid=%d", count,
+		      path, (int)pid);
 }
 
 /* reset: back to the snapshot the VM was restored or forked from. */
@@ -148,10 +206,8 @@ static bool reset_answer(const struct control_ops *ops, char *out, size_t size)
 
 	err[0] = '\0';
 	ret = ops->reset(ops->ctx, &paused, err, sizeof(err));
-	if (ret) {
-		sanitize(err);
-		return error_answer(out, size, -ret, err);
-	}
+	if (ret)
+		return ops_error(out, size, ret, err);
 	return answer(out, size, true, "ok state=%s", paused ? "paused" : "running");
 }
 
@@ -215,7 +271,10 @@ bool control_execute(const struct control_ops *ops, const char *line,
 		if (commands[i].kind == CMD_SAVE)
 			return save_command(ops, rest, line + len - rest, out,
 					    size);
-		/* Arguments are for the commands to come (fork, migrate). */
+		if (commands[i].kind == CMD_FORK)
+			return fork_command(ops, rest, line + len - rest, out,
+					    size);
+		/* Arguments are for the commands to come (migrate). */
 		if (rest < line + len && commands[i].kind != CMD_LATER) {
 			snprintf(msg, sizeof(msg), "%s takes no argument",
 				 commands[i].name);

@@ -15,6 +15,7 @@ struct fake_vm {
 	bool restored;
 	int pauses, resumes, resets;
 	char saved[64];
+	int forked;
 };
 
 static int fake_pause(void *ctx)
@@ -66,6 +67,20 @@ static int fake_reset(void *ctx, bool *paused, char *err, size_t errlen)
 	return 0;
 }
 
+/* Forks go through a save, so they fail where saves do. */
+static int fake_fork(void *ctx, const char *path, int count, pid_t *pid,
+		     char *err, size_t errlen)
+{
+	struct fake_vm *vm = ctx;
+	int ret = fake_save(ctx, path, err, errlen);
+
+	if (ret)
+		return ret;
+	vm->forked += count;
+	*pid = 4321;
+	return 0;
+}
+
 static void fake_status(void *ctx, struct control_status *st)
 {
 	struct fake_vm *vm = ctx;
@@ -79,7 +94,7 @@ static void fake_status(void *ctx, struct control_status *st)
 static struct fake_vm vm;
 static const struct control_ops ops = {
 	.pause = fake_pause, .resume = fake_resume, .save = fake_save,
-	.reset = fake_reset, .status = fake_status,
+	.reset = fake_reset, .fork = fake_fork, .status = fake_status,
 	.ctx = &vm,
 };
 
@@ -130,7 +145,25 @@ void control_tests(void)
 	expect("resume", true, "ok state=running");
 	expect("reset now", false, "error code=EINVAL msg=\"reset takes no argument\"");
 	tap_ok(vm.resets == 2, "control: reset reached the VM twice (%d)", vm.resets);
-	expect("fork", false, "error code=ENOSYS msg=\"fork: not implemented yet\"");
+	expect("fork 4 /tmp/f", true, "ok forked=4 saved=/tmp/f pid=4321");
+	expect(" fork\t2  /tmp/g ", true, "ok forked=2 saved=/tmp/g pid=4321");
+	tap_ok(vm.forked == 6 && !strcmp(vm.saved, "/tmp/g"),
+	       "control: fork reached the VM with N and FILE (%d)", vm.forked);
+	expect("fork", false, "error code=EINVAL msg=\"fork needs N and FILE\"");
+	expect("fork 4", false, "error code=EINVAL msg=\"fork needs N and FILE\"");
+	expect("fork 4 /tmp/f x", false,
+	       "error code=EINVAL msg=\"fork takes N and FILE\"");
+	expect("fork 0 /tmp/f", false,
+	       "error code=EINVAL msg=\"fork: N must be 1 to 64\"");
+	expect("fork 65 /tmp/f", false,
+	       "error code=EINVAL msg=\"fork: N must be 1 to 64\"");
+	expect("fork 4x /tmp/f", false,
+	       "error code=EINVAL msg=\"fork: N must be 1 to 64\"");
+	expect("fork 99999999999999999999 /tmp/f", false,
+	       "error code=EINVAL msg=\"fork: N must be 1 to 64\"");
+	expect("fork 2 /full/f", false,
+	       "error code=ENOSPC msg=\"cannot write ?/full/f?: no space\"");
+	tap_ok(vm.forked == 6, "control: a refused fork started nothing");
 	expect("migrate host:1", false,
 	       "error code=ENOSYS msg=\"migrate: not implemented yet\"");
 	expect("a\"b\\c\x01", false,

@@ -6,9 +6,12 @@
  * holds once and every child maps copy-on-write (vm_restore()): a child
  * costs the pages its guest writes. The parent starts them and waits.
  */
+#define _GNU_SOURCE	/* POSIX_SPAWN_SETSID, environ */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +96,71 @@ void fork_children(void)
 		agree &= status == first;
 	}
 	exit(agree ? first : LVRUN_EXIT_ERROR);
+}
+
+/*
+ * This lvrun never waits for the forks it starts: they are VMs of their
+ * own and may outlive it. The kernel reaps them (SA_NOCLDWAIT); the flag
+ * does not pass through execve, so the forking lvrun still waits for its
+ * children.
+ */
+static void reap_forks_automatically(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+int fork_spawn(const char *file, int count, pid_t *pid, char *err,
+	       size_t errlen)
+{
+	char n[16], secs[16], out[PATH_MAX], control[PATH_MAX], log[PATH_MAX];
+	char *argv[] = { "lvrun", "--fork-from", (char *)file, "--count", n,
+			 "--fork-out", out, "--control", control,
+			 "--timeout", secs, NULL };
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	int ret;
+
+	if (snprintf(out, sizeof(out), "%s.console", file) >= (int)sizeof(out) ||
+	    snprintf(control, sizeof(control), "%s.control", file) >=
+	    (int)sizeof(control) ||
+	    snprintf(log, sizeof(log), "%s.log", file) >= (int)sizeof(log)) {
+		snprintf(err, errlen, "%s: name too long", file);
+		return -EINVAL;
+	}
+	snprintf(n, sizeof(n), "%d", count);
+	snprintf(secs, sizeof(secs), "%u", opts.timeout_sec);
+	if (!opts.timeout_sec)
+		argv[9] = NULL;	/* no --timeout: none for the forks either */
+
+	reap_forks_automatically();
+	posix_spawnattr_init(&attr);
+	/* Its own session: a signal to this lvrun's group is not for it. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+					 O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log,
+					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+	/*
+	 * posix_spawn() shares this address space until the exec instead of
+	 * copying it as fork() would: the running guest's memory is not
+	 * write-protected for a copy nobody uses.
+	 */
+	ret = posix_spawn(pid, "/proc/self/exe", &actions, &attr, argv,
+			  environ);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	if (ret) {
+		snprintf(err, errlen, "cannot start lvrun --fork-from: %s",
+			 strerror(ret));
+		return -ret;
+	}
+	return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef LVRUN_SNAPSHOT_H
 #define LVRUN_SNAPSHOT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 struct vm;
@@ -45,5 +47,14 @@ int snapshot_reset(struct vm *vm, char *err, size_t errlen);
  * waits for them all and exits; it never returns.
  */
 void fork_children(void);
+
+/*
+ * lvctl fork N FILE, after FILE was saved: starts "lvrun --fork-from FILE
+ * --count N" as a process of its own (its pid in @pid), with the children's
+ * consoles in FILE.console.K, their control sockets FILE.control.K, its
+ * own messages in FILE.log, and this lvrun's --timeout. Returns 0 or a negative errno with @err set.
+ */
+int fork_spawn(const char *file, int count, pid_t *pid, char *err,
+	       size_t errlen);
 
 #endif /* LVRUN_SNAPSHOT_H */
