@@ -347,6 +347,7 @@ struct lv_vm {
  */
 static inline struct mm_struct *lv_vm_mm(const struct lv_vm *vm)
 {
+	/* Pairs with the release in lv_vm_bind(). */
 	return smp_load_acquire(&vm->mm);
 }
 

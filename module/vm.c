@@ -312,6 +312,7 @@ static int lv_vm_bind(struct lv_vm *vm)
 		mmdrop(mm);
 		goto out;
 	}
+	/* The notifier before the mm; pairs with lv_vm_mm(). */
 	smp_store_release(&vm->mm, mm);
 out:
 	mutex_unlock(&vm->lock);
