@@ -13,9 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <x86intrin.h>
+
 #include "layout.h"
 #include "log.h"
 #include "lvrun.h"
+#include "pool/client.h"
 
 struct image {
 	uint8_t *data;
@@ -266,24 +269,45 @@ static bool vm_wants_irqchip(const struct vm *vm)
 	       vm->kind == IMAGE_VMLINUX || vm->kind == IMAGE_MULTIBOOT;
 }
 
+/*
+ * The VM itself: created here, or taken from lvd (--pool) with its vCPUs
+ * and interrupt controllers already made, so that the calls creating
+ * those only pick them up.
+ */
+static void vm_instantiate(struct vm *vm)
+{
+	struct hv_prepared prepared;
+
+	if (!opts.pool) {
+		hv_init(&vm->hv, opts.hv == HV_KVM ? &hv_kvm_ops : &hv_lightvisor_ops,
+			vm->nr_vcpus);
+		return;
+	}
+	pool_take(opts.pool, vm->nr_vcpus, vm_wants_irqchip(vm), &prepared);
+	hv_init_prepared(&vm->hv, &hv_lightvisor_ops, &prepared);
+}
+
 void vm_create(struct vm *vm)
 {
 	struct image img;
-	uint64_t size;
+	uint64_t size, t0;
 
 	read_file(opts.image, &img);
 	vm->kind = image_detect(img.data, img.size);
 	vm->nr_vcpus = opts.nr_vcpus;
 	size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind);
 
-	hv_init(&vm->hv, opts.hv == HV_KVM ? &hv_kvm_ops : &hv_lightvisor_ops,
-		vm->nr_vcpus);
+	t0 = __rdtsc();
+	vm_instantiate(vm);
+	vm->instantiate_ticks = __rdtsc() - t0;
 	vm_setup_memory(vm, size);
 	vm_create_devices(vm);
 	vm_load(vm, &img);
+	t0 = __rdtsc();
 	if (vm_wants_irqchip(vm))
 		vm->hv.ops->create_irqchip(&vm->hv);
 	vm_create_vcpus(vm);
+	vm->instantiate_ticks += __rdtsc() - t0;
 	trace("%s image %s on %s, %llu KiB of memory, entry 0x%llx",
 	      image_kind_name(vm->kind), opts.image, vm->hv.ops->name,
 	      (unsigned long long)(vm->mem.size >> 10),
