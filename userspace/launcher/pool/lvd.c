@@ -156,7 +156,7 @@ static void parse_options(int argc, char **argv)
 			usage(stdout);
 			exit(0);
 		case 'V':
-			printf("lvd %s\n", LV_VERSION);
+			printf("lvd (lightvisor) %s, API version %d\n", LV_VERSION, LV_API_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
