@@ -157,14 +157,6 @@ static uint8_t *alloc_guest_memory(uint64_t *size)
 	return p;
 }
 
-/* Guest memory is one slot at guest-physical 0. */
-static void vm_setup_memory(struct vm *vm, uint64_t size)
-{
-	vm->mem.size = size;
-	vm->mem.host = alloc_guest_memory(&vm->mem.size);
-	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
-}
-
 void vm_create_devices(struct vm *vm)
 {
 	struct board_devices *d = &vm->dev;
@@ -272,9 +264,9 @@ static bool vm_wants_irqchip(const struct vm *vm)
 /*
  * The VM itself: created here, or taken from lvd (--pool) with its vCPUs
  * and interrupt controllers already made, so that the calls creating
- * those only pick them up.
+ * those only pick them up. @pool_sock: the request vm_create() sent.
  */
-static void vm_instantiate(struct vm *vm)
+static void vm_instantiate(struct vm *vm, int pool_sock)
 {
 	struct hv_prepared prepared;
 
@@ -283,24 +275,39 @@ static void vm_instantiate(struct vm *vm)
 			vm->nr_vcpus);
 		return;
 	}
-	pool_take(opts.pool, vm->nr_vcpus, vm_wants_irqchip(vm), &prepared);
+	pool_receive(pool_sock, opts.pool, vm->nr_vcpus, vm_wants_irqchip(vm),
+		     &prepared);
 	hv_init_prepared(&vm->hv, &hv_lightvisor_ops, &prepared);
 }
 
+/*
+ * With --pool the request goes out first: lvd answers while lvrun reads
+ * the image and maps guest memory, neither of which needs the VM.
+ * instantiate_ticks counts only lvrun's own time on the VM, vCPUs and
+ * irqchip (the request, the answer, the bind; or their creation).
+ */
 void vm_create(struct vm *vm)
 {
 	struct image img;
 	uint64_t size, t0;
+	int pool_sock = -1;
 
+	vm->nr_vcpus = opts.nr_vcpus;
+	if (opts.pool) {
+		t0 = __rdtsc();
+		pool_sock = pool_request(opts.pool, vm->nr_vcpus);
+		vm->instantiate_ticks = __rdtsc() - t0;
+	}
 	read_file(opts.image, &img);
 	vm->kind = image_detect(img.data, img.size);
-	vm->nr_vcpus = opts.nr_vcpus;
 	size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind);
+	vm->mem.size = size;
+	vm->mem.host = alloc_guest_memory(&vm->mem.size);
 
 	t0 = __rdtsc();
-	vm_instantiate(vm);
-	vm->instantiate_ticks = __rdtsc() - t0;
-	vm_setup_memory(vm, size);
+	vm_instantiate(vm, pool_sock);
+	vm->instantiate_ticks += __rdtsc() - t0;
+	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	vm_create_devices(vm);
 	vm_load(vm, &img);
 	t0 = __rdtsc();

@@ -46,7 +46,7 @@ static int pool_connect(const char *path)
 }
 
 static void check_reply(const char *path, const struct pool_reply *r,
-			int nr_fds, int nr_vcpus)
+			int nr_fds, int nr_vcpus, bool irqchip)
 {
 	if (r->magic != POOL_MAGIC || r->version != POOL_VERSION)
 		die("--pool %s: not an lvd of pool protocol version %d", path,
@@ -57,18 +57,20 @@ static void check_reply(const char *path, const struct pool_reply *r,
 	if (r->nr_vcpus != (uint32_t)nr_vcpus || nr_fds != 1 + nr_vcpus)
 		die("--pool %s: lvd sent %d fds for %u vCPUs, lvrun asked for %d",
 		    path, nr_fds, r->nr_vcpus, nr_vcpus);
+	/* Known only once the image is read: checked here, not by lvd. */
+	if (!!(r->flags & POOL_IRQCHIP) != irqchip)
+		die("--pool %s: lvd's VMs have %s in-kernel interrupt controllers, this guest %s them (lvd %s--irqchip)",
+		    path, irqchip ? "no" : "the", irqchip ? "needs" : "must run without",
+		    irqchip ? "" : "without ");
 }
 
-void pool_take(const char *path, int nr_vcpus, bool irqchip,
-	       struct hv_prepared *vm)
+int pool_request(const char *path, int nr_vcpus)
 {
 	struct pool_request req = {
 		.magic = POOL_MAGIC, .version = POOL_VERSION,
-		.nr_vcpus = nr_vcpus, .flags = irqchip ? POOL_IRQCHIP : 0,
+		.nr_vcpus = nr_vcpus,
 	};
-	struct timeval tv = { .tv_sec = POOL_REPLY_TIMEOUT_S };
-	int fds[1 + POOL_MAX_VCPUS], nr_fds, i, s;
-	struct pool_reply r;
+	int s;
 
 	if (nr_vcpus < 1 || nr_vcpus > POOL_MAX_VCPUS)
 		die("--pool: %d vCPUs, a pool VM has 1 to %d", nr_vcpus,
@@ -77,8 +79,18 @@ void pool_take(const char *path, int nr_vcpus, bool irqchip,
 	if (pool_send(s, &req, sizeof(req), NULL, 0))
 		die("--pool %s: cannot send the request: %s (lvd gone?)", path,
 		    strerror(errno));
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (pool_recv(s, &r, sizeof(r), fds, 1 + POOL_MAX_VCPUS, &nr_fds)) {
+	return s;
+}
+
+void pool_receive(int sock, const char *path, int nr_vcpus, bool irqchip,
+		  struct hv_prepared *vm)
+{
+	struct timeval tv = { .tv_sec = POOL_REPLY_TIMEOUT_S };
+	int fds[1 + POOL_MAX_VCPUS], nr_fds, i;
+	struct pool_reply r;
+
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (pool_recv(sock, &r, sizeof(r), fds, 1 + POOL_MAX_VCPUS, &nr_fds)) {
 		if (errno == ECONNRESET)
 			die("--pool %s: lvd closed the connection without a VM (killed?)",
 			    path);
@@ -87,8 +99,8 @@ void pool_take(const char *path, int nr_vcpus, bool irqchip,
 			    POOL_REPLY_TIMEOUT_S);
 		die("--pool %s: bad answer from lvd: %s", path, strerror(errno));
 	}
-	close(s);
-	check_reply(path, &r, nr_fds, nr_vcpus);
+	close(sock);
+	check_reply(path, &r, nr_fds, nr_vcpus, irqchip);
 
 	vm->vm_fd = fds[0];
 	vm->nr_vcpus = nr_vcpus;

@@ -312,12 +312,13 @@ static void serve_client(int sock)
 			    POOL_VERSION);
 		return;
 	}
-	if (req.nr_vcpus != lvd.nr_vcpus ||
-	    !!(req.flags & POOL_IRQCHIP) != lvd.irqchip) {
-		reply_error(sock, EINVAL,
-			    "this pool's VMs have %u vCPU(s) %s an irqchip, not %u %s",
-			    lvd.nr_vcpus, lvd.irqchip ? "with" : "without",
-			    req.nr_vcpus, req.flags & POOL_IRQCHIP ? "with" : "without");
+	if (req.flags) {
+		reply_error(sock, EINVAL, "unknown request flags %#x", req.flags);
+		return;
+	}
+	if (req.nr_vcpus != lvd.nr_vcpus) {
+		reply_error(sock, EINVAL, "this pool's VMs have %u vCPU(s), not %u",
+			    lvd.nr_vcpus, req.nr_vcpus);
 		return;
 	}
 

@@ -17,12 +17,16 @@
 
 #define POOL_IRQCHIP		(1u << 0)
 
-/* lvrun asks for a VM of this shape. */
+/*
+ * lvrun asks for a VM with this many vCPUs. It sends the request before
+ * it has read its image, so whether the guest needs an irqchip is not
+ * known yet: lvrun checks that on the answer (@flags there).
+ */
 struct pool_request {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t nr_vcpus;
-	uint32_t flags;		/* POOL_IRQCHIP */
+	uint32_t flags;		/* 0 */
 };
 
 /*
