@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <x86intrin.h>
 
 #include "../log.h"
 #include "hv.h"
@@ -60,8 +61,11 @@ static void lv_open(struct hv *hv, int nr_vcpus)
  */
 static void lv_adopt(struct hv *hv, const struct hv_prepared *vm)
 {
+	uint64_t t0 = __rdtsc(), t1;
+
 	lv_open_device(hv, vm->nr_vcpus);
 	hv->vm_fd = vm->vm_fd;
+	t1 = __rdtsc();
 	if (ioctl(hv->vm_fd, LV_BIND_VM, 0)) {
 		switch (errno) {
 		case EIO:
@@ -75,6 +79,8 @@ static void lv_adopt(struct hv *hv, const struct hv_prepared *vm)
 			die_ioctl("LV_BIND_VM");
 		}
 	}
+	trace("LV_BIND_VM: %llu TSC ticks (opening the device before: %llu)",
+	      (unsigned long long)(__rdtsc() - t1), (unsigned long long)(t1 - t0));
 	hv->prepared = malloc(sizeof(*hv->prepared));
 	if (!hv->prepared)
 		die("out of memory");

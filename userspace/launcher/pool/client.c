@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "../log.h"
 #include "client.h"
@@ -88,6 +89,7 @@ void pool_receive(int sock, const char *path, int nr_vcpus, bool irqchip,
 	struct timeval tv = { .tv_sec = POOL_REPLY_TIMEOUT_S };
 	int fds[1 + POOL_MAX_VCPUS], nr_fds, i;
 	struct pool_reply r;
+	uint64_t t0 = __rdtsc();
 
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (pool_recv(sock, &r, sizeof(r), fds, 1 + POOL_MAX_VCPUS, &nr_fds)) {
@@ -107,6 +109,7 @@ void pool_receive(int sock, const char *path, int nr_vcpus, bool irqchip,
 	for (i = 0; i < nr_vcpus; i++)
 		vm->vcpu_fds[i] = fds[1 + i];
 	vm->irqchip = r.flags & POOL_IRQCHIP;
-	trace("--pool %s: VM number %u of this lvd, %d vCPU(s)%s", path,
-	      r.served, nr_vcpus, vm->irqchip ? ", irqchip" : "");
+	trace("--pool %s: VM number %u of this lvd, %d vCPU(s)%s, answer taken in %llu TSC ticks",
+	      path, r.served, nr_vcpus, vm->irqchip ? ", irqchip" : "",
+	      (unsigned long long)(__rdtsc() - t0));
 }
