@@ -341,13 +341,13 @@ struct lv_vm {
 	unsigned int nr_ioeventfds;
 };
 
-/*
- * The bound address space, or NULL. Acquire pairs with the release in
- * lv_vm_bind(): whoever sees @mm set also sees the notifier it needs.
- */
+/* The bound address space, or NULL. */
 static inline struct mm_struct *lv_vm_mm(const struct lv_vm *vm)
 {
-	/* Pairs with the release in lv_vm_bind(). */
+	/*
+	 * Pairs with the release in lv_vm_bind(): whoever sees @mm set also
+	 * sees the notifier it needs.
+	 */
 	return smp_load_acquire(&vm->mm);
 }
 
