@@ -245,6 +245,7 @@ static void *refill_thread(void *arg)
 		pthread_mutex_lock(&lvd.lock);
 		if (err) {
 			lvd.refill_error = err;
+			pthread_cond_broadcast(&lvd.changed);
 			pthread_mutex_unlock(&lvd.lock);
 			lvd_log("cannot prepare a VM: %s: %s; retrying in 1 s",
 				err, strerror(errno));
@@ -261,19 +262,27 @@ static void *refill_thread(void *arg)
 	return NULL;
 }
 
-/* Waits for a prepared VM and takes it out of the pool. */
-static struct pool_vm take_vm(unsigned long *served)
+/*
+ * Waits for a prepared VM and takes it out of the pool. Returns NULL, or
+ * with the pool empty and refilling failing, why (the client is told
+ * rather than left waiting).
+ */
+static const char *take_vm(struct pool_vm *p, unsigned long *served)
 {
-	struct pool_vm p;
+	const char *err = NULL;
 
 	pthread_mutex_lock(&lvd.lock);
-	while (!lvd.nr_ready)
+	while (!lvd.nr_ready && !lvd.refill_error)
 		pthread_cond_wait(&lvd.changed, &lvd.lock);
-	p = lvd.ready[--lvd.nr_ready];
-	*served = lvd.served++;
-	pthread_cond_broadcast(&lvd.changed);
+	if (lvd.nr_ready) {
+		*p = lvd.ready[--lvd.nr_ready];
+		*served = lvd.served++;
+		pthread_cond_broadcast(&lvd.changed);
+	} else {
+		err = lvd.refill_error;
+	}
 	pthread_mutex_unlock(&lvd.lock);
-	return p;
+	return err;
 }
 
 static void reply_error(int sock, int err, const char *fmt, ...)
@@ -298,8 +307,9 @@ static void serve_client(int sock)
 	struct timeval tv = { .tv_sec = LVD_REQUEST_TIMEOUT_S };
 	struct pool_request req;
 	int fds[1 + POOL_MAX_VCPUS], nr_fds;
-	unsigned long served;
-	struct pool_vm p;
+	unsigned long served = 0;
+	struct pool_vm p = { .vm_fd = -1 };
+	const char *err;
 	unsigned int i;
 
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -322,7 +332,11 @@ static void serve_client(int sock)
 		return;
 	}
 
-	p = take_vm(&served);
+	err = take_vm(&p, &served);
+	if (err) {
+		reply_error(sock, EAGAIN, "lvd cannot prepare VMs now (%s failed)", err);
+		return;
+	}
 	fds[0] = p.vm_fd;
 	for (i = 0; i < lvd.nr_vcpus; i++)
 		fds[1 + i] = p.vcpu_fds[i];
