@@ -43,7 +43,7 @@ DKMS	?= $(if $(DESTDIR),no,$(if $(shell command -v dkms),yes,no))
 KVER	?=
 
 # What a user of the machine gets (lvshutdown and the tests stay in build/).
-TOOLS	:= lvrun lvinfo lvctl
+TOOLS	:= lvrun lvinfo lvctl lvd
 MANPAGES := $(TOOLS:%=docs/man/%.1)
 UDEV_RULE := udev/60-lightvisor.rules
 MODULE_SRC := Kbuild $(sort $(shell find module uapi -name "*.[chS]"))

@@ -282,7 +282,11 @@ extern struct lv_hw_caps lv_caps;
 /**
  * struct lv_vm - one virtual machine
  * @kref: the VM fd and every vCPU hold a reference
- * @mm: address space that backs guest memory (the creator's)
+ * @mm: address space that backs guest memory: the creator's, or for a VM
+ *	created with LV_VM_UNBOUND NULL until LV_BIND_VM sets it, once.
+ *	Read it with lv_vm_owner() or lv_vm_mm(): it may change from NULL
+ *	under a lockless reader, never after.
+ * @bindable: created with LV_VM_UNBOUND (LV_BIND_VM is allowed once)
  * @lock: serializes slot changes and vCPU creation
  * @slots_lock: readers (the fault path) vs. slot changes
  * @slots: memory slots by id
@@ -312,6 +316,7 @@ extern struct lv_hw_caps lv_caps;
 struct lv_vm {
 	struct kref kref;
 	struct mm_struct *mm;
+	bool bindable;
 	struct mutex lock;
 	struct rw_semaphore slots_lock;
 	struct lv_memslot *slots[LV_NR_MEMSLOTS];
@@ -335,6 +340,32 @@ struct lv_vm {
 	struct list_head ioeventfds[2];
 	unsigned int nr_ioeventfds;
 };
+
+/* The bound address space, or NULL. */
+static inline struct mm_struct *lv_vm_mm(const struct lv_vm *vm)
+{
+	/*
+	 * Pairs with the release in lv_vm_bind(): whoever sees @mm set also
+	 * sees the notifier it needs.
+	 */
+	return smp_load_acquire(&vm->mm);
+}
+
+/* Who may use a VM: the calling process, nobody yet, or another one. */
+enum lv_vm_owner {
+	LV_OWNER_CALLER,
+	LV_OWNER_NONE,
+	LV_OWNER_OTHER,
+};
+
+static inline enum lv_vm_owner lv_vm_owner(const struct lv_vm *vm)
+{
+	struct mm_struct *mm = lv_vm_mm(vm);
+
+	if (!mm)
+		return LV_OWNER_NONE;
+	return mm == current->mm ? LV_OWNER_CALLER : LV_OWNER_OTHER;
+}
 
 /* Where a vCPU is, for kicks and flushes. */
 enum lv_vcpu_mode {
@@ -572,7 +603,7 @@ int lv_hardware_get(void);
 void lv_hardware_put(void);
 
 /* vm.c */
-int lv_vm_create(void);
+int lv_vm_create(unsigned long flags);
 void lv_vm_put(struct lv_vm *vm);
 struct lv_memslot *lv_memslot_find(struct lv_vm *vm, u64 gpa);
 
@@ -670,7 +701,7 @@ enum lv_exit_action lv_queue_page_fault(struct lv_vcpu *vcpu, u64 addr,
 /* mmu.c */
 void lv_vm_flush_tlbs(struct lv_vm *vm);
 int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write);
-int lv_mmu_notifier_register(struct lv_vm *vm);
+int lv_mmu_notifier_register(struct lv_vm *vm, struct mm_struct *mm);
 void lv_mmu_notifier_unregister(struct lv_vm *vm);
 void lv_mmu_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new);
 void lv_mmu_module_exit(void);

@@ -287,6 +287,8 @@ static long lv_check_cap(unsigned long cap)
 		return tsc_khz;
 	case LV_CAP_IOEVENTFD:
 		return LV_MAX_IOEVENTFDS;
+	case LV_CAP_VM_UNBOUND:
+		return 1;
 	default:
 		return 0;
 	}
@@ -301,7 +303,7 @@ static long lv_dev_ioctl(struct file *filp, unsigned int cmd,
 	case LV_CHECK_CAP:
 		return lv_check_cap(arg);
 	case LV_CREATE_VM:
-		return arg ? -EINVAL : lv_vm_create();
+		return lv_vm_create(arg);
 	case LV_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : PAGE_SIZE;
 	case LV_GET_SUPPORTED_CPUID:

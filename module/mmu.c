@@ -175,13 +175,17 @@ static const struct mmu_notifier_ops lv_mmu_notifier_ops = {
 	.free_notifier		= lv_mn_free,
 };
 
-int lv_mmu_notifier_register(struct lv_vm *vm)
+/*
+ * Called before @mm is published in vm->mm (creation, LV_BIND_VM): a
+ * VM with an address space always has its notifier.
+ */
+int lv_mmu_notifier_register(struct lv_vm *vm, struct mm_struct *mm)
 {
 	struct mmu_notifier *mn;
 
 	if (!lv_vendor)
 		return 0;
-	mn = mmu_notifier_get(&lv_mmu_notifier_ops, vm->mm);
+	mn = mmu_notifier_get(&lv_mmu_notifier_ops, mm);
 	if (IS_ERR(mn))
 		return PTR_ERR(mn);
 	vm->mm_notifier = to_lmn(mn);
@@ -194,6 +198,7 @@ void lv_mmu_notifier_unregister(struct lv_vm *vm)
 	struct lv_memslot *s;
 	unsigned int i;
 
+	/* No backend, or an unbound VM: never registered, never had slots. */
 	if (!lmn)
 		return;
 	/* Callbacks search under the lock: none finds this VM after. */

@@ -903,6 +903,32 @@ static long lv_vcpu_regs_ioctl(struct lv_vcpu *vcpu, unsigned int cmd,
 	return ret;
 }
 
+/*
+ * On a VM not bound yet (LV_VM_UNBOUND): the state a creator prepares.
+ * Running needs guest memory, and an event queued now would be delivered
+ * to whoever binds the VM.
+ */
+static bool lv_vcpu_ioctl_unbound_ok(unsigned int cmd)
+{
+	switch (cmd) {
+	case LV_GET_REGS:
+	case LV_SET_REGS:
+	case LV_GET_SREGS:
+	case LV_SET_SREGS:
+	case LV_GET_VCPU_STATE:
+	case LV_GET_VCPU_STATE_V1:
+	case LV_SET_VCPU_STATE:
+	case LV_SET_VCPU_STATE_V1:
+	case LV_GET_LAPIC:
+	case LV_SET_LAPIC:
+	case LV_GET_XSAVE:
+	case LV_SET_XSAVE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -910,12 +936,21 @@ static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 	long ret;
 
+	switch (lv_vm_owner(vcpu->vm)) {
+	case LV_OWNER_CALLER:
+		break;
+	case LV_OWNER_NONE:
+		if (!lv_vcpu_ioctl_unbound_ok(cmd))
+			return _IOC_TYPE(cmd) == LVIO ? -EBADFD : -ENOTTY;
+		break;
+	default:
+		return -EIO;
+	}
+
 	/* Needs no lock: another thread may queue while the vCPU runs. */
 	if (cmd == LV_INTERRUPT)
 		return lv_vcpu_interrupt(vcpu, argp);
 
-	if (vcpu->vm->mm != current->mm)
-		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
@@ -977,6 +1012,21 @@ static const struct vm_operations_struct lv_vcpu_vm_ops = {
  */
 static int lv_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
+	struct lv_vcpu *vcpu = filp->private_data;
+
+	/*
+	 * The run page carries the guest's I/O data: only the owner maps
+	 * it, so a creator that handed the VM over cannot keep a window
+	 * on it.
+	 */
+	switch (lv_vm_owner(vcpu->vm)) {
+	case LV_OWNER_CALLER:
+		break;
+	case LV_OWNER_NONE:
+		return -EBADFD;
+	default:
+		return -EIO;
+	}
 	if (vma->vm_pgoff || vma_pages(vma) != 1 ||
 	    !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;

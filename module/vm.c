@@ -61,7 +61,9 @@ static void lv_vm_destroy(struct kref *kref)
 		kvfree(s->dirty_bitmap);
 		kfree(s);
 	}
-	mmdrop(vm->mm);
+	/* Never bound: no address space was grabbed. */
+	if (vm->mm)
+		mmdrop(vm->mm);
 	kfree(vm);
 	atomic_dec(&lv_nr_vms);
 	lv_hardware_put();
@@ -280,16 +282,83 @@ static int lv_vm_set_tsc_offset(struct lv_vm *vm, void __user *argp)
 	return 0;
 }
 
+/**
+ * lv_vm_bind() - give an unbound VM the caller's address space, once
+ * @vm: a VM created with LV_VM_UNBOUND
+ *
+ * The notifier is registered before vm->mm is published, so every path
+ * that sees the VM bound (lv_vm_owner()) finds it; the mm never changes
+ * again, so a caller that saw another mm or none cannot later reach this
+ * one's memory through a check it already passed.
+ *
+ * Return: 0; -EINVAL if the VM was created bound or the caller has no
+ * address space; -EALREADY if it is bound already; what registering the
+ * notifier returns.
+ */
+static int lv_vm_bind(struct lv_vm *vm)
+{
+	struct mm_struct *mm = current->mm;
+	int ret;
+
+	if (!vm->bindable || !mm)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	ret = -EALREADY;
+	if (vm->mm)
+		goto out;
+	mmgrab(mm);
+	ret = lv_mmu_notifier_register(vm, mm);
+	if (ret) {
+		mmdrop(mm);
+		goto out;
+	}
+	/* The notifier before the mm; pairs with lv_vm_mm(). */
+	smp_store_release(&vm->mm, mm);
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+/*
+ * What the holder of an unbound VM may do: prepare it. Nothing here maps
+ * memory, delivers an event or keeps a file of the caller.
+ */
+static bool lv_vm_ioctl_unbound_ok(unsigned int cmd)
+{
+	switch (cmd) {
+	case LV_BIND_VM:
+	case LV_CREATE_VCPU:
+	case LV_CREATE_IRQCHIP:
+	case LV_GET_IRQCHIP:
+	case LV_SET_IRQCHIP:
+	case LV_SET_CPUID:
+	case LV_SET_TSC_OFFSET:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 			unsigned long arg)
 {
 	struct lv_vm *vm = filp->private_data;
 	void __user *argp = (void __user *)arg;
 
-	if (vm->mm != current->mm)
+	switch (lv_vm_owner(vm)) {
+	case LV_OWNER_CALLER:
+		break;
+	case LV_OWNER_NONE:
+		if (!lv_vm_ioctl_unbound_ok(cmd))
+			return _IOC_TYPE(cmd) == LVIO ? -EBADFD : -ENOTTY;
+		break;
+	default:
 		return -EIO;
+	}
 
 	switch (cmd) {
+	case LV_BIND_VM:
+		return arg ? -EINVAL : lv_vm_bind(vm);
 	case LV_SET_MEMORY_REGION: {
 		struct lv_memory_region mr;
 
@@ -358,12 +427,17 @@ static const struct file_operations lv_vm_fops = {
 	.llseek		= noop_llseek,
 };
 
-/* Returns the new VM's fd. */
-int lv_vm_create(void)
+/*
+ * Returns the new VM's fd. With LV_VM_UNBOUND the VM has no address space
+ * (and so no notifier) until LV_BIND_VM; see "unbound VMs" in the uapi.
+ */
+int lv_vm_create(unsigned long flags)
 {
 	struct lv_vm *vm;
 	int ret;
 
+	if (flags & ~LV_VM_UNBOUND)
+		return -EINVAL;
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
@@ -380,17 +454,22 @@ int lv_vm_create(void)
 	spin_lock_init(&vm->mmu_lock);
 	xa_init(&vm->vcpus);
 	lv_ioeventfd_init(vm);
-	vm->mm = current->mm;
-	mmgrab(vm->mm);
+	vm->bindable = flags & LV_VM_UNBOUND;
+	if (!vm->bindable) {
+		vm->mm = current->mm;
+		mmgrab(vm->mm);
+	}
 
 	if (lv_vendor) {
 		ret = lv_vendor->vm_init(vm);
 		if (ret)
 			goto err_mm;
 	}
-	ret = lv_mmu_notifier_register(vm);
-	if (ret)
-		goto err_vendor;
+	if (vm->mm) {
+		ret = lv_mmu_notifier_register(vm, vm->mm);
+		if (ret)
+			goto err_vendor;
+	}
 
 	atomic_inc(&lv_nr_vms);
 	ret = anon_inode_getfd("lightvisor-vm", &lv_vm_fops, vm,
@@ -403,7 +482,8 @@ err_vendor:
 	if (lv_vendor)
 		lv_vendor->vm_destroy(vm);
 err_mm:
-	mmdrop(vm->mm);
+	if (vm->mm)
+		mmdrop(vm->mm);
 	kfree(vm);
 	lv_hardware_put();
 	return ret;

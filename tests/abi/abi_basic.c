@@ -81,8 +81,13 @@ static void test_sys_fd(int sys_fd)
 	tap_eq(LV_API_VERSION, ret, "LV_GET_API_VERSION is 1");
 	ret = ioctl(sys_fd, LV_BOGUS_IOCTL, 0);
 	tap_errno(ret, errno, ENOTTY, "unknown ioctl on the system fd -> ENOTTY");
-	ret = ioctl(sys_fd, LV_CREATE_VM, 1);
-	tap_errno(ret, errno, EINVAL, "LV_CREATE_VM with arg 1 -> EINVAL");
+	/* Bit 0 is LV_VM_UNBOUND (abi_pool); every other bit is unknown. */
+	ret = ioctl(sys_fd, LV_CREATE_VM, 2);
+	tap_errno(ret, errno, EINVAL, "LV_CREATE_VM with arg 2 (an unknown flag) -> EINVAL");
+	if (ret >= 0)
+		close(ret);
+	ret = ioctl(sys_fd, LV_CREATE_VM, ~(unsigned long)LV_VM_UNBOUND);
+	tap_errno(ret, errno, EINVAL, "LV_CREATE_VM with every unknown flag -> EINVAL");
 	if (ret >= 0)
 		close(ret);
 	ret = ioctl(sys_fd, LV_GET_VCPU_MMAP_SIZE, 0);

@@ -267,7 +267,8 @@ static void op_sys_misc(void)
 static void op_create_vm(void)
 {
 	struct fuzz_vm *vm = any_vm();
-	unsigned long arg = chance(90) ? 0 : interesting();
+	unsigned long arg = chance(80) ? 0 :
+			    chance(50) ? LV_VM_UNBOUND : interesting();
 	long fd;
 
 	fd = call(chance(90) ? F.sys : any_fd(), LV_CREATE_VM, arg, "CREATE_VM");
@@ -278,6 +279,15 @@ static void op_create_vm(void)
 	else if (vm->fd >= 0)
 		close_vm(vm, true);
 	vm->fd = fd;
+}
+
+/* Unbound VMs (LV_VM_UNBOUND) bind to this process; the rest refuse. */
+static void op_bind_vm(void)
+{
+	struct fuzz_vm *vm = any_vm();
+
+	call(chance(90) ? vm->fd : any_fd(), LV_BIND_VM,
+	     chance(90) ? 0 : interesting(), "BIND_VM");
 }
 
 static void op_create_vcpu(void)
@@ -976,7 +986,7 @@ static void (*const ops[])(void) = {
 	op_sys_misc, op_create_vm, op_create_vm, op_create_vcpu,
 	op_create_vcpu, op_memory_region, op_memory_region, op_memory_region,
 	op_dirty_log, op_pci, op_unknown_ioctl, op_close, op_mmap_run,
-	op_interrupt, op_state, op_state, op_memory_churn,
+	op_interrupt, op_state, op_state, op_memory_churn, op_bind_vm,
 };
 
 /* --- driver -------------------------------------------------------------- */

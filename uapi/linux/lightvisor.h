@@ -51,7 +51,8 @@
  * used to avoid exits for the in-kernel local APIC (without it the same
  * behaviour costs more exits). LV_CAP_XSAVE: LV_GET_XSAVE and
  * LV_SET_XSAVE exist. LV_CAP_IOEVENTFD: LV_IOEVENTFD exists; the value is
- * how many ioeventfds one VM may have.
+ * how many ioeventfds one VM may have. LV_CAP_VM_UNBOUND: LV_CREATE_VM
+ * takes LV_VM_UNBOUND and LV_BIND_VM exists (see "unbound VMs").
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -74,6 +75,7 @@ enum lv_cap {
 	LV_CAP_VIRT_INTR_DELIVERY	= 18,
 	LV_CAP_XSAVE			= 19,
 	LV_CAP_IOEVENTFD		= 20,
+	LV_CAP_VM_UNBOUND		= 21,
 };
 
 /* --- system ioctls (on /dev/lightvisor) --- */
@@ -82,7 +84,7 @@ enum lv_cap {
 #define LV_GET_API_VERSION	_IO(LVIO, 0x00)
 /* Argument: an enum lv_cap value. Returns 0 (absent) or > 0. */
 #define LV_CHECK_CAP		_IO(LVIO, 0x01)
-/* Argument must be 0. Returns a new VM fd. */
+/* Argument: 0 or LV_VM_UNBOUND (EINVAL for other bits). Returns a new VM fd. */
 #define LV_CREATE_VM		_IO(LVIO, 0x02)
 /* Returns the size to mmap() on a vCPU fd. */
 #define LV_GET_VCPU_MMAP_SIZE	_IO(LVIO, 0x03)
@@ -158,6 +160,35 @@ struct lv_memory_region {
 };
 
 #define LV_SET_MEMORY_REGION	_IOW(LVIO, 0x10, struct lv_memory_region)
+
+/**
+ * DOC: unbound VMs
+ *
+ * A VM belongs to one address space: guest memory is that process's
+ * memory, and only that process may use the VM and its vCPUs (other
+ * callers get EIO). A VM from LV_CREATE_VM(0) belongs to its creator.
+ *
+ * A VM from LV_CREATE_VM(LV_VM_UNBOUND) belongs to no address space yet,
+ * so one process (a pool daemon) can prepare it and hand its VM and vCPU
+ * fds to another over a UNIX socket (SCM_RIGHTS). Until it is bound, any
+ * holder of its fds may only prepare it: LV_CREATE_VCPU,
+ * LV_CREATE_IRQCHIP, LV_SET_CPUID, LV_SET_TSC_OFFSET, LV_GET_IRQCHIP,
+ * LV_SET_IRQCHIP and, on a vCPU, the register, state, LAPIC and XSAVE
+ * get/set calls. Everything that reaches guest memory, delivers events or
+ * wires in a file of the caller (memory slots, the dirty log, LV_RUN,
+ * mmap() of the run page, device assignment, LV_IRQ_LINE, LV_SIGNAL_MSI,
+ * LV_IRQFD, LV_IOEVENTFD, LV_INTERRUPT) fails with EBADFD: a creator
+ * cannot leave anything behind that acts on the VM once another process
+ * owns it.
+ *
+ * LV_BIND_VM (argument 0) binds the VM to the caller's address space,
+ * once: from then on it is an ordinary VM of the caller, and every other
+ * process, its creator included, gets EIO on it and on its vCPUs. A
+ * second LV_BIND_VM fails with EALREADY from the owner and EIO from any
+ * other process; on a VM created bound it fails with EINVAL.
+ */
+#define LV_VM_UNBOUND		(1U << 0)
+#define LV_BIND_VM		_IO(LVIO, 0x2d)
 /* Argument: the vCPU id, below LV_CAP_MAX_VCPUS. Returns a vCPU fd. */
 #define LV_CREATE_VCPU		_IO(LVIO, 0x11)
 

@@ -76,6 +76,8 @@ struct vm {
 	struct bus mmio;
 	struct board_devices dev;
 	struct vm_pause pause;
+	/* TSC ticks making (or taking from --pool) the VM, vCPUs, irqchip. */
+	uint64_t instantiate_ticks;
 };
 
 /* vm.c */

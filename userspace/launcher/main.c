@@ -129,6 +129,11 @@ int main(int argc, char **argv)
 	virtio_board_start(&vm->dev.virtio, &vm->hv);
 	rtc_start(&vm->dev.rtc);
 	/* Before the vCPUs print anything: one console may hold both. */
+	if (opts.stats && !opts.restore)
+		warn("instantiation: %s the VM and its vCPUs in %llu TSC ticks; vCPUs start %llu TSC ticks after lvrun started",
+		     opts.pool ? "took" : "created",
+		     (unsigned long long)vm->instantiate_ticks,
+		     (unsigned long long)(__rdtsc() - start_tsc));
 	if (opts.restore)
 		warn("restored %s: vCPUs start %llu ms, %llu TSC ticks after lvrun started",
 		     opts.restore, (unsigned long long)ms_since(&start),

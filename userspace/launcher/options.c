@@ -125,6 +125,13 @@ static const char usage_text[] =
 "                       lvctl(1)); an existing PATH is refused unless it\n"
 "                       is a socket no one listens on (left by a killed\n"
 "                       lvrun). PATH is removed when lvrun exits\n"
+"  --pool PATH          take the VM from lvd(1) listening at PATH, already\n"
+"                       created with its vCPUs (and with --irqchip, or for\n"
+"                       kernels, its interrupt controllers), instead of\n"
+"                       creating one; lvrun only adds memory, loads IMAGE\n"
+"                       and starts it. lvd's --vcpus and --irqchip must\n"
+"                       match. An absent or dead lvd is an error (lightvisor\n"
+"                       only)\n"
 "  --pause-clock guest|wall\n"
 "                       what the guest's clocks do while paused: guest\n"
 "                       (default) stops them, so on resume the TSC and\n"
@@ -389,7 +396,7 @@ void parse_options(int argc, char **argv)
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
 	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
 	       OPT_CONSOLE, OPT_NET, OPT_VIRTIO_NOTIFY, OPT_FORK_FROM, OPT_COUNT,
-	       OPT_FORK_OUT };
+	       OPT_FORK_OUT, OPT_POOL };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -411,6 +418,7 @@ void parse_options(int argc, char **argv)
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "fork-out", required_argument, NULL, OPT_FORK_OUT },
 		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "pool", required_argument, NULL, OPT_POOL },
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
@@ -491,6 +499,9 @@ void parse_options(int argc, char **argv)
 		case OPT_CONTROL:
 			opts.control = optarg;
 			break;
+		case OPT_POOL:
+			opts.pool = optarg;
+			break;
 		case OPT_PAUSE_CLOCK:
 			opts.pause_clock = parse_pause_clock(optarg);
 			break;
@@ -527,6 +538,8 @@ void parse_options(int argc, char **argv)
 		if (!opts.fork_count)
 			opts.fork_count = 1;
 	}
+	if (opts.pool && opts.restore)
+		die("--pool starts a new guest: not with --restore or --fork-from");
 	if (opts.restore) {
 		/* The snapshot says what the machine is. */
 		if (optind != argc)
@@ -542,6 +555,8 @@ void parse_options(int argc, char **argv)
 	opts.image = argv[optind];
 	if (opts.assign && opts.hv != HV_LIGHTVISOR)
 		die("--assign needs --hv lightvisor");
+	if (opts.pool && opts.hv != HV_LIGHTVISOR)
+		die("--pool needs --hv lightvisor (lvd prepares lightvisor VMs)");
 	if (opts.nr_disks + (opts.console == CONSOLE_VIRTIO) + !!opts.net.tap >
 	    VIRTIO_MMIO_SLOTS)
 		die("%d virtio-mmio slots: --disk, --console virtio and --net take one each",

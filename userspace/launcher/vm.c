@@ -13,9 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <x86intrin.h>
+
 #include "layout.h"
 #include "log.h"
 #include "lvrun.h"
+#include "pool/client.h"
 
 struct image {
 	uint8_t *data;
@@ -154,14 +157,6 @@ static uint8_t *alloc_guest_memory(uint64_t *size)
 	return p;
 }
 
-/* Guest memory is one slot at guest-physical 0. */
-static void vm_setup_memory(struct vm *vm, uint64_t size)
-{
-	vm->mem.size = size;
-	vm->mem.host = alloc_guest_memory(&vm->mem.size);
-	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
-}
-
 void vm_create_devices(struct vm *vm)
 {
 	struct board_devices *d = &vm->dev;
@@ -266,24 +261,60 @@ static bool vm_wants_irqchip(const struct vm *vm)
 	       vm->kind == IMAGE_VMLINUX || vm->kind == IMAGE_MULTIBOOT;
 }
 
+/*
+ * The VM itself: created here, or taken from lvd (--pool) with its vCPUs
+ * and interrupt controllers already made, so that the calls creating
+ * those only pick them up. @pool_sock: the request vm_create() sent.
+ */
+static void vm_instantiate(struct vm *vm, int pool_sock)
+{
+	struct hv_prepared prepared;
+
+	if (!opts.pool) {
+		hv_init(&vm->hv, opts.hv == HV_KVM ? &hv_kvm_ops : &hv_lightvisor_ops,
+			vm->nr_vcpus);
+		return;
+	}
+	pool_receive(pool_sock, opts.pool, vm->nr_vcpus, vm_wants_irqchip(vm),
+		     &prepared);
+	hv_init_prepared(&vm->hv, &hv_lightvisor_ops, &prepared);
+}
+
+/*
+ * With --pool the request goes out first: lvd answers while lvrun reads
+ * the image and maps guest memory, neither of which needs the VM.
+ * instantiate_ticks counts only lvrun's own time on the VM, vCPUs and
+ * irqchip (the request, the answer, the bind; or their creation).
+ */
 void vm_create(struct vm *vm)
 {
 	struct image img;
-	uint64_t size;
+	uint64_t size, t0;
+	int pool_sock = -1;
 
+	vm->nr_vcpus = opts.nr_vcpus;
+	if (opts.pool) {
+		t0 = __rdtsc();
+		pool_sock = pool_request(opts.pool, vm->nr_vcpus);
+		vm->instantiate_ticks = __rdtsc() - t0;
+	}
 	read_file(opts.image, &img);
 	vm->kind = image_detect(img.data, img.size);
-	vm->nr_vcpus = opts.nr_vcpus;
 	size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind);
+	vm->mem.size = size;
+	vm->mem.host = alloc_guest_memory(&vm->mem.size);
 
-	hv_init(&vm->hv, opts.hv == HV_KVM ? &hv_kvm_ops : &hv_lightvisor_ops,
-		vm->nr_vcpus);
-	vm_setup_memory(vm, size);
+	t0 = __rdtsc();
+	vm_instantiate(vm, pool_sock);
+	vm->instantiate_ticks += __rdtsc() - t0;
+	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	vm_create_devices(vm);
 	vm_load(vm, &img);
+	t0 = __rdtsc();
 	if (vm_wants_irqchip(vm))
 		vm->hv.ops->create_irqchip(&vm->hv);
 	vm_create_vcpus(vm);
+	vm->instantiate_ticks += __rdtsc() - t0;
 	trace("%s image %s on %s, %llu KiB of memory, entry 0x%llx",
 	      image_kind_name(vm->kind), opts.image, vm->hv.ops->name,
 	      (unsigned long long)(vm->mem.size >> 10),

@@ -17,14 +17,28 @@ static void hv_chip_set_line(struct irq_chip *chip, unsigned int gsi, int level)
 	hv->ops->set_irq_line(hv, gsi, level);
 }
 
-void hv_init(struct hv *hv, const struct hv_ops *ops, int nr_vcpus)
+static void hv_init_common(struct hv *hv, const struct hv_ops *ops)
 {
 	memset(hv, 0, sizeof(*hv));
 	hv->ops = ops;
 	hv->sys_fd = -1;
 	hv->vm_fd = -1;
 	hv->chip = (struct irq_chip){ .name = ops->name, .set_line = hv_chip_set_line };
+}
+
+void hv_init(struct hv *hv, const struct hv_ops *ops, int nr_vcpus)
+{
+	hv_init_common(hv, ops);
 	ops->open(hv, nr_vcpus);
+}
+
+void hv_init_prepared(struct hv *hv, const struct hv_ops *ops,
+		      const struct hv_prepared *vm)
+{
+	hv_init_common(hv, ops);
+	if (!ops->adopt)
+		die("%s cannot take a VM prepared by another process", ops->name);
+	ops->adopt(hv, vm);
 }
 
 void *hv_map_run(struct hv *hv, int vcpu_fd, int id)

@@ -107,12 +107,30 @@ static inline bool hv_cpu_features_missing(const struct hv_cpu_features *want,
 	       missing->leaf7_ecx || missing->leaf7_edx;
 }
 
+/*
+ * A VM another process prepared (lvd): created unbound, with its vCPUs
+ * and maybe its in-kernel irqchip; see "unbound VMs" in the uapi header.
+ */
+#define HV_MAX_PREPARED_VCPUS	64
+struct hv_prepared {
+	int vm_fd;
+	int nr_vcpus;
+	int vcpu_fds[HV_MAX_PREPARED_VCPUS];
+	bool irqchip;
+};
+
 struct hv;
 
 struct hv_ops {
 	const char *name;
 	/* Opens the device and creates the VM; dies with a message on error. */
 	void (*open)(struct hv *hv, int nr_vcpus);
+	/*
+	 * Instead of open: takes over @vm (binds it to this process); its
+	 * vCPUs and irqchip then come from it. NULL where the backend
+	 * cannot. Dies with a message on error.
+	 */
+	void (*adopt)(struct hv *hv, const struct hv_prepared *vm);
 	void (*set_memory)(struct hv *hv, uint64_t gpa, void *host, uint64_t size);
 	/*
 	 * Creates the interrupt controllers and timers the hypervisor keeps
@@ -178,6 +196,8 @@ struct hv {
 	int vm_fd;
 	size_t run_size;
 	bool has_irqchip;
+	/* With adopt: the VM's prepared parts, else NULL. */
+	struct hv_prepared *prepared;
 	/* The line handle devices get: forwards to ops->set_irq_line. */
 	struct irq_chip chip;
 	void *priv;
@@ -187,6 +207,8 @@ extern const struct hv_ops hv_lightvisor_ops;
 extern const struct hv_ops hv_kvm_ops;
 
 void hv_init(struct hv *hv, const struct hv_ops *ops, int nr_vcpus);
+void hv_init_prepared(struct hv *hv, const struct hv_ops *ops,
+		      const struct hv_prepared *vm);
 void *hv_map_run(struct hv *hv, int vcpu_fd, int id);
 
 #endif /* LVRUN_HV_H */

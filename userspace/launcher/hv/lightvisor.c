@@ -4,13 +4,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <x86intrin.h>
 
 #include "../log.h"
 #include "hv.h"
 
-static void lv_open(struct hv *hv, int nr_vcpus)
+/* /dev/lightvisor, checked for what lvrun needs. */
+static void lv_open_device(struct hv *hv, int nr_vcpus)
 {
 	int ret;
 
@@ -42,10 +45,46 @@ static void lv_open(struct hv *hv, int nr_vcpus)
 	if ((size_t)ret < sizeof(struct lv_run))
 		die("LV_GET_VCPU_MMAP_SIZE returned %d, less than struct lv_run", ret);
 	hv->run_size = ret;
+}
 
+static void lv_open(struct hv *hv, int nr_vcpus)
+{
+	lv_open_device(hv, nr_vcpus);
 	hv->vm_fd = ioctl(hv->sys_fd, LV_CREATE_VM, 0);
 	if (hv->vm_fd < 0)
 		die_ioctl("LV_CREATE_VM");
+}
+
+/*
+ * Binding makes the VM ours alone: from here on its creator gets EIO for
+ * everything, and its memory can only be ours.
+ */
+static void lv_adopt(struct hv *hv, const struct hv_prepared *vm)
+{
+	uint64_t t0 = __rdtsc(), t1;
+
+	lv_open_device(hv, vm->nr_vcpus);
+	hv->vm_fd = vm->vm_fd;
+	t1 = __rdtsc();
+	if (ioctl(hv->vm_fd, LV_BIND_VM, 0)) {
+		switch (errno) {
+		case EIO:
+		case EALREADY:
+			die("the prepared VM is bound to another process already");
+		case EINVAL:
+			die("the prepared VM was not created for handing over (LV_VM_UNBOUND)");
+		case ENOTTY:
+			die("this lightvisor cannot bind a VM (no LV_BIND_VM)");
+		default:
+			die_ioctl("LV_BIND_VM");
+		}
+	}
+	trace("LV_BIND_VM: %llu TSC ticks (opening the device before: %llu)",
+	      (unsigned long long)(__rdtsc() - t1), (unsigned long long)(t1 - t0));
+	hv->prepared = malloc(sizeof(*hv->prepared));
+	if (!hv->prepared)
+		die("out of memory");
+	*hv->prepared = *vm;
 }
 
 static void lv_set_memory(struct hv *hv, uint64_t gpa, void *host, uint64_t size)
@@ -64,7 +103,15 @@ static void lv_set_memory(struct hv *hv, uint64_t gpa, void *host, uint64_t size
 /* Local APICs, I/O APIC, PICs and PIT in the kernel. */
 static void lv_create_irqchip(struct hv *hv)
 {
-	int ret = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_IRQCHIP);
+	int ret;
+
+	if (hv->prepared) {
+		if (!hv->prepared->irqchip)
+			die("the prepared VM has no in-kernel interrupt controller");
+		hv->has_irqchip = true;
+		return;
+	}
+	ret = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_IRQCHIP);
 
 	if (ret < 0)
 		die_ioctl("LV_CHECK_CAP(LV_CAP_IRQCHIP)");
@@ -94,9 +141,16 @@ static void lv_create_vcpu(struct hv *hv, struct hv_vcpu *vcpu, int id)
 	struct lv_run *run;
 
 	vcpu->id = id;
-	vcpu->fd = ioctl(hv->vm_fd, LV_CREATE_VCPU, id);
-	if (vcpu->fd < 0)
-		die_ioctl("LV_CREATE_VCPU");
+	if (hv->prepared) {
+		if (id >= hv->prepared->nr_vcpus)
+			die("the prepared VM has %d vCPU(s), no vCPU %d",
+			    hv->prepared->nr_vcpus, id);
+		vcpu->fd = hv->prepared->vcpu_fds[id];
+	} else {
+		vcpu->fd = ioctl(hv->vm_fd, LV_CREATE_VCPU, id);
+		if (vcpu->fd < 0)
+			die_ioctl("LV_CREATE_VCPU");
+	}
 	run = hv_map_run(hv, vcpu->fd, id);
 	vcpu->run = run;
 	vcpu->immediate_exit = &run->immediate_exit;
@@ -351,6 +405,7 @@ static int lv_irqfd(struct hv *hv, unsigned int gsi, int fd, bool assign)
 const struct hv_ops hv_lightvisor_ops = {
 	.name = "lightvisor",
 	.open = lv_open,
+	.adopt = lv_adopt,
 	.set_memory = lv_set_memory,
 	.create_irqchip = lv_create_irqchip,
 	.set_irq_line = lv_set_irq_line,
