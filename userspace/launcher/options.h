@@ -76,6 +76,7 @@ struct options {
 	const char *assign;	/* --assign BDF, or NULL */
 	const char *cmdline;	/* --cmdline, or NULL */
 	const char *control;	/* --control PATH, or NULL */
+	const char *incoming;	/* --incoming ADDRESS, or NULL */
 	enum pause_clock pause_clock;
 	const char *initrd[LVRUN_MAX_INITRDS];
 	int nr_initrds;

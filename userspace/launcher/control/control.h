@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../migrate/migrate.h"
+
 /* A longer command line is answered with EMSGSIZE and its connection closed. */
 #define CONTROL_LINE_MAX	256
-/* Room for any answer; longer ones are cut. */
-#define CONTROL_ANSWER_MAX	256
+/* Room for any answer; longer ones are cut (lvctl reads 511 bytes). */
+#define CONTROL_ANSWER_MAX	400
 
 struct control_status {
 	bool paused;
@@ -27,14 +29,18 @@ struct control_status {
 
 /*
  * What commands act on. pause and resume return 0 or a negative errno;
- * save and reset too, with a message in @err when it is not 0. reset
- * says in @paused whether the VM stays paused (as it was before).
+ * save, reset and migrate too, with a message in @err when it is not 0.
+ * reset says in @paused whether the VM stays paused (as it was before).
+ * migrate fills @r; on success the guest runs elsewhere and lvrun ends
+ * once the answer is out.
  */
 struct control_ops {
 	int (*pause)(void *ctx);
 	int (*resume)(void *ctx);
 	int (*save)(void *ctx, const char *path, char *err, size_t errlen);
 	int (*reset)(void *ctx, bool *paused, char *err, size_t errlen);
+	int (*migrate)(void *ctx, const char *address, bool checksum,
+		       struct mig_report *r, char *err, size_t errlen);
 	void (*status)(void *ctx, struct control_status *st);
 	void *ctx;
 };

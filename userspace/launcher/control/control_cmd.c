@@ -18,7 +18,10 @@
 /* How much of an unknown command an error message quotes. */
 #define QUOTE_MAX	32
 
-enum cmd_kind { CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_RESET, CMD_LATER };
+enum cmd_kind {
+	CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_RESET, CMD_MIGRATE,
+	CMD_LATER,
+};
 
 static const struct {
 	const char *name;
@@ -29,9 +32,9 @@ static const struct {
 	{ "status", CMD_STATUS },
 	{ "save", CMD_SAVE },
 	{ "reset", CMD_RESET },
+	{ "migrate", CMD_MIGRATE },
 	/* Planned with the rest of the toolstack; named so callers can probe. */
 	{ "fork", CMD_LATER },
-	{ "migrate", CMD_LATER },
 };
 
 static bool answer(char *out, size_t size, bool ok, const char *fmt, ...)
@@ -79,6 +82,11 @@ static const struct {
 	{ ENOSPC, "ENOSPC" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" },
 	{ EBUSY, "EBUSY" },
+	{ ECONNREFUSED, "ECONNREFUSED" },
+	{ EPIPE, "EPIPE" },
+	{ ECONNRESET, "ECONNRESET" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
+	{ EPROTO, "EPROTO" },
 };
 
 static bool error_answer(char *out, size_t size, int err, const char *msg)
@@ -137,6 +145,69 @@ static bool save_command(const struct control_ops *ops, const char *arg,
 	}
 	sanitize(path);
 	return answer(out, size, true, "ok saved=%s", path);
+}
+
+/* The arguments of a one-word-argument command, split at blanks. */
+static int split_args(const char *arg, size_t len, char words[][CONTROL_LINE_MAX],
+		      int max)
+{
+	int n = 0;
+	size_t w;
+
+	for (;;) {
+		while (len && (*arg == ' ' || *arg == '\t'))
+			arg++, len--;
+		if (!len)
+			return n;
+		if (n == max)
+			return -1;
+		for (w = 0; w < len && arg[w] != ' ' && arg[w] != '\t'; w++)
+			;
+		memcpy(words[n], arg, w);
+		words[n++][w] = '\0';
+		arg += w;
+		len -= w;
+	}
+}
+
+static bool migrate_answer(const struct mig_report *r, char *out, size_t size)
+{
+	char pages[MIG_MAX_ROUNDS * 21 + 1] = "", sum[40] = "";
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < r->rounds && i <= MIG_MAX_ROUNDS; i++)
+		n += snprintf(pages + n, sizeof(pages) - n, "%s%llu", i ? "," : "",
+			      (unsigned long long)r->pages[i]);
+	if (r->checksum)
+		snprintf(sum, sizeof(sum), " checksum=%016llx",
+			 (unsigned long long)r->mem_checksum);
+	return answer(out, size, true,
+		      "ok state=migrated rounds=%d pages=%s total_ticks=%llu downtime_ticks=%llu%s",
+		      r->rounds, pages, (unsigned long long)r->total_ticks,
+		      (unsigned long long)r->downtime_ticks, sum);
+}
+
+/* migrate ADDRESS [checksum]: the VM to lvrun --incoming ADDRESS. */
+static bool migrate_command(const struct control_ops *ops, const char *arg,
+			    size_t len, char *out, size_t size)
+{
+	char words[2][CONTROL_LINE_MAX], err[CONTROL_ANSWER_MAX - 64];
+	struct mig_report r;
+	int n = split_args(arg, len, words, 2), ret;
+
+	if (n < 1)
+		return error_answer(out, size, EINVAL, n ? "migrate takes ADDRESS [checksum]" :
+				    "migrate needs an ADDRESS");
+	if (n == 2 && strcmp(words[1], "checksum"))
+		return error_answer(out, size, EINVAL, "migrate takes ADDRESS [checksum]");
+	err[0] = '\0';
+	ret = ops->migrate(ops->ctx, words[0], n == 2, &r, err, sizeof(err));
+	if (ret) {
+		sanitize(err);
+		return error_answer(out, size, -ret, err);
+	}
+	return migrate_answer(&r, out, size);
 }
 
 /* reset: back to the snapshot the VM was restored or forked from. */
@@ -215,7 +286,10 @@ bool control_execute(const struct control_ops *ops, const char *line,
 		if (commands[i].kind == CMD_SAVE)
 			return save_command(ops, rest, line + len - rest, out,
 					    size);
-		/* Arguments are for the commands to come (fork, migrate). */
+		if (commands[i].kind == CMD_MIGRATE)
+			return migrate_command(ops, rest, line + len - rest, out,
+					       size);
+		/* Arguments are for the commands to come (fork). */
 		if (rest < line + len && commands[i].kind != CMD_LATER) {
 			snprintf(msg, sizeof(msg), "%s takes no argument",
 				 commands[i].name);
