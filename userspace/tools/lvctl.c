@@ -22,12 +22,13 @@
 #define ANSWER_TIMEOUT_MS	60000
 
 static const char usage_text[] =
-"Usage: lvctl [--timeout SEC] PATH COMMAND [ARG]\n"
+"Usage: lvctl [--timeout SEC] PATH COMMAND [ARG...]\n"
 "       lvctl --session PATH\n"
 "Send COMMAND to the lvrun listening on the control socket PATH (lvrun\n"
 "--control PATH) and print its one-line answer.\n"
-"Commands: pause, resume, status (see lvctl(1)); save, fork and migrate\n"
-"are answered with ENOSYS for now.\n"
+"Commands: pause, resume, status, save FILE, reset, migrate ADDRESS\n"
+"[checksum] (see lvctl(1)); fork is answered with ENOSYS for now.\n"
+"Arguments are sent after COMMAND, separated by spaces.\n"
 "  --session  copy standard input to the socket and every answer to\n"
 "             standard output, until both sides are done\n"
 "  --timeout SEC  wait at most SEC seconds for the answer (default 60)\n"
@@ -109,20 +110,27 @@ static void read_answer(int fd, char *line, size_t size, int timeout_ms)
 	line[len] = '\0';
 }
 
-static int one_command(const char *path, const char *cmd, const char *arg,
-		       int timeout_ms)
+/* COMMAND and its arguments (@argc of them), separated by spaces. */
+static int one_command(const char *path, const char *cmd, char **args,
+		       int argc, int timeout_ms)
 {
 	char answer[512];
-	int fd;
+	bool open;
+	int fd, i;
 
 	/* A newline would make it two commands, with one answer read. */
-	if (strchr(cmd, '\n') || (arg && strchr(arg, '\n')))
+	for (i = 0; i < argc; i++)
+		if (strchr(args[i], '\n'))
+			fail("a command is one line");
+	if (strchr(cmd, '\n'))
 		fail("a command is one line");
 	/* Over-long ones go as they are: lvrun answers them with an error. */
 	fd = connect_to(path);
 	/* lvrun stops reading an over-long line, but answers it first. */
-	if (write_all(fd, cmd, strlen(cmd)) &&
-	    (!arg || (write_all(fd, " ", 1) && write_all(fd, arg, strlen(arg)))))
+	open = write_all(fd, cmd, strlen(cmd));
+	for (i = 0; open && i < argc; i++)
+		open = write_all(fd, " ", 1) && write_all(fd, args[i], strlen(args[i]));
+	if (open)
 		write_all(fd, "\n", 1);
 	read_answer(fd, answer, sizeof(answer), timeout_ms);
 	close(fd);
@@ -200,10 +208,9 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
-	if (argc != 3 && argc != 4) {
+	if (argc < 3) {
 		fputs(usage_text, stderr);
 		return LVCTL_EXIT_FAILED;
 	}
-	return one_command(argv[1], argv[2], argc == 4 ? argv[3] : NULL,
-			   timeout_ms);
+	return one_command(argv[1], argv[2], argv + 3, argc - 3, timeout_ms);
 }

@@ -113,7 +113,7 @@ static void receive_state(struct incoming_end *end, const struct mig_msg *m)
 	payload_or_refuse(end->state, m->len);
 }
 
-/* Memory and state until DONE; logs the pages of each round. */
+/* Memory and state until DONE; tells the pages of each round. */
 static void receive_stream(struct vm *vm, struct incoming_end *end)
 {
 	uint64_t pages = 0;
@@ -126,8 +126,8 @@ static void receive_stream(struct vm *vm, struct incoming_end *end)
 			pages += receive_pages(vm, &m);
 			break;
 		case MIG_ROUND:
-			trace("incoming: round %u: %llu pages", m.count,
-			      (unsigned long long)pages);
+			warn("incoming: round %u: %llu pages", m.count,
+			     (unsigned long long)pages);
 			pages = 0;
 			break;
 		case MIG_STATE:
