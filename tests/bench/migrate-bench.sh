@@ -48,8 +48,8 @@ one_run() { # KIND IMAGE
 	total=$(field "$ans" total_ticks)
 	down=$(field "$ans" downtime_ticks)
 	[ -n "$total" ] && [ -n "$down" ] || return 1
-	echo "$total" >>/tmp/mig.$1_total
-	echo "$down" >>/tmp/mig.$1_downtime
+	echo "$total" >>"/tmp/mig.$1_total"
+	echo "$down" >>"/tmp/mig.$1_downtime"
 }
 
 for kind in idle write; do
@@ -61,7 +61,7 @@ for kind in idle write; do
 	i=0
 	while [ $i -lt "$runs" ]; do
 		i=$((i + 1))
-		if ! one_run $kind $image; then
+		if ! one_run $kind "$image"; then
 			echo "migrate-bench: $kind run $i failed" >&2
 			tail -n 5 $d/src.err $d/dst.err >&2 2>/dev/null
 			status=1
