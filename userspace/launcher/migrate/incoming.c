@@ -198,7 +198,10 @@ static int wait_for_source(const char *address)
 	fd = mig_accept(lfd, err, sizeof(err));
 	if (fd < 0)
 		die("--incoming %s: %s", address, err);
+	/* One source only: nobody else may connect, the path is free again. */
 	close(lfd);
+	if (!a.tcp)
+		unlink(a.path);
 	return fd;
 }
 
