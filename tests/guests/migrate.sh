@@ -90,6 +90,9 @@ answer_ok() { # NAME
 	result $? "$1: ok state=migrated, $rounds rounds (pages $pages), total $total ticks, downtime $down ticks"
 }
 
+# tcp:127.0.0.1 needs the loopback interface, which init leaves down.
+ip link set lo up
+
 # The source, counting and writing memory.
 lvrun --control "$PWD/src.sock" --timeout 1800 /guests/memwriter.elf \
 	>src.out 2>src.err &

@@ -87,6 +87,7 @@ static const struct {
 	{ ECONNRESET, "ECONNRESET" },
 	{ ETIMEDOUT, "ETIMEDOUT" },
 	{ EPROTO, "EPROTO" },
+	{ ENETUNREACH, "ENETUNREACH" },
 };
 
 static bool error_answer(char *out, size_t size, int err, const char *msg)
