@@ -4,7 +4,7 @@
 # live migration of a 64 MiB guest between two lvruns on this machine
 # over unix:, lightvisor only. Two guests: "idle" is counter.elf (one
 # console line per 2M ticks, next to no memory written), "write" is
-# memwriter.elf (writes 4 MiB every step). RUNS times each; BENCH lines
+# memwriter.elf (writes 1 MiB every step). RUNS times each; BENCH lines
 # give the medians of lvctl migrate's answer, in TSC ticks:
 #
 #   migrate.KIND_total     the first page sent to the target's RUNNING
