@@ -39,7 +39,11 @@ case " ${only:-snapshot} " in *" snapshot "*) snapshot=1 ;; esac
 # lightvisor only).
 pool=
 case " ${only:-pool} " in *" pool "*) pool=1 ;; esac
-work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/ snapshot / /; s/ pool / /; s/^ *//; s/ *$//')
+# Nor "migrate": a 64 MiB guest migrated between two lvruns
+# (migrate-bench.sh; lightvisor only).
+migrate=
+case " ${only:-migrate} " in *" migrate "*) migrate=1 ;; esac
+work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/ snapshot / /; s/ pool / /; s/ migrate / /; s/^ *//; s/ *$//')
 
 echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
@@ -111,6 +115,7 @@ stamp lightvisor_start
 [ -z "$virtio" ] || net_bench lightvisor || status=1
 [ -z "$snapshot" ] || sh /work/snapshot-linux.sh 3 8 || status=1
 [ -z "$pool" ] || sh /work/pool.sh 20 200 || status=1
+[ -z "$migrate" ] || sh /work/migrate-bench.sh 3 || status=1
 stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.

@@ -162,6 +162,9 @@ ctl "$sock" fork 0 "$PWD/none.snap"
 [ "$ans" = 'error code=EINVAL msg="fork: N must be 1 to 64"' ] && [ "$rc" = 1 ] &&
 	[ ! -e none.snap ]
 result $? "fork of 0 children: error code=EINVAL, nothing saved"
+ctl "$sock" migrate
+[ "$ans" = 'error code=EINVAL msg="migrate needs an ADDRESS"' ] && [ "$rc" = 1 ]
+result $? "migrate without an ADDRESS: error code=EINVAL"
 ctl "$sock" save
 [ "$ans" = 'error code=EINVAL msg="save needs a FILE"' ] && [ "$rc" = 1 ]
 result $? "save without a FILE: error code=EINVAL"

@@ -12,6 +12,7 @@
 #include "control/control.h"
 #include "log.h"
 #include "lvrun.h"
+#include "migrate/migrate.h"
 #include "snapshot/snapshot.h"
 
 static struct vm the_vm;
@@ -117,7 +118,9 @@ int main(int argc, char **argv)
 	if (opts.stats)
 		vcpu_stats_at_exit();
 	vcpu_install_kick_handler();
-	if (opts.restore) {
+	if (opts.incoming) {
+		vm_incoming(vm, opts.incoming);
+	} else if (opts.restore) {
 		vm_restore(vm, opts.restore);
 	} else {
 		vm_create(vm);
@@ -139,6 +142,8 @@ int main(int argc, char **argv)
 		     opts.restore, (unsigned long long)ms_since(&start),
 		     (unsigned long long)(__rdtsc() - start_tsc));
 	vcpu_start_all(vm);
+	if (opts.incoming)
+		migrate_incoming_running();
 	control_start(vm);
 	run_events(vm);
 	return 0;

@@ -25,6 +25,7 @@ static const char usage_text[] =
 "Usage: lvrun [OPTIONS] IMAGE\n"
 "       lvrun [OPTIONS] --restore FILE\n"
 "       lvrun [OPTIONS] --fork-from FILE [--count N] [--fork-out PREFIX]\n"
+"       lvrun [OPTIONS] --incoming ADDRESS\n"
 "Run IMAGE as a guest of lightvisor (or of KVM, with --hv kvm).\n"
 "\n"
 "IMAGE is recognised by its contents:\n"
@@ -120,11 +121,20 @@ static const char usage_text[] =
 "                       (else to stdout), its control socket is PATH.K with\n"
 "                       --control PATH. lvrun exits once every child has,\n"
 "                       with their status if they agree, else 1\n"
+"  --incoming ADDRESS   wait on ADDRESS (unix:PATH, or tcp:HOST:PORT with\n"
+"                       HOST an IPv4 or IPv6 address) for one VM that\n"
+"                       another lvrun sends (lvctl PATH migrate ADDRESS)\n"
+"                       and run it. A source whose stream version, memory\n"
+"                       size (with --mem, it must match) or CPU features\n"
+"                       do not fit this lvrun is refused, and lvrun exits\n"
+"                       with status 1; so it does if the stream breaks\n"
+"                       before the guest runs here (lightvisor only)\n"
 "  --control PATH       listen on a UNIX stream socket at PATH for control\n"
-"                       commands (pause, resume, status, save, reset; see\n"
-"                       lvctl(1)); an existing PATH is refused unless it\n"
-"                       is a socket no one listens on (left by a killed\n"
-"                       lvrun). PATH is removed when lvrun exits\n"
+"                       commands (pause, resume, status, save, reset,\n"
+"                       fork, migrate; see lvctl(1)); an existing PATH is\n"
+"                       refused unless it is a socket no one listens on\n"
+"                       (left by a killed lvrun). PATH is removed when\n"
+"                       lvrun exits\n"
 "  --pool PATH          take the VM from lvd(1) listening at PATH, already\n"
 "                       created with its vCPUs (and with --irqchip, or for\n"
 "                       kernels, its interrupt controllers), instead of\n"
@@ -232,6 +242,7 @@ static const char usage_text[] =
 "  6    guest power-off (ACPI S5)\n"
 "  8    guest reboot (reset through 0x64, 0xcf9 or 0x92)\n"
 "  10   guest panic (reported through pvpanic)\n"
+"  12   the guest migrated away (lvctl migrate): the target runs it\n"
 "  124  --timeout expired\n"
 "  odd  (V << 1) | 1 after the guest wrote V to port 0xf4\n";
 
@@ -396,7 +407,7 @@ void parse_options(int argc, char **argv)
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
 	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
 	       OPT_CONSOLE, OPT_NET, OPT_VIRTIO_NOTIFY, OPT_FORK_FROM, OPT_COUNT,
-	       OPT_FORK_OUT, OPT_POOL };
+	       OPT_FORK_OUT, OPT_POOL, OPT_INCOMING };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -417,6 +428,7 @@ void parse_options(int argc, char **argv)
 		{ "fork-from", required_argument, NULL, OPT_FORK_FROM },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "fork-out", required_argument, NULL, OPT_FORK_OUT },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "pool", required_argument, NULL, OPT_POOL },
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
@@ -496,6 +508,9 @@ void parse_options(int argc, char **argv)
 		case OPT_FORK_OUT:
 			opts.fork_out = optarg;
 			break;
+		case OPT_INCOMING:
+			opts.incoming = optarg;
+			break;
 		case OPT_CONTROL:
 			opts.control = optarg;
 			break;
@@ -540,6 +555,20 @@ void parse_options(int argc, char **argv)
 	}
 	if (opts.pool && opts.restore)
 		die("--pool starts a new guest: not with --restore or --fork-from");
+	if (opts.incoming) {
+		/* The source says what the machine is; --mem must agree. */
+		if (opts.restore)
+			die("--incoming and --restore or --fork-from: one or the other");
+		if (opts.pool)
+			die("--incoming takes its VM from the source: not with --pool");
+		if (optind != argc)
+			die("--incoming takes no IMAGE: the source sends the guest");
+		if (opts.hv != HV_LIGHTVISOR || opts.nr_vcpus != 1 || opts.cmdline ||
+		    opts.nr_initrds || opts.assign || opts.irqchip || opts.nr_disks ||
+		    opts.console == CONSOLE_VIRTIO || opts.net.tap)
+			die("--incoming takes the machine from the source: not with --hv kvm, --vcpus, --cmdline, --initrd, --assign, --irqchip, --disk, --console virtio or --net");
+		return;
+	}
 	if (opts.restore) {
 		/* The snapshot says what the machine is. */
 		if (optind != argc)

@@ -77,6 +77,7 @@ struct options {
 	const char *cmdline;	/* --cmdline, or NULL */
 	const char *control;	/* --control PATH, or NULL */
 	const char *pool;	/* --pool PATH (lvd's socket), or NULL */
+	const char *incoming;	/* --incoming ADDRESS, or NULL */
 	enum pause_clock pause_clock;
 	const char *initrd[LVRUN_MAX_INITRDS];
 	int nr_initrds;

@@ -158,6 +158,8 @@ static bool client_send(struct client *c, const char *answer)
 }
 
 static const struct control_ops *vm_ops;
+/* Set by a migration that succeeded: lvrun ends once it has answered. */
+static bool migrated;
 
 /* Every complete line in the buffer, in order; keeps a partial one. */
 static bool client_lines(struct client *c)
@@ -173,6 +175,11 @@ static bool client_lines(struct client *c)
 			if (!c->buf[i])
 				c->buf[i] = '?';
 		control_execute(vm_ops, c->buf, answer, sizeof(answer));
+		if (migrated) {
+			/* The target runs the guest: this lvrun is done. */
+			client_send(c, answer);
+			lvrun_exit(LVRUN_EXIT_MIGRATED);
+		}
 		if (!client_send(c, answer))
 			return false;
 		done = nl + 1 - c->buf;
@@ -350,6 +357,20 @@ static int vm_ctl_fork(void *ctx, const char *path, int count, pid_t *pid,
 	return ret;
 }
 
+/*
+ * The guest pre-copies while it runs, pauses for the rest and, once the
+ * target runs it, stays paused here for good. Other clients wait
+ * meanwhile: the control thread is busy.
+ */
+static int vm_ctl_migrate(void *ctx, const char *address, bool checksum,
+			  struct mig_report *r, char *err, size_t errlen)
+{
+	int ret = migrate_send(ctx, address, checksum, r, err, errlen);
+
+	migrated = !ret;
+	return ret;
+}
+
 static void vm_ctl_status(void *ctx, struct control_status *st)
 {
 	struct vm *vm = ctx;
@@ -368,6 +389,7 @@ void control_start(struct vm *vm)
 		.save = vm_ctl_save,
 		.reset = vm_ctl_reset,
 		.fork = vm_ctl_fork,
+		.migrate = vm_ctl_migrate,
 		.status = vm_ctl_status,
 	};
 	pthread_t thread;

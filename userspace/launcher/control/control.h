@@ -14,10 +14,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../migrate/migrate.h"
+
 /* A longer command line is answered with EMSGSIZE and its connection closed. */
 #define CONTROL_LINE_MAX	256
-/* Room for any answer; longer ones are cut. */
-#define CONTROL_ANSWER_MAX	256
+/* Room for any answer; longer ones are cut (lvctl reads 511 bytes). */
+#define CONTROL_ANSWER_MAX	400
 /* fork N: as lvrun --fork-from --count N */
 #define CONTROL_MAX_FORKS	64
 
@@ -30,9 +32,11 @@ struct control_status {
 
 /*
  * What commands act on. pause and resume return 0 or a negative errno;
- * save, reset and fork too, with a message in @err when it is not 0.
- * reset says in @paused whether the VM stays paused (as it was before);
- * fork gives the pid of the process that holds the children.
+ * save, reset, fork and migrate too, with a message in @err when it is
+ * not 0. reset says in @paused whether the VM stays paused (as it was
+ * before); fork gives the pid of the process that holds the children;
+ * migrate fills @r, and on success the guest runs elsewhere and lvrun
+ * ends once the answer is out.
  */
 struct control_ops {
 	int (*pause)(void *ctx);
@@ -41,6 +45,8 @@ struct control_ops {
 	int (*reset)(void *ctx, bool *paused, char *err, size_t errlen);
 	int (*fork)(void *ctx, const char *path, int count, pid_t *pid,
 		    char *err, size_t errlen);
+	int (*migrate)(void *ctx, const char *address, bool checksum,
+		       struct mig_report *r, char *err, size_t errlen);
 	void (*status)(void *ctx, struct control_status *st);
 	void *ctx;
 };

@@ -21,7 +21,7 @@
 
 enum cmd_kind {
 	CMD_PAUSE, CMD_RESUME, CMD_STATUS, CMD_SAVE, CMD_RESET, CMD_FORK,
-	CMD_LATER
+	CMD_MIGRATE
 };
 
 static const struct {
@@ -34,8 +34,7 @@ static const struct {
 	{ "save", CMD_SAVE },
 	{ "reset", CMD_RESET },
 	{ "fork", CMD_FORK },
-	/* Planned with the rest of the toolstack; named so callers can probe. */
-	{ "migrate", CMD_LATER },
+	{ "migrate", CMD_MIGRATE },
 };
 
 static bool answer(char *out, size_t size, bool ok, const char *fmt, ...)
@@ -83,6 +82,12 @@ static const struct {
 	{ ENOSPC, "ENOSPC" },
 	{ EOPNOTSUPP, "EOPNOTSUPP" },
 	{ EBUSY, "EBUSY" },
+	{ ECONNREFUSED, "ECONNREFUSED" },
+	{ EPIPE, "EPIPE" },
+	{ ECONNRESET, "ECONNRESET" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
+	{ EPROTO, "EPROTO" },
+	{ ENETUNREACH, "ENETUNREACH" },
 };
 
 static bool error_answer(char *out, size_t size, int err, const char *msg)
@@ -197,6 +202,49 @@ static bool fork_command(const struct control_ops *ops, const char *arg,
 		      path, (int)pid);
 }
 
+static bool migrate_answer(const struct mig_report *r, char *out, size_t size)
+{
+	char pages[MIG_MAX_ROUNDS * 21 + 1] = "", sum[40] = "";
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < r->rounds && i <= MIG_MAX_ROUNDS; i++)
+		n += snprintf(pages + n, sizeof(pages) - n, "%s%llu", i ? "," : "",
+			      (unsigned long long)r->pages[i]);
+	if (r->checksum)
+		snprintf(sum, sizeof(sum), " checksum=%016llx",
+			 (unsigned long long)r->mem_checksum);
+	return answer(out, size, true,
+		      "ok state=migrated rounds=%d pages=%s total_ticks=%llu downtime_ticks=%llu%s",
+		      r->rounds, pages, (unsigned long long)r->total_ticks,
+		      (unsigned long long)r->downtime_ticks, sum);
+}
+
+/* migrate ADDRESS [checksum]: the VM to lvrun --incoming ADDRESS. */
+static bool migrate_command(const struct control_ops *ops, const char *arg,
+			    size_t len, char *out, size_t size)
+{
+	char address[CONTROL_LINE_MAX], flag[CONTROL_LINE_MAX];
+	char err[CONTROL_ANSWER_MAX - 64];
+	bool checksum = false;
+	struct mig_report r;
+	int ret;
+
+	if (!next_word(&arg, &len, address))
+		return error_answer(out, size, EINVAL, "migrate needs an ADDRESS");
+	if (next_word(&arg, &len, flag)) {
+		if (strcmp(flag, "checksum") || next_word(&arg, &len, flag))
+			return error_answer(out, size, EINVAL,
+					    "migrate takes ADDRESS [checksum]");
+		checksum = true;
+	}
+	err[0] = '\0';
+	ret = ops->migrate(ops->ctx, address, checksum, &r, err, sizeof(err));
+	if (ret)
+		return ops_error(out, size, ret, err);
+	return migrate_answer(&r, out, size);
+}
+
 /* reset: back to the snapshot the VM was restored or forked from. */
 static bool reset_answer(const struct control_ops *ops, char *out, size_t size)
 {
@@ -274,8 +322,10 @@ bool control_execute(const struct control_ops *ops, const char *line,
 		if (commands[i].kind == CMD_FORK)
 			return fork_command(ops, rest, line + len - rest, out,
 					    size);
-		/* Arguments are for the commands to come (migrate). */
-		if (rest < line + len && commands[i].kind != CMD_LATER) {
+		if (commands[i].kind == CMD_MIGRATE)
+			return migrate_command(ops, rest, line + len - rest, out,
+					       size);
+		if (rest < line + len) {
 			snprintf(msg, sizeof(msg), "%s takes no argument",
 				 commands[i].name);
 			return error_answer(out, size, EINVAL, msg);

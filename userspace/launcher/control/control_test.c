@@ -16,6 +16,8 @@ struct fake_vm {
 	int pauses, resumes, resets;
 	char saved[64];
 	int forked;
+	char migrated_to[64];
+	bool checksum;
 };
 
 static int fake_pause(void *ctx)
@@ -81,6 +83,30 @@ static int fake_fork(void *ctx, const char *path, int count, pid_t *pid,
 	return 0;
 }
 
+/* Migrations succeed, except to unix:/refuse (the target says no). */
+static int fake_migrate(void *ctx, const char *address, bool checksum,
+			struct mig_report *r, char *err, size_t errlen)
+{
+	struct fake_vm *vm = ctx;
+
+	memset(r, 0, sizeof(*r));
+	if (!strcmp(address, "unix:/refuse")) {
+		snprintf(err, errlen, "the target refused: the guest has 16 MiB");
+		return -ECONNREFUSED;
+	}
+	strncpy(vm->migrated_to, address, sizeof(vm->migrated_to) - 1);
+	vm->checksum = checksum;
+	r->rounds = 3;
+	r->pages[0] = 4000;
+	r->pages[1] = 120;
+	r->pages[2] = 7;
+	r->total_ticks = 1000000;
+	r->downtime_ticks = 20000;
+	r->checksum = checksum;
+	r->mem_checksum = 0xabcdef;
+	return 0;
+}
+
 static void fake_status(void *ctx, struct control_status *st)
 {
 	struct fake_vm *vm = ctx;
@@ -94,7 +120,8 @@ static void fake_status(void *ctx, struct control_status *st)
 static struct fake_vm vm;
 static const struct control_ops ops = {
 	.pause = fake_pause, .resume = fake_resume, .save = fake_save,
-	.reset = fake_reset, .fork = fake_fork, .status = fake_status,
+	.reset = fake_reset, .fork = fake_fork, .migrate = fake_migrate,
+	.status = fake_status,
 	.ctx = &vm,
 };
 
@@ -164,8 +191,22 @@ void control_tests(void)
 	expect("fork 2 /full/f", false,
 	       "error code=ENOSPC msg=\"cannot write ?/full/f?: no space\"");
 	tap_ok(vm.forked == 6, "control: a refused fork started nothing");
-	expect("migrate host:1", false,
-	       "error code=ENOSYS msg=\"migrate: not implemented yet\"");
+	expect("migrate", false, "error code=EINVAL msg=\"migrate needs an ADDRESS\"");
+	expect("migrate unix:/a fast", false,
+	       "error code=EINVAL msg=\"migrate takes ADDRESS [checksum]\"");
+	expect("migrate unix:/a checksum x", false,
+	       "error code=EINVAL msg=\"migrate takes ADDRESS [checksum]\"");
+	expect("migrate unix:/refuse", false, "error code=ECONNREFUSED "
+	       "msg=\"the target refused: the guest has 16 MiB\"");
+	expect("migrate  tcp:127.0.0.1:4444 ", true,
+	       "ok state=migrated rounds=3 pages=4000,120,7 total_ticks=1000000 "
+	       "downtime_ticks=20000");
+	tap_ok(!strcmp(vm.migrated_to, "tcp:127.0.0.1:4444") && !vm.checksum,
+	       "control: migrate got its ADDRESS, no checksum asked");
+	expect("migrate unix:/t checksum", true,
+	       "ok state=migrated rounds=3 pages=4000,120,7 total_ticks=1000000 "
+	       "downtime_ticks=20000 checksum=0000000000abcdef");
+	tap_ok(vm.checksum, "control: migrate ... checksum asks for the checksum");
 	expect("a\"b\\c\x01", false,
 	       "error code=EINVAL msg=\"unknown command: a?b?c?\"");
 	memset(line, 'x', sizeof(line) - 1);

@@ -170,6 +170,18 @@ struct hv_ops {
 			 int64_t delta);
 
 	/*
+	 * Dirty-page logging of the memory set_memory() gave, for live
+	 * migration (NULL where the backend has none). log_dirty() turns it
+	 * on or off with the same arguments as set_memory(); the log starts
+	 * empty. get_dirty_log() copies the log into @bitmap, one bit per
+	 * 4 KiB page rounded up to 64 bits, and clears it: a page written
+	 * after the call is in the next one. Both return 0 or -errno.
+	 */
+	int (*log_dirty)(struct hv *hv, uint64_t gpa, void *host, uint64_t size,
+			 bool on);
+	int (*get_dirty_log)(struct hv *hv, uint64_t *bitmap);
+
+	/*
 	 * Device notifications without a trip through lvrun. Each returns 0,
 	 * or -1 with errno, so a device can fall back to its exit handler:
 	 * EOPNOTSUPP if the hypervisor lacks the feature, otherwise the ioctl's

@@ -100,6 +100,28 @@ static void lv_set_memory(struct hv *hv, uint64_t gpa, void *host, uint64_t size
 		die_ioctl("LV_SET_MEMORY_REGION");
 }
 
+/* The same slot again, with or without the log: lightvisor allows that. */
+static int lv_log_dirty(struct hv *hv, uint64_t gpa, void *host, uint64_t size,
+			bool on)
+{
+	struct lv_memory_region region = {
+		.slot = 0,
+		.flags = on ? LV_MEM_LOG_DIRTY_PAGES : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	return ioctl(hv->vm_fd, LV_SET_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+static int lv_get_dirty_log(struct hv *hv, uint64_t *bitmap)
+{
+	struct lv_dirty_log log = { .slot = 0, .bitmap = (uintptr_t)bitmap };
+
+	return ioctl(hv->vm_fd, LV_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
+}
+
 /* Local APICs, I/O APIC, PICs and PIT in the kernel. */
 static void lv_create_irqchip(struct hv *hv)
 {
@@ -423,6 +445,8 @@ const struct hv_ops hv_lightvisor_ops = {
 	.set_irqchip = lv_set_irqchip,
 	.cpu_features = lv_cpu_features,
 	.shift_tsc = lv_shift_tsc,
+	.log_dirty = lv_log_dirty,
+	.get_dirty_log = lv_get_dirty_log,
 	.ioeventfd = lv_ioeventfd,
 	.irqfd = lv_irqfd,
 };

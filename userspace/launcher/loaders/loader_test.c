@@ -30,6 +30,7 @@ void rtc_tests(void);
 void snapshot_format_tests(void);
 void snapshot_feature_tests(void);
 void control_tests(void);
+void migrate_wire_tests(void);
 void virtio_tests(void);
 
 static uint8_t *guarded;
@@ -673,6 +674,7 @@ int main(int argc, char **argv)
 	snapshot_format_tests();
 	snapshot_feature_tests();
 	control_tests();
+	migrate_wire_tests();
 	virtio_tests();
 	test_acpi_virtio();
 	test_detect();

@@ -23,15 +23,6 @@
 #include "format.h"
 #include "snapshot.h"
 
-struct snap_machine {
-	uint32_t nr_vcpus;
-	uint32_t has_irqchip;
-	uint64_t mem_size;
-	uint32_t image_kind;
-	uint32_t padding;
-	struct hv_cpu_features cpu;	/* last: lvrun-snapforge finds it so */
-};
-
 struct snap_vcpu {
 	struct hv_vcpu_state hv;
 	int32_t pending_irq;	/* lvrun's queued interrupt, or -1 */
@@ -126,6 +117,16 @@ union snap_device_state {
 
 /* --- Save ------------------------------------------------------------- */
 
+void snapshot_describe(struct vm *vm, struct snap_machine *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->nr_vcpus = vm->nr_vcpus;
+	m->has_irqchip = vm->hv.has_irqchip;
+	m->mem_size = vm->mem.size;
+	m->image_kind = vm->kind;
+	vm->hv.ops->cpu_features(&vm->hv, &m->cpu);
+}
+
 static int save_vcpus(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
 {
 	struct snap_vcpu *sv = calloc(1, sizeof(*sv));
@@ -162,12 +163,7 @@ static int save_state(struct vm *vm, struct snap_buf *b, char *err, size_t errle
 	unsigned int i;
 	int ret;
 
-	memset(&m, 0, sizeof(m));
-	m.nr_vcpus = vm->nr_vcpus;
-	m.has_irqchip = vm->hv.has_irqchip;
-	m.mem_size = vm->mem.size;
-	m.image_kind = vm->kind;
-	vm->hv.ops->cpu_features(&vm->hv, &m.cpu);
+	snapshot_describe(vm, &m);
 	snap_buf_add(b, "machine", 0, &m, sizeof(m));
 	ret = save_vcpus(vm, b, err, errlen);
 	if (ret)
@@ -239,12 +235,8 @@ static int write_file(int fd, const struct snap_buf *b, const struct guest_mem *
 	return 0;
 }
 
-int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
+int snapshot_savable(struct vm *vm, char *err, size_t errlen)
 {
-	char tmp[4096];
-	struct snap_buf b;
-	int fd, ret;
-
 	if (!vm->hv.ops->get_vcpu_state) {
 		snprintf(err, errlen, "snapshots need --hv lightvisor (not %s)",
 			 vm->hv.ops->name);
@@ -258,15 +250,39 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "a VM with virtio devices cannot be saved (yet)");
 		return -EOPNOTSUPP;
 	}
+	return 0;
+}
+
+int snapshot_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
+{
+	int ret;
+
+	snap_buf_init(b);
+	ret = save_state(vm, b, err, errlen);
+	if (ret) {
+		snap_buf_free(b);
+		return ret;
+	}
+	snap_buf_finish(b, vm->mem.size);
+	return 0;
+}
+
+int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct snap_buf b;
+	int fd, ret;
+
+	ret = snapshot_savable(vm, err, errlen);
+	if (ret)
+		return ret;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		snprintf(err, errlen, "path too long");
 		return -ENAMETOOLONG;
 	}
-	snap_buf_init(&b);
-	ret = save_state(vm, &b, err, errlen);
+	ret = snapshot_state(vm, &b, err, errlen);
 	if (ret)
-		goto out;
-	snap_buf_finish(&b, vm->mem.size);
+		return ret;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -391,19 +407,24 @@ static int snap_complete(const struct snap_contents *c, uint64_t mem_size,
 }
 
 /* The guest may have seen any feature the saving host offered. */
-static void check_host_features(struct vm *vm, const struct hv_cpu_features *saved)
+int snapshot_check_host(struct vm *vm, const struct snap_machine *m, char *err,
+			size_t errlen)
 {
 	struct hv_cpu_features host, missing;
 
 	vm->hv.ops->cpu_features(&vm->hv, &host);
-	if (hv_cpu_features_missing(saved, &host, &missing))
-		die("the snapshot's guest may use CPU features this host lacks: "
-		    "CPUID.1 ECX %#x EDX %#x, CPUID.7.0 EBX %#x ECX %#x EDX %#x",
-		    missing.leaf1_ecx, missing.leaf1_edx, missing.leaf7_ebx,
-		    missing.leaf7_ecx, missing.leaf7_edx);
-	if (saved->tsc_khz != host.tsc_khz)
-		warn("snapshot taken with a %u kHz TSC, this host's runs at %u kHz",
-		     saved->tsc_khz, host.tsc_khz);
+	if (hv_cpu_features_missing(&m->cpu, &host, &missing)) {
+		snprintf(err, errlen,
+			 "the guest may use CPU features this host lacks: "
+			 "CPUID.1 ECX %#x EDX %#x, CPUID.7.0 EBX %#x ECX %#x EDX %#x",
+			 missing.leaf1_ecx, missing.leaf1_edx, missing.leaf7_ebx,
+			 missing.leaf7_ecx, missing.leaf7_edx);
+		return -EOPNOTSUPP;
+	}
+	if (m->cpu.tsc_khz != host.tsc_khz)
+		warn("guest saved with a %u kHz TSC, this host's runs at %u kHz",
+		     m->cpu.tsc_khz, host.tsc_khz);
+	return 0;
 }
 
 /* Reads the header and sections of @fd; dies with a message if bad. */
@@ -442,7 +463,8 @@ static void restore_queued_events(struct vcpu *vcpu, const struct snap_vcpu *sv)
 	pthread_mutex_unlock(&vcpu->lock);
 }
 
-static void restore_vcpus(struct vm *vm, const struct snap_contents *c)
+static int restore_vcpus(struct vm *vm, const struct snap_contents *c,
+			 char *err, size_t errlen)
 {
 	int i, ret;
 
@@ -450,20 +472,25 @@ static void restore_vcpus(struct vm *vm, const struct snap_contents *c)
 		struct vcpu *vcpu = &vm->vcpus[i];
 		const struct snap_vcpu *sv = c->vcpu[i];
 
+		if (sv->pending_irq < -1 || sv->pending_irq > 255 ||
+		    sv->pending_nmi > 1 || sv->parked > 1 || sv->halted > 1) {
+			snprintf(err, errlen, "vCPU %d: bad queued events", i);
+			return -EINVAL;
+		}
 		vcpu->vm = vm;
 		pthread_mutex_init(&vcpu->lock, NULL);
 		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
 		ret = vm->hv.ops->set_vcpu_state(&vm->hv, &vcpu->hv, &sv->hv);
-		if (ret)
-			die("snapshot: vCPU %d: its state is refused: %s", i,
-			    strerror(-ret));
-		if (sv->pending_irq < -1 || sv->pending_irq > 255 ||
-		    sv->pending_nmi > 1 || sv->parked > 1 || sv->halted > 1)
-			die("snapshot: vCPU %d: bad queued events", i);
+		if (ret) {
+			snprintf(err, errlen, "vCPU %d: its state is refused: %s", i,
+				 strerror(-ret));
+			return ret;
+		}
 		restore_queued_events(vcpu, sv);
 		vcpu->halted = sv->halted;
 		vcpu->parked = sv->parked || sv->halted;
 	}
+	return 0;
 }
 
 /* Returns the name of the first device that refused its state, or NULL. */
@@ -495,23 +522,64 @@ static void *map_snapshot_memory(void *addr, uint64_t size, int fd, uint64_t off
 		    MAP_PRIVATE | MAP_NORESERVE | (addr ? MAP_FIXED : 0), fd, offset);
 }
 
+/* Parses and checks the header and sections at @p into @c. */
+static int parse_state(const uint8_t *p, size_t len, uint64_t mem_size,
+		       struct snap_contents *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	if (snap_parse(p, len, snap_collect, c, err, errlen) ||
+	    snap_complete(c, mem_size, err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Gives @vm, its hypervisor VM made and its memory set, the devices,
+ * interrupt controllers and vCPUs of @c, each in its saved state.
+ */
+static int apply_state(struct vm *vm, const struct snap_contents *c, char *err,
+		       size_t errlen)
+{
+	const char *dev;
+	int ret;
+
+	vm_create_devices(vm);
+	if (c->machine->has_irqchip)
+		vm->hv.ops->create_irqchip(&vm->hv);
+	/* Each vCPU's TSC is where it was saved. */
+	ret = restore_vcpus(vm, c, err, errlen);
+	if (ret)
+		return ret;
+	if (c->irqchip) {
+		ret = vm->hv.ops->set_irqchip(&vm->hv, c->irqchip);
+		if (ret) {
+			snprintf(err, errlen, "the interrupt controllers' state is refused: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	dev = restore_devices(vm, c);
+	if (dev) {
+		snprintf(err, errlen, "device %s: a state it cannot be in", dev);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void vm_restore(struct vm *vm, const char *path)
 {
 	struct snap_contents c;
 	struct snap_header h;
 	char err[256];
-	const char *dev;
 	uint8_t *sections;
 	size_t len;
-	int fd, ret;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		die("cannot open %s: %s", path, strerror(errno));
 	sections = read_sections(fd, path, &len, &h);
-	memset(&c, 0, sizeof(c));
-	if (snap_parse(sections, len, snap_collect, &c, err, sizeof(err)) ||
-	    snap_complete(&c, h.mem_size, err, sizeof(err)))
+	if (parse_state(sections, len, h.mem_size, &c, err, sizeof(err)))
 		die("%s: %s", path, err);
 	if (opts.hv != HV_LIGHTVISOR)
 		die("--restore needs --hv lightvisor");
@@ -519,7 +587,8 @@ void vm_restore(struct vm *vm, const char *path)
 	vm->nr_vcpus = c.machine->nr_vcpus;
 	vm->kind = c.machine->image_kind;
 	hv_init(&vm->hv, &hv_lightvisor_ops, vm->nr_vcpus);
-	check_host_features(vm, &c.machine->cpu);
+	if (snapshot_check_host(vm, c.machine, err, sizeof(err)))
+		die("%s: %s", path, err);
 
 	/* Copy-on-write from the file: pages are read when first touched. */
 	vm->mem.size = h.mem_size;
@@ -528,26 +597,37 @@ void vm_restore(struct vm *vm, const char *path)
 		die("cannot map the memory of %s: %s", path, strerror(errno));
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 
-	vm_create_devices(vm);
-	if (c.machine->has_irqchip)
-		vm->hv.ops->create_irqchip(&vm->hv);
-	/* Each vCPU's TSC is where it was saved. */
-	restore_vcpus(vm, &c);
-	if (c.irqchip) {
-		ret = vm->hv.ops->set_irqchip(&vm->hv, c.irqchip);
-		if (ret)
-			die("snapshot: the interrupt controllers' state is refused: %s",
-			    strerror(-ret));
-	}
-	dev = restore_devices(vm, &c);
-	if (dev)
-		die("snapshot: device %s: a state it cannot be in", dev);
+	if (apply_state(vm, &c, err, sizeof(err)))
+		die("snapshot %s: %s", path, err);
 	trace("restored %s: %d vCPUs, %llu KiB of memory", path, vm->nr_vcpus,
 	      (unsigned long long)(vm->mem.size >> 10));
 	origin.sections = sections;
 	origin.c = c;
 	origin.fd = fd;
 	origin.mem_offset = h.mem_offset;
+}
+
+int snapshot_load(struct vm *vm, const uint8_t *p, size_t len, char *err,
+		  size_t errlen)
+{
+	struct snap_contents c;
+	const struct snap_machine *m;
+	int ret;
+
+	ret = parse_state(p, len, vm->mem.size, &c, err, errlen);
+	if (ret)
+		return ret;
+	m = c.machine;
+	if ((int)m->nr_vcpus != vm->nr_vcpus ||
+	    m->image_kind != (uint32_t)vm->kind) {
+		snprintf(err, errlen, "the state's machine (%u vCPUs) is not the one announced (%d vCPUs)",
+			 m->nr_vcpus, vm->nr_vcpus);
+		return -EINVAL;
+	}
+	ret = snapshot_check_host(vm, m, err, errlen);
+	if (ret)
+		return ret;
+	return apply_state(vm, &c, err, errlen);
 }
 
 /* Every vCPU thread is where it was at the save: running, or not. */

@@ -10,8 +10,52 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "../hv/hv.h"
+#include "format.h"
 
 struct vm;
+
+/* The "machine" section: the VM's shape, what a restore checks first. */
+struct snap_machine {
+	uint32_t nr_vcpus;
+	uint32_t has_irqchip;
+	uint64_t mem_size;
+	uint32_t image_kind;
+	uint32_t padding;
+	struct hv_cpu_features cpu;	/* last: lvrun-snapforge finds it so */
+};
+
+/* @vm's shape and the CPU features its guest may have seen. */
+void snapshot_describe(struct vm *vm, struct snap_machine *m);
+/*
+ * Whether this host can run the guest of @m: 0, or -EOPNOTSUPP naming
+ * the CPU features it lacks in @err. A different TSC rate only warns.
+ */
+int snapshot_check_host(struct vm *vm, const struct snap_machine *m, char *err,
+			size_t errlen);
+/*
+ * Whether @vm can be saved at all (backend, devices): 0, or
+ * -EOPNOTSUPP with the reason in @err.
+ */
+int snapshot_savable(struct vm *vm, char *err, size_t errlen);
+/*
+ * The header and sections of a snapshot of @vm into @b (initialised
+ * here; free it with snap_buf_free()), for mem_size bytes of memory
+ * that the caller writes itself. @vm must be paused. Returns 0, or a
+ * negative errno with a message in @err (@b is then freed).
+ */
+int snapshot_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen);
+/*
+ * The other way round: @vm has its hypervisor VM (hv_init), nr_vcpus,
+ * kind and memory set; checks the header and sections at @p (@len
+ * bytes, as snap_check_header() said) as a restore does, then makes the
+ * devices, interrupt controllers and vCPUs in their saved state. 0, or
+ * a negative errno with a message in @err.
+ */
+int snapshot_load(struct vm *vm, const uint8_t *p, size_t len, char *err,
+		  size_t errlen);
 
 /*
  * Writes @vm to @path (through a temporary file renamed at the end, so

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lvrun: the source side of live migration (migrate.h). Runs on the
+ * control thread; the vCPUs run on through pre-copy.
+ *
+ * Pre-copy: the first round sends every page that is not all zero (the
+ * target's memory starts zeroed), then each round sends the pages the
+ * dirty log says were written during the one before. Rounds end when
+ * the dirty set is small, stops shrinking, or after MIG_MAX_ROUNDS; the
+ * set they leave is sent with the guest paused, with the state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "../log.h"
+#include "../lvrun.h"
+#include "../snapshot/snapshot.h"
+#include "migrate.h"
+#include "transport.h"
+#include "wire.h"
+
+/* One migration: the stream and the pages waiting to go out. */
+struct mig_source {
+	struct vm *vm;
+	int fd;
+	uint64_t nr_pages;
+	uint64_t *dirty;	/* pages still to send, one bit each */
+	uint64_t *fresh;	/* the dirty log as just read */
+	size_t words;		/* of each bitmap */
+	uint32_t batched;	/* pages in the batch */
+	uint64_t *index;	/* MIG_BATCH page numbers */
+	uint8_t *data;		/* MIG_BATCH pages */
+	char *err;
+	size_t errlen;
+};
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *q = (const uint64_t *)p;
+	unsigned int i;
+
+	for (i = 0; i < MIG_PAGE / sizeof(*q); i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+static int flush_batch(struct mig_source *s)
+{
+	int ret;
+
+	if (!s->batched)
+		return 0;
+	ret = mig_send(s->fd, MIG_PAGES, s->batched, s->index,
+		       s->batched * sizeof(uint64_t), s->data,
+		       (uint64_t)s->batched * MIG_PAGE, s->err, s->errlen);
+	s->batched = 0;
+	return ret;
+}
+
+/* Copies page @pfn into the batch; a running guest may be writing it. */
+static int queue_page(struct mig_source *s, uint64_t pfn)
+{
+	s->index[s->batched] = pfn;
+	memcpy(s->data + (size_t)s->batched * MIG_PAGE,
+	       s->vm->mem.host + pfn * MIG_PAGE, MIG_PAGE);
+	if (++s->batched == MIG_BATCH)
+		return flush_batch(s);
+	return 0;
+}
+
+/* Round 1: every page with something in it. */
+static int send_all_pages(struct mig_source *s, uint64_t *sent)
+{
+	uint64_t pfn;
+	int ret;
+
+	*sent = 0;
+	for (pfn = 0; pfn < s->nr_pages; pfn++) {
+		if (page_is_zero(s->vm->mem.host + pfn * MIG_PAGE))
+			continue;
+		ret = queue_page(s, pfn);
+		if (ret)
+			return ret;
+		(*sent)++;
+	}
+	return flush_batch(s);
+}
+
+/* The pages of s->dirty, which it then forgets. */
+static int send_dirty_pages(struct mig_source *s, uint64_t *sent)
+{
+	size_t w;
+	int ret;
+
+	*sent = 0;
+	for (w = 0; w < s->words; w++) {
+		while (s->dirty[w]) {
+			uint64_t pfn = w * 64 + __builtin_ctzll(s->dirty[w]);
+
+			s->dirty[w] &= s->dirty[w] - 1;
+			ret = queue_page(s, pfn);
+			if (ret)
+				return ret;
+			(*sent)++;
+		}
+	}
+	return flush_batch(s);
+}
+
+/* Adds the dirty log (read and cleared) to s->dirty; returns its count. */
+static int collect_dirty(struct mig_source *s, uint64_t *count)
+{
+	struct vm *vm = s->vm;
+	size_t w;
+	int ret;
+
+	ret = vm->hv.ops->get_dirty_log(&vm->hv, s->fresh);
+	if (ret) {
+		snprintf(s->err, s->errlen, "cannot read the dirty log: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	*count = 0;
+	for (w = 0; w < s->words; w++) {
+		s->dirty[w] |= s->fresh[w];
+		*count += __builtin_popcountll(s->dirty[w]);
+	}
+	return 0;
+}
+
+static int end_round(struct mig_source *s, struct mig_report *r, uint64_t sent)
+{
+	r->pages[r->rounds++] = sent;
+	warn("migrate: round %d: %llu pages", r->rounds,
+	     (unsigned long long)sent);
+	return mig_send(s->fd, MIG_ROUND, r->rounds, NULL, 0, NULL, 0, s->err,
+			s->errlen);
+}
+
+/* While the guest runs; leaves in s->dirty what the pause must send. */
+static int precopy(struct mig_source *s, struct mig_report *r)
+{
+	uint64_t sent, count, last = ~0ULL;
+	int ret;
+
+	ret = send_all_pages(s, &sent);
+	if (!ret)
+		ret = end_round(s, r, sent);
+	while (!ret && r->rounds < MIG_MAX_ROUNDS) {
+		ret = collect_dirty(s, &count);
+		if (ret || count <= MIG_SMALL_DIRTY || count >= last)
+			break;
+		last = count;
+		ret = send_dirty_pages(s, &sent);
+		if (!ret)
+			ret = end_round(s, r, sent);
+	}
+	return ret;
+}
+
+/* The target's verdict: 0 for @want, else an error naming its reason. */
+static int expect_answer(struct mig_source *s, uint32_t want)
+{
+	char reason[MIG_REFUSE_MAX + 1], why[160];
+	struct mig_msg m;
+	uint64_t i;
+	int ret;
+
+	ret = mig_recv(s->fd, &m, why, sizeof(why));
+	if (ret) {
+		snprintf(s->err, s->errlen, "no answer from the target: %s", why);
+		return ret;
+	}
+	if (m.type == want)
+		return 0;
+	if (m.type != MIG_REFUSE ||
+	    mig_recv_payload(s->fd, reason, m.len, why, sizeof(why))) {
+		snprintf(s->err, s->errlen, "the target answered %s",
+			 mig_type_name(m.type));
+		return -EPROTO;
+	}
+	reason[m.len] = '\0';
+	for (i = 0; i < m.len; i++)
+		if (reason[i] < 0x20 || reason[i] > 0x7e)
+			reason[i] = '?';
+	snprintf(s->err, s->errlen, "the target refused: %s", reason);
+	return -ECONNREFUSED;
+}
+
+static int send_hello(struct mig_source *s)
+{
+	struct mig_hello h;
+	struct snap_machine m;
+	int ret;
+
+	snapshot_describe(s->vm, &m);
+	mig_hello_init(&h, &m);
+	ret = mig_send(s->fd, MIG_HELLO, 0, &h, sizeof(h), NULL, 0, s->err,
+		       s->errlen);
+	return ret ? ret : expect_answer(s, MIG_ACCEPT);
+}
+
+/* The guest is paused: the last pages, the state, and the target's word. */
+static int send_rest(struct mig_source *s, struct mig_report *r)
+{
+	struct mig_done done = { 0 };
+	struct snap_buf b;
+	uint64_t count, sent;
+	int ret;
+
+	ret = collect_dirty(s, &count);
+	if (!ret)
+		ret = send_dirty_pages(s, &sent);
+	if (!ret)
+		ret = end_round(s, r, sent);
+	if (!ret)
+		ret = snapshot_state(s->vm, &b, s->err, s->errlen);
+	if (ret)
+		return ret;
+	ret = mig_send(s->fd, MIG_STATE, 0, b.p, b.len, NULL, 0, s->err,
+		       s->errlen);
+	snap_buf_free(&b);
+	if (r->checksum) {
+		done.flags = MIG_DONE_CHECKSUM;
+		done.mem_checksum = mig_mem_checksum(s->vm->mem.host,
+						     s->vm->mem.size);
+		r->mem_checksum = done.mem_checksum;
+		warn("migrate: memory checksum %016llx",
+		     (unsigned long long)done.mem_checksum);
+	}
+	if (!ret)
+		ret = mig_send(s->fd, MIG_DONE, 0, &done, sizeof(done), NULL, 0,
+			       s->err, s->errlen);
+	return ret ? ret : expect_answer(s, MIG_RUNNING);
+}
+
+static int set_dirty_log(struct vm *vm, bool on)
+{
+	return vm->hv.ops->log_dirty(&vm->hv, 0, vm->mem.host, vm->mem.size, on);
+}
+
+/* Pre-copy, pause, the rest; the guest resumes here if any of it fails. */
+static int transfer(struct mig_source *s, struct mig_report *r)
+{
+	struct vm *vm = s->vm;
+	bool was_running = !vm_paused(vm);
+	uint64_t start = __rdtsc(), paused;
+	int ret;
+
+	ret = set_dirty_log(vm, true);
+	if (ret) {
+		snprintf(s->err, s->errlen, "cannot log dirty pages: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = precopy(s, r);
+	paused = __rdtsc();
+	if (!ret && was_running) {
+		ret = vm_pause(vm);
+		if (ret)
+			snprintf(s->err, s->errlen, "cannot pause: %s", strerror(-ret));
+	}
+	if (!ret)
+		ret = send_rest(s, r);
+	r->total_ticks = __rdtsc() - start;
+	r->downtime_ticks = __rdtsc() - paused;
+	if (!ret)
+		return 0;
+	set_dirty_log(vm, false);
+	if (was_running && vm_paused(vm))
+		vm_resume(vm);
+	return ret;
+}
+
+static int source_init(struct mig_source *s, struct vm *vm, char *err,
+		       size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->vm = vm;
+	s->err = err;
+	s->errlen = errlen;
+	s->nr_pages = vm->mem.size / MIG_PAGE;
+	s->words = (s->nr_pages + 63) / 64;
+	s->dirty = calloc(s->words, sizeof(uint64_t));
+	s->fresh = calloc(s->words, sizeof(uint64_t));
+	s->index = calloc(MIG_BATCH, sizeof(uint64_t));
+	s->data = malloc((size_t)MIG_BATCH * MIG_PAGE);
+	if (!s->dirty || !s->fresh || !s->index || !s->data)
+		die("out of memory for a migration");
+	return 0;
+}
+
+static void source_free(struct mig_source *s)
+{
+	free(s->dirty);
+	free(s->fresh);
+	free(s->index);
+	free(s->data);
+}
+
+static void report(const char *address, const struct mig_report *r)
+{
+	char pages[MIG_MAX_ROUNDS * 24] = "";
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < r->rounds; i++)
+		n += snprintf(pages + n, sizeof(pages) - n, "%s%llu", i ? "," : "",
+			      (unsigned long long)r->pages[i]);
+	warn("migrated to %s: pages per round %s (the last while paused), "
+	     "%llu TSC ticks in all, downtime %llu TSC ticks", address, pages,
+	     (unsigned long long)r->total_ticks,
+	     (unsigned long long)r->downtime_ticks);
+}
+
+int migrate_send(struct vm *vm, const char *address, bool checksum,
+		 struct mig_report *r, char *err, size_t errlen)
+{
+	struct mig_address a;
+	struct mig_source s;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->checksum = checksum;
+	if (!vm->hv.ops->log_dirty) {
+		snprintf(err, errlen, "migration needs --hv lightvisor (not %s)",
+			 vm->hv.ops->name);
+		return -EOPNOTSUPP;
+	}
+	ret = snapshot_savable(vm, err, errlen);
+	if (ret)
+		return ret;
+	if (mig_parse_address(address, &a, err, errlen))
+		return -EINVAL;
+	source_init(&s, vm, err, errlen);
+	s.fd = mig_connect(&a, err, errlen);
+	ret = s.fd < 0 ? s.fd : send_hello(&s);
+	if (!ret)
+		ret = transfer(&s, r);
+	if (s.fd >= 0)
+		close(s.fd);
+	source_free(&s);
+	if (ret)
+		warn("migrate to %s failed, the guest stays here: %s", address, err);
+	else
+		report(address, r);
+	return ret;
+}
