@@ -48,6 +48,16 @@ wait_socket() { # PATH
 	done
 }
 
+# Waits up to 60 s for every lvrun but the first guest's to be gone.
+only_the_first_lvrun() {
+	i=0
+	while [ "$(pidof lvrun | wc -w)" != 1 ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(pidof lvrun | wc -w)" = 1 ]
+}
+
 # Counts run 1, 2, 3... without a gap or a restart.
 consecutive() { # FILE
 	counts "$1" | awk '$2 != NR { bad = 1 } END { exit bad || NR == 0 }'
@@ -241,12 +251,7 @@ ctl "$sock" reset
 result $? "reset of a VM that was not restored: error code=EOPNOTSUPP"
 kill -TERM $fpid
 wait $fpid
-i=0
-while [ "$(pidof lvrun | wc -w)" != 1 ] && [ $i -lt 600 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ "$(pidof lvrun | wc -w)" = 1 ]
+only_the_first_lvrun
 result $? "killing the forking lvrun ends its children"
 ctl "$sock" resume
 
@@ -287,12 +292,7 @@ if [ $forked = 0 ]; then
 		[ "$(last_count live.snap.console.1)" -gt "$(last_count live.snap.console.0)" ]
 	result $? "the children are independent: child 0 paused stands still, child 1 counts on"
 	kill -TERM "$lpid"
-	i=0
-	while [ "$(pidof lvrun | wc -w)" != 1 ] && [ $i -lt 600 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$(pidof lvrun | wc -w)" = 1 ]
+	only_the_first_lvrun
 	result $? "killing the forking lvrun ends the children of lvctl fork"
 	ctl "$sock" resume
 else
