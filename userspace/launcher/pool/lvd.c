@@ -61,19 +61,11 @@ struct lvd {
 
 static struct lvd lvd;
 
-static void lvd_die(const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 1, 2)));
-
-static void lvd_die(const char *fmt, ...)
+static void lvd_vlog(const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	fputs("lvd: ", stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
 }
 
 static void lvd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -82,11 +74,22 @@ static void lvd_log(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lvd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	lvd_vlog(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+static void lvd_die(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+
+static void lvd_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lvd_vlog(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 static void usage(FILE *f)
