@@ -367,6 +367,27 @@ static inline enum lv_vm_owner lv_vm_owner(const struct lv_vm *vm)
 	return mm == current->mm ? LV_OWNER_CALLER : LV_OWNER_OTHER;
 }
 
+/*
+ * Whether the caller may issue ioctl @cmd on @vm: its owner may, anyone
+ * holding the fd of a VM not bound yet may if @unbound_ok, nobody else.
+ * A lightvisor ioctl refused before the bind gets EBADFD (the fd is not
+ * in a state for it); any other number is not ours (ENOTTY).
+ */
+static inline int lv_vm_ioctl_allowed(const struct lv_vm *vm,
+				      unsigned int cmd, bool unbound_ok)
+{
+	switch (lv_vm_owner(vm)) {
+	case LV_OWNER_CALLER:
+		return 0;
+	case LV_OWNER_NONE:
+		if (unbound_ok)
+			return 0;
+		return _IOC_TYPE(cmd) == LVIO ? -EBADFD : -ENOTTY;
+	default:
+		return -EIO;
+	}
+}
+
 /* Where a vCPU is, for kicks and flushes. */
 enum lv_vcpu_mode {
 	LV_OUTSIDE_GUEST,

@@ -936,16 +936,9 @@ static long lv_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 	long ret;
 
-	switch (lv_vm_owner(vcpu->vm)) {
-	case LV_OWNER_CALLER:
-		break;
-	case LV_OWNER_NONE:
-		if (!lv_vcpu_ioctl_unbound_ok(cmd))
-			return _IOC_TYPE(cmd) == LVIO ? -EBADFD : -ENOTTY;
-		break;
-	default:
-		return -EIO;
-	}
+	ret = lv_vm_ioctl_allowed(vcpu->vm, cmd, lv_vcpu_ioctl_unbound_ok(cmd));
+	if (ret)
+		return ret;
 
 	/* Needs no lock: another thread may queue while the vCPU runs. */
 	if (cmd == LV_INTERRUPT)

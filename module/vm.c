@@ -344,17 +344,11 @@ static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct lv_vm *vm = filp->private_data;
 	void __user *argp = (void __user *)arg;
+	int ret;
 
-	switch (lv_vm_owner(vm)) {
-	case LV_OWNER_CALLER:
-		break;
-	case LV_OWNER_NONE:
-		if (!lv_vm_ioctl_unbound_ok(cmd))
-			return _IOC_TYPE(cmd) == LVIO ? -EBADFD : -ENOTTY;
-		break;
-	default:
-		return -EIO;
-	}
+	ret = lv_vm_ioctl_allowed(vm, cmd, lv_vm_ioctl_unbound_ok(cmd));
+	if (ret)
+		return ret;
 
 	switch (cmd) {
 	case LV_BIND_VM:
