@@ -129,7 +129,8 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 		if (subleaf == 0) {
 			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 			out[1] &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-				    BIT(15) | BIT(25) | LV_CPUID7_EBX_HIDDEN);
+				    BIT(15) | BIT(25));
+			out[1] |= LV_CPUID7_EBX_TSC_ADJUST;
 			/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
 			out[2] &= ~(BIT(3) | CPUID7_ECX_OSPKE | BIT(5) | BIT(7) |
 				    BIT(22) | BIT(23) | BIT(30) | BIT(31));

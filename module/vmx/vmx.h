@@ -121,6 +121,8 @@ struct lv_vmx_vcpu {
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
 	u64 apic_base;
+	/* IA32_TSC_ADJUST: what the guest's own writes added to its TSC. */
+	s64 tsc_adjust;
 	struct {
 		u16 ds, es, fs, gs, ldt;
 		unsigned long fs_base;
