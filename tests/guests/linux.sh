@@ -3,7 +3,8 @@
 # The guest kernel (scripts/kernel/guest.config, BusyBox initramfs from
 # scripts/build-guest) booted by lvrun over lightvisor or over KVM (with
 # KVM's in-kernel irqchip): to its init and a test script, with 1 and 2
-# vCPUs, as bzImage and as vmlinux (PVH); `sleep 5` against the host's
+# vCPUs, as bzImage and as vmlinux (PVH), Debian's stock kernel keeping
+# its clocks (the TSC, a one-shot tick, jiffies at the TSC's rate); `sleep 5` against the host's
 # clock; a command typed on lvrun's stdin; power-off, reboot and panic
 # give lvrun's documented exit statuses. Then bad Linux images, refused.
 # With kvm it loads kvm-intel, so it runs after every lightvisor suite of
