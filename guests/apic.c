@@ -53,6 +53,8 @@ static void test_xapic(void)
 	cpuid(1, 0, &a, &b, &c, &d);
 	tap_ok(d & (1 << 9), "CPUID: local APIC present");
 	tap_ok(c & (1 << 21), "CPUID: x2APIC offered");
+	cpuid(6, 0, &a, &b, &c, &d);
+	tap_ok(a & (1 << 2), "CPUID 6: ARAT, the APIC timer runs in every C-state");
 	tap_eq(APIC | APIC_EN | APIC_BSP, rdmsr(APIC_BASE_MSR),
 	       "IA32_APIC_BASE: 0xfee00000, enabled, BSP");
 	tap_eq(0, apic_read(0x20), "xAPIC ID 0");
@@ -134,7 +136,7 @@ int main(void)
 	idt_init();
 	for (v = 0x40; v < 0x48; v++)
 		idt_set_handler(v, handler);
-	tap_plan(21);
+	tap_plan(22);
 	test_xapic();
 	test_x2apic();
 	test_pit();

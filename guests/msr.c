@@ -17,6 +17,8 @@
 #define MSR_IA32_SPEC_CTRL	0x48
 #define MSR_IA32_PRED_CMD	0x49
 #define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_TSC_ADJUST	0x3b
 
 struct msr_test {
 	uint32_t msr;
@@ -74,13 +76,44 @@ static void test_spec_ctrl(void)
 	       "IA32_SPEC_CTRL reserved bit raises #GP");
 }
 
+/*
+ * IA32_TSC_ADJUST (SDM 17.17.3), offered by CPUID 7 EBX bit 1: 0 at
+ * first; a write of it moves the TSC by its change, and a write of
+ * IA32_TSC changes it by as much as the TSC moved.
+ */
+static void test_tsc_adjust(void)
+{
+	const uint64_t step = 1ULL << 40, slack = 1ULL << 32;
+	uint32_t a, b, c, d;
+	uint64_t t0, t1;
+	int64_t adj;
+
+	cpuid(7, 0, &a, &b, &c, &d);
+	tap_ok(b & (1 << 1), "CPUID 7: IA32_TSC_ADJUST offered");
+	tap_eq(0, rdmsr(MSR_IA32_TSC_ADJUST), "IA32_TSC_ADJUST reads 0 at first");
+	t0 = rdtsc();
+	wrmsr(MSR_IA32_TSC_ADJUST, step);
+	t1 = rdtsc();
+	tap_ok(t1 - t0 >= step && t1 - t0 < step + slack,
+	       "a write of IA32_TSC_ADJUST moves the TSC by as much");
+	tap_eq(step, rdmsr(MSR_IA32_TSC_ADJUST), "IA32_TSC_ADJUST reads back");
+	t0 = rdtsc();
+	wrmsr(MSR_IA32_TSC, t0 - step);
+	t1 = rdtsc();
+	adj = (int64_t)rdmsr(MSR_IA32_TSC_ADJUST);
+	/* The ticks between the read and the write went back too. */
+	tap_ok(t1 < t0 && adj <= 0 && adj > -(int64_t)slack,
+	       "a write of IA32_TSC moves IA32_TSC_ADJUST by as much");
+	wrmsr(MSR_IA32_TSC_ADJUST, 0);
+}
+
 int main(void)
 {
 	uint64_t old, v;
 	unsigned int i;
 
 	idt_init();
-	tap_plan(NR_TESTS + 11);
+	tap_plan(NR_TESTS + 15);
 
 	for (i = 0; i < NR_TESTS; i++) {
 		old = rdmsr(tests[i].msr);
@@ -96,6 +129,7 @@ int main(void)
 	       "WRMSR of unsupported MSR 0x12345678 raises #GP");
 
 	test_spec_ctrl();
+	test_tsc_adjust();
 
 	old = rdmsr(MSR_LSTAR);
 	tap_eq(VEC_GP, (uint64_t)wrmsr_safe(MSR_LSTAR, 0x8000000000000000UL),

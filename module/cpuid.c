@@ -27,6 +27,7 @@
 #define CPUID1_ECX_OSXSAVE	BIT(27)
 #define CPUID1_ECX_HYPERVISOR	BIT(31)
 #define CPUID1_EDX_APIC		BIT(9)
+#define CPUID6_EAX_ARAT		BIT(2)
 #define CPUID7_ECX_OSPKE	BIT(4)
 
 /**
@@ -92,7 +93,11 @@ static bool lv_cpuid_own_basic(u32 leaf, u32 out[4])
  * nesting), MONITOR (MWAIT is a no-op), performance monitoring, and
  * features needing state lightvisor does not switch (XSAVES, PT, SGX,
  * INVPCID, TSX). The local APIC, x2APIC and TSC-deadline exist when the
- * VM has an irqchip (@vm NULL: say what an irqchip VM gets).
+ * VM has an irqchip (@vm NULL: say what an irqchip VM gets), and so does
+ * ARAT: the APIC timer is an hrtimer that no guest C-state stops. Without
+ * ARAT, Linux marks the timer C3STOP and, with no broadcast timer (no
+ * PIT or HPET on a hardware-reduced board), never leaves its periodic
+ * tick, whose jiffies lag whenever a tick is late.
  */
 void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 {
@@ -114,6 +119,9 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 		}
 		break;
 	case 6:
+		out[0] = apic ? CPUID6_EAX_ARAT : 0;
+		out[1] = out[2] = out[3] = 0;
+		break;
 	case 0xa:
 		out[0] = out[1] = out[2] = out[3] = 0;
 		break;
@@ -121,7 +129,8 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 		if (subleaf == 0) {
 			/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 			out[1] &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-				    BIT(15) | BIT(25) | LV_CPUID7_EBX_HIDDEN);
+				    BIT(15) | BIT(25));
+			out[1] |= LV_CPUID7_EBX_TSC_ADJUST;
 			/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
 			out[2] &= ~(BIT(3) | CPUID7_ECX_OSPKE | BIT(5) | BIT(7) |
 				    BIT(22) | BIT(23) | BIT(30) | BIT(31));
@@ -168,8 +177,8 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
  * @leaf: EAX
  * @out: the filtered host leaf, EAX..EDX
  *
- * The local APIC, x2APIC and TSC-deadline bits of an irqchip VM (the APIC
- * bit following IA32_APIC_BASE.EN), the hypervisor timing leaf and the
+ * The local APIC, x2APIC, TSC-deadline and ARAT bits of an irqchip VM (the
+ * APIC bit following IA32_APIC_BASE.EN), the hypervisor timing leaf and the
  * basic leaves lightvisor defines itself.
  */
 void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4])
@@ -183,6 +192,10 @@ void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4])
 			if (lv_apic_hw_enabled(vcpu->lapic))
 				out[3] |= CPUID1_EDX_APIC;
 		}
+		break;
+	case 6:
+		if (vcpu->lapic)
+			out[0] |= CPUID6_EAX_ARAT;
 		break;
 	case LV_CPUID_SIGNATURE:
 		out[0] = LV_CPUID_TIMING;
@@ -378,6 +391,7 @@ static bool lv_cpuid_entry_ok(const struct lv_cpuid_entry *e,
 		return lv_subset(e->ecx, sup->ecx | CPUID1_ECX_OSXSAVE) &&
 		       lv_subset(e->edx, sup->edx);
 	case 6:
+		return lv_subset(e->eax, sup->eax) && !(e->ebx | e->ecx | e->edx);
 	case 0xa:
 		return !(e->eax | e->ebx | e->ecx | e->edx);
 	case 7:

@@ -689,12 +689,17 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4]);
  * and power features with MSRs or state lightvisor does not model (DS,
  * ACPI thermal, TM/TM2, EIST, PBE, xTPR, PDCM, DCA, DTES64, DS-CPL) and
  * HTT (each vCPU is a core of its own, so the guest's topology comes from
- * leaf 4 alone), and IA32_TSC_ADJUST, which is not emulated.
+ * leaf 4 alone).
  */
 #define LV_CPUID1_ECX_HIDDEN	(BIT(2) | BIT(4) | BIT(7) | BIT(8) | BIT(14) | \
 				 BIT(15) | BIT(18))
 #define LV_CPUID1_EDX_HIDDEN	(BIT(21) | BIT(22) | BIT(28) | BIT(29) | BIT(31))
-#define LV_CPUID7_EBX_HIDDEN	BIT(1)
+/*
+ * IA32_TSC_ADJUST, emulated whatever the host has: with it, an invariant
+ * TSC and a constant rate, Linux trusts the TSC without a watchdog, which
+ * on a board with no HPET or PM timer would be its tick count.
+ */
+#define LV_CPUID7_EBX_TSC_ADJUST	BIT(1)
 
 void lv_cpuid_fixup(struct lv_vcpu *vcpu, u32 leaf, u32 out[4]);
 void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,

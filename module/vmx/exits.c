@@ -254,7 +254,8 @@ static void lv_cpuid_filter_leaf7(struct lv_vmx_vcpu *vmx, u32 subleaf,
 	case 0:
 		/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
 		*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-			BIT(15) | BIT(25) | LV_CPUID7_EBX_HIDDEN);
+			BIT(15) | BIT(25));
+		*b |= LV_CPUID7_EBX_TSC_ADJUST;
 		/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
 		*c &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(22) | BIT(23) |
 			BIT(30) | BIT(31));

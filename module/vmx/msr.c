@@ -175,6 +175,9 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_TSC:
 		*value = rdtsc() + vmcs_read64(TSC_OFFSET);
 		break;
+	case MSR_IA32_TSC_ADJUST:
+		*value = vmx->tsc_adjust;
+		break;
 	case MSR_IA32_APICBASE:
 		*value = vmx->vcpu.lapic ? lv_lapic_get_base(vmx->vcpu.lapic) :
 			 vmx->apic_base;
@@ -222,6 +225,20 @@ static int lv_vmx_set_efer_msr(struct lv_vmx_vcpu *vmx, u64 efer)
 	return 0;
 }
 
+/*
+ * Move this vCPU's TSC by @delta ticks, as a write of IA32_TSC or
+ * IA32_TSC_ADJUST does; each write changes the other MSR by as much
+ * (SDM 17.17.3). RDTSC reads it too: "use TSC offsetting" is always on.
+ */
+static void lv_vmx_move_tsc(struct lv_vmx_vcpu *vmx, s64 delta)
+{
+	u64 offset = vmcs_read64(TSC_OFFSET) + delta;
+
+	vmcs_write64(TSC_OFFSET, offset);
+	vmx->tsc_adjust += delta;
+	lv_vcpu_tsc_offset_changed(&vmx->vcpu, offset);
+}
+
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 {
 	int slot = lv_swapped_msr_slot(index);
@@ -263,9 +280,10 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 			vmcs_writel(GUEST_GS_BASE, value);
 		return 0;
 	case MSR_IA32_TSC:
-		/* Read by RDTSC too: "use TSC offsetting" is always on. */
-		vmcs_write64(TSC_OFFSET, value - rdtsc());
-		lv_vcpu_tsc_offset_changed(&vmx->vcpu, vmcs_read64(TSC_OFFSET));
+		lv_vmx_move_tsc(vmx, value - (rdtsc() + vmcs_read64(TSC_OFFSET)));
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		lv_vmx_move_tsc(vmx, value - vmx->tsc_adjust);
 		return 0;
 	case MSR_IA32_APICBASE:
 		/* With an irqchip, the local APIC's transitions. */

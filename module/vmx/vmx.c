@@ -1325,6 +1325,7 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	memcpy(st->db, vmx->dr, sizeof(st->db));
 	st->dr6 = vmx->dr[4];
 	lv_vmx_get_msr(vmx, MSR_IA32_TSC, &st->tsc);
+	st->tsc_adjust = vmx->tsc_adjust;
 }
 
 /* The MSRs of a state, checked as WRMSR would check them. */
@@ -1397,6 +1398,8 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 		/* Any value: the TSC is only an offset from the host's. */
 		WARN_ON_ONCE(lv_vmx_set_msr(vmx, MSR_IA32_TSC, st->tsc));
 	}
+	/* After the TSC, whose restore would have moved it. */
+	vmx->tsc_adjust = st->tsc_adjust;
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	return 0;
 }

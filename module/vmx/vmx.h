@@ -94,6 +94,7 @@ struct lv_vmx_vm {
  * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
  * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
  * @apic_base: guest IA32_APIC_BASE
+ * @tsc_adjust: IA32_TSC_ADJUST, what the guest's own writes added to its TSC
  * @host_seg: host segment state restored when the vCPU is put
  * @ept_cache: page-table pages for the next EPT fault
  */
@@ -121,6 +122,7 @@ struct lv_vmx_vcpu {
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
 	u64 apic_base;
+	s64 tsc_adjust;
 	struct {
 		u16 ds, es, fs, gs, ldt;
 		unsigned long fs_base;

@@ -489,7 +489,8 @@ static void test_fpu_preempted(void)
 }
 
 /*
- * DR0-DR3, DR6 and the TSC in version 2 of the vCPU state: the guest
+ * DR0-DR3, DR6 and the TSC in version 2 of the vCPU state, and
+ * IA32_TSC_ADJUST: the guest
  * reads what was set, LV_GET_VCPU_STATE reads it back, and a DR6 the
  * CPU could not hold is refused.
  */
@@ -508,6 +509,7 @@ static void test_dr_tsc_state(void)
 	memcpy(st.db, db, sizeof(db));
 	st.dr6 = 0xffff4ff1;		/* B0 and BS */
 	st.tsc = tsc;
+	st.tsc_adjust = -0x5678;
 
 	bad = st;
 	bad.dr6 = 0x1ffff0ff0ULL;
@@ -528,6 +530,8 @@ static void test_dr_tsc_state(void)
 	tap_result(got.tsc >= tsc && got.tsc - tsc < (1ULL << 32),
 		   "LV_GET_VCPU_STATE reads the TSC from where it was set (+%llu)",
 		   (unsigned long long)(got.tsc - tsc));
+	tap_eq((uint64_t)-0x5678, got.tsc_adjust,
+	       "LV_GET_VCPU_STATE reads IA32_TSC_ADJUST back (setting it after the TSC moved neither)");
 	for (i = 0; i < 4; i++)
 		tap_eq(db[i], guest_report(&g), "the guest reads DRn as set");
 	tap_eq(0xffff4ff1, guest_report(&g), "the guest reads DR6 as set");

@@ -371,7 +371,7 @@ static struct lv_cpuid_entry *find_leaf(struct lv_cpuid *c, uint32_t fn,
 static void test_cpuid(int sys_fd)
 {
 	struct lv_cpuid *c = supported_cpuid(sys_fd);
-	struct lv_cpuid_entry *e1, *sig, *timing, saved;
+	struct lv_cpuid_entry *e1, *e6, *sig, *timing, saved;
 	struct test_vcpu vcpu;
 	struct test_vm vm;
 	struct trace t = { .n = 0 };
@@ -393,6 +393,9 @@ static void test_cpuid(int sys_fd)
 	tap_result(e1->edx & (1 << 9) && e1->ecx & (1 << 21) && e1->ecx & (1 << 24),
 		   "supported leaf 1: APIC, x2APIC, TSC-deadline");
 	tap_result(!(e1->ecx & (1 << 5)), "supported leaf 1: no VMX");
+	e6 = find_leaf(c, 6, 0);
+	tap_result(e6 && e6->eax == 1 << 2 && !(e6->ebx | e6->ecx | e6->edx),
+		   "supported leaf 6: ARAT (the APIC timer always runs), nothing else");
 
 	/* Without an irqchip the APIC bit is refused. */
 	vm_create(sys_fd, &vm);
@@ -406,6 +409,12 @@ static void test_cpuid(int sys_fd)
 	tap_errno(ioctl(vm.fd, LV_SET_CPUID, c), errno, EINVAL,
 		  "LV_SET_CPUID: VMX bit -> EINVAL");
 	*e1 = saved;
+	if (e6) {
+		e6->eax |= 1 << 1;
+		tap_errno(ioctl(vm.fd, LV_SET_CPUID, c), errno, EINVAL,
+			  "LV_SET_CPUID: leaf 6 with more than ARAT -> EINVAL");
+		e6->eax = 1 << 2;
+	}
 	e1->flags = 0x80;
 	tap_errno(ioctl(vm.fd, LV_SET_CPUID, c), errno, EINVAL,
 		  "LV_SET_CPUID: unknown entry flags -> EINVAL");

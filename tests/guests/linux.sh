@@ -3,7 +3,8 @@
 # The guest kernel (scripts/kernel/guest.config, BusyBox initramfs from
 # scripts/build-guest) booted by lvrun over lightvisor or over KVM (with
 # KVM's in-kernel irqchip): to its init and a test script, with 1 and 2
-# vCPUs, as bzImage and as vmlinux (PVH); `sleep 5` against the host's
+# vCPUs, as bzImage and as vmlinux (PVH), Debian's stock kernel keeping
+# its clocks (the TSC, a one-shot tick, jiffies at the TSC's rate); `sleep 5` against the host's
 # clock; a command typed on lvrun's stdin; power-off, reboot and panic
 # give lvrun's documented exit statuses. Then bad Linux images, refused.
 # With kvm it loads kvm-intel, so it runs after every lightvisor suite of
@@ -41,6 +42,23 @@ has() { # NAME PATTERN: the last boot's output has a line matching PATTERN
 	if echo "$out" | grep -q "$2"; then ok "$1"; else nok "$1"; fi
 }
 
+# The last boot's LVGUEST-CLOCK line (guests/linux/tests/cpus.sh): a
+# kernel of HZ=250 kept the TSC as its clocksource (none marked unstable),
+# its tick left periodic mode (one-shot), and its jiffies advanced at the
+# TSC's rate, 4 ms each within 2%, during `sleep 2`.
+clock_250hz() { # NAME
+	name=$1
+	# shellcheck disable=SC2046 # the line's words
+	set -- $(echo "$out" | tr -d '\r' | sed -n 's/^LVGUEST-CLOCK //p' | tail -n 1)
+	# tsc unstable N tick-mode M jiffies J in MS ms
+	if [ "$1" = tsc ] && [ "$3" = 0 ] && [ "$5" = 1 ] && [ "${9:-0}" -gt 0 ] &&
+	   [ $(($7 * 200)) -ge $(($9 * 49)) ] && [ $(($7 * 200)) -le $(($9 * 51)) ]; then
+		ok "$name: TSC kept, one-shot tick, $7 jiffies in $9 ms"
+	else
+		nok "$name: clocks: '$*' (want tsc, unstable 0, tick-mode 1, 4 ms a jiffy +-2%)"
+	fi
+}
+
 boot "bzImage, 1 vCPU" 6 bzImage cpus --vcpus 1 &&
 	has "1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1' &&
 	has "1 vCPU: work pinned to CPU 0 finishes" '^LVGUEST-WORK-DONE cpu0'
@@ -53,10 +71,12 @@ boot "bzImage, 2 vCPUs" 6 bzImage cpus --vcpus 2 &&
 # baseline for the guest kernel, not the subject).
 if [ "$hv" = lightvisor ]; then
 	boot "Debian's stock kernel, 1 vCPU" 6 stock-bzImage cpus --vcpus 1 &&
-		has "stock kernel, 1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1'
+		has "stock kernel, 1 vCPU: /proc/cpuinfo lists 1 CPU" '^LVGUEST-CPUS 1' &&
+		clock_250hz "stock kernel, 1 vCPU"
 	boot "Debian's stock kernel, 2 vCPUs" 6 stock-bzImage cpus --vcpus 2 &&
 		has "stock kernel, 2 vCPUs: /proc/cpuinfo lists 2 CPUs" '^LVGUEST-CPUS 2' &&
-		has "stock kernel, 2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1'
+		has "stock kernel, 2 vCPUs: work pinned to CPU 1 finishes" '^LVGUEST-WORK-DONE cpu1' &&
+		clock_250hz "stock kernel, 2 vCPUs"
 fi
 boot "vmlinux through the PVH entry" 6 vmlinux poweroff &&
 	has "vmlinux: init ran its script" '^LVGUEST-UNAME '

@@ -826,6 +826,10 @@ struct lv_event {
  * @xcr0: XCR0
  * @dr7: DR7
  * @event: the event being delivered, if any (see struct lv_event)
+ * @tsc_adjust: IA32_TSC_ADJUST, what the guest's writes of IA32_TSC and
+ *	IA32_TSC_ADJUST added to its TSC (0 from a state saved before the
+ *	field existed); any value. LV_SET_VCPU_STATE sets it after @tsc,
+ *	which does not change it.
  * @reserved: must be 0
  * @pkru: PKRU (version 2); not 0 only if the guest can have protection
  *	keys (LV_GET_SUPPORTED_CPUID shows PKU)
@@ -873,7 +877,8 @@ struct lv_vcpu_state {
 	__u64 xcr0;
 	__u64 dr7;
 	struct lv_event event;
-	__u64 reserved[6];
+	__u64 tsc_adjust;
+	__u64 reserved[5];
 	__u32 pkru;
 	__u32 padding;
 	__u64 mtrr_def_type;
