@@ -19,6 +19,7 @@ static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_EXIT_HANDLERS 8
 static void (*exit_handlers[MAX_EXIT_HANDLERS])(void);
 static unsigned int nr_exit_handlers;
+static void (*exit_status_handler)(int status);
 
 /* Called from the main thread during setup, before any vCPU runs. */
 void lvrun_at_exit(void (*fn)(void))
@@ -26,6 +27,11 @@ void lvrun_at_exit(void (*fn)(void))
 	if (nr_exit_handlers == MAX_EXIT_HANDLERS)
 		die("too many exit handlers");
 	exit_handlers[nr_exit_handlers++] = fn;
+}
+
+void lvrun_at_exit_status(void (*fn)(int status))
+{
+	exit_status_handler = fn;
 }
 
 /*
@@ -47,6 +53,8 @@ void lvrun_exit(int status)
 		exit_handlers[--nr_exit_handlers]();
 	fflush(stdout);
 	fflush(stderr);
+	if (exit_status_handler)
+		exit_status_handler(status);
 	_exit(status);
 }
 

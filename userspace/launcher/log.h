@@ -13,6 +13,11 @@
 extern bool log_trace_on;
 
 void lvrun_at_exit(void (*fn)(void));
+/*
+ * @fn is called last by lvrun_exit(), with the status, after the output
+ * is flushed: a prepared lvrun sends it to its client (pool/serve.c).
+ */
+void lvrun_at_exit_status(void (*fn)(int status));
 void lvrun_exit(int status) __attribute__((noreturn));
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void die_ioctl(const char *name) __attribute__((noreturn));
