@@ -262,7 +262,7 @@ static int restart_due(int listen_fd)
 void lvd_run_processes(int listen_fd)
 {
 	struct pollfd *pfd;
-	unsigned int i, n;
+	unsigned int i, n, *which;
 	int timeout;
 
 	procs.lvd_pid = getpid();
@@ -270,7 +270,8 @@ void lvd_run_processes(int listen_fd)
 	build_argv();
 	procs.slot = calloc(lvd_opts.size, sizeof(*procs.slot));
 	pfd = calloc(lvd_opts.size, sizeof(*pfd));
-	if (!procs.slot || !pfd)
+	which = calloc(lvd_opts.size, sizeof(*which));
+	if (!procs.slot || !pfd || !which)
 		lvd_die("out of memory");
 	lvd_log("pool of %u prepared lvrun processes (%s; %u vCPU(s), %s irqchip, %lluK of memory) on %s",
 		lvd_opts.size, procs.lvrun, lvd_opts.nr_vcpus,
@@ -284,22 +285,19 @@ void lvd_run_processes(int listen_fd)
 		/* Reaping needs no signal handler: a bound on how late it is. */
 		if (timeout < 0 || timeout > RESPAWN_DELAY_MS)
 			timeout = RESPAWN_DELAY_MS;
-		for (i = n = 0; i < lvd_opts.size; i++)
-			if (procs.slot[i].pid)
-				pfd[n++] = (struct pollfd){ .fd = procs.slot[i].notify_fd,
-							    .events = POLLIN };
+		for (i = n = 0; i < lvd_opts.size; i++) {
+			if (!procs.slot[i].pid)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = procs.slot[i].notify_fd,
+						  .events = POLLIN };
+			which[n++] = i;
+		}
 		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 			lvd_die("poll: %s", strerror(errno));
-		for (i = 0; i < lvd_opts.size; i++) {
-			struct prepared *p = &procs.slot[i];
-			unsigned int j;
-
-			if (!p->pid)
-				continue;
-			for (j = 0; j < n; j++)
-				if (pfd[j].fd == p->notify_fd && pfd[j].revents)
-					handle_notice(p, listen_fd);
-		}
+		/* By slot, not by fd: a replacement may reuse a closed fd's number. */
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents)
+				handle_notice(&procs.slot[which[i]], listen_fd);
 		reap();
 	}
 }
