@@ -55,16 +55,16 @@ show lvd lvd.txt 3
 result $? "two prepared lvrun processes with a VM and a vCPU each ($(vms) VMs, $(vcpus) vCPUs)"
 
 pids=
-for i in 1 2 3; do
+for k in 1 2 3; do
 	lvrun --pool $sock --stats --timeout 300 /guests/hello64.elf \
-		>run$i.txt 2>err$i.txt
+		>run$k.txt 2>err$k.txt
 	st=$?
-	grep -q "Hello from 64-bit long mode" run$i.txt && [ $st = 0 ]
-	result $? "lvrun --pool, guest $i of 3: its output on the client's stdout, status 0 (exit $st)"
-	[ $st = 0 ] || { show "run $i" run$i.txt; show "err $i" err$i.txt; }
-	p=$(served_by err$i.txt)
+	grep -q "Hello from 64-bit long mode" run$k.txt && [ $st = 0 ]
+	result $? "lvrun --pool, guest $k of 3: its output on the client's stdout, status 0 (exit $st)"
+	[ $st = 0 ] || { show "run $k" run$k.txt; show "err $k" err$k.txt; }
+	p=$(served_by err$k.txt)
 	[ -n "$p" ] && wait_for "gone $p"
-	result $? "guest $i ran in prepared lvrun ${p:-?}, which is gone after it"
+	result $? "guest $k ran in prepared lvrun ${p:-?}, which is gone after it"
 	pids="$pids $p"
 done
 [ "$(echo $pids | tr ' ' '\n' | sort -u | wc -l)" = 3 ]
