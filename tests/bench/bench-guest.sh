@@ -114,7 +114,7 @@ stamp lightvisor_start
 [ -z "$virtio" ] || virtio_bench lightvisor || status=1
 [ -z "$virtio" ] || net_bench lightvisor || status=1
 [ -z "$snapshot" ] || sh /work/snapshot-linux.sh 3 8 || status=1
-[ -z "$pool" ] || sh /work/pool.sh 20 200 1000 || status=1
+[ -z "$pool" ] || sh /work/pool.sh 20 200 1000 200 || status=1
 [ -z "$migrate" ] || sh /work/migrate-bench.sh 3 || status=1
 stamp lightvisor_end
 

@@ -5,18 +5,28 @@
 # under lvrun --stats. Two lvds run throughout (so VMX is on for every
 # run, and both pools are full and idle while the others run): a pool of
 # 4 prepared lvrun processes (lvrun --pool) and one of 4 VM shells
-# (lvrun --pool-vm). BENCH lines, in TSC ticks:
+# (lvrun --pool-vm).
+#
+# The bench machine has one CPU. Each client of the pool of processes
+# therefore comes once lvd has refilled the pool (the lvrun that served
+# the last one gone, a new one prepared): otherwise the next client
+# would share that one CPU with the preparation of its successor, which
+# on a machine with a second CPU runs beside it. BACK_TO_BACK more
+# clients then come without that pause, for comparison. BENCH lines, in
+# TSC ticks:
 #
 #   pool.cold_start         cold lvrun: its start to the vCPUs starting
 #                           (median of COLD runs)
 #   pool.proc_start         lvrun --pool: the client's start to the
 #                           vCPUs starting in the prepared lvrun (median
-#                           of SERVED runs, back to back, the pool
-#                           refilling meanwhile)
+#                           of SERVED runs, each from a full pool)
 #   pool.proc_first_tenth   the same, median over the first tenth served
 #   pool.proc_last_tenth    and over the last tenth
 #   pool.proc_request       the prepared lvrun: the client's request
 #                           arriving to the vCPUs starting (median)
+#   pool.proc_start_b2b     lvrun --pool start to the vCPUs starting,
+#                           clients back to back (median of BACK_TO_BACK)
+#   pool.proc_request_b2b   the request to the vCPUs starting, the same
 #   pool.cold_create        VM level: lvrun creating the VM and its vCPU
 #                           (median of the COLD runs)
 #   pool.take               VM level: lvrun --pool-vm taking a VM shell
@@ -26,10 +36,11 @@
 #   pool.shell_start        lvrun --pool-vm: its start to the vCPUs
 #                           starting (median)
 #
-#   sh pool.sh COLD SHELLS SERVED
+#   sh pool.sh COLD SHELLS SERVED BACK_TO_BACK
 cold=${1:-20}
 shells=${2:-200}
 served=${3:-1000}
+b2b=${4:-200}
 status=0
 psock=/tmp/lvd-bench.sock
 ssock=/tmp/lvd-bench-shells.sock
@@ -55,6 +66,22 @@ run_one() {
 vm_line='s/.*instantiation: [a-z]* the VM and its vCPUs in \([0-9]*\) TSC ticks; vCPUs start \([0-9]*\) TSC.*/\1 \2/p'
 proc_line='s/.*instantiation: a prepared lvrun (pid [0-9]*) runs the guest; vCPUs start \([0-9]*\) TSC ticks after lvrun started, \([0-9]*\) after.*/\1 \2/p'
 
+stats=/sys/kernel/debug/lightvisor/stats
+vcpus() { awk '$1 == "vcpus" { print $2 }' $stats; }
+gone() { ! [ -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status; }
+
+# wait_refilled: the last client's lvrun gone (its pid on its --stats
+# line), and 4 prepared vCPUs again (lvd --pool 4, 1 vCPU each).
+wait_refilled() {
+	p=$(sed -n 's/.*a prepared lvrun (pid \([0-9]*\)).*/\1/p' /tmp/pool.err)
+	i=0
+	while { { [ -n "$p" ] && ! gone "$p"; } || [ "$(vcpus)" != 4 ]; } &&
+	      [ $i -lt 2000 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+}
+
 # wait_full LOG: until that lvd says its pool is full.
 wait_full() {
 	i=0
@@ -66,7 +93,8 @@ wait_full() {
 }
 
 rm -f $psock $ssock /tmp/pool.cold /tmp/pool.coldstart /tmp/pool.take \
-	/tmp/pool.shellstart /tmp/pool.proc /tmp/pool.procreq
+	/tmp/pool.shellstart /tmp/pool.proc /tmp/pool.procreq /tmp/pool.b2b \
+	/tmp/pool.b2breq
 lvd --pool 4 --socket $psock 2>/tmp/lvd.log &
 lvd=$!
 lvd --shells --pool 4 --socket $ssock 2>/tmp/lvd-shells.log &
@@ -84,13 +112,23 @@ while [ $i -lt "$shells" ]; do
 	run_one "$vm_line" /tmp/pool.take /tmp/pool.shellstart --pool-vm $ssock || status=1
 	i=$((i + 1))
 done
-i=0
-while [ $i -lt "$served" ]; do
+# Only the pool of processes from here: its prepared vCPUs are counted.
+kill $lvds
+wait $lvds 2>/dev/null
+k=0
+while [ $k -lt "$served" ]; do
+	wait_refilled
 	run_one "$proc_line" /tmp/pool.proc /tmp/pool.procreq --pool $psock || status=1
-	i=$((i + 1))
+	k=$((k + 1))
 done
-kill $lvd $lvds
-wait $lvd $lvds 2>/dev/null
+wait_refilled
+k=0
+while [ $k -lt "$b2b" ]; do
+	run_one "$proc_line" /tmp/pool.b2b /tmp/pool.b2breq --pool $psock || status=1
+	k=$((k + 1))
+done
+kill $lvd
+wait $lvd 2>/dev/null
 
 ptenth=$((served / 10))
 [ $ptenth -ge 1 ] || ptenth=1
@@ -102,11 +140,14 @@ bench pool.proc_start "$(median </tmp/pool.proc)"
 bench pool.proc_first_tenth "$(head -n $ptenth /tmp/pool.proc | median)"
 bench pool.proc_last_tenth "$(tail -n $ptenth /tmp/pool.proc | median)"
 bench pool.proc_request "$(median </tmp/pool.procreq)"
+bench pool.proc_start_b2b "$(median </tmp/pool.b2b)"
+bench pool.proc_request_b2b "$(median </tmp/pool.b2breq)"
 bench pool.cold_create "$(median </tmp/pool.cold)"
 bench pool.take "$(median </tmp/pool.take)"
 bench pool.take_first_tenth "$(head -n $stenth /tmp/pool.take | median)"
 bench pool.take_last_tenth "$(tail -n $stenth /tmp/pool.take | median)"
 bench pool.shell_start "$(median </tmp/pool.shellstart)"
 printf 'BENCHINFO\tpool_served\t%s\n' "$(wc -l </tmp/pool.proc)"
+printf 'BENCHINFO\tpool_served_back_to_back\t%s\n' "$(wc -l </tmp/pool.b2b)"
 printf 'BENCHINFO\tpool_shells_served\t%s\n' "$(wc -l </tmp/pool.take)"
 exit $status

@@ -162,11 +162,16 @@ int main(int argc, char **argv)
 		vm_incoming(vm, opts.incoming);
 	} else if (opts.restore) {
 		vm_restore(vm, opts.restore);
+	} else if (client.argv) {
+		uint64_t t0 = __rdtsc();
+
+		vm_create_prepared(vm);
+		assign_device(vm);
+		trace("pool: from the request to the client's options: %llu TSC ticks; the image and the devices: %llu",
+		      (unsigned long long)(t0 - client.request_tsc),
+		      (unsigned long long)(__rdtsc() - t0));
 	} else {
-		if (client.argv)
-			vm_create_prepared(vm);
-		else
-			vm_create(vm);
+		vm_create(vm);
 		assign_device(vm);
 	}
 	console_setup();
@@ -181,6 +186,7 @@ int main(int argc, char **argv)
 		warn("restored %s: vCPUs start %llu ms, %llu TSC ticks after lvrun started",
 		     opts.restore, (unsigned long long)ms_since(&start),
 		     (unsigned long long)(__rdtsc() - start_tsc));
+	pool_serve_started();
 	vcpu_start_all(vm);
 	if (opts.incoming)
 		migrate_incoming_running();

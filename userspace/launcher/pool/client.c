@@ -219,6 +219,8 @@ void pool_run_remote(const char *path, int argc, char **argv, uint64_t start_tsc
 		die("--pool %s: cannot send the request: %s (lvd gone?)", path,
 		    strerror(errno));
 	close(fds[POOL_FD_CWD]);
+	trace("--pool %s: request sent %llu TSC ticks after lvrun started", path,
+	      (unsigned long long)(__rdtsc() - start_tsc));
 	receive_reply(sock, path, &r, NULL, 0, &nr_fds);
 	check_reply_header(path, &r);
 	trace("--pool %s: prepared lvrun %u runs the guest", path, r.pid);

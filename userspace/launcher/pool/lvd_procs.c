@@ -9,7 +9,10 @@
  * the kernel gives each connection to exactly one of the waiting
  * processes, so no request passes through lvd. It then writes 't'
  * (taken), closes its copy of the socket and serves that client alone
- * (pool/serve.c). lvd starts another for each one taken.
+ * (pool/serve.c); it writes 's' when the guest's vCPUs start, and closes
+ * the pipe. lvd starts another for each one taken, once that one has
+ * started its guest (or ended): preparing the next must not compete for
+ * the CPU with starting this guest.
  *
  * A prepared lvrun that serves nobody yet dies with lvd (parent-death
  * signal): with lvd gone, nobody accepts on the socket any more and a
@@ -44,6 +47,7 @@ struct prepared {
 	pid_t pid;		/* 0: none in this slot */
 	int notify_fd;		/* lvd's end of its pipe */
 	bool ready;
+	bool taken;		/* has its client; replaced once it started */
 	long respawn_at_ms;	/* when to start one in an empty slot */
 };
 
@@ -174,6 +178,7 @@ static void start_prepared(struct prepared *p, int listen_fd)
 
 	p->pid = 0;
 	p->ready = false;
+	p->taken = false;
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		lvd_log("cannot make a pipe: %s; retrying", strerror(errno));
 		p->respawn_at_ms = now_ms() + RESPAWN_DELAY_MS;
@@ -194,7 +199,13 @@ static void start_prepared(struct prepared *p, int listen_fd)
 	procs.started++;
 }
 
-/* 'r', 't', or the end of the pipe: what the prepared lvrun in @p did. */
+/*
+ * 'r', 't', 's', or the end of the pipe: what the prepared lvrun in @p
+ * did. A slot is free again when its lvrun started its client's guest,
+ * or ended after taking it (a refused client): a new one at once. One
+ * that ended before it took a client failed to prepare: another after
+ * a pause, so that a lasting failure does not spin.
+ */
 static void handle_notice(struct prepared *p, int listen_fd)
 {
 	char c;
@@ -203,7 +214,7 @@ static void handle_notice(struct prepared *p, int listen_fd)
 	n = read(p->notify_fd, &c, 1);
 	if (n < 0 && errno == EINTR)
 		return;
-	if (n == 1 && c == 'r' && !p->ready) {
+	if (n == 1 && c == 'r' && !p->ready && !p->taken) {
 		p->ready = true;
 		procs.nr_ready++;
 		if (procs.nr_ready == lvd_opts.size && !procs.announced_full) {
@@ -213,12 +224,18 @@ static void handle_notice(struct prepared *p, int listen_fd)
 		}
 		return;
 	}
+	if (n == 1 && c == 't' && p->ready) {
+		p->ready = false;
+		p->taken = true;
+		procs.nr_ready--;
+		procs.served++;
+		return;
+	}
 	if (p->ready)
 		procs.nr_ready--;
 	close(p->notify_fd);
-	if (n == 1 && c == 't') {
+	if (p->taken) {
 		/* Its client's now: a new one takes its place at once. */
-		procs.served++;
 		start_prepared(p, listen_fd);
 		return;
 	}

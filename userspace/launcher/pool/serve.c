@@ -24,6 +24,7 @@
 #define POOL_REQUEST_TIMEOUT_S	5
 
 static int client_sock = -1;
+static int lvd_fd = -1;
 
 /* lvrun_exit()'s last step: the client exits with the same status. */
 static void send_exit_status(int status)
@@ -136,7 +137,7 @@ void pool_serve_one(int listen_fd, int notify_fd, int nr_vcpus,
 	/* One client, ever: nothing of this VM can reach a second one. */
 	close(listen_fd);
 	notify_lvd(notify_fd, 't');
-	close(notify_fd);
+	lvd_fd = notify_fd;
 	/* The guest is the client's now: it outlives lvd. */
 	prctl(PR_SET_PDEATHSIG, 0);
 
@@ -175,4 +176,13 @@ void pool_serve_one(int listen_fd, int notify_fd, int nr_vcpus,
 	c->argc = 1 + req->argc;
 	c->argv = argv;
 	c->start_tsc = req->start_tsc;
+}
+
+void pool_serve_started(void)
+{
+	if (lvd_fd < 0)
+		return;
+	notify_lvd(lvd_fd, 's');
+	close(lvd_fd);
+	lvd_fd = -1;
 }

@@ -17,8 +17,9 @@ struct pool_client {
 };
 
 /*
- * Tells lvd on @notify_fd that this lvrun is prepared, accepts one
- * client on @listen_fd and closes it (no second client, ever), takes the
+ * Tells lvd on @notify_fd that this lvrun is prepared ('r'), accepts one
+ * client on @listen_fd and closes it (no second client, ever), tells lvd
+ * it is taken ('t'), takes the
  * client's stdin, stdout, stderr and working directory as its own,
  * answers it, and from then on sends it lvrun's exit status at the end
  * and ends the guest when the client does. A request of another kind,
@@ -27,5 +28,12 @@ struct pool_client {
  */
 void pool_serve_one(int listen_fd, int notify_fd, int nr_vcpus,
 		    struct pool_client *c);
+
+/*
+ * The guest is about to start: lvd may start this lvrun's replacement
+ * now. (It waits for this, or for this lvrun's end, so that preparing
+ * the next one does not compete with starting this guest.)
+ */
+void pool_serve_started(void);
 
 #endif /* LVRUN_POOL_SERVE_H */
