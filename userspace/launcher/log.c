@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "log.h"
 
@@ -90,6 +92,33 @@ void warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+}
+
+#define MAX_PHASES 24
+static struct { const char *name; uint64_t tsc; } phases[MAX_PHASES];
+static unsigned int nr_phases;
+
+void trace_phase(const char *name)
+{
+	if (nr_phases < MAX_PHASES)
+		phases[nr_phases++] = (typeof(phases[0])){ name, __rdtsc() };
+}
+
+void trace_phases_reset(void)
+{
+	nr_phases = 0;
+}
+
+void trace_phases_print(void)
+{
+	unsigned int i;
+
+	if (!log_trace_on)
+		return;
+	for (i = 1; i < nr_phases; i++)
+		trace_msg("phase %s: %llu TSC ticks", phases[i].name,
+			  (unsigned long long)(phases[i].tsc - phases[i - 1].tsc));
+	nr_phases = 0;
 }
 
 void trace_msg(const char *fmt, ...)

@@ -24,6 +24,15 @@ void die_ioctl(const char *name) __attribute__((noreturn));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void trace_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Marks the end of a named step of lvrun's start; with --trace,
+ * trace_phases_print() prints each step's TSC ticks (where the start's
+ * time goes).
+ */
+void trace_phase(const char *name);
+void trace_phases_print(void);
+void trace_phases_reset(void);
+
 /* One line per event on stderr with --trace; arguments unevaluated without. */
 #define trace(...) do { if (log_trace_on) trace_msg(__VA_ARGS__); } while (0)
 

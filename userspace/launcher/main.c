@@ -16,6 +16,7 @@
 #include "pool/client.h"
 #include "pool/serve.h"
 #include "snapshot/snapshot.h"
+#include "threads.h"
 
 static struct vm the_vm;
 
@@ -114,8 +115,11 @@ static uint64_t serve_pool_client(struct vm *vm, struct pool_client *client)
 	int listen_fd = opts.pool_listen_fd, notify_fd = opts.pool_notify_fd;
 
 	vm_prepare_for_pool(vm);
+	/* The watcher, the UART's input, the RTC, --control, the vCPUs. */
+	threads_make_spares(4 + vm->nr_vcpus);
 	pool_serve_one(listen_fd, notify_fd, vm->nr_vcpus, client);
 	reparse_options(client->argc, client->argv);
+	trace_phase("options");
 	return client->start_tsc;
 }
 
@@ -147,6 +151,7 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv);
+	trace_phase("start");
 	if (opts.pool_listen_fd >= 0)
 		start_tsc = serve_pool_client(vm, &client);
 	else if (opts.pool)
@@ -174,11 +179,16 @@ int main(int argc, char **argv)
 		vm_create(vm);
 		assign_device(vm);
 	}
+	trace_phase("vm");
 	console_setup();
+	trace_phase("console");
 	if (opts.console == CONSOLE_16550)
 		uart_start_input(&vm->dev.com1, STDIN_FILENO);
+	trace_phase("uart input");
 	virtio_board_start(&vm->dev.virtio, &vm->hv);
 	rtc_start(&vm->dev.rtc);
+	trace_phase("virtio, rtc");
+	trace_phases_print();
 	/* Before the vCPUs print anything: one console may hold both. */
 	if (opts.stats && !opts.restore)
 		print_instantiation(vm, &client, start_tsc);

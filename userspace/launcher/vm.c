@@ -305,8 +305,11 @@ static void vm_add_memory(struct vm *vm, uint64_t size)
 static void vm_finish(struct vm *vm, struct image *img)
 {
 	vm_create_devices(vm);
+	trace_phase("devices");
 	vm_load(vm, img);
+	trace_phase("load");
 	vm_init_vcpus(vm);
+	trace_phase("vcpu state");
 	trace("%s image %s on %s, %llu KiB of memory, entry 0x%llx",
 	      image_kind_name(vm->kind), opts.image, vm->hv.ops->name,
 	      (unsigned long long)(vm->mem.size >> 10),
@@ -334,15 +337,39 @@ void vm_create(struct vm *vm)
 	}
 	read_file(opts.image, &img);
 	vm->kind = image_detect(img.data, img.size);
+	trace_phase("image read");
 
 	t0 = __rdtsc();
 	vm_instantiate(vm, pool_sock);
+	trace_phase("VM");
 	if (vm_wants_irqchip(vm))
 		vm->hv.ops->create_irqchip(&vm->hv);
 	vm_create_vcpus(vm);
 	vm->instantiate_ticks += __rdtsc() - t0;
+	trace_phase("vCPUs");
 	vm_add_memory(vm, opts.mem_size ? opts.mem_size : image_default_mem(vm->kind));
+	trace_phase("memory");
 	vm_finish(vm, &img);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
+
+/*
+ * A prepared lvrun reserves its guest memory: every page is faulted in
+ * (zeroed) now rather than while the image loads. Older kernels without
+ * MADV_POPULATE_WRITE get each page touched.
+ */
+static void vm_prefault_memory(struct vm *vm)
+{
+	volatile uint8_t *p = vm->mem.host;
+	uint64_t off;
+
+	if (!madvise(vm->mem.host, vm->mem.size, MADV_POPULATE_WRITE))
+		return;
+	for (off = 0; off < vm->mem.size; off += 4096)
+		p[off] = 0;
 }
 
 void vm_prepare_for_pool(struct vm *vm)
@@ -353,6 +380,7 @@ void vm_prepare_for_pool(struct vm *vm)
 		vm->hv.ops->create_irqchip(&vm->hv);
 	vm_create_vcpus(vm);
 	vm_add_memory(vm, opts.mem_size);
+	vm_prefault_memory(vm);
 	vm->prepared = (struct pool_shape){
 		.nr_vcpus = vm->nr_vcpus, .mem_size = vm->mem.size,
 		.irqchip = vm->hv.has_irqchip, .default_backing = true,
@@ -369,6 +397,7 @@ void vm_create_prepared(struct vm *vm)
 		die("pool: the client's options are not those of lvrun --pool");
 	read_file(opts.image, &img);
 	vm->kind = image_detect(img.data, img.size);
+	trace_phase("image read");
 	want = (struct pool_shape){
 		.nr_vcpus = opts.nr_vcpus,
 		.mem_size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind),

@@ -17,6 +17,7 @@
 
 #include "../log.h"
 #include "devices.h"
+#include "../threads.h"
 
 #define UART_RBR_THR	0	/* DLL when LCR.DLAB */
 #define UART_IER	1	/* DLM when LCR.DLAB */
@@ -248,7 +249,7 @@ void uart_start_input(struct uart16550 *u, int in_fd)
 	int err;
 
 	in = (struct uart_input){ u, in_fd };
-	err = pthread_create(&thread, NULL, uart_input_thread, &in);
+	err = lvrun_thread_create(&thread, uart_input_thread, &in);
 	if (err)
 		die("pthread_create: %s", strerror(err));
 	pthread_detach(thread);

@@ -19,6 +19,7 @@
 #include "../log.h"
 #include "proto.h"
 #include "serve.h"
+#include "../threads.h"
 
 /* A client gets this long to send its request once connected. */
 #define POOL_REQUEST_TIMEOUT_S	5
@@ -146,6 +147,8 @@ void pool_serve_one(int listen_fd, int notify_fd, int nr_vcpus,
 			   &nr_fds))
 		die("pool: a client sent no request: %s", strerror(errno));
 	c->request_tsc = __rdtsc();
+	trace_phases_reset();
+	trace_phase("request");
 	err = pool_check_request(req, len, POOL_KIND_PROCESS);
 	if (!err && pool_unpack_args(buf + sizeof(*req), req->args_len, req->argc,
 				     argv + 1))
@@ -159,18 +162,21 @@ void pool_serve_one(int listen_fd, int notify_fd, int nr_vcpus,
 		err = take_client_fds(fds, nr_fds);
 	if (err)
 		refuse(sock, err);
+	trace_phase("checks, fds");
 
 	r.nr_vcpus = nr_vcpus;
 	r.pid = getpid();
 	if (pool_send(sock, &r, sizeof(r), NULL, 0))
 		die("pool: the client went away: %s", strerror(errno));
+	trace_phase("reply");
 	client_sock = sock;
 	lvrun_at_exit_status(send_exit_status);
 	tv.tv_sec = 0;
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (pthread_create(&watcher, NULL, watch_client, NULL))
+	if (lvrun_thread_create(&watcher, watch_client, NULL))
 		die("pool: cannot start the thread watching the client");
 	pthread_detach(watcher);
+	trace_phase("watcher");
 
 	argv[0] = "lvrun";
 	c->argc = 1 + req->argc;
