@@ -158,7 +158,8 @@ static uint8_t *alloc_guest_memory(uint64_t *size)
 	return p;
 }
 
-void vm_create_devices(struct vm *vm)
+/* The board's devices that depend neither on the guest nor on options. */
+static void vm_create_fixed_devices(struct vm *vm)
 {
 	struct board_devices *d = &vm->dev;
 
@@ -171,11 +172,27 @@ void vm_create_devices(struct vm *vm)
 	reset_ctl_init(&d->reset, &vm->pio);
 	acpi_pm_init(&d->pm, &vm->pio);
 	legacy_ports_init(&d->legacy, &vm->pio);
+	pci_host_init(&d->pci, &vm->pio);
+}
+
+/*
+ * Those that do: the RTC (the time now), the boot marker (counting from
+ * now) and virtio (--disk, --console, --net).
+ */
+static void vm_create_guest_devices(struct vm *vm)
+{
+	struct board_devices *d = &vm->dev;
+
 	rtc_init(&d->rtc, &vm->pio, irq_line_get(&vm->hv.chip, IRQ_RTC),
 		 vm->mem.size);
-	pci_host_init(&d->pci, &vm->pio);
 	guest_mark_init(&d->mark, &vm->pio);
 	virtio_board_init(&d->virtio, &vm->mmio, &vm->hv.chip, vm->mem);
+}
+
+void vm_create_devices(struct vm *vm)
+{
+	vm_create_fixed_devices(vm);
+	vm_create_guest_devices(vm);
 }
 
 static void vm_load(struct vm *vm, const struct image *img)
@@ -301,10 +318,16 @@ static void vm_add_memory(struct vm *vm, uint64_t size)
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 }
 
-/* What depends on the guest: the devices, the image, the vCPUs' start. */
-static void vm_finish(struct vm *vm, struct image *img)
+/*
+ * What depends on the guest: the devices (only those that depend on it
+ * when @fixed_devices_made), the image, the vCPUs' start.
+ */
+static void vm_finish(struct vm *vm, struct image *img, bool fixed_devices_made)
 {
-	vm_create_devices(vm);
+	if (fixed_devices_made)
+		vm_create_guest_devices(vm);
+	else
+		vm_create_devices(vm);
 	trace_phase("devices");
 	vm_load(vm, img);
 	trace_phase("load");
@@ -349,7 +372,7 @@ void vm_create(struct vm *vm)
 	trace_phase("vCPUs");
 	vm_add_memory(vm, opts.mem_size ? opts.mem_size : image_default_mem(vm->kind));
 	trace_phase("memory");
-	vm_finish(vm, &img);
+	vm_finish(vm, &img, false);
 }
 
 #ifndef MADV_POPULATE_WRITE
@@ -381,6 +404,7 @@ void vm_prepare_for_pool(struct vm *vm)
 	vm_create_vcpus(vm);
 	vm_add_memory(vm, opts.mem_size);
 	vm_prefault_memory(vm);
+	vm_create_fixed_devices(vm);
 	vm->prepared = (struct pool_shape){
 		.nr_vcpus = vm->nr_vcpus, .mem_size = vm->mem.size,
 		.irqchip = vm->hv.has_irqchip, .default_backing = true,
@@ -406,5 +430,5 @@ void vm_create_prepared(struct vm *vm)
 	};
 	if (pool_shape_check(&vm->prepared, &want, why, sizeof(why)))
 		die("--pool %s: %s", opts.pool, why);
-	vm_finish(vm, &img);
+	vm_finish(vm, &img, true);
 }
