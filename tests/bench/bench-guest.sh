@@ -35,8 +35,8 @@ case " ${only:-virtio} " in *" virtio "*) virtio=1 ;; esac
 # (snapshot-linux.sh; lightvisor only: lvrun has no snapshots over KVM).
 snapshot=
 case " ${only:-snapshot} " in *" snapshot "*) snapshot=1 ;; esac
-# Nor "pool": VMs taken from lvd's pool against cold creation (pool.sh;
-# lightvisor only).
+# Nor "pool": guests started by lvd's prepared lvrun processes, and VMs
+# taken from its VM shells, against cold lvrun (pool.sh; lightvisor only).
 pool=
 case " ${only:-pool} " in *" pool "*) pool=1 ;; esac
 # Nor "migrate": a 64 MiB guest migrated between two lvruns
@@ -114,7 +114,7 @@ stamp lightvisor_start
 [ -z "$virtio" ] || virtio_bench lightvisor || status=1
 [ -z "$virtio" ] || net_bench lightvisor || status=1
 [ -z "$snapshot" ] || sh /work/snapshot-linux.sh 3 8 || status=1
-[ -z "$pool" ] || sh /work/pool.sh 20 200 || status=1
+[ -z "$pool" ] || sh /work/pool.sh 20 200 1000 200 || status=1
 [ -z "$migrate" ] || sh /work/migrate-bench.sh 3 || status=1
 stamp lightvisor_end
 

@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "log.h"
 
@@ -19,6 +21,7 @@ static pthread_mutex_t exit_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_EXIT_HANDLERS 8
 static void (*exit_handlers[MAX_EXIT_HANDLERS])(void);
 static unsigned int nr_exit_handlers;
+static void (*exit_status_handler)(int status);
 
 /* Called from the main thread during setup, before any vCPU runs. */
 void lvrun_at_exit(void (*fn)(void))
@@ -26,6 +29,11 @@ void lvrun_at_exit(void (*fn)(void))
 	if (nr_exit_handlers == MAX_EXIT_HANDLERS)
 		die("too many exit handlers");
 	exit_handlers[nr_exit_handlers++] = fn;
+}
+
+void lvrun_at_exit_status(void (*fn)(int status))
+{
+	exit_status_handler = fn;
 }
 
 /*
@@ -47,6 +55,8 @@ void lvrun_exit(int status)
 		exit_handlers[--nr_exit_handlers]();
 	fflush(stdout);
 	fflush(stderr);
+	if (exit_status_handler)
+		exit_status_handler(status);
 	_exit(status);
 }
 
@@ -82,6 +92,33 @@ void warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+}
+
+#define MAX_PHASES 24
+static struct { const char *name; uint64_t tsc; } phases[MAX_PHASES];
+static unsigned int nr_phases;
+
+void trace_phase(const char *name)
+{
+	if (nr_phases < MAX_PHASES)
+		phases[nr_phases++] = (typeof(phases[0])){ name, __rdtsc() };
+}
+
+void trace_phases_reset(void)
+{
+	nr_phases = 0;
+}
+
+void trace_phases_print(void)
+{
+	unsigned int i;
+
+	if (!log_trace_on)
+		return;
+	for (i = 1; i < nr_phases; i++)
+		trace_msg("phase %s: %llu TSC ticks", phases[i].name,
+			  (unsigned long long)(phases[i].tsc - phases[i - 1].tsc));
+	nr_phases = 0;
 }
 
 void trace_msg(const char *fmt, ...)

@@ -13,11 +13,25 @@
 extern bool log_trace_on;
 
 void lvrun_at_exit(void (*fn)(void));
+/*
+ * @fn is called last by lvrun_exit(), with the status, after the output
+ * is flushed: a prepared lvrun sends it to its client (pool/serve.c).
+ */
+void lvrun_at_exit_status(void (*fn)(int status));
 void lvrun_exit(int status) __attribute__((noreturn));
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void die_ioctl(const char *name) __attribute__((noreturn));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void trace_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Marks the end of a named step of lvrun's start; with --trace,
+ * trace_phases_print() prints each step's TSC ticks (where the start's
+ * time goes).
+ */
+void trace_phase(const char *name);
+void trace_phases_print(void);
+void trace_phases_reset(void);
 
 /* One line per event on stderr with --trace; arguments unevaluated without. */
 #define trace(...) do { if (log_trace_on) trace_msg(__VA_ARGS__); } while (0)

@@ -17,6 +17,7 @@
 #include "hv/hv.h"
 #include "loaders/loader.h"
 #include "options.h"
+#include "pool/shape.h"
 #include "virtio/virtio.h"
 
 /* Signal used to kick vCPU threads out of the hypervisor's run call. */
@@ -76,12 +77,23 @@ struct vm {
 	struct bus mmio;
 	struct board_devices dev;
 	struct vm_pause pause;
-	/* TSC ticks making (or taking from --pool) the VM, vCPUs, irqchip. */
+	/* TSC ticks making (or taking from --pool-vm) the VM, vCPUs, irqchip. */
 	uint64_t instantiate_ticks;
+	/* A prepared lvrun (--pool-prepared): what it made ahead. */
+	struct pool_shape prepared;
 };
 
 /* vm.c */
 void vm_create(struct vm *vm);
+/*
+ * A prepared lvrun: vm_prepare_for_pool() makes everything that does not
+ * depend on the guest (VM, irqchip, vCPUs, memory) from --vcpus,
+ * --irqchip and --mem; once its client's options are in opts,
+ * vm_create_prepared() refuses a guest that needs something else by
+ * name, then loads it.
+ */
+void vm_prepare_for_pool(struct vm *vm);
+void vm_create_prepared(struct vm *vm);
 void vm_create_devices(struct vm *vm);
 
 /* vcpu.c */

@@ -13,7 +13,10 @@
 #include "log.h"
 #include "lvrun.h"
 #include "migrate/migrate.h"
+#include "pool/client.h"
+#include "pool/serve.h"
 #include "snapshot/snapshot.h"
+#include "threads.h"
 
 static struct vm the_vm;
 
@@ -102,15 +105,57 @@ static uint64_t ms_since(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/*
+ * lvd started this lvrun to be prepared: it makes everything that does
+ * not depend on the guest, then waits for one client lvrun --pool and
+ * takes on its command line. Returns the TSC when the client started.
+ */
+static uint64_t serve_pool_client(struct vm *vm, struct pool_client *client)
+{
+	int listen_fd = opts.pool_listen_fd, notify_fd = opts.pool_notify_fd;
+
+	vm_prepare_for_pool(vm);
+	/* The watcher, the UART's input, the RTC, --control, the vCPUs. */
+	threads_make_spares(4 + vm->nr_vcpus);
+	pool_serve_one(listen_fd, notify_fd, vm->nr_vcpus, client);
+	reparse_options(client->argc, client->argv);
+	trace_phase("options");
+	return client->start_tsc;
+}
+
+/* The --stats line on the way the VM came, before the vCPUs start. */
+static void print_instantiation(const struct vm *vm,
+				const struct pool_client *client,
+				uint64_t start_tsc)
+{
+	uint64_t now = __rdtsc();
+
+	if (client->argv)
+		warn("instantiation: a prepared lvrun (pid %d) runs the guest; vCPUs start %llu TSC ticks after lvrun started, %llu after its request came",
+		     (int)getpid(), (unsigned long long)(now - start_tsc),
+		     (unsigned long long)(now - client->request_tsc));
+	else
+		warn("instantiation: %s the VM and its vCPUs in %llu TSC ticks; vCPUs start %llu TSC ticks after lvrun started",
+		     opts.pool_vm ? "took" : "created",
+		     (unsigned long long)vm->instantiate_ticks,
+		     (unsigned long long)(now - start_tsc));
+}
+
 int main(int argc, char **argv)
 {
 	/* Taken before --fork-from forks: a child counts from its parent's start. */
 	uint64_t start_tsc = __rdtsc();
+	struct pool_client client = { 0 };
 	struct vm *vm = &the_vm;
 	struct timespec start;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	parse_options(argc, argv);
+	trace_phase("start");
+	if (opts.pool_listen_fd >= 0)
+		start_tsc = serve_pool_client(vm, &client);
+	else if (opts.pool)
+		pool_run_remote(opts.pool, argc, argv, start_tsc);
 	if (opts.fork_from)
 		fork_children();	/* returns in each child only */
 	if (opts.control)
@@ -122,25 +167,36 @@ int main(int argc, char **argv)
 		vm_incoming(vm, opts.incoming);
 	} else if (opts.restore) {
 		vm_restore(vm, opts.restore);
+	} else if (client.argv) {
+		uint64_t t0 = __rdtsc();
+
+		vm_create_prepared(vm);
+		assign_device(vm);
+		trace("pool: from the request to the client's options: %llu TSC ticks; the image and the devices: %llu",
+		      (unsigned long long)(t0 - client.request_tsc),
+		      (unsigned long long)(__rdtsc() - t0));
 	} else {
 		vm_create(vm);
 		assign_device(vm);
 	}
+	trace_phase("vm");
 	console_setup();
+	trace_phase("console");
 	if (opts.console == CONSOLE_16550)
 		uart_start_input(&vm->dev.com1, STDIN_FILENO);
+	trace_phase("uart input");
 	virtio_board_start(&vm->dev.virtio, &vm->hv);
 	rtc_start(&vm->dev.rtc);
+	trace_phase("virtio, rtc");
+	trace_phases_print();
 	/* Before the vCPUs print anything: one console may hold both. */
 	if (opts.stats && !opts.restore)
-		warn("instantiation: %s the VM and its vCPUs in %llu TSC ticks; vCPUs start %llu TSC ticks after lvrun started",
-		     opts.pool ? "took" : "created",
-		     (unsigned long long)vm->instantiate_ticks,
-		     (unsigned long long)(__rdtsc() - start_tsc));
+		print_instantiation(vm, &client, start_tsc);
 	if (opts.restore)
 		warn("restored %s: vCPUs start %llu ms, %llu TSC ticks after lvrun started",
 		     opts.restore, (unsigned long long)ms_since(&start),
 		     (unsigned long long)(__rdtsc() - start_tsc));
+	pool_serve_started();
 	vcpu_start_all(vm);
 	if (opts.incoming)
 		migrate_incoming_running();

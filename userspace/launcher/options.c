@@ -14,12 +14,16 @@
 #include "log.h"
 #include "options.h"
 
-struct options opts = {
-	.hv = HV_LIGHTVISOR,
-	.nr_vcpus = 1,
-	.irq_after_ms = -1,
-	.nmi_after_ms = -1,
-};
+#define OPTIONS_DEFAULT {			\
+	.hv = HV_LIGHTVISOR,			\
+	.nr_vcpus = 1,				\
+	.irq_after_ms = -1,			\
+	.nmi_after_ms = -1,			\
+	.pool_listen_fd = -1,			\
+	.pool_notify_fd = -1,			\
+}
+
+struct options opts = OPTIONS_DEFAULT;
 
 static const char usage_text[] =
 "Usage: lvrun [OPTIONS] IMAGE\n"
@@ -135,13 +139,24 @@ static const char usage_text[] =
 "                       refused unless it is a socket no one listens on\n"
 "                       (left by a killed lvrun). PATH is removed when\n"
 "                       lvrun exits\n"
-"  --pool PATH          take the VM from lvd(1) listening at PATH, already\n"
-"                       created with its vCPUs (and with --irqchip, or for\n"
-"                       kernels, its interrupt controllers), instead of\n"
-"                       creating one; lvrun only adds memory, loads IMAGE\n"
-"                       and starts it. lvd's --vcpus and --irqchip must\n"
-"                       match. An absent or dead lvd is an error (lightvisor\n"
-"                       only)\n"
+"  --pool PATH          run IMAGE in a prepared lvrun of lvd(1) listening at\n"
+"                       PATH: one that has already created its VM, vCPUs,\n"
+"                       interrupt controllers (lvd --irqchip) and guest\n"
+"                       memory. This lvrun hands it its options, stdin,\n"
+"                       stdout, stderr and working directory, waits, and\n"
+"                       exits with the guest's status; SIGINT, SIGTERM,\n"
+"                       SIGHUP or SIGQUIT to it end the guest. --vcpus,\n"
+"                       the memory size (--mem, or the image's default)\n"
+"                       and whether the image gets interrupt controllers\n"
+"                       must be what lvd prepared (lvd --vcpus, --mem,\n"
+"                       --irqchip), else lvrun refuses and says which;\n"
+"                       not with --hugepages, --thp or --no-thp. An absent\n"
+"                       or dead lvd is an error (lightvisor only)\n"
+"  --pool-vm PATH       take only the VM from lvd --shells at PATH, created\n"
+"                       with its vCPUs (and interrupt controllers), bind it\n"
+"                       and do the rest here (lightvisor only)\n"
+"  --pool-prepared LISTEN_FD,NOTIFY_FD\n"
+"                       how lvd starts a prepared lvrun; not for users\n"
 "  --pause-clock guest|wall\n"
 "                       what the guest's clocks do while paused: guest\n"
 "                       (default) stops them, so on resume the TSC and\n"
@@ -400,6 +415,49 @@ static enum hypervisor parse_hv(const char *s)
 	die("--hv wants lightvisor or kvm, got '%s'", s);
 }
 
+/* LISTEN_FD,NOTIFY_FD of --pool-prepared (given by lvd, see options.h). */
+static void parse_pool_prepared(const char *arg)
+{
+	char *end;
+	long l, n;
+
+	errno = 0;
+	l = strtol(arg, &end, 10);
+	if (errno || end == arg || *end != ',' || l < 3)
+		die("--pool-prepared wants LISTEN_FD,NOTIFY_FD (lvd starts lvrun so)");
+	arg = end + 1;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 3 || n == l)
+		die("--pool-prepared wants LISTEN_FD,NOTIFY_FD (lvd starts lvrun so)");
+	opts.pool_listen_fd = l;
+	opts.pool_notify_fd = n;
+}
+
+/*
+ * A prepared lvrun is told only what it prepares: the vCPUs, the
+ * interrupt controllers and the memory; its client brings the rest.
+ */
+static void check_pool_prepared(int argc)
+{
+	if (optind != argc)
+		die("--pool-prepared takes no IMAGE: the client sends it");
+	if (!opts.mem_size)
+		die("--pool-prepared needs --mem");
+	if (opts.hv != HV_LIGHTVISOR || opts.pool_any || opts.restore ||
+	    opts.incoming || opts.control || opts.cmdline || opts.nr_initrds ||
+	    opts.assign || opts.nr_disks || opts.net.tap ||
+	    opts.backing != BACKING_DEFAULT)
+		die("--pool-prepared takes only --vcpus, --irqchip, --mem and --trace");
+}
+
+void reparse_options(int argc, char **argv)
+{
+	opts = (struct options)OPTIONS_DEFAULT;
+	log_trace_on = false;
+	optind = 0;	/* glibc: start over, forgetting the last scan */
+	parse_options(argc, argv);
+}
+
 void parse_options(int argc, char **argv)
 {
 	enum { OPT_MEM = 256, OPT_HUGEPAGES, OPT_THP, OPT_NO_THP, OPT_VCPUS,
@@ -407,7 +465,8 @@ void parse_options(int argc, char **argv)
 	       OPT_HV, OPT_CMDLINE, OPT_INITRD, OPT_IRQCHIP, OPT_HELP,
 	       OPT_VERSION, OPT_RESTORE, OPT_CONTROL, OPT_PAUSE_CLOCK, OPT_DISK,
 	       OPT_CONSOLE, OPT_NET, OPT_VIRTIO_NOTIFY, OPT_FORK_FROM, OPT_COUNT,
-	       OPT_FORK_OUT, OPT_POOL, OPT_INCOMING };
+	       OPT_FORK_OUT, OPT_POOL, OPT_INCOMING, OPT_POOL_VM,
+	       OPT_POOL_PREPARED };
 	static const struct option longopts[] = {
 		{ "hv", required_argument, NULL, OPT_HV },
 		{ "mem", required_argument, NULL, OPT_MEM },
@@ -431,6 +490,8 @@ void parse_options(int argc, char **argv)
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "pool", required_argument, NULL, OPT_POOL },
+		{ "pool-vm", required_argument, NULL, OPT_POOL_VM },
+		{ "pool-prepared", required_argument, NULL, OPT_POOL_PREPARED },
 		{ "pause-clock", required_argument, NULL, OPT_PAUSE_CLOCK },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
@@ -517,6 +578,12 @@ void parse_options(int argc, char **argv)
 		case OPT_POOL:
 			opts.pool = optarg;
 			break;
+		case OPT_POOL_VM:
+			opts.pool_vm = optarg;
+			break;
+		case OPT_POOL_PREPARED:
+			parse_pool_prepared(optarg);
+			break;
 		case OPT_PAUSE_CLOCK:
 			opts.pause_clock = parse_pause_clock(optarg);
 			break;
@@ -553,13 +620,20 @@ void parse_options(int argc, char **argv)
 		if (!opts.fork_count)
 			opts.fork_count = 1;
 	}
-	if (opts.pool && opts.restore)
+	if (opts.pool && opts.pool_vm)
+		die("--pool and --pool-vm: one or the other");
+	opts.pool_any = opts.pool ? opts.pool : opts.pool_vm;
+	if (opts.pool_listen_fd >= 0) {
+		check_pool_prepared(argc);
+		return;
+	}
+	if (opts.pool_any && opts.restore)
 		die("--pool starts a new guest: not with --restore or --fork-from");
 	if (opts.incoming) {
 		/* The source says what the machine is; --mem must agree. */
 		if (opts.restore)
 			die("--incoming and --restore or --fork-from: one or the other");
-		if (opts.pool)
+		if (opts.pool_any)
 			die("--incoming takes its VM from the source: not with --pool");
 		if (optind != argc)
 			die("--incoming takes no IMAGE: the source sends the guest");
@@ -584,8 +658,10 @@ void parse_options(int argc, char **argv)
 	opts.image = argv[optind];
 	if (opts.assign && opts.hv != HV_LIGHTVISOR)
 		die("--assign needs --hv lightvisor");
-	if (opts.pool && opts.hv != HV_LIGHTVISOR)
+	if (opts.pool_any && opts.hv != HV_LIGHTVISOR)
 		die("--pool needs --hv lightvisor (lvd prepares lightvisor VMs)");
+	if (opts.pool && opts.backing != BACKING_DEFAULT)
+		die("--pool: lvd prepared the guest memory with the host's default backing: not with --hugepages, --thp or --no-thp");
 	if (opts.nr_disks + (opts.console == CONSOLE_VIRTIO) + !!opts.net.tap >
 	    VIRTIO_MMIO_SLOTS)
 		die("%d virtio-mmio slots: --disk, --console virtio and --net take one each",

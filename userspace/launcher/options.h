@@ -77,6 +77,15 @@ struct options {
 	const char *cmdline;	/* --cmdline, or NULL */
 	const char *control;	/* --control PATH, or NULL */
 	const char *pool;	/* --pool PATH (lvd's socket), or NULL */
+	const char *pool_vm;	/* --pool-vm PATH (lvd --shells), or NULL */
+	const char *pool_any;	/* the one of --pool and --pool-vm given */
+	/*
+	 * --pool-prepared LISTEN_FD,NOTIFY_FD: lvd started this lvrun to
+	 * prepare a VM (--vcpus, --irqchip, --mem) and serve one client
+	 * (pool/serve.c); -1 otherwise.
+	 */
+	int pool_listen_fd;
+	int pool_notify_fd;
 	const char *incoming;	/* --incoming ADDRESS, or NULL */
 	enum pause_clock pause_clock;
 	const char *initrd[LVRUN_MAX_INITRDS];
@@ -91,5 +100,10 @@ struct options {
 extern struct options opts;
 
 void parse_options(int argc, char **argv);
+/*
+ * Back to the defaults, then @argv parsed as parse_options() does: a
+ * prepared lvrun takes its client's command line this way.
+ */
+void reparse_options(int argc, char **argv);
 
 #endif /* LVRUN_OPTIONS_H */

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "lvrun.h"
+#include "threads.h"
 
 static atomic_ulong exit_counts[HV_NR_EXITS];
 static atomic_int running_vcpus;
@@ -489,7 +490,7 @@ void vcpu_start_all(struct vm *vm)
 			trace("vcpu %d: parked (nothing can start it)", i);
 			continue;
 		}
-		err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+		err = lvrun_thread_create(&vcpu->thread, vcpu_thread, vcpu);
 		if (err)
 			die("pthread_create: %s", strerror(err));
 	}

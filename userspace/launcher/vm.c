@@ -19,6 +19,7 @@
 #include "log.h"
 #include "lvrun.h"
 #include "pool/client.h"
+#include "pool/shape.h"
 
 struct image {
 	uint8_t *data;
@@ -157,7 +158,8 @@ static uint8_t *alloc_guest_memory(uint64_t *size)
 	return p;
 }
 
-void vm_create_devices(struct vm *vm)
+/* The board's devices that depend neither on the guest nor on options. */
+static void vm_create_fixed_devices(struct vm *vm)
 {
 	struct board_devices *d = &vm->dev;
 
@@ -170,11 +172,27 @@ void vm_create_devices(struct vm *vm)
 	reset_ctl_init(&d->reset, &vm->pio);
 	acpi_pm_init(&d->pm, &vm->pio);
 	legacy_ports_init(&d->legacy, &vm->pio);
+	pci_host_init(&d->pci, &vm->pio);
+}
+
+/*
+ * Those that do: the RTC (the time now), the boot marker (counting from
+ * now) and virtio (--disk, --console, --net).
+ */
+static void vm_create_guest_devices(struct vm *vm)
+{
+	struct board_devices *d = &vm->dev;
+
 	rtc_init(&d->rtc, &vm->pio, irq_line_get(&vm->hv.chip, IRQ_RTC),
 		 vm->mem.size);
-	pci_host_init(&d->pci, &vm->pio);
 	guest_mark_init(&d->mark, &vm->pio);
 	virtio_board_init(&d->virtio, &vm->mmio, &vm->hv.chip, vm->mem);
+}
+
+void vm_create_devices(struct vm *vm)
+{
+	vm_create_fixed_devices(vm);
+	vm_create_guest_devices(vm);
 }
 
 static void vm_load(struct vm *vm, const struct image *img)
@@ -231,6 +249,7 @@ static bool vcpu_parked(const struct vm *vm, int id)
 	return vm->entry.mode == BOOT_REAL16 || !vm->hv.has_irqchip;
 }
 
+/* The vCPUs themselves: nothing in them depends on the guest yet. */
 static void vm_create_vcpus(struct vm *vm)
 {
 	int i;
@@ -242,6 +261,17 @@ static void vm_create_vcpus(struct vm *vm)
 		vcpu->pending_irq = -1;
 		pthread_mutex_init(&vcpu->lock, NULL);
 		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
+	}
+}
+
+/* Which run, and where they start: known once the image is loaded. */
+static void vm_init_vcpus(struct vm *vm)
+{
+	int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
 		vcpu->parked = vcpu_parked(vm, i);
 		if (i == 0 || vm->entry.all_vcpus_at_entry)
 			vcpu_init_state(vm, vcpu);
@@ -262,62 +292,143 @@ static bool vm_wants_irqchip(const struct vm *vm)
 }
 
 /*
- * The VM itself: created here, or taken from lvd (--pool) with its vCPUs
- * and interrupt controllers already made, so that the calls creating
- * those only pick them up. @pool_sock: the request vm_create() sent.
+ * The VM itself: created here, or taken from lvd --shells (--pool-vm)
+ * with its vCPUs and interrupt controllers already made, so that the
+ * calls creating those only pick them up. @pool_sock: the request
+ * vm_create() sent.
  */
 static void vm_instantiate(struct vm *vm, int pool_sock)
 {
 	struct hv_prepared prepared;
 
-	if (!opts.pool) {
+	if (!opts.pool_vm) {
 		hv_init(&vm->hv, opts.hv == HV_KVM ? &hv_kvm_ops : &hv_lightvisor_ops,
 			vm->nr_vcpus);
 		return;
 	}
-	pool_receive(pool_sock, opts.pool, vm->nr_vcpus, vm_wants_irqchip(vm),
+	pool_receive(pool_sock, opts.pool_vm, vm->nr_vcpus, vm_wants_irqchip(vm),
 		     &prepared);
 	hv_init_prepared(&vm->hv, &hv_lightvisor_ops, &prepared);
 }
 
-/*
- * With --pool the request goes out first: lvd answers while lvrun reads
- * the image and maps guest memory, neither of which needs the VM.
- * instantiate_ticks counts only lvrun's own time on the VM, vCPUs and
- * irqchip (the request, the answer, the bind; or their creation).
- */
-void vm_create(struct vm *vm)
+static void vm_add_memory(struct vm *vm, uint64_t size)
 {
-	struct image img;
-	uint64_t size, t0;
-	int pool_sock = -1;
-
-	vm->nr_vcpus = opts.nr_vcpus;
-	if (opts.pool) {
-		t0 = __rdtsc();
-		pool_sock = pool_request(opts.pool, vm->nr_vcpus);
-		vm->instantiate_ticks = __rdtsc() - t0;
-	}
-	read_file(opts.image, &img);
-	vm->kind = image_detect(img.data, img.size);
-	size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind);
 	vm->mem.size = size;
 	vm->mem.host = alloc_guest_memory(&vm->mem.size);
-
-	t0 = __rdtsc();
-	vm_instantiate(vm, pool_sock);
-	vm->instantiate_ticks += __rdtsc() - t0;
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
-	vm_create_devices(vm);
-	vm_load(vm, &img);
-	t0 = __rdtsc();
-	if (vm_wants_irqchip(vm))
-		vm->hv.ops->create_irqchip(&vm->hv);
-	vm_create_vcpus(vm);
-	vm->instantiate_ticks += __rdtsc() - t0;
+}
+
+/*
+ * What depends on the guest: the devices (only those that depend on it
+ * when @fixed_devices_made), the image, the vCPUs' start.
+ */
+static void vm_finish(struct vm *vm, struct image *img, bool fixed_devices_made)
+{
+	if (fixed_devices_made)
+		vm_create_guest_devices(vm);
+	else
+		vm_create_devices(vm);
+	trace_phase("devices");
+	vm_load(vm, img);
+	trace_phase("load");
+	vm_init_vcpus(vm);
+	trace_phase("vcpu state");
 	trace("%s image %s on %s, %llu KiB of memory, entry 0x%llx",
 	      image_kind_name(vm->kind), opts.image, vm->hv.ops->name,
 	      (unsigned long long)(vm->mem.size >> 10),
 	      (unsigned long long)vm->entry.regs.rip);
-	free(img.data);
+	free(img->data);
+}
+
+/*
+ * With --pool-vm the request goes out first: lvd answers while lvrun
+ * reads the image, which does not need the VM. instantiate_ticks counts
+ * only lvrun's own time on the VM, vCPUs and irqchip (the request, the
+ * answer, the bind; or their creation).
+ */
+void vm_create(struct vm *vm)
+{
+	struct image img;
+	uint64_t t0;
+	int pool_sock = -1;
+
+	vm->nr_vcpus = opts.nr_vcpus;
+	if (opts.pool_vm) {
+		t0 = __rdtsc();
+		pool_sock = pool_request(opts.pool_vm, vm->nr_vcpus);
+		vm->instantiate_ticks = __rdtsc() - t0;
+	}
+	read_file(opts.image, &img);
+	vm->kind = image_detect(img.data, img.size);
+	trace_phase("image read");
+
+	t0 = __rdtsc();
+	vm_instantiate(vm, pool_sock);
+	trace_phase("VM");
+	if (vm_wants_irqchip(vm))
+		vm->hv.ops->create_irqchip(&vm->hv);
+	vm_create_vcpus(vm);
+	vm->instantiate_ticks += __rdtsc() - t0;
+	trace_phase("vCPUs");
+	vm_add_memory(vm, opts.mem_size ? opts.mem_size : image_default_mem(vm->kind));
+	trace_phase("memory");
+	vm_finish(vm, &img, false);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
+
+/*
+ * A prepared lvrun reserves its guest memory: every page is faulted in
+ * (zeroed) now rather than while the image loads. Older kernels without
+ * MADV_POPULATE_WRITE get each page touched.
+ */
+static void vm_prefault_memory(struct vm *vm)
+{
+	volatile uint8_t *p = vm->mem.host;
+	uint64_t off;
+
+	if (!madvise(vm->mem.host, vm->mem.size, MADV_POPULATE_WRITE))
+		return;
+	for (off = 0; off < vm->mem.size; off += 4096)
+		p[off] = 0;
+}
+
+void vm_prepare_for_pool(struct vm *vm)
+{
+	vm->nr_vcpus = opts.nr_vcpus;
+	hv_init(&vm->hv, &hv_lightvisor_ops, vm->nr_vcpus);
+	if (opts.irqchip)
+		vm->hv.ops->create_irqchip(&vm->hv);
+	vm_create_vcpus(vm);
+	vm_add_memory(vm, opts.mem_size);
+	vm_prefault_memory(vm);
+	vm_create_fixed_devices(vm);
+	vm->prepared = (struct pool_shape){
+		.nr_vcpus = vm->nr_vcpus, .mem_size = vm->mem.size,
+		.irqchip = vm->hv.has_irqchip, .default_backing = true,
+	};
+}
+
+void vm_create_prepared(struct vm *vm)
+{
+	struct pool_shape want;
+	struct image img;
+	char why[256];
+
+	if (!opts.pool || opts.pool_listen_fd >= 0 || opts.hv != HV_LIGHTVISOR)
+		die("pool: the client's options are not those of lvrun --pool");
+	read_file(opts.image, &img);
+	vm->kind = image_detect(img.data, img.size);
+	trace_phase("image read");
+	want = (struct pool_shape){
+		.nr_vcpus = opts.nr_vcpus,
+		.mem_size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind),
+		.irqchip = vm_wants_irqchip(vm),
+		.default_backing = opts.backing == BACKING_DEFAULT,
+	};
+	if (pool_shape_check(&vm->prepared, &want, why, sizeof(why)))
+		die("--pool %s: %s", opts.pool, why);
+	vm_finish(vm, &img, true);
 }

@@ -25,6 +25,7 @@
 #include "../options.h"
 #include "../snapshot/snapshot.h"
 #include "control.h"
+#include "../threads.h"
 
 _Static_assert(CONTROL_MAX_FORKS == LVRUN_MAX_FORKS,
 	       "lvctl fork N and lvrun --count N have one limit");
@@ -403,7 +404,7 @@ void control_start(struct vm *vm)
 	control_catch_signals();
 	for (i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
-	err = pthread_create(&thread, NULL, control_thread, NULL);
+	err = lvrun_thread_create(&thread, control_thread, NULL);
 	if (err)
 		die("pthread_create: %s", strerror(err));
 	pthread_detach(thread);

@@ -27,6 +27,7 @@
 #include "../log.h"
 #include "../layout.h"
 #include "devices.h"
+#include "../threads.h"
 
 #define REG_SEC			0x00
 #define REG_SEC_ALARM		0x01
@@ -578,7 +579,7 @@ void rtc_start(struct rtc *r)
 	r->thread_on = true;
 	r->wake_at = rtc_next_event(r, mono_ns());
 	pthread_mutex_unlock(&r->lock);
-	err = pthread_create(&thread, NULL, rtc_thread, r);
+	err = lvrun_thread_create(&thread, rtc_thread, r);
 	if (err)
 		die("pthread_create: %s", strerror(err));
 	pthread_detach(thread);

@@ -17,6 +17,7 @@
 
 #include "../log.h"
 #include "devices.h"
+#include "../threads.h"
 
 #define UART_RBR_THR	0	/* DLL when LCR.DLAB */
 #define UART_IER	1	/* DLM when LCR.DLAB */
@@ -238,6 +239,12 @@ static void *uart_input_thread(void *p)
 			break;		/* end of input: the receiver stays idle */
 		uart_receive(in->uart, buf, n);
 	}
+	/*
+	 * So does this thread: ending it would cost as much as starting it
+	 * (its stack freed and more), at once, while lvrun starts the guest.
+	 */
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -248,7 +255,7 @@ void uart_start_input(struct uart16550 *u, int in_fd)
 	int err;
 
 	in = (struct uart_input){ u, in_fd };
-	err = pthread_create(&thread, NULL, uart_input_thread, &in);
+	err = lvrun_thread_create(&thread, uart_input_thread, &in);
 	if (err)
 		die("pthread_create: %s", strerror(err));
 	pthread_detach(thread);
