@@ -31,6 +31,7 @@ void snapshot_format_tests(void);
 void snapshot_feature_tests(void);
 void control_tests(void);
 void migrate_wire_tests(void);
+void migrate_handover_tests(void);
 void virtio_tests(void);
 
 static uint8_t *guarded;
@@ -675,6 +676,7 @@ int main(int argc, char **argv)
 	snapshot_feature_tests();
 	control_tests();
 	migrate_wire_tests();
+	migrate_handover_tests();
 	virtio_tests();
 	test_acpi_virtio();
 	test_detect();
