@@ -303,6 +303,7 @@ void vm_create(struct vm *vm)
 	size = opts.mem_size ? opts.mem_size : image_default_mem(vm->kind);
 	vm->mem.size = size;
 	vm->mem.host = alloc_guest_memory(&vm->mem.size);
+	vm->mem_anonymous = true;
 
 	t0 = __rdtsc();
 	vm_instantiate(vm, pool_sock);

@@ -75,6 +75,7 @@ static void accept_machine(struct vm *vm)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem.host == MAP_FAILED)
 		refuse("cannot allocate the guest's memory");
+	vm->mem_anonymous = true;
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	if (mig_send(source_fd, MIG_ACCEPT, 0, NULL, 0, NULL, 0, err, sizeof(err)))
 		die("incoming: %s", err);
