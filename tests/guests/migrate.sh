@@ -4,7 +4,9 @@
 # and checks, 1 MiB of memory every step): lvctl migrate to lvrun
 # --incoming over unix:, then from there on over tcp:127.0.0.1; a stream
 # cut in the middle of the memory, a target that refuses (another --mem)
-# and bad addresses leave the source running. Prints TAP.
+# and bad addresses leave the source running; a stream cut at the
+# handover runs the guest on one side only (READY lost: the source; GO
+# sent and RUNNING lost: the target, the source exiting 14). Prints TAP.
 #
 # Small on purpose (the suite runs in Bochs): a 4 MiB guest, a few counts
 # per check. Time limits here only end a hung run, so that a failure
@@ -169,7 +171,7 @@ d1=$(logged_sum t1.err incoming)
 echo "# memory checksum at the switch: source $s1, target $d1"
 [ -n "$s1" ] && [ "$s1" = "$d1" ] && [ "$s1" = "$(field "$ans" checksum)" ]
 result $? "at the switch the target's memory checksum equals the source's ($s1)"
-grep -q '^lvrun: migrate: round 1: [0-9]* pages$' src.err &&
+grep -q '^lvrun: migrate: round 1: [0-9]* pages in [0-9]* TSC ticks$' src.err &&
 	grep -q '^lvrun: migrated to unix:.* pages per round .* TSC ticks in all, downtime [0-9]* TSC ticks$' src.err
 result $? "the source's stderr has pages per round, total time and downtime"
 last_src=$(last_count src.out)
@@ -231,31 +233,89 @@ grep -q 'migrate to tcp:.* failed, the guest stays here' t2.err
 result $? "the source's stderr says the migration failed and the guest stays"
 reap $relay >/dev/null
 
+# --- the handover cut: at most one copy runs ----------------------------
+# A relay passes the whole stream to the target, but of the target's
+# answers only the first BYTES (each answer is a 16-byte header), and
+# then ends both connections: the inner nc dies writing the next answer
+# into the pipe dd has left. So the source never hears the answer after
+# those bytes, and the target loses the stream right after sending it.
+handover_relay() { # PORT TARGET_PORT BYTES
+	nc -l -p "$1" -e sh -c \
+		"nc 127.0.0.1 $2 | dd bs=1 count=$3 2>/dev/null" &
+	relay=$!
+	pids="$pids $relay"
+}
+
+# Only ACCEPT comes back: READY is lost. The target, which has it all
+# but no GO, exits 1 without running the guest; the source resumes it.
+# (With stream version 1 this was RUNNING lost: both ran the guest.)
+lvrun --incoming tcp:127.0.0.1:47311 --timeout 600 >h1.out 2>h1.err &
+h1=$!
+pids="$pids $h1"
+handover_relay 47310 47311 16
+wait_line h1.err "incoming: waiting on" && poll listening 47310
+ctl "$PWD/t2.sock" migrate tcp:127.0.0.1:47310
+reap $h1
+st=$?
+echo "# the target exited $st: $(tail -n 1 h1.err)"
+[ $rc = 1 ] &&
+	echo "$ans" | grep -Eq '^error code=(EPIPE|ECONNRESET) msg="no READY from the target: ' &&
+	[ $st = 1 ] && grep -q 'incoming: no GO from the source: .*: the guest does not run here' h1.err &&
+	! grep -q 'guest runs here' h1.err && [ ! -s h1.out ]
+result $? "READY lost: the source answers the error, the target exits 1 having run nothing"
+ctl "$PWD/t2.sock" status
+[ "$(field "$ans" state)" = running ] && counts_on 3 src.out t1.out t2.out
+result $? "READY lost: the guest runs on the source only, its count unbroken"
+reap $relay >/dev/null
+
+# ACCEPT and READY come back, RUNNING is lost: the source sent GO, so
+# it must not resume: it answers EREMOTEIO and exits 14, the guest
+# paused for good; the target got GO and runs it alone.
+lvrun --incoming tcp:127.0.0.1:47321 --control "$PWD/t3.sock" \
+	--timeout 600 >t3.out 2>t3.err &
+t3=$!
+pids="$pids $t3"
+handover_relay 47320 47321 32
+wait_line t3.err "incoming: waiting on" && poll listening 47320
+ctl "$PWD/t2.sock" migrate tcp:127.0.0.1:47320
+reap $t2
+st=$?
+echo "# the source exited $st: $(tail -n 1 t2.err)"
+[ $rc = 1 ] && [ $st = 14 ] &&
+	echo "$ans" | grep -q '^error code=EREMOTEIO msg="the stream broke after GO (.*): the target may run the guest; it stays stopped here"$' &&
+	grep -q 'incoming: the guest runs here' t3.err
+result $? "RUNNING lost after GO: the source answers EREMOTEIO and exits 14 ($st), the target runs the guest"
+last_src=$(last_count t2.out)
+counts_on 3 src.out t1.out t2.out t3.out
+result $? "RUNNING lost: the count goes on from the source's $last_src on the target only, unbroken, every page intact"
+reap $relay >/dev/null
+show t3.err target3
+
 # --- a target that refuses ---------------------------------------------
 lvrun --incoming "unix:$PWD/ref.sock" --mem 8M --timeout 600 \
 	>ref.out 2>ref.err &
 ref=$!
 pids="$pids $ref"
 wait_line ref.err "incoming: waiting on"
-ctl "$PWD/t2.sock" migrate "unix:$PWD/ref.sock"
+ctl "$PWD/t3.sock" migrate "unix:$PWD/ref.sock"
 [ $rc = 1 ] && [ "$ans" = 'error code=ECONNREFUSED msg="the target refused: the guest has 4 MiB of memory, this lvrun --mem 8 MiB"' ]
 result $? "a target with another --mem refuses: error code=ECONNREFUSED naming the sizes"
 reap $ref
 st=$?
 [ $st = 1 ] && grep -q 'incoming: the guest has 4 MiB' ref.err && [ ! -s ref.out ]
 result $? "the refusing target exits 1 with the cause, having run nothing ($st)"
-ctl "$PWD/t2.sock" status
-[ "$(field "$ans" state)" = running ] && counts_on 2 src.out t1.out t2.out
+ctl "$PWD/t3.sock" status
+[ "$(field "$ans" state)" = running ] && counts_on 2 src.out t1.out t2.out t3.out
 result $? "the source runs on after the refusal, its count unbroken"
 
 # --- bad addresses -------------------------------------------------------
-ctl "$PWD/t2.sock" migrate "unix:$PWD/nobody.sock"
+ctl "$PWD/t3.sock" migrate "unix:$PWD/nobody.sock"
 [ $rc = 1 ] && echo "$ans" | grep -q '^error code=ENOENT msg="cannot connect to the target: '
 result $? "migrate to a missing socket: error code=ENOENT"
-ctl "$PWD/t2.sock" migrate tcp:127.0.0.1:47124
+ctl "$PWD/t3.sock" migrate tcp:127.0.0.1:47124
 [ $rc = 1 ] && echo "$ans" | grep -q '^error code=ECONNREFUSED msg="cannot connect to the target: '
 result $? "migrate to a tcp port nobody listens on: error code=ECONNREFUSED"
-ctl "$PWD/t2.sock" migrate ftp:host
+ctl "$PWD/t3.sock" migrate ftp:host
 [ "$ans" = 'error code=EINVAL msg="address must be unix:PATH or tcp:HOST:PORT"' ]
 result $? "migrate to a malformed address: error code=EINVAL"
 lvrun --incoming tcp:localhost:1 >bad.out 2>&1
@@ -264,10 +324,10 @@ result $? "lvrun --incoming with a host name is refused"
 lvrun --incoming "unix:$PWD/x.sock" /guests/counter.elf >bad.out 2>&1
 [ $? = 1 ] && grep -q 'takes no IMAGE' bad.out
 result $? "lvrun --incoming with an IMAGE is refused"
-counts_on 2 src.out t1.out t2.out
+counts_on 2 src.out t1.out t2.out t3.out
 result $? "after all that the guest still counts on, unbroken, every page intact"
 
-kill -TERM $t2
-reap $t2 >/dev/null
+kill -TERM $t3
+reap $t3 >/dev/null
 echo "1..$n"
 [ $failed = 0 ]

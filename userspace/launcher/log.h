@@ -48,5 +48,7 @@ void trace_phases_reset(void);
 #define LVRUN_EXIT_REBOOT	8	/* reset through 0x64, 0xcf9 or 0x92 */
 #define LVRUN_EXIT_PANIC	10	/* the guest reported a panic (pvpanic) */
 #define LVRUN_EXIT_MIGRATED	12	/* lvctl migrate: the target runs the guest */
+/* lvctl migrate: the stream broke after GO; the target may run the guest */
+#define LVRUN_EXIT_MIGRATE_UNKNOWN	14
 #define LVRUN_EXIT_TIMEOUT	124
 #endif /* LVRUN_LOG_H */

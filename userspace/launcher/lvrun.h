@@ -69,6 +69,11 @@ struct vm_pause {
 struct vm {
 	struct hv hv;
 	struct guest_mem mem;
+	/*
+	 * mem is private anonymous memory, not a snapshot's file: a page
+	 * never touched reads as zero (migration need not read it).
+	 */
+	bool mem_anonymous;
 	enum image_kind kind;
 	struct boot_entry entry;
 	int nr_vcpus;

@@ -196,6 +196,9 @@ int main(int argc, char **argv)
 		warn("restored %s: vCPUs start %llu ms, %llu TSC ticks after lvrun started",
 		     opts.restore, (unsigned long long)ms_since(&start),
 		     (unsigned long long)(__rdtsc() - start_tsc));
+	/* Only after the source's GO: it never runs the guest again. */
+	if (opts.incoming)
+		migrate_incoming_ready();
 	pool_serve_started();
 	vcpu_start_all(vm);
 	if (opts.incoming)

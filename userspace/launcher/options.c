@@ -258,6 +258,8 @@ static const char usage_text[] =
 "  8    guest reboot (reset through 0x64, 0xcf9 or 0x92)\n"
 "  10   guest panic (reported through pvpanic)\n"
 "  12   the guest migrated away (lvctl migrate): the target runs it\n"
+"  14   lvctl migrate lost the stream after its GO: the target may run the\n"
+"       guest or not, which this lvrun cannot tell; it kept it paused\n"
 "  124  --timeout expired\n"
 "  odd  (V << 1) | 1 after the guest wrote V to port 0xf4\n";
 

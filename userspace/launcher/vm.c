@@ -315,6 +315,7 @@ static void vm_add_memory(struct vm *vm, uint64_t size)
 {
 	vm->mem.size = size;
 	vm->mem.host = alloc_guest_memory(&vm->mem.size);
+	vm->mem_anonymous = true;
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 }
 

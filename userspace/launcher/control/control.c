@@ -159,8 +159,11 @@ static bool client_send(struct client *c, const char *answer)
 }
 
 static const struct control_ops *vm_ops;
-/* Set by a migration that succeeded: lvrun ends once it has answered. */
-static bool migrated;
+/*
+ * Set by a migration that sent GO (migrate.h): lvrun ends with this
+ * status once it has answered, the guest paused for good.
+ */
+static int migrated;
 
 /* Every complete line in the buffer, in order; keeps a partial one. */
 static bool client_lines(struct client *c)
@@ -177,9 +180,9 @@ static bool client_lines(struct client *c)
 				c->buf[i] = '?';
 		control_execute(vm_ops, c->buf, answer, sizeof(answer));
 		if (migrated) {
-			/* The target runs the guest: this lvrun is done. */
+			/* The target runs the guest, or may: this lvrun is done. */
 			client_send(c, answer);
-			lvrun_exit(LVRUN_EXIT_MIGRATED);
+			lvrun_exit(migrated);
 		}
 		if (!client_send(c, answer))
 			return false;
@@ -360,7 +363,7 @@ static int vm_ctl_fork(void *ctx, const char *path, int count, pid_t *pid,
 
 /*
  * The guest pre-copies while it runs, pauses for the rest and, once the
- * target runs it, stays paused here for good. Other clients wait
+ * source sent GO, stays paused here for good. Other clients wait
  * meanwhile: the control thread is busy.
  */
 static int vm_ctl_migrate(void *ctx, const char *address, bool checksum,
@@ -368,7 +371,10 @@ static int vm_ctl_migrate(void *ctx, const char *address, bool checksum,
 {
 	int ret = migrate_send(ctx, address, checksum, r, err, errlen);
 
-	migrated = !ret;
+	if (!ret)
+		migrated = LVRUN_EXIT_MIGRATED;
+	else if (r->committed)
+		migrated = LVRUN_EXIT_MIGRATE_UNKNOWN;
 	return ret;
 }
 

@@ -88,6 +88,7 @@ static const struct {
 	{ ETIMEDOUT, "ETIMEDOUT" },
 	{ EPROTO, "EPROTO" },
 	{ ENETUNREACH, "ENETUNREACH" },
+	{ EREMOTEIO, "EREMOTEIO" },
 };
 
 static bool error_answer(char *out, size_t size, int err, const char *msg)

@@ -32,6 +32,8 @@ void snapshot_feature_tests(void);
 void control_tests(void);
 void migrate_wire_tests(void);
 void pool_tests(void);
+void migrate_handover_tests(void);
+void migrate_pagemap_tests(void);
 void virtio_tests(void);
 
 static uint8_t *guarded;
@@ -677,6 +679,8 @@ int main(int argc, char **argv)
 	control_tests();
 	migrate_wire_tests();
 	pool_tests();
+	migrate_handover_tests();
+	migrate_pagemap_tests();
 	virtio_tests();
 	test_acpi_virtio();
 	test_detect();

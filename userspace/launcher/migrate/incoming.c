@@ -17,11 +17,12 @@
 #include "../log.h"
 #include "../lvrun.h"
 #include "../snapshot/snapshot.h"
+#include "handover.h"
 #include "migrate.h"
 #include "transport.h"
 #include "wire.h"
 
-/* The stream, kept open for RUNNING once the vCPUs run. */
+/* The stream, kept open for READY, GO and RUNNING. */
 static int source_fd = -1;
 
 /* Tells the source why (if the stream still works), then dies. */
@@ -74,6 +75,7 @@ static void accept_machine(struct vm *vm)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem.host == MAP_FAILED)
 		refuse("cannot allocate the guest's memory");
+	vm->mem_anonymous = true;
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	if (mig_send(source_fd, MIG_ACCEPT, 0, NULL, 0, NULL, 0, err, sizeof(err)))
 		die("incoming: %s", err);
@@ -219,11 +221,19 @@ void vm_incoming(struct vm *vm, const char *address)
 	      (unsigned long long)(vm->mem.size >> 10));
 }
 
+void migrate_incoming_ready(void)
+{
+	char err[200];
+
+	if (mig_handover_target(source_fd, err, sizeof(err)))
+		die("incoming: %s: the guest does not run here", err);
+}
+
 void migrate_incoming_running(void)
 {
 	char err[200];
 
-	if (mig_send(source_fd, MIG_RUNNING, 0, NULL, 0, NULL, 0, err, sizeof(err)))
+	if (mig_handover_running(source_fd, err, sizeof(err)))
 		warn("incoming: the guest runs here, but the source was not told: %s",
 		     err);
 	close(source_fd);

@@ -27,6 +27,7 @@ struct mig_report {
 	uint64_t pages[MIG_MAX_ROUNDS + 1];
 	uint64_t total_ticks;	/* TSC: from the first page to RUNNING */
 	uint64_t downtime_ticks;	/* TSC: from the pause to RUNNING */
+	bool committed;		/* GO went out: the guest never resumes here */
 	bool checksum;		/* mem_checksum set: both ends compared it */
 	uint64_t mem_checksum;
 };
@@ -36,7 +37,9 @@ struct mig_report {
  * With @checksum, both ends compute a checksum of guest memory at the
  * switch and the target refuses a mismatch. Returns 0 once the target
  * runs the guest (@vm stays paused: the caller ends lvrun), or a
- * negative errno with a message in @err, @vm as it was before.
+ * negative errno with a message in @err: @vm as it was before, unless
+ * @r->committed (-EREMOTEIO: the stream broke after GO; @vm stays
+ * paused, the target may run the guest, the caller ends lvrun).
  */
 int migrate_send(struct vm *vm, const char *address, bool checksum,
 		 struct mig_report *r, char *err, size_t errlen);
@@ -47,6 +50,11 @@ int migrate_send(struct vm *vm, const char *address, bool checksum,
  * told the source why, when it still can) on anything wrong.
  */
 void vm_incoming(struct vm *vm, const char *address);
+/*
+ * Everything is ready but the vCPUs: tells the source READY and waits
+ * for its GO. Dies, the guest not having run, if GO does not come.
+ */
+void migrate_incoming_ready(void);
 /* The vCPUs run: tells the source, which may now end. */
 void migrate_incoming_running(void);
 

@@ -4,10 +4,11 @@
  * control thread; the vCPUs run on through pre-copy.
  *
  * Pre-copy: the first round sends every page that is not all zero (the
- * target's memory starts zeroed), then each round sends the pages the
- * dirty log says were written during the one before. Rounds end when
- * the dirty set is small, stops shrinking, or after MIG_MAX_ROUNDS; the
- * set they leave is sent with the guest paused, with the state.
+ * target's memory starts zeroed), reading only the pages the pagemap
+ * shows were ever touched (pagemap.h), then each round sends the pages
+ * the dirty log says were written during the one before. Rounds end
+ * when the dirty set is small, stops shrinking, or after MIG_MAX_ROUNDS;
+ * the set they leave is sent with the guest paused, with the state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,9 @@
 #include "../log.h"
 #include "../lvrun.h"
 #include "../snapshot/snapshot.h"
+#include "handover.h"
 #include "migrate.h"
+#include "pagemap.h"
 #include "transport.h"
 #include "wire.h"
 
@@ -36,6 +39,9 @@ struct mig_source {
 	uint8_t *data;		/* MIG_BATCH pages */
 	char *err;
 	size_t errlen;
+	uint64_t round_start;	/* TSC at the start of the current round */
+	int pagemap_fd;		/* /proc/self/pagemap, or -1 */
+	uint64_t *pagemap;	/* PAGEMAP_CHUNK entries */
 };
 
 static bool page_is_zero(const uint8_t *p)
@@ -73,20 +79,37 @@ static int queue_page(struct mig_source *s, uint64_t pfn)
 	return 0;
 }
 
-/* Round 1: every page with something in it. */
+/* Pagemap entries read at once: 32 KiB, for 16 MiB of guest memory. */
+#define PAGEMAP_CHUNK		4096u
+
+/*
+ * Round 1: every page with something in it. The dirty log is on: a page
+ * the guest touches after its pagemap entry was read goes in a later
+ * round.
+ */
 static int send_all_pages(struct mig_source *s, uint64_t *sent)
 {
 	uint64_t pfn;
+	uint32_t i, n;
 	int ret;
 
 	*sent = 0;
-	for (pfn = 0; pfn < s->nr_pages; pfn++) {
-		if (page_is_zero(s->vm->mem.host + pfn * MIG_PAGE))
-			continue;
-		ret = queue_page(s, pfn);
-		if (ret)
-			return ret;
-		(*sent)++;
+	/* A snapshot's file mapping holds data in pages not yet touched. */
+	s->pagemap_fd = s->vm->mem_anonymous ? mig_pagemap_open() : -1;
+	for (pfn = 0; pfn < s->nr_pages; pfn += n) {
+		n = s->nr_pages - pfn < PAGEMAP_CHUNK ? s->nr_pages - pfn :
+		    PAGEMAP_CHUNK;
+		mig_pagemap_read(s->pagemap_fd, s->vm->mem.host + pfn * MIG_PAGE,
+				 n, s->pagemap);
+		for (i = 0; i < n; i++) {
+			if (mig_page_untouched(s->pagemap[i]) ||
+			    page_is_zero(s->vm->mem.host + (pfn + i) * MIG_PAGE))
+				continue;
+			ret = queue_page(s, pfn + i);
+			if (ret)
+				return ret;
+			(*sent)++;
+		}
 	}
 	return flush_batch(s);
 }
@@ -135,9 +158,13 @@ static int collect_dirty(struct mig_source *s, uint64_t *count)
 
 static int end_round(struct mig_source *s, struct mig_report *r, uint64_t sent)
 {
+	uint64_t now = __rdtsc();
+
 	r->pages[r->rounds++] = sent;
-	warn("migrate: round %d: %llu pages", r->rounds,
-	     (unsigned long long)sent);
+	warn("migrate: round %d: %llu pages in %llu TSC ticks", r->rounds,
+	     (unsigned long long)sent,
+	     (unsigned long long)(now - s->round_start));
+	s->round_start = now;
 	return mig_send(s->fd, MIG_ROUND, r->rounds, NULL, 0, NULL, 0, s->err,
 			s->errlen);
 }
@@ -163,35 +190,6 @@ static int precopy(struct mig_source *s, struct mig_report *r)
 	return ret;
 }
 
-/* The target's verdict: 0 for @want, else an error naming its reason. */
-static int expect_answer(struct mig_source *s, uint32_t want)
-{
-	char reason[MIG_REFUSE_MAX + 1], why[160];
-	struct mig_msg m;
-	uint64_t i;
-	int ret;
-
-	ret = mig_recv(s->fd, &m, why, sizeof(why));
-	if (ret) {
-		snprintf(s->err, s->errlen, "no answer from the target: %s", why);
-		return ret;
-	}
-	if (m.type == want)
-		return 0;
-	if (m.type != MIG_REFUSE ||
-	    mig_recv_payload(s->fd, reason, m.len, why, sizeof(why))) {
-		snprintf(s->err, s->errlen, "the target answered %s",
-			 mig_type_name(m.type));
-		return -EPROTO;
-	}
-	reason[m.len] = '\0';
-	for (i = 0; i < m.len; i++)
-		if (reason[i] < 0x20 || reason[i] > 0x7e)
-			reason[i] = '?';
-	snprintf(s->err, s->errlen, "the target refused: %s", reason);
-	return -ECONNREFUSED;
-}
-
 static int send_hello(struct mig_source *s)
 {
 	struct mig_hello h;
@@ -202,10 +200,10 @@ static int send_hello(struct mig_source *s)
 	mig_hello_init(&h, &m);
 	ret = mig_send(s->fd, MIG_HELLO, 0, &h, sizeof(h), NULL, 0, s->err,
 		       s->errlen);
-	return ret ? ret : expect_answer(s, MIG_ACCEPT);
+	return ret ? ret : mig_expect(s->fd, MIG_ACCEPT, s->err, s->errlen);
 }
 
-/* The guest is paused: the last pages, the state, and the target's word. */
+/* The guest is paused: the last pages, the state, and the handover. */
 static int send_rest(struct mig_source *s, struct mig_report *r)
 {
 	struct mig_done done = { 0 };
@@ -236,7 +234,9 @@ static int send_rest(struct mig_source *s, struct mig_report *r)
 	if (!ret)
 		ret = mig_send(s->fd, MIG_DONE, 0, &done, sizeof(done), NULL, 0,
 			       s->err, s->errlen);
-	return ret ? ret : expect_answer(s, MIG_RUNNING);
+	if (!ret)
+		ret = mig_handover_source(s->fd, &r->committed, s->err, s->errlen);
+	return ret;
 }
 
 static int set_dirty_log(struct vm *vm, bool on)
@@ -244,7 +244,10 @@ static int set_dirty_log(struct vm *vm, bool on)
 	return vm->hv.ops->log_dirty(&vm->hv, 0, vm->mem.host, vm->mem.size, on);
 }
 
-/* Pre-copy, pause, the rest; the guest resumes here if any of it fails. */
+/*
+ * Pre-copy, pause, the rest; the guest resumes here if any of it fails
+ * before GO went out (handover.h).
+ */
 static int transfer(struct mig_source *s, struct mig_report *r)
 {
 	struct vm *vm = s->vm;
@@ -253,6 +256,7 @@ static int transfer(struct mig_source *s, struct mig_report *r)
 	int ret;
 
 	ret = set_dirty_log(vm, true);
+	s->round_start = __rdtsc();
 	if (ret) {
 		snprintf(s->err, s->errlen, "cannot log dirty pages: %s",
 			 strerror(-ret));
@@ -260,6 +264,7 @@ static int transfer(struct mig_source *s, struct mig_report *r)
 	}
 	ret = precopy(s, r);
 	paused = __rdtsc();
+	s->round_start = paused;
 	if (!ret && was_running) {
 		ret = vm_pause(vm);
 		if (ret)
@@ -269,8 +274,8 @@ static int transfer(struct mig_source *s, struct mig_report *r)
 		ret = send_rest(s, r);
 	r->total_ticks = __rdtsc() - start;
 	r->downtime_ticks = __rdtsc() - paused;
-	if (!ret)
-		return 0;
+	if (!ret || r->committed)
+		return ret;	/* committed: the target may run it, never here */
 	set_dirty_log(vm, false);
 	if (was_running && vm_paused(vm))
 		vm_resume(vm);
@@ -290,7 +295,9 @@ static int source_init(struct mig_source *s, struct vm *vm, char *err,
 	s->fresh = calloc(s->words, sizeof(uint64_t));
 	s->index = calloc(MIG_BATCH, sizeof(uint64_t));
 	s->data = malloc((size_t)MIG_BATCH * MIG_PAGE);
-	if (!s->dirty || !s->fresh || !s->index || !s->data)
+	s->pagemap = calloc(PAGEMAP_CHUNK, sizeof(uint64_t));
+	s->pagemap_fd = -1;
+	if (!s->dirty || !s->fresh || !s->index || !s->data || !s->pagemap)
 		die("out of memory for a migration");
 	return 0;
 }
@@ -301,6 +308,9 @@ static void source_free(struct mig_source *s)
 	free(s->fresh);
 	free(s->index);
 	free(s->data);
+	free(s->pagemap);
+	if (s->pagemap_fd >= 0)
+		close(s->pagemap_fd);
 }
 
 static void report(const char *address, const struct mig_report *r)
@@ -345,9 +355,11 @@ int migrate_send(struct vm *vm, const char *address, bool checksum,
 	if (s.fd >= 0)
 		close(s.fd);
 	source_free(&s);
-	if (ret)
-		warn("migrate to %s failed, the guest stays here: %s", address, err);
-	else
+	if (!ret)
 		report(address, r);
+	else if (r->committed)
+		warn("migrate to %s: %s", address, err);
+	else
+		warn("migrate to %s failed, the guest stays here: %s", address, err);
 	return ret;
 }

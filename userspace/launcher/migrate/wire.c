@@ -107,7 +107,7 @@ int mig_check_hello(const struct mig_hello *h, uint64_t mem_size, char *err,
 		return -1;
 	}
 	if (h->version != MIG_VERSION) {
-		snprintf(err, errlen, "migration stream version %u; this lvrun speaks version %u",
+		snprintf(err, errlen, "migration stream version %u; this lvrun speaks version %u only: update the older lvrun",
 			 h->version, MIG_VERSION);
 		return -1;
 	}
@@ -131,7 +131,8 @@ int mig_check_hello(const struct mig_hello *h, uint64_t mem_size, char *err,
 static const char *const type_names[] = {
 	[MIG_HELLO] = "HELLO", [MIG_ACCEPT] = "ACCEPT", [MIG_REFUSE] = "REFUSE",
 	[MIG_PAGES] = "PAGES", [MIG_ROUND] = "ROUND", [MIG_STATE] = "STATE",
-	[MIG_DONE] = "DONE", [MIG_RUNNING] = "RUNNING",
+	[MIG_DONE] = "DONE", [MIG_RUNNING] = "RUNNING", [MIG_READY] = "READY",
+	[MIG_GO] = "GO",
 };
 
 const char *mig_type_name(uint32_t type)
@@ -161,6 +162,8 @@ int mig_check_msg(const struct mig_msg *m, char *err, size_t errlen)
 	case MIG_ACCEPT:
 	case MIG_ROUND:
 	case MIG_RUNNING:
+	case MIG_READY:
+	case MIG_GO:
 		return check_len(m, 0, err, errlen);
 	case MIG_DONE:
 		return check_len(m, sizeof(struct mig_done), err, errlen);

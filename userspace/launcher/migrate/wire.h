@@ -13,10 +13,18 @@
  *   ROUND  (count = round)      ->  pages dirtied before the pause
  *   STATE  (header + sections)  ->  a snapshot without its memory
  *   DONE   (struct mig_done)    ->
- *                              <-   RUNNING, or REFUSE (a message)
+ *                              <-   READY (all checked and built, vCPUs
+ *                                   not started), or REFUSE (a message)
+ *   GO                          ->  the source commits: it never resumes
+ *                              <-   RUNNING (the vCPUs run)
  *
- * The target checks everything it receives; any error ends the stream,
- * and the source, which has not stopped, resumes its guest.
+ * The target checks everything it receives; any error before GO ends
+ * the stream and the target without running the guest, and the source
+ * resumes its guest. The target runs the guest only after a whole GO;
+ * the source never resumes once its GO went out whole. So at most one
+ * side runs the guest: a stream that breaks between GO and RUNNING
+ * leaves the source stopped, not knowing whether the target runs it
+ * (handover.h).
  */
 #ifndef LVRUN_MIGRATE_WIRE_H
 #define LVRUN_MIGRATE_WIRE_H
@@ -29,7 +37,8 @@
 #include "../snapshot/snapshot.h"
 
 #define MIG_MAGIC		"LVMIGR\r\n"
-#define MIG_VERSION		1
+/* 2: READY and GO before the target runs the guest. */
+#define MIG_VERSION		2
 #define MIG_PAGE		4096u
 /* Pages per PAGES message: 1 MiB of payload at most. */
 #define MIG_BATCH		256u
@@ -45,6 +54,8 @@ enum mig_type {
 	MIG_STATE,
 	MIG_DONE,
 	MIG_RUNNING,
+	MIG_READY,
+	MIG_GO,
 };
 
 struct mig_msg {

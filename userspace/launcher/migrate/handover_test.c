@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host-side tests of the end of a migration (handover.c) against a fake
+ * peer on a socketpair that breaks the stream at each step: before
+ * READY, after READY, after GO, and with a refusal or a wrong message
+ * in their place. The peer's side is written before the call under test
+ * (a socketpair buffers it), so no test waits on another thread. What
+ * they check is the rule of handover.h: the target runs the guest only
+ * after a whole GO, and the source is "committed" (never resumes) once
+ * its GO went out whole.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "handover.h"
+#include "wire.h"
+
+/* fd[0]: the side under test; fd[1]: the fake peer. */
+static void pair(int fd[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fd))
+		fd[0] = fd[1] = -1;
+}
+
+static void peer_says(int fd, uint32_t type)
+{
+	struct mig_msg m = { .type = type };
+
+	if (write(fd, &m, sizeof(m)) != sizeof(m))
+		tap_ok(0, "migrate: the fake peer could not write");
+}
+
+/* The peer saw exactly one message, of @type, and then the end. */
+static bool peer_got(int fd, uint32_t type)
+{
+	struct mig_msg m;
+	char more;
+
+	return read(fd, &m, sizeof(m)) == sizeof(m) && m.type == type &&
+	       !m.len && read(fd, &more, 1) == 0;
+}
+
+/* The peer saw nothing: no GO went out. */
+static bool peer_got_nothing(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 0;
+}
+
+static void close_pair(int fd[2])
+{
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/* The source, the peer a target that answers @answers and then stops. */
+static int source_against(const uint32_t *answers, int n, bool hang_up,
+			  int fd[2], bool *committed, char *err, size_t errlen)
+{
+	int i, ret;
+
+	pair(fd);
+	for (i = 0; i < n; i++)
+		peer_says(fd[1], answers[i]);
+	if (hang_up) {
+		close(fd[1]);	/* GO cannot go out */
+		fd[1] = -1;
+	} else {
+		shutdown(fd[1], SHUT_WR);	/* GO goes out, no answer comes */
+	}
+	ret = mig_handover_source(fd[0], committed, err, errlen);
+	shutdown(fd[0], SHUT_WR);
+	return ret;
+}
+
+static void source_tests(void)
+{
+	static const uint32_t ready[] = { MIG_READY },
+		ready_running[] = { MIG_READY, MIG_RUNNING },
+		running[] = { MIG_RUNNING },
+		ready_refuse[] = { MIG_READY, MIG_REFUSE };
+	char err[256] = "";
+	bool committed;
+	int fd[2], ret;
+
+	ret = source_against(NULL, 0, true, fd, &committed, err, sizeof(err));
+	tap_ok(ret == -EPIPE && !committed &&
+	       strstr(err, "no READY from the target: the peer closed the stream"),
+	       "migrate handover: the stream breaks before READY: the source resumes (%s)",
+	       err);
+	close_pair(fd);
+
+	pair(fd);
+	{
+		static const char why[] = "memory checksum differs";
+		struct mig_msg m = { .type = MIG_REFUSE, .len = sizeof(why) - 1 };
+
+		if (write(fd[1], &m, sizeof(m)) != sizeof(m) ||
+		    write(fd[1], why, m.len) != (ssize_t)m.len)
+			tap_ok(0, "migrate: the fake peer could not write");
+	}
+	ret = mig_handover_source(fd[0], &committed, err, sizeof(err));
+	tap_ok(ret == -ECONNREFUSED && !committed &&
+	       !strcmp(err, "the target refused: memory checksum differs"),
+	       "migrate handover: REFUSE instead of READY: the source resumes (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = source_against(running, 1, false, fd, &committed, err, sizeof(err));
+	tap_ok(ret == -EPROTO && !committed && peer_got_nothing(fd[1]) &&
+	       strstr(err, "RUNNING where READY was due"),
+	       "migrate handover: RUNNING without READY (a version 1 target): no GO, the source resumes (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = source_against(ready, 1, true, fd, &committed, err, sizeof(err));
+	tap_ok(ret == -EPIPE && !committed && strstr(err, "cannot send GO"),
+	       "migrate handover: the stream breaks after READY, GO cannot go out: the source resumes (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = source_against(ready, 1, false, fd, &committed, err, sizeof(err));
+	tap_ok(ret == -EREMOTEIO && committed && peer_got(fd[1], MIG_GO) &&
+	       strstr(err, "the stream broke after GO (no RUNNING from the target: the peer closed the stream): the target may run the guest; it stays stopped here"),
+	       "migrate handover: the stream breaks after GO: the source is committed, never resumes (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = source_against(ready_refuse, 2, false, fd, &committed, err,
+			     sizeof(err));
+	tap_ok(ret == -EREMOTEIO && committed && peer_got(fd[1], MIG_GO),
+	       "migrate handover: anything but RUNNING after GO leaves the source committed (%s)",
+	       err);
+	close_pair(fd);
+
+	err[0] = '\0';
+	ret = source_against(ready_running, 2, false, fd, &committed, err,
+			     sizeof(err));
+	tap_ok(!ret && committed && peer_got(fd[1], MIG_GO),
+	       "migrate handover: READY, GO, RUNNING: migrated %s", err);
+	close_pair(fd);
+}
+
+/* The target; the peer a source that wrote @len bytes of @m, then stopped. */
+static int target_against(const struct mig_msg *m, size_t len, int fd[2],
+			  char *err, size_t errlen)
+{
+	pair(fd);
+	if (len && write(fd[1], m, len) != (ssize_t)len)
+		tap_ok(0, "migrate: the fake peer could not write");
+	shutdown(fd[1], SHUT_WR);
+	return mig_handover_target(fd[0], err, errlen);
+}
+
+static void target_tests(void)
+{
+	struct mig_msg go = { .type = MIG_GO }, done = {
+		.type = MIG_DONE, .len = sizeof(struct mig_done) };
+	struct mig_msg go_long = { .type = MIG_GO, .len = 8 };
+	char err[256] = "";
+	int fd[2], ret;
+
+	ret = target_against(NULL, 0, fd, err, sizeof(err));
+	shutdown(fd[0], SHUT_WR);
+	tap_ok(ret == -EPIPE && peer_got(fd[1], MIG_READY) &&
+	       strstr(err, "no GO from the source: the peer closed the stream"),
+	       "migrate handover: the stream breaks after READY: the target does not run (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = target_against(&go, sizeof(go) / 2, fd, err, sizeof(err));
+	tap_ok(ret == -EPIPE,
+	       "migrate handover: half a GO and the end: the target does not run (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = target_against(&done, sizeof(done), fd, err, sizeof(err));
+	tap_ok(ret == -EPROTO && strstr(err, "DONE where GO was due"),
+	       "migrate handover: another message instead of GO: the target does not run (%s)",
+	       err);
+	close_pair(fd);
+
+	ret = target_against(&go_long, sizeof(go_long), fd, err, sizeof(err));
+	tap_ok(ret == -EPROTO,
+	       "migrate handover: a GO with a payload: the target does not run (%s)",
+	       err);
+	close_pair(fd);
+
+	pair(fd);
+	close(fd[1]);
+	fd[1] = -1;
+	ret = mig_handover_target(fd[0], err, sizeof(err));
+	tap_ok(ret == -EPIPE && strstr(err, "cannot send READY"),
+	       "migrate handover: the source gone before READY: the target does not run (%s)",
+	       err);
+	close_pair(fd);
+
+	err[0] = '\0';
+	ret = target_against(&go, sizeof(go), fd, err, sizeof(err));
+	tap_ok(!ret && !mig_handover_running(fd[0], err, sizeof(err)),
+	       "migrate handover: READY, a whole GO: the target runs and says RUNNING %s",
+	       err);
+	shutdown(fd[0], SHUT_WR);
+	{
+		struct mig_msg m[2];
+
+		tap_ok(read(fd[1], m, sizeof(m)) == sizeof(m) &&
+		       m[0].type == MIG_READY && m[1].type == MIG_RUNNING,
+		       "migrate handover: the source got READY, then RUNNING");
+	}
+	close_pair(fd);
+}
+
+void migrate_handover_tests(void)
+{
+	source_tests();
+	target_tests();
+}
