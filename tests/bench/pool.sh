@@ -68,7 +68,14 @@ proc_line='s/.*instantiation: a prepared lvrun (pid [0-9]*) runs the guest; vCPU
 
 stats=/sys/kernel/debug/lightvisor/stats
 vcpus() { awk '$1 == "vcpus" { print $2 }' $stats; }
-gone() { ! [ -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status; }
+# One read of its status: an exists-then-read pair races with the reaping
+# of a zombie (its status file vanishes between the two).
+gone() {
+	local state
+
+	state=$(sed -n 's/^State:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
+	[ -z "$state" ] || [ "${state%% *}" = Z ]
+}
 
 # wait_refilled: the last client's lvrun gone (its pid on its --stats
 # line), and 4 prepared vCPUs again (lvd --pool 4, 1 vCPU each).

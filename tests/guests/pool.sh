@@ -41,8 +41,24 @@ show() { sed "s/^/# $1: /" "$2" | head -${3:-10}; }
 
 # The prepared lvrun that ran a guest, from its --stats line in FILE.
 served_by() { sed -n 's/.*instantiation: a prepared lvrun (pid \([0-9]*\)).*/\1/p' "$1"; }
-# A process is gone once it is neither running nor a zombie.
-gone() { ! [ -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status; }
+# A process is gone once it is neither running nor a zombie. One read of its status: an exists-then-read pair races with the reaping
+# of a zombie (its status file vanishes between the two).
+gone() {
+	local state
+
+	state=$(sed -n 's/^State:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
+	[ -z "$state" ] || [ "${state%% *}" = Z ]
+}
+# Waits for process P to be gone; if it is not, shows where its threads are.
+wait_gone() {
+	wait_for "gone $1" && return 0
+	for t in /proc/$1/task/*; do
+		echo "# thread ${t##*/}: $(grep '^State' $t/status) in $(cat $t/wchan)"
+		sed 's/^/#   /' $t/stack
+	done
+	dmesg | tail -20 | sed 's/^/# dmesg: /'
+	return 1
+}
 
 sock=/tmp/pool.sock
 rm -f $sock
@@ -63,7 +79,7 @@ for k in 1 2 3; do
 	result $? "lvrun --pool, guest $k of 3: its output on the client's stdout, status 0 (exit $st)"
 	[ $st = 0 ] || { show "run $k" run$k.txt; show "err $k" err$k.txt; }
 	p=$(served_by err$k.txt)
-	[ -n "$p" ] && wait_for "gone $p"
+	[ -n "$p" ] && wait_gone $p
 	result $? "guest $k ran in prepared lvrun ${p:-?}, which is gone after it"
 	pids="$pids $p"
 done
@@ -94,7 +110,7 @@ for sig in TERM INT; do
 	st=$?
 	want=143
 	[ $sig = INT ] && want=130
-	[ -n "$p" ] && [ $st = $want ] && wait_for "gone $p"
+	[ -n "$p" ] && [ $st = $want ] && wait_gone $p
 	result $? "SIG$sig to the client: it exits $st (want $want), its guest's lvrun ${p:-?} is gone"
 	[ $st = $want ] || show spin spin.err 5
 done
@@ -104,7 +120,7 @@ wait_for 'grep -q "spinning forever" spin.txt'
 p=$(served_by spin.err)
 kill -9 $c
 wait $c 2>/dev/null
-[ -n "$p" ] && wait_for "gone $p" && grep -q "the client lvrun --pool is gone: ending the guest" spin.err
+[ -n "$p" ] && wait_gone $p && grep -q "the client lvrun --pool is gone: ending the guest" spin.err
 result $? "the client killed (SIGKILL): its guest's lvrun ${p:-?} ends it"
 
 # Refused by name, never run with what the client did not ask for.
