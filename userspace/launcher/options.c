@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "log.h"
 #include "options.h"
+#include "size.h"
 
 #define OPTIONS_DEFAULT {			\
 	.hv = HV_LIGHTVISOR,			\
@@ -269,28 +270,6 @@ static void usage(FILE *f, int status)
 	exit(status);
 }
 
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		die("bad size '%s'", s);
-	switch (*end) {
-	case 'k': case 'K':
-		v <<= 10; end++; break;
-	case 'm': case 'M':
-		v <<= 20; end++; break;
-	case 'g': case 'G':
-		v <<= 30; end++; break;
-	}
-	if (*end)
-		die("bad size '%s'", s);
-	return v;
-}
-
 static long parse_num(const char *s, const char *what, long min, long max)
 {
 	char *end;
@@ -511,10 +490,9 @@ void parse_options(int argc, char **argv)
 			opts.hv = parse_hv(optarg);
 			break;
 		case OPT_MEM:
-			opts.mem_size = parse_size(optarg);
-			if (opts.mem_size < 0x100000 || opts.mem_size > (3ULL << 30) ||
-			    opts.mem_size & 0xfff)
-				die("--mem must be a multiple of 4K between 1M and 3G");
+			if (parse_size(optarg, &opts.mem_size) ||
+			    !guest_mem_size_ok(opts.mem_size))
+				die("--mem %s: want a multiple of 4K from 1M to 3G", optarg);
 			break;
 		case OPT_CMDLINE:
 			opts.cmdline = optarg;

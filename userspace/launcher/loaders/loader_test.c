@@ -32,6 +32,7 @@ void snapshot_feature_tests(void);
 void control_tests(void);
 void migrate_wire_tests(void);
 void pool_tests(void);
+void size_tests(void);
 void migrate_handover_tests(void);
 void migrate_pagemap_tests(void);
 void virtio_tests(void);
@@ -679,6 +680,7 @@ int main(int argc, char **argv)
 	control_tests();
 	migrate_wire_tests();
 	pool_tests();
+	size_tests();
 	migrate_handover_tests();
 	migrate_pagemap_tests();
 	virtio_tests();

@@ -32,6 +32,7 @@
 
 #include "lvd.h"
 #include "proto.h"
+#include "../size.h"
 
 /* lvrun's default for its own ELF64 guests, the usual pool's guests. */
 #define LVD_DEFAULT_MEM		(16ULL << 20)
@@ -105,23 +106,9 @@ static void usage(FILE *f)
 /* SIZE with an optional K, M or G; a multiple of 4K from 1M to 3G. */
 static uint64_t parse_mem(const char *arg)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (!errno && end != arg) {
-		switch (*end) {
-		case 'k': case 'K':
-			v <<= 10; end++; break;
-		case 'm': case 'M':
-			v <<= 20; end++; break;
-		case 'g': case 'G':
-			v <<= 30; end++; break;
-		}
-	}
-	if (errno || end == arg || *end || v < (1ULL << 20) || v > (3ULL << 30) ||
-	    v & 0xfff)
+	if (parse_size(arg, &v) || !guest_mem_size_ok(v))
 		lvd_die("--mem %s: want a multiple of 4K from 1M to 3G", arg);
 	return v;
 }
