@@ -259,19 +259,19 @@ struct lv_vendor_ops {
 /**
  * struct lv_hw_caps - what the backend found at load time
  * @run_guests: guests can run (all required features present)
- * @ept: EPT is usable
+ * @tdp: two-dimensional paging (EPT, NPT) is usable
  * @unrestricted_guest: real mode and unpaged protected mode run natively
- * @vpid: VPID tags guest TLB entries
- * @preemption_timer: the VMX-preemption timer exists
+ * @tagged_tlb: guest TLB entries are tagged (VPID, ASID)
+ * @hv_timer: a timer bounds each guest stay (the VMX-preemption timer)
  * @ept_ad_bits: EPT accessed/dirty flags
  * @ept_1g_pages: 1 GiB EPT leaves
  */
 struct lv_hw_caps {
 	bool run_guests;
-	bool ept;
+	bool tdp;
 	bool unrestricted_guest;
-	bool vpid;
-	bool preemption_timer;
+	bool tagged_tlb;
+	bool hv_timer;
 	bool ept_ad_bits;
 	bool ept_1g_pages;
 };
@@ -553,8 +553,8 @@ enum lv_reg {
  * struct lv_stats - per-CPU event counters, summed in debugfs
  * @entries: VM entries
  * @exits_to_user: LV_RUN calls that returned to userspace
- * @ept_faults: guest pages mapped on demand
- * @ept_2m_maps: of those, mapped as 2 MiB pages
+ * @tdp_faults: guest pages mapped on demand (EPT or NPT faults)
+ * @tdp_2m_maps: of those, mapped as 2 MiB pages
  * @halts: times a vCPU slept in HLT
  * @dev_irqs: interrupts of assigned devices queued on a vCPU
  * @dev_irqs_dropped: ... that found no vCPU with the id they target
@@ -563,8 +563,8 @@ enum lv_reg {
 struct lv_stats {
 	u64 entries;
 	u64 exits_to_user;
-	u64 ept_faults;
-	u64 ept_2m_maps;
+	u64 tdp_faults;
+	u64 tdp_2m_maps;
 	u64 halts;
 	u64 dev_irqs;
 	u64 dev_irqs_dropped;

@@ -767,7 +767,7 @@ enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx)
 {
 	lv_exit_handler_t handler = lv_vmx_exit_handler((u16)vmx->exit_reason);
 
-	vmx->vcpu.run->exit_qualification = vmx->exit_reason;
+	vmx->vcpu.run->hw_exit_reason = vmx->exit_reason;
 	/* The VMREADs only when someone listens. */
 	if (trace_lv_exit_enabled())
 		trace_lv_exit(vmx->vcpu.id, vmx->exit_reason,

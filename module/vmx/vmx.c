@@ -917,7 +917,7 @@ static void lv_vmx_set_preemption_timer(struct lv_vmx_vcpu *vmx)
 	u32 value = lv_preemption_timer_value;
 	u64 left;
 
-	if (!vmx->vcpu.lapic || !lv_caps.preemption_timer)
+	if (!vmx->vcpu.lapic || !lv_caps.hv_timer)
 		return;
 	left = lv_lapic_hv_timer_left(vmx->vcpu.lapic);
 	if (left != U64_MAX)
@@ -1846,17 +1846,17 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 
 	cap = lv_vmcs_config.ept_vpid_cap;
 	caps->run_guests = true;
-	caps->ept = true;
+	caps->tdp = true;
 	caps->unrestricted_guest = true;
-	caps->vpid = lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID;
+	caps->tagged_tlb = lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID;
 	caps->ept_ad_bits = cap & VMX_EPT_AD_BIT;
 	caps->ept_1g_pages = cap & VMX_EPT_1GB_PAGE_BIT;
-	caps->preemption_timer = lv_vmcs_config.pin &
+	caps->hv_timer = lv_vmcs_config.pin &
 				 PIN_BASED_VMX_PREEMPTION_TIMER;
 	lv_vcpu_module_init();
 	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
-		caps->vpid ? ", VPID" : " (no VPID: INVVPID is missing)",
-		caps->preemption_timer ? ", preemption timer" : "",
+		caps->tagged_tlb ? ", VPID" : " (no VPID: INVVPID is missing)",
+		caps->hv_timer ? ", preemption timer" : "",
 		caps->ept_ad_bits ? ", EPT A/D bits" : "");
 	return &lv_vmx_ops;
 }
