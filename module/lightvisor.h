@@ -701,6 +701,7 @@ void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
 		   u64 xcr0, u32 out[4]);
 int lv_cpuid_set(struct lv_vm *vm, void __user *argp);
 int lv_cpuid_get_supported(void __user *argp);
+void lv_cpuid_exit(struct lv_vcpu *vcpu, u64 cr4, u64 xcr0);
 void lv_cpuid_free(struct lv_vm *vm);
 
 /* ioeventfd.c */
@@ -748,6 +749,20 @@ int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
 int lv_check_segments(const struct lv_sregs *sr, u64 rflags);
 int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip);
 u32 lv_xsave_size(u64 xcr0);
+void lv_x86_init(unsigned long cr4_hw_allowed);
+u64 lv_host_xcr0(void);
+u64 lv_spec_ctrl_bits(void);
+unsigned long lv_cr4_allowed(void);
+bool lv_cr4_valid(unsigned long cr4);
+bool lv_pae_paging(u64 cr0, u64 cr4, u64 efer);
+u64 lv_guest_xcr0_mask(struct lv_vcpu *vcpu);
+bool lv_xcr0_valid(struct lv_vcpu *vcpu, u64 xcr0);
+bool lv_cr0_write(u64 old_cr0, u64 cr0, u64 cr4, u64 *efer, bool in_64bit);
+bool lv_cr4_write_ok(u64 old, u64 cr4, bool lma, u64 cr3);
+bool lv_efer_write(u64 old, u64 *efer, u64 cr0);
+int lv_check_sregs_cr(const struct lv_sregs *sr);
+bool lv_msr_value_ok(u32 index, u64 value);
+bool lv_check_state_msrs(const struct lv_vcpu_state *st);
 
 /* guest_mem.c */
 int lv_read_guest(struct lv_vm *vm, u64 gpa, void *data, unsigned int len);
