@@ -9,6 +9,7 @@
 #include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/msr-index.h>
 #include <asm/processor.h>
 #include <asm/tsc.h>
 
@@ -29,6 +30,10 @@
 #define CPUID1_EDX_APIC		BIT(9)
 #define CPUID6_EAX_ARAT		BIT(2)
 #define CPUID7_ECX_OSPKE	BIT(4)
+/* 0x80000001 ECX: SVM (no nesting). */
+#define LV_CPUID_EXT1_ECX_SVM	BIT(2)
+/* AMD's SVM feature leaf. */
+#define LV_CPUID_SVM_LEAF	0x8000000a
 
 /**
  * struct lv_cpuid_table - a VM's CPUID as userspace set it
@@ -39,6 +44,12 @@ struct lv_cpuid_table {
 	u32 nent;
 	struct lv_cpuid_entry e[];
 };
+
+static bool lv_host_is_amd(void)
+{
+	return boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
+	       boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
+}
 
 /*
  * Leaf 0x15, TSC = crystal * EBX / EAX, with the local APIC timer's clock
@@ -154,6 +165,13 @@ void lv_cpuid_host(struct lv_vm *vm, u32 leaf, u32 subleaf, u32 out[4])
 			out[0] &= ~(BIT(3) | BIT(4));		/* XSAVES, XFD */
 			out[2] = out[3] = 0;			/* no IA32_XSS */
 		}
+		break;
+	case 0x80000001:
+		out[2] &= ~LV_CPUID_EXT1_ECX_SVM;	/* no nesting */
+		break;
+	case LV_CPUID_SVM_LEAF:
+		if (lv_host_is_amd())
+			out[0] = out[1] = out[2] = out[3] = 0;
 		break;
 	case LV_CPUID_SIGNATURE:
 		out[0] = LV_CPUID_TIMING;
@@ -487,4 +505,172 @@ void lv_cpuid_free(struct lv_vm *vm)
 {
 	kfree(vm->cpuid);
 	vm->cpuid = NULL;
+}
+
+/* --- the CPUID exit of a VM without a table of its own --- */
+
+/* 7.0 EDX: AMX-BF16/TILE/INT8, CET IBT, L1D_FLUSH, ARCH_/CORE_CAPABILITIES */
+#define LV_CPUID7_EDX_HIDDEN	(BIT(22) | BIT(24) | BIT(25) | BIT(20) |	\
+				 BIT(28) | BIT(29) | BIT(30))
+/* Leaf 7.1 EAX: FRED, LKGS, AMX-FP16, LAM. */
+#define LV_CPUID7_1_EAX_HIDDEN	(BIT(17) | BIT(18) | BIT(21) | BIT(26))
+
+static void lv_cpuid_filter_leaf7(u32 subleaf, u64 cr4, u32 out[4])
+{
+	u64 spec_ctrl = lv_spec_ctrl_bits();
+
+	switch (subleaf) {
+	case 0:
+		/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
+		out[1] &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
+			    BIT(15) | BIT(25));
+		out[1] |= LV_CPUID7_EBX_TSC_ADJUST;
+		/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
+		out[2] &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(22) |
+			    BIT(23) | BIT(30) | BIT(31));
+		if (lv_cr4_valid(X86_CR4_PKE))
+			out[2] |= BIT(3);
+		if (cr4 & X86_CR4_PKE)
+			out[2] |= CPUID7_ECX_OSPKE;
+		out[3] &= ~LV_CPUID7_EDX_HIDDEN;
+		/* Only the SPEC_CTRL bits the guest's MSR accepts. */
+		if (!(spec_ctrl & SPEC_CTRL_IBRS))
+			out[3] &= ~BIT(26);
+		if (!(spec_ctrl & SPEC_CTRL_STIBP))
+			out[3] &= ~BIT(27);
+		if (!(spec_ctrl & SPEC_CTRL_SSBD))
+			out[3] &= ~BIT(31);
+		break;
+	case 1:
+		out[0] &= ~LV_CPUID7_1_EAX_HIDDEN;
+		out[3] &= ~BIT(8);			/* AMX-COMPLEX */
+		break;
+	default:
+		/* 7.2: more SPEC_CTRL controls (PSFD, IPRED, RRSBA, BHI). */
+		out[0] = out[1] = out[2] = out[3] = 0;
+		break;
+	}
+}
+
+/* XSAVE leaf: only the state components the guest may enable. */
+static void lv_cpuid_filter_xsave(struct lv_vcpu *vcpu, u32 subleaf,
+				  u32 out[4])
+{
+	u64 mask = lv_guest_xcr0_mask(vcpu);
+
+	switch (subleaf) {
+	case 0:
+		out[0] &= lower_32_bits(mask);
+		out[3] &= upper_32_bits(mask);
+		break;
+	case 1:
+		out[0] &= ~(BIT(3) | BIT(4));	/* XSAVES, XFD */
+		out[2] = out[3] = 0;		/* no IA32_XSS states */
+		break;
+	default:
+		if (subleaf >= 63 || !(mask & BIT_ULL(subleaf)))
+			out[0] = out[1] = out[2] = out[3] = 0;
+		break;
+	}
+}
+
+/*
+ * The guest sees the host CPU minus what it must not use: VMX, SVM and
+ * SMX (no nesting), the APIC family (lv_cpuid_fixup() gives it back to
+ * a VM with an irqchip), MONITOR (MWAIT is a no-op), performance
+ * monitoring, and features needing state we do not switch (XSAVES, PT,
+ * SGX, INVPCID, TSX, CET, PKS, KL, FRED, LAM, AMX and XFD, and
+ * speculation-control MSRs the guest cannot use).
+ */
+static void lv_cpuid_filter(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf,
+			    u64 cr4, u64 xcr0, u32 out[4])
+{
+	switch (leaf) {
+	case 1:
+		out[2] &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(21) | BIT(24) |
+			    BIT(27) | LV_CPUID1_ECX_HIDDEN);
+		out[2] |= CPUID1_ECX_HYPERVISOR;
+		/*
+		 * Without the kernel's XSAVE, XCR0 is neither switched nor
+		 * saved: no XSAVE (nor AVX, which needs it) for the guest.
+		 */
+		if (!lv_cr4_valid(X86_CR4_OSXSAVE))
+			out[2] &= ~(BIT(26) | BIT(28));
+		/* OSXSAVE mirrors the guest's CR4, not the host's. */
+		if (cr4 & X86_CR4_OSXSAVE)
+			out[2] |= CPUID1_ECX_OSXSAVE;
+		out[3] &= ~(CPUID1_EDX_APIC | LV_CPUID1_EDX_HIDDEN);
+		out[3] |= BIT(12);			/* MTRR, see x86.c */
+		out[1] = (out[1] & 0xffff) | (vcpu->id << 24) |
+			 (vcpu->vm->nr_vcpus << 16);
+		break;
+	case 6:
+	case 0xa:
+		out[0] = out[1] = out[2] = out[3] = 0;
+		break;
+	case 7:
+		lv_cpuid_filter_leaf7(subleaf, cr4, out);
+		break;
+	case 0xb:
+	case 0x1f:
+		out[3] = vcpu->id;
+		break;
+	case 0xd:
+		lv_cpuid_filter_xsave(vcpu, subleaf, out);
+		/*
+		 * The size for the XCR0 (and, without XSAVES, IA32_XSS = 0)
+		 * in use: the guest's, not the host's that CPUID ran with.
+		 */
+		if (subleaf <= 1)
+			out[1] = lv_xsave_size(xcr0);
+		break;
+	case 0x1d:
+	case 0x1e:
+		out[0] = out[1] = out[2] = out[3] = 0;	/* AMX tiles */
+		break;
+	case 0x80000001:
+		out[2] &= ~LV_CPUID_EXT1_ECX_SVM;
+		break;
+	case LV_CPUID_SVM_LEAF:
+		/* Intel CPUs answer it with another leaf: left alone there. */
+		if (lv_host_is_amd())
+			out[0] = out[1] = out[2] = out[3] = 0;
+		break;
+	case LV_CPUID_SIGNATURE:
+		out[0] = LV_CPUID_SIGNATURE;
+		out[1] = LV_SIG_EBX;
+		out[2] = LV_SIG_ECX;
+		out[3] = LV_SIG_EDX;
+		break;
+	}
+	if (leaf > LV_CPUID_SIGNATURE && leaf < 0x80000000)
+		out[0] = out[1] = out[2] = out[3] = 0;
+}
+
+/**
+ * lv_cpuid_exit() - carry out the guest's CPUID
+ * @vcpu: the vCPU; RAX and RCX hold the leaf and subleaf
+ * @cr4: the guest's CR4 (OSXSAVE and OSPKE mirror it)
+ * @xcr0: the guest's XCR0 (the XSAVE area size follows it)
+ *
+ * The table userspace set, else the host's leaf filtered. The results
+ * go into RAX, RBX, RCX and RDX; the backend moves RIP past CPUID.
+ */
+void lv_cpuid_exit(struct lv_vcpu *vcpu, u64 cr4, u64 xcr0)
+{
+	unsigned long *regs = vcpu->regs;
+	u32 leaf = regs[LV_RAX], subleaf = regs[LV_RCX];
+	u32 out[4];
+
+	if (vcpu->vm->cpuid) {
+		lv_cpuid_eval(vcpu, leaf, subleaf, cr4, xcr0, out);
+	} else {
+		cpuid_count(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
+		lv_cpuid_filter(vcpu, leaf, subleaf, cr4, xcr0, out);
+		lv_cpuid_fixup(vcpu, leaf, out);
+	}
+	regs[LV_RAX] = out[0];
+	regs[LV_RBX] = out[1];
+	regs[LV_RCX] = out[2];
+	regs[LV_RDX] = out[3];
 }

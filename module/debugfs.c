@@ -30,8 +30,8 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 
 		sum.entries += s->entries;
 		sum.exits_to_user += s->exits_to_user;
-		sum.ept_faults += s->ept_faults;
-		sum.ept_2m_maps += s->ept_2m_maps;
+		sum.tdp_faults += s->tdp_faults;
+		sum.tdp_2m_maps += s->tdp_2m_maps;
 		sum.halts += s->halts;
 		sum.dev_irqs += s->dev_irqs;
 		sum.dev_irqs_dropped += s->dev_irqs_dropped;
@@ -41,8 +41,11 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		   atomic_read(&lv_nr_vcpus));
 	seq_printf(m, "entries %llu\nexits_to_user %llu\n", sum.entries,
 		   sum.exits_to_user);
-	seq_printf(m, "ept_faults %llu\nept_2m_maps %llu\nhalts %llu\n",
-		   sum.ept_faults, sum.ept_2m_maps, sum.halts);
+	seq_printf(m, "tdp_faults %llu\ntdp_2m_maps %llu\nhalts %llu\n",
+		   sum.tdp_faults, sum.tdp_2m_maps, sum.halts);
+	/* The same two under their first, Intel-only names. */
+	seq_printf(m, "ept_faults %llu\nept_2m_maps %llu\n", sum.tdp_faults,
+		   sum.tdp_2m_maps);
 	seq_printf(m, "dev_irqs %llu\ndev_irqs_dropped %llu\n", sum.dev_irqs,
 		   sum.dev_irqs_dropped);
 	seq_printf(m, "ioeventfd_signals %llu\n", sum.ioeventfd_signals);

@@ -259,19 +259,19 @@ struct lv_vendor_ops {
 /**
  * struct lv_hw_caps - what the backend found at load time
  * @run_guests: guests can run (all required features present)
- * @ept: EPT is usable
+ * @tdp: two-dimensional paging (EPT, NPT) is usable
  * @unrestricted_guest: real mode and unpaged protected mode run natively
- * @vpid: VPID tags guest TLB entries
- * @preemption_timer: the VMX-preemption timer exists
+ * @tagged_tlb: guest TLB entries are tagged (VPID, ASID)
+ * @hv_timer: a timer bounds each guest stay (the VMX-preemption timer)
  * @ept_ad_bits: EPT accessed/dirty flags
  * @ept_1g_pages: 1 GiB EPT leaves
  */
 struct lv_hw_caps {
 	bool run_guests;
-	bool ept;
+	bool tdp;
 	bool unrestricted_guest;
-	bool vpid;
-	bool preemption_timer;
+	bool tagged_tlb;
+	bool hv_timer;
 	bool ept_ad_bits;
 	bool ept_1g_pages;
 };
@@ -553,8 +553,8 @@ enum lv_reg {
  * struct lv_stats - per-CPU event counters, summed in debugfs
  * @entries: VM entries
  * @exits_to_user: LV_RUN calls that returned to userspace
- * @ept_faults: guest pages mapped on demand
- * @ept_2m_maps: of those, mapped as 2 MiB pages
+ * @tdp_faults: guest pages mapped on demand (EPT or NPT faults)
+ * @tdp_2m_maps: of those, mapped as 2 MiB pages
  * @halts: times a vCPU slept in HLT
  * @dev_irqs: interrupts of assigned devices queued on a vCPU
  * @dev_irqs_dropped: ... that found no vCPU with the id they target
@@ -563,8 +563,8 @@ enum lv_reg {
 struct lv_stats {
 	u64 entries;
 	u64 exits_to_user;
-	u64 ept_faults;
-	u64 ept_2m_maps;
+	u64 tdp_faults;
+	u64 tdp_2m_maps;
 	u64 halts;
 	u64 dev_irqs;
 	u64 dev_irqs_dropped;
@@ -706,6 +706,7 @@ void lv_cpuid_eval(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf, u64 cr4,
 		   u64 xcr0, u32 out[4]);
 int lv_cpuid_set(struct lv_vm *vm, void __user *argp);
 int lv_cpuid_get_supported(void __user *argp);
+void lv_cpuid_exit(struct lv_vcpu *vcpu, u64 cr4, u64 xcr0);
 void lv_cpuid_free(struct lv_vm *vm);
 
 /* ioeventfd.c */
@@ -753,6 +754,20 @@ int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
 int lv_check_segments(const struct lv_sregs *sr, u64 rflags);
 int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip);
 u32 lv_xsave_size(u64 xcr0);
+void lv_x86_init(unsigned long cr4_hw_allowed);
+u64 lv_host_xcr0(void);
+u64 lv_spec_ctrl_bits(void);
+unsigned long lv_cr4_allowed(void);
+bool lv_cr4_valid(unsigned long cr4);
+bool lv_pae_paging(u64 cr0, u64 cr4, u64 efer);
+u64 lv_guest_xcr0_mask(struct lv_vcpu *vcpu);
+bool lv_xcr0_valid(struct lv_vcpu *vcpu, u64 xcr0);
+bool lv_cr0_write(u64 old_cr0, u64 cr0, u64 cr4, u64 *efer, bool in_64bit);
+bool lv_cr4_write_ok(u64 old, u64 cr4, bool lma, u64 cr3);
+bool lv_efer_write(u64 old, u64 *efer, u64 cr0);
+int lv_check_sregs_cr(const struct lv_sregs *sr);
+bool lv_msr_value_ok(u32 index, u64 value);
+bool lv_check_state_msrs(const struct lv_vcpu_state *st);
 
 /* guest_mem.c */
 int lv_read_guest(struct lv_vm *vm, u64 gpa, void *data, unsigned int len);

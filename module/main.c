@@ -260,14 +260,14 @@ static long lv_check_cap(unsigned long cap)
 	switch (cap) {
 	case LV_CAP_RUN_GUESTS:
 		return lv_caps.run_guests;
-	case LV_CAP_EPT:
-		return lv_caps.ept;
+	case LV_CAP_TDP:
+		return lv_caps.tdp;
 	case LV_CAP_UNRESTRICTED_GUEST:
 		return lv_caps.unrestricted_guest;
-	case LV_CAP_VPID:
-		return lv_caps.vpid;
-	case LV_CAP_PREEMPTION_TIMER:
-		return lv_caps.preemption_timer;
+	case LV_CAP_TAGGED_TLB:
+		return lv_caps.tagged_tlb;
+	case LV_CAP_HV_TIMER:
+		return lv_caps.hv_timer;
 	case LV_CAP_MAX_VCPUS:
 		return LV_MAX_VCPUS;
 	case LV_CAP_NR_MEMSLOTS:

@@ -462,9 +462,9 @@ unlock:
 		lv_vm_flush_tlbs(vm);
 		ret = 0;
 	}
-	this_cpu_inc(lv_stats.ept_faults);
+	this_cpu_inc(lv_stats.tdp_faults);
 	if (level == LV_MAP_2M)
-		this_cpu_inc(lv_stats.ept_2m_maps);
+		this_cpu_inc(lv_stats.tdp_2m_maps);
 out:
 	up_read(&vm->slots_lock);
 	return ret;

@@ -3,12 +3,15 @@
  * Architectural rules every vendor backend shares: which values the
  * guest may write to the MTRRs and to IA32_APIC_BASE, the PAE PDPTEs a
  * CR0/CR4 write loads, the segment and descriptor-table state userspace
- * may set, and the XSAVE area size CPUID reports. The SDM defines them,
- * not VMX or SVM; KVM keeps them in x86.c and mtrr.c.
+ * may set, the XSAVE area size CPUID reports, the #GP conditions of
+ * writes to CR0, CR4, XCR0 and EFER and the value checks of WRMSR. The
+ * SDM defines them, not VMX or SVM; KVM keeps them in x86.c and mtrr.c.
  */
 #include <asm/apicdef.h>
 #include <asm/cpufeature.h>
+#include <asm/fpu/xcr.h>
 #include <asm/msr-index.h>
+#include <asm/nospec-branch.h>
 #include <asm/processor.h>
 
 #include "lightvisor.h"
@@ -557,4 +560,326 @@ u32 lv_xsave_size(u64 xcr0)
 		size = max(size, eax + ebx);
 	}
 	return size;
+}
+
+/* --- control registers, XCR0 and MSR values: the SDM's rules --- */
+
+/* XCR0 of the host, the same on every CPU; 0 without XSAVE. */
+static u64 lv_host_xcr0_val;
+/* CR4 bits a guest may set at all (the CPU has them, we handle them). */
+static unsigned long lv_cr4_allowed_val;
+/* IA32_SPEC_CTRL bits a guest may set; 0: the MSR does not exist for it. */
+static u64 lv_spec_ctrl_bits_val;
+
+/*
+ * The CR4 bits of CPU features a guest can use, as CPUID reports them
+ * to it. OSXSAVE only if the kernel itself uses XSAVE (and so switches
+ * XCR0); not CET, PKS, KL, LAM or FRED (their state is not switched),
+ * nor PKE unless the kernel switches PKRU itself (OSPKE). Never the
+ * bits of the virtualization extensions or SMX (no nesting).
+ */
+static unsigned long lv_cr4_features(void)
+{
+	unsigned long allowed = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |
+				X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |
+				X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |
+				X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	u32 a, b, c, d;
+
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	if (c & BIT(17))
+		allowed |= X86_CR4_PCIDE;
+	if ((c & BIT(26)) && boot_cpu_has(X86_FEATURE_XSAVE))
+		allowed |= X86_CR4_OSXSAVE;
+	if (boot_cpu_data.cpuid_level >= 7) {
+		cpuid_count(7, 0, &a, &b, &c, &d);
+		if (b & BIT(0))
+			allowed |= X86_CR4_FSGSBASE;
+		if (b & BIT(7))
+			allowed |= X86_CR4_SMEP;
+		if (b & BIT(20))
+			allowed |= X86_CR4_SMAP;
+		if (c & BIT(2))
+			allowed |= X86_CR4_UMIP;
+		if (c & BIT(16))
+			allowed |= X86_CR4_LA57;
+		if ((c & BIT(3)) && boot_cpu_has(X86_FEATURE_OSPKE))
+			allowed |= X86_CR4_PKE;
+	}
+	return allowed & ~(X86_CR4_VMXE | X86_CR4_SMXE);
+}
+
+/*
+ * The SPEC_CTRL bits a guest may use: those the CPU reports (and which
+ * CPUID passes on to the guest), if the kernel found the MSR usable.
+ */
+static u64 lv_compute_spec_ctrl_bits(void)
+{
+	u64 bits = 0;
+	u32 a, b, c, d;
+
+	if (!boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ||
+	    boot_cpu_data.cpuid_level < 7)
+		return 0;
+	cpuid_count(7, 0, &a, &b, &c, &d);
+	if (d & BIT(26))
+		bits |= SPEC_CTRL_IBRS;
+	if (d & BIT(27))
+		bits |= SPEC_CTRL_STIBP;
+	if (d & BIT(31))
+		bits |= SPEC_CTRL_SSBD;
+	return bits;
+}
+
+/**
+ * lv_x86_init() - read what the guest rules depend on, once, at load
+ * @cr4_hw_allowed: CR4 bits the backend's hardware lets a guest set
+ *	(VMX: its CR4 fixed-1 MSR; SVM: all)
+ */
+void lv_x86_init(unsigned long cr4_hw_allowed)
+{
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		lv_host_xcr0_val = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	lv_cr4_allowed_val = lv_cr4_features() & cr4_hw_allowed;
+	lv_spec_ctrl_bits_val = lv_compute_spec_ctrl_bits();
+}
+
+u64 lv_host_xcr0(void)
+{
+	return lv_host_xcr0_val;
+}
+
+u64 lv_spec_ctrl_bits(void)
+{
+	return lv_spec_ctrl_bits_val;
+}
+
+unsigned long lv_cr4_allowed(void)
+{
+	return lv_cr4_allowed_val;
+}
+
+/* CR4 bits that are reserved for the guest (it gets #GP, userspace EINVAL). */
+bool lv_cr4_valid(unsigned long cr4)
+{
+	return !(cr4 & ~lv_cr4_allowed_val);
+}
+
+/* PAE paging without long mode: the PDPTEs are registers (SDM 4.4.1). */
+bool lv_pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+/* XCR0 bits a guest may enable: the host's, as far as its FPU state has room. */
+u64 lv_guest_xcr0_mask(struct lv_vcpu *vcpu)
+{
+	u64 host = lv_host_xcr0_val ?: XFEATURE_MASK_FP;
+
+	return host & (vcpu->guest_fpu.xfeatures | XFEATURE_MASK_FPSSE);
+}
+
+/**
+ * lv_xcr0_valid() - may the guest run with this XCR0?
+ * @vcpu: the vCPU
+ * @xcr0: the value
+ *
+ * The rules of XSETBV (SDM vol. 1, 13.3): x87 always on; AVX needs SSE;
+ * the AVX-512 states (opmask, ZMM_Hi256, Hi16_ZMM) all or none, and
+ * only with AVX; MPX's BNDREGS and BNDCSR together; AMX's TILECFG and
+ * TILEDATA together. And only states the guest's FPU buffer holds
+ * (dynamic ones such as AMX only once enabled for it): the host loads
+ * this value with its own XSETBV on every entry.
+ *
+ * Return: true if XSETBV may load @xcr0.
+ */
+bool lv_xcr0_valid(struct lv_vcpu *vcpu, u64 xcr0)
+{
+	u64 avx512 = xcr0 & XFEATURE_MASK_AVX512;
+	u64 mpx = xcr0 & (XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR);
+	u64 amx = xcr0 & XFEATURE_MASK_XTILE;
+
+	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~lv_guest_xcr0_mask(vcpu)))
+		return false;
+	if ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))
+		return false;
+	if (avx512 && (avx512 != XFEATURE_MASK_AVX512 ||
+		       !(xcr0 & XFEATURE_MASK_YMM)))
+		return false;
+	if (mpx && mpx != (XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR))
+		return false;
+	return !amx || amx == XFEATURE_MASK_XTILE;
+}
+
+/**
+ * lv_cr0_write() - the #GP conditions and side effects of MOV to CR0
+ * @old_cr0: the guest's CR0 now
+ * @cr0: the value written
+ * @cr4: the guest's CR4
+ * @efer: in: the guest's EFER; out: with LMA as the write leaves it
+ * @in_64bit: the guest runs 64-bit code (EFER.LMA and CS.L)
+ *
+ * SDM vol. 2B, MOV-Move to/from Control Registers: reserved bits, PG
+ * without PE, NW without CD; 64-bit code cannot turn paging off; turning
+ * paging on or off with EFER.LME set enters or leaves long mode, which
+ * needs CR4.PAE.
+ *
+ * Return: false if the write raises #GP.
+ */
+bool lv_cr0_write(u64 old_cr0, u64 cr0, u64 cr4, u64 *efer, bool in_64bit)
+{
+	bool paging = cr0 & X86_CR0_PG;
+
+	if (cr0 >> 32 || (paging && !(cr0 & X86_CR0_PE)) ||
+	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
+		return false;
+	if (!paging && (in_64bit || (cr4 & X86_CR4_PCIDE)))
+		return false;
+	if (paging != !!(old_cr0 & X86_CR0_PG) && (*efer & EFER_LME)) {
+		if (paging && !(cr4 & X86_CR4_PAE))
+			return false;
+		*efer = paging ? *efer | EFER_LMA : *efer & ~EFER_LMA;
+	}
+	return true;
+}
+
+/**
+ * lv_cr4_write_ok() - the #GP conditions of MOV to CR4
+ * @old: the guest's CR4 now
+ * @cr4: the value written
+ * @lma: the guest is in long mode (EFER.LMA)
+ * @cr3: the guest's CR3 (PCID in bits 11:0)
+ *
+ * Return: false if the write raises #GP (SDM vol. 2B, MOV to CR4).
+ */
+bool lv_cr4_write_ok(u64 old, u64 cr4, bool lma, u64 cr3)
+{
+	if (!lv_cr4_valid(cr4))
+		return false;
+	if (lma && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57)))
+		return false;
+	/* PCIDE may be turned on only in long mode, with PCID 0 in CR3. */
+	if ((cr4 & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
+	    (!lma || (cr3 & 0xfff)))
+		return false;
+	return true;
+}
+
+/**
+ * lv_efer_write() - the #GP conditions of WRMSR to EFER
+ * @old: the guest's EFER now
+ * @efer: in: the value written; out: the value to load (LMA kept)
+ * @cr0: the guest's CR0
+ *
+ * Only SCE, LME, LMA and NX exist for the guest; LMA is read-only (the
+ * written bit is ignored) and LME may not change while paging is on.
+ *
+ * Return: false if the write raises #GP.
+ */
+bool lv_efer_write(u64 old, u64 *efer, u64 cr0)
+{
+	u64 val = *efer;
+
+	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return false;
+	val = (val & ~EFER_LMA) | (old & EFER_LMA);
+	if ((cr0 & X86_CR0_PG) && ((val ^ old) & EFER_LME))
+		return false;
+	*efer = val;
+	return true;
+}
+
+/**
+ * lv_check_sregs_cr() - control registers and EFER a real CPU could hold
+ * @sr: the system registers userspace sets
+ *
+ * PG needs PE; CR0 bits 63:32 and CR8 above 15 are reserved; CR4 only
+ * the bits lv_cr4_valid() allows; EFER only SCE, LME, LMA and NX, with
+ * LMA exactly LME and PG together, and long mode only with PAE.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int lv_check_sregs_cr(const struct lv_sregs *sr)
+{
+	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if (sr->cr0 >> 32 || sr->cr8 > 15)
+		return -EINVAL;
+	if (!lv_cr4_valid(sr->cr4))
+		return -EINVAL;
+	if (sr->efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return -EINVAL;
+	if (!!(sr->efer & EFER_LMA) !=
+	    ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)))
+		return -EINVAL;
+	if ((sr->efer & EFER_LMA) && !(sr->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	return 0;
+}
+
+static bool lv_valid_pat(u64 pat)
+{
+	int i;
+
+	/* Memory types 2 and 3 are reserved, and so is anything above 7. */
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+/* Canonical for 48-bit linear addresses, as WRMSR checks them. */
+static bool lv_is_canonical48(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+
+/**
+ * lv_msr_value_ok() - the value checks of WRMSR a backend shares
+ * @index: an MSR
+ * @value: a value for it
+ *
+ * Return: false if WRMSR of @value must #GP; true for MSRs with no such
+ * rule here (the backend may still refuse them).
+ */
+bool lv_msr_value_ok(u32 index, u64 value)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		return lv_is_canonical48(value);
+	case MSR_TSC_AUX:
+	case MSR_SYSCALL_MASK:
+		return !(value >> 32);
+	case MSR_IA32_CR_PAT:
+		return lv_valid_pat(value);
+	}
+	return true;
+}
+
+/**
+ * lv_check_state_msrs() - the MSRs of a vCPU state, checked as WRMSR would
+ * @st: the state userspace sets
+ *
+ * Return: true if every MSR value of @st may be loaded.
+ */
+bool lv_check_state_msrs(const struct lv_vcpu_state *st)
+{
+	/* A 32-bit MSR: nothing above bit 31 can be restored. */
+	return !(st->sysenter_cs >> 32) &&
+	       lv_msr_value_ok(MSR_LSTAR, st->lstar) &&
+	       lv_msr_value_ok(MSR_CSTAR, st->cstar) &&
+	       lv_msr_value_ok(MSR_SYSCALL_MASK, st->fmask) &&
+	       lv_msr_value_ok(MSR_KERNEL_GS_BASE, st->kernel_gs_base) &&
+	       lv_msr_value_ok(MSR_IA32_CR_PAT, st->pat) &&
+	       lv_msr_value_ok(MSR_IA32_SYSENTER_ESP, st->sysenter_esp) &&
+	       lv_msr_value_ok(MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
 }

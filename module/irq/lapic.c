@@ -810,7 +810,7 @@ static int lv_lapic_set_deadline(struct lv_lapic *apic, u64 val)
 		return 0;
 	}
 	apic->tsc_deadline = val;
-	kick = lv_lapic_start_deadline(apic, apic->vcpu && lv_caps.preemption_timer);
+	kick = lv_lapic_start_deadline(apic, apic->vcpu && lv_caps.hv_timer);
 	spin_unlock_irqrestore(&apic->lock, flags);
 	if (kick)
 		lv_lapic_kick(apic);

@@ -22,23 +22,9 @@
 #include "../trace.h"
 #include "irq/lapic.h"
 
-/* "LightVisorLV": CPUID leaf 0x40000000, EBX:ECX:EDX. */
-#define LV_CPUID_SIGNATURE	0x40000000
-#define LV_SIG_EBX		0x6867694c	/* "Ligh" */
-#define LV_SIG_ECX		0x73695674	/* "tVis" */
-#define LV_SIG_EDX		0x564c726f	/* "orLV" */
-
 static unsigned long lv_vmx_exit_qual(struct lv_vmx_vcpu *vmx)
 {
 	return vmcs_readl(EXIT_QUALIFICATION);
-}
-
-/* XCR0 bits a guest may enable: the host's, as far as its FPU state has room. */
-static u64 lv_guest_xcr0_mask(struct lv_vmx_vcpu *vmx)
-{
-	u64 host = lv_vmx_host_xcr0() ?: XFEATURE_MASK_FP;
-
-	return host & (vmx->vcpu.guest_fpu.xfeatures | XFEATURE_MASK_FPSSE);
 }
 
 /* The core applies the SDM's rules (error code only in protected mode). */
@@ -241,155 +227,9 @@ static enum lv_exit_action handle_nmi_window(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
-/* 7.0 EDX: AMX-BF16/TILE/INT8, CET IBT, L1D_FLUSH, ARCH_/CORE_CAPABILITIES */
-#define LV_CPUID7_EDX_HIDDEN	(BIT(22) | BIT(24) | BIT(25) | BIT(20) |	\
-				 BIT(28) | BIT(29) | BIT(30))
-/* Leaf 7.1 EAX: FRED, LKGS, AMX-FP16, LAM. */
-#define LV_CPUID7_1_EAX_HIDDEN	(BIT(17) | BIT(18) | BIT(21) | BIT(26))
-
-static void lv_cpuid_filter_leaf7(struct lv_vmx_vcpu *vmx, u32 subleaf,
-				  u32 *a, u32 *b, u32 *c, u32 *d)
-{
-	switch (subleaf) {
-	case 0:
-		/* SGX, HLE, INVPCID, RTM, PQM, PQE, PT */
-		*b &= ~(BIT(2) | BIT(4) | BIT(10) | BIT(11) | BIT(12) |
-			BIT(15) | BIT(25));
-		*b |= LV_CPUID7_EBX_TSC_ADJUST;
-		/* PKU, OSPKE, WAITPKG, CET_SS, KL, RDPID, SGX_LC, PKS */
-		*c &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(22) | BIT(23) |
-			BIT(30) | BIT(31));
-		if (lv_vmx_cr4_valid(vmx, X86_CR4_PKE))
-			*c |= BIT(3);
-		if (lv_vmx_read_cr4(vmx) & X86_CR4_PKE)
-			*c |= BIT(4);
-		*d &= ~LV_CPUID7_EDX_HIDDEN;
-		/* Only the SPEC_CTRL bits the guest's MSR accepts. */
-		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_IBRS))
-			*d &= ~BIT(26);
-		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_STIBP))
-			*d &= ~BIT(27);
-		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_SSBD))
-			*d &= ~BIT(31);
-		break;
-	case 1:
-		*a &= ~LV_CPUID7_1_EAX_HIDDEN;
-		*d &= ~BIT(8);			/* AMX-COMPLEX */
-		break;
-	default:
-		/* 7.2: more SPEC_CTRL controls (PSFD, IPRED, RRSBA, BHI). */
-		*a = *b = *c = *d = 0;
-		break;
-	}
-}
-
-/* XSAVE leaf: only the state components the guest may enable. */
-static void lv_cpuid_filter_xsave(struct lv_vmx_vcpu *vmx, u32 subleaf,
-				  u32 *a, u32 *b, u32 *c, u32 *d)
-{
-	u64 mask = lv_guest_xcr0_mask(vmx);
-
-	switch (subleaf) {
-	case 0:
-		*a &= lower_32_bits(mask);
-		*d &= upper_32_bits(mask);
-		break;
-	case 1:
-		*a &= ~(BIT(3) | BIT(4));	/* XSAVES, XFD */
-		*c = *d = 0;			/* no IA32_XSS states */
-		break;
-	default:
-		if (subleaf >= 63 || !(mask & BIT_ULL(subleaf)))
-			*a = *b = *c = *d = 0;
-		break;
-	}
-}
-
-/*
- * The guest sees the host CPU minus what it must not use: VMX/SMX (no
- * nesting), the APIC family (lv_cpuid_fixup() gives it back to a VM with
- * an irqchip), MONITOR (MWAIT
- * is a no-op), performance monitoring, and features needing state we do
- * not switch (XSAVES, PT, SGX, INVPCID, TSX, CET, PKS, KL, FRED, LAM,
- * AMX and XFD, and speculation-control MSRs the guest cannot use).
- */
-static void lv_cpuid_filter(struct lv_vmx_vcpu *vmx, u32 leaf, u32 subleaf,
-			    u32 *a, u32 *b, u32 *c, u32 *d)
-{
-	switch (leaf) {
-	case 1:
-		*c &= ~(BIT(3) | BIT(5) | BIT(6) | BIT(21) | BIT(24) | BIT(27) |
-			LV_CPUID1_ECX_HIDDEN);
-		*c |= BIT(31);				/* hypervisor present */
-		/*
-		 * Without the kernel's XSAVE, XCR0 is neither switched nor
-		 * saved: no XSAVE (nor AVX, which needs it) for the guest.
-		 */
-		if (!lv_vmx_cr4_valid(vmx, X86_CR4_OSXSAVE))
-			*c &= ~(BIT(26) | BIT(28));
-		/* OSXSAVE mirrors the guest's CR4, not the host's. */
-		if (lv_vmx_read_cr4(vmx) & X86_CR4_OSXSAVE)
-			*c |= BIT(27);
-		*d &= ~(BIT(9) | LV_CPUID1_EDX_HIDDEN);	/* APIC, ... */
-		*d |= BIT(12);				/* MTRR, see x86.c */
-		*b = (*b & 0xffff) | (vmx->vcpu.id << 24) |
-		     (vmx->vcpu.vm->nr_vcpus << 16);
-		break;
-	case 6:
-	case 0xa:
-		*a = *b = *c = *d = 0;
-		break;
-	case 7:
-		lv_cpuid_filter_leaf7(vmx, subleaf, a, b, c, d);
-		break;
-	case 0xb:
-	case 0x1f:
-		*d = vmx->vcpu.id;
-		break;
-	case 0xd:
-		lv_cpuid_filter_xsave(vmx, subleaf, a, b, c, d);
-		/*
-		 * The size for the XCR0 (and, without XSAVES, IA32_XSS = 0)
-		 * in use: the guest's, not the host's that CPUID ran with.
-		 */
-		if (subleaf <= 1)
-			*b = lv_xsave_size(vmx->xcr0);
-		break;
-	case 0x1d:
-	case 0x1e:
-		*a = *b = *c = *d = 0;		/* AMX tiles */
-		break;
-	case LV_CPUID_SIGNATURE:
-		*a = LV_CPUID_SIGNATURE;
-		*b = LV_SIG_EBX;
-		*c = LV_SIG_ECX;
-		*d = LV_SIG_EDX;
-		break;
-	}
-	if (leaf > LV_CPUID_SIGNATURE && leaf < 0x80000000)
-		*a = *b = *c = *d = 0;
-}
-
 static enum lv_exit_action handle_cpuid(struct lv_vmx_vcpu *vmx)
 {
-	unsigned long *regs = vmx->vcpu.regs;
-	u32 leaf = regs[LV_RAX], subleaf = regs[LV_RCX];
-	u32 out[4];
-
-	/* A table from LV_SET_CPUID, else the host's filtered leaf. */
-	if (vmx->vcpu.vm->cpuid) {
-		lv_cpuid_eval(&vmx->vcpu, leaf, subleaf, lv_vmx_read_cr4(vmx),
-			      vmx->xcr0, out);
-	} else {
-		cpuid_count(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
-		lv_cpuid_filter(vmx, leaf, subleaf, &out[0], &out[1], &out[2],
-				&out[3]);
-		lv_cpuid_fixup(&vmx->vcpu, leaf, out);
-	}
-	regs[LV_RAX] = out[0];
-	regs[LV_RBX] = out[1];
-	regs[LV_RCX] = out[2];
-	regs[LV_RDX] = out[3];
+	lv_cpuid_exit(&vmx->vcpu, lv_vmx_read_cr4(vmx), vmx->xcr0);
 	return lv_skip(vmx);
 }
 
@@ -435,46 +275,19 @@ static enum lv_exit_action lv_write_cr0(struct lv_vmx_vcpu *vmx,
 {
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
 	unsigned long cr4 = lv_vmx_read_cr4(vmx);
-	bool paging = cr0 & X86_CR0_PG;
 	u64 pdpte[4];
 
-	if (cr0 >> 32 || (paging && !(cr0 & X86_CR0_PE)) ||
-	    (!(cr0 & X86_CR0_CD) && (cr0 & X86_CR0_NW)))
+	if (!lv_cr0_write(lv_vmx_read_cr0(vmx), cr0, cr4, &efer,
+			  lv_in_64bit_mode(vmx)))
 		return lv_inject_gp(vmx);
-	/* 64-bit code cannot turn paging off (SDM vol. 2, MOV CR). */
-	if (!paging && (lv_in_64bit_mode(vmx) || (cr4 & X86_CR4_PCIDE)))
-		return lv_inject_gp(vmx);
-	/* Turning paging on or off with EFER.LME enters or leaves long mode. */
-	if (paging != !!(lv_vmx_read_cr0(vmx) & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (paging && !(cr4 & X86_CR4_PAE))
-			return lv_inject_gp(vmx);
-		efer = paging ? efer | EFER_LMA : efer & ~EFER_LMA;
-	}
-	if (lv_vmx_pae_paging(cr0, cr4, efer) &&
+	if (lv_pae_paging(cr0, cr4, efer) &&
 	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
 	lv_vmx_set_efer(vmx, efer);
 	lv_vmx_set_cr0(vmx, cr0);
-	if (lv_vmx_pae_paging(cr0, cr4, efer))
+	if (lv_pae_paging(cr0, cr4, efer))
 		lv_vmx_write_pdptes(pdpte);
 	return lv_skip(vmx);
-}
-
-/* The #GP conditions of MOV to CR4 (SDM vol. 2B, MOV-Move to/from CR). */
-static bool lv_cr4_write_ok(struct lv_vmx_vcpu *vmx, unsigned long cr4)
-{
-	unsigned long old = lv_vmx_read_cr4(vmx);
-	bool lma = vmcs_read64(GUEST_IA32_EFER) & EFER_LMA;
-
-	if (!lv_vmx_cr4_valid(vmx, cr4))
-		return false;
-	if (lma && (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57)))
-		return false;
-	/* PCIDE may be turned on only in long mode, with PCID 0 in CR3. */
-	if ((cr4 & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
-	    (!lma || (vmcs_readl(GUEST_CR3) & 0xfff)))
-		return false;
-	return true;
 }
 
 static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
@@ -484,13 +297,14 @@ static enum lv_exit_action lv_write_cr4(struct lv_vmx_vcpu *vmx,
 	u64 efer = vmcs_read64(GUEST_IA32_EFER);
 	u64 pdpte[4];
 
-	if (!lv_cr4_write_ok(vmx, cr4))
+	if (!lv_cr4_write_ok(lv_vmx_read_cr4(vmx), cr4, efer & EFER_LMA,
+			     vmcs_readl(GUEST_CR3)))
 		return lv_inject_gp(vmx);
-	if (lv_vmx_pae_paging(cr0, cr4, efer) &&
+	if (lv_pae_paging(cr0, cr4, efer) &&
 	    lv_load_pdptes(vmx->vcpu.vm, vmcs_readl(GUEST_CR3), pdpte))
 		return lv_inject_gp(vmx);
 	lv_vmx_set_cr4(vmx, cr4);
-	if (lv_vmx_pae_paging(cr0, cr4, efer))
+	if (lv_pae_paging(cr0, cr4, efer))
 		lv_vmx_write_pdptes(pdpte);
 	return lv_skip(vmx);
 }
@@ -622,42 +436,12 @@ static enum lv_exit_action handle_wrmsr(struct lv_vmx_vcpu *vmx)
 	return lv_skip(vmx);
 }
 
-/**
- * lv_vmx_xcr0_valid() - may the guest run with this XCR0?
- * @vmx: the vCPU
- * @xcr0: the value
- *
- * The rules of XSETBV (SDM vol. 1, 13.3): x87 always on; AVX needs SSE;
- * the AVX-512 states (opmask, ZMM_Hi256, Hi16_ZMM) all or none, and
- * only with AVX; MPX's BNDREGS and BNDCSR together; AMX's TILECFG and
- * TILEDATA together. And only states the guest's FPU buffer holds
- * (dynamic ones such as AMX only once enabled for it): the host loads
- * this value with its own XSETBV on every entry.
- */
-bool lv_vmx_xcr0_valid(struct lv_vmx_vcpu *vmx, u64 xcr0)
-{
-	u64 avx512 = xcr0 & XFEATURE_MASK_AVX512;
-	u64 mpx = xcr0 & (XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR);
-	u64 amx = xcr0 & XFEATURE_MASK_XTILE;
-
-	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~lv_guest_xcr0_mask(vmx)))
-		return false;
-	if ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))
-		return false;
-	if (avx512 && (avx512 != XFEATURE_MASK_AVX512 ||
-		       !(xcr0 & XFEATURE_MASK_YMM)))
-		return false;
-	if (mpx && mpx != (XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR))
-		return false;
-	return !amx || amx == XFEATURE_MASK_XTILE;
-}
-
 static enum lv_exit_action handle_xsetbv(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long *regs = vmx->vcpu.regs;
 	u64 value = (u32)regs[LV_RAX] | ((u64)(u32)regs[LV_RDX] << 32);
 
-	if ((u32)regs[LV_RCX] != 0 || !lv_vmx_xcr0_valid(vmx, value))
+	if ((u32)regs[LV_RCX] != 0 || !lv_xcr0_valid(&vmx->vcpu, value))
 		return lv_inject_gp(vmx);
 	lv_vmx_set_xcr0(vmx, value);
 	return lv_skip(vmx);
@@ -768,7 +552,7 @@ enum lv_exit_action lv_vmx_handle_exit(struct lv_vmx_vcpu *vmx)
 {
 	lv_exit_handler_t handler = lv_vmx_exit_handler((u16)vmx->exit_reason);
 
-	vmx->vcpu.run->exit_qualification = vmx->exit_reason;
+	vmx->vcpu.run->hw_exit_reason = vmx->exit_reason;
 	/* The VMREADs only when someone listens. */
 	if (trace_lv_exit_enabled())
 		trace_lv_exit(vmx->vcpu.id, vmx->exit_reason,

@@ -85,53 +85,6 @@ void lv_vmx_msr_bitmap_init(unsigned long *bitmap)
 	lv_msr_passthrough(bitmap, MSR_IA32_SYSENTER_EIP);
 }
 
-static bool lv_is_canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
-}
-
-static bool lv_valid_pat(u64 pat)
-{
-	int i;
-
-	/* Memory types 2 and 3 are reserved, and so is anything above 7. */
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
-/**
- * lv_vmx_msr_value_ok() - the value checks of lv_vmx_set_msr(), alone
- * @index: an MSR
- * @value: a value for it
- *
- * Return: false if WRMSR of @value must #GP; true for MSRs with no such
- * rule here (lv_vmx_set_msr() may still refuse them).
- */
-bool lv_vmx_msr_value_ok(u32 index, u64 value)
-{
-	switch (index) {
-	case MSR_LSTAR:
-	case MSR_CSTAR:
-	case MSR_KERNEL_GS_BASE:
-	case MSR_IA32_SYSENTER_ESP:
-	case MSR_IA32_SYSENTER_EIP:
-	case MSR_FS_BASE:
-	case MSR_GS_BASE:
-		return lv_is_canonical(value);
-	case MSR_TSC_AUX:
-	case MSR_SYSCALL_MASK:
-		return !(value >> 32);
-	case MSR_IA32_CR_PAT:
-		return lv_valid_pat(value);
-	}
-	return true;
-}
-
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 {
 	int slot = lv_swapped_msr_slot(index);
@@ -194,7 +147,7 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
 		break;
 	case MSR_IA32_SPEC_CTRL:
-		if (!lv_vmx_spec_ctrl_bits())
+		if (!lv_spec_ctrl_bits())
 			return -EINVAL;
 		*value = vmx->spec_ctrl;
 		break;
@@ -213,13 +166,8 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 
 static int lv_vmx_set_efer_msr(struct lv_vmx_vcpu *vmx, u64 efer)
 {
-	u64 old = vmcs_read64(GUEST_IA32_EFER);
-
-	if (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
-		return -EINVAL;
-	/* LMA is read-only; LME may not change while paging is on. */
-	efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
-	if ((lv_vmx_read_cr0(vmx) & X86_CR0_PG) && ((efer ^ old) & EFER_LME))
+	if (!lv_efer_write(vmcs_read64(GUEST_IA32_EFER), &efer,
+			   lv_vmx_read_cr0(vmx)))
 		return -EINVAL;
 	lv_vmx_set_efer(vmx, efer);
 	return 0;
@@ -248,7 +196,7 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	if (ret != -ENOENT)
 		return ret;
 
-	if (!lv_vmx_msr_value_ok(index, value))
+	if (!lv_msr_value_ok(index, value))
 		return -EINVAL;
 	if (slot >= 0) {
 		vmx->guest_msrs[slot] = value;
@@ -301,13 +249,13 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		return lv_lapic_msr_write(vmx->vcpu.lapic, index, value);
 	case MSR_IA32_SPEC_CTRL:
 		/* Loaded into the MSR around every entry (vmenter.S). */
-		if (!lv_vmx_spec_ctrl_bits() || (value & ~lv_vmx_spec_ctrl_bits()))
+		if (!lv_spec_ctrl_bits() || (value & ~lv_spec_ctrl_bits()))
 			return -EINVAL;
 		vmx->spec_ctrl = value;
 		return 0;
 	case MSR_IA32_PRED_CMD:
 		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
-		if (!(lv_vmx_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
+		if (!(lv_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
 		    (value & ~PRED_CMD_IBPB))
 			return -EINVAL;
 		if (value)

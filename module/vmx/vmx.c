@@ -50,12 +50,6 @@ static unsigned long *lv_msr_bitmap;
 
 /* VMX-preemption timer: bounds the time a vCPU stays in the guest. */
 static u32 lv_preemption_timer_value;
-/* XCR0 of the host, the same on every CPU; 0 without XSAVE. */
-static u64 lv_host_xcr0;
-/* CR4 bits a guest may set at all (the CPU has them, we handle them). */
-static unsigned long lv_cr4_allowed;
-/* IA32_SPEC_CTRL bits a guest may set; 0: the MSR does not exist for it. */
-static u64 lv_spec_ctrl_bits;
 /* L1TF: flush L1D before every entry; the buffer for CPUs without the MSR. */
 static bool lv_l1d_flush;
 static void *lv_l1d_flush_pages;
@@ -73,16 +67,6 @@ static void *lv_l1d_flush_pages;
 #define LV_CR4_TLB_BITS		(X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |	\
 				 X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP |	\
 				 X86_CR4_LA57 | X86_CR4_PKE)
-
-u64 lv_vmx_host_xcr0(void)
-{
-	return lv_host_xcr0;
-}
-
-u64 lv_vmx_spec_ctrl_bits(void)
-{
-	return lv_spec_ctrl_bits;
-}
 
 /*
  * The VM-instruction error of the current VMCS, read without the error
@@ -524,53 +508,7 @@ unsigned long lv_vmx_cr0_owned(void)
 /* CR4 bits the host owns: all but LV_CR4_GUEST_OWNED. */
 unsigned long lv_vmx_cr4_owned(void)
 {
-	return ~(LV_CR4_GUEST_OWNED & lv_cr4_allowed);
-}
-
-/* CR4 bits that are reserved for the guest (it gets #GP, userspace EINVAL). */
-bool lv_vmx_cr4_valid(struct lv_vmx_vcpu *vmx, unsigned long cr4)
-{
-	return !(cr4 & ~lv_cr4_allowed);
-}
-
-/*
- * The CR4 bits a guest may set: those of CPU features it can use, as
- * CPUID reports them to it, that VMX allows. Not VMXE/SMXE (no nesting),
- * OSXSAVE only if the kernel itself uses XSAVE (and switches XCR0),
- * CET, PKS, KL, LAM or FRED (their state is not switched), nor PKE
- * unless the kernel switches PKRU itself (OSPKE).
- */
-static unsigned long lv_vmx_compute_cr4_allowed(void)
-{
-	unsigned long allowed = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD |
-				X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE |
-				X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE |
-				X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-	u32 a, b, c, d;
-
-	cpuid_count(1, 0, &a, &b, &c, &d);
-	if (c & BIT(17))
-		allowed |= X86_CR4_PCIDE;
-	/* XSAVE only where the kernel manages it (and so XCR0). */
-	if ((c & BIT(26)) && boot_cpu_has(X86_FEATURE_XSAVE))
-		allowed |= X86_CR4_OSXSAVE;
-	if (boot_cpu_data.cpuid_level >= 7) {
-		cpuid_count(7, 0, &a, &b, &c, &d);
-		if (b & BIT(0))
-			allowed |= X86_CR4_FSGSBASE;
-		if (b & BIT(7))
-			allowed |= X86_CR4_SMEP;
-		if (b & BIT(20))
-			allowed |= X86_CR4_SMAP;
-		if (c & BIT(2))
-			allowed |= X86_CR4_UMIP;
-		if (c & BIT(16))
-			allowed |= X86_CR4_LA57;
-		if ((c & BIT(3)) && boot_cpu_has(X86_FEATURE_OSPKE))
-			allowed |= X86_CR4_PKE;
-	}
-	return allowed & lv_vmcs_config.cr4_fixed1 &
-	       ~(X86_CR4_VMXE | X86_CR4_SMXE);
+	return ~(LV_CR4_GUEST_OWNED & lv_cr4_allowed());
 }
 
 /*
@@ -917,7 +855,7 @@ static void lv_vmx_set_preemption_timer(struct lv_vmx_vcpu *vmx)
 	u32 value = lv_preemption_timer_value;
 	u64 left;
 
-	if (!vmx->vcpu.lapic || !lv_caps.preemption_timer)
+	if (!vmx->vcpu.lapic || !lv_caps.hv_timer)
 		return;
 	left = lv_lapic_hv_timer_left(vmx->vcpu.lapic);
 	if (left != U64_MAX)
@@ -951,8 +889,8 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	lv_vmx_update_host_cr(vmx);
 	lv_vmx_set_preemption_timer(vmx);
-	if (unlikely(lv_host_xcr0 && vmx->xcr0 != lv_host_xcr0)) {
-		host_xcr0 = lv_host_xcr0;
+	if (unlikely(lv_host_xcr0() && vmx->xcr0 != lv_host_xcr0())) {
+		host_xcr0 = lv_host_xcr0();
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->xcr0);
 	}
 	/* PKRU is not part of the guest FPU state the kernel swaps. */
@@ -1148,12 +1086,6 @@ static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 	sr->apic_base = vmx->apic_base;
 }
 
-/* PAE paging without long mode: the PDPTEs are registers (SDM 4.4.1). */
-bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
-{
-	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
-}
-
 /* With EPT, VM entry loads the PDPTEs from these fields (SDM 27.3.2.4). */
 void lv_vmx_write_pdptes(const u64 pdpte[4])
 {
@@ -1176,21 +1108,9 @@ static int lv_vmx_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr,
 	if (lv_apic_base_check(vmx->apic_base, sr->apic_base, !!vcpu->lapic,
 			       true))
 		return -EINVAL;
-	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+	if (lv_check_sregs_cr(sr))
 		return -EINVAL;
-	if (sr->cr0 >> 32 || sr->cr8 > 15)
-		return -EINVAL;
-	if (!lv_vmx_cr4_valid(NULL, sr->cr4))
-		return -EINVAL;
-	if (sr->efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
-		return -EINVAL;
-	/* LMA is LME and PG together; long mode needs PAE. */
-	if (!!(sr->efer & EFER_LMA) !=
-	    ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)))
-		return -EINVAL;
-	if ((sr->efer & EFER_LMA) && !(sr->cr4 & X86_CR4_PAE))
-		return -EINVAL;
-	if (lv_vmx_pae_paging(sr->cr0, sr->cr4, sr->efer) &&
+	if (lv_pae_paging(sr->cr0, sr->cr4, sr->efer) &&
 	    lv_load_pdptes(vcpu->vm, sr->cr3, pdpte))
 		return -EINVAL;
 	return 0;
@@ -1215,7 +1135,7 @@ static void lv_vmx_load_sregs(struct lv_vmx_vcpu *vmx,
 	lv_vmx_set_efer(vmx, sr->efer);
 	lv_vmx_set_cr0(vmx, sr->cr0);
 	lv_vmx_set_cr4(vmx, sr->cr4);
-	if (lv_vmx_pae_paging(sr->cr0, sr->cr4, sr->efer))
+	if (lv_pae_paging(sr->cr0, sr->cr4, sr->efer))
 		lv_vmx_write_pdptes(pdpte);
 	vmx->apic_base = sr->apic_base;
 }
@@ -1328,20 +1248,6 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	st->tsc_adjust = vmx->tsc_adjust;
 }
 
-/* The MSRs of a state, checked as WRMSR would check them. */
-static bool lv_vmx_state_msrs_ok(const struct lv_vcpu_state *st)
-{
-	/* A 32-bit MSR: nothing above bit 31 can be restored. */
-	return !(st->sysenter_cs >> 32) &&
-	       lv_vmx_msr_value_ok(MSR_LSTAR, st->lstar) &&
-	       lv_vmx_msr_value_ok(MSR_CSTAR, st->cstar) &&
-	       lv_vmx_msr_value_ok(MSR_SYSCALL_MASK, st->fmask) &&
-	       lv_vmx_msr_value_ok(MSR_KERNEL_GS_BASE, st->kernel_gs_base) &&
-	       lv_vmx_msr_value_ok(MSR_IA32_CR_PAT, st->pat) &&
-	       lv_vmx_msr_value_ok(MSR_IA32_SYSENTER_ESP, st->sysenter_esp) &&
-	       lv_vmx_msr_value_ok(MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
-}
-
 /*
  * Everything is checked before anything changes: a state refused with
  * EINVAL leaves the vCPU as it was. The core checked the event state.
@@ -1353,14 +1259,14 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	int ret;
 
 	/* The host's own XSETBV would take #GP on a bad XCR0 at LV_RUN. */
-	if (!lv_vmx_xcr0_valid(vmx, st->xcr0) || st->dr7 >> 32)
+	if (!lv_xcr0_valid(vcpu, st->xcr0) || st->dr7 >> 32)
 		return -EINVAL;
 	/*
 	 * PKRU (version 2 of the state) has no reserved bits, but a guest
 	 * without protection keys has none: only 0 then.
 	 */
 	if (st->version >= 2 && st->pkru &&
-	    !lv_vmx_cr4_valid(vmx, X86_CR4_PKE))
+	    !lv_cr4_valid(X86_CR4_PKE))
 		return -EINVAL;
 	/* DR6 as MOV to DR6 leaves it: only the bits the CPU sets vary. */
 	if (st->version >= 2 && (st->dr6 & ~LV_DR6_VOLATILE) != LV_DR6_RESET)
@@ -1368,7 +1274,7 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 	ret = lv_vmx_check_sregs(vcpu, &st->sregs, pdpte);
 	if (ret)
 		return ret;
-	if (!lv_vmx_state_msrs_ok(st))
+	if (!lv_check_state_msrs(st))
 		return -EINVAL;
 
 	lv_vmx_load_sregs(vmx, &st->sregs, pdpte);
@@ -1739,28 +1645,6 @@ static int lv_vmx_alloc_regions(void)
 }
 
 /*
- * The SPEC_CTRL bits a guest may use: those the CPU reports (and which
- * CPUID passes on to the guest), if the kernel found the MSR usable.
- */
-static u64 lv_vmx_compute_spec_ctrl_bits(void)
-{
-	u64 bits = 0;
-	u32 a, b, c, d;
-
-	if (!boot_cpu_has(X86_FEATURE_MSR_SPEC_CTRL) ||
-	    boot_cpu_data.cpuid_level < 7)
-		return 0;
-	cpuid_count(7, 0, &a, &b, &c, &d);
-	if (d & BIT(26))
-		bits |= SPEC_CTRL_IBRS;
-	if (d & BIT(27))
-		bits |= SPEC_CTRL_STIBP;
-	if (d & BIT(31))
-		bits |= SPEC_CTRL_SSBD;
-	return bits;
-}
-
-/*
  * L1TF: flush the L1D before entries where the kernel says the CPU is
  * affected and its mitigation is on, unless the CPU reports that VM
  * entry needs no flush (the kernel's own view, as KVM's
@@ -1830,10 +1714,7 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 		pr_err("out of memory for VMX regions\n");
 		return NULL;
 	}
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
-		lv_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	lv_cr4_allowed = lv_vmx_compute_cr4_allowed();
-	lv_spec_ctrl_bits = lv_vmx_compute_spec_ctrl_bits();
+	lv_x86_init(lv_vmcs_config.cr4_fixed1);
 	if (lv_vmx_setup_l1d_flush()) {
 		lv_vmx_free_regions();
 		pr_err("out of memory for the L1D flush buffer\n");
@@ -1849,17 +1730,17 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 
 	cap = lv_vmcs_config.ept_vpid_cap;
 	caps->run_guests = true;
-	caps->ept = true;
+	caps->tdp = true;
 	caps->unrestricted_guest = true;
-	caps->vpid = lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID;
+	caps->tagged_tlb = lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID;
 	caps->ept_ad_bits = cap & VMX_EPT_AD_BIT;
 	caps->ept_1g_pages = cap & VMX_EPT_1GB_PAGE_BIT;
-	caps->preemption_timer = lv_vmcs_config.pin &
+	caps->hv_timer = lv_vmcs_config.pin &
 				 PIN_BASED_VMX_PREEMPTION_TIMER;
 	lv_vcpu_module_init();
 	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
-		caps->vpid ? ", VPID" : " (no VPID: INVVPID is missing)",
-		caps->preemption_timer ? ", preemption timer" : "",
+		caps->tagged_tlb ? ", VPID" : " (no VPID: INVVPID is missing)",
+		caps->hv_timer ? ", preemption timer" : "",
 		caps->ept_ad_bits ? ", EPT A/D bits" : "");
 	return &lv_vmx_ops;
 }

@@ -152,8 +152,6 @@ void lv_vmx_request_window(struct lv_vmx_vcpu *vmx, u32 window, bool on);
 unsigned long lv_vmx_cr0_forced(void);
 unsigned long lv_vmx_cr0_owned(void);
 unsigned long lv_vmx_cr4_owned(void);
-bool lv_vmx_cr4_valid(struct lv_vmx_vcpu *vmx, unsigned long cr4);
-bool lv_vmx_xcr0_valid(struct lv_vmx_vcpu *vmx, u64 xcr0);
 void lv_vmx_set_xcr0(struct lv_vmx_vcpu *vmx, u64 xcr0);
 void lv_vmx_set_dr7(struct lv_vmx_vcpu *vmx, unsigned long dr7);
 void lv_vmx_flush_guest_tlb(struct lv_vmx_vcpu *vmx);
@@ -162,7 +160,6 @@ unsigned long lv_vmx_read_cr4(struct lv_vmx_vcpu *vmx);
 void lv_vmx_set_cr0(struct lv_vmx_vcpu *vmx, unsigned long cr0);
 void lv_vmx_set_cr4(struct lv_vmx_vcpu *vmx, unsigned long cr4);
 void lv_vmx_set_efer(struct lv_vmx_vcpu *vmx, u64 efer);
-bool lv_vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
 void lv_vmx_write_pdptes(const u64 pdpte[4]);
 
 /* exits.c */
@@ -175,12 +172,9 @@ void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
 /* msr.c */
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
-bool lv_vmx_msr_value_ok(u32 index, u64 value);
 void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);
-u64 lv_vmx_host_xcr0(void);
-u64 lv_vmx_spec_ctrl_bits(void);
 
 #endif /* LV_VMX_INTERNAL */
 #endif /* LV_VMX_H */

@@ -51,6 +51,32 @@ static void test_values(void)
 	}
 }
 
+/*
+ * The Intel names of the ABI stay as aliases of the vendor-neutral ones:
+ * the same values, the same field, so that old callers keep working.
+ */
+static void test_aliases(void)
+{
+	struct lv_run run;
+
+	tap_eq(LV_CAP_EPT, LV_CAP_TDP, "LV_CAP_EPT is LV_CAP_TDP (2)");
+	tap_eq(LV_CAP_TDP, 2, "LV_CAP_TDP keeps the value 2");
+	tap_eq(LV_CAP_VPID, LV_CAP_TAGGED_TLB, "LV_CAP_VPID is LV_CAP_TAGGED_TLB");
+	tap_eq(LV_CAP_TAGGED_TLB, 4, "LV_CAP_TAGGED_TLB keeps the value 4");
+	tap_eq(LV_CAP_PREEMPTION_TIMER, LV_CAP_HV_TIMER,
+	       "LV_CAP_PREEMPTION_TIMER is LV_CAP_HV_TIMER");
+	tap_eq(LV_CAP_HV_TIMER, 5, "LV_CAP_HV_TIMER keeps the value 5");
+	tap_eq(offsetof(struct lv_run, exit_qualification),
+	       offsetof(struct lv_run, hw_exit_reason),
+	       "lv_run.exit_qualification is at hw_exit_reason's offset");
+	tap_eq(sizeof(run.exit_qualification), sizeof(run.hw_exit_reason),
+	       "lv_run.exit_qualification is as wide as hw_exit_reason");
+	memset(&run, 0, sizeof(run));
+	run.hw_exit_reason = 0x123456789abcdef0ULL;
+	tap_result(run.exit_qualification == 0x123456789abcdef0ULL,
+		   "a value written as hw_exit_reason reads as exit_qualification");
+}
+
 /* The numbers an i386 build passes, on a vCPU of this kernel. */
 static void test_ioctls_32(int sys_fd)
 {
@@ -85,6 +111,7 @@ int main(void)
 	int sys_fd = open_sys();
 
 	test_values();
+	test_aliases();
 	test_ioctls_32(sys_fd);
 	return tap_finish();
 }

@@ -28,6 +28,7 @@
 	X(offsetof(struct lv_vcpu_state, pkru))				\
 	X(offsetof(struct lv_vcpu_state, mtrr_def_type))		\
 	X(offsetof(struct lv_vcpu_state, mtrr_var))			\
+	X(offsetof(struct lv_run, hw_exit_reason))			\
 	X(offsetof(struct lv_run, exit_qualification))			\
 	X(offsetof(struct lv_run, io.data_offset))			\
 	X(offsetof(struct lv_run, mmio.len))				\

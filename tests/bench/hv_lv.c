@@ -135,7 +135,7 @@ static int lv_run(struct hv_vm *vm, enum bench_exit *why, uint64_t *arg,
 	}
 	*why = BX_OTHER;
 	snprintf(detail, len, "exit reason %u (hardware 0x%llx)", run->exit_reason,
-		 (unsigned long long)run->exit_qualification);
+		 (unsigned long long)run->hw_exit_reason);
 	return 0;
 }
 

@@ -39,9 +39,21 @@
  * LV_CHECK_CAP takes one of these and returns 0 when it is absent, a
  * positive value when it is present (for counts, the count itself).
  *
- * LV_CAP_RUN_GUESTS: this CPU can run guests (VMX with EPT, unrestricted
- * guest and VPID, usable). Without it VMs and memory still work but
- * LV_CREATE_VCPU fails with ENODEV.
+ * LV_CAP_RUN_GUESTS: this CPU can run guests (Intel VMX with EPT and
+ * unrestricted guest, or AMD SVM with nested paging, usable). Without it
+ * VMs and memory still work but LV_CREATE_VCPU fails with ENODEV.
+ *
+ * The names are vendor neutral; the Intel names they had first stay as
+ * aliases with the same values:
+ *
+ * LV_CAP_TDP (was LV_CAP_EPT): guest-physical memory is translated by
+ * two-dimensional paging in hardware (Intel EPT, AMD nested paging).
+ * LV_CAP_TAGGED_TLB (was LV_CAP_VPID): guest TLB entries carry a tag of
+ * their own (Intel VPID, AMD ASID), so VM entries and exits need not
+ * flush them. LV_CAP_HV_TIMER (was LV_CAP_PREEMPTION_TIMER): a hardware
+ * timer bounds each stay in the guest and makes the local APIC timer's
+ * deadline an exit of the vCPU (the Intel VMX-preemption timer; AMD SVM
+ * has none).
  *
  * LV_CAP_IRQCHIP: LV_CREATE_IRQCHIP and the calls that need it exist.
  * LV_CAP_IRQFD: LV_IRQFD exists. LV_CAP_SET_CPUID: LV_SET_CPUID and
@@ -56,10 +68,10 @@
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
-	LV_CAP_EPT			= 2,
+	LV_CAP_TDP			= 2,
 	LV_CAP_UNRESTRICTED_GUEST	= 3,
-	LV_CAP_VPID			= 4,
-	LV_CAP_PREEMPTION_TIMER		= 5,
+	LV_CAP_TAGGED_TLB		= 4,
+	LV_CAP_HV_TIMER			= 5,
 	LV_CAP_MAX_VCPUS		= 6,
 	LV_CAP_NR_MEMSLOTS		= 7,
 	LV_CAP_READONLY_MEM		= 8,
@@ -77,6 +89,11 @@ enum lv_cap {
 	LV_CAP_IOEVENTFD		= 20,
 	LV_CAP_VM_UNBOUND		= 21,
 };
+
+/* The Intel names of LV_CAP_TDP, LV_CAP_TAGGED_TLB and LV_CAP_HV_TIMER. */
+#define LV_CAP_EPT			LV_CAP_TDP
+#define LV_CAP_VPID			LV_CAP_TAGGED_TLB
+#define LV_CAP_PREEMPTION_TIMER		LV_CAP_HV_TIMER
 
 /* --- system ioctls (on /dev/lightvisor) --- */
 
@@ -1047,7 +1064,11 @@ enum lv_internal_error {
  * @ready_for_interrupt_injection: out: an LV_INTERRUPT would be taken at
  *	the next entry
  * @padding2: reserved
- * @exit_qualification: out: raw hardware exit reason, for tracing
+ * @hw_exit_reason: out: the hardware's own exit reason, for tracing: the
+ *	VMX basic exit reason with its flags (bits 31:0), or the SVM exit
+ *	code (VMCB EXITCODE); which one, LV_CHECK_CAP cannot tell, the
+ *	kernel log names the backend
+ * @exit_qualification: the same field under its first name
  * @cr8: out: guest CR8
  * @apic_base: out: guest APIC base MSR
  * @io: out, LV_EXIT_IO: @io.direction (LV_EXIT_IO_IN/OUT), @io.size (1, 2
@@ -1073,7 +1094,10 @@ struct lv_run {
 	__u8 if_flag;
 	__u8 ready_for_interrupt_injection;
 	__u8 padding2[2];
-	__u64 exit_qualification;
+	union {
+		__u64 hw_exit_reason;
+		__u64 exit_qualification;
+	};
 	__u64 cr8;
 	__u64 apic_base;
 

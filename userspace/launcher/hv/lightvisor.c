@@ -221,7 +221,7 @@ static int lv_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 	if (ret < 0)
 		return -1;
 	exit->raw_reason = run->exit_reason;
-	exit->hw_reason = run->exit_qualification;
+	exit->hw_reason = run->hw_exit_reason;
 	exit->reason = lv_exit_reason(run->exit_reason);
 	switch (exit->reason) {
 	case HV_EXIT_IO:
