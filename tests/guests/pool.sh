@@ -69,6 +69,18 @@ result $? "lvd --pool 2 fills its pool"
 show lvd lvd.txt 3
 [ "$(vms)" = 2 ] && [ "$(vcpus)" = 2 ]
 result $? "two prepared lvrun processes with a VM and a vCPU each ($(vms) VMs, $(vcpus) vCPUs)"
+# A prepared lvrun has all of its own code and data in its page tables
+# (warm.c): its instantiation takes no first-touch fault in them.
+prepared=
+for d in /proc/[0-9]*; do
+	tr '\0' ' ' <$d/cmdline 2>/dev/null | grep -q -- '--pool-prepared' &&
+		prepared=${d#/proc/} && break
+done
+resident=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { own = $NF ~ /\/lvrun$/ }
+	own && $1 == "Size:" { size += $2 } own && $1 == "Rss:" { rss += $2 }
+	END { if (size) print rss "K of " size "K" }' /proc/$prepared/smaps 2>/dev/null)
+[ -n "$resident" ] && [ "${resident%%K of *}K" = "${resident#*K of }" ]
+result $? "a prepared lvrun's own code and data are all resident (${resident:-none found})"
 
 pids=
 for k in 1 2 3; do

@@ -17,6 +17,7 @@
 #include "pool/serve.h"
 #include "snapshot/snapshot.h"
 #include "threads.h"
+#include "warm.h"
 
 static struct vm the_vm;
 
@@ -117,6 +118,7 @@ static uint64_t serve_pool_client(struct vm *vm, struct pool_client *client)
 	vm_prepare_for_pool(vm);
 	/* The watcher, the UART's input, the RTC, --control, the vCPUs. */
 	threads_make_spares(4 + vm->nr_vcpus);
+	warm_own_mappings();
 	pool_serve_one(listen_fd, notify_fd, vm->nr_vcpus, client);
 	reparse_options(client->argc, client->argv);
 	trace_phase("options");

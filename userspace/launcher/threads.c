@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "threads.h"
+#include "warm.h"
 
 struct spare {
 	pthread_t thread;
@@ -31,6 +32,8 @@ static void *spare_thread(void *arg)
 {
 	struct spare *s = arg;
 
+	/* Its work's first stack pages: faulted in now, not when it starts. */
+	warm_stack();
 	pthread_mutex_lock(&s->lock);
 	while (!s->fn)
 		pthread_cond_wait(&s->go, &s->lock);
