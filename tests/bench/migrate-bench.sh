@@ -45,6 +45,7 @@ one_run() { # KIND IMAGE
 	wait $src
 	kill $dst
 	wait $dst
+	grep -h -e 'downtime in' -e 'runs here' $d/src.err $d/dst.err | sed "s/^/# migrate-bench $1: /"
 	total=$(field "$ans" total_ticks)
 	down=$(field "$ans" downtime_ticks)
 	[ -n "$total" ] && [ -n "$down" ] || return 1

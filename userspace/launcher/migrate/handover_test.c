@@ -61,6 +61,7 @@ static void close_pair(int fd[2])
 static int source_against(const uint32_t *answers, int n, bool hang_up,
 			  int fd[2], bool *committed, char *err, size_t errlen)
 {
+	uint64_t ready_tsc;
 	int i, ret;
 
 	pair(fd);
@@ -72,7 +73,7 @@ static int source_against(const uint32_t *answers, int n, bool hang_up,
 	} else {
 		shutdown(fd[1], SHUT_WR);	/* GO goes out, no answer comes */
 	}
-	ret = mig_handover_source(fd[0], committed, err, errlen);
+	ret = mig_handover_source(fd[0], committed, &ready_tsc, err, errlen);
 	shutdown(fd[0], SHUT_WR);
 	return ret;
 }
@@ -84,6 +85,7 @@ static void source_tests(void)
 		running[] = { MIG_RUNNING },
 		ready_refuse[] = { MIG_READY, MIG_REFUSE };
 	char err[256] = "";
+	uint64_t ready_tsc;
 	bool committed;
 	int fd[2], ret;
 
@@ -103,7 +105,7 @@ static void source_tests(void)
 		    write(fd[1], why, m.len) != (ssize_t)m.len)
 			tap_ok(0, "migrate: the fake peer could not write");
 	}
-	ret = mig_handover_source(fd[0], &committed, err, sizeof(err));
+	ret = mig_handover_source(fd[0], &committed, &ready_tsc, err, sizeof(err));
 	tap_ok(ret == -ECONNREFUSED && !committed &&
 	       !strcmp(err, "the target refused: memory checksum differs"),
 	       "migrate handover: REFUSE instead of READY: the source resumes (%s)",

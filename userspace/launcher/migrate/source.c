@@ -40,6 +40,7 @@ struct mig_source {
 	char *err;
 	size_t errlen;
 	uint64_t round_start;	/* TSC at the start of the current round */
+	uint64_t phase_start;	/* TSC at the start of the downtime's phase */
 	int pagemap_fd;		/* /proc/self/pagemap, or -1 */
 	uint64_t *pagemap;	/* PAGEMAP_CHUNK entries */
 };
@@ -203,12 +204,20 @@ static int send_hello(struct mig_source *s)
 	return ret ? ret : mig_expect(s->fd, MIG_ACCEPT, s->err, s->errlen);
 }
 
+/* Counts the ticks since the last phase's end as @phase's. */
+static void phase_done(struct mig_source *s, struct mig_report *r,
+		       enum mig_downtime_phase phase, uint64_t now)
+{
+	r->downtime_phase[phase] = now - s->phase_start;
+	s->phase_start = now;
+}
+
 /* The guest is paused: the last pages, the state, and the handover. */
 static int send_rest(struct mig_source *s, struct mig_report *r)
 {
 	struct mig_done done = { 0 };
 	struct snap_buf b;
-	uint64_t count, sent;
+	uint64_t count, sent, ready;
 	int ret;
 
 	ret = collect_dirty(s, &count);
@@ -216,6 +225,7 @@ static int send_rest(struct mig_source *s, struct mig_report *r)
 		ret = send_dirty_pages(s, &sent);
 	if (!ret)
 		ret = end_round(s, r, sent);
+	phase_done(s, r, MIG_DOWN_PAGES, __rdtsc());
 	if (!ret)
 		ret = snapshot_state(s->vm, &b, s->err, s->errlen);
 	if (ret)
@@ -234,8 +244,15 @@ static int send_rest(struct mig_source *s, struct mig_report *r)
 	if (!ret)
 		ret = mig_send(s->fd, MIG_DONE, 0, &done, sizeof(done), NULL, 0,
 			       s->err, s->errlen);
+	phase_done(s, r, MIG_DOWN_STATE, __rdtsc());
+	if (ret)
+		return ret;
+	ret = mig_handover_source(s->fd, &r->committed, &ready, s->err,
+				  s->errlen);
+	if (ready)
+		phase_done(s, r, MIG_DOWN_READY, ready);
 	if (!ret)
-		ret = mig_handover_source(s->fd, &r->committed, s->err, s->errlen);
+		phase_done(s, r, MIG_DOWN_RUNNING, __rdtsc());
 	return ret;
 }
 
@@ -265,11 +282,13 @@ static int transfer(struct mig_source *s, struct mig_report *r)
 	ret = precopy(s, r);
 	paused = __rdtsc();
 	s->round_start = paused;
+	s->phase_start = paused;
 	if (!ret && was_running) {
 		ret = vm_pause(vm);
 		if (ret)
 			snprintf(s->err, s->errlen, "cannot pause: %s", strerror(-ret));
 	}
+	phase_done(s, r, MIG_DOWN_PAUSE, __rdtsc());
 	if (!ret)
 		ret = send_rest(s, r);
 	r->total_ticks = __rdtsc() - start;
@@ -326,6 +345,13 @@ static void report(const char *address, const struct mig_report *r)
 	     "%llu TSC ticks in all, downtime %llu TSC ticks", address, pages,
 	     (unsigned long long)r->total_ticks,
 	     (unsigned long long)r->downtime_ticks);
+	warn("migrate: downtime in TSC ticks: pause %llu, last pages %llu, "
+	     "state and DONE %llu, to the target's READY %llu, GO to RUNNING %llu",
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_PAUSE],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_PAGES],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_STATE],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_READY],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_RUNNING]);
 }
 
 int migrate_send(struct vm *vm, const char *address, bool checksum,
