@@ -8,6 +8,7 @@
  * when the stream still works, resumes its guest.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "../log.h"
 #include "../lvrun.h"
 #include "../snapshot/snapshot.h"
+#include "../threads.h"
 #include "handover.h"
 #include "migrate.h"
 #include "transport.h"
@@ -88,6 +90,8 @@ static void accept_machine(struct vm *vm)
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	if (mig_send(source_fd, MIG_ACCEPT, 0, NULL, 0, NULL, 0, err, sizeof(err)))
 		die("incoming: %s", err);
+	/* While the memory comes: the guest's start then creates no thread. */
+	threads_make_spares(vm->nr_vcpus);
 }
 
 /* A PAGES message: its page numbers, then each page straight into place. */
@@ -106,15 +110,30 @@ static uint64_t receive_pages(struct vm *vm, const struct mig_msg *m)
 	return m->count;
 }
 
-/* What ends the stream: the state sections, and DONE. */
+/* What ends the stream: SYNC, the state sections, and DONE. */
 struct incoming_end {
+	bool synced;
 	uint8_t *state;
 	uint64_t state_len;
 	struct mig_done done;
 };
 
+/* Pre-copy ends: everything before SYNC is in place. */
+static void answer_sync(struct incoming_end *end)
+{
+	char err[200];
+
+	if (end->synced)
+		refuse("a second SYNC message");
+	end->synced = true;
+	if (mig_send(source_fd, MIG_SYNCED, 0, NULL, 0, NULL, 0, err, sizeof(err)))
+		refuse(err);
+}
+
 static void receive_state(struct incoming_end *end, const struct mig_msg *m)
 {
+	if (!end->synced)
+		refuse("STATE before SYNC");
 	if (end->state)
 		refuse("a second STATE message");
 	end->state = malloc(m->len);
@@ -140,6 +159,9 @@ static void receive_stream(struct vm *vm, struct incoming_end *end)
 			warn("incoming: round %u: %llu pages", m.count,
 			     (unsigned long long)pages);
 			pages = 0;
+			break;
+		case MIG_SYNC:
+			answer_sync(end);
 			break;
 		case MIG_STATE:
 			receive_state(end, &m);
@@ -220,6 +242,8 @@ void vm_incoming(struct vm *vm, const char *address)
 {
 	struct incoming_end end = { 0 };
 
+	/* The UART's input, the RTC, --control: made before anyone waits. */
+	threads_make_spares(3);
 	source_fd = wait_for_source(address);
 	accept_machine(vm);
 	receive_stream(vm, &end);
@@ -244,8 +268,11 @@ void migrate_incoming_ready(void)
 
 void migrate_incoming_running(void)
 {
+	static atomic_bool told;
 	char err[200];
 
+	if (atomic_exchange(&told, true))
+		return;
 	if (mig_handover_running(source_fd, err, sizeof(err)))
 		warn("incoming: the guest runs here, but the source was not told: %s",
 		     err);

@@ -66,7 +66,11 @@ void vm_incoming(struct vm *vm, const char *address);
  * for its GO. Dies, the guest not having run, if GO does not come.
  */
 void migrate_incoming_ready(void);
-/* The vCPUs run: tells the source, which may now end. */
+/*
+ * The vCPUs run (their threads are started): tells the source, which
+ * may now end. Called by the first vCPU thread about to enter the guest
+ * and by the main thread after starting them; only the first call acts.
+ */
 void migrate_incoming_running(void);
 
 #endif /* LVRUN_MIGRATE_H */

@@ -170,6 +170,19 @@ static int end_round(struct mig_source *s, struct mig_report *r, uint64_t sent)
 			s->errlen);
 }
 
+/*
+ * The target has stored every page sent so far: what it still had to
+ * read and place (and its memory to fault in) is not left for the
+ * downtime.
+ */
+static int sync_target(struct mig_source *s)
+{
+	int ret = mig_send(s->fd, MIG_SYNC, 0, NULL, 0, NULL, 0, s->err,
+			   s->errlen);
+
+	return ret ? ret : mig_expect(s->fd, MIG_SYNCED, s->err, s->errlen);
+}
+
 /* While the guest runs; leaves in s->dirty what the pause must send. */
 static int precopy(struct mig_source *s, struct mig_report *r)
 {
@@ -188,7 +201,7 @@ static int precopy(struct mig_source *s, struct mig_report *r)
 		if (!ret)
 			ret = end_round(s, r, sent);
 	}
-	return ret;
+	return ret ? ret : sync_target(s);
 }
 
 static int send_hello(struct mig_source *s)
