@@ -99,14 +99,14 @@ static uint64_t receive_pages(struct vm *vm, const struct mig_msg *m)
 {
 	uint64_t index[MIG_BATCH];
 	char err[200];
-	uint32_t i;
 
 	payload_or_refuse(index, m->count * sizeof(uint64_t));
 	if (mig_check_pages(index, m->count, vm->mem.size / MIG_PAGE, err,
 			    sizeof(err)))
 		refuse(err);
-	for (i = 0; i < m->count; i++)
-		payload_or_refuse(vm->mem.host + index[i] * MIG_PAGE, MIG_PAGE);
+	if (mig_recv_pages(source_fd, vm->mem.host, index, m->count, err,
+			   sizeof(err)))
+		refuse(err);
 	return m->count;
 }
 
