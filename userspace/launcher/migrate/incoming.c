@@ -269,6 +269,7 @@ void migrate_incoming_ready(void)
 void migrate_incoming_running(void)
 {
 	static atomic_bool told;
+	uint64_t now = __rdtsc();
 	char err[200];
 
 	if (atomic_exchange(&told, true))
@@ -278,8 +279,10 @@ void migrate_incoming_running(void)
 		     err);
 	close(source_fd);
 	source_fd = -1;
-	warn("incoming: the guest runs here; TSC ticks from DONE: state %llu, devices %llu, then from GO: vCPUs started %llu",
+	/* The TSC: on one host, the source's pause is on the same clock. */
+	warn("incoming: the guest runs here from TSC %llu; TSC ticks from DONE: state %llu, devices %llu, then from GO: vCPUs started %llu",
+	     (unsigned long long)now,
 	     (unsigned long long)(stamp.state - stamp.done),
 	     (unsigned long long)(stamp.ready - stamp.state),
-	     (unsigned long long)(__rdtsc() - stamp.go));
+	     (unsigned long long)(now - stamp.go));
 }

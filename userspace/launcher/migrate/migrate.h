@@ -38,6 +38,7 @@ struct mig_report {
 	uint64_t total_ticks;	/* TSC: from the first page to RUNNING */
 	uint64_t downtime_ticks;	/* TSC: from the pause to RUNNING */
 	uint64_t downtime_phase[MIG_NR_DOWN_PHASES];	/* its parts, TSC */
+	uint64_t paused_tsc;	/* the TSC at the pause */
 	bool committed;		/* GO went out: the guest never resumes here */
 	bool checksum;		/* mem_checksum set: both ends compared it */
 	uint64_t mem_checksum;

@@ -294,6 +294,7 @@ static int transfer(struct mig_source *s, struct mig_report *r)
 	}
 	ret = precopy(s, r);
 	paused = __rdtsc();
+	r->paused_tsc = paused;
 	s->round_start = paused;
 	s->phase_start = paused;
 	if (!ret && was_running) {
@@ -358,8 +359,9 @@ static void report(const char *address, const struct mig_report *r)
 	     "%llu TSC ticks in all, downtime %llu TSC ticks", address, pages,
 	     (unsigned long long)r->total_ticks,
 	     (unsigned long long)r->downtime_ticks);
-	warn("migrate: downtime in TSC ticks: pause %llu, last pages %llu, "
-	     "state and DONE %llu, to the target's READY %llu, GO to RUNNING %llu",
+	warn("migrate: downtime from the pause at TSC %llu, in TSC ticks: pause %llu, "
+	     "last pages %llu, state and DONE %llu, to the target's READY %llu, "
+	     "GO to RUNNING %llu", (unsigned long long)r->paused_tsc,
 	     (unsigned long long)r->downtime_phase[MIG_DOWN_PAUSE],
 	     (unsigned long long)r->downtime_phase[MIG_DOWN_PAGES],
 	     (unsigned long long)r->downtime_phase[MIG_DOWN_STATE],
