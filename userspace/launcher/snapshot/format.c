@@ -85,7 +85,7 @@ void snap_buf_add(struct snap_buf *b, const char *name, uint32_t instance,
 	b->nr_sections++;
 }
 
-void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
+void snap_buf_finish_unsealed(struct snap_buf *b, uint64_t mem_size)
 {
 	struct snap_header h;
 
@@ -97,6 +97,11 @@ void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
 	h.mem_offset = (b->len + SNAP_PAGE - 1) & ~(uint64_t)(SNAP_PAGE - 1);
 	h.mem_size = mem_size;
 	memcpy(b->p, &h, sizeof(h));
+}
+
+void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
+{
+	snap_buf_finish_unsealed(b, mem_size);
 	snap_seal(b->p, b->len);
 }
 
@@ -161,14 +166,25 @@ int snap_parse(const uint8_t *p, size_t len,
 	       void *arg, char *err, size_t errlen)
 {
 	struct snap_header h;
-	size_t off = sizeof(h);
-	uint32_t i;
 
 	memcpy(&h, p, sizeof(h));
 	if (snap_checksum_unsealed(p, len) != h.checksum) {
 		snprintf(err, errlen, "checksum mismatch: the snapshot is corrupted");
 		return -1;
 	}
+	return snap_parse_unsealed(p, len, fn, arg, err, errlen);
+}
+
+int snap_parse_unsealed(const uint8_t *p, size_t len,
+			int (*fn)(const struct snap_found *s, void *arg,
+				  char *err, size_t errlen),
+			void *arg, char *err, size_t errlen)
+{
+	struct snap_header h;
+	size_t off = sizeof(h);
+	uint32_t i;
+
+	memcpy(&h, p, sizeof(h));
 	for (i = 0; i < h.nr_sections; i++) {
 		struct snap_section s;
 		struct snap_found f;

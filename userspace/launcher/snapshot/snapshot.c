@@ -263,7 +263,7 @@ int snapshot_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
 		snap_buf_free(b);
 		return ret;
 	}
-	snap_buf_finish(b, vm->mem.size);
+	snap_buf_finish_unsealed(b, vm->mem.size);
 	return 0;
 }
 
@@ -283,6 +283,7 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 	ret = snapshot_state(vm, &b, err, errlen);
 	if (ret)
 		return ret;
+	snap_seal(b.p, b.len);	/* a file at rest */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -522,12 +523,17 @@ static void *map_snapshot_memory(void *addr, uint64_t size, int fd, uint64_t off
 		    MAP_PRIVATE | MAP_NORESERVE | (addr ? MAP_FIXED : 0), fd, offset);
 }
 
-/* Parses and checks the header and sections at @p into @c. */
+/*
+ * Parses and checks the header and sections at @p into @c; a file's
+ * checksum too when @sealed.
+ */
 static int parse_state(const uint8_t *p, size_t len, uint64_t mem_size,
-		       struct snap_contents *c, char *err, size_t errlen)
+		       bool sealed, struct snap_contents *c, char *err,
+		       size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	if (snap_parse(p, len, snap_collect, c, err, errlen) ||
+	if ((sealed ? snap_parse(p, len, snap_collect, c, err, errlen) :
+	     snap_parse_unsealed(p, len, snap_collect, c, err, errlen)) ||
 	    snap_complete(c, mem_size, err, errlen))
 		return -EINVAL;
 	return 0;
@@ -579,7 +585,7 @@ void vm_restore(struct vm *vm, const char *path)
 	if (fd < 0)
 		die("cannot open %s: %s", path, strerror(errno));
 	sections = read_sections(fd, path, &len, &h);
-	if (parse_state(sections, len, h.mem_size, &c, err, sizeof(err)))
+	if (parse_state(sections, len, h.mem_size, true, &c, err, sizeof(err)))
 		die("%s: %s", path, err);
 	if (opts.hv != HV_LIGHTVISOR)
 		die("--restore needs --hv lightvisor");
@@ -614,7 +620,7 @@ int snapshot_load(struct vm *vm, const uint8_t *p, size_t len, char *err,
 	const struct snap_machine *m;
 	int ret;
 
-	ret = parse_state(p, len, vm->mem.size, &c, err, errlen);
+	ret = parse_state(p, len, vm->mem.size, false, &c, err, errlen);
 	if (ret)
 		return ret;
 	m = c.machine;
