@@ -36,7 +36,6 @@ struct mig_source {
 	size_t words;		/* of each bitmap */
 	uint32_t batched;	/* pages in the batch */
 	uint64_t *index;	/* MIG_BATCH page numbers */
-	uint8_t *data;		/* MIG_BATCH pages */
 	char *err;
 	size_t errlen;
 	uint64_t round_start;	/* TSC at the start of the current round */
@@ -62,19 +61,20 @@ static int flush_batch(struct mig_source *s)
 
 	if (!s->batched)
 		return 0;
-	ret = mig_send(s->fd, MIG_PAGES, s->batched, s->index,
-		       s->batched * sizeof(uint64_t), s->data,
-		       (uint64_t)s->batched * MIG_PAGE, s->err, s->errlen);
+	ret = mig_send_pages(s->fd, s->vm->mem.host, s->index, s->batched,
+			     s->err, s->errlen);
 	s->batched = 0;
 	return ret;
 }
 
-/* Copies page @pfn into the batch; a running guest may be writing it. */
+/*
+ * Page @pfn goes in the batch, read from guest memory when the batch is
+ * sent: a running guest may be writing it then, and the dirty log sends
+ * it again.
+ */
 static int queue_page(struct mig_source *s, uint64_t pfn)
 {
 	s->index[s->batched] = pfn;
-	memcpy(s->data + (size_t)s->batched * MIG_PAGE,
-	       s->vm->mem.host + pfn * MIG_PAGE, MIG_PAGE);
 	if (++s->batched == MIG_BATCH)
 		return flush_batch(s);
 	return 0;
@@ -327,10 +327,9 @@ static int source_init(struct mig_source *s, struct vm *vm, char *err,
 	s->dirty = calloc(s->words, sizeof(uint64_t));
 	s->fresh = calloc(s->words, sizeof(uint64_t));
 	s->index = calloc(MIG_BATCH, sizeof(uint64_t));
-	s->data = malloc((size_t)MIG_BATCH * MIG_PAGE);
 	s->pagemap = calloc(PAGEMAP_CHUNK, sizeof(uint64_t));
 	s->pagemap_fd = -1;
-	if (!s->dirty || !s->fresh || !s->index || !s->data || !s->pagemap)
+	if (!s->dirty || !s->fresh || !s->index || !s->pagemap)
 		die("out of memory for a migration");
 	return 0;
 }
@@ -340,7 +339,6 @@ static void source_free(struct mig_source *s)
 	free(s->dirty);
 	free(s->fresh);
 	free(s->index);
-	free(s->data);
 	free(s->pagemap);
 	if (s->pagemap_fd >= 0)
 		close(s->pagemap_fd);

@@ -222,6 +222,36 @@ static int recv_failed(int ret, char *err, size_t errlen)
 	return ret;
 }
 
+int mig_send_pages(int fd, const uint8_t *mem, const uint64_t *index,
+		   uint32_t n, char *err, size_t errlen)
+{
+	struct mig_msg m = {
+		.type = MIG_PAGES, .count = n,
+		.len = (uint64_t)n * (sizeof(uint64_t) + MIG_PAGE),
+	};
+	struct iovec iov[2 + MIG_BATCH];
+	uint32_t i;
+	int ret;
+
+	if (n > MIG_BATCH) {
+		snprintf(err, errlen, "%u pages in one message (at most %u)", n,
+			 MIG_BATCH);
+		return -EINVAL;
+	}
+	iov[0] = (struct iovec){ &m, sizeof(m) };
+	iov[1] = (struct iovec){ (void *)index, n * sizeof(uint64_t) };
+	for (i = 0; i < n; i++)
+		iov[2 + i] = (struct iovec){ (void *)(mem + index[i] * MIG_PAGE),
+					     MIG_PAGE };
+	ret = send_all(fd, iov, 2 + n);
+	if (ret == -EAGAIN)
+		ret = -ETIMEDOUT;
+	if (ret)
+		snprintf(err, errlen, "cannot send PAGES: %s",
+			 ret == -EPIPE ? "the peer closed the stream" : strerror(-ret));
+	return ret;
+}
+
 int mig_recv(int fd, struct mig_msg *m, char *err, size_t errlen)
 {
 	int ret = recv_all(fd, m, sizeof(*m));
