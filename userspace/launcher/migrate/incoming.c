@@ -90,7 +90,8 @@ static void accept_machine(struct vm *vm)
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	if (mig_send(source_fd, MIG_ACCEPT, 0, NULL, 0, NULL, 0, err, sizeof(err)))
 		die("incoming: %s", err);
-	/* While the memory comes: the guest's start then creates no thread. */
+	/* While the memory comes: all that does not need the final state. */
+	snapshot_build(vm, &h.machine);
 	threads_make_spares(vm->nr_vcpus);
 }
 

@@ -478,9 +478,6 @@ static int restore_vcpus(struct vm *vm, const struct snap_contents *c,
 			snprintf(err, errlen, "vCPU %d: bad queued events", i);
 			return -EINVAL;
 		}
-		vcpu->vm = vm;
-		pthread_mutex_init(&vcpu->lock, NULL);
-		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
 		ret = vm->hv.ops->set_vcpu_state(&vm->hv, &vcpu->hv, &sv->hv);
 		if (ret) {
 			snprintf(err, errlen, "vCPU %d: its state is refused: %s", i,
@@ -539,9 +536,25 @@ static int parse_state(const uint8_t *p, size_t len, uint64_t mem_size,
 	return 0;
 }
 
+void snapshot_build(struct vm *vm, const struct snap_machine *m)
+{
+	int i;
+
+	vm_create_devices(vm);
+	if (m->has_irqchip)
+		vm->hv.ops->create_irqchip(&vm->hv);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		vcpu->vm = vm;
+		pthread_mutex_init(&vcpu->lock, NULL);
+		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
+	}
+}
+
 /*
- * Gives @vm, its hypervisor VM made and its memory set, the devices,
- * interrupt controllers and vCPUs of @c, each in its saved state.
+ * Gives @vm, built by snapshot_build() for @c's machine, the state of
+ * @c's devices, interrupt controllers and vCPUs.
  */
 static int apply_state(struct vm *vm, const struct snap_contents *c, char *err,
 		       size_t errlen)
@@ -549,9 +562,6 @@ static int apply_state(struct vm *vm, const struct snap_contents *c, char *err,
 	const char *dev;
 	int ret;
 
-	vm_create_devices(vm);
-	if (c->machine->has_irqchip)
-		vm->hv.ops->create_irqchip(&vm->hv);
 	/* Each vCPU's TSC is where it was saved. */
 	ret = restore_vcpus(vm, c, err, errlen);
 	if (ret)
@@ -603,6 +613,7 @@ void vm_restore(struct vm *vm, const char *path)
 		die("cannot map the memory of %s: %s", path, strerror(errno));
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 
+	snapshot_build(vm, c.machine);
 	if (apply_state(vm, &c, err, sizeof(err)))
 		die("snapshot %s: %s", path, err);
 	trace("restored %s: %d vCPUs, %llu KiB of memory", path, vm->nr_vcpus,
@@ -625,9 +636,11 @@ int snapshot_load(struct vm *vm, const uint8_t *p, size_t len, char *err,
 		return ret;
 	m = c.machine;
 	if ((int)m->nr_vcpus != vm->nr_vcpus ||
-	    m->image_kind != (uint32_t)vm->kind) {
-		snprintf(err, errlen, "the state's machine (%u vCPUs) is not the one announced (%d vCPUs)",
-			 m->nr_vcpus, vm->nr_vcpus);
+	    m->image_kind != (uint32_t)vm->kind ||
+	    !!m->has_irqchip != vm->hv.has_irqchip) {
+		snprintf(err, errlen, "the state's machine (%u vCPUs%s) is not the one announced (%d vCPUs%s)",
+			 m->nr_vcpus, m->has_irqchip ? ", irqchip" : "",
+			 vm->nr_vcpus, vm->hv.has_irqchip ? ", irqchip" : "");
 		return -EINVAL;
 	}
 	ret = snapshot_check_host(vm, m, err, errlen);
