@@ -9,6 +9,14 @@
 #
 #   migrate.KIND_total     the first page sent to the target's RUNNING
 #   migrate.KIND_downtime  the pause to the target's RUNNING
+#   migrate.KIND_resume    the pause to the target's first vCPU about to
+#                          enter the guest (both lvruns log the TSC of
+#                          theirs: one machine, one clock)
+#
+# The source's downtime ends when it reads RUNNING; on the benchmark's
+# one CPU that read waits until the scheduler takes the CPU from the
+# target's guest, which runs already: resume is the guest's own gap.
+# Each run's downtime phases (source and target) go out as comments.
 #
 #   sh migrate-bench.sh RUNS
 runs=${1:-3}
@@ -43,8 +51,15 @@ one_run() { # KIND IMAGE
 	ans=$(lvctl --timeout 900 $d/ctl migrate unix:$d/mig.sock)
 	echo "# migrate-bench $1: $ans"
 	wait $src
+	wait_line $d/dst.err 'runs here' $dst
 	kill $dst
 	wait $dst
+	grep -h -e 'downtime from' -e 'runs here' $d/src.err $d/dst.err | sed "s/^/# migrate-bench $1: /"
+	paused=$(sed -n 's/.*downtime from the pause at TSC \([0-9]*\),.*/\1/p' $d/src.err)
+	entered=$(sed -n 's/.*runs here from TSC \([0-9]*\);.*/\1/p' $d/dst.err)
+	if [ -n "$paused" ] && [ -n "$entered" ]; then
+		echo "$((entered - paused))" >>"/tmp/mig.$1_resume"
+	fi
 	total=$(field "$ans" total_ticks)
 	down=$(field "$ans" downtime_ticks)
 	[ -n "$total" ] && [ -n "$down" ] || return 1
@@ -57,7 +72,7 @@ for kind in idle write; do
 	idle) image=counter.elf ;;
 	write) image=memwriter.elf ;;
 	esac
-	rm -f /tmp/mig.${kind}_total /tmp/mig.${kind}_downtime
+	rm -f /tmp/mig.${kind}_total /tmp/mig.${kind}_downtime /tmp/mig.${kind}_resume
 	i=0
 	while [ $i -lt "$runs" ]; do
 		i=$((i + 1))
@@ -70,5 +85,7 @@ for kind in idle write; do
 	[ -s /tmp/mig.${kind}_total ] || continue
 	printf 'BENCH\tlightvisor\tmigrate.%s_total\t%s\n' $kind "$(median </tmp/mig.${kind}_total)"
 	printf 'BENCH\tlightvisor\tmigrate.%s_downtime\t%s\n' $kind "$(median </tmp/mig.${kind}_downtime)"
+	[ -s /tmp/mig.${kind}_resume ] &&
+		printf 'BENCH\tlightvisor\tmigrate.%s_resume\t%s\n' $kind "$(median </tmp/mig.${kind}_resume)"
 done
 exit $status

@@ -4,9 +4,11 @@
 # and checks, 1 MiB of memory every step): lvctl migrate to lvrun
 # --incoming over unix:, then from there on over tcp:127.0.0.1; a stream
 # cut in the middle of the memory, a target that refuses (another --mem)
-# and bad addresses leave the source running; a stream cut at the
-# handover runs the guest on one side only (READY lost: the source; GO
-# sent and RUNNING lost: the target, the source exiting 14). Prints TAP.
+# and bad addresses leave the source running; a stream cut at the end
+# of pre-copy leaves the source running, never paused (SYNCED lost); a
+# stream cut at the handover runs the guest on one side only (READY
+# lost: the source; GO sent and RUNNING lost: the target, the source
+# exiting 14). Prints TAP.
 #
 # Small on purpose (the suite runs in Bochs): a 4 MiB guest, a few counts
 # per check. Time limits here only end a hung run, so that a failure
@@ -246,13 +248,34 @@ handover_relay() { # PORT TARGET_PORT BYTES
 	pids="$pids $relay"
 }
 
-# Only ACCEPT comes back: READY is lost. The target, which has it all
-# but no GO, exits 1 without running the guest; the source resumes it.
-# (With stream version 1 this was RUNNING lost: both ran the guest.)
+# Only ACCEPT comes back: SYNCED is lost, so the source never pauses the
+# guest: it answers the error and its guest runs on; the target, cut
+# off in the middle of the stream, exits 1 without running it.
+lvrun --incoming tcp:127.0.0.1:47331 --timeout 600 >h0.out 2>h0.err &
+h0=$!
+pids="$pids $h0"
+handover_relay 47330 47331 16
+wait_line h0.err "incoming: waiting on" && poll listening 47330
+ctl "$PWD/t2.sock" migrate tcp:127.0.0.1:47330
+reap $h0
+st=$?
+echo "# the target exited $st: $(tail -n 1 h0.err)"
+[ $rc = 1 ] &&
+	echo "$ans" | grep -Eq '^error code=(EPIPE|ECONNRESET) msg="no SYNCED from the target: ' &&
+	[ $st = 1 ] && ! grep -q 'guest runs here' h0.err && [ ! -s h0.out ]
+result $? "SYNCED lost: the source answers the error before any pause; the target exits 1 having run nothing"
+ctl "$PWD/t2.sock" status
+[ "$(field "$ans" state)" = running ] && counts_on 3 src.out t1.out t2.out
+result $? "SYNCED lost: the guest runs on the source only, its count unbroken"
+reap $relay >/dev/null
+
+# ACCEPT and SYNCED come back, READY is lost. The target, which has it
+# all but no GO, exits 1 without running the guest; the source resumes
+# it. (With stream version 1 this was RUNNING lost: both ran the guest.)
 lvrun --incoming tcp:127.0.0.1:47311 --timeout 600 >h1.out 2>h1.err &
 h1=$!
 pids="$pids $h1"
-handover_relay 47310 47311 16
+handover_relay 47310 47311 32
 wait_line h1.err "incoming: waiting on" && poll listening 47310
 ctl "$PWD/t2.sock" migrate tcp:127.0.0.1:47310
 reap $h1
@@ -268,14 +291,14 @@ ctl "$PWD/t2.sock" status
 result $? "READY lost: the guest runs on the source only, its count unbroken"
 reap $relay >/dev/null
 
-# ACCEPT and READY come back, RUNNING is lost: the source sent GO, so
+# ACCEPT, SYNCED and READY come back, RUNNING is lost: the source sent GO, so
 # it must not resume: it answers EREMOTEIO and exits 14, the guest
 # paused for good; the target got GO and runs it alone.
 lvrun --incoming tcp:127.0.0.1:47321 --control "$PWD/t3.sock" \
 	--timeout 600 >t3.out 2>t3.err &
 t3=$!
 pids="$pids $t3"
-handover_relay 47320 47321 32
+handover_relay 47320 47321 48
 wait_line t3.err "incoming: waiting on" && poll listening 47320
 ctl "$PWD/t2.sock" migrate tcp:127.0.0.1:47320
 reap $t2

@@ -86,6 +86,11 @@ struct vm {
 	uint64_t instantiate_ticks;
 	/* A prepared lvrun (--pool-prepared): what it made ahead. */
 	struct pool_shape prepared;
+	/*
+	 * If set, each vCPU thread calls it once, just before its first run
+	 * call (lvrun --incoming tells the source the guest runs here).
+	 */
+	void (*vcpu_entering)(void);
 };
 
 /* vm.c */

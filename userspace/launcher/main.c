@@ -199,10 +199,14 @@ int main(int argc, char **argv)
 		     opts.restore, (unsigned long long)ms_since(&start),
 		     (unsigned long long)(__rdtsc() - start_tsc));
 	/* Only after the source's GO: it never runs the guest again. */
-	if (opts.incoming)
+	if (opts.incoming) {
 		migrate_incoming_ready();
+		/* The first vCPU to enter tells the source, without waiting for us. */
+		vm->vcpu_entering = migrate_incoming_running;
+	}
 	pool_serve_started();
 	vcpu_start_all(vm);
+	/* Also if every vCPU was halted for good: none enters. */
 	if (opts.incoming)
 		migrate_incoming_running();
 	control_start(vm);

@@ -16,6 +16,7 @@
 #include "warm.h"
 
 struct spare {
+	struct spare *next;	/* in the list of spares not yet given work */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t go;
@@ -25,7 +26,6 @@ struct spare {
 };
 
 static struct spare *spares;
-static int nr_spares, next_spare;
 static pthread_mutex_t spares_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *spare_thread(void *arg)
@@ -46,26 +46,31 @@ void threads_make_spares(int n)
 {
 	int i, err;
 
-	spares = calloc(n, sizeof(*spares));
-	if (!spares)
-		die("out of memory");
 	for (i = 0; i < n; i++) {
-		pthread_mutex_init(&spares[i].lock, NULL);
-		pthread_cond_init(&spares[i].go, NULL);
-		err = pthread_create(&spares[i].thread, NULL, spare_thread, &spares[i]);
+		struct spare *s = calloc(1, sizeof(*s));
+
+		if (!s)
+			die("out of memory");
+		pthread_mutex_init(&s->lock, NULL);
+		pthread_cond_init(&s->go, NULL);
+		err = pthread_create(&s->thread, NULL, spare_thread, s);
 		if (err)
 			die("pthread_create: %s", strerror(err));
+		pthread_mutex_lock(&spares_lock);
+		s->next = spares;
+		spares = s;
+		pthread_mutex_unlock(&spares_lock);
 	}
-	nr_spares = n;
 }
 
 int lvrun_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
-	struct spare *s = NULL;
+	struct spare *s;
 
 	pthread_mutex_lock(&spares_lock);
-	if (next_spare < nr_spares)
-		s = &spares[next_spare++];
+	s = spares;
+	if (s)
+		spares = s->next;
 	pthread_mutex_unlock(&spares_lock);
 	if (!s)
 		return pthread_create(thread, NULL, fn, arg);

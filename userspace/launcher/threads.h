@@ -2,14 +2,18 @@
 /*
  * lvrun's threads: pthread_create(), or a spare thread made ahead. A
  * prepared lvrun (--pool-prepared) makes its spares before its client
- * comes, so that starting the guest creates no thread. A leaf.
+ * comes, and lvrun --incoming while the source's memory comes, so that
+ * starting the guest creates no thread. A leaf.
  */
 #ifndef LVRUN_THREADS_H
 #define LVRUN_THREADS_H
 
 #include <pthread.h>
 
-/* Makes @n threads that wait until lvrun_thread_create() gives them work. */
+/*
+ * Makes @n more threads that wait until lvrun_thread_create() gives them
+ * work. Any thread may call it, as often as it likes.
+ */
 void threads_make_spares(int n);
 
 /*

@@ -431,6 +431,8 @@ static void *vcpu_thread(void *p)
 	bool in_hand = false;	/* an exit whose instruction is not done */
 
 	this_vcpu = &vcpu->hv;
+	if (vcpu->vm->vcpu_entering)
+		vcpu->vm->vcpu_entering();
 	for (;;) {
 		if (timed_out)
 			handle_timeout(vcpu);

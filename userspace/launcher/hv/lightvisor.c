@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -328,7 +330,7 @@ static int lv_set_irqchip(struct hv *hv, const struct lv_irqchip_state *st)
 	return lv_ioctl(hv->vm_fd, LV_SET_IRQCHIP, st);
 }
 
-static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
+static void read_cpu_features(struct hv *hv, struct hv_cpu_features *f)
 {
 	struct {
 		struct lv_cpuid head;
@@ -354,6 +356,24 @@ static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
 		}
 	}
 	f->tsc_khz = ioctl(hv->sys_fd, LV_CHECK_CAP, LV_CAP_TSC_KHZ);
+}
+
+/*
+ * What the module offers does not change while it is loaded: read once.
+ * A migration's source asks again while its guest is paused.
+ */
+static void lv_cpu_features(struct hv *hv, struct hv_cpu_features *f)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct hv_cpu_features cached;
+	static bool have;
+
+	pthread_mutex_lock(&lock);
+	if (!have)
+		read_cpu_features(hv, &cached);
+	have = true;
+	*f = cached;
+	pthread_mutex_unlock(&lock);
 }
 
 /*

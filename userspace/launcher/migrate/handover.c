@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <x86intrin.h>
 
 #include "handover.h"
 #include "transport.h"
@@ -50,15 +51,18 @@ int mig_expect(int fd, uint32_t want, char *err, size_t errlen)
 	return -EPROTO;
 }
 
-int mig_handover_source(int fd, bool *committed, char *err, size_t errlen)
+int mig_handover_source(int fd, bool *committed, uint64_t *ready_tsc,
+			char *err, size_t errlen)
 {
 	char why[160];
 	int ret;
 
 	*committed = false;
+	*ready_tsc = 0;
 	ret = mig_expect(fd, MIG_READY, err, errlen);
 	if (ret)
 		return ret;
+	*ready_tsc = __rdtsc();
 	/*
 	 * A GO the socket did not take whole cannot reach the target, which
 	 * runs the guest only on a whole one: the guest may resume here.

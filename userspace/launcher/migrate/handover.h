@@ -35,13 +35,14 @@
 int mig_expect(int fd, uint32_t want, char *err, size_t errlen);
 
 /*
- * The source's side, after DONE: waits for READY, sends GO, waits for
- * RUNNING. 0 once RUNNING arrived. Otherwise a negative errno with a
+ * The source's side, after DONE: waits for READY (its TSC in @ready_tsc,
+ * else 0), sends GO, waits for RUNNING. 0 once RUNNING arrived. Otherwise a negative errno with a
  * message in @err and @committed saying whether GO went out whole: if
  * not, the target cannot run the guest and the source resumes it; if
  * so, the error is -EREMOTEIO and the source must not run it again.
  */
-int mig_handover_source(int fd, bool *committed, char *err, size_t errlen);
+int mig_handover_source(int fd, bool *committed, uint64_t *ready_tsc,
+			char *err, size_t errlen);
 
 /*
  * The target's side, everything built, no vCPU started: sends READY and

@@ -8,15 +8,18 @@
  * when the stream still works, resumes its guest.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "../log.h"
 #include "../lvrun.h"
 #include "../snapshot/snapshot.h"
+#include "../threads.h"
 #include "handover.h"
 #include "migrate.h"
 #include "transport.h"
@@ -24,6 +27,14 @@
 
 /* The stream, kept open for READY, GO and RUNNING. */
 static int source_fd = -1;
+
+/* TSC stamps of the end: where the target's share of the downtime goes. */
+static struct {
+	uint64_t done;		/* DONE received */
+	uint64_t state;		/* memory checked, state loaded */
+	uint64_t ready;		/* devices started: READY goes out */
+	uint64_t go;		/* GO received */
+} stamp;
 
 /* Tells the source why (if the stream still works), then dies. */
 static void __attribute__((noreturn)) refuse(const char *why)
@@ -79,6 +90,9 @@ static void accept_machine(struct vm *vm)
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	if (mig_send(source_fd, MIG_ACCEPT, 0, NULL, 0, NULL, 0, err, sizeof(err)))
 		die("incoming: %s", err);
+	/* While the memory comes: all that does not need the final state. */
+	snapshot_build(vm, &h.machine);
+	threads_make_spares(vm->nr_vcpus);
 }
 
 /* A PAGES message: its page numbers, then each page straight into place. */
@@ -86,26 +100,41 @@ static uint64_t receive_pages(struct vm *vm, const struct mig_msg *m)
 {
 	uint64_t index[MIG_BATCH];
 	char err[200];
-	uint32_t i;
 
 	payload_or_refuse(index, m->count * sizeof(uint64_t));
 	if (mig_check_pages(index, m->count, vm->mem.size / MIG_PAGE, err,
 			    sizeof(err)))
 		refuse(err);
-	for (i = 0; i < m->count; i++)
-		payload_or_refuse(vm->mem.host + index[i] * MIG_PAGE, MIG_PAGE);
+	if (mig_recv_pages(source_fd, vm->mem.host, index, m->count, err,
+			   sizeof(err)))
+		refuse(err);
 	return m->count;
 }
 
-/* What ends the stream: the state sections, and DONE. */
+/* What ends the stream: SYNC, the state sections, and DONE. */
 struct incoming_end {
+	bool synced;
 	uint8_t *state;
 	uint64_t state_len;
 	struct mig_done done;
 };
 
+/* Pre-copy ends: everything before SYNC is in place. */
+static void answer_sync(struct incoming_end *end)
+{
+	char err[200];
+
+	if (end->synced)
+		refuse("a second SYNC message");
+	end->synced = true;
+	if (mig_send(source_fd, MIG_SYNCED, 0, NULL, 0, NULL, 0, err, sizeof(err)))
+		refuse(err);
+}
+
 static void receive_state(struct incoming_end *end, const struct mig_msg *m)
 {
+	if (!end->synced)
+		refuse("STATE before SYNC");
 	if (end->state)
 		refuse("a second STATE message");
 	end->state = malloc(m->len);
@@ -131,6 +160,9 @@ static void receive_stream(struct vm *vm, struct incoming_end *end)
 			warn("incoming: round %u: %llu pages", m.count,
 			     (unsigned long long)pages);
 			pages = 0;
+			break;
+		case MIG_SYNC:
+			answer_sync(end);
 			break;
 		case MIG_STATE:
 			receive_state(end, &m);
@@ -211,12 +243,16 @@ void vm_incoming(struct vm *vm, const char *address)
 {
 	struct incoming_end end = { 0 };
 
+	/* The UART's input, the RTC, --control: made before anyone waits. */
+	threads_make_spares(3);
 	source_fd = wait_for_source(address);
 	accept_machine(vm);
 	receive_stream(vm, &end);
+	stamp.done = __rdtsc();
 	check_memory(vm, &end.done);
 	load_state(vm, &end);
 	free(end.state);
+	stamp.state = __rdtsc();
 	trace("incoming: %d vCPUs, %llu KiB of memory", vm->nr_vcpus,
 	      (unsigned long long)(vm->mem.size >> 10));
 }
@@ -225,18 +261,29 @@ void migrate_incoming_ready(void)
 {
 	char err[200];
 
+	stamp.ready = __rdtsc();
 	if (mig_handover_target(source_fd, err, sizeof(err)))
 		die("incoming: %s: the guest does not run here", err);
+	stamp.go = __rdtsc();
 }
 
 void migrate_incoming_running(void)
 {
+	static atomic_bool told;
+	uint64_t now = __rdtsc();
 	char err[200];
 
+	if (atomic_exchange(&told, true))
+		return;
 	if (mig_handover_running(source_fd, err, sizeof(err)))
 		warn("incoming: the guest runs here, but the source was not told: %s",
 		     err);
 	close(source_fd);
 	source_fd = -1;
-	warn("incoming: the guest runs here");
+	/* The TSC: on one host, the source's pause is on the same clock. */
+	warn("incoming: the guest runs here from TSC %llu; TSC ticks from DONE: state %llu, devices %llu, then from GO: vCPUs started %llu",
+	     (unsigned long long)now,
+	     (unsigned long long)(stamp.state - stamp.done),
+	     (unsigned long long)(stamp.ready - stamp.state),
+	     (unsigned long long)(now - stamp.go));
 }

@@ -22,11 +22,23 @@ struct vm;
 /* A dirty set this small is left for the pause. */
 #define MIG_SMALL_DIRTY		64
 
+/* Where the source's downtime goes, in order (mig_report.downtime_phase). */
+enum mig_downtime_phase {
+	MIG_DOWN_PAUSE,		/* the vCPUs stop */
+	MIG_DOWN_PAGES,		/* the dirty log read, its pages sent */
+	MIG_DOWN_STATE,		/* the state read and sent with DONE */
+	MIG_DOWN_READY,		/* DONE to the target's READY */
+	MIG_DOWN_RUNNING,	/* GO to the target's RUNNING */
+	MIG_NR_DOWN_PHASES
+};
+
 struct mig_report {
 	int rounds;		/* entries of pages[]: pre-copy, then the pause */
 	uint64_t pages[MIG_MAX_ROUNDS + 1];
 	uint64_t total_ticks;	/* TSC: from the first page to RUNNING */
 	uint64_t downtime_ticks;	/* TSC: from the pause to RUNNING */
+	uint64_t downtime_phase[MIG_NR_DOWN_PHASES];	/* its parts, TSC */
+	uint64_t paused_tsc;	/* the TSC at the pause */
 	bool committed;		/* GO went out: the guest never resumes here */
 	bool checksum;		/* mem_checksum set: both ends compared it */
 	uint64_t mem_checksum;
@@ -55,7 +67,11 @@ void vm_incoming(struct vm *vm, const char *address);
  * for its GO. Dies, the guest not having run, if GO does not come.
  */
 void migrate_incoming_ready(void);
-/* The vCPUs run: tells the source, which may now end. */
+/*
+ * The vCPUs run (their threads are started): tells the source, which
+ * may now end. Called by the first vCPU thread about to enter the guest
+ * and by the main thread after starting them; only the first call acts.
+ */
 void migrate_incoming_running(void);
 
 #endif /* LVRUN_MIGRATE_H */

@@ -36,10 +36,10 @@ struct mig_source {
 	size_t words;		/* of each bitmap */
 	uint32_t batched;	/* pages in the batch */
 	uint64_t *index;	/* MIG_BATCH page numbers */
-	uint8_t *data;		/* MIG_BATCH pages */
 	char *err;
 	size_t errlen;
 	uint64_t round_start;	/* TSC at the start of the current round */
+	uint64_t phase_start;	/* TSC at the start of the downtime's phase */
 	int pagemap_fd;		/* /proc/self/pagemap, or -1 */
 	uint64_t *pagemap;	/* PAGEMAP_CHUNK entries */
 };
@@ -61,19 +61,20 @@ static int flush_batch(struct mig_source *s)
 
 	if (!s->batched)
 		return 0;
-	ret = mig_send(s->fd, MIG_PAGES, s->batched, s->index,
-		       s->batched * sizeof(uint64_t), s->data,
-		       (uint64_t)s->batched * MIG_PAGE, s->err, s->errlen);
+	ret = mig_send_pages(s->fd, s->vm->mem.host, s->index, s->batched,
+			     s->err, s->errlen);
 	s->batched = 0;
 	return ret;
 }
 
-/* Copies page @pfn into the batch; a running guest may be writing it. */
+/*
+ * Page @pfn goes in the batch, read from guest memory when the batch is
+ * sent: a running guest may be writing it then, and the dirty log sends
+ * it again.
+ */
 static int queue_page(struct mig_source *s, uint64_t pfn)
 {
 	s->index[s->batched] = pfn;
-	memcpy(s->data + (size_t)s->batched * MIG_PAGE,
-	       s->vm->mem.host + pfn * MIG_PAGE, MIG_PAGE);
 	if (++s->batched == MIG_BATCH)
 		return flush_batch(s);
 	return 0;
@@ -169,6 +170,19 @@ static int end_round(struct mig_source *s, struct mig_report *r, uint64_t sent)
 			s->errlen);
 }
 
+/*
+ * The target has stored every page sent so far: what it still had to
+ * read and place (and its memory to fault in) is not left for the
+ * downtime.
+ */
+static int sync_target(struct mig_source *s)
+{
+	int ret = mig_send(s->fd, MIG_SYNC, 0, NULL, 0, NULL, 0, s->err,
+			   s->errlen);
+
+	return ret ? ret : mig_expect(s->fd, MIG_SYNCED, s->err, s->errlen);
+}
+
 /* While the guest runs; leaves in s->dirty what the pause must send. */
 static int precopy(struct mig_source *s, struct mig_report *r)
 {
@@ -187,7 +201,7 @@ static int precopy(struct mig_source *s, struct mig_report *r)
 		if (!ret)
 			ret = end_round(s, r, sent);
 	}
-	return ret;
+	return ret ? ret : sync_target(s);
 }
 
 static int send_hello(struct mig_source *s)
@@ -203,12 +217,20 @@ static int send_hello(struct mig_source *s)
 	return ret ? ret : mig_expect(s->fd, MIG_ACCEPT, s->err, s->errlen);
 }
 
+/* Counts the ticks since the last phase's end as @phase's. */
+static void phase_done(struct mig_source *s, struct mig_report *r,
+		       enum mig_downtime_phase phase, uint64_t now)
+{
+	r->downtime_phase[phase] = now - s->phase_start;
+	s->phase_start = now;
+}
+
 /* The guest is paused: the last pages, the state, and the handover. */
 static int send_rest(struct mig_source *s, struct mig_report *r)
 {
 	struct mig_done done = { 0 };
 	struct snap_buf b;
-	uint64_t count, sent;
+	uint64_t count, sent, ready;
 	int ret;
 
 	ret = collect_dirty(s, &count);
@@ -216,6 +238,7 @@ static int send_rest(struct mig_source *s, struct mig_report *r)
 		ret = send_dirty_pages(s, &sent);
 	if (!ret)
 		ret = end_round(s, r, sent);
+	phase_done(s, r, MIG_DOWN_PAGES, __rdtsc());
 	if (!ret)
 		ret = snapshot_state(s->vm, &b, s->err, s->errlen);
 	if (ret)
@@ -234,8 +257,15 @@ static int send_rest(struct mig_source *s, struct mig_report *r)
 	if (!ret)
 		ret = mig_send(s->fd, MIG_DONE, 0, &done, sizeof(done), NULL, 0,
 			       s->err, s->errlen);
+	phase_done(s, r, MIG_DOWN_STATE, __rdtsc());
+	if (ret)
+		return ret;
+	ret = mig_handover_source(s->fd, &r->committed, &ready, s->err,
+				  s->errlen);
+	if (ready)
+		phase_done(s, r, MIG_DOWN_READY, ready);
 	if (!ret)
-		ret = mig_handover_source(s->fd, &r->committed, s->err, s->errlen);
+		phase_done(s, r, MIG_DOWN_RUNNING, __rdtsc());
 	return ret;
 }
 
@@ -264,12 +294,15 @@ static int transfer(struct mig_source *s, struct mig_report *r)
 	}
 	ret = precopy(s, r);
 	paused = __rdtsc();
+	r->paused_tsc = paused;
 	s->round_start = paused;
+	s->phase_start = paused;
 	if (!ret && was_running) {
 		ret = vm_pause(vm);
 		if (ret)
 			snprintf(s->err, s->errlen, "cannot pause: %s", strerror(-ret));
 	}
+	phase_done(s, r, MIG_DOWN_PAUSE, __rdtsc());
 	if (!ret)
 		ret = send_rest(s, r);
 	r->total_ticks = __rdtsc() - start;
@@ -294,10 +327,9 @@ static int source_init(struct mig_source *s, struct vm *vm, char *err,
 	s->dirty = calloc(s->words, sizeof(uint64_t));
 	s->fresh = calloc(s->words, sizeof(uint64_t));
 	s->index = calloc(MIG_BATCH, sizeof(uint64_t));
-	s->data = malloc((size_t)MIG_BATCH * MIG_PAGE);
 	s->pagemap = calloc(PAGEMAP_CHUNK, sizeof(uint64_t));
 	s->pagemap_fd = -1;
-	if (!s->dirty || !s->fresh || !s->index || !s->data || !s->pagemap)
+	if (!s->dirty || !s->fresh || !s->index || !s->pagemap)
 		die("out of memory for a migration");
 	return 0;
 }
@@ -307,7 +339,6 @@ static void source_free(struct mig_source *s)
 	free(s->dirty);
 	free(s->fresh);
 	free(s->index);
-	free(s->data);
 	free(s->pagemap);
 	if (s->pagemap_fd >= 0)
 		close(s->pagemap_fd);
@@ -326,6 +357,14 @@ static void report(const char *address, const struct mig_report *r)
 	     "%llu TSC ticks in all, downtime %llu TSC ticks", address, pages,
 	     (unsigned long long)r->total_ticks,
 	     (unsigned long long)r->downtime_ticks);
+	warn("migrate: downtime from the pause at TSC %llu, in TSC ticks: pause %llu, "
+	     "last pages %llu, state and DONE %llu, to the target's READY %llu, "
+	     "GO to RUNNING %llu", (unsigned long long)r->paused_tsc,
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_PAUSE],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_PAGES],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_STATE],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_READY],
+	     (unsigned long long)r->downtime_phase[MIG_DOWN_RUNNING]);
 }
 
 int migrate_send(struct vm *vm, const char *address, bool checksum,

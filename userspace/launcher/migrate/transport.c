@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -153,17 +154,26 @@ int mig_accept(int listen_fd, char *err, size_t errlen)
 	return fd;
 }
 
-static int send_all(int fd, const void *p, uint64_t len)
+/* All of @iov (@n entries, which it consumes), in as few calls as it takes. */
+static int send_all(int fd, struct iovec *iov, int n)
 {
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+	while (n) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+		ssize_t sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
 
-		if (n < 0 && errno == EINTR)
+		if (sent < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		p = (const uint8_t *)p + n;
-		len -= n;
+		if (sent <= 0)
+			return sent < 0 ? -errno : -EPIPE;
+		while (n && (size_t)sent >= iov->iov_len) {
+			sent -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + sent;
+			iov->iov_len -= sent;
+		}
 	}
 	return 0;
 }
@@ -190,12 +200,13 @@ int mig_send(int fd, uint32_t type, uint32_t count, const void *payload,
 	     size_t errlen)
 {
 	struct mig_msg m = { .type = type, .count = count, .len = len + more_len };
-	int ret = send_all(fd, &m, sizeof(m));
+	struct iovec iov[3] = {
+		{ &m, sizeof(m) },
+		{ (void *)payload, len },
+		{ (void *)more, more_len },
+	};
+	int ret = send_all(fd, iov, more_len ? 3 : len ? 2 : 1);
 
-	if (!ret && len)
-		ret = send_all(fd, payload, len);
-	if (!ret && more_len)
-		ret = send_all(fd, more, more_len);
 	if (ret == -EAGAIN)
 		ret = -ETIMEDOUT;
 	if (ret)
@@ -208,6 +219,36 @@ static int recv_failed(int ret, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s", ret == -EPIPE ? "the peer closed the stream" :
 		 strerror(-ret));
+	return ret;
+}
+
+int mig_send_pages(int fd, const uint8_t *mem, const uint64_t *index,
+		   uint32_t n, char *err, size_t errlen)
+{
+	struct mig_msg m = {
+		.type = MIG_PAGES, .count = n,
+		.len = (uint64_t)n * (sizeof(uint64_t) + MIG_PAGE),
+	};
+	struct iovec iov[2 + MIG_BATCH];
+	uint32_t i;
+	int ret;
+
+	if (n > MIG_BATCH) {
+		snprintf(err, errlen, "%u pages in one message (at most %u)", n,
+			 MIG_BATCH);
+		return -EINVAL;
+	}
+	iov[0] = (struct iovec){ &m, sizeof(m) };
+	iov[1] = (struct iovec){ (void *)index, n * sizeof(uint64_t) };
+	for (i = 0; i < n; i++)
+		iov[2 + i] = (struct iovec){ (void *)(mem + index[i] * MIG_PAGE),
+					     MIG_PAGE };
+	ret = send_all(fd, iov, 2 + n);
+	if (ret == -EAGAIN)
+		ret = -ETIMEDOUT;
+	if (ret)
+		snprintf(err, errlen, "cannot send PAGES: %s",
+			 ret == -EPIPE ? "the peer closed the stream" : strerror(-ret));
 	return ret;
 }
 
@@ -224,5 +265,48 @@ int mig_recv_payload(int fd, void *p, uint64_t len, char *err, size_t errlen)
 {
 	int ret = recv_all(fd, p, len);
 
+	return ret ? recv_failed(ret, err, errlen) : 0;
+}
+
+/* Fills @iov (@n entries, which it consumes) from the stream. */
+static int readv_all(int fd, struct iovec *iov, int n)
+{
+	while (n) {
+		ssize_t got = readv(fd, iov, n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got == 0)
+			return -EPIPE;
+		if (got < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		while (n && (size_t)got >= iov->iov_len) {
+			got -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + got;
+			iov->iov_len -= got;
+		}
+	}
+	return 0;
+}
+
+int mig_recv_pages(int fd, uint8_t *mem, const uint64_t *index, uint32_t n,
+		   char *err, size_t errlen)
+{
+	struct iovec iov[MIG_BATCH];
+	uint32_t i;
+	int ret;
+
+	if (n > MIG_BATCH) {
+		snprintf(err, errlen, "%u pages in one message (at most %u)", n,
+			 MIG_BATCH);
+		return -EPROTO;
+	}
+	for (i = 0; i < n; i++)
+		iov[i] = (struct iovec){ mem + index[i] * MIG_PAGE, MIG_PAGE };
+	ret = readv_all(fd, iov, n);
 	return ret ? recv_failed(ret, err, errlen) : 0;
 }

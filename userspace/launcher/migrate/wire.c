@@ -132,7 +132,7 @@ static const char *const type_names[] = {
 	[MIG_HELLO] = "HELLO", [MIG_ACCEPT] = "ACCEPT", [MIG_REFUSE] = "REFUSE",
 	[MIG_PAGES] = "PAGES", [MIG_ROUND] = "ROUND", [MIG_STATE] = "STATE",
 	[MIG_DONE] = "DONE", [MIG_RUNNING] = "RUNNING", [MIG_READY] = "READY",
-	[MIG_GO] = "GO",
+	[MIG_GO] = "GO", [MIG_SYNC] = "SYNC", [MIG_SYNCED] = "SYNCED",
 };
 
 const char *mig_type_name(uint32_t type)
@@ -164,6 +164,8 @@ int mig_check_msg(const struct mig_msg *m, char *err, size_t errlen)
 	case MIG_RUNNING:
 	case MIG_READY:
 	case MIG_GO:
+	case MIG_SYNC:
+	case MIG_SYNCED:
 		return check_len(m, 0, err, errlen);
 	case MIG_DONE:
 		return check_len(m, sizeof(struct mig_done), err, errlen);

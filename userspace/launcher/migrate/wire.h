@@ -9,14 +9,22 @@
  *   source                          target (lvrun --incoming ADDRESS)
  *   HELLO  (struct mig_hello)  ->
  *                              <-   ACCEPT, or REFUSE (a message)
- *   PAGES  (n indices, n pages) ->  repeated: pre-copy rounds, then the
- *   ROUND  (count = round)      ->  pages dirtied before the pause
+ *   PAGES  (n indices, n pages) ->  repeated: pre-copy rounds
+ *   ROUND  (count = round)      ->
+ *   SYNC                        ->  pre-copy ends
+ *                              <-   SYNCED (every page before SYNC is
+ *                                   stored), or REFUSE (a message)
+ *   PAGES, ROUND                ->  the pages dirtied before the pause
  *   STATE  (header + sections)  ->  a snapshot without its memory
  *   DONE   (struct mig_done)    ->
  *                              <-   READY (all checked and built, vCPUs
  *                                   not started), or REFUSE (a message)
  *   GO                          ->  the source commits: it never resumes
  *                              <-   RUNNING (the vCPUs run)
+ *
+ * SYNC keeps the pre-copy's backlog out of the downtime: the source
+ * pauses the guest only once the target has stored every page sent so
+ * far, not while they still wait in the socket's buffers.
  *
  * The target checks everything it receives; any error before GO ends
  * the stream and the target without running the guest, and the source
@@ -37,8 +45,8 @@
 #include "../snapshot/snapshot.h"
 
 #define MIG_MAGIC		"LVMIGR\r\n"
-/* 2: READY and GO before the target runs the guest. */
-#define MIG_VERSION		2
+/* 2: READY and GO before the target runs the guest; 3: SYNC, SYNCED. */
+#define MIG_VERSION		3
 #define MIG_PAGE		4096u
 /* Pages per PAGES message: 1 MiB of payload at most. */
 #define MIG_BATCH		256u
@@ -56,6 +64,8 @@ enum mig_type {
 	MIG_RUNNING,
 	MIG_READY,
 	MIG_GO,
+	MIG_SYNC,
+	MIG_SYNCED,
 };
 
 struct mig_msg {

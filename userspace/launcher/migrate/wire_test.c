@@ -81,11 +81,15 @@ static void hello_tests(void)
 	       "migrate: another --mem refuses it: %s", err);
 	h.version = 1;
 	tap_ok(mig_check_hello(&h, 0, err, sizeof(err)) &&
-	       strstr(err, "version 1; this lvrun speaks version 2 only"),
+	       strstr(err, "version 1; this lvrun speaks version 3 only"),
 	       "migrate: a version 1 source (no READY and GO) is refused: %s", err);
-	h.version = 3;
+	h.version = 2;
 	tap_ok(mig_check_hello(&h, 0, err, sizeof(err)) &&
-	       strstr(err, "version 3; this lvrun speaks version 2 only"),
+	       strstr(err, "version 2; this lvrun speaks version 3 only"),
+	       "migrate: a version 2 source (no SYNC) is refused: %s", err);
+	h.version = 4;
+	tap_ok(mig_check_hello(&h, 0, err, sizeof(err)) &&
+	       strstr(err, "version 4; this lvrun speaks version 3 only"),
 	       "migrate: a newer stream version is refused: %s", err);
 	hello_for(&h, 16 << 20);
 	h.magic[0] = 'X';
@@ -126,8 +130,10 @@ static void msg_tests(void)
 	tap_ok(msg_ok(MIG_ACCEPT, 0, 0) && !msg_ok(MIG_RUNNING, 0, 8) &&
 	       msg_ok(MIG_ROUND, 3, 0) && msg_ok(MIG_READY, 0, 0) &&
 	       !msg_ok(MIG_READY, 0, 1) && msg_ok(MIG_GO, 0, 0) &&
-	       !msg_ok(MIG_GO, 0, 16),
-	       "migrate: ACCEPT, ROUND, READY, GO and RUNNING carry nothing");
+	       !msg_ok(MIG_GO, 0, 16) && msg_ok(MIG_SYNC, 0, 0) &&
+	       !msg_ok(MIG_SYNC, 0, 4) && msg_ok(MIG_SYNCED, 0, 0) &&
+	       !msg_ok(MIG_SYNCED, 0, 8),
+	       "migrate: ACCEPT, ROUND, SYNC, SYNCED, READY, GO and RUNNING carry nothing");
 	tap_ok(msg_ok(MIG_PAGES, 1, page) && msg_ok(MIG_PAGES, MIG_BATCH, MIG_BATCH * page),
 	       "migrate: PAGES of 1 and of %u pages", MIG_BATCH);
 	tap_ok(!msg_ok(MIG_PAGES, 0, 0) && !msg_ok(MIG_PAGES, MIG_BATCH + 1,

@@ -12,16 +12,35 @@
 
 #define ALIGN8(x)	(((x) + 7) & ~(size_t)7)
 
-uint64_t snap_checksum(const uint8_t *p, size_t len)
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		h ^= p[i];
-		h *= 0x100000001b3ULL;
+		h *= FNV_PRIME;
 	}
 	return h;
+}
+
+uint64_t snap_checksum(const uint8_t *p, size_t len)
+{
+	return fnv1a(FNV_OFFSET, p, len);
+}
+
+/* As snap_checksum() of a copy whose header's checksum field is zero. */
+static uint64_t snap_checksum_unsealed(const uint8_t *p, size_t len)
+{
+	static const uint8_t zero[sizeof(((struct snap_header *)0)->checksum)];
+	size_t at = offsetof(struct snap_header, checksum);
+	uint64_t h;
+
+	h = fnv1a(FNV_OFFSET, p, at);
+	h = fnv1a(h, zero, sizeof(zero));
+	return fnv1a(h, p + at + sizeof(zero), len - at - sizeof(zero));
 }
 
 static void snap_buf_reserve(struct snap_buf *b, size_t more)
@@ -32,10 +51,13 @@ static void snap_buf_reserve(struct snap_buf *b, size_t more)
 		cap *= 2;
 	if (cap == b->cap)
 		return;
+	/*
+	 * Not zeroed: every byte up to len is written (padding included),
+	 * and a migration builds this buffer while the guest is paused.
+	 */
 	b->p = realloc(b->p, cap);
 	if (!b->p)
 		die("out of memory for a snapshot");
-	memset(b->p + b->cap, 0, cap - b->cap);
 	b->cap = cap;
 }
 
@@ -58,11 +80,12 @@ void snap_buf_add(struct snap_buf *b, const char *name, uint32_t instance,
 	snap_buf_reserve(b, sizeof(s) + ALIGN8(size));
 	memcpy(b->p + b->len, &s, sizeof(s));
 	memcpy(b->p + b->len + sizeof(s), data, size);
+	memset(b->p + b->len + sizeof(s) + size, 0, ALIGN8(size) - size);
 	b->len += sizeof(s) + ALIGN8(size);
 	b->nr_sections++;
 }
 
-void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
+void snap_buf_finish_unsealed(struct snap_buf *b, uint64_t mem_size)
 {
 	struct snap_header h;
 
@@ -74,6 +97,11 @@ void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
 	h.mem_offset = (b->len + SNAP_PAGE - 1) & ~(uint64_t)(SNAP_PAGE - 1);
 	h.mem_size = mem_size;
 	memcpy(b->p, &h, sizeof(h));
+}
+
+void snap_buf_finish(struct snap_buf *b, uint64_t mem_size)
+{
+	snap_buf_finish_unsealed(b, mem_size);
 	snap_seal(b->p, b->len);
 }
 
@@ -138,23 +166,25 @@ int snap_parse(const uint8_t *p, size_t len,
 	       void *arg, char *err, size_t errlen)
 {
 	struct snap_header h;
-	uint8_t *copy;
-	size_t off = sizeof(h);
-	uint64_t sum;
-	uint32_t i;
 
 	memcpy(&h, p, sizeof(h));
-	copy = malloc(len);
-	if (!copy)
-		die("out of memory for a snapshot");
-	memcpy(copy, p, len);
-	memset(copy + offsetof(struct snap_header, checksum), 0, sizeof(h.checksum));
-	sum = snap_checksum(copy, len);
-	free(copy);
-	if (sum != h.checksum) {
+	if (snap_checksum_unsealed(p, len) != h.checksum) {
 		snprintf(err, errlen, "checksum mismatch: the snapshot is corrupted");
 		return -1;
 	}
+	return snap_parse_unsealed(p, len, fn, arg, err, errlen);
+}
+
+int snap_parse_unsealed(const uint8_t *p, size_t len,
+			int (*fn)(const struct snap_found *s, void *arg,
+				  char *err, size_t errlen),
+			void *arg, char *err, size_t errlen)
+{
+	struct snap_header h;
+	size_t off = sizeof(h);
+	uint32_t i;
+
+	memcpy(&h, p, sizeof(h));
 	for (i = 0; i < h.nr_sections; i++) {
 		struct snap_section s;
 		struct snap_found f;

@@ -52,6 +52,11 @@ void snap_buf_add(struct snap_buf *b, const char *name, uint32_t instance,
 		  const void *data, uint32_t size);
 /* Fills in the header for @mem_size bytes of memory and the checksum. */
 void snap_buf_finish(struct snap_buf *b, uint64_t mem_size);
+/*
+ * The header alone, its checksum zero: for a migration's stream, which
+ * is no file at rest and whose pages carry no checksum either.
+ */
+void snap_buf_finish_unsealed(struct snap_buf *b, uint64_t mem_size);
 void snap_buf_free(struct snap_buf *b);
 
 uint64_t snap_checksum(const uint8_t *p, size_t len);
@@ -82,5 +87,10 @@ int snap_parse(const uint8_t *p, size_t len,
 	       int (*fn)(const struct snap_found *s, void *arg, char *err,
 			 size_t errlen),
 	       void *arg, char *err, size_t errlen);
+/* The same without the checksum (snap_buf_finish_unsealed()). */
+int snap_parse_unsealed(const uint8_t *p, size_t len,
+			int (*fn)(const struct snap_found *s, void *arg,
+				  char *err, size_t errlen),
+			void *arg, char *err, size_t errlen);
 
 #endif /* LVRUN_SNAPSHOT_FORMAT_H */

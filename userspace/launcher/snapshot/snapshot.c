@@ -264,7 +264,7 @@ int snapshot_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen)
 		snap_buf_free(b);
 		return ret;
 	}
-	snap_buf_finish(b, vm->mem.size);
+	snap_buf_finish_unsealed(b, vm->mem.size);
 	return 0;
 }
 
@@ -284,6 +284,7 @@ int snapshot_save(struct vm *vm, const char *path, char *err, size_t errlen)
 	ret = snapshot_state(vm, &b, err, errlen);
 	if (ret)
 		return ret;
+	snap_seal(b.p, b.len);	/* a file at rest */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -478,9 +479,6 @@ static int restore_vcpus(struct vm *vm, const struct snap_contents *c,
 			snprintf(err, errlen, "vCPU %d: bad queued events", i);
 			return -EINVAL;
 		}
-		vcpu->vm = vm;
-		pthread_mutex_init(&vcpu->lock, NULL);
-		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
 		ret = vm->hv.ops->set_vcpu_state(&vm->hv, &vcpu->hv, &sv->hv);
 		if (ret) {
 			snprintf(err, errlen, "vCPU %d: its state is refused: %s", i,
@@ -523,20 +521,41 @@ static void *map_snapshot_memory(void *addr, uint64_t size, int fd, uint64_t off
 		    MAP_PRIVATE | MAP_NORESERVE | (addr ? MAP_FIXED : 0), fd, offset);
 }
 
-/* Parses and checks the header and sections at @p into @c. */
+/*
+ * Parses and checks the header and sections at @p into @c; a file's
+ * checksum too when @sealed.
+ */
 static int parse_state(const uint8_t *p, size_t len, uint64_t mem_size,
-		       struct snap_contents *c, char *err, size_t errlen)
+		       bool sealed, struct snap_contents *c, char *err,
+		       size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	if (snap_parse(p, len, snap_collect, c, err, errlen) ||
+	if ((sealed ? snap_parse(p, len, snap_collect, c, err, errlen) :
+	     snap_parse_unsealed(p, len, snap_collect, c, err, errlen)) ||
 	    snap_complete(c, mem_size, err, errlen))
 		return -EINVAL;
 	return 0;
 }
 
+void snapshot_build(struct vm *vm, const struct snap_machine *m)
+{
+	int i;
+
+	vm_create_devices(vm);
+	if (m->has_irqchip)
+		vm->hv.ops->create_irqchip(&vm->hv);
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		vcpu->vm = vm;
+		pthread_mutex_init(&vcpu->lock, NULL);
+		vm->hv.ops->create_vcpu(&vm->hv, &vcpu->hv, i);
+	}
+}
+
 /*
- * Gives @vm, its hypervisor VM made and its memory set, the devices,
- * interrupt controllers and vCPUs of @c, each in its saved state.
+ * Gives @vm, built by snapshot_build() for @c's machine, the state of
+ * @c's devices, interrupt controllers and vCPUs.
  */
 static int apply_state(struct vm *vm, const struct snap_contents *c, char *err,
 		       size_t errlen)
@@ -544,15 +563,11 @@ static int apply_state(struct vm *vm, const struct snap_contents *c, char *err,
 	const char *dev;
 	int ret;
 
-	vm_create_devices(vm);
-	trace_phase("devices made");
-	if (c->machine->has_irqchip)
-		vm->hv.ops->create_irqchip(&vm->hv);
 	/* Each vCPU's TSC is where it was saved. */
 	ret = restore_vcpus(vm, c, err, errlen);
 	if (ret)
 		return ret;
-	trace_phase("irqchip, vCPUs");
+	trace_phase("vCPUs' state");
 	if (c->irqchip) {
 		ret = vm->hv.ops->set_irqchip(&vm->hv, c->irqchip);
 		if (ret) {
@@ -583,7 +598,7 @@ void vm_restore(struct vm *vm, const char *path)
 		die("cannot open %s: %s", path, strerror(errno));
 	sections = read_sections(fd, path, &len, &h);
 	trace_phase("snapshot read");
-	if (parse_state(sections, len, h.mem_size, &c, err, sizeof(err)))
+	if (parse_state(sections, len, h.mem_size, true, &c, err, sizeof(err)))
 		die("%s: %s", path, err);
 	trace_phase("snapshot parsed");
 	if (opts.hv != HV_LIGHTVISOR)
@@ -604,6 +619,8 @@ void vm_restore(struct vm *vm, const char *path)
 	vm->hv.ops->set_memory(&vm->hv, 0, vm->mem.host, vm->mem.size);
 	trace_phase("memory mapped");
 
+	snapshot_build(vm, c.machine);
+	trace_phase("devices, irqchip, vCPUs made");
 	if (apply_state(vm, &c, err, sizeof(err)))
 		die("snapshot %s: %s", path, err);
 	trace_phase("state applied");
@@ -622,14 +639,16 @@ int snapshot_load(struct vm *vm, const uint8_t *p, size_t len, char *err,
 	const struct snap_machine *m;
 	int ret;
 
-	ret = parse_state(p, len, vm->mem.size, &c, err, errlen);
+	ret = parse_state(p, len, vm->mem.size, false, &c, err, errlen);
 	if (ret)
 		return ret;
 	m = c.machine;
 	if ((int)m->nr_vcpus != vm->nr_vcpus ||
-	    m->image_kind != (uint32_t)vm->kind) {
-		snprintf(err, errlen, "the state's machine (%u vCPUs) is not the one announced (%d vCPUs)",
-			 m->nr_vcpus, vm->nr_vcpus);
+	    m->image_kind != (uint32_t)vm->kind ||
+	    !!m->has_irqchip != vm->hv.has_irqchip) {
+		snprintf(err, errlen, "the state's machine (%u vCPUs%s) is not the one announced (%d vCPUs%s)",
+			 m->nr_vcpus, m->has_irqchip ? ", irqchip" : "",
+			 vm->nr_vcpus, vm->hv.has_irqchip ? ", irqchip" : "");
 		return -EINVAL;
 	}
 	ret = snapshot_check_host(vm, m, err, errlen);

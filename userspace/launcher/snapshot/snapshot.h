@@ -43,14 +43,24 @@ int snapshot_savable(struct vm *vm, char *err, size_t errlen);
 /*
  * The header and sections of a snapshot of @vm into @b (initialised
  * here; free it with snap_buf_free()), for mem_size bytes of memory
- * that the caller writes itself. @vm must be paused. Returns 0, or a
+ * that the caller writes itself, not sealed: a file needs snap_seal(),
+ * a migration's stream goes without. @vm must be paused. Returns 0, or a
  * negative errno with a message in @err (@b is then freed).
  */
 int snapshot_state(struct vm *vm, struct snap_buf *b, char *err, size_t errlen);
 /*
+ * Makes @vm's devices, interrupt controllers (if @m has them) and vCPUs
+ * for a state of machine @m, before the state itself is known: @vm has
+ * its hypervisor VM (hv_init), nr_vcpus and kind set. A migration's
+ * target does it while the memory comes.
+ */
+void snapshot_build(struct vm *vm, const struct snap_machine *m);
+/*
  * The other way round: @vm has its hypervisor VM (hv_init), nr_vcpus,
- * kind and memory set; checks the header and sections at @p (@len
- * bytes, as snap_check_header() said) as a restore does, then makes the
+ * kind and memory set and is built (snapshot_build()) for the machine
+ * announced; checks the header and sections at @p (@len
+ * bytes, as snap_check_header() said, unsealed: a migration's STATE)
+ * as a restore does and that its machine is the one built, then puts the
  * devices, interrupt controllers and vCPUs in their saved state. 0, or
  * a negative errno with a message in @err.
  */
