@@ -154,6 +154,28 @@ int mig_accept(int listen_fd, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * Past the first @done bytes of @*iov (@n entries): the entries done are
+ * dropped, the next one starts where the transfer stopped. Returns the
+ * entries left.
+ */
+static int iov_advance(struct iovec **iov, int n, size_t done)
+{
+	struct iovec *v = *iov;
+
+	while (n && done >= v->iov_len) {
+		done -= v->iov_len;
+		v++;
+		n--;
+	}
+	if (n) {
+		v->iov_base = (uint8_t *)v->iov_base + done;
+		v->iov_len -= done;
+	}
+	*iov = v;
+	return n;
+}
+
 /* All of @iov (@n entries, which it consumes), in as few calls as it takes. */
 static int send_all(int fd, struct iovec *iov, int n)
 {
@@ -165,15 +187,7 @@ static int send_all(int fd, struct iovec *iov, int n)
 			continue;
 		if (sent <= 0)
 			return sent < 0 ? -errno : -EPIPE;
-		while (n && (size_t)sent >= iov->iov_len) {
-			sent -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (uint8_t *)iov->iov_base + sent;
-			iov->iov_len -= sent;
-		}
+		n = iov_advance(&iov, n, sent);
 	}
 	return 0;
 }
@@ -280,15 +294,7 @@ static int readv_all(int fd, struct iovec *iov, int n)
 			return -EPIPE;
 		if (got < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		while (n && (size_t)got >= iov->iov_len) {
-			got -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (uint8_t *)iov->iov_base + got;
-			iov->iov_len -= got;
-		}
+		n = iov_advance(&iov, n, got);
 	}
 	return 0;
 }
