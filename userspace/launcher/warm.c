@@ -31,7 +31,7 @@ static void touch_pages(unsigned long start, unsigned long end, bool write)
 			/* Other threads run: a write that changes nothing. */
 			__atomic_fetch_add((char *)a, 0, __ATOMIC_RELAXED);
 		else
-			(void)*(volatile char *)a;
+			__atomic_load_n((char *)a, __ATOMIC_RELAXED);
 	}
 }
 
@@ -78,9 +78,9 @@ void warm_own_mappings(void)
 
 void warm_stack(void)
 {
-	volatile char stack[WARM_STACK_BYTES];
-	unsigned int i;
+	char stack[WARM_STACK_BYTES];
 
-	for (i = 0; i < sizeof(stack); i += 4096)
-		stack[i] = 0;
+	memset(stack, 0, sizeof(stack));
+	/* As the kernel's barrier_data(): the stores may not be dropped. */
+	__asm__ volatile("" : : "r"(stack) : "memory");
 }
