@@ -122,6 +122,37 @@ int lv_lapic_pending_vector(const struct lv_lapic *apic)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_pending_vector);
 
+/**
+ * lv_lapic_tpr_threshold() - the TPR threshold for a TPR shadow
+ * @apic: the APIC
+ *
+ * With the TPR shadow the guest moves its TPR (CR8) without an exit; the
+ * CPU exits only when TPR[7:4] falls below the threshold. That must
+ * happen exactly when a lower TPR lets a waiting interrupt in: when the
+ * highest IRR vector is held back by the TPR alone, the threshold is its
+ * class. An interrupt that the ISR holds back needs none (its EOI exits
+ * and the next entry looks again), nor does one already above the TPR (it
+ * is injected, or waits for an interrupt window).
+ *
+ * Return: 0 to 15, never above TPR[7:4] (the SDM's VM-entry check when
+ * virtual-interrupt delivery is off).
+ */
+u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic)
+{
+	int irr = lv_apic_highest_bit(apic->regs, REG(APIC_IRR));
+	int isr = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
+	u32 tpr_class = (lv_apic_reg(apic, APIC_TASKPRI) & 0xf0) >> 4;
+	u32 irr_class;
+
+	if (irr < 0 || !lv_apic_hw_enabled(apic))
+		return 0;
+	irr_class = irr >> 4;
+	if (isr >= 0 && irr_class <= (u32)isr >> 4)
+		return 0;
+	return irr_class <= tpr_class ? irr_class : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_tpr_threshold);
+
 /* The processor took @vector: it moves from IRR to ISR. */
 void lv_lapic_accept_vector(struct lv_lapic *apic, int vector)
 {

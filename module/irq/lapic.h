@@ -112,6 +112,7 @@ void lv_lapic_reset(struct lv_lapic *apic, bool bsp);
 int lv_apic_highest_bit(const u32 *regs, unsigned int first_reg);
 u32 lv_lapic_ppr(const struct lv_lapic *apic);
 int lv_lapic_pending_vector(const struct lv_lapic *apic);
+u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic);
 void lv_lapic_accept_vector(struct lv_lapic *apic, int vector);
 bool lv_lapic_set_irr(struct lv_lapic *apic, int vector, bool level);
 int lv_lapic_eoi(struct lv_lapic *apic, bool *level);

@@ -63,6 +63,17 @@ static enum lv_exit_action handle_nothing(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
+/*
+ * The guest lowered its TPR shadow below the threshold: an interrupt it
+ * held back may be taken now. The exit path already copied VTPR into
+ * the APIC; the next entry injects the vector or opens a window. A trap:
+ * RIP is past the MOV to CR8 already.
+ */
+static enum lv_exit_action handle_tpr_below_threshold(struct lv_vmx_vcpu *vmx)
+{
+	return LV_RESUME_GUEST;
+}
+
 /* The 10 ms bound, or the local APIC's TSC deadline (see vmx.c). */
 static enum lv_exit_action handle_preemption_timer(struct lv_vmx_vcpu *vmx)
 {
@@ -745,6 +756,7 @@ static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_XSETBV]			= handle_xsetbv,
 	[EXIT_REASON_PREEMPTION_TIMER]		= handle_preemption_timer,
 	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= handle_tpr_below_threshold,
 };
 
 /**

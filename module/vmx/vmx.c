@@ -58,6 +58,14 @@ static unsigned long lv_cr4_allowed;
 static u64 lv_spec_ctrl_bits;
 /* L1TF: flush L1D before every entry; the buffer for CPUs without the MSR. */
 static bool lv_l1d_flush;
+
+/*
+ * Use the TPR shadow where the CPU has it (LV_CAP_TPR_SHADOW); 0 keeps
+ * every CR8 access an exit, the path of CPUs without it.
+ */
+static bool tpr_shadow = true;
+module_param(tpr_shadow, bool, 0444);
+MODULE_PARM_DESC(tpr_shadow, "Let guests with an in-kernel APIC move CR8 without a VM exit where the CPU allows (default: on)");
 static void *lv_l1d_flush_pages;
 #define LV_L1D_FLUSH_ORDER	4
 
@@ -469,7 +477,20 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, c->pin);
 	vmx->proc_ctls = c->proc;
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, c->proc);
+	if (vmx->virt_apic) {
+		/*
+		 * CR8 is the APIC's TPR[7:4]: with the TPR shadow the guest
+		 * reads and writes VTPR, and exits only when it falls below
+		 * the threshold (SDM vol. 3C, 30.1.2 and 30.3).
+		 */
+		vmx->proc_ctls |= CPU_BASED_TPR_SHADOW;
+		vmx->proc_ctls &= ~(CPU_BASED_CR8_LOAD_EXITING |
+				    CPU_BASED_CR8_STORE_EXITING);
+		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, __pa(vmx->virt_apic));
+		vmcs_write32(TPR_THRESHOLD, 0);
+		vmx->tpr_threshold = 0;
+	}
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, c->proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, c->exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, c->entry);
@@ -604,6 +625,11 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	/* VMCLEAR puts a new VMCS in the "clear" launch state. */
 	vmcs_clear(vmx->vmcs);
 
+	if (vmx->vcpu.lapic && lv_caps.tpr_shadow) {
+		vmx->virt_apic = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!vmx->virt_apic)
+			goto err_vmcs;
+	}
 	if (lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID) {
 		ret = ida_alloc_range(&lv_vpid_ida, 1, 0xffff, GFP_KERNEL);
 		if (ret < 0)
@@ -624,6 +650,7 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	return &vmx->vcpu;
 
 err_vmcs:
+	free_page((unsigned long)vmx->virt_apic);
 	free_page((unsigned long)vmx->vmcs);
 err_uninit:
 	lv_vcpu_uninit(&vmx->vcpu);
@@ -640,6 +667,7 @@ static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
 	if (vmx->vpid)
 		ida_free(&lv_vpid_ida, vmx->vpid);
 	lv_ept_cache_free(&vmx->ept_cache);
+	free_page((unsigned long)vmx->virt_apic);
 	free_page((unsigned long)vmx->vmcs);
 	lv_vcpu_uninit(vcpu);
 	lv_vcpu_free_mem(vmx);
@@ -928,6 +956,42 @@ static void lv_vmx_set_preemption_timer(struct lv_vmx_vcpu *vmx)
 	}
 }
 
+/* VTPR: the TPR as the guest sees it through the TPR shadow. */
+static u32 *lv_vmx_vtpr(struct lv_vmx_vcpu *vmx)
+{
+	return vmx->virt_apic + APIC_TASKPRI;
+}
+
+/*
+ * Before an entry, with interrupts off and after the events were chosen:
+ * VTPR from the APIC's TPR and the threshold from its IRR. Both come from
+ * the APIC's state read here, so the threshold never exceeds VTPR[7:4]
+ * (a VM-entry check), whatever userspace put into the APIC. Read without
+ * the APIC's lock: only this vCPU's thread writes its TPR and ISR, and
+ * whoever sets an IRR bit kicks the vCPU, so a vector missed here makes
+ * the entry exit again at once.
+ */
+static void lv_vmx_tpr_shadow_enter(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_lapic *apic = vmx->vcpu.lapic;
+	u32 threshold = lv_lapic_tpr_threshold(apic);
+
+	WRITE_ONCE(*lv_vmx_vtpr(vmx), lv_lapic_get_tpr(apic) & 0xff);
+	if (threshold != vmx->tpr_threshold) {
+		vmx->tpr_threshold = threshold;
+		vmcs_write32(TPR_THRESHOLD, threshold);
+	}
+}
+
+/* After an exit, before its handler: the guest's MOV to CR8 moved VTPR. */
+static void lv_vmx_tpr_shadow_exit(struct lv_vmx_vcpu *vmx)
+{
+	u32 vtpr = READ_ONCE(*lv_vmx_vtpr(vmx)) & 0xff;
+
+	if (vtpr != lv_lapic_get_tpr(vmx->vcpu.lapic))
+		lv_lapic_set_tpr(vmx->vcpu.lapic, vtpr);
+}
+
 static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
@@ -951,6 +1015,8 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	lv_vmx_update_host_cr(vmx);
 	lv_vmx_set_preemption_timer(vmx);
+	if (vmx->virt_apic)
+		lv_vmx_tpr_shadow_enter(vmx);
 	if (unlikely(lv_host_xcr0 && vmx->xcr0 != lv_host_xcr0)) {
 		host_xcr0 = lv_host_xcr0;
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->xcr0);
@@ -1004,6 +1070,8 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 		return lv_vmx_entry_failed(vmx, vmx->exit_reason);
 	}
 	vmx->launched = true;
+	if (vmx->virt_apic)
+		lv_vmx_tpr_shadow_exit(vmx);
 
 	lv_vmx_handle_host_events(vmx);
 	/* External interrupts stay pending in the APIC until now. */
@@ -1812,6 +1880,14 @@ static bool lv_vmx_supported(void)
 	return true;
 }
 
+/* For the load message: whether the CPU has a feature and we use it. */
+static const char *lv_vmx_apicv_state(bool present, bool used)
+{
+	if (!present)
+		return "absent";
+	return used ? "used" : "unused";
+}
+
 const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 {
 	struct lv_vmx_msrs msrs;
@@ -1856,11 +1932,19 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 	caps->ept_1g_pages = cap & VMX_EPT_1GB_PAGE_BIT;
 	caps->preemption_timer = lv_vmcs_config.pin &
 				 PIN_BASED_VMX_PREEMPTION_TIMER;
+	caps->tpr_shadow = tpr_shadow && lv_vmcs_config.tpr_shadow_ok;
 	lv_vcpu_module_init();
 	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
 		caps->vpid ? ", VPID" : " (no VPID: INVVPID is missing)",
 		caps->preemption_timer ? ", preemption timer" : "",
 		caps->ept_ad_bits ? ", EPT A/D bits" : "");
+	pr_info("APIC virtualization: TPR shadow %s, APIC-access page %s, APIC-register virtualization %s, virtual-interrupt delivery %s, x2APIC mode %s\n",
+		lv_vmx_apicv_state(lv_vmcs_config.tpr_shadow_ok, caps->tpr_shadow),
+		lv_vmx_apicv_state(lv_vmcs_config.apic_access_ok, false),
+		lv_vmx_apicv_state(lv_vmcs_config.apic_reg_virt_ok, caps->apic_reg_virt),
+		lv_vmx_apicv_state(lv_vmcs_config.virt_intr_delivery_ok,
+				   caps->virt_intr_delivery),
+		lv_vmx_apicv_state(lv_vmcs_config.x2apic_virt_ok, false));
 	return &lv_vmx_ops;
 }
 

@@ -82,7 +82,11 @@ struct lv_vmx_vm {
  * @exit_reason: of the last exit
  * @exit_qual: exit qualification of the last exit
  * @cr2: guest CR2 (not in the VMCS)
- * @cr8: guest TPR (CR8 accesses always exit)
+ * @cr8: guest TPR of a vCPU without an in-kernel APIC (its CR8 accesses
+ *	exit; with an APIC, CR8 is the APIC's TPR)
+ * @virt_apic: the virtual-APIC page while the vCPU uses the TPR shadow,
+ *	else NULL; only its VTPR (offset 0x80) is used
+ * @tpr_threshold: TPR_THRESHOLD as last written
  * @xcr0: guest XCR0
  * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
  *	into hardware for the guest while its DR7 enables a breakpoint)
@@ -112,6 +116,8 @@ struct lv_vmx_vcpu {
 	unsigned long exit_qual;
 	unsigned long cr2;
 	unsigned long cr8;
+	void *virt_apic;
+	u32 tpr_threshold;
 	u64 xcr0;
 	unsigned long dr[5];
 	bool guest_bp;

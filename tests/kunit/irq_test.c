@@ -57,6 +57,67 @@ static void tpr_masks_by_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lv_lapic_pending_vector(apic), 0x61);
 }
 
+/*
+ * The TPR threshold of the TPR shadow: the class of the highest pending
+ * vector when the TPR alone holds it back, else 0; never above TPR[7:4].
+ */
+static void tpr_threshold(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	bool level;
+
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	lv_lapic_set_tpr(apic, 0x80);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	/* Class 4 held by TPR class 8: exit once TPR[7:4] < 4. */
+	lv_lapic_set_irr(apic, 0x45, false);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 4U);
+	/* Equal class is held too (presented only above PPR's class). */
+	lv_lapic_set_tpr(apic, 0x4f);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 4U);
+	/* Above the TPR: deliverable now, no threshold. */
+	lv_lapic_set_tpr(apic, 0x30);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	/* The highest pending vector decides. */
+	lv_lapic_set_tpr(apic, 0xf0);
+	lv_lapic_set_irr(apic, 0x92, false);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 9U);
+	/* Held by the ISR (same or higher class): its EOI exits instead. */
+	lv_lapic_set_tpr(apic, 0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x92);
+	lv_lapic_set_irr(apic, 0x93, false);
+	lv_lapic_set_tpr(apic, 0xa0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	/* After the EOI, the TPR alone holds 0x93. */
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x92);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 9U);
+	/* Hardware-disabled APIC (its registers kept here): nothing to wait for. */
+	lv_lapic_set_tpr(apic, 0xf0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 9U);
+	apic->base &= ~MSR_IA32_APICBASE_ENABLE;
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+}
+
+/* Whatever the APIC holds, the threshold never exceeds TPR[7:4]. */
+static void tpr_threshold_bounded(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	unsigned int tpr, v;
+
+	for (tpr = 0; tpr < 256; tpr += 7) {
+		for (v = 16; v < 256; v += 13) {
+			memset(&apic->regs[APIC_IRR >> 4], 0, 32);
+			memset(&apic->regs[APIC_ISR >> 4], 0, 32);
+			lv_lapic_set_irr(apic, v, false);
+			if (v % 3 == 0)
+				lv_lapic_accept_vector(apic, v);
+			lv_lapic_set_tpr(apic, tpr);
+			KUNIT_EXPECT_LE(test, lv_lapic_tpr_threshold(apic), tpr >> 4);
+			KUNIT_EXPECT_LE(test, lv_lapic_tpr_threshold(apic), 15U);
+		}
+	}
+}
+
 static void nested_eoi_order(struct kunit *test)
 {
 	struct lv_lapic *apic = new_apic(test, 0);
@@ -471,6 +532,8 @@ static void pit_counting(struct kunit *test)
 static struct kunit_case lv_irq_cases[] = {
 	KUNIT_CASE(highest_bit),
 	KUNIT_CASE(tpr_masks_by_class),
+	KUNIT_CASE(tpr_threshold),
+	KUNIT_CASE(tpr_threshold_bounded),
 	KUNIT_CASE(nested_eoi_order),
 	KUNIT_CASE(acceptance_rules),
 	KUNIT_CASE(svr_disable_masks_lvts),
