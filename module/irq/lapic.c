@@ -140,16 +140,20 @@ EXPORT_SYMBOL_IF_KUNIT(lv_lapic_pending_vector);
 u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic)
 {
 	int irr = lv_apic_highest_bit(apic->regs, REG(APIC_IRR));
-	int isr = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
 	u32 tpr_class = (lv_apic_reg(apic, APIC_TASKPRI) & 0xf0) >> 4;
 	u32 irr_class;
+	int isr;
 
+	/* Every entry asks: the ISR is scanned only when the IRR is not empty. */
 	if (irr < 0 || !lv_apic_hw_enabled(apic))
 		return 0;
 	irr_class = irr >> 4;
+	if (irr_class > tpr_class)
+		return 0;
+	isr = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
 	if (isr >= 0 && irr_class <= (u32)isr >> 4)
 		return 0;
-	return irr_class <= tpr_class ? irr_class : 0;
+	return irr_class;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_tpr_threshold);
 

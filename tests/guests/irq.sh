@@ -87,6 +87,15 @@ result $? "tpr_shadow=0: LV_CAP_TPR_SHADOW reads 0"
 run_apic "tpr_shadow=0"
 [ "$cr" -ge 4000 ]
 result $? "tpr_shadow=0: every MOV to and from CR8 exited ($cr CR-access exits)"
+# The ABI test's priorities (TPR/PPR masking, EOI order, the TPR set
+# from userspace) on the fallback too.
+abi_irqchip >abi.out 2>&1
+st=$?
+grep '^not ok' abi.out | sed 's/^/# /'
+echo "# tpr_shadow=0: abi_irqchip: $(grep -c '^ok' abi.out) ok, $(grep -c '^not ok' abi.out) not ok"
+[ "$st" = 0 ] && grep -q '^ok .* TPR holds a lower class' abi.out &&
+	! grep -q '^not ok' abi.out
+result $? "tpr_shadow=0: abi_irqchip passes (TPR/PPR masking, EOI order, TPR from userspace)"
 rmmod lightvisor && insmod /lib/modules/lightvisor.ko
 result $? "lightvisor reloaded with its defaults"
 
