@@ -87,6 +87,15 @@ struct lv_vmx_vm {
  * @virt_apic: the virtual-APIC page while the vCPU uses the TPR shadow,
  *	else NULL; only its VTPR (offset 0x80) is used
  * @tpr_threshold: TPR_THRESHOLD as last written
+ * @vid: the vCPU may use virtual-interrupt delivery
+ * @vid_active: it is on for the current entry (protected mode): the
+ *	virtual-APIC page holds the APIC's IRR, ISR and TPR while the guest
+ *	runs
+ * @x2apic_virt: "virtualize x2APIC mode" is on (the guest's APIC is in
+ *	x2APIC mode): its TPR, EOI and SELF IPI MSRs do not exit
+ * @proc2_ctls: secondary processor-based controls as last written
+ * @intr_status: GUEST_INTR_STATUS (SVI, RVI) as last written
+ * @eoi_exit: the EOI-exit bitmap as last written
  * @xcr0: guest XCR0
  * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
  *	into hardware for the guest while its DR7 enables a breakpoint)
@@ -118,6 +127,12 @@ struct lv_vmx_vcpu {
 	unsigned long cr8;
 	void *virt_apic;
 	u32 tpr_threshold;
+	bool vid;
+	bool vid_active;
+	bool x2apic_virt;
+	u32 proc2_ctls;
+	u16 intr_status;
+	u64 eoi_exit[4];
 	u64 xcr0;
 	unsigned long dr[5];
 	bool guest_bp;
@@ -183,6 +198,7 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
 bool lv_vmx_msr_value_ok(u32 index, u64 value);
 void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
+void lv_vmx_msr_bitmap_init_x2apic(unsigned long *bitmap);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);
 u64 lv_vmx_host_xcr0(void);
