@@ -17,6 +17,8 @@
 #define CR8_LOOPS	2000
 /* And at least 2 x this many MSR-write exits without virtual-interrupt delivery. */
 #define SELF_IPI_LOOPS	1000
+/* And at least this many EOI-induced exits with it. */
+#define LEVEL_IRQS	20
 
 static volatile bool x2apic;
 static volatile int hits[256];
@@ -179,6 +181,60 @@ static void test_pit(void)
 	tap_eq(0xb0, inb(0x42), "read-back status: OUT high, LSB/MSB, mode 0");
 }
 
+/*
+ * A level-triggered I/O APIC pin in x2APIC mode: the RTC's periodic
+ * interrupt on line 8 (asserted until register C is read). Its EOI must
+ * reach the I/O APIC (remote IRR), also when the CPU virtualizes the EOI
+ * WRMSR: without that, only the first one would arrive. irq.sh counts the
+ * EOI-induced exits.
+ */
+static volatile unsigned int level_hits;
+
+static void rtc_level_handler(struct irq_frame *f)
+{
+	(void)f;
+	outb(0x70, 0x0c);
+	inb(0x71);				/* register C: line low */
+	level_hits++;
+	eoi();
+}
+
+static void ioapic_write(unsigned int reg, uint32_t v)
+{
+	*(volatile uint32_t *)0xfec00000UL = reg;
+	*(volatile uint32_t *)0xfec00010UL = v;
+}
+
+static void test_level_x2apic(void)
+{
+	uint32_t khz, b, c, d;
+	uint64_t t0;
+
+	cpuid(0x40000010, 0, &khz, &b, &c, &d);
+	wrmsr(APIC_BASE_MSR, rdmsr(APIC_BASE_MSR) | APIC_EXTD);
+	x2apic = true;
+	wrmsr(0x835, 1 << 16);			/* LINT0 (ExtINT) masked */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	ioapic_write(0x11 + 2 * 8, 0);		/* to APIC 0 */
+	ioapic_write(0x10 + 2 * 8, 0x48 | (1 << 15));	/* level, unmasked */
+	outb(0x70, 0x0a);
+	outb(0x71, 0x26);			/* 1024 Hz */
+	outb(0x70, 0x0c);
+	inb(0x71);
+	outb(0x70, 0x0b);
+	outb(0x71, 0x42);			/* 24 h, periodic interrupt */
+	t0 = rdtsc();
+	while (level_hits < LEVEL_IRQS && rdtsc() - t0 < (uint64_t)khz * 1000)
+		sti_hlt();
+	cli();
+	outb(0x70, 0x0b);
+	outb(0x71, 0x02);
+	ioapic_write(0x10 + 2 * 8, 1 << 16);	/* masked */
+	tap_ok(level_hits >= LEVEL_IRQS,
+	       "x2APIC: 20 RTC interrupts on a level-triggered I/O APIC pin (each EOI reached it)");
+}
+
 int main(void)
 {
 	unsigned int v;
@@ -186,10 +242,12 @@ int main(void)
 	idt_init();
 	for (v = 0x40; v < 0x48; v++)
 		idt_set_handler(v, handler);
-	tap_plan(26);
+	idt_set_handler(0x48, rtc_level_handler);
+	tap_plan(27);
 	test_xapic();
 	test_cr8_shadow();
 	test_x2apic();
 	test_pit();
+	test_level_x2apic();
 	return tap_done();
 }
