@@ -507,7 +507,6 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 	if (vmx->vid) {
 		/* Turned on at the first entry in protected mode. */
 		vmcs_write16(GUEST_INTR_STATUS, 0);
-		vmx->intr_status = 0;
 		vmcs_write64(EOI_EXIT_BITMAP0, 0);
 		vmcs_write64(EOI_EXIT_BITMAP1, 0);
 		vmcs_write64(EOI_EXIT_BITMAP2, 0);
@@ -1078,11 +1077,13 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 
 	if (x2 != vmx->x2apic_virt)
 		lv_vmx_set_x2apic_virt(vmx, x2);
+	/*
+	 * Written at every entry: the CPU moves RVI and SVI in the VMCS as
+	 * the guest takes and ends interrupts, so no value written before
+	 * can be trusted to be there still.
+	 */
 	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr);
-	if (status != vmx->intr_status) {
-		vmx->intr_status = status;
-		vmcs_write16(GUEST_INTR_STATUS, status);
-	}
+	vmcs_write16(GUEST_INTR_STATUS, status);
 	lv_vmx_set_eoi_exit(vmx, tmr);
 }
 

@@ -94,7 +94,6 @@ struct lv_vmx_vm {
  * @x2apic_virt: "virtualize x2APIC mode" is on (the guest's APIC is in
  *	x2APIC mode): its TPR, EOI and SELF IPI MSRs do not exit
  * @proc2_ctls: secondary processor-based controls as last written
- * @intr_status: GUEST_INTR_STATUS (SVI, RVI) as last written
  * @eoi_exit: the EOI-exit bitmap as last written
  * @xcr0: guest XCR0
  * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
@@ -131,7 +130,6 @@ struct lv_vmx_vcpu {
 	bool vid_active;
 	bool x2apic_virt;
 	u32 proc2_ctls;
-	u16 intr_status;
 	u64 eoi_exit[4];
 	u64 xcr0;
 	unsigned long dr[5];
