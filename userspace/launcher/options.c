@@ -492,7 +492,7 @@ void parse_options(int argc, char **argv)
 		case OPT_MEM:
 			if (parse_size(optarg, &opts.mem_size) ||
 			    !guest_mem_size_ok(opts.mem_size))
-				die("--mem %s: want a multiple of 4K from 1M to 3G", optarg);
+				die("--mem %s: want a multiple of 4K between 1M and 3G", optarg);
 			break;
 		case OPT_CMDLINE:
 			opts.cmdline = optarg;

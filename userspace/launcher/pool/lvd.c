@@ -109,7 +109,7 @@ static uint64_t parse_mem(const char *arg)
 	uint64_t v;
 
 	if (parse_size(arg, &v) || !guest_mem_size_ok(v))
-		lvd_die("--mem %s: want a multiple of 4K from 1M to 3G", arg);
+		lvd_die("--mem %s: want a multiple of 4K between 1M and 3G", arg);
 	return v;
 }
 
