@@ -645,6 +645,14 @@ static void lv_vmx_inject_event(struct lv_vcpu *vcpu, const struct lv_event *ev)
 	if (ev->insn_len)
 		vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, ev->insn_len);
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+	/*
+	 * The window asked for while this interrupt waited is used now. Left
+	 * armed, it would exit at the handler's IRET for nothing; the core
+	 * arms it again if another interrupt is still pending.
+	 */
+	if (ev->type == LV_EVENT_EXT_INTR)
+		lv_vmx_request_window(to_vmx(vcpu), CPU_BASED_INTR_WINDOW_EXITING,
+				      false);
 }
 
 static void lv_vmx_cancel_injection(struct lv_vcpu *vcpu)
