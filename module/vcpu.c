@@ -569,6 +569,12 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
+		/*
+		 * Yield first: a thread that runs now (a device back-end woken
+		 * by an ioeventfd, say) and raises an interrupt is then seen
+		 * by this pass, instead of its kick cancelling the entry.
+		 */
+		cond_resched();
 		/* Cleared before this pass looks at events; pairs with kicks. */
 		smp_store_mb(vcpu->kicked, false);
 		if (vcpu->lapic) {
@@ -593,7 +599,6 @@ static int lv_vcpu_run(struct lv_vcpu *vcpu)
 		}
 		if (signal_pending(current))
 			goto interrupted;
-		cond_resched();
 		lv_vcpu_refill_irq(vcpu);
 		lv_vcpu_update_tsc_offset(vcpu);
 		lv_inject_events(vcpu);
