@@ -478,50 +478,66 @@ static void handle_event_locked(struct virtio_dev *dev)
 	pthread_mutex_unlock(&dev->work_lock);
 }
 
-/* The back-end's own file, if it waits for one and it has something. */
-static bool io_ready(struct virtio_dev *dev)
-{
-	struct pollfd pfd = { .fd = dev->io_fd, .events = POLLIN };
+/* Where each file sits in the back-end thread's poll set. */
+enum { PFD_STOP, PFD_EVENT, PFD_QUEUE0 };
 
-	if (dev->io_fd < 0 || !atomic_load(&dev->io_wait))
-		return false;
-	return poll(&pfd, 1, 0) > 0 && pfd.revents;
+static unsigned int virtio_pollfds(struct virtio_dev *dev, struct pollfd *pfd)
+{
+	unsigned int q, n = PFD_QUEUE0;
+
+	pfd[PFD_STOP] = (struct pollfd){ .fd = dev->stop_fd, .events = POLLIN };
+	pfd[PFD_EVENT] = (struct pollfd){ .fd = dev->event_fd, .events = POLLIN };
+	for (q = 0; q < dev->nr_queues; q++)
+		pfd[n++] = (struct pollfd){ .fd = dev->vq[q].notify_fd, .events = POLLIN };
+	/* The back-end's own file only while it can take what comes. */
+	if (dev->io_fd >= 0 && atomic_load(&dev->io_wait))
+		pfd[n++] = (struct pollfd){ .fd = dev->io_fd, .events = POLLIN };
+	return n;
+}
+
+/*
+ * Serve what poll() found ready, and only that: each wake of the thread
+ * costs one read per signalled eventfd, none for the quiet ones.
+ */
+static void virtio_dev_serve(struct virtio_dev *dev, const struct pollfd *pfd,
+			     unsigned int n)
+{
+	bool io = n > PFD_QUEUE0 + dev->nr_queues && pfd[n - 1].revents;
+	unsigned int q;
+
+	if ((pfd[PFD_EVENT].revents && eventfd_consume(dev->event_fd)) | io)
+		handle_event_locked(dev);
+	for (q = 0; q < dev->nr_queues; q++)
+		if (pfd[PFD_QUEUE0 + q].revents &&
+		    eventfd_consume(dev->vq[q].notify_fd))
+			handle_queue_locked(dev, q);
 }
 
 void virtio_dev_poll(struct virtio_dev *dev)
 {
-	unsigned int q;
+	struct pollfd pfd[VIRTIO_MAX_QUEUES + 3];
+	unsigned int n = virtio_pollfds(dev, pfd);
 
-	if (eventfd_consume(dev->event_fd) | io_ready(dev))
-		handle_event_locked(dev);
-	for (q = 0; q < dev->nr_queues; q++)
-		if (eventfd_consume(dev->vq[q].notify_fd))
-			handle_queue_locked(dev, q);
+	if (poll(pfd, n, 0) > 0)
+		virtio_dev_serve(dev, pfd, n);
 }
 
 static void *virtio_thread(void *opaque)
 {
 	struct virtio_dev *dev = opaque;
 	struct pollfd pfd[VIRTIO_MAX_QUEUES + 3];
-	unsigned int i, n = 0;
-	bool io;
+	unsigned int n;
 
-	pfd[n++] = (struct pollfd){ .fd = dev->stop_fd, .events = POLLIN };
-	pfd[n++] = (struct pollfd){ .fd = dev->event_fd, .events = POLLIN };
-	for (i = 0; i < dev->nr_queues; i++)
-		pfd[n++] = (struct pollfd){ .fd = dev->vq[i].notify_fd, .events = POLLIN };
 	for (;;) {
-		/* The back-end's file only while it can take what comes. */
-		io = dev->io_fd >= 0 && atomic_load(&dev->io_wait);
-		pfd[n] = (struct pollfd){ .fd = dev->io_fd, .events = POLLIN };
-		if (poll(pfd, n + io, -1) < 0) {
+		n = virtio_pollfds(dev, pfd);
+		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die("%s: poll: %s", dev->name, strerror(errno));
 		}
-		if (pfd[0].revents)
+		if (pfd[PFD_STOP].revents)
 			return NULL;
-		virtio_dev_poll(dev);
+		virtio_dev_serve(dev, pfd, n);
 	}
 }
 
