@@ -7,7 +7,14 @@
 
 static const uint8_t slot_irq[VIRTIO_MMIO_SLOTS] = { 5, 6, 7, 10, 11, 15 };
 
+#define MSR_APIC_BASE		0x1b
+#define APIC_BASE_X2APIC	(3ULL << 10)	/* EN and EXTD */
+#define X2APIC_EOI		0x80b
+#define X2APIC_SVR		0x80f
+#define X2APIC_LVT_LINT0	0x835
+
 volatile unsigned long virtio_irqs[VIRTIO_MMIO_SLOTS];
+static bool x2apic;
 volatile uint32_t virtio_isr_seen[VIRTIO_MMIO_SLOTS];
 
 static void ioapic_write(unsigned int reg, uint32_t v)
@@ -27,7 +34,27 @@ static void virtio_irq(struct irq_frame *f)
 	*(volatile uint32_t *)(base + VM_INTERRUPT_ACK) = isr;
 	virtio_isr_seen[slot] |= isr;
 	virtio_irqs[slot]++;
-	*(volatile uint32_t *)(APIC + 0xb0) = 0;
+	if (x2apic)
+		wrmsr(X2APIC_EOI, 0);
+	else
+		*(volatile uint32_t *)(APIC + 0xb0) = 0;
+}
+
+/* x2APIC where the CPU has it, as Linux guests do: EOI is then a WRMSR. */
+static void apic_enable(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	x2apic = c & (1U << 21);
+	if (x2apic) {
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_X2APIC);
+		wrmsr(X2APIC_SVR, 0x1ff);
+		wrmsr(X2APIC_LVT_LINT0, 1 << 16);
+		return;
+	}
+	*(volatile uint32_t *)(APIC + 0xf0) = 0x1ff;
+	*(volatile uint32_t *)(APIC + 0x350) = 1 << 16;
 }
 
 /* Only the I/O APIC delivers the slots' lines: the PICs stay masked. */
@@ -38,8 +65,7 @@ void virtio_route_irqs(void)
 	idt_init();
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
-	*(volatile uint32_t *)(APIC + 0xf0) = 0x1ff;
-	*(volatile uint32_t *)(APIC + 0x350) = 1 << 16;
+	apic_enable();
 	for (i = 0; i < VIRTIO_MMIO_SLOTS; i++) {
 		idt_set_handler(VIRTIO_VECTOR + i, virtio_irq);
 		ioapic_write(0x11 + 2 * slot_irq[i], 0);
