@@ -36,6 +36,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		sum.dev_irqs += s->dev_irqs;
 		sum.dev_irqs_dropped += s->dev_irqs_dropped;
 		sum.ioeventfd_signals += s->ioeventfd_signals;
+		sum.irq_status_accesses += s->irq_status_accesses;
 	}
 	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
 		   atomic_read(&lv_nr_vcpus));
@@ -49,6 +50,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "dev_irqs %llu\ndev_irqs_dropped %llu\n", sum.dev_irqs,
 		   sum.dev_irqs_dropped);
 	seq_printf(m, "ioeventfd_signals %llu\n", sum.ioeventfd_signals);
+	seq_printf(m, "irq_status_accesses %llu\n", sum.irq_status_accesses);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);

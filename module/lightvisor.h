@@ -312,6 +312,9 @@ extern struct lv_hw_caps lv_caps;
  * @ioeventfds_lock: serializes changes to @ioeventfds
  * @ioeventfds: ioeventfds on MMIO (0) and ports (1), RCU lists (ioeventfd.c)
  * @nr_ioeventfds: entries in both, at most LV_MAX_IOEVENTFDS
+ * @irq_status: status registers served in the kernel, an RCU list under
+ *	@ioeventfds_lock (irq_status.c)
+ * @nr_irq_status: its entries, at most LV_MAX_IRQ_STATUS
  */
 struct lv_vm {
 	struct kref kref;
@@ -339,6 +342,8 @@ struct lv_vm {
 	struct mutex ioeventfds_lock;
 	struct list_head ioeventfds[2];
 	unsigned int nr_ioeventfds;
+	struct list_head irq_status;
+	unsigned int nr_irq_status;
 };
 
 /* The bound address space, or NULL. */
@@ -559,6 +564,8 @@ enum lv_reg {
  * @dev_irqs: interrupts of assigned devices queued on a vCPU
  * @dev_irqs_dropped: ... that found no vCPU with the id they target
  * @ioeventfd_signals: guest writes an ioeventfd took in the kernel
+ * @irq_status_accesses: status register reads and acknowledgements
+ *	completed in the kernel (LV_IRQ_STATUS)
  */
 struct lv_stats {
 	u64 entries;
@@ -569,6 +576,7 @@ struct lv_stats {
 	u64 dev_irqs;
 	u64 dev_irqs_dropped;
 	u64 ioeventfd_signals;
+	u64 irq_status_accesses;
 };
 
 DECLARE_PER_CPU(struct lv_stats, lv_stats);
@@ -715,6 +723,11 @@ void lv_ioeventfd_destroy(struct lv_vm *vm);
 bool lv_ioeventfd_write(struct lv_vm *vm, bool pio, u64 addr,
 			unsigned int len, u64 val);
 int lv_ioeventfd_ioctl(struct lv_vm *vm, void __user *argp);
+void lv_irq_status_init(struct lv_vm *vm);
+void lv_irq_status_destroy(struct lv_vm *vm);
+bool lv_irq_status_access(struct lv_vm *vm, u64 gpa, unsigned int len,
+			  bool write, u64 *data);
+int lv_irq_status_ioctl(struct lv_vm *vm, void __user *argp);
 
 /* mmio.c */
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);

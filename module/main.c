@@ -287,6 +287,8 @@ static long lv_check_cap(unsigned long cap)
 		return tsc_khz;
 	case LV_CAP_IOEVENTFD:
 		return LV_MAX_IOEVENTFDS;
+	case LV_CAP_IRQ_STATUS:
+		return LV_MAX_IRQ_STATUS;
 	case LV_CAP_VM_UNBOUND:
 		return 1;
 	default:

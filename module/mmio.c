@@ -135,18 +135,21 @@ static unsigned int lv_emul_piece(u64 la, unsigned int done, unsigned int size)
 
 /*
  * The devices the kernel emulates itself (the local APIC page, the I/O
- * APIC), then the ioeventfds for a write, are looked up before an access
- * goes to userspace; a device's access completes here, within this run
- * of the instruction.
+ * APIC), then the status registers and, for a write, the ioeventfds are
+ * looked up before an access goes to userspace; a device's access
+ * completes here, within this run of the instruction.
  */
 static bool lv_emul_kernel_mmio(struct lv_emul_ctx *ctx, u64 gpa,
 				unsigned int len, bool write, u64 *data)
 {
 	struct lv_vcpu *vcpu = ctx->vcpu;
 
-	if (!vcpu->lapic || !lv_irqchip_mmio(vcpu, gpa, write, len, data))
+	if (!vcpu->lapic || !lv_irqchip_mmio(vcpu, gpa, write, len, data)) {
+		if (lv_irq_status_access(vcpu->vm, gpa, len, write, data))
+			return true;
 		return write && lv_ioeventfd_write(vcpu->vm, false, gpa, len,
 						   *data);
+	}
 	/* A read gives @len bytes, as one from RAM does. */
 	if (!write && len < 8)
 		*data &= BIT_ULL(8 * len) - 1;

@@ -52,6 +52,7 @@ static void lv_vm_destroy(struct kref *kref)
 	}
 	xa_destroy(&vm->vcpus);
 	lv_ioeventfd_destroy(vm);
+	lv_irq_status_destroy(vm);
 	lv_irqchip_free(vm);
 	lv_cpuid_free(vm);
 
@@ -402,6 +403,8 @@ static long lv_vm_ioctl(struct file *filp, unsigned int cmd,
 		return lv_vm_set_tsc_offset(vm, argp);
 	case LV_IOEVENTFD:
 		return lv_ioeventfd_ioctl(vm, argp);
+	case LV_IRQ_STATUS:
+		return lv_irq_status_ioctl(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -448,6 +451,7 @@ int lv_vm_create(unsigned long flags)
 	spin_lock_init(&vm->mmu_lock);
 	xa_init(&vm->vcpus);
 	lv_ioeventfd_init(vm);
+	lv_irq_status_init(vm);
 	vm->bindable = flags & LV_VM_UNBOUND;
 	if (!vm->bindable) {
 		vm->mm = current->mm;

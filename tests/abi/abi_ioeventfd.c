@@ -7,6 +7,12 @@
  * value or width, reads, REP OUTS, deassigned addresses and another VM's
  * addresses still exit. A vCPU writing while another thread assigns and
  * deassigns loses no write: each one is either counted or exits.
+ *
+ * Also LV_IRQ_STATUS, the other register kind the kernel serves from the
+ * exit path: its errnos, then a guest reading a status word that lives
+ * in this process and acknowledging bits of it without exits, while
+ * other widths, addresses, a deassigned register and an unmapped word
+ * exit as before.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -678,11 +684,155 @@ static void test_race(int sys_fd)
 	close(fds[1].efd);
 }
 
+/* --- LV_IRQ_STATUS ------------------------------------------------------ */
+
+#define STATUS_GPA	(MMIO_BASE + 0x60)
+#define ACK_GPA		(MMIO_BASE + 0x64)
+
+static int irq_status(int vm_fd, uint64_t status_gpa, uint64_t ack_gpa,
+		      const void *word, uint32_t flags)
+{
+	struct lv_irq_status a = {
+		.status_gpa = status_gpa, .ack_gpa = ack_gpa,
+		.word = (uintptr_t)word, .flags = flags,
+	};
+
+	return ioctl(vm_fd, LV_IRQ_STATUS, &a);
+}
+
+static void test_irq_status_errors(int sys_fd)
+{
+	struct lv_irq_status pad = { .status_gpa = STATUS_GPA,
+				     .ack_gpa = ACK_GPA, .padding = 1 };
+	const uint32_t de = LV_IRQ_STATUS_DEASSIGN;
+	static uint32_t words[2];
+	uint32_t *w = &words[0];
+	struct ivm m;
+	int i, ret = 0;
+
+	tap_eq(LV_MAX_IRQ_STATUS, check_cap(sys_fd, LV_CAP_IRQ_STATUS),
+	       "LV_CHECK_CAP(LV_CAP_IRQ_STATUS) is LV_MAX_IRQ_STATUS");
+	ivm_create(sys_fd, &m, false);
+	pad.word = (uintptr_t)w;
+	tap_errno(ioctl(m.vm.fd, LV_IRQ_STATUS, BAD_PTR), errno, EFAULT,
+		  "irq status: bad pointer -> EFAULT");
+	tap_errno(ioctl(m.vm.fd, LV_IRQ_STATUS, &pad), errno, EINVAL,
+		  "irq status: padding not 0 -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, ACK_GPA, w, 1U << 1), errno,
+		  EINVAL, "irq status: unknown flag -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA + 2, ACK_GPA, w, 0), errno,
+		  EINVAL, "irq status: status register not 4-byte aligned -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, ACK_GPA + 1, w, 0), errno,
+		  EINVAL, "irq status: ack register not 4-byte aligned -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, STATUS_GPA, w, 0), errno,
+		  EINVAL, "irq status: one address for both registers -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, 1ULL << 48, ACK_GPA, w, 0), errno,
+		  EINVAL, "irq status: at the guest-physical limit 2^48 -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, ACK_GPA,
+			     (const uint8_t *)w + 2, 0), errno, EINVAL,
+		  "irq status: word not 4-byte aligned -> EINVAL");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, ACK_GPA,
+			     (const void *)0xffffffff81000000UL, 0), errno, EFAULT,
+		  "irq status: word at a kernel address -> EFAULT");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, 0, w, de), errno, ENOENT,
+		  "irq status: deassign of none -> ENOENT");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, ACK_GPA, w, 0), errno, 0,
+		  "irq status: assigned");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, ACK_GPA + 8, &words[1], 0),
+		  errno, EEXIST, "irq status: its status register again -> EEXIST");
+	tap_errno(irq_status(m.vm.fd, ACK_GPA, ACK_GPA + 8, &words[1], 0),
+		  errno, EEXIST,
+		  "irq status: a status register on its ack register -> EEXIST");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, 0, NULL, de), errno, 0,
+		  "irq status: deassigned by its status register alone");
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, 0, NULL, de), errno, ENOENT,
+		  "irq status: ... twice -> ENOENT");
+	for (i = 0; i < LV_MAX_IRQ_STATUS && !ret; i++)
+		ret = irq_status(m.vm.fd, MMIO_BASE + 8 * i, MMIO_BASE + 8 * i + 4,
+				 w, 0);
+	tap_result(!ret, "irq status: %d assigned (failed at %d: %s)",
+		   LV_MAX_IRQ_STATUS, i, ret ? strerror(errno) : "-");
+	tap_errno(irq_status(m.vm.fd, 0x100000, 0x100004, w, 0), errno, ENOSPC,
+		  "irq status: one more -> ENOSPC");
+	ivm_destroy(&m);
+}
+
+static long stat_irq_status(void)
+{
+	return read_stat("/sys/kernel/debug/lightvisor/stats",
+			 "irq_status_accesses");
+}
+
+static void test_irq_status(int sys_fd)
+{
+	long before = stat_irq_status(), after;
+	static _Atomic uint32_t word;
+	uint32_t *gone;
+	struct ivm m;
+
+	ivm_create(sys_fd, &m, true);
+	if (irq_status(m.vm.fd, STATUS_GPA, ACK_GPA, (const void *)&word, 0))
+		die("LV_IRQ_STATUS");
+	word = 0x5;
+	START(&m, ioev_load32, .si = MMIO_SEG, .di = 0x60);
+	expect_hlt(&m, "irq status: a 4-byte status read: no exit before HLT");
+	tap_eq(0x5, ivm_reg(&m, 'a'), "irq status: the guest read the word (5)");
+	START(&m, ioev_store32, .bx = 0x4, .cx = 1, .si = MMIO_SEG, .di = 0x64);
+	expect_hlt(&m, "irq status: a 4-byte ack write: no exit before HLT");
+	tap_eq(0x1, word, "irq status: the ack of 4 cleared bit 2 of the word only");
+	after = stat_irq_status();
+	if (before < 0 || after < 0)
+		tap_skip("stats count the accesses", "no debugfs stats file");
+	else
+		tap_result(after - before == 2,
+			   "irq status: stats irq_status_accesses grew by 2 (%ld)",
+			   after - before);
+
+	/* Other widths and addresses are userspace's. */
+	START(&m, ioev_store16, .bx = 0x1, .si = MMIO_SEG, .di = 0x64);
+	expect_mmio(&m, ACK_GPA, 2, true, 0x1,
+		    "irq status: a 2-byte ack write exits");
+	expect_hlt(&m, "irq status: ... and completes");
+	tap_eq(0x1, word, "irq status: ... leaving the word as it was");
+	START(&m, ioev_store32, .bx = 0x1, .cx = 1, .si = MMIO_SEG, .di = 0x60);
+	expect_mmio(&m, STATUS_GPA, 4, true, 0x1,
+		    "irq status: a write to the status register exits");
+	expect_hlt(&m, "irq status: ... and completes");
+	START(&m, ioev_load32, .si = MMIO_SEG, .di = 0x64);
+	expect_mmio(&m, ACK_GPA, 4, false, 0,
+		    "irq status: a read of the ack register exits");
+	expect_hlt(&m, "irq status: ... and completes");
+
+	/* A word that is gone: the device's emulation answers. */
+	gone = alloc_anon(4096);
+	if (irq_status(m.vm.fd, STATUS_GPA, 0, NULL, LV_IRQ_STATUS_DEASSIGN) ||
+	    irq_status(m.vm.fd, STATUS_GPA, ACK_GPA, gone, 0))
+		die("LV_IRQ_STATUS");
+	munmap(gone, 4096);
+	START(&m, ioev_load32, .si = MMIO_SEG, .di = 0x60);
+	expect_mmio(&m, STATUS_GPA, 4, false, 0,
+		    "irq status: a read of an unmapped word exits");
+	expect_hlt(&m, "irq status: ... and completes");
+	START(&m, ioev_store32, .bx = 0x1, .cx = 1, .si = MMIO_SEG, .di = 0x64);
+	expect_mmio(&m, ACK_GPA, 4, true, 0x1,
+		    "irq status: an ack of an unmapped word exits");
+	expect_hlt(&m, "irq status: ... and completes");
+
+	tap_errno(irq_status(m.vm.fd, STATUS_GPA, 0, NULL, LV_IRQ_STATUS_DEASSIGN),
+		  errno, 0, "irq status: deassigned");
+	START(&m, ioev_load32, .si = MMIO_SEG, .di = 0x60);
+	expect_mmio(&m, STATUS_GPA, 4, false, 0,
+		    "irq status: after deassign the read exits again");
+	expect_hlt(&m, "irq status: ... and completes");
+	ivm_destroy(&m);
+}
+
 int main(void)
 {
 	int sys_fd = open_sys();
 
 	test_errors(sys_fd);
+	test_irq_status_errors(sys_fd);
 	if (check_cap(sys_fd, LV_CAP_RUN_GUESTS) <= 0) {
 		tap_skip("guests writing to ioeventfds", "no VMX");
 		return tap_finish();
@@ -694,5 +844,6 @@ int main(void)
 	test_two_vms(sys_fd);
 	test_close(sys_fd);
 	test_race(sys_fd);
+	test_irq_status(sys_fd);
 	return tap_finish();
 }

@@ -28,6 +28,11 @@ signals() {
 	sed -n 's/^ioeventfd_signals //p' /sys/kernel/debug/lightvisor/stats
 }
 
+# Interrupt status reads and acknowledgements served in the kernel.
+status_hits() {
+	sed -n 's/^irq_status_accesses //p' /sys/kernel/debug/lightvisor/stats
+}
+
 # guest_tap PREFIX FILE: the guest's own checks, renumbered; sets $g.
 guest_tap() {
 	g=0
@@ -44,11 +49,11 @@ disk=$dir/disk.img
 dd if=/dev/zero of="$disk" bs=512 count=128 2>/dev/null
 printf 'lightvisor sector 3' | dd of="$disk" bs=512 seek=3 conv=notrunc 2>/dev/null
 echo ping >"$dir/ping"
-s0=$(signals)
+s0=$(signals) h0=$(status_hits)
 lvrun --irqchip --timeout 300 --disk "$disk" --console virtio \
 	/guests/virtio.elf <"$dir/ping" >"$dir/out1" 2>&1
 st=$?
-s1=$(signals)
+s1=$(signals) h1=$(status_hits)
 guest_tap virtio.elf "$dir/out1"
 plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$dir/out1" | head -n 1)
 # Status 1 is also lvrun's own error: the whole plan must have run.
@@ -61,6 +66,8 @@ grep -q '^virtio-console: hello from the guest$' "$dir/out1"
 report $? "virtio.elf: its line through the virtio console reached stdout"
 [ -n "$s0" ] && [ "$s1" -gt "$s0" ]
 report $? "virtio.elf: its notifications took the ioeventfd path (${s0:-?} -> ${s1:-?})"
+[ -n "$h0" ] && [ "$h1" -gt "$h0" ]
+report $? "virtio.elf: its interrupt status reads and acks were served in the kernel (${h0:-?} -> ${h1:-?})"
 [ "$failed" = 0 ] || sed 's/^/# /' "$dir/out1" | tail -n 30
 
 # --- 2. virtio-slots.elf ----------------------------------------------------
@@ -71,11 +78,11 @@ dd if=/dev/zero of="$ro" bs=512 count=64 2>/dev/null
 printf READONLY | dd of="$ro" conv=notrunc 2>/dev/null
 cp "$ro" "$dir/ro.orig"
 echo "ping from the host" >"$dir/in"
-s0=$(signals)
+s0=$(signals) h0=$(status_hits)
 lvrun --virtio-notify exit --irqchip --timeout 300 --disk "$rw" --disk "$ro,ro" \
 	--console virtio /guests/virtio-slots.elf <"$dir/in" >"$dir/out2" 2>&1
 st=$?
-s1=$(signals)
+s1=$(signals) h1=$(status_hits)
 guest_tap virtio-slots.elf "$dir/out2"
 [ "$st" = 1 ] && [ "$g" = 24 ]
 report $? "virtio-slots.elf: lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
@@ -90,6 +97,8 @@ cmp -s "$ro" "$dir/ro.orig"
 report $? "virtio-slots.elf: the read-only image is unchanged"
 [ -n "$s0" ] && [ "$s1" = "$s0" ]
 report $? "virtio-slots.elf: --virtio-notify exit: no ioeventfd signal (${s0:-?} -> ${s1:-?})"
+[ -n "$h0" ] && [ "$h1" = "$h0" ]
+report $? "virtio-slots.elf: --virtio-notify exit: no status register in the kernel (${h0:-?} -> ${h1:-?})"
 [ "$failed" = "$f0" ] || sed 's/^/# /' "$dir/out2" | tail -n 30
 
 # --- 3. interrupts take no needless exits --------------------------------

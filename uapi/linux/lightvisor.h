@@ -65,6 +65,8 @@
  * LV_SET_XSAVE exist. LV_CAP_IOEVENTFD: LV_IOEVENTFD exists; the value is
  * how many ioeventfds one VM may have. LV_CAP_VM_UNBOUND: LV_CREATE_VM
  * takes LV_VM_UNBOUND and LV_BIND_VM exists (see "unbound VMs").
+ * LV_CAP_IRQ_STATUS: LV_IRQ_STATUS exists; the value is how many status
+ * registers one VM may have.
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -88,6 +90,7 @@ enum lv_cap {
 	LV_CAP_XSAVE			= 19,
 	LV_CAP_IOEVENTFD		= 20,
 	LV_CAP_VM_UNBOUND		= 21,
+	LV_CAP_IRQ_STATUS		= 22,
 };
 
 /* The Intel names of LV_CAP_TDP, LV_CAP_TAGGED_TLB and LV_CAP_HV_TIMER. */
@@ -607,6 +610,53 @@ struct lv_ioeventfd {
 };
 
 #define LV_IOEVENTFD		_IOW(LVIO, 0x2c, struct lv_ioeventfd)
+
+#define LV_IRQ_STATUS_DEASSIGN	(1U << 0)
+
+/* How many status registers one VM may have (LV_CAP_IRQ_STATUS). */
+#define LV_MAX_IRQ_STATUS	64
+
+/**
+ * struct lv_irq_status - an interrupt status register served in the kernel
+ * @status_gpa: guest-physical address of a 4-byte status register
+ * @ack_gpa: guest-physical address of its 4-byte acknowledge register
+ * @word: address of the status word in the caller's memory, 4-byte
+ *	aligned
+ * @flags: 0 to assign, LV_IRQ_STATUS_DEASSIGN to remove the one at
+ *	@status_gpa (the other fields are then not looked at)
+ * @padding: must be 0
+ *
+ * LV_IRQ_STATUS (VM fd): for a device whose driver reads a status
+ * register and acknowledges what it read in every interrupt handler, as
+ * virtio-mmio's InterruptStatus and InterruptACK. The device keeps the
+ * status in the 32-bit word at @word, setting bits there (atomically)
+ * before it raises its interrupt. A 4-byte guest read at @status_gpa
+ * then returns the word, and a 4-byte guest write at @ack_gpa clears in
+ * the word the bits written (an atomic and-not): both complete in the
+ * kernel, with no exit to userspace. Any other width or address exits
+ * as before, and so does an access when the word cannot be read or
+ * changed (no longer mapped, or changing under a busy writer): the
+ * device's own emulation of the register then answers. The word is read
+ * and changed in the vCPU thread, so in the VM's address space. Status
+ * registers are looked up before ioeventfds and after the in-kernel
+ * devices (LV_CREATE_IRQCHIP).
+ *
+ * Errors: EINVAL (unknown flags, @padding, an address not 4-byte
+ * aligned or beyond the guest-physical limit of 2^48, @status_gpa equal
+ * to @ack_gpa, @word not aligned), EFAULT (@word not a user address),
+ * EEXIST (either address already taken by a status register of this
+ * VM), ENOENT (deassign: none at @status_gpa), ENOSPC (the VM has
+ * LV_MAX_IRQ_STATUS), EBADFD (an unbound VM).
+ */
+struct lv_irq_status {
+	__u64 status_gpa;
+	__u64 ack_gpa;
+	__u64 word;
+	__u32 flags;
+	__u32 padding;
+};
+
+#define LV_IRQ_STATUS		_IOW(LVIO, 0x2e, struct lv_irq_status)
 
 /* --- vCPU ioctls --- */
 

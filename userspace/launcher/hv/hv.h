@@ -195,11 +195,19 @@ struct hv_ops {
 	 *
 	 * irqfd: while assigned, each write to eventfd @fd pulses interrupt
 	 * line @gsi (an edge) of the in-kernel irqchip (ENXIO without one).
+	 *
+	 * irq_status: while assigned, a 4-byte guest read at @status_gpa
+	 * returns *@word and a 4-byte write at @ack_gpa clears the bits it
+	 * sets in *@word, both without exiting; the device sets bits in
+	 * *@word atomically before it raises its interrupt. Deassign with
+	 * @assign false (by @status_gpa).
 	 */
 	int (*ioeventfd)(struct hv *hv, uint64_t addr, unsigned int len,
 			 bool pio, bool match, uint64_t datamatch, int fd,
 			 bool assign);
 	int (*irqfd)(struct hv *hv, unsigned int gsi, int fd, bool assign);
+	int (*irq_status)(struct hv *hv, uint64_t status_gpa, uint64_t ack_gpa,
+			  _Atomic uint32_t *word, bool assign);
 };
 
 struct hv {

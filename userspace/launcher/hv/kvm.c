@@ -466,6 +466,19 @@ static int kvm_irqfd(struct hv *hv, unsigned int gsi, int fd, bool assign)
 	return ioctl(hv->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
 }
 
+/* KVM has no such register: the device's exit handler serves it. */
+static int kvm_irq_status(struct hv *hv, uint64_t status_gpa, uint64_t ack_gpa,
+			  _Atomic uint32_t *word, bool assign)
+{
+	(void)hv;
+	(void)status_gpa;
+	(void)ack_gpa;
+	(void)word;
+	(void)assign;
+	errno = EOPNOTSUPP;
+	return -1;
+}
+
 const struct hv_ops hv_kvm_ops = {
 	.name = "kvm",
 	.open = kvm_open,
@@ -483,4 +496,5 @@ const struct hv_ops hv_kvm_ops = {
 	.shift_tsc = kvm_shift_tsc,
 	.ioeventfd = kvm_ioeventfd,
 	.irqfd = kvm_irqfd,
+	.irq_status = kvm_irq_status,
 };

@@ -444,6 +444,21 @@ static int lv_irqfd(struct hv *hv, unsigned int gsi, int fd, bool assign)
 	return ioctl(hv->vm_fd, LV_IRQFD, &irqfd) < 0 ? -1 : 0;
 }
 
+static int lv_irq_status(struct hv *hv, uint64_t status_gpa, uint64_t ack_gpa,
+			 _Atomic uint32_t *word, bool assign)
+{
+	struct lv_irq_status st = {
+		.status_gpa = status_gpa,
+		.ack_gpa = ack_gpa,
+		.word = (uintptr_t)word,
+		.flags = assign ? 0 : LV_IRQ_STATUS_DEASSIGN,
+	};
+
+	if (lv_require_cap(hv, LV_CAP_IRQ_STATUS))
+		return -1;
+	return ioctl(hv->vm_fd, LV_IRQ_STATUS, &st) < 0 ? -1 : 0;
+}
+
 const struct hv_ops hv_lightvisor_ops = {
 	.name = "lightvisor",
 	.open = lv_open,
@@ -469,4 +484,5 @@ const struct hv_ops hv_lightvisor_ops = {
 	.get_dirty_log = lv_get_dirty_log,
 	.ioeventfd = lv_ioeventfd,
 	.irqfd = lv_irqfd,
+	.irq_status = lv_irq_status,
 };

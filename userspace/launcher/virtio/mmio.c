@@ -109,6 +109,12 @@ static void virtio_kernel_paths(struct virtio_dev *dev)
 		return;
 	}
 	dev->irq_fd = fd;
+	/* The handler's status read and acknowledgement, without exits. */
+	if (hv->ops->irq_status(hv, dev->base + VIRTIO_MMIO_INTERRUPT_STATUS,
+				dev->base + VIRTIO_MMIO_INTERRUPT_ACK, &dev->isr,
+				true))
+		trace("%s: interrupt status through lvrun (%s)", dev->name,
+		      strerror(errno));
 }
 
 static void eventfd_signal(int fd)
