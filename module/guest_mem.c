@@ -189,6 +189,33 @@ static bool lv_walk_allows(const struct lv_walk *w)
 	return true;
 }
 
+/*
+ * One paging-structure entry of @size (4 or 8) bytes at @gpa, aligned so
+ * within one page: a single load that does not fault first, the generic
+ * copy if the page is not there. Caller holds vm->slots_lock.
+ */
+static int lv_read_guest_entry(struct lv_vm *vm, u64 gpa, unsigned int size,
+			       u64 *e)
+{
+	void __user *p = lv_gpa_to_user(vm, gpa, false);
+	u32 e32;
+	int ret;
+
+	if (!p)
+		return -EFAULT;
+	pagefault_disable();
+	if (size == 8) {
+		ret = __get_user(*e, (u64 __user *)p);
+	} else {
+		ret = __get_user(e32, (u32 __user *)p);
+		*e = e32;
+	}
+	pagefault_enable();
+	if (ret)
+		return __lv_access_guest(vm, gpa, e, size, false);
+	return 0;
+}
+
 /* Read one entry and check it; -EFAULT with *@err set on a fault. */
 static int lv_walk_entry(struct lv_vm *vm, struct lv_walk *w, u64 addr,
 			 unsigned int size, u64 rsvd_fixed, int level,
@@ -196,7 +223,7 @@ static int lv_walk_entry(struct lv_vm *vm, struct lv_walk *w, u64 addr,
 {
 	u64 e = 0, rsvd;
 
-	if (__lv_access_guest(vm, addr, &e, size, false)) {
+	if (lv_read_guest_entry(vm, addr, size, &e)) {
 		/* Tables outside RAM: the guest cannot walk them either. */
 		*err = lv_pf_error(w, 0);
 		return -EFAULT;

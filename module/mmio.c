@@ -59,15 +59,14 @@ enum lv_exit_action lv_queue_page_fault(struct lv_vcpu *vcpu, u64 addr,
 }
 
 /* Fetch up to LV_MAX_INSN_LEN bytes at RIP; returns how many were read. */
-static unsigned int lv_fetch_insn(struct lv_vcpu *vcpu, u8 *buf,
+static unsigned int lv_fetch_insn(struct lv_vcpu *vcpu,
+				  const struct lv_paging *pg, u8 *buf,
 				  enum lv_cpu_mode *mode)
 {
-	struct lv_paging pg;
 	u64 rip;
 
 	lv_vendor->get_code(vcpu, &rip, mode);
-	lv_get_paging(vcpu, &pg);
-	return lv_read_guest_virt(vcpu->vm, &pg, rip, buf, LV_MAX_INSN_LEN);
+	return lv_read_guest_virt(vcpu->vm, pg, rip, buf, LV_MAX_INSN_LEN);
 }
 
 static void lv_mmio_emulation_error(struct lv_vcpu *vcpu, u64 gpa,
@@ -530,13 +529,20 @@ static enum lv_emul_ret lv_emul_pio_item(struct lv_emul_ctx *ctx)
 	return LV_EMUL_DONE;
 }
 
-/* Run the instruction in flight once more, from the start. */
-static enum lv_exit_action lv_emul_run(struct lv_vcpu *vcpu)
+/*
+ * Run the instruction in flight once more, from the start. @pg: the
+ * paging registers if the caller has just read them, else NULL.
+ */
+static enum lv_exit_action lv_emul_run(struct lv_vcpu *vcpu,
+				       const struct lv_paging *pg)
 {
 	struct lv_emul_ctx ctx = { .vcpu = vcpu, .em = &vcpu->emul };
 	enum lv_emul_ret ret;
 
-	lv_get_paging(vcpu, &ctx.pg);
+	if (pg)
+		ctx.pg = *pg;
+	else
+		lv_get_paging(vcpu, &ctx.pg);
 	memcpy(ctx.regs, vcpu->regs, sizeof(ctx.regs));
 	ctx.regs[LV_RSP] = lv_vendor->get_rsp(vcpu);
 
@@ -571,11 +577,13 @@ static void lv_emul_start(struct lv_vcpu *vcpu, bool pio)
 enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct lv_mmio_insn *insn = &vcpu->emul.insn;
-	enum lv_cpu_mode mode;
 	u8 code[LV_MAX_INSN_LEN];
+	enum lv_cpu_mode mode;
+	struct lv_paging pg;
 	unsigned int len;
 
-	len = lv_fetch_insn(vcpu, code, &mode);
+	lv_get_paging(vcpu, &pg);
+	len = lv_fetch_insn(vcpu, &pg, code, &mode);
 	if (lv_decode_mmio(code, len, mode, insn)) {
 		lv_mmio_emulation_error(vcpu, gpa, code, len);
 		return LV_EXIT_TO_USER;
@@ -583,7 +591,7 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	lv_emul_start(vcpu, false);
 	vcpu->emul.gpa_hint = gpa;
 	vcpu->emul.gpa_hint_valid = !insn->string;
-	return lv_emul_run(vcpu);
+	return lv_emul_run(vcpu, &pg);
 }
 
 /**
@@ -599,7 +607,7 @@ enum lv_exit_action lv_handle_pio_item(struct lv_vcpu *vcpu,
 {
 	vcpu->emul.pio_exit = *io;
 	lv_emul_start(vcpu, true);
-	return lv_emul_run(vcpu);
+	return lv_emul_run(vcpu, NULL);
 }
 
 /**
@@ -624,5 +632,5 @@ enum lv_exit_action lv_complete_emul(struct lv_vcpu *vcpu)
 		em->cache[em->ncached++] = data;
 		em->read_pending = false;
 	}
-	return lv_emul_run(vcpu);
+	return lv_emul_run(vcpu, NULL);
 }

@@ -474,7 +474,13 @@ enum lv_exit_action lv_handle_halt(struct lv_vcpu *vcpu, bool if_flag)
 {
 	lv_vendor->skip_instruction(vcpu);
 	if (if_flag || READ_ONCE(vcpu->pending_nmi)) {
-		vcpu->halted = true;
+		/*
+		 * An event already waiting would wake it at once (a device
+		 * interrupt raised just before the guest's STI; HLT): the run
+		 * loop delivers it without a pass through the sleep.
+		 */
+		if (!lv_vcpu_has_event(vcpu))
+			vcpu->halted = true;
 		return LV_RESUME_GUEST;
 	}
 	vcpu->run->exit_reason = LV_EXIT_HLT;
