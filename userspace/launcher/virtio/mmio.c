@@ -70,23 +70,10 @@ void virtio_dev_broken(struct virtio_dev *dev, const char *fmt, ...)
 }
 
 /*
- * The one place a queue's doorbell is made: an eventfd that a QueueNotify
- * write of @q signals, from lvrun's exit handler (notify_write()) or,
- * once virtio_kernel_paths() registered it, from the kernel itself.
- */
-static int virtio_notify_fd_setup(struct virtio_dev *dev, unsigned int q)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	if (fd < 0)
-		die("%s: eventfd for queue %u: %s", dev->name, q, strerror(errno));
-	return fd;
-}
-
-/*
- * ioeventfd for each queue (a 4-byte write of its index to QueueNotify)
- * and an irqfd for the line. Where the hypervisor refuses one, that path
- * stays in lvrun: the exit handler and irq_line_set() do the same work.
+ * ioeventfd for each queue (a 4-byte write of its index to QueueNotify
+ * rings the doorbell) and an irqfd for the line. Where the hypervisor
+ * refuses one, that path stays in lvrun: the exit handler and
+ * irq_line_set() do the same work.
  */
 static void virtio_kernel_paths(struct virtio_dev *dev)
 {
@@ -96,7 +83,7 @@ static void virtio_kernel_paths(struct virtio_dev *dev)
 
 	for (q = 0; q < dev->nr_queues; q++)
 		if (hv->ops->ioeventfd(hv, dev->base + VIRTIO_MMIO_QUEUE_NOTIFY, 4,
-				       false, true, q, dev->vq[q].notify_fd, true))
+				       false, true, q, dev->doorbell_fd, true))
 			trace("%s: queue %u notifies through lvrun (ioeventfd: %s)",
 			      dev->name, q, strerror(errno));
 	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -125,17 +112,15 @@ static void eventfd_signal(int fd)
 		warn("eventfd write: %s", strerror(errno));
 }
 
-void virtio_dev_wake(struct virtio_dev *dev)
+static void virtio_ring(struct virtio_dev *dev)
 {
-	eventfd_signal(dev->event_fd);
+	eventfd_signal(dev->doorbell_fd);
 }
 
-/* True if @fd was signalled (and clears it). */
-static bool eventfd_consume(int fd)
+void virtio_dev_wake(struct virtio_dev *dev)
 {
-	uint64_t v;
-
-	return read(fd, &v, sizeof(v)) == sizeof(v);
+	atomic_fetch_or(&dev->wake, VIRTIO_WAKE_EVENT);
+	virtio_ring(dev);
 }
 
 /* --- Feature negotiation and status --------------------------------- */
@@ -157,14 +142,8 @@ static void virtio_dev_reset(struct virtio_dev *dev)
 	dev->device_features_sel = 0;
 	dev->driver_features_sel = 0;
 	dev->queue_sel = 0;
-	for (i = 0; i < dev->nr_queues; i++) {
-		struct virtq *vq = &dev->vq[i];
-		int fd = vq->notify_fd;
-
-		eventfd_consume(fd);
-		memset(vq, 0, sizeof(*vq));
-		vq->notify_fd = fd;
-	}
+	for (i = 0; i < dev->nr_queues; i++)
+		memset(&dev->vq[i], 0, sizeof(dev->vq[i]));
 	atomic_store(&dev->isr, 0);
 	atomic_store(&dev->broken, false);
 	atomic_store(&dev->io_wait, false);
@@ -176,7 +155,6 @@ static void virtio_dev_reset(struct virtio_dev *dev)
 static void status_write(struct virtio_dev *dev, uint32_t val)
 {
 	uint32_t old = dev->status;
-	unsigned int i;
 
 	pthread_mutex_lock(&dev->work_lock);
 	if (!val) {
@@ -192,8 +170,7 @@ static void status_write(struct virtio_dev *dev, uint32_t val)
 	dev->status = val;
 	/* Buffers made available before DRIVER_OK are looked at now. */
 	if (val & ~old & VIRTIO_CONFIG_S_DRIVER_OK)
-		for (i = 0; i < dev->nr_queues; i++)
-			eventfd_signal(dev->vq[i].notify_fd);
+		virtio_ring(dev);
 out:
 	pthread_mutex_unlock(&dev->work_lock);
 }
@@ -277,7 +254,7 @@ static void queue_write(struct virtio_dev *dev, uint64_t off, uint32_t val)
 static void notify_write(struct virtio_dev *dev, uint32_t val)
 {
 	if (val < dev->nr_queues)
-		eventfd_signal(dev->vq[val].notify_fd);
+		virtio_ring(dev);
 }
 
 /* --- Register dispatch ----------------------------------------------- */
@@ -471,7 +448,7 @@ static void handle_queue_locked(struct virtio_dev *dev, unsigned int q)
 	pthread_mutex_unlock(&dev->work_lock);
 	/* Come back for the rest after whoever waits for work_lock. */
 	if (more)
-		eventfd_signal(dev->vq[q].notify_fd);
+		virtio_ring(dev);
 }
 
 static void handle_event_locked(struct virtio_dev *dev)
@@ -484,67 +461,87 @@ static void handle_event_locked(struct virtio_dev *dev)
 	pthread_mutex_unlock(&dev->work_lock);
 }
 
-/* Where each file sits in the back-end thread's poll set. */
-enum { PFD_STOP, PFD_EVENT, PFD_QUEUE0 };
-
-static unsigned int virtio_pollfds(struct virtio_dev *dev, struct pollfd *pfd)
+/* The doorbell rang @n times since the last take; 0 if it did not. */
+static uint64_t doorbell_take(struct virtio_dev *dev)
 {
-	unsigned int q, n = PFD_QUEUE0;
+	uint64_t n;
 
-	pfd[PFD_STOP] = (struct pollfd){ .fd = dev->stop_fd, .events = POLLIN };
-	pfd[PFD_EVENT] = (struct pollfd){ .fd = dev->event_fd, .events = POLLIN };
-	for (q = 0; q < dev->nr_queues; q++)
-		pfd[n++] = (struct pollfd){ .fd = dev->vq[q].notify_fd, .events = POLLIN };
-	/* The back-end's own file only while it can take what comes. */
-	if (dev->io_fd >= 0 && atomic_load(&dev->io_wait))
-		pfd[n++] = (struct pollfd){ .fd = dev->io_fd, .events = POLLIN };
+	while (read(dev->doorbell_fd, &n, sizeof(n)) != sizeof(n)) {
+		if (errno != EINTR)
+			die("%s: doorbell: %s", dev->name, strerror(errno));
+	}
 	return n;
 }
 
-/*
- * Serve what poll() found ready, and only that: each wake of the thread
- * costs one read per signalled eventfd, none for the quiet ones.
- */
-static void virtio_dev_serve(struct virtio_dev *dev, const struct pollfd *pfd,
-			     unsigned int n)
+/* The back-end's own file, if it waits for it now. */
+static bool io_waits(struct virtio_dev *dev)
 {
-	bool io = n > PFD_QUEUE0 + dev->nr_queues && pfd[n - 1].revents;
+	return dev->io_fd >= 0 && atomic_load(&dev->io_wait);
+}
+
+/*
+ * Wait for the doorbell and, while the back-end waits for it, its own
+ * file. Without a file of its own (virtio-blk, the console) this is one
+ * blocking read, the cheapest wait there is. @timeout 0: do not wait.
+ * Returns whether anything is there; *@io: the file is readable.
+ */
+static bool virtio_wait(struct virtio_dev *dev, int timeout, bool *io)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = dev->doorbell_fd, .events = POLLIN },
+		{ .fd = dev->io_fd, .events = POLLIN },
+	};
+
+	*io = false;
+	if (timeout && !io_waits(dev)) {
+		doorbell_take(dev);
+		return true;
+	}
+	if (poll(pfd, io_waits(dev) ? 2 : 1, timeout) <= 0)
+		return false;
+	if (pfd[0].revents)
+		doorbell_take(dev);
+	*io = pfd[1].revents;
+	return true;
+}
+
+/*
+ * After a wake: the back-end's event or file, then every queue (a ring
+ * does not say which queue was notified; a queue with nothing new costs
+ * a look at its avail index). Returns false when the thread must end.
+ */
+static bool virtio_dev_serve(struct virtio_dev *dev, bool io)
+{
+	unsigned int wake = atomic_exchange(&dev->wake, 0);
 	unsigned int q;
 
-	if ((pfd[PFD_EVENT].revents && eventfd_consume(dev->event_fd)) | io)
+	if (wake & VIRTIO_WAKE_STOP)
+		return false;
+	if ((wake & VIRTIO_WAKE_EVENT) || io)
 		handle_event_locked(dev);
 	for (q = 0; q < dev->nr_queues; q++)
-		if (pfd[PFD_QUEUE0 + q].revents &&
-		    eventfd_consume(dev->vq[q].notify_fd))
-			handle_queue_locked(dev, q);
+		handle_queue_locked(dev, q);
+	return true;
 }
 
 void virtio_dev_poll(struct virtio_dev *dev)
 {
-	struct pollfd pfd[VIRTIO_MAX_QUEUES + 3];
-	unsigned int n = virtio_pollfds(dev, pfd);
+	bool io;
 
-	if (poll(pfd, n, 0) > 0)
-		virtio_dev_serve(dev, pfd, n);
+	if (virtio_wait(dev, 0, &io))
+		virtio_dev_serve(dev, io);
 }
 
 static void *virtio_thread(void *opaque)
 {
 	struct virtio_dev *dev = opaque;
-	struct pollfd pfd[VIRTIO_MAX_QUEUES + 3];
-	unsigned int n;
+	bool io;
 
-	for (;;) {
-		n = virtio_pollfds(dev, pfd);
-		if (poll(pfd, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			die("%s: poll: %s", dev->name, strerror(errno));
-		}
-		if (pfd[PFD_STOP].revents)
-			return NULL;
-		virtio_dev_serve(dev, pfd, n);
-	}
+	do {
+		while (!virtio_wait(dev, -1, &io))
+			;
+	} while (virtio_dev_serve(dev, io));
+	return NULL;
 }
 
 void virtio_dev_start(struct virtio_dev *dev)
@@ -564,7 +561,8 @@ void virtio_dev_stop(struct virtio_dev *dev)
 {
 	if (!dev->thread_running)
 		return;
-	eventfd_signal(dev->stop_fd);
+	atomic_fetch_or(&dev->wake, VIRTIO_WAKE_STOP);
+	virtio_ring(dev);
 	pthread_join(dev->thread, NULL);
 	dev->thread_running = false;
 }
@@ -573,8 +571,6 @@ void virtio_dev_init(struct virtio_dev *dev, struct bus *mmio, uint64_t base,
 		     struct irq_line irq, struct guest_mem mem,
 		     unsigned int nr_queues)
 {
-	unsigned int i;
-
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_mutex_init(&dev->work_lock, NULL);
 	pthread_mutex_init(&dev->irq_lock, NULL);
@@ -587,11 +583,9 @@ void virtio_dev_init(struct virtio_dev *dev, struct bus *mmio, uint64_t base,
 	dev->device_features |= 1ULL << VIRTIO_F_VERSION_1 |
 				1ULL << VIRTIO_RING_F_EVENT_IDX |
 				1ULL << VIRTIO_RING_F_INDIRECT_DESC;
-	for (i = 0; i < nr_queues; i++)
-		dev->vq[i].notify_fd = virtio_notify_fd_setup(dev, i);
-	dev->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dev->event_fd < 0 || dev->stop_fd < 0)
+	/* Blocking: only the back-end thread reads it, and waits there. */
+	dev->doorbell_fd = eventfd(0, EFD_CLOEXEC);
+	if (dev->doorbell_fd < 0)
 		die("%s: eventfd: %s", dev->name, strerror(errno));
 	if (bus_register(mmio, base, VIRTIO_MMIO_SLOT_SIZE, dev->name,
 			 virtio_mmio_access, dev))

@@ -45,6 +45,10 @@
  */
 #define VIRTIO_BATCH		64
 
+/* virtio_dev.wake: why the doorbell rang besides a queue notify. */
+#define VIRTIO_WAKE_EVENT	(1U << 0)	/* ops->handle_event */
+#define VIRTIO_WAKE_STOP	(1U << 1)	/* the thread ends */
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -64,7 +68,6 @@ struct virtq {
 	uint16_t used_idx;	/* next used entry to fill */
 	uint16_t signalled_used;	/* used_idx at the last interrupt */
 	bool signalled_valid;
-	int notify_fd;		/* eventfd: QueueNotify for this queue */
 };
 
 /* One request: its segments, device-readable ones first. */
@@ -92,7 +95,7 @@ struct virtio_dev_ops {
 	bool (*handle_queue)(struct virtio_dev *dev, unsigned int q);
 	/* The device went back to its initial state (both locks held). */
 	void (*reset)(struct virtio_dev *dev);
-	/* Another wakeup of the back-end thread (event_fd, io_fd). */
+	/* Another wakeup of the back-end thread (virtio_dev_wake(), io_fd). */
 	void (*handle_event)(struct virtio_dev *dev);
 };
 
@@ -129,14 +132,20 @@ struct virtio_dev {
 	struct irq_line irq;
 	/*
 	 * The hypervisor for the in-kernel paths (NULL: none), set before
-	 * virtio_dev_start(): QueueNotify writes signal the queues' eventfds
-	 * in the kernel (ioeventfd), and interrupts are writes to irq_fd
-	 * (irqfd, -1 if not in use).
+	 * virtio_dev_start(): QueueNotify writes ring the doorbell in the
+	 * kernel (ioeventfd), and interrupts are writes to irq_fd (irqfd,
+	 * -1 if not in use).
 	 */
 	struct hv *hv;
 	int irq_fd;
-	int event_fd;		/* back-end wakeups other than notifies */
-	int stop_fd;		/* ends the back-end thread */
+	/*
+	 * The back-end thread's one wakeup: an eventfd (blocking, read only
+	 * by the thread) that every QueueNotify rings, and that
+	 * virtio_dev_wake() and virtio_dev_stop() ring after setting their
+	 * bit in wake. At each ring the thread looks at every queue.
+	 */
+	int doorbell_fd;
+	atomic_uint wake;	/* VIRTIO_WAKE_* */
 	/*
 	 * A back-end's own file (the tap), -1 if none: while io_wait is set
 	 * (by the back-end, or cleared by a reset), the thread also waits
@@ -167,9 +176,9 @@ void virtio_empty_slot_init(struct bus *mmio, uint64_t base);
 void virtio_dev_start(struct virtio_dev *dev);
 void virtio_dev_stop(struct virtio_dev *dev);
 /*
- * One pass of the back-end without its thread: handles each queue whose
- * notify eventfd is signalled, and ops->handle_event if event_fd is, or
- * io_fd is readable while io_wait is set (host-side tests).
+ * One pass of the back-end without its thread, if the doorbell rang or
+ * io_fd is readable while io_wait is set: ops->handle_event for a wake
+ * or the file, then every queue (host-side tests).
  */
 void virtio_dev_poll(struct virtio_dev *dev);
 /* Sets InterruptStatus bits @bits and sends an edge on the line. */

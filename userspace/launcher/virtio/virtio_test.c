@@ -316,13 +316,8 @@ static void drv_blk(struct drv *d, struct virtio_blk *blk, bool ro)
 
 static void drv_free(struct drv *d, struct virtio_blk *blk)
 {
-	unsigned int q;
-
 	virtio_dev_stop(d->dev);
-	for (q = 0; q < d->dev->nr_queues; q++)
-		close(d->dev->vq[q].notify_fd);
-	close(d->dev->event_fd);
-	close(d->dev->stop_fd);
+	close(d->dev->doorbell_fd);
 	if (blk)
 		close(blk->fd);
 	free(d->bus.ranges);
