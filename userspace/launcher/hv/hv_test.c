@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lvrun-hvtest BACKEND: the ioeventfd and irqfd hv ops of one backend
- * (lightvisor or kvm) on a real VM, TAP output. A real-mode guest writes
- * a port and an MMIO word that are given to eventfds: it must reach its
- * HLT without a port or MMIO exit, and the eventfd must count both
- * writes; then the errno a caller falls back on, and irqfd assign and
- * deassign. Needs the hypervisor (in the Bochs suites).
+ * lvrun-hvtest BACKEND: the ioeventfd, irqfd and irq_status hv ops of
+ * one backend (lightvisor or kvm) on a real VM, TAP output. A real-mode
+ * guest writes a port and an MMIO word that are given to eventfds: it
+ * must reach its HLT without a port or MMIO exit, and the eventfd must
+ * count both writes; then the errno a caller falls back on, irqfd assign
+ * and deassign, and irq_status (EOPNOTSUPP on KVM). Needs the hypervisor
+ * (in the Bochs suites).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -115,6 +116,28 @@ static void test_irqfd(const struct hv_ops *ops, int efd)
 	close(hv.sys_fd);
 }
 
+/* lightvisor serves the registers; KVM has no such op and says so. */
+static void test_irq_status(struct hv *hv)
+{
+	static _Atomic uint32_t word;
+	const char *name = hv->ops->name;
+
+	if (hv->ops == &hv_kvm_ops) {
+		tap_ok(failed_with(hv->ops->irq_status(hv, 0xd0000060, 0xd0000064,
+						       &word, true), EOPNOTSUPP),
+		       "%s: irq_status: EOPNOTSUPP (lvrun serves the registers)",
+		       name);
+		return;
+	}
+	tap_ok(!hv->ops->irq_status(hv, 0xd0000060, 0xd0000064, &word, true),
+	       "%s: irq_status assigned", name);
+	tap_ok(failed_with(hv->ops->irq_status(hv, 0xd0000060, 0xd0000068,
+					       &word, true), EEXIST),
+	       "%s: irq_status on the same status register: EEXIST", name);
+	tap_ok(!hv->ops->irq_status(hv, 0xd0000060, 0, NULL, false),
+	       "%s: irq_status deassigned", name);
+}
+
 int main(int argc, char **argv)
 {
 	const struct hv_ops *ops = &hv_lightvisor_ops;
@@ -142,6 +165,7 @@ int main(int argc, char **argv)
 	test_ioeventfd(&hv, &vcpu, efd);
 	tap_ok(failed_with(ops->irqfd(&hv, 5, efd, true), ENXIO),
 	       "%s: irqfd without an irqchip: ENXIO", ops->name);
+	test_irq_status(&hv);
 
 	test_irqfd(ops, efd);
 	printf("1..%d\n", tap_nr);
