@@ -79,20 +79,21 @@ memstat() {
 # lvrun's own pages: Rss or Pss of every process in the cgroup, in KiB.
 user_mem() {
 	t=0
-	for p in $(cat $cg/cgroup.procs); do
-		v=$(sed -n "s/^$1: *\\([0-9]*\\) kB/\\1/p" /proc/$p/smaps_rollup 2>/dev/null)
+	while read -r p; do
+		v=$(sed -n "s/^$1: *\\([0-9]*\\) kB/\\1/p" "/proc/$p/smaps_rollup" 2>/dev/null)
 		t=$((t + ${v:-0}))
-	done
+	done <$cg/cgroup.procs
 	echo $t
 }
 
-# Ends every lvrun of the cgroup (a parent takes its children along).
+# Ends every lvrun of the cgroup (a parent takes its children along),
+# until no task of theirs is left, exiting threads included.
 stop_all() {
 	looks=0
-	while [ -n "$(cat $cg/cgroup.procs)" ] && [ $looks -lt 300 ]; do
-		for p in $(cat $cg/cgroup.procs); do kill "$p" 2>/dev/null; done
+	while ! grep -q '^populated 0$' $cg/cgroup.events && [ $looks -lt 3000 ]; do
+		while read -r p; do kill "$p" 2>/dev/null; done <$cg/cgroup.procs
 		looks=$((looks + 1))
-		sleep 1
+		sleep 0.1
 	done
 }
 
@@ -114,12 +115,12 @@ save_at_prompt() {
 fork_batch() { # N
 	sh -c "echo \$\$ >$cg/cgroup.procs && exec lvrun --fork-from $d/snap.bin \
 		--count $batch --fork-out $d/b$1 --control $d/c$1 --timeout 7200" \
-		</dev/null >$d/b$1.log 2>&1 &
+		</dev/null >"$d/b$1.log" 2>&1 &
 	pid=$!
 	k=0
 	while [ $k -lt "$batch" ]; do
-		wait_line $d/b$1.$k 'lvrun: restored ' $pid || return 1
-		lvctl $d/c$1.$k pause | grep -q '^ok state=paused' || return 1
+		wait_line "$d/b$1.$k" 'lvrun: restored ' $pid || return 1
+		lvctl "$d/c$1.$k" pause | grep -q '^ok state=paused' || return 1
 		k=$((k + 1))
 	done
 }
