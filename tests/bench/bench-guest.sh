@@ -43,7 +43,11 @@ case " ${only:-pool} " in *" pool "*) pool=1 ;; esac
 # (migrate-bench.sh; lightvisor only).
 migrate=
 case " ${only:-migrate} " in *" migrate "*) migrate=1 ;; esac
-work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/ snapshot / /; s/ pool / /; s/ migrate / /; s/^ *//; s/ *$//')
+# Nor "forks": forked Linux guests, paused, until memory runs low
+# (density-linux.sh; lightvisor only).
+forks=
+case " ${only:-forks} " in *" forks "*) forks=1 ;; esac
+work=$(echo " $work " | sed 's/ boot / /; s/ virtio / /; s/ snapshot / /; s/ pool / /; s/ migrate / /; s/ forks / /; s/^ *//; s/ *$//')
 
 echo "BENCHINFO	kernel	$(uname -r)"
 echo "BENCHINFO	memtotal_kib	$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
@@ -116,6 +120,7 @@ stamp lightvisor_start
 [ -z "$snapshot" ] || sh /work/snapshot-linux.sh 3 8 || status=1
 [ -z "$pool" ] || sh /work/pool.sh 20 200 1000 200 || status=1
 [ -z "$migrate" ] || sh /work/migrate-bench.sh 3 || status=1
+[ -z "$forks" ] || sh /work/density-linux.sh 16 128 4096 || status=1
 stamp lightvisor_end
 
 # lightvisor has no VM left: KVM may take VMX now.

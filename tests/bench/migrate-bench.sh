@@ -13,9 +13,10 @@
 #                          enter the guest (both lvruns log the TSC of
 #                          theirs: one machine, one clock)
 #
-# The source's downtime ends when it reads RUNNING; on the benchmark's
-# one CPU that read waits until the scheduler takes the CPU from the
-# target's guest, which runs already: resume is the guest's own gap.
+# The source's downtime ends when it reads RUNNING; a target on the same
+# host (unix:) enters the guest only once the source closed the stream
+# after that read (at most 100 ms later), so resume, the guest's own gap,
+# is the downtime and the source's last steps.
 # Each run's downtime phases (source and target) go out as comments.
 #
 #   sh migrate-bench.sh RUNS

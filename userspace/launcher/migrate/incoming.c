@@ -7,8 +7,10 @@
  * wrong ends this lvrun before a vCPU runs, and the source, told why
  * when the stream still works, resumes its guest.
  */
+#define _GNU_SOURCE
 #include <errno.h>
-#include <stdatomic.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,15 @@
 
 /* The stream, kept open for READY, GO and RUNNING. */
 static int source_fd = -1;
+/* unix:, so the source is on this host and shares its CPUs. */
+static bool source_local;
+
+/*
+ * How long the first vCPU waits for a local source to take RUNNING
+ * (wait_source_took_running): far beyond a few scheduler ticks, and still
+ * short should the source be stopped.
+ */
+#define SOURCE_READ_WAIT_MS	100
 
 /* TSC stamps of the end: where the target's share of the downtime goes. */
 static struct {
@@ -236,6 +247,7 @@ static int wait_for_source(const char *address)
 	close(lfd);
 	if (!a.tcp)
 		unlink(a.path);
+	source_local = !a.tcp;
 	return fd;
 }
 
@@ -267,23 +279,53 @@ void migrate_incoming_ready(void)
 	stamp.go = __rdtsc();
 }
 
-void migrate_incoming_running(void)
+/*
+ * A source on this host shares the CPUs with this lvrun. With one CPU,
+ * a guest entered at once keeps it until the scheduler's slice ends, and
+ * the woken source reads RUNNING one to three ticks late: its downtime
+ * would count them, though the guest ran. A yield does not help: the
+ * source did the migration's work and the scheduler does not count it
+ * eligible yet. Sleeping does: the source runs, reads RUNNING and closes
+ * the stream (RUNNING is the last message), which wakes this thread. The
+ * wait is bounded, and the guest's gap stamped after it counts it. A
+ * source on another host (tcp:) does not share a CPU: no wait there for
+ * a network round trip.
+ */
+static void wait_source_took_running(void)
 {
-	static atomic_bool told;
-	uint64_t now = __rdtsc();
+	struct pollfd p = { .fd = source_fd, .events = POLLIN | POLLRDHUP };
+
+	if (!source_local)
+		return;
+	while (poll(&p, 1, SOURCE_READ_WAIT_MS) < 0 && errno == EINTR)
+		;
+}
+
+static void tell_source_running(void)
+{
+	uint64_t now;
 	char err[200];
 
-	if (atomic_exchange(&told, true))
-		return;
 	if (mig_handover_running(source_fd, err, sizeof(err)))
 		warn("incoming: the guest runs here, but the source was not told: %s",
 		     err);
+	else
+		wait_source_took_running();
 	close(source_fd);
 	source_fd = -1;
+	now = __rdtsc();
 	/* The TSC: on one host, the source's pause is on the same clock. */
 	warn("incoming: the guest runs here from TSC %llu; TSC ticks from DONE: state %llu, devices %llu, then from GO: vCPUs started %llu",
 	     (unsigned long long)now,
 	     (unsigned long long)(stamp.state - stamp.done),
 	     (unsigned long long)(stamp.ready - stamp.state),
 	     (unsigned long long)(now - stamp.go));
+}
+
+void migrate_incoming_running(void)
+{
+	static pthread_once_t told = PTHREAD_ONCE_INIT;
+
+	/* Whoever comes second waits until the source took RUNNING. */
+	pthread_once(&told, tell_source_running);
 }

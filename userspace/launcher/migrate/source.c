@@ -11,6 +11,7 @@
  * the set they leave is sent with the guest paused, with the state.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,8 +392,15 @@ int migrate_send(struct vm *vm, const char *address, bool checksum,
 	ret = s.fd < 0 ? s.fd : send_hello(&s);
 	if (!ret)
 		ret = transfer(&s, r);
+	/* Its end tells a target on this host that RUNNING was read. */
 	if (s.fd >= 0)
 		close(s.fd);
+	/*
+	 * The target's guest, woken by that, comes before this lvrun's
+	 * report and exit where the two share a CPU.
+	 */
+	if (!ret)
+		sched_yield();
 	source_free(&s);
 	if (!ret)
 		report(address, r);
