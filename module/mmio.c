@@ -572,6 +572,7 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	u8 code[LV_MAX_INSN_LEN];
 	unsigned int len;
 
+	lv_exit_restat(vcpu, LV_EXIT_STAT_MMIO);
 	len = lv_fetch_insn(vcpu, code, &mode);
 	if (lv_decode_mmio(code, len, mode, insn)) {
 		lv_mmio_emulation_error(vcpu, gpa, code, len);
