@@ -52,7 +52,7 @@ watch_marks() {
 		case $line in
 		"lvrun: guest mark 2:"*)
 			counters >/tmp/boot.after
-			echo 'poweroff -f' >/tmp/boot.in ;;
+			echo 'poweroff -f' >&3 ;;
 		esac
 	done
 }
@@ -64,18 +64,18 @@ while [ $i -lt "$runs" ]; do
 	i=$((i + 1))
 	rm -f /tmp/boot.in /tmp/boot.out /tmp/boot.after /tmp/boot.st
 	mkfifo /tmp/boot.in
+	# lvrun's stdin: held open read-write here, so that it sees no EOF
+	# and a write to it never waits for a reader (should lvrun be gone).
+	exec 3<>/tmp/boot.in
 	# KVM's counters are per live VM: they start from 0 with each VM.
 	if [ "$hv" = lightvisor ]; then counters >/tmp/boot.before; else echo "- 0 0" >/tmp/boot.before; fi
 	{
 		lvrun --hv "$hv" --mem 256M --vcpus 1 --timeout 600 \
 			--initrd /work/initrd.gz \
 			--cmdline "console=ttyS0 quiet lvtest=shell" /work/bzImage \
-			</tmp/boot.in
+			</tmp/boot.in 3>&-
 		echo $? >/tmp/boot.st
-	} 2>&1 | watch_marks &
-	# lvrun's stdin stays open (no EOF) until it has powered off.
-	exec 3>/tmp/boot.in
-	wait
+	} 2>&1 | watch_marks
 	exec 3>&-
 	st=$(cat /tmp/boot.st 2>/dev/null)
 	[ -s /tmp/boot.after ] || : >/tmp/boot.after
