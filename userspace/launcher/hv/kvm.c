@@ -134,6 +134,13 @@ static void kvm_set_irq_line(struct hv *hv, unsigned int gsi, int level)
  * the same guest.
  */
 #define CPUID1_ECX_TSC_DEADLINE	(1u << 24)
+/*
+ * Nor does it set the hypervisor-present bit (VMMs do, and lightvisor
+ * does): without it Linux takes the vCPU for bare metal, checks its
+ * microcode against the errata lists and turns the TSC-deadline timer
+ * off again, with an error on the console.
+ */
+#define CPUID1_ECX_HYPERVISOR	(1u << 31)
 
 static bool kvm_has_tsc_deadline(struct hv *hv)
 {
@@ -212,8 +219,9 @@ static void kvm_set_cpuid(struct hv *hv, int fd, int id)
 			e->edx = id;
 		else if (e->function == CPUID_TSC_CRYSTAL)
 			crystal = e;
-		if (e->function == 1 && tsc_deadline)
-			e->ecx |= CPUID1_ECX_TSC_DEADLINE;
+		if (e->function == 1)
+			e->ecx |= CPUID1_ECX_HYPERVISOR |
+				  (tsc_deadline ? CPUID1_ECX_TSC_DEADLINE : 0);
 	}
 	if (!crystal)
 		crystal = &mine->entries[mine->nent++];
