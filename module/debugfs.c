@@ -55,7 +55,10 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);
 
-/* exits: "reason name count ticks" for each reason seen, since load. */
+/*
+ * exits: "reason name count ticks" for each reason seen, since load;
+ * LV_EXIT_STAT_MMIO is MMIO_EMULATED, the faults that were MMIO.
+ */
 static int lv_exits_show(struct seq_file *m, void *unused)
 {
 	unsigned int r;
@@ -73,8 +76,11 @@ static int lv_exits_show(struct seq_file *m, void *unused)
 		}
 		if (!sum.count)
 			continue;
-		name = lv_vendor->exit_reason_name ?
-		       lv_vendor->exit_reason_name(r) : NULL;
+		if (r == LV_EXIT_STAT_MMIO)
+			name = "MMIO_EMULATED";
+		else
+			name = lv_vendor->exit_reason_name ?
+			       lv_vendor->exit_reason_name(r) : NULL;
 		seq_printf(m, "%u %s %llu %llu\n", r, name ?: "?", sum.count,
 			   sum.ticks);
 	}

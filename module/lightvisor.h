@@ -583,6 +583,13 @@ DECLARE_PER_CPU(struct lv_stats, lv_stats);
 
 /* Exit reasons a backend accounts per reason (VMX's basic reasons fit). */
 #define LV_MAX_EXIT_STATS	96
+/*
+ * The core's own entry, above every VMX basic reason (the last entry
+ * takes the reasons beyond the table): a guest-physical fault that was
+ * no RAM and whose instruction was emulated. Split from the fault's own
+ * reason because mapping RAM and emulating MMIO cost differently.
+ */
+#define LV_EXIT_STAT_MMIO	(LV_MAX_EXIT_STATS - 2)
 
 /**
  * struct lv_exit_stat - VM exits of one reason, per CPU
@@ -603,6 +610,12 @@ static inline void lv_exit_mark(struct lv_vcpu *vcpu, u16 reason)
 {
 	vcpu->exit_tsc = rdtsc();
 	vcpu->exit_stat = min_t(u16, reason, LV_MAX_EXIT_STATS - 1);
+}
+
+/* The exit being handled turned out to be @stat; charge it there. */
+static inline void lv_exit_restat(struct lv_vcpu *vcpu, u16 stat)
+{
+	vcpu->exit_stat = stat;
 }
 
 /*

@@ -582,6 +582,7 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	struct lv_paging pg;
 	unsigned int len;
 
+	lv_exit_restat(vcpu, LV_EXIT_STAT_MMIO);
 	lv_get_paging(vcpu, &pg);
 	len = lv_fetch_insn(vcpu, &pg, code, &mode);
 	if (lv_decode_mmio(code, len, mode, insn)) {

@@ -125,6 +125,29 @@ static void kvm_set_irq_line(struct hv *hv, unsigned int gsi, int level)
 		die_ioctl("KVM_IRQ_LINE");
 }
 
+/*
+ * KVM emulates the TSC-deadline timer but leaves its CPUID bit out of the
+ * supported table: the VMM sets it when KVM_CAP_TSC_DEADLINE_TIMER says
+ * so, as KVM's API documents. lightvisor offers the bit with its irqchip;
+ * a guest without it programs its timer through the APIC's initial-count
+ * register instead (an MMIO exit each time), so the two would not boot
+ * the same guest.
+ */
+#define CPUID1_ECX_TSC_DEADLINE	(1u << 24)
+/*
+ * Nor does it set the hypervisor-present bit (VMMs do, and lightvisor
+ * does): without it Linux takes the vCPU for bare metal, checks its
+ * microcode against the errata lists and turns the TSC-deadline timer
+ * off again, with an error on the console.
+ */
+#define CPUID1_ECX_HYPERVISOR	(1u << 31)
+
+static bool kvm_has_tsc_deadline(struct hv *hv)
+{
+	return hv->has_irqchip &&
+	       ioctl(hv->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+}
+
 /* KVM's local APIC timer counts at 1 GHz unless told otherwise. */
 #define KVM_APIC_BUS_KHZ	1000000u
 #define CPUID_TSC_CRYSTAL	0x15
@@ -179,6 +202,7 @@ static void kvm_set_cpuid(struct hv *hv, int fd, int id)
 	size_t sz = sizeof(*c) + (c->nent + 1) * sizeof(c->entries[0]);
 	struct kvm_cpuid2 *mine = malloc(sz);
 	struct kvm_cpuid_entry2 *crystal = NULL;
+	bool tsc_deadline = kvm_has_tsc_deadline(hv);
 	uint32_t i;
 
 	if (!mine)
@@ -195,6 +219,9 @@ static void kvm_set_cpuid(struct hv *hv, int fd, int id)
 			e->edx = id;
 		else if (e->function == CPUID_TSC_CRYSTAL)
 			crystal = e;
+		if (e->function == 1)
+			e->ecx |= CPUID1_ECX_HYPERVISOR |
+				  (tsc_deadline ? CPUID1_ECX_TSC_DEADLINE : 0);
 	}
 	if (!crystal)
 		crystal = &mine->entries[mine->nent++];
