@@ -122,6 +122,41 @@ int lv_lapic_pending_vector(const struct lv_lapic *apic)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_pending_vector);
 
+/**
+ * lv_lapic_tpr_threshold() - the TPR threshold for a TPR shadow
+ * @apic: the APIC
+ *
+ * With the TPR shadow the guest moves its TPR (CR8) without an exit; the
+ * CPU exits only when TPR[7:4] falls below the threshold. That must
+ * happen exactly when a lower TPR lets a waiting interrupt in: when the
+ * highest IRR vector is held back by the TPR alone, the threshold is its
+ * class. An interrupt that the ISR holds back needs none (its EOI exits
+ * and the next entry looks again), nor does one already above the TPR (it
+ * is injected, or waits for an interrupt window).
+ *
+ * Return: 0 to 15, never above TPR[7:4] (the SDM's VM-entry check when
+ * virtual-interrupt delivery is off).
+ */
+u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic)
+{
+	int irr = lv_apic_highest_bit(apic->regs, REG(APIC_IRR));
+	u32 tpr_class = (lv_apic_reg(apic, APIC_TASKPRI) & 0xf0) >> 4;
+	u32 irr_class;
+	int isr;
+
+	/* Every entry asks: the ISR is scanned only when the IRR is not empty. */
+	if (irr < 0 || !lv_apic_hw_enabled(apic))
+		return 0;
+	irr_class = irr >> 4;
+	if (irr_class > tpr_class)
+		return 0;
+	isr = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
+	if (isr >= 0 && irr_class <= (u32)isr >> 4)
+		return 0;
+	return irr_class;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_tpr_threshold);
+
 /* The processor took @vector: it moves from IRR to ISR. */
 void lv_lapic_accept_vector(struct lv_lapic *apic, int vector)
 {
@@ -870,6 +905,96 @@ int lv_lapic_x2apic_eoi(struct lv_lapic *apic, u64 val)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_x2apic_eoi);
 
+/* --- virtual-interrupt delivery (a virtual-APIC page, xAPIC layout) --- */
+
+static u32 *lv_vapic_reg(void *page, unsigned int off)
+{
+	return page + off;
+}
+
+/**
+ * lv_lapic_vapic_enter() - hand IRR, ISR and TPR to a virtual-APIC page
+ * @apic: the APIC
+ * @page: the page the CPU's virtual-interrupt delivery works on
+ * @tmr: out: the TMR, for the EOI-exit bitmap (level-triggered vectors
+ *	must exit on EOI: the I/O APIC wants to know)
+ *
+ * Right before an entry, interrupts off. While the guest runs the CPU
+ * delivers from the page's IRR, ends interrupts in its ISR and moves its
+ * TPR without exits. The IRR is moved, not copied: what arrives while
+ * the guest runs lands in the (empty) APIC IRR and kicks the vCPU, and
+ * lv_lapic_vapic_exit() merges the two. A vector delivered in the guest
+ * and sent again meanwhile is thus pending again afterwards, as on a CPU.
+ *
+ * Return: the guest interrupt status: SVI (highest ISR vector) in bits
+ * 15:8, RVI (highest IRR vector) in bits 7:0.
+ */
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4])
+{
+	unsigned long flags;
+	int i, rvi, svi;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	for (i = 0; i < 8; i++) {
+		u32 irr = apic->regs[REG(APIC_IRR) + i];
+
+		*lv_vapic_reg(page, APIC_IRR + i * 16) = irr;
+		*lv_vapic_reg(page, APIC_ISR + i * 16) = apic->regs[REG(APIC_ISR) + i];
+		apic->vapic_irr[i] = irr;
+		apic->regs[REG(APIC_IRR) + i] = 0;
+	}
+	for (i = 0; i < 4; i++)
+		tmr[i] = (u64)apic->regs[REG(APIC_TMR) + 2 * i + 1] << 32 |
+			 apic->regs[REG(APIC_TMR) + 2 * i];
+	*lv_vapic_reg(page, APIC_TASKPRI) = lv_apic_reg(apic, APIC_TASKPRI) & 0xff;
+	rvi = lv_apic_highest_bit(apic->vapic_irr, 0);
+	svi = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
+	spin_unlock_irqrestore(&apic->lock, flags);
+	return (svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_enter);
+
+/**
+ * lv_lapic_vapic_exit() - take IRR, ISR and TPR back from the page
+ * @apic: the APIC
+ * @page: the page given to lv_lapic_vapic_enter()
+ *
+ * Right after the exit (or a failed entry), before anything reads the
+ * APIC. The page's IRR joins what arrived meanwhile; its ISR and TPR
+ * are the guest's. A vector the guest sent itself (virtualized self-IPI)
+ * is edge triggered; vectors 0-15 cannot be pending.
+ */
+void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page)
+{
+	unsigned long flags;
+	int i;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	for (i = 0; i < 8; i++) {
+		u32 irr = *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
+		u32 added = irr & ~apic->vapic_irr[i];
+
+		apic->regs[REG(APIC_TMR) + i] &= ~(added & ~apic->regs[REG(APIC_IRR) + i]);
+		apic->regs[REG(APIC_IRR) + i] |= irr;
+		apic->regs[REG(APIC_ISR) + i] = *lv_vapic_reg((void *)page,
+							      APIC_ISR + i * 16);
+	}
+	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
+	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
+	apic->regs[REG(APIC_TASKPRI)] = *lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff;
+	spin_unlock_irqrestore(&apic->lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_exit);
+
+/*
+ * The CPU ended @vector in the guest (EOI virtualization) and exited
+ * because the EOI-exit bitmap marks it level triggered: tell the I/O APIC.
+ */
+void lv_lapic_level_eoi(struct lv_lapic *apic, int vector)
+{
+	lv_lapic_eoi_side_effects(apic, vector, true);
+}
+
 /* --- IA32_APIC_BASE (SDM 11.12.5) --- */
 
 u64 lv_lapic_get_base(struct lv_lapic *apic)
@@ -943,6 +1068,7 @@ u32 lv_lapic_get_tpr(struct lv_lapic *apic)
 {
 	return READ_ONCE(apic->regs[REG(APIC_TASKPRI)]);
 }
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_get_tpr);
 
 /* --- delivery --- */
 

@@ -59,6 +59,8 @@ struct lv_apic_irq {
  * @wait_for_sipi: the vCPU sleeps until a SIPI starts it
  * @esr_pending: errors since the last ESR write (ESR latches them)
  * @timer_fired: expiries since the APIC was created (statistics)
+ * @vapic_irr: the IRR handed to the virtual-APIC page at the last entry
+ *	(virtual-interrupt delivery)
  */
 struct lv_lapic {
 	spinlock_t lock;
@@ -76,6 +78,7 @@ struct lv_lapic {
 	bool wait_for_sipi;
 	u32 esr_pending;
 	u64 timer_fired;
+	u32 vapic_irr[8];
 };
 
 static inline u32 lv_apic_reg(const struct lv_lapic *apic, unsigned int off)
@@ -112,6 +115,7 @@ void lv_lapic_reset(struct lv_lapic *apic, bool bsp);
 int lv_apic_highest_bit(const u32 *regs, unsigned int first_reg);
 u32 lv_lapic_ppr(const struct lv_lapic *apic);
 int lv_lapic_pending_vector(const struct lv_lapic *apic);
+u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic);
 void lv_lapic_accept_vector(struct lv_lapic *apic, int vector);
 bool lv_lapic_set_irr(struct lv_lapic *apic, int vector, bool level);
 int lv_lapic_eoi(struct lv_lapic *apic, bool *level);
@@ -141,6 +145,9 @@ u64 lv_lapic_timer_remaining(struct lv_lapic *apic);
 void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 		      u64 remaining);
 void lv_lapic_destroy(struct lv_lapic *apic);
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4]);
+void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page);
+void lv_lapic_level_eoi(struct lv_lapic *apic, int vector);
 
 /* Deliver @irq from @source (NULL: a device) to every APIC it targets. */
 int lv_irq_deliver(struct lv_vm *vm, const struct lv_apic_irq *irq,
