@@ -120,6 +120,36 @@ static void test_cr8_shadow(void)
 	tap_eq(1, after, "CR8 5 -> 3: taken right after the MOV");
 }
 
+/*
+ * A self-IPI whose delivery is cut short by an exit: its frame goes to a
+ * stack in a 2 MiB region the guest never touched, so pushing it is an
+ * EPT violation during the delivery, and the vector must be delivered
+ * again, not another one (with virtual-interrupt delivery Bochs reports
+ * a stale vector for it). The region lies between the image (from
+ * 1 MiB) and the stack (top of the 16 MiB).
+ */
+#define FRESH_STACK_TOP	0x900000UL
+
+static void test_self_ipi_fresh_stack(void)
+{
+	int before = 0, after = 0, v;
+
+	for (v = 0x40; v < 0x48; v++)
+		before += hits[v];
+	wrmsr(0x83f, 0x47);			/* waits: IF is clear */
+	asm volatile("mov %%rsp, %%rbx\n\t"
+		     "mov %0, %%rsp\n\t"
+		     "sti\n\t"
+		     "nop\n\t"
+		     "cli\n\t"
+		     "mov %%rbx, %%rsp"
+		     : : "r"(FRESH_STACK_TOP) : "rbx", "memory");
+	for (v = 0x40; v < 0x48; v++)
+		after += hits[v];
+	tap_eq(1, hits[0x47], "x2APIC self-IPI delivered onto an untouched stack page: its own vector");
+	tap_eq(1, after - before, "... and no other vector in its place");
+}
+
 static void test_x2apic(void)
 {
 	uint64_t base = rdmsr(APIC_BASE_MSR), v;
@@ -143,6 +173,7 @@ static void test_x2apic(void)
 		window();
 	}
 	tap_eq(SELF_IPI_LOOPS, hits[0x46], "x2APIC: a self-IPI and its EOI in a loop, each taken once");
+	test_self_ipi_fresh_stack();
 	tap_ok(wrmsr_safe(APIC_BASE_MSR, base) == 13,
 	       "x2APIC -> xAPIC directly: #GP");
 	wrmsr(APIC_BASE_MSR, base & ~(APIC_EN | APIC_EXTD));
@@ -243,7 +274,7 @@ int main(void)
 	for (v = 0x40; v < 0x48; v++)
 		idt_set_handler(v, handler);
 	idt_set_handler(0x48, rtc_level_handler);
-	tap_plan(27);
+	tap_plan(29);
 	test_xapic();
 	test_cr8_shadow();
 	test_x2apic();

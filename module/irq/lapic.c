@@ -59,11 +59,22 @@ static bool lv_vec_test(const struct lv_lapic *apic, unsigned int base, int v)
 	return apic->regs[REG(base) + v / 32] & BIT(v % 32);
 }
 
+/*
+ * IRR, ISR, TMR or TPR changed outside the guest: a virtual-APIC page
+ * holds an old copy (see lv_lapic_vapic_enter()).
+ */
+static void lv_vapic_mark_dirty(struct lv_lapic *apic)
+{
+	WRITE_ONCE(apic->vapic_dirty, true);
+}
+
+/* For IRR, ISR and TMR only. */
 static void lv_vec_set(struct lv_lapic *apic, unsigned int base, int v, bool on)
 {
 	u32 *w = &apic->regs[REG(base) + v / 32];
 
 	*w = on ? *w | BIT(v % 32) : *w & ~BIT(v % 32);
+	lv_vapic_mark_dirty(apic);
 }
 
 /**
@@ -296,6 +307,7 @@ static void lv_lapic_reset_regs(struct lv_lapic *apic)
 	apic->tsc_deadline = 0;
 	apic->hv_timer = false;
 	apic->timer_period = 0;
+	lv_vapic_mark_dirty(apic);
 }
 
 /**
@@ -709,6 +721,7 @@ static int __lv_lapic_write(struct lv_lapic *apic, unsigned int off, u32 val,
 		return 0;
 	case APIC_TASKPRI:
 		apic->regs[REG(APIC_TASKPRI)] = val & 0xff;
+		lv_vapic_mark_dirty(apic);
 		after->kick = true;
 		return 0;
 	case APIC_EOI:
@@ -918,6 +931,8 @@ static u32 *lv_vapic_reg(void *page, unsigned int off)
  * @page: the page the CPU's virtual-interrupt delivery works on
  * @tmr: out: the TMR, for the EOI-exit bitmap (level-triggered vectors
  *	must exit on EOI: the I/O APIC wants to know)
+ * @status: out: the guest interrupt status: SVI (highest ISR vector) in
+ *	bits 15:8, RVI (highest IRR vector) in bits 7:0
  *
  * Right before an entry, interrupts off. While the guest runs the CPU
  * delivers from the page's IRR, ends interrupts in its ISR and moves its
@@ -926,33 +941,64 @@ static u32 *lv_vapic_reg(void *page, unsigned int off)
  * lv_lapic_vapic_exit() merges the two. A vector delivered in the guest
  * and sent again meanwhile is thus pending again afterwards, as on a CPU.
  *
- * Return: the guest interrupt status: SVI (highest ISR vector) in bits
- * 15:8, RVI (highest IRR vector) in bits 7:0.
+ * Only when something changed here since the page got its copy: else the
+ * page, and the CPU's RVI and SVI in the VMCS, are still right, and the
+ * entry costs no lock (the sender of an interrupt marks the APIC dirty
+ * under its lock before it kicks the vCPU).
+ *
+ * Return: true if @tmr and @status were filled (the VMCS needs them).
  */
-u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4])
+bool lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
+			  u16 *status)
 {
 	unsigned long flags;
 	int i, rvi, svi;
 
+	if (!lv_lapic_vapic_take_dirty(apic))
+		return false;
 	spin_lock_irqsave(&apic->lock, flags);
 	for (i = 0; i < 8; i++) {
 		u32 irr = apic->regs[REG(APIC_IRR) + i];
+		u32 isr = apic->regs[REG(APIC_ISR) + i];
 
 		*lv_vapic_reg(page, APIC_IRR + i * 16) = irr;
-		*lv_vapic_reg(page, APIC_ISR + i * 16) = apic->regs[REG(APIC_ISR) + i];
+		*lv_vapic_reg(page, APIC_ISR + i * 16) = isr;
 		apic->vapic_irr[i] = irr;
+		apic->vapic_isr[i] = isr;
 		apic->regs[REG(APIC_IRR) + i] = 0;
 	}
 	for (i = 0; i < 4; i++)
 		tmr[i] = (u64)apic->regs[REG(APIC_TMR) + 2 * i + 1] << 32 |
 			 apic->regs[REG(APIC_TMR) + 2 * i];
-	*lv_vapic_reg(page, APIC_TASKPRI) = lv_apic_reg(apic, APIC_TASKPRI) & 0xff;
+	apic->vapic_tpr = lv_apic_reg(apic, APIC_TASKPRI) & 0xff;
+	*lv_vapic_reg(page, APIC_TASKPRI) = apic->vapic_tpr;
 	rvi = lv_apic_highest_bit(apic->vapic_irr, 0);
-	svi = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
+	svi = lv_apic_highest_bit(apic->vapic_isr, 0);
 	spin_unlock_irqrestore(&apic->lock, flags);
-	return (svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi);
+	*status = (svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi);
+	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_enter);
+
+/*
+ * Whether the APIC's registers still say what the page says: the guest
+ * moved nothing in it, and it holds no pending vector (the APIC's IRR
+ * lacks those until they are merged back).
+ */
+static bool lv_vapic_in_sync(const struct lv_lapic *apic, const void *page)
+{
+	u32 diff = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		diff |= *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
+		diff |= apic->vapic_irr[i];
+		diff |= *lv_vapic_reg((void *)page, APIC_ISR + i * 16) ^
+			apic->vapic_isr[i];
+	}
+	diff |= (*lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff) ^ apic->vapic_tpr;
+	return !diff;
+}
 
 /**
  * lv_lapic_vapic_exit() - take IRR, ISR and TPR back from the page
@@ -962,29 +1008,81 @@ EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_enter);
  * Right after the exit (or a failed entry), before anything reads the
  * APIC. The page's IRR joins what arrived meanwhile; its ISR and TPR
  * are the guest's. A vector the guest sent itself (virtualized self-IPI)
- * is edge triggered; vectors 0-15 cannot be pending.
+ * is edge triggered; vectors 0-15 cannot be pending. Nothing to do, and
+ * no lock taken, when the guest moved nothing and nothing waits in the
+ * page (the common exit); what arrived meanwhile stays in the APIC, which
+ * is marked dirty.
  */
 void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page)
 {
 	unsigned long flags;
+	u32 tmr_cleared = 0, irr_left = 0;
 	int i;
 
+	if (lv_vapic_in_sync(apic, page))
+		return;
 	spin_lock_irqsave(&apic->lock, flags);
 	for (i = 0; i < 8; i++) {
 		u32 irr = *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
+		u32 isr = *lv_vapic_reg((void *)page, APIC_ISR + i * 16);
 		u32 added = irr & ~apic->vapic_irr[i];
+		u32 tmr_off = added & ~apic->regs[REG(APIC_IRR) + i] &
+			      apic->regs[REG(APIC_TMR) + i];
 
-		apic->regs[REG(APIC_TMR) + i] &= ~(added & ~apic->regs[REG(APIC_IRR) + i]);
+		apic->regs[REG(APIC_TMR) + i] &= ~tmr_off;
+		tmr_cleared |= tmr_off;
 		apic->regs[REG(APIC_IRR) + i] |= irr;
-		apic->regs[REG(APIC_ISR) + i] = *lv_vapic_reg((void *)page,
-							      APIC_ISR + i * 16);
+		irr_left |= apic->regs[REG(APIC_IRR) + i];
+		apic->regs[REG(APIC_ISR) + i] = isr;
+		/* The page keeps its IRR until the next entry takes it again. */
+		apic->vapic_irr[i] = irr;
+		apic->vapic_isr[i] = isr;
 	}
 	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
 	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
-	apic->regs[REG(APIC_TASKPRI)] = *lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff;
+	apic->vapic_tpr = *lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff;
+	apic->regs[REG(APIC_TASKPRI)] = apic->vapic_tpr;
+	/* Pending vectors (the page's too) and a new TMR go back at entry. */
+	if (irr_left || tmr_cleared)
+		lv_vapic_mark_dirty(apic);
 	spin_unlock_irqrestore(&apic->lock, flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_exit);
+
+/**
+ * lv_lapic_vapic_new_in_service() - did the CPU deliver @vector in the guest?
+ * @apic: the APIC
+ * @vector: a vector in service in the page (SVI)
+ *
+ * Right after an exit, before lv_lapic_vapic_exit(): true if @vector was
+ * not in service when the page was handed over, so that the CPU delivered
+ * it during this stay.
+ */
+bool lv_lapic_vapic_new_in_service(const struct lv_lapic *apic, int vector)
+{
+	return !(apic->vapic_isr[vector / 32] & BIT(vector % 32));
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_new_in_service);
+
+/**
+ * lv_lapic_vapic_take_dirty() - test and clear the dirty mark
+ * @apic: the APIC
+ *
+ * Return: true if IRR, ISR, TMR or TPR changed since the virtual-APIC
+ * page (or the TPR shadow's threshold) was last brought up to date.
+ */
+bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic)
+{
+	/* A full barrier: a change marked after it is seen at the next entry. */
+	return xchg(&apic->vapic_dirty, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_take_dirty);
+
+/* The page is to be filled again (virtual-interrupt delivery turned on or off). */
+void lv_lapic_vapic_invalidate(struct lv_lapic *apic)
+{
+	lv_vapic_mark_dirty(apic);
+}
 
 /*
  * The CPU ended @vector in the guest (EOI virtualization) and exited
@@ -1060,6 +1158,7 @@ void lv_lapic_set_tpr(struct lv_lapic *apic, u32 tpr)
 
 	spin_lock_irqsave(&apic->lock, flags);
 	apic->regs[REG(APIC_TASKPRI)] = tpr & 0xff;
+	lv_vapic_mark_dirty(apic);
 	spin_unlock_irqrestore(&apic->lock, flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_set_tpr);
@@ -1209,6 +1308,7 @@ void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 	/* Vectors 0-15 cannot be pending or in service. */
 	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
 	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
+	lv_vapic_mark_dirty(apic);
 	for (i = 0; i < ARRAY_SIZE(lv_lvt_regs); i++) {
 		u32 v = regs[REG(lv_lvt_regs[i].off)] & lv_lvt_regs[i].mask;
 

@@ -60,7 +60,12 @@ struct lv_apic_irq {
  * @esr_pending: errors since the last ESR write (ESR latches them)
  * @timer_fired: expiries since the APIC was created (statistics)
  * @vapic_irr: the IRR handed to the virtual-APIC page at the last entry
- *	(virtual-interrupt delivery)
+ *	(virtual-interrupt delivery), or taken back from it at the last exit
+ * @vapic_isr: likewise the ISR: what the page holds unless the guest moved it
+ * @vapic_tpr: likewise the TPR
+ * @vapic_dirty: IRR, ISR, TMR or TPR changed here since the page got
+ *	them: the next entry hands them over again (and recomputes the TPR
+ *	threshold where only the TPR shadow is used)
  */
 struct lv_lapic {
 	spinlock_t lock;
@@ -79,6 +84,9 @@ struct lv_lapic {
 	u32 esr_pending;
 	u64 timer_fired;
 	u32 vapic_irr[8];
+	u32 vapic_isr[8];
+	u32 vapic_tpr;
+	bool vapic_dirty;
 };
 
 static inline u32 lv_apic_reg(const struct lv_lapic *apic, unsigned int off)
@@ -145,8 +153,12 @@ u64 lv_lapic_timer_remaining(struct lv_lapic *apic);
 void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 		      u64 remaining);
 void lv_lapic_destroy(struct lv_lapic *apic);
-u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4]);
+bool lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
+			  u16 *status);
 void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page);
+bool lv_lapic_vapic_new_in_service(const struct lv_lapic *apic, int vector);
+bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic);
+void lv_lapic_vapic_invalidate(struct lv_lapic *apic);
 void lv_lapic_level_eoi(struct lv_lapic *apic, int vector);
 
 /* Deliver @irq from @source (NULL: a device) to every APIC it targets. */

@@ -718,6 +718,15 @@ static void lv_vmx_complete_events(struct lv_vmx_vcpu *vmx)
 		lv_event_interrupted(&vmx->vcpu, NULL);
 		return;
 	}
+	if (vmx->vid_cut_short) {
+		ev = (struct lv_event) {
+			.valid = 1, .type = LV_EVENT_EXT_INTR,
+			.vector = vmx->vid_cut_short,
+		};
+		vmx->vid_cut_short = 0;
+		lv_event_interrupted(&vmx->vcpu, &ev);
+		return;
+	}
 	ev = (struct lv_event) {
 		.valid = 1,
 		.type = (info & VECTORING_INFO_TYPE_MASK) >> 8,
@@ -936,7 +945,12 @@ static u32 *lv_vmx_vtpr(struct lv_vmx_vcpu *vmx)
 static void lv_vmx_tpr_shadow_enter(struct lv_vmx_vcpu *vmx)
 {
 	struct lv_lapic *apic = vmx->vcpu.lapic;
-	u32 threshold = lv_lapic_tpr_threshold(apic);
+	u32 threshold;
+
+	/* Unchanged since the last entry: VTPR and the threshold still hold. */
+	if (!lv_lapic_vapic_take_dirty(apic))
+		return;
+	threshold = lv_lapic_tpr_threshold(apic);
 
 	WRITE_ONCE(*lv_vmx_vtpr(vmx), lv_lapic_get_tpr(apic) & 0xff);
 	if (threshold != vmx->tpr_threshold) {
@@ -975,6 +989,7 @@ static void lv_vmx_set_x2apic_virt(struct lv_vmx_vcpu *vmx, bool on)
 static void lv_vmx_set_vid(struct lv_vmx_vcpu *vmx, bool on)
 {
 	vmx->vid_active = on;
+	lv_lapic_vapic_invalidate(vmx->vcpu.lapic);
 	if (!on && vmx->x2apic_virt)
 		lv_vmx_set_x2apic_virt(vmx, false);
 	if (on)
@@ -1016,13 +1031,43 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 	if (x2 != vmx->x2apic_virt)
 		lv_vmx_set_x2apic_virt(vmx, x2);
 	/*
-	 * Written at every entry: the CPU moves RVI and SVI in the VMCS as
-	 * the guest takes and ends interrupts, so no value written before
-	 * can be trusted to be there still.
+	 * Only when the APIC changed: else the page and the RVI and SVI the
+	 * CPU left in the VMCS at the last exit are still right.
 	 */
-	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr);
-	vmcs_write16(GUEST_INTR_STATUS, status);
-	lv_vmx_set_eoi_exit(vmx, tmr);
+	if (lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr, &status)) {
+		vmcs_write16(GUEST_INTR_STATUS, status);
+		lv_vmx_set_eoi_exit(vmx, tmr);
+	}
+}
+
+/*
+ * Right after an exit with virtual-interrupt delivery on, before the page
+ * goes back to the APIC: was it the CPU's delivery of a virtual interrupt
+ * that the exit cut short (an EPT violation on the guest's IDT or stack)?
+ * Then that vector must be delivered again. The CPU reports it in the
+ * IDT-vectoring information as an external interrupt (SDM vol. 3C,
+ * 28.2.4), but Bochs 2.7 does not record a virtual-interrupt delivery
+ * there and reports the event it delivered or injected before: another
+ * vector, an exception, even one of another guest. So tell it from the
+ * page instead: the CPU set SVI to the vector before it walked the IDT
+ * (30.2.2), and only delivers with RFLAGS.IF set, which the exit leaves
+ * as it was before the delivery. A vector in service now that was not
+ * at the entry, with IF set, is that one.
+ *
+ * Return: the vector, or 0.
+ */
+static u8 lv_vmx_vid_cut_short(struct lv_vmx_vcpu *vmx)
+{
+	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u8 svi;
+
+	if (likely(!(info & VECTORING_INFO_VALID_MASK)) ||
+	    !(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF))
+		return 0;
+	svi = vmcs_read16(GUEST_INTR_STATUS) >> 8;
+	if (!svi || !lv_lapic_vapic_new_in_service(vmx->vcpu.lapic, svi))
+		return 0;
+	return svi;
 }
 
 /*
@@ -1097,9 +1142,11 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 
 	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
 	/* Also after a failed entry: the page holds the APIC's IRR then. */
-	if (vmx->vid_active)
+	if (vmx->vid_active) {
+		if (likely(!fail))
+			vmx->vid_cut_short = lv_vmx_vid_cut_short(vmx);
 		lv_lapic_vapic_exit(vcpu->lapic, vmx->virt_apic);
-	else if (vmx->virt_apic)
+	} else if (vmx->virt_apic)
 		lv_vmx_tpr_shadow_exit(vmx);
 	/* A VM exit clears IA32_DEBUGCTL and disarms DR7 (0x400). */
 	if (vmx->host_debugctl)

@@ -93,6 +93,8 @@ struct lv_vmx_vm {
  *	runs
  * @x2apic_virt: "virtualize x2APIC mode" is on (the guest's APIC is in
  *	x2APIC mode): its TPR, EOI and SELF IPI MSRs do not exit
+ * @vid_cut_short: the virtual interrupt whose delivery the last exit cut
+ *	short (delivered again), or 0
  * @proc2_ctls: secondary processor-based controls as last written
  * @eoi_exit: the EOI-exit bitmap as last written
  * @xcr0: guest XCR0
@@ -129,6 +131,7 @@ struct lv_vmx_vcpu {
 	bool vid;
 	bool vid_active;
 	bool x2apic_virt;
+	u8 vid_cut_short;
 	u32 proc2_ctls;
 	u64 eoi_exit[4];
 	u64 xcr0;

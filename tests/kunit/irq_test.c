@@ -143,7 +143,7 @@ static void vapic_enter_exit(struct kunit *test)
 	lv_lapic_set_irr(apic, 0x45, false);
 	lv_lapic_set_irr(apic, 0x92, true);
 	lv_lapic_set_tpr(apic, 0x20);
-	status = lv_lapic_vapic_enter(apic, page, tmr);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
 	KUNIT_EXPECT_EQ(test, status, (u16)(0x31 << 8 | 0x92));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x40), BIT(0x92 - 0x80));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x20), BIT(0x45 - 0x40));
@@ -192,13 +192,15 @@ static void vapic_self_ipi_edge(struct kunit *test)
 	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	bool level;
 	u64 tmr[4];
+	u16 status;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	lv_lapic_set_irr(apic, 0x70, true);
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x70);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
 	KUNIT_EXPECT_TRUE(test, level);
-	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr), (u16)0);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, status, (u16)0);
 	KUNIT_EXPECT_EQ(test, tmr[1], BIT_ULL(0x70 - 0x40));
 	*vreg(page, APIC_IRR + 0x30) = BIT(0x70 - 0x60);
 	*vreg(page, APIC_IRR) = BIT(3);
@@ -207,6 +209,68 @@ static void vapic_self_ipi_edge(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), -1);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
 	KUNIT_EXPECT_FALSE(test, level);
+}
+
+/*
+ * The hand-over costs nothing while nothing changes: an entry after an
+ * exit at which the guest moved nothing finds the page up to date; an
+ * arrival, an injection (IRR to ISR) or a TPR write makes the next entry
+ * hand over again. What the guest did in the page comes back, and the
+ * vector the CPU delivered during the stay reads as newly in service.
+ */
+static void vapic_only_what_changed(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	bool level;
+	u64 tmr[4];
+	u16 status;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, status, (u16)0);
+	lv_lapic_vapic_exit(apic, page);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+
+	/* Injected at the entry: IRR to ISR here, so the page gets it. */
+	lv_lapic_set_irr(apic, 0x41, false);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x41);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, status, (u16)(0x41 << 8));
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_ISR + 0x20), BIT(0x41 - 0x40));
+	/* An exit at which the guest moved nothing: nothing to hand over. */
+	lv_lapic_vapic_exit(apic, page);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x41));
+
+	/* The guest ends 0x41, sends itself 0x52 and takes it, TPR 0x30. */
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40);
+	*vreg(page, APIC_TASKPRI) = 0x30;
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
+	lv_lapic_vapic_exit(apic, page);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_tpr(apic), 0x30U);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+
+	/* Another vCPU sends 0x61 while this one runs: the next entry hands it over. */
+	lv_lapic_set_irr(apic, 0x61, false);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, status, (u16)(0x52 << 8 | 0x61));
+	/* Still pending at the exit: back in the APIC, and handed over again. */
+	lv_lapic_vapic_exit(apic, page);
+	KUNIT_EXPECT_EQ(test, lv_apic_highest_bit(apic->regs, APIC_IRR >> 4), 0x61);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, status, (u16)(0x52 << 8 | 0x61));
+	lv_lapic_vapic_exit(apic, page);
+
+	/* A TPR written from outside reaches the page. */
+	lv_lapic_set_tpr(apic, 0x70);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_TASKPRI), 0x70U);
+	lv_lapic_vapic_exit(apic, page);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x52);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_EQ(test, status, (u16)0x61);
 }
 
 static void nested_eoi_order(struct kunit *test)
@@ -627,6 +691,7 @@ static struct kunit_case lv_irq_cases[] = {
 	KUNIT_CASE(tpr_threshold_bounded),
 	KUNIT_CASE(vapic_enter_exit),
 	KUNIT_CASE(vapic_self_ipi_edge),
+	KUNIT_CASE(vapic_only_what_changed),
 	KUNIT_CASE(nested_eoi_order),
 	KUNIT_CASE(acceptance_rules),
 	KUNIT_CASE(svr_disable_masks_lvts),
