@@ -931,32 +931,30 @@ static u32 *lv_vapic_reg(void *page, unsigned int off)
  * @page: the page the CPU's virtual-interrupt delivery works on
  * @tmr: out: the TMR, for the EOI-exit bitmap (level-triggered vectors
  *	must exit on EOI: the I/O APIC wants to know)
- * @status: out: the guest interrupt status: SVI (highest ISR vector) in
- *	bits 15:8, RVI (highest IRR vector) in bits 7:0
  *
- * Right before an entry, interrupts off. While the guest runs the CPU
- * delivers from the page's IRR, ends interrupts in its ISR and moves its
- * TPR without exits. The IRR is moved, not copied: what arrives while
- * the guest runs lands in the (empty) APIC IRR and kicks the vCPU, and
- * lv_lapic_vapic_exit() merges the two. A vector delivered in the guest
- * and sent again meanwhile is thus pending again afterwards, as on a CPU.
+ * Right before an entry, interrupts off, when lv_lapic_vapic_dirty()
+ * says the page is behind: else the page, and the RVI and SVI the CPU
+ * left in the VMCS, are still right (the sender of an interrupt marks
+ * the APIC dirty under its lock before it kicks the vCPU). While the
+ * guest runs the CPU delivers from the page's IRR, ends interrupts in
+ * its ISR and moves its TPR without exits. The IRR is moved, not
+ * copied: what arrives while the guest runs lands in the (empty) APIC
+ * IRR and kicks the vCPU, and lv_lapic_vapic_exit() merges the two. A
+ * vector delivered in the guest and sent again meanwhile is thus pending
+ * again afterwards, as on a CPU.
  *
- * Only when something changed here since the page got its copy: else the
- * page, and the CPU's RVI and SVI in the VMCS, are still right, and the
- * entry costs no lock (the sender of an interrupt marks the APIC dirty
- * under its lock before it kicks the vCPU).
- *
- * Return: true if @tmr and @status were filled (the VMCS needs them).
+ * Return: the guest interrupt status: SVI (highest ISR vector) in bits
+ * 15:8, RVI (highest IRR vector) in bits 7:0.
  */
-bool lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
-			  u16 *status)
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4])
 {
 	unsigned long flags;
-	int i, rvi, svi;
+	u16 rvi = 0, svi = 0;
+	int i;
 
-	if (!lv_lapic_vapic_take_dirty(apic))
-		return false;
 	spin_lock_irqsave(&apic->lock, flags);
+	/* Cleared before the copy: a change marked after it is not lost. */
+	WRITE_ONCE(apic->vapic_dirty, false);
 	for (i = 0; i < 8; i++) {
 		u32 irr = apic->regs[REG(APIC_IRR) + i];
 		u32 isr = apic->regs[REG(APIC_ISR) + i];
@@ -966,39 +964,20 @@ bool lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
 		apic->vapic_irr[i] = irr;
 		apic->vapic_isr[i] = isr;
 		apic->regs[REG(APIC_IRR) + i] = 0;
+		if (irr)
+			rvi = i * 32 + __fls(irr);
+		if (isr)
+			svi = i * 32 + __fls(isr);
 	}
 	for (i = 0; i < 4; i++)
 		tmr[i] = (u64)apic->regs[REG(APIC_TMR) + 2 * i + 1] << 32 |
 			 apic->regs[REG(APIC_TMR) + 2 * i];
 	apic->vapic_tpr = lv_apic_reg(apic, APIC_TASKPRI) & 0xff;
 	*lv_vapic_reg(page, APIC_TASKPRI) = apic->vapic_tpr;
-	rvi = lv_apic_highest_bit(apic->vapic_irr, 0);
-	svi = lv_apic_highest_bit(apic->vapic_isr, 0);
 	spin_unlock_irqrestore(&apic->lock, flags);
-	*status = (svi < 0 ? 0 : svi) << 8 | (rvi < 0 ? 0 : rvi);
-	return true;
+	return svi << 8 | rvi;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_enter);
-
-/*
- * Whether the APIC's registers still say what the page says: the guest
- * moved nothing in it, and it holds no pending vector (the APIC's IRR
- * lacks those until they are merged back).
- */
-static bool lv_vapic_in_sync(const struct lv_lapic *apic, const void *page)
-{
-	u32 diff = 0;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		diff |= *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
-		diff |= apic->vapic_irr[i];
-		diff |= *lv_vapic_reg((void *)page, APIC_ISR + i * 16) ^
-			apic->vapic_isr[i];
-	}
-	diff |= (*lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff) ^ apic->vapic_tpr;
-	return !diff;
-}
 
 /**
  * lv_lapic_vapic_exit() - take IRR, ISR and TPR back from the page
@@ -1006,44 +985,42 @@ static bool lv_vapic_in_sync(const struct lv_lapic *apic, const void *page)
  * @page: the page given to lv_lapic_vapic_enter()
  *
  * Right after the exit (or a failed entry), before anything reads the
- * APIC. The page's IRR joins what arrived meanwhile; its ISR and TPR
+ * APIC, unless lv_lapic_vapic_unchanged() says the APIC still agrees with
+ * the page. The page's IRR joins what arrived meanwhile; its ISR and TPR
  * are the guest's. A vector the guest sent itself (virtualized self-IPI)
- * is edge triggered; vectors 0-15 cannot be pending. Nothing to do, and
- * no lock taken, when the guest moved nothing and nothing waits in the
- * page (the common exit); what arrived meanwhile stays in the APIC, which
- * is marked dirty.
+ * is edge triggered; vectors 0-15 cannot be pending. Vectors still
+ * pending in the page go back to it at the next entry.
  */
 void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page)
 {
 	unsigned long flags;
-	u32 tmr_cleared = 0, irr_left = 0;
+	u32 left = 0;
 	int i;
 
-	if (lv_vapic_in_sync(apic, page))
-		return;
 	spin_lock_irqsave(&apic->lock, flags);
 	for (i = 0; i < 8; i++) {
 		u32 irr = *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
 		u32 isr = *lv_vapic_reg((void *)page, APIC_ISR + i * 16);
-		u32 added = irr & ~apic->vapic_irr[i];
-		u32 tmr_off = added & ~apic->regs[REG(APIC_IRR) + i] &
-			      apic->regs[REG(APIC_TMR) + i];
 
-		apic->regs[REG(APIC_TMR) + i] &= ~tmr_off;
-		tmr_cleared |= tmr_off;
-		apic->regs[REG(APIC_IRR) + i] |= irr;
-		irr_left |= apic->regs[REG(APIC_IRR) + i];
+		if (irr | apic->vapic_irr[i]) {
+			u32 added = irr & ~apic->vapic_irr[i] &
+				    ~apic->regs[REG(APIC_IRR) + i];
+
+			/* A new TMR goes to the EOI-exit bitmap at entry. */
+			left |= added & apic->regs[REG(APIC_TMR) + i];
+			apic->regs[REG(APIC_TMR) + i] &= ~added;
+			apic->regs[REG(APIC_IRR) + i] |= irr;
+			apic->vapic_irr[i] = irr;
+		}
+		left |= apic->regs[REG(APIC_IRR) + i];
 		apic->regs[REG(APIC_ISR) + i] = isr;
-		/* The page keeps its IRR until the next entry takes it again. */
-		apic->vapic_irr[i] = irr;
 		apic->vapic_isr[i] = isr;
 	}
 	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
 	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
 	apic->vapic_tpr = *lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff;
 	apic->regs[REG(APIC_TASKPRI)] = apic->vapic_tpr;
-	/* Pending vectors (the page's too) and a new TMR go back at entry. */
-	if (irr_left || tmr_cleared)
+	if (left)
 		lv_vapic_mark_dirty(apic);
 	spin_unlock_irqrestore(&apic->lock, flags);
 }

@@ -94,6 +94,44 @@ static inline u32 lv_apic_reg(const struct lv_lapic *apic, unsigned int off)
 	return apic->regs[off >> 4];
 }
 
+/*
+ * The APIC's IRR, ISR, TMR or TPR changed since a virtual-APIC page (or
+ * the TPR shadow's threshold) got them: the next entry hands them over.
+ */
+static inline bool lv_lapic_vapic_dirty(const struct lv_lapic *apic)
+{
+	return READ_ONCE(apic->vapic_dirty);
+}
+
+/**
+ * lv_lapic_vapic_unchanged() - did the guest leave the page as it got it?
+ * @apic: the APIC
+ * @page: the virtual-APIC page
+ * @before: the guest interrupt status the CPU started from
+ * @after: the guest interrupt status at the exit
+ *
+ * The CPU keeps RVI the highest vector of the page's IRR and SVI the
+ * highest of its ISR. With RVI 0 at both ends the IRR was and is empty
+ * (nothing below 16 pends); with the same SVI, no bit above it was or is
+ * in service, so the ISR words up to SVI's tell the rest. Cheap enough
+ * for every exit, and exact: the APIC then still holds what the page
+ * holds, and lv_lapic_vapic_exit() is not needed.
+ */
+static inline bool lv_lapic_vapic_unchanged(const struct lv_lapic *apic,
+					    const void *page, u16 before,
+					    u16 after)
+{
+	unsigned int i, svi = after >> 8;
+
+	if (before != after || (after & 0xff) ||
+	    (*(const u32 *)(page + APIC_TASKPRI) & 0xff) != apic->vapic_tpr)
+		return false;
+	for (i = 0; svi && i <= svi / 32; i++)
+		if (*(const u32 *)(page + APIC_ISR + i * 16) != apic->vapic_isr[i])
+			return false;
+	return true;
+}
+
 static inline bool lv_apic_x2apic(const struct lv_lapic *apic)
 {
 	return apic->base & X2APIC_ENABLE;
@@ -153,8 +191,7 @@ u64 lv_lapic_timer_remaining(struct lv_lapic *apic);
 void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 		      u64 remaining);
 void lv_lapic_destroy(struct lv_lapic *apic);
-bool lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
-			  u16 *status);
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4]);
 void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page);
 bool lv_lapic_vapic_new_in_service(const struct lv_lapic *apic, int vector);
 bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic);

@@ -710,7 +710,7 @@ static void lv_vmx_cancel_injection(struct lv_vcpu *vcpu)
  */
 static void lv_vmx_complete_events(struct lv_vmx_vcpu *vmx)
 {
-	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u32 info = vmx->idt_vectoring;
 	struct lv_event ev;
 	u32 intr_state;
 
@@ -948,7 +948,7 @@ static void lv_vmx_tpr_shadow_enter(struct lv_vmx_vcpu *vmx)
 	u32 threshold;
 
 	/* Unchanged since the last entry: VTPR and the threshold still hold. */
-	if (!lv_lapic_vapic_take_dirty(apic))
+	if (!lv_lapic_vapic_dirty(apic) || !lv_lapic_vapic_take_dirty(apic))
 		return;
 	threshold = lv_lapic_tpr_threshold(apic);
 
@@ -1034,10 +1034,12 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 	 * Only when the APIC changed: else the page and the RVI and SVI the
 	 * CPU left in the VMCS at the last exit are still right.
 	 */
-	if (lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr, &status)) {
-		vmcs_write16(GUEST_INTR_STATUS, status);
-		lv_vmx_set_eoi_exit(vmx, tmr);
-	}
+	if (!lv_lapic_vapic_dirty(apic))
+		return;
+	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr);
+	vmcs_write16(GUEST_INTR_STATUS, status);
+	vmx->vid_status = status;
+	lv_vmx_set_eoi_exit(vmx, tmr);
 }
 
 /*
@@ -1056,18 +1058,33 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
  *
  * Return: the vector, or 0.
  */
-static u8 lv_vmx_vid_cut_short(struct lv_vmx_vcpu *vmx)
+static u8 lv_vmx_vid_cut_short(struct lv_vmx_vcpu *vmx, u16 status)
 {
-	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	u8 svi;
+	u8 svi = status >> 8;
 
-	if (likely(!(info & VECTORING_INFO_VALID_MASK)) ||
-	    !(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF))
-		return 0;
-	svi = vmcs_read16(GUEST_INTR_STATUS) >> 8;
-	if (!svi || !lv_lapic_vapic_new_in_service(vmx->vcpu.lapic, svi))
+	if (likely(!(vmx->idt_vectoring & VECTORING_INFO_VALID_MASK)) ||
+	    !svi || !(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF) ||
+	    !lv_lapic_vapic_new_in_service(vmx->vcpu.lapic, svi))
 		return 0;
 	return svi;
+}
+
+/*
+ * Right after an exit, or a failed entry (the page holds the APIC's IRR
+ * then too), before anything reads the APIC: the page goes back to it
+ * unless the guest left it as it got it (the usual exit).
+ */
+static void lv_vmx_vid_exit(struct lv_vmx_vcpu *vmx, bool failed)
+{
+	struct lv_lapic *apic = vmx->vcpu.lapic;
+	u16 status = vmcs_read16(GUEST_INTR_STATUS);
+
+	if (likely(!failed))
+		vmx->vid_cut_short = lv_vmx_vid_cut_short(vmx, status);
+	if (!lv_lapic_vapic_unchanged(apic, vmx->virt_apic, vmx->vid_status,
+				      status))
+		lv_lapic_vapic_exit(apic, vmx->virt_apic);
+	vmx->vid_status = status;
 }
 
 /*
@@ -1141,12 +1158,11 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	vmx->cr2 = read_cr2();
 
 	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
-	/* Also after a failed entry: the page holds the APIC's IRR then. */
-	if (vmx->vid_active) {
-		if (likely(!fail))
-			vmx->vid_cut_short = lv_vmx_vid_cut_short(vmx);
-		lv_lapic_vapic_exit(vcpu->lapic, vmx->virt_apic);
-	} else if (vmx->virt_apic)
+	if (likely(!fail))
+		vmx->idt_vectoring = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	if (vmx->vid_active)
+		lv_vmx_vid_exit(vmx, fail);
+	else if (vmx->virt_apic)
 		lv_vmx_tpr_shadow_exit(vmx);
 	/* A VM exit clears IA32_DEBUGCTL and disarms DR7 (0x400). */
 	if (vmx->host_debugctl)

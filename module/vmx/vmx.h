@@ -93,8 +93,11 @@ struct lv_vmx_vm {
  *	runs
  * @x2apic_virt: "virtualize x2APIC mode" is on (the guest's APIC is in
  *	x2APIC mode): its TPR, EOI and SELF IPI MSRs do not exit
+ * @vid_status: the guest interrupt status (RVI, SVI) the CPU starts from
+ *	at the next entry, or left at the last exit
  * @vid_cut_short: the virtual interrupt whose delivery the last exit cut
  *	short (delivered again), or 0
+ * @idt_vectoring: the IDT-vectoring information of the last exit
  * @proc2_ctls: secondary processor-based controls as last written
  * @eoi_exit: the EOI-exit bitmap as last written
  * @xcr0: guest XCR0
@@ -131,7 +134,9 @@ struct lv_vmx_vcpu {
 	bool vid;
 	bool vid_active;
 	bool x2apic_virt;
+	u16 vid_status;
 	u8 vid_cut_short;
+	u32 idt_vectoring;
 	u32 proc2_ctls;
 	u64 eoi_exit[4];
 	u64 xcr0;

@@ -143,7 +143,7 @@ static void vapic_enter_exit(struct kunit *test)
 	lv_lapic_set_irr(apic, 0x45, false);
 	lv_lapic_set_irr(apic, 0x92, true);
 	lv_lapic_set_tpr(apic, 0x20);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	status = lv_lapic_vapic_enter(apic, page, tmr);
 	KUNIT_EXPECT_EQ(test, status, (u16)(0x31 << 8 | 0x92));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x40), BIT(0x92 - 0x80));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x20), BIT(0x45 - 0x40));
@@ -192,15 +192,13 @@ static void vapic_self_ipi_edge(struct kunit *test)
 	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	bool level;
 	u64 tmr[4];
-	u16 status;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	lv_lapic_set_irr(apic, 0x70, true);
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x70);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
 	KUNIT_EXPECT_TRUE(test, level);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
-	KUNIT_EXPECT_EQ(test, status, (u16)0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr), (u16)0);
 	KUNIT_EXPECT_EQ(test, tmr[1], BIT_ULL(0x70 - 0x40));
 	*vreg(page, APIC_IRR + 0x30) = BIT(0x70 - 0x60);
 	*vreg(page, APIC_IRR) = BIT(3);
@@ -212,11 +210,12 @@ static void vapic_self_ipi_edge(struct kunit *test)
 }
 
 /*
- * The hand-over costs nothing while nothing changes: an entry after an
- * exit at which the guest moved nothing finds the page up to date; an
- * arrival, an injection (IRR to ISR) or a TPR write makes the next entry
- * hand over again. What the guest did in the page comes back, and the
- * vector the CPU delivered during the stay reads as newly in service.
+ * The hand-over costs nothing while nothing changes: the APIC is marked
+ * dirty by an arrival, an injection (IRR to ISR), an EOI or a TPR write,
+ * and not by an entry; an exit finds the page unchanged exactly when the
+ * guest moved nothing in it (RVI, SVI and the ISR words up to SVI, the
+ * TPR). The vector the CPU delivered during a stay reads as newly in
+ * service.
  */
 static void vapic_only_what_changed(struct kunit *test)
 {
@@ -224,53 +223,65 @@ static void vapic_only_what_changed(struct kunit *test)
 	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	bool level;
 	u64 tmr[4];
-	u16 status;
+	u16 st;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
-	KUNIT_EXPECT_EQ(test, status, (u16)0);
-	lv_lapic_vapic_exit(apic, page);
-	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	st = lv_lapic_vapic_enter(apic, page, tmr);
+	KUNIT_EXPECT_EQ(test, st, (u16)0);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_dirty(apic));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, 0, 0));
 
 	/* Injected at the entry: IRR to ISR here, so the page gets it. */
 	lv_lapic_set_irr(apic, 0x41, false);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x41);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
-	KUNIT_EXPECT_EQ(test, status, (u16)(0x41 << 8));
+	st = lv_lapic_vapic_enter(apic, page, tmr);
+	KUNIT_EXPECT_EQ(test, st, (u16)(0x41 << 8));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_ISR + 0x20), BIT(0x41 - 0x40));
-	/* An exit at which the guest moved nothing: nothing to hand over. */
-	lv_lapic_vapic_exit(apic, page);
-	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x41));
 
-	/* The guest ends 0x41, sends itself 0x52 and takes it, TPR 0x30. */
+	/* The guest ends 0x41, sends itself 0x52 and takes it. */
 	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40);
-	*vreg(page, APIC_TASKPRI) = 0x30;
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, 0x52 << 8));
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
+	/* ... then also 0x41 and 0x52 again, nested: same SVI, more in service. */
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40) | BIT(0x41 - 0x40);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, 0x52 << 8, 0x52 << 8));
+	/* A TPR move alone counts too. */
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x41 - 0x40);
+	*vreg(page, APIC_TASKPRI) = 0x30;
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40);
 	lv_lapic_vapic_exit(apic, page);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_dirty(apic));
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_tpr(apic), 0x30U);
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
-	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, 0x52 << 8, 0x52 << 8));
 
 	/* Another vCPU sends 0x61 while this one runs: the next entry hands it over. */
 	lv_lapic_set_irr(apic, 0x61, false);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
-	KUNIT_EXPECT_EQ(test, status, (u16)(0x52 << 8 | 0x61));
-	/* Still pending at the exit: back in the APIC, and handed over again. */
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	st = lv_lapic_vapic_enter(apic, page, tmr);
+	KUNIT_EXPECT_EQ(test, st, (u16)(0x52 << 8 | 0x61));
+	/* Still pending at the exit: never unchanged, back in the APIC, dirty. */
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
 	lv_lapic_vapic_exit(apic, page);
 	KUNIT_EXPECT_EQ(test, lv_apic_highest_bit(apic->regs, APIC_IRR >> 4), 0x61);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
-	KUNIT_EXPECT_EQ(test, status, (u16)(0x52 << 8 | 0x61));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	st = lv_lapic_vapic_enter(apic, page, tmr);
+	KUNIT_EXPECT_EQ(test, st, (u16)(0x52 << 8 | 0x61));
 	lv_lapic_vapic_exit(apic, page);
 
-	/* A TPR written from outside reaches the page. */
+	/* A TPR written from outside, and an EOI there, reach the page. */
 	lv_lapic_set_tpr(apic, 0x70);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
+	st = lv_lapic_vapic_enter(apic, page, tmr);
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_TASKPRI), 0x70U);
 	lv_lapic_vapic_exit(apic, page);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x52);
-	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_enter(apic, page, tmr, &status));
-	KUNIT_EXPECT_EQ(test, status, (u16)0x61);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr), (u16)0x61);
 }
 
 static void nested_eoi_order(struct kunit *test)
