@@ -72,8 +72,12 @@ static void lv_vapic_mark_dirty(struct lv_lapic *apic)
 static void lv_vec_set(struct lv_lapic *apic, unsigned int base, int v, bool on)
 {
 	u32 *w = &apic->regs[REG(base) + v / 32];
+	u32 old = *w;
 
-	*w = on ? *w | BIT(v % 32) : *w & ~BIT(v % 32);
+	*w = on ? old | BIT(v % 32) : old & ~BIT(v % 32);
+	/* The TMR is rewritten at every arrival: mostly unchanged. */
+	if (base == APIC_TMR && *w != old)
+		apic->vapic_tmr_dirty = true;
 	lv_vapic_mark_dirty(apic);
 }
 
@@ -307,6 +311,7 @@ static void lv_lapic_reset_regs(struct lv_lapic *apic)
 	apic->tsc_deadline = 0;
 	apic->hv_timer = false;
 	apic->timer_period = 0;
+	apic->vapic_tmr_dirty = true;
 	lv_vapic_mark_dirty(apic);
 }
 
@@ -930,7 +935,8 @@ static u32 *lv_vapic_reg(void *page, unsigned int off)
  * @apic: the APIC
  * @page: the page the CPU's virtual-interrupt delivery works on
  * @tmr: out: the TMR, for the EOI-exit bitmap (level-triggered vectors
- *	must exit on EOI: the I/O APIC wants to know)
+ *	must exit on EOI: the I/O APIC wants to know), if it changed
+ * @tmr_changed: out: whether @tmr was filled
  *
  * Right before an entry, interrupts off, when lv_lapic_vapic_dirty()
  * says the page is behind: else the page, and the RVI and SVI the CPU
@@ -946,7 +952,8 @@ static u32 *lv_vapic_reg(void *page, unsigned int off)
  * Return: the guest interrupt status: SVI (highest ISR vector) in bits
  * 15:8, RVI (highest IRR vector) in bits 7:0.
  */
-u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4])
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
+			 bool *tmr_changed)
 {
 	unsigned long flags;
 	u16 rvi = 0, svi = 0;
@@ -969,7 +976,9 @@ u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4])
 		if (isr)
 			svi = i * 32 + __fls(isr);
 	}
-	for (i = 0; i < 4; i++)
+	*tmr_changed = apic->vapic_tmr_dirty;
+	apic->vapic_tmr_dirty = false;
+	for (i = 0; *tmr_changed && i < 4; i++)
 		tmr[i] = (u64)apic->regs[REG(APIC_TMR) + 2 * i + 1] << 32 |
 			 apic->regs[REG(APIC_TMR) + 2 * i];
 	apic->vapic_tpr = lv_apic_reg(apic, APIC_TASKPRI) & 0xff;
@@ -983,22 +992,27 @@ EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_enter);
  * lv_lapic_vapic_exit() - take IRR, ISR and TPR back from the page
  * @apic: the APIC
  * @page: the page given to lv_lapic_vapic_enter()
+ * @words: how many of the eight IRR and ISR words can have moved: those
+ *	up to the highest RVI and SVI at the entry and at the exit (above
+ *	them the page and the APIC hold zeros; arrivals meanwhile stay in the
+ *	APIC, which they marked dirty); 8 for all
  *
  * Right after the exit (or a failed entry), before anything reads the
  * APIC, unless lv_lapic_vapic_unchanged() says the APIC still agrees with
  * the page. The page's IRR joins what arrived meanwhile; its ISR and TPR
  * are the guest's. A vector the guest sent itself (virtualized self-IPI)
  * is edge triggered; vectors 0-15 cannot be pending. Vectors still
- * pending in the page go back to it at the next entry.
+ * pending in the page, or a TMR changed here, go back at the next entry.
  */
-void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page)
+void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page,
+			 unsigned int words)
 {
 	unsigned long flags;
 	u32 left = 0;
-	int i;
+	unsigned int i;
 
 	spin_lock_irqsave(&apic->lock, flags);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < min(words, 8U); i++) {
 		u32 irr = *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
 		u32 isr = *lv_vapic_reg((void *)page, APIC_ISR + i * 16);
 
@@ -1007,12 +1021,15 @@ void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page)
 				    ~apic->regs[REG(APIC_IRR) + i];
 
 			/* A new TMR goes to the EOI-exit bitmap at entry. */
-			left |= added & apic->regs[REG(APIC_TMR) + i];
-			apic->regs[REG(APIC_TMR) + i] &= ~added;
+			if (added & apic->regs[REG(APIC_TMR) + i]) {
+				apic->regs[REG(APIC_TMR) + i] &= ~added;
+				apic->vapic_tmr_dirty = true;
+				left = 1;
+			}
 			apic->regs[REG(APIC_IRR) + i] |= irr;
 			apic->vapic_irr[i] = irr;
+			left |= irr;
 		}
-		left |= apic->regs[REG(APIC_IRR) + i];
 		apic->regs[REG(APIC_ISR) + i] = isr;
 		apic->vapic_isr[i] = isr;
 	}
@@ -1055,10 +1072,18 @@ bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_take_dirty);
 
-/* The page is to be filled again (virtual-interrupt delivery turned on or off). */
+/*
+ * The page, and the EOI-exit bitmap, are to be filled again (virtual-
+ * interrupt delivery turned on or off, the VMCS set up anew).
+ */
 void lv_lapic_vapic_invalidate(struct lv_lapic *apic)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	apic->vapic_tmr_dirty = true;
 	lv_vapic_mark_dirty(apic);
+	spin_unlock_irqrestore(&apic->lock, flags);
 }
 
 /*
@@ -1285,6 +1310,7 @@ void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 	/* Vectors 0-15 cannot be pending or in service. */
 	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
 	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
+	apic->vapic_tmr_dirty = true;
 	lv_vapic_mark_dirty(apic);
 	for (i = 0; i < ARRAY_SIZE(lv_lvt_regs); i++) {
 		u32 v = regs[REG(lv_lvt_regs[i].off)] & lv_lvt_regs[i].mask;

@@ -66,6 +66,8 @@ struct lv_apic_irq {
  * @vapic_dirty: IRR, ISR, TMR or TPR changed here since the page got
  *	them: the next entry hands them over again (and recomputes the TPR
  *	threshold where only the TPR shadow is used)
+ * @vapic_tmr_dirty: the TMR changed since the last hand-over (the
+ *	EOI-exit bitmap follows it); under the lock
  */
 struct lv_lapic {
 	spinlock_t lock;
@@ -87,6 +89,7 @@ struct lv_lapic {
 	u32 vapic_isr[8];
 	u32 vapic_tpr;
 	bool vapic_dirty;
+	bool vapic_tmr_dirty;
 };
 
 static inline u32 lv_apic_reg(const struct lv_lapic *apic, unsigned int off)
@@ -191,8 +194,10 @@ u64 lv_lapic_timer_remaining(struct lv_lapic *apic);
 void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 		      u64 remaining);
 void lv_lapic_destroy(struct lv_lapic *apic);
-u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4]);
-void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page);
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
+			 bool *tmr_changed);
+void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page,
+			 unsigned int words);
 bool lv_lapic_vapic_new_in_service(const struct lv_lapic *apic, int vector);
 bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic);
 void lv_lapic_vapic_invalidate(struct lv_lapic *apic);

@@ -1025,6 +1025,7 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 {
 	struct lv_lapic *apic = vmx->vcpu.lapic;
 	bool x2 = lv_apic_x2apic(apic) && lv_apic_sw_enabled(apic);
+	bool tmr_changed;
 	u64 tmr[4];
 	u16 status;
 
@@ -1036,10 +1037,11 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 	 */
 	if (!lv_lapic_vapic_dirty(apic))
 		return;
-	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr);
+	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr, &tmr_changed);
 	vmcs_write16(GUEST_INTR_STATUS, status);
 	vmx->vid_status = status;
-	lv_vmx_set_eoi_exit(vmx, tmr);
+	if (tmr_changed)
+		lv_vmx_set_eoi_exit(vmx, tmr);
 }
 
 /*
@@ -1082,8 +1084,12 @@ static void lv_vmx_vid_exit(struct lv_vmx_vcpu *vmx, bool failed)
 	if (likely(!failed))
 		vmx->vid_cut_short = lv_vmx_vid_cut_short(vmx, status);
 	if (!lv_lapic_vapic_unchanged(apic, vmx->virt_apic, vmx->vid_status,
-				      status))
-		lv_lapic_vapic_exit(apic, vmx->virt_apic);
+				      status)) {
+		u8 top = max3(vmx->vid_status & 0xff, vmx->vid_status >> 8,
+			      max(status & 0xff, status >> 8));
+
+		lv_lapic_vapic_exit(apic, vmx->virt_apic, top / 32 + 1);
+	}
 	vmx->vid_status = status;
 }
 

@@ -134,6 +134,7 @@ static void vapic_enter_exit(struct kunit *test)
 	struct lv_lapic *apic = new_apic(test, 0);
 	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	bool level;
+	bool tmr_new;
 	u64 tmr[4];
 	u16 status;
 
@@ -143,12 +144,13 @@ static void vapic_enter_exit(struct kunit *test)
 	lv_lapic_set_irr(apic, 0x45, false);
 	lv_lapic_set_irr(apic, 0x92, true);
 	lv_lapic_set_tpr(apic, 0x20);
-	status = lv_lapic_vapic_enter(apic, page, tmr);
+	status = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
 	KUNIT_EXPECT_EQ(test, status, (u16)(0x31 << 8 | 0x92));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x40), BIT(0x92 - 0x80));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x20), BIT(0x45 - 0x40));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_ISR + 0x10), BIT(0x31 - 0x20));
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_TASKPRI), 0x20U);
+	KUNIT_EXPECT_TRUE(test, tmr_new);
 	KUNIT_EXPECT_EQ(test, tmr[2], BIT_ULL(0x92 - 0x80));
 	KUNIT_EXPECT_EQ(test, tmr[0] | tmr[1] | tmr[3], 0ULL);
 	/* Moved: the APIC's IRR is empty while the guest runs. */
@@ -165,7 +167,7 @@ static void vapic_enter_exit(struct kunit *test)
 	*vreg(page, APIC_TASKPRI) = 0x10;
 	lv_lapic_set_irr(apic, 0x92, true);
 	lv_lapic_set_irr(apic, 0x60, false);
-	lv_lapic_vapic_exit(apic, page);
+	lv_lapic_vapic_exit(apic, page, 8);
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_tpr(apic), 0x10U);
 	/* 0x31 and 0x45 still in service; 0x92 pending again: it nests. */
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x92);
@@ -191,6 +193,7 @@ static void vapic_self_ipi_edge(struct kunit *test)
 	struct lv_lapic *apic = new_apic(test, 0);
 	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	bool level;
+	bool tmr_new;
 	u64 tmr[4];
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
@@ -198,13 +201,19 @@ static void vapic_self_ipi_edge(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x70);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
 	KUNIT_EXPECT_TRUE(test, level);
-	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr), (u16)0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr, &tmr_new), (u16)0);
 	KUNIT_EXPECT_EQ(test, tmr[1], BIT_ULL(0x70 - 0x40));
 	*vreg(page, APIC_IRR + 0x30) = BIT(0x70 - 0x60);
 	*vreg(page, APIC_IRR) = BIT(3);
-	lv_lapic_vapic_exit(apic, page);
+	lv_lapic_vapic_exit(apic, page, 8);
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x70);
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), -1);
+	/* The EOI-exit bitmap follows the TMR at the next entry. */
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_TRUE(test, tmr_new);
+	KUNIT_EXPECT_EQ(test, tmr[1], 0ULL);
+	lv_lapic_vapic_exit(apic, page, 8);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
 	KUNIT_EXPECT_FALSE(test, level);
 }
@@ -222,13 +231,15 @@ static void vapic_only_what_changed(struct kunit *test)
 	struct lv_lapic *apic = new_apic(test, 0);
 	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	bool level;
+	bool tmr_new;
 	u64 tmr[4];
 	u16 st;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
-	st = lv_lapic_vapic_enter(apic, page, tmr);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
 	KUNIT_EXPECT_EQ(test, st, (u16)0);
+	KUNIT_EXPECT_TRUE(test, tmr_new);
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_dirty(apic));
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, 0, 0));
 
@@ -236,8 +247,10 @@ static void vapic_only_what_changed(struct kunit *test)
 	lv_lapic_set_irr(apic, 0x41, false);
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x41);
-	st = lv_lapic_vapic_enter(apic, page, tmr);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
 	KUNIT_EXPECT_EQ(test, st, (u16)(0x41 << 8));
+	/* An edge arrival leaves the TMR, and so the EOI-exit bitmap, alone. */
+	KUNIT_EXPECT_FALSE(test, tmr_new);
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_ISR + 0x20), BIT(0x41 - 0x40));
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x41));
@@ -254,7 +267,7 @@ static void vapic_only_what_changed(struct kunit *test)
 	*vreg(page, APIC_TASKPRI) = 0x30;
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
 	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40);
-	lv_lapic_vapic_exit(apic, page);
+	lv_lapic_vapic_exit(apic, page, 8);
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_dirty(apic));
 	KUNIT_EXPECT_EQ(test, lv_lapic_get_tpr(apic), 0x30U);
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
@@ -263,25 +276,25 @@ static void vapic_only_what_changed(struct kunit *test)
 	/* Another vCPU sends 0x61 while this one runs: the next entry hands it over. */
 	lv_lapic_set_irr(apic, 0x61, false);
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
-	st = lv_lapic_vapic_enter(apic, page, tmr);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
 	KUNIT_EXPECT_EQ(test, st, (u16)(0x52 << 8 | 0x61));
 	/* Still pending at the exit: never unchanged, back in the APIC, dirty. */
 	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
-	lv_lapic_vapic_exit(apic, page);
+	lv_lapic_vapic_exit(apic, page, 8);
 	KUNIT_EXPECT_EQ(test, lv_apic_highest_bit(apic->regs, APIC_IRR >> 4), 0x61);
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
-	st = lv_lapic_vapic_enter(apic, page, tmr);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
 	KUNIT_EXPECT_EQ(test, st, (u16)(0x52 << 8 | 0x61));
-	lv_lapic_vapic_exit(apic, page);
+	lv_lapic_vapic_exit(apic, page, 8);
 
 	/* A TPR written from outside, and an EOI there, reach the page. */
 	lv_lapic_set_tpr(apic, 0x70);
-	st = lv_lapic_vapic_enter(apic, page, tmr);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
 	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_TASKPRI), 0x70U);
-	lv_lapic_vapic_exit(apic, page);
+	lv_lapic_vapic_exit(apic, page, 8);
 	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x52);
 	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
-	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr), (u16)0x61);
+	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr, &tmr_new), (u16)0x61);
 }
 
 static void nested_eoi_order(struct kunit *test)
