@@ -13,6 +13,13 @@
 #define APIC_EXTD	(1UL << 10)
 #define APIC_BSP	(1UL << 8)
 
+/* irq.sh expects at least this many CR-access exits without the TPR shadow. */
+#define CR8_LOOPS	2000
+/* And at least 2 x this many MSR-write exits without virtual-interrupt delivery. */
+#define SELF_IPI_LOOPS	1000
+/* And at least this many EOI-induced exits with it. */
+#define LEVEL_IRQS	20
+
 static volatile bool x2apic;
 static volatile int hits[256];
 
@@ -79,9 +86,74 @@ static void test_xapic(void)
 	apic_write(0x80, 0);
 }
 
+/*
+ * CR8 with the TPR shadow: no exit for the MOVs themselves (irq.sh counts
+ * the CR-access exits around this run), but the moment a lower CR8 lets a
+ * held interrupt in must still exit, at that very instruction.
+ */
+static void test_cr8_shadow(void)
+{
+	unsigned int i, bad = 0;
+	int before, after;
+
+	for (i = 0; i < CR8_LOOPS; i++) {
+		write_cr8(i & 15);
+		if (read_cr8() != (i & 15))
+			bad++;
+		/* The APIC sees it too (an MMIO exit: now and then only). */
+		if (i % 64 == 0 && apic_read(0x80) != (i & 15) << 4)
+			bad++;
+	}
+	write_cr8(0);
+	tap_eq(0, bad, "MOV to CR8 in a loop: CR8 and the xAPIC TPR read it back");
+
+	write_cr8(6);
+	apic_write(0x300, 0x40000 | 0x45);	/* class 4, held by CR8 6 */
+	asm volatile("sti" ::: "memory");
+	write_cr8(5);
+	before = hits[0x45];
+	write_cr8(3);
+	after = hits[0x45];
+	asm volatile("cli" ::: "memory");
+	write_cr8(0);
+	tap_eq(0, before, "CR8 6 -> 5 with IF set: class 4 still held");
+	tap_eq(1, after, "CR8 5 -> 3: taken right after the MOV");
+}
+
+/*
+ * A self-IPI whose delivery is cut short by an exit: its frame goes to a
+ * stack in a 2 MiB region the guest never touched, so pushing it is an
+ * EPT violation during the delivery, and the vector must be delivered
+ * again, not another one (with virtual-interrupt delivery Bochs reports
+ * a stale vector for it). The region lies between the image (from
+ * 1 MiB) and the stack (top of the 16 MiB).
+ */
+#define FRESH_STACK_TOP	0x900000UL
+
+static void test_self_ipi_fresh_stack(void)
+{
+	int before = 0, after = 0, v;
+
+	for (v = 0x40; v < 0x48; v++)
+		before += hits[v];
+	wrmsr(0x83f, 0x47);			/* waits: IF is clear */
+	asm volatile("mov %%rsp, %%rbx\n\t"
+		     "mov %0, %%rsp\n\t"
+		     "sti\n\t"
+		     "nop\n\t"
+		     "cli\n\t"
+		     "mov %%rbx, %%rsp"
+		     : : "r"(FRESH_STACK_TOP) : "rbx", "memory");
+	for (v = 0x40; v < 0x48; v++)
+		after += hits[v];
+	tap_eq(1, hits[0x47], "x2APIC self-IPI delivered onto an untouched stack page: its own vector");
+	tap_eq(1, after - before, "... and no other vector in its place");
+}
+
 static void test_x2apic(void)
 {
 	uint64_t base = rdmsr(APIC_BASE_MSR), v;
+	unsigned int i;
 
 	tap_ok(rdmsr_safe(0x802, &v) == 13, "x2APIC MSR in xAPIC mode: #GP");
 	wrmsr(APIC_BASE_MSR, base | APIC_EXTD);
@@ -91,6 +163,17 @@ static void test_x2apic(void)
 	wrmsr(0x83f, 0x43);
 	window();
 	tap_eq(1, hits[0x43], "x2APIC self-IPI");
+	/*
+	 * With virtual-interrupt delivery neither the SELF IPI nor the EOI
+	 * WRMSR exits (irq.sh counts the MSR-write exits); each one is taken
+	 * exactly once all the same.
+	 */
+	for (i = 0; i < SELF_IPI_LOOPS; i++) {
+		wrmsr(0x83f, 0x46);
+		window();
+	}
+	tap_eq(SELF_IPI_LOOPS, hits[0x46], "x2APIC: a self-IPI and its EOI in a loop, each taken once");
+	test_self_ipi_fresh_stack();
 	tap_ok(wrmsr_safe(APIC_BASE_MSR, base) == 13,
 	       "x2APIC -> xAPIC directly: #GP");
 	wrmsr(APIC_BASE_MSR, base & ~(APIC_EN | APIC_EXTD));
@@ -129,6 +212,60 @@ static void test_pit(void)
 	tap_eq(0xb0, inb(0x42), "read-back status: OUT high, LSB/MSB, mode 0");
 }
 
+/*
+ * A level-triggered I/O APIC pin in x2APIC mode: the RTC's periodic
+ * interrupt on line 8 (asserted until register C is read). Its EOI must
+ * reach the I/O APIC (remote IRR), also when the CPU virtualizes the EOI
+ * WRMSR: without that, only the first one would arrive. irq.sh counts the
+ * EOI-induced exits.
+ */
+static volatile unsigned int level_hits;
+
+static void rtc_level_handler(struct irq_frame *f)
+{
+	(void)f;
+	outb(0x70, 0x0c);
+	inb(0x71);				/* register C: line low */
+	level_hits++;
+	eoi();
+}
+
+static void ioapic_write(unsigned int reg, uint32_t v)
+{
+	*(volatile uint32_t *)0xfec00000UL = reg;
+	*(volatile uint32_t *)0xfec00010UL = v;
+}
+
+static void test_level_x2apic(void)
+{
+	uint32_t khz, b, c, d;
+	uint64_t t0;
+
+	cpuid(0x40000010, 0, &khz, &b, &c, &d);
+	wrmsr(APIC_BASE_MSR, rdmsr(APIC_BASE_MSR) | APIC_EXTD);
+	x2apic = true;
+	wrmsr(0x835, 1 << 16);			/* LINT0 (ExtINT) masked */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+	ioapic_write(0x11 + 2 * 8, 0);		/* to APIC 0 */
+	ioapic_write(0x10 + 2 * 8, 0x48 | (1 << 15));	/* level, unmasked */
+	outb(0x70, 0x0a);
+	outb(0x71, 0x26);			/* 1024 Hz */
+	outb(0x70, 0x0c);
+	inb(0x71);
+	outb(0x70, 0x0b);
+	outb(0x71, 0x42);			/* 24 h, periodic interrupt */
+	t0 = rdtsc();
+	while (level_hits < LEVEL_IRQS && rdtsc() - t0 < (uint64_t)khz * 1000)
+		sti_hlt();
+	cli();
+	outb(0x70, 0x0b);
+	outb(0x71, 0x02);
+	ioapic_write(0x10 + 2 * 8, 1 << 16);	/* masked */
+	tap_ok(level_hits >= LEVEL_IRQS,
+	       "x2APIC: 20 RTC interrupts on a level-triggered I/O APIC pin (each EOI reached it)");
+}
+
 int main(void)
 {
 	unsigned int v;
@@ -136,9 +273,12 @@ int main(void)
 	idt_init();
 	for (v = 0x40; v < 0x48; v++)
 		idt_set_handler(v, handler);
-	tap_plan(22);
+	idt_set_handler(0x48, rtc_level_handler);
+	tap_plan(29);
 	test_xapic();
+	test_cr8_shadow();
 	test_x2apic();
 	test_pit();
+	test_level_x2apic();
 	return tap_done();
 }

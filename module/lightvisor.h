@@ -265,6 +265,10 @@ struct lv_vendor_ops {
  * @hv_timer: a timer bounds each guest stay (the VMX-preemption timer)
  * @ept_ad_bits: EPT accessed/dirty flags
  * @ept_1g_pages: 1 GiB EPT leaves
+ * @tpr_shadow: vCPUs with an in-kernel APIC run with the TPR shadow (CR8
+ *	accesses in 64-bit mode do not exit)
+ * @apic_reg_virt: APIC-register virtualization is used
+ * @virt_intr_delivery: virtual-interrupt delivery is used
  */
 struct lv_hw_caps {
 	bool run_guests;
@@ -274,6 +278,9 @@ struct lv_hw_caps {
 	bool hv_timer;
 	bool ept_ad_bits;
 	bool ept_1g_pages;
+	bool tpr_shadow;
+	bool apic_reg_virt;
+	bool virt_intr_delivery;
 };
 
 extern const struct lv_vendor_ops *lv_vendor;

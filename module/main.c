@@ -291,6 +291,12 @@ static long lv_check_cap(unsigned long cap)
 		return LV_MAX_IRQ_STATUS;
 	case LV_CAP_VM_UNBOUND:
 		return 1;
+	case LV_CAP_TPR_SHADOW:
+		return lv_caps.tpr_shadow;
+	case LV_CAP_APIC_REG_VIRT:
+		return lv_caps.apic_reg_virt;
+	case LV_CAP_VIRT_INTR_DELIVERY:
+		return lv_caps.virt_intr_delivery;
 	default:
 		return 0;
 	}

@@ -59,11 +59,26 @@ static bool lv_vec_test(const struct lv_lapic *apic, unsigned int base, int v)
 	return apic->regs[REG(base) + v / 32] & BIT(v % 32);
 }
 
+/*
+ * IRR, ISR, TMR or TPR changed outside the guest: a virtual-APIC page
+ * holds an old copy (see lv_lapic_vapic_enter()).
+ */
+static void lv_vapic_mark_dirty(struct lv_lapic *apic)
+{
+	WRITE_ONCE(apic->vapic_dirty, true);
+}
+
+/* For IRR, ISR and TMR only. */
 static void lv_vec_set(struct lv_lapic *apic, unsigned int base, int v, bool on)
 {
 	u32 *w = &apic->regs[REG(base) + v / 32];
+	u32 old = *w;
 
-	*w = on ? *w | BIT(v % 32) : *w & ~BIT(v % 32);
+	*w = on ? old | BIT(v % 32) : old & ~BIT(v % 32);
+	/* The TMR is rewritten at every arrival: mostly unchanged. */
+	if (base == APIC_TMR && *w != old)
+		apic->vapic_tmr_dirty = true;
+	lv_vapic_mark_dirty(apic);
 }
 
 /**
@@ -121,6 +136,41 @@ int lv_lapic_pending_vector(const struct lv_lapic *apic)
 	return irr;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_pending_vector);
+
+/**
+ * lv_lapic_tpr_threshold() - the TPR threshold for a TPR shadow
+ * @apic: the APIC
+ *
+ * With the TPR shadow the guest moves its TPR (CR8) without an exit; the
+ * CPU exits only when TPR[7:4] falls below the threshold. That must
+ * happen exactly when a lower TPR lets a waiting interrupt in: when the
+ * highest IRR vector is held back by the TPR alone, the threshold is its
+ * class. An interrupt that the ISR holds back needs none (its EOI exits
+ * and the next entry looks again), nor does one already above the TPR (it
+ * is injected, or waits for an interrupt window).
+ *
+ * Return: 0 to 15, never above TPR[7:4] (the SDM's VM-entry check when
+ * virtual-interrupt delivery is off).
+ */
+u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic)
+{
+	int irr = lv_apic_highest_bit(apic->regs, REG(APIC_IRR));
+	u32 tpr_class = (lv_apic_reg(apic, APIC_TASKPRI) & 0xf0) >> 4;
+	u32 irr_class;
+	int isr;
+
+	/* Every entry asks: the ISR is scanned only when the IRR is not empty. */
+	if (irr < 0 || !lv_apic_hw_enabled(apic))
+		return 0;
+	irr_class = irr >> 4;
+	if (irr_class > tpr_class)
+		return 0;
+	isr = lv_apic_highest_bit(apic->regs, REG(APIC_ISR));
+	if (isr >= 0 && irr_class <= (u32)isr >> 4)
+		return 0;
+	return irr_class;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_tpr_threshold);
 
 /* The processor took @vector: it moves from IRR to ISR. */
 void lv_lapic_accept_vector(struct lv_lapic *apic, int vector)
@@ -261,6 +311,8 @@ static void lv_lapic_reset_regs(struct lv_lapic *apic)
 	apic->tsc_deadline = 0;
 	apic->hv_timer = false;
 	apic->timer_period = 0;
+	apic->vapic_tmr_dirty = true;
+	lv_vapic_mark_dirty(apic);
 }
 
 /**
@@ -674,6 +726,7 @@ static int __lv_lapic_write(struct lv_lapic *apic, unsigned int off, u32 val,
 		return 0;
 	case APIC_TASKPRI:
 		apic->regs[REG(APIC_TASKPRI)] = val & 0xff;
+		lv_vapic_mark_dirty(apic);
 		after->kick = true;
 		return 0;
 	case APIC_EOI:
@@ -870,6 +923,178 @@ int lv_lapic_x2apic_eoi(struct lv_lapic *apic, u64 val)
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_x2apic_eoi);
 
+/* --- virtual-interrupt delivery (a virtual-APIC page, xAPIC layout) --- */
+
+static u32 *lv_vapic_reg(void *page, unsigned int off)
+{
+	return page + off;
+}
+
+/**
+ * lv_lapic_vapic_enter() - hand IRR, ISR and TPR to a virtual-APIC page
+ * @apic: the APIC
+ * @page: the page the CPU's virtual-interrupt delivery works on
+ * @tmr: out: the TMR, for the EOI-exit bitmap (level-triggered vectors
+ *	must exit on EOI: the I/O APIC wants to know), if it changed
+ * @tmr_changed: out: whether @tmr was filled
+ *
+ * Right before an entry, interrupts off, when lv_lapic_vapic_dirty()
+ * says the page is behind: else the page, and the RVI and SVI the CPU
+ * left in the VMCS, are still right (the sender of an interrupt marks
+ * the APIC dirty under its lock before it kicks the vCPU). While the
+ * guest runs the CPU delivers from the page's IRR, ends interrupts in
+ * its ISR and moves its TPR without exits. The IRR is moved, not
+ * copied: what arrives while the guest runs lands in the (empty) APIC
+ * IRR and kicks the vCPU, and lv_lapic_vapic_exit() merges the two. A
+ * vector delivered in the guest and sent again meanwhile is thus pending
+ * again afterwards, as on a CPU.
+ *
+ * Return: the guest interrupt status: SVI (highest ISR vector) in bits
+ * 15:8, RVI (highest IRR vector) in bits 7:0.
+ */
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
+			 bool *tmr_changed)
+{
+	unsigned long flags;
+	u16 rvi = 0, svi = 0;
+	int i;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	/* Cleared before the copy: a change marked after it is not lost. */
+	WRITE_ONCE(apic->vapic_dirty, false);
+	for (i = 0; i < 8; i++) {
+		u32 irr = apic->regs[REG(APIC_IRR) + i];
+		u32 isr = apic->regs[REG(APIC_ISR) + i];
+
+		*lv_vapic_reg(page, APIC_IRR + i * 16) = irr;
+		*lv_vapic_reg(page, APIC_ISR + i * 16) = isr;
+		apic->vapic_irr[i] = irr;
+		apic->vapic_isr[i] = isr;
+		apic->regs[REG(APIC_IRR) + i] = 0;
+		if (irr)
+			rvi = i * 32 + __fls(irr);
+		if (isr)
+			svi = i * 32 + __fls(isr);
+	}
+	*tmr_changed = apic->vapic_tmr_dirty;
+	apic->vapic_tmr_dirty = false;
+	for (i = 0; *tmr_changed && i < 4; i++)
+		tmr[i] = (u64)apic->regs[REG(APIC_TMR) + 2 * i + 1] << 32 |
+			 apic->regs[REG(APIC_TMR) + 2 * i];
+	apic->vapic_tpr = lv_apic_reg(apic, APIC_TASKPRI) & 0xff;
+	*lv_vapic_reg(page, APIC_TASKPRI) = apic->vapic_tpr;
+	spin_unlock_irqrestore(&apic->lock, flags);
+	return svi << 8 | rvi;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_enter);
+
+/**
+ * lv_lapic_vapic_exit() - take IRR, ISR and TPR back from the page
+ * @apic: the APIC
+ * @page: the page given to lv_lapic_vapic_enter()
+ * @words: how many of the eight IRR and ISR words can have moved: those
+ *	up to the highest RVI and SVI at the entry and at the exit (above
+ *	them the page and the APIC hold zeros; arrivals meanwhile stay in the
+ *	APIC, which they marked dirty); 8 for all
+ *
+ * Right after the exit (or a failed entry), before anything reads the
+ * APIC, unless lv_lapic_vapic_unchanged() says the APIC still agrees with
+ * the page. The page's IRR joins what arrived meanwhile; its ISR and TPR
+ * are the guest's. A vector the guest sent itself (virtualized self-IPI)
+ * is edge triggered; vectors 0-15 cannot be pending. Vectors still
+ * pending in the page, or a TMR changed here, go back at the next entry.
+ */
+void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page,
+			 unsigned int words)
+{
+	unsigned long flags;
+	u32 left = 0;
+	unsigned int i;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	for (i = 0; i < min(words, 8U); i++) {
+		u32 irr = *lv_vapic_reg((void *)page, APIC_IRR + i * 16);
+		u32 isr = *lv_vapic_reg((void *)page, APIC_ISR + i * 16);
+
+		if (irr | apic->vapic_irr[i]) {
+			u32 added = irr & ~apic->vapic_irr[i] &
+				    ~apic->regs[REG(APIC_IRR) + i];
+
+			/* A new TMR goes to the EOI-exit bitmap at entry. */
+			if (added & apic->regs[REG(APIC_TMR) + i]) {
+				apic->regs[REG(APIC_TMR) + i] &= ~added;
+				apic->vapic_tmr_dirty = true;
+				left = 1;
+			}
+			apic->regs[REG(APIC_IRR) + i] |= irr;
+			apic->vapic_irr[i] = irr;
+			left |= irr;
+		}
+		apic->regs[REG(APIC_ISR) + i] = isr;
+		apic->vapic_isr[i] = isr;
+	}
+	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
+	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
+	apic->vapic_tpr = *lv_vapic_reg((void *)page, APIC_TASKPRI) & 0xff;
+	apic->regs[REG(APIC_TASKPRI)] = apic->vapic_tpr;
+	if (left)
+		lv_vapic_mark_dirty(apic);
+	spin_unlock_irqrestore(&apic->lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_exit);
+
+/**
+ * lv_lapic_vapic_new_in_service() - did the CPU deliver @vector in the guest?
+ * @apic: the APIC
+ * @vector: a vector in service in the page (SVI)
+ *
+ * Right after an exit, before lv_lapic_vapic_exit(): true if @vector was
+ * not in service when the page was handed over, so that the CPU delivered
+ * it during this stay.
+ */
+bool lv_lapic_vapic_new_in_service(const struct lv_lapic *apic, int vector)
+{
+	return !(apic->vapic_isr[vector / 32] & BIT(vector % 32));
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_new_in_service);
+
+/**
+ * lv_lapic_vapic_take_dirty() - test and clear the dirty mark
+ * @apic: the APIC
+ *
+ * Return: true if IRR, ISR, TMR or TPR changed since the virtual-APIC
+ * page (or the TPR shadow's threshold) was last brought up to date.
+ */
+bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic)
+{
+	/* A full barrier: a change marked after it is seen at the next entry. */
+	return xchg(&apic->vapic_dirty, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_vapic_take_dirty);
+
+/*
+ * The page, and the EOI-exit bitmap, are to be filled again (virtual-
+ * interrupt delivery turned on or off, the VMCS set up anew).
+ */
+void lv_lapic_vapic_invalidate(struct lv_lapic *apic)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	apic->vapic_tmr_dirty = true;
+	lv_vapic_mark_dirty(apic);
+	spin_unlock_irqrestore(&apic->lock, flags);
+}
+
+/*
+ * The CPU ended @vector in the guest (EOI virtualization) and exited
+ * because the EOI-exit bitmap marks it level triggered: tell the I/O APIC.
+ */
+void lv_lapic_level_eoi(struct lv_lapic *apic, int vector)
+{
+	lv_lapic_eoi_side_effects(apic, vector, true);
+}
+
 /* --- IA32_APIC_BASE (SDM 11.12.5) --- */
 
 u64 lv_lapic_get_base(struct lv_lapic *apic)
@@ -935,6 +1160,7 @@ void lv_lapic_set_tpr(struct lv_lapic *apic, u32 tpr)
 
 	spin_lock_irqsave(&apic->lock, flags);
 	apic->regs[REG(APIC_TASKPRI)] = tpr & 0xff;
+	lv_vapic_mark_dirty(apic);
 	spin_unlock_irqrestore(&apic->lock, flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_set_tpr);
@@ -943,6 +1169,7 @@ u32 lv_lapic_get_tpr(struct lv_lapic *apic)
 {
 	return READ_ONCE(apic->regs[REG(APIC_TASKPRI)]);
 }
+EXPORT_SYMBOL_IF_KUNIT(lv_lapic_get_tpr);
 
 /* --- delivery --- */
 
@@ -1083,6 +1310,8 @@ void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 	/* Vectors 0-15 cannot be pending or in service. */
 	apic->regs[REG(APIC_ISR)] &= ~0xffffU;
 	apic->regs[REG(APIC_IRR)] &= ~0xffffU;
+	apic->vapic_tmr_dirty = true;
+	lv_vapic_mark_dirty(apic);
 	for (i = 0; i < ARRAY_SIZE(lv_lvt_regs); i++) {
 		u32 v = regs[REG(lv_lvt_regs[i].off)] & lv_lvt_regs[i].mask;
 

@@ -59,6 +59,15 @@ struct lv_apic_irq {
  * @wait_for_sipi: the vCPU sleeps until a SIPI starts it
  * @esr_pending: errors since the last ESR write (ESR latches them)
  * @timer_fired: expiries since the APIC was created (statistics)
+ * @vapic_irr: the IRR handed to the virtual-APIC page at the last entry
+ *	(virtual-interrupt delivery), or taken back from it at the last exit
+ * @vapic_isr: likewise the ISR: what the page holds unless the guest moved it
+ * @vapic_tpr: likewise the TPR
+ * @vapic_dirty: IRR, ISR, TMR or TPR changed here since the page got
+ *	them: the next entry hands them over again (and recomputes the TPR
+ *	threshold where only the TPR shadow is used)
+ * @vapic_tmr_dirty: the TMR changed since the last hand-over (the
+ *	EOI-exit bitmap follows it); under the lock
  */
 struct lv_lapic {
 	spinlock_t lock;
@@ -76,11 +85,54 @@ struct lv_lapic {
 	bool wait_for_sipi;
 	u32 esr_pending;
 	u64 timer_fired;
+	u32 vapic_irr[8];
+	u32 vapic_isr[8];
+	u32 vapic_tpr;
+	bool vapic_dirty;
+	bool vapic_tmr_dirty;
 };
 
 static inline u32 lv_apic_reg(const struct lv_lapic *apic, unsigned int off)
 {
 	return apic->regs[off >> 4];
+}
+
+/*
+ * The APIC's IRR, ISR, TMR or TPR changed since a virtual-APIC page (or
+ * the TPR shadow's threshold) got them: the next entry hands them over.
+ */
+static inline bool lv_lapic_vapic_dirty(const struct lv_lapic *apic)
+{
+	return READ_ONCE(apic->vapic_dirty);
+}
+
+/**
+ * lv_lapic_vapic_unchanged() - did the guest leave the page as it got it?
+ * @apic: the APIC
+ * @page: the virtual-APIC page
+ * @before: the guest interrupt status the CPU started from
+ * @after: the guest interrupt status at the exit
+ *
+ * The CPU keeps RVI the highest vector of the page's IRR and SVI the
+ * highest of its ISR. With RVI 0 at both ends the IRR was and is empty
+ * (nothing below 16 pends); with the same SVI, no bit above it was or is
+ * in service, so the ISR words up to SVI's tell the rest. Cheap enough
+ * for every exit, and exact: the APIC then still holds what the page
+ * holds, and lv_lapic_vapic_exit() is not needed.
+ */
+static inline bool lv_lapic_vapic_unchanged(const struct lv_lapic *apic,
+					    const void *page, u16 before,
+					    u16 after)
+{
+	unsigned int i, svi = after >> 8;
+
+	if (before != after || (after & 0xff) ||
+	    (*(const u32 *)(page + APIC_TASKPRI) & 0xff) != apic->vapic_tpr)
+		return false;
+	for (i = 0; svi && i <= svi / 32; i++)
+		if (*(const u32 *)(page + APIC_ISR + i * 16) != apic->vapic_isr[i])
+			return false;
+	return true;
 }
 
 static inline bool lv_apic_x2apic(const struct lv_lapic *apic)
@@ -112,6 +164,7 @@ void lv_lapic_reset(struct lv_lapic *apic, bool bsp);
 int lv_apic_highest_bit(const u32 *regs, unsigned int first_reg);
 u32 lv_lapic_ppr(const struct lv_lapic *apic);
 int lv_lapic_pending_vector(const struct lv_lapic *apic);
+u32 lv_lapic_tpr_threshold(const struct lv_lapic *apic);
 void lv_lapic_accept_vector(struct lv_lapic *apic, int vector);
 bool lv_lapic_set_irr(struct lv_lapic *apic, int vector, bool level);
 int lv_lapic_eoi(struct lv_lapic *apic, bool *level);
@@ -141,6 +194,14 @@ u64 lv_lapic_timer_remaining(struct lv_lapic *apic);
 void lv_lapic_restore(struct lv_lapic *apic, const u32 *regs, u64 tsc_deadline,
 		      u64 remaining);
 void lv_lapic_destroy(struct lv_lapic *apic);
+u16 lv_lapic_vapic_enter(struct lv_lapic *apic, void *page, u64 tmr[4],
+			 bool *tmr_changed);
+void lv_lapic_vapic_exit(struct lv_lapic *apic, const void *page,
+			 unsigned int words);
+bool lv_lapic_vapic_new_in_service(const struct lv_lapic *apic, int vector);
+bool lv_lapic_vapic_take_dirty(struct lv_lapic *apic);
+void lv_lapic_vapic_invalidate(struct lv_lapic *apic);
+void lv_lapic_level_eoi(struct lv_lapic *apic, int vector);
 
 /* Deliver @irq from @source (NULL: a device) to every APIC it targets. */
 int lv_irq_deliver(struct lv_vm *vm, const struct lv_apic_irq *irq,

@@ -83,6 +83,33 @@ EXPORT_SYMBOL_IF_KUNIT(lv_adjust_controls);
 				 VMX_EPT_INVEPT_BIT |			\
 				 VMX_EPT_EXTENT_CONTEXT_BIT)
 
+/*
+ * The controls that spare a vCPU with an in-kernel APIC its exits. None
+ * is in the controls every vCPU starts from: a vCPU without an APIC
+ * needs its CR8 exits. Each is usable only where its parent is (SDM vol.
+ * 3C, 26.2.1.1): the TPR shadow needs CR8 exiting that may be 0; the
+ * APIC-access page, the register virtualization, the virtual-interrupt
+ * delivery and the x2APIC mode all need the TPR shadow, and the
+ * virtual-interrupt delivery needs external-interrupt exiting, which
+ * lightvisor always has.
+ */
+static void lv_vmx_compute_apicv(const struct lv_vmx_msrs *m, bool true_ctls,
+				 struct lv_vmcs_config *conf)
+{
+	u64 proc = true_ctls ? m->true_proc : m->proc;
+	u32 cr8_exits = CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING;
+	u32 proc2_may = upper_32_bits(m->proc2);
+
+	conf->tpr_shadow_ok = (upper_32_bits(proc) & CPU_BASED_TPR_SHADOW) &&
+			      !(lower_32_bits(proc) & cr8_exits);
+	if (!conf->tpr_shadow_ok)
+		return;
+	conf->apic_access_ok = proc2_may & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
+	conf->apic_reg_virt_ok = proc2_may & SECONDARY_EXEC_APIC_REGISTER_VIRT;
+	conf->virt_intr_delivery_ok = proc2_may & SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY;
+	conf->x2apic_virt_ok = proc2_may & SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
+}
+
 /**
  * lv_vmx_compute_config() - derive the VMCS configuration from MSR values
  * @m: capability MSR values
@@ -144,6 +171,7 @@ int lv_vmx_compute_config(const struct lv_vmx_msrs *m,
 	conf->intr_window_ok = may_be_one & CPU_BASED_INTR_WINDOW_EXITING;
 	conf->nmi_window_ok = (may_be_one & CPU_BASED_NMI_WINDOW_EXITING) &&
 			      (conf->pin & PIN_BASED_VIRTUAL_NMIS);
+	lv_vmx_compute_apicv(m, true_ctls, conf);
 	conf->ept_vpid_cap = m->ept_vpid_cap;
 	conf->misc = m->misc;
 	conf->cr0_fixed0 = m->cr0_fixed0;

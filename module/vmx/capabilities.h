@@ -25,6 +25,12 @@
  * @cr4_fixed1: CR4 bits that may be 1
  * @intr_window_ok: interrupt-window exiting can be turned on
  * @nmi_window_ok: NMI-window exiting can be turned on
+ * @tpr_shadow_ok: "use TPR shadow" can be 1 with CR8-load and CR8-store
+ *	exiting 0 (a vCPU with an in-kernel APIC turns it on)
+ * @apic_access_ok: "virtualize APIC accesses" can be 1
+ * @apic_reg_virt_ok: "APIC-register virtualization" can be 1
+ * @virt_intr_delivery_ok: "virtual-interrupt delivery" can be 1
+ * @x2apic_virt_ok: "virtualize x2APIC mode" can be 1
  */
 struct lv_vmcs_config {
 	u32 revision_id;
@@ -40,6 +46,11 @@ struct lv_vmcs_config {
 	u64 cr4_fixed0, cr4_fixed1;
 	bool intr_window_ok;
 	bool nmi_window_ok;
+	bool tpr_shadow_ok;
+	bool apic_access_ok;
+	bool apic_reg_virt_ok;
+	bool virt_intr_delivery_ok;
+	bool x2apic_virt_ok;
 };
 
 extern struct lv_vmcs_config lv_vmcs_config;

@@ -49,6 +49,28 @@ static enum lv_exit_action handle_nothing(struct lv_vmx_vcpu *vmx)
 	return LV_RESUME_GUEST;
 }
 
+/*
+ * The guest lowered its TPR shadow below the threshold: an interrupt it
+ * held back may be taken now. The exit path already copied VTPR into
+ * the APIC; the next entry injects the vector or opens a window. A trap:
+ * RIP is past the MOV to CR8 already.
+ */
+static enum lv_exit_action handle_tpr_below_threshold(struct lv_vmx_vcpu *vmx)
+{
+	return LV_RESUME_GUEST;
+}
+
+/*
+ * The guest ended a level-triggered vector (EOI virtualization; the
+ * EOI-exit bitmap is the TMR): its ISR bit is already clear in the
+ * virtual-APIC page, and so in the APIC. A trap, like the TPR one.
+ */
+static enum lv_exit_action handle_eoi_induced(struct lv_vmx_vcpu *vmx)
+{
+	lv_lapic_level_eoi(vmx->vcpu.lapic, lv_vmx_exit_qual(vmx) & 0xff);
+	return LV_RESUME_GUEST;
+}
+
 /* The 10 ms bound, or the local APIC's TSC deadline (see vmx.c). */
 static enum lv_exit_action handle_preemption_timer(struct lv_vmx_vcpu *vmx)
 {
@@ -80,6 +102,23 @@ static enum lv_exit_action handle_unexpected(struct lv_vmx_vcpu *vmx)
 		lv_vmx_dump_vmcs(vmx);
 	return lv_internal_error(&vmx->vcpu, LV_INTERNAL_ERROR_UNHANDLED_EXIT,
 				 vmx->exit_reason);
+}
+
+/*
+ * A write the CPU did not virtualize: with virtual-interrupt delivery and
+ * no APIC-register virtualization, only a SELF IPI of a vector below 16
+ * (SDM vol. 3C, 30.5). The APIC refuses it as it would (ESR).
+ */
+static enum lv_exit_action handle_apic_write(struct lv_vmx_vcpu *vmx)
+{
+	unsigned int off = lv_vmx_exit_qual(vmx) & 0xff0;
+	u32 val;
+
+	if (off != APIC_SELF_IPI || !vmx->virt_apic)
+		return handle_unexpected(vmx);
+	val = READ_ONCE(*(u32 *)(vmx->virt_apic + APIC_SELF_IPI)) & 0xff;
+	lv_lapic_msr_write(vmx->vcpu.lapic, LV_X2APIC_MSR_BASE + (APIC_SELF_IPI >> 4), val);
+	return LV_RESUME_GUEST;
 }
 
 /*
@@ -529,6 +568,9 @@ static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_XSETBV]			= handle_xsetbv,
 	[EXIT_REASON_PREEMPTION_TIMER]		= handle_preemption_timer,
 	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= handle_tpr_below_threshold,
+	[EXIT_REASON_EOI_INDUCED]		= handle_eoi_induced,
+	[EXIT_REASON_APIC_WRITE]		= handle_apic_write,
 };
 
 /**

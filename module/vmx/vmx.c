@@ -47,11 +47,30 @@ static DEFINE_IDA(lv_vpid_ida);
 /* Shared by every vCPU: all ports exit; most MSRs exit. */
 static unsigned long *lv_io_bitmap;
 static unsigned long *lv_msr_bitmap;
+/* The same with the APIC's TPR, EOI and SELF IPI MSRs virtualized. */
+static unsigned long *lv_msr_bitmap_x2apic;
 
 /* VMX-preemption timer: bounds the time a vCPU stays in the guest. */
 static u32 lv_preemption_timer_value;
 /* L1TF: flush L1D before every entry; the buffer for CPUs without the MSR. */
 static bool lv_l1d_flush;
+
+/*
+ * Use the TPR shadow where the CPU has it (LV_CAP_TPR_SHADOW); 0 keeps
+ * every CR8 access an exit, the path of CPUs without it.
+ */
+static bool tpr_shadow = true;
+module_param(tpr_shadow, bool, 0444);
+MODULE_PARM_DESC(tpr_shadow, "Let guests with an in-kernel APIC move CR8 without a VM exit where the CPU allows (default: on)");
+
+/*
+ * Virtual-interrupt delivery (LV_CAP_VIRT_INTR_DELIVERY), with the TPR
+ * shadow and the x2APIC mode virtualization: interrupts delivered, and
+ * edge-triggered ones ended, without exits. 0: every EOI exits.
+ */
+static bool apicv = true;
+module_param(apicv, bool, 0444);
+MODULE_PARM_DESC(apicv, "Deliver and end guest interrupts without VM exits where the CPU allows (needs tpr_shadow; default: on)");
 static void *lv_l1d_flush_pages;
 #define LV_L1D_FLUSH_ORDER	4
 
@@ -453,8 +472,34 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, c->pin);
 	vmx->proc_ctls = c->proc;
-	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, c->proc);
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, c->proc2);
+	if (vmx->virt_apic) {
+		/*
+		 * CR8 is the APIC's TPR[7:4]: with the TPR shadow the guest
+		 * reads and writes VTPR, and exits only when it falls below
+		 * the threshold (SDM vol. 3C, 30.1.2 and 30.3).
+		 */
+		vmx->proc_ctls |= CPU_BASED_TPR_SHADOW;
+		vmx->proc_ctls &= ~(CPU_BASED_CR8_LOAD_EXITING |
+				    CPU_BASED_CR8_STORE_EXITING);
+		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, __pa(vmx->virt_apic));
+		vmcs_write32(TPR_THRESHOLD, 0);
+		vmx->tpr_threshold = 0;
+	}
+	vmx->proc2_ctls = c->proc2;
+	vmx->vid = vmx->virt_apic && lv_caps.virt_intr_delivery;
+	vmx->vid_active = false;
+	if (vmx->vid) {
+		/* Turned on at the first entry in protected mode. */
+		vmcs_write16(GUEST_INTR_STATUS, 0);
+		vmcs_write64(EOI_EXIT_BITMAP0, 0);
+		vmcs_write64(EOI_EXIT_BITMAP1, 0);
+		vmcs_write64(EOI_EXIT_BITMAP2, 0);
+		vmcs_write64(EOI_EXIT_BITMAP3, 0);
+		memset(vmx->eoi_exit, 0, sizeof(vmx->eoi_exit));
+	}
+	vmx->x2apic_virt = false;
+	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
 	vmcs_write32(VM_EXIT_CONTROLS, c->exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, c->entry);
 	/*
@@ -542,6 +587,11 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	/* VMCLEAR puts a new VMCS in the "clear" launch state. */
 	vmcs_clear(vmx->vmcs);
 
+	if (vmx->vcpu.lapic && lv_caps.tpr_shadow) {
+		vmx->virt_apic = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!vmx->virt_apic)
+			goto err_vmcs;
+	}
 	if (lv_vmcs_config.proc2 & SECONDARY_EXEC_ENABLE_VPID) {
 		ret = ida_alloc_range(&lv_vpid_ida, 1, 0xffff, GFP_KERNEL);
 		if (ret < 0)
@@ -562,6 +612,7 @@ static struct lv_vcpu *lv_vmx_vcpu_create(struct lv_vm *vm, unsigned int id)
 	return &vmx->vcpu;
 
 err_vmcs:
+	free_page((unsigned long)vmx->virt_apic);
 	free_page((unsigned long)vmx->vmcs);
 err_uninit:
 	lv_vcpu_uninit(&vmx->vcpu);
@@ -578,6 +629,7 @@ static void lv_vmx_vcpu_free(struct lv_vcpu *vcpu)
 	if (vmx->vpid)
 		ida_free(&lv_vpid_ida, vmx->vpid);
 	lv_ept_cache_free(&vmx->ept_cache);
+	free_page((unsigned long)vmx->virt_apic);
 	free_page((unsigned long)vmx->vmcs);
 	lv_vcpu_uninit(vcpu);
 	lv_vcpu_free_mem(vmx);
@@ -666,12 +718,21 @@ static void lv_vmx_cancel_injection(struct lv_vcpu *vcpu)
  */
 static void lv_vmx_complete_events(struct lv_vmx_vcpu *vmx)
 {
-	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	u32 info = vmx->idt_vectoring;
 	struct lv_event ev;
 	u32 intr_state;
 
 	if (likely(!(info & VECTORING_INFO_VALID_MASK))) {
 		lv_event_interrupted(&vmx->vcpu, NULL);
+		return;
+	}
+	if (vmx->vid_cut_short) {
+		ev = (struct lv_event) {
+			.valid = 1, .type = LV_EVENT_EXT_INTR,
+			.vector = vmx->vid_cut_short,
+		};
+		vmx->vid_cut_short = 0;
+		lv_event_interrupted(&vmx->vcpu, &ev);
 		return;
 	}
 	ev = (struct lv_event) {
@@ -874,6 +935,191 @@ static void lv_vmx_set_preemption_timer(struct lv_vmx_vcpu *vmx)
 	}
 }
 
+/* VTPR: the TPR as the guest sees it through the TPR shadow. */
+static u32 *lv_vmx_vtpr(struct lv_vmx_vcpu *vmx)
+{
+	return vmx->virt_apic + APIC_TASKPRI;
+}
+
+/*
+ * Before an entry, with interrupts off and after the events were chosen:
+ * VTPR from the APIC's TPR and the threshold from its IRR. Both come from
+ * the APIC's state read here, so the threshold never exceeds VTPR[7:4]
+ * (a VM-entry check), whatever userspace put into the APIC. Read without
+ * the APIC's lock: only this vCPU's thread writes its TPR and ISR, and
+ * whoever sets an IRR bit kicks the vCPU, so a vector missed here makes
+ * the entry exit again at once.
+ */
+static void lv_vmx_tpr_shadow_enter(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_lapic *apic = vmx->vcpu.lapic;
+	u32 threshold;
+
+	/* Unchanged since the last entry: VTPR and the threshold still hold. */
+	if (!lv_lapic_vapic_dirty(apic) || !lv_lapic_vapic_take_dirty(apic))
+		return;
+	threshold = lv_lapic_tpr_threshold(apic);
+
+	WRITE_ONCE(*lv_vmx_vtpr(vmx), lv_lapic_get_tpr(apic) & 0xff);
+	if (threshold != vmx->tpr_threshold) {
+		vmx->tpr_threshold = threshold;
+		vmcs_write32(TPR_THRESHOLD, threshold);
+	}
+}
+
+/* After an exit, before its handler: the guest's MOV to CR8 moved VTPR. */
+static void lv_vmx_tpr_shadow_exit(struct lv_vmx_vcpu *vmx)
+{
+	u32 vtpr = READ_ONCE(*lv_vmx_vtpr(vmx)) & 0xff;
+
+	if (vtpr != lv_lapic_get_tpr(vmx->vcpu.lapic))
+		lv_lapic_set_tpr(vmx->vcpu.lapic, vtpr);
+}
+
+/* The APIC went in or out of x2APIC mode (or was software-disabled). */
+static void lv_vmx_set_x2apic_virt(struct lv_vmx_vcpu *vmx, bool on)
+{
+	vmx->x2apic_virt = on;
+	if (on)
+		vmx->proc2_ctls |= SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
+	else
+		vmx->proc2_ctls &= ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+	vmcs_write64(MSR_BITMAP, __pa(on ? lv_msr_bitmap_x2apic : lv_msr_bitmap));
+}
+
+/*
+ * Virtual-interrupt delivery on or off. The TPR threshold is not used
+ * while it is on: lowering VTPR makes the CPU deliver what it lets
+ * through (SDM vol. 3C, 30.1.2). The x2APIC MSRs are virtualized only
+ * with it: without it, their writes would reach the host's APIC.
+ */
+static void lv_vmx_set_vid(struct lv_vmx_vcpu *vmx, bool on)
+{
+	vmx->vid_active = on;
+	lv_lapic_vapic_invalidate(vmx->vcpu.lapic);
+	if (!on && vmx->x2apic_virt)
+		lv_vmx_set_x2apic_virt(vmx, false);
+	if (on)
+		vmx->proc2_ctls |= SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY;
+	else
+		vmx->proc2_ctls &= ~SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY;
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+}
+
+/* Level-triggered vectors exit on EOI (the I/O APIC's remote IRR). */
+static void lv_vmx_set_eoi_exit(struct lv_vmx_vcpu *vmx, const u64 tmr[4])
+{
+	if (tmr[0] != vmx->eoi_exit[0])
+		vmcs_write64(EOI_EXIT_BITMAP0, tmr[0]);
+	if (tmr[1] != vmx->eoi_exit[1])
+		vmcs_write64(EOI_EXIT_BITMAP1, tmr[1]);
+	if (tmr[2] != vmx->eoi_exit[2])
+		vmcs_write64(EOI_EXIT_BITMAP2, tmr[2]);
+	if (tmr[3] != vmx->eoi_exit[3])
+		vmcs_write64(EOI_EXIT_BITMAP3, tmr[3]);
+	memcpy(vmx->eoi_exit, tmr, sizeof(vmx->eoi_exit));
+}
+
+/*
+ * Before an entry with virtual-interrupt delivery, interrupts off: the
+ * APIC's IRR, ISR and TPR go to the virtual-APIC page, RVI and SVI to
+ * the guest interrupt status, the TMR to the EOI-exit bitmap. The x2APIC
+ * MSRs are virtualized only while the APIC is in x2APIC mode and
+ * software-enabled (a disabled APIC refuses self-IPIs, which the CPU
+ * would not know).
+ */
+static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
+{
+	struct lv_lapic *apic = vmx->vcpu.lapic;
+	bool x2 = lv_apic_x2apic(apic) && lv_apic_sw_enabled(apic);
+	bool tmr_changed;
+	u64 tmr[4];
+	u16 status;
+
+	if (x2 != vmx->x2apic_virt)
+		lv_vmx_set_x2apic_virt(vmx, x2);
+	/*
+	 * Only when the APIC changed: else the page and the RVI and SVI the
+	 * CPU left in the VMCS at the last exit are still right.
+	 */
+	if (!lv_lapic_vapic_dirty(apic))
+		return;
+	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr, &tmr_changed);
+	vmcs_write16(GUEST_INTR_STATUS, status);
+	vmx->vid_status = status;
+	if (tmr_changed)
+		lv_vmx_set_eoi_exit(vmx, tmr);
+}
+
+/*
+ * Right after an exit with virtual-interrupt delivery on, before the page
+ * goes back to the APIC: was it the CPU's delivery of a virtual interrupt
+ * that the exit cut short (an EPT violation on the guest's IDT or stack)?
+ * Then that vector must be delivered again. The CPU reports it in the
+ * IDT-vectoring information as an external interrupt (SDM vol. 3C,
+ * 28.2.4), but Bochs 2.7 does not record a virtual-interrupt delivery
+ * there and reports the event it delivered or injected before: another
+ * vector, an exception, even one of another guest. So tell it from the
+ * page instead: the CPU set SVI to the vector before it walked the IDT
+ * (30.2.2), and only delivers with RFLAGS.IF set, which the exit leaves
+ * as it was before the delivery. A vector in service now that was not
+ * at the entry, with IF set, is that one.
+ *
+ * Return: the vector, or 0.
+ */
+static u8 lv_vmx_vid_cut_short(struct lv_vmx_vcpu *vmx, u16 status)
+{
+	u8 svi = status >> 8;
+
+	if (likely(!(vmx->idt_vectoring & VECTORING_INFO_VALID_MASK)) ||
+	    !svi || !(vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_IF) ||
+	    !lv_lapic_vapic_new_in_service(vmx->vcpu.lapic, svi))
+		return 0;
+	return svi;
+}
+
+/*
+ * Right after an exit, or a failed entry (the page holds the APIC's IRR
+ * then too), before anything reads the APIC: the page goes back to it
+ * unless the guest left it as it got it (the usual exit).
+ */
+static void lv_vmx_vid_exit(struct lv_vmx_vcpu *vmx, bool failed)
+{
+	struct lv_lapic *apic = vmx->vcpu.lapic;
+	u16 status = vmcs_read16(GUEST_INTR_STATUS);
+
+	if (likely(!failed))
+		vmx->vid_cut_short = lv_vmx_vid_cut_short(vmx, status);
+	if (!lv_lapic_vapic_unchanged(apic, vmx->virt_apic, vmx->vid_status,
+				      status)) {
+		u8 top = max3(vmx->vid_status & 0xff, vmx->vid_status >> 8,
+			      max(status & 0xff, status >> 8));
+
+		lv_lapic_vapic_exit(apic, vmx->virt_apic, top / 32 + 1);
+	}
+	vmx->vid_status = status;
+}
+
+/*
+ * Before an entry of a vCPU with the TPR shadow. Virtual-interrupt
+ * delivery only in protected mode: in Bochs, an interrupt it delivered
+ * to a real-mode guest did not reach the guest's handler (abi_irqchip's
+ * real-mode guest ran off elsewhere); the injection path serves real
+ * mode, where APIC-driven guests are rare.
+ */
+static void lv_vmx_apic_enter(struct lv_vmx_vcpu *vmx)
+{
+	bool vid = vmx->vid && (vmcs_readl(GUEST_CR0) & X86_CR0_PE);
+
+	if (vid != vmx->vid_active)
+		lv_vmx_set_vid(vmx, vid);
+	if (vid)
+		lv_vmx_vid_enter(vmx);
+	else
+		lv_vmx_tpr_shadow_enter(vmx);
+}
+
 static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
@@ -897,6 +1143,8 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	lv_vmx_update_host_cr(vmx);
 	lv_vmx_set_preemption_timer(vmx);
+	if (vmx->virt_apic)
+		lv_vmx_apic_enter(vmx);
 	if (unlikely(lv_host_xcr0() && vmx->xcr0 != lv_host_xcr0())) {
 		host_xcr0 = lv_host_xcr0();
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx->xcr0);
@@ -924,6 +1172,12 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	vmx->cr2 = read_cr2();
 
 	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
+	if (likely(!fail))
+		vmx->idt_vectoring = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	if (vmx->vid_active)
+		lv_vmx_vid_exit(vmx, fail);
+	else if (vmx->virt_apic)
+		lv_vmx_tpr_shadow_exit(vmx);
 	/* A VM exit clears IA32_DEBUGCTL and disarms DR7 (0x400). */
 	if (vmx->host_debugctl)
 		update_debugctlmsr(vmx->host_debugctl);
@@ -1626,8 +1880,10 @@ static void lv_vmx_free_regions(void)
 	lv_l1d_flush_pages = NULL;
 	free_pages((unsigned long)lv_io_bitmap, 1);
 	free_page((unsigned long)lv_msr_bitmap);
+	free_page((unsigned long)lv_msr_bitmap_x2apic);
 	lv_io_bitmap = NULL;
 	lv_msr_bitmap = NULL;
+	lv_msr_bitmap_x2apic = NULL;
 }
 
 static int lv_vmx_alloc_regions(void)
@@ -1644,11 +1900,13 @@ static int lv_vmx_alloc_regions(void)
 	}
 	lv_io_bitmap = (void *)__get_free_pages(GFP_KERNEL, 1);
 	lv_msr_bitmap = (void *)get_zeroed_page(GFP_KERNEL);
-	if (!lv_io_bitmap || !lv_msr_bitmap)
+	lv_msr_bitmap_x2apic = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!lv_io_bitmap || !lv_msr_bitmap || !lv_msr_bitmap_x2apic)
 		return -ENOMEM;
 	/* Every port exits: devices live in userspace. */
 	memset(lv_io_bitmap, 0xff, 2 * PAGE_SIZE);
 	lv_vmx_msr_bitmap_init(lv_msr_bitmap);
+	lv_vmx_msr_bitmap_init_x2apic(lv_msr_bitmap_x2apic);
 	return 0;
 }
 
@@ -1704,6 +1962,14 @@ static bool lv_vmx_supported(void)
 	return true;
 }
 
+/* For the load message: whether the CPU has a feature and we use it. */
+static const char *lv_vmx_apicv_state(bool present, bool used)
+{
+	if (!present)
+		return "absent";
+	return used ? "used" : "unused";
+}
+
 const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 {
 	struct lv_vmx_msrs msrs;
@@ -1745,11 +2011,23 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 	caps->ept_1g_pages = cap & VMX_EPT_1GB_PAGE_BIT;
 	caps->hv_timer = lv_vmcs_config.pin &
 				 PIN_BASED_VMX_PREEMPTION_TIMER;
+	caps->tpr_shadow = tpr_shadow && lv_vmcs_config.tpr_shadow_ok;
+	caps->virt_intr_delivery = apicv && caps->tpr_shadow &&
+				   lv_vmcs_config.virt_intr_delivery_ok &&
+				   lv_vmcs_config.x2apic_virt_ok;
 	lv_vcpu_module_init();
 	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
 		caps->tagged_tlb ? ", VPID" : " (no VPID: INVVPID is missing)",
 		caps->hv_timer ? ", preemption timer" : "",
 		caps->ept_ad_bits ? ", EPT A/D bits" : "");
+	pr_info("APIC virtualization: TPR shadow %s, APIC-access page %s, APIC-register virtualization %s, virtual-interrupt delivery %s, x2APIC mode %s\n",
+		lv_vmx_apicv_state(lv_vmcs_config.tpr_shadow_ok, caps->tpr_shadow),
+		lv_vmx_apicv_state(lv_vmcs_config.apic_access_ok, false),
+		lv_vmx_apicv_state(lv_vmcs_config.apic_reg_virt_ok, caps->apic_reg_virt),
+		lv_vmx_apicv_state(lv_vmcs_config.virt_intr_delivery_ok,
+				   caps->virt_intr_delivery),
+		lv_vmx_apicv_state(lv_vmcs_config.x2apic_virt_ok,
+				   caps->virt_intr_delivery));
 	return &lv_vmx_ops;
 }
 

@@ -82,7 +82,24 @@ struct lv_vmx_vm {
  * @exit_reason: of the last exit
  * @exit_qual: exit qualification of the last exit
  * @cr2: guest CR2 (not in the VMCS)
- * @cr8: guest TPR (CR8 accesses always exit)
+ * @cr8: guest TPR of a vCPU without an in-kernel APIC (its CR8 accesses
+ *	exit; with an APIC, CR8 is the APIC's TPR)
+ * @virt_apic: the virtual-APIC page while the vCPU uses the TPR shadow,
+ *	else NULL; only its VTPR (offset 0x80) is used
+ * @tpr_threshold: TPR_THRESHOLD as last written
+ * @vid: the vCPU may use virtual-interrupt delivery
+ * @vid_active: it is on for the current entry (protected mode): the
+ *	virtual-APIC page holds the APIC's IRR, ISR and TPR while the guest
+ *	runs
+ * @x2apic_virt: "virtualize x2APIC mode" is on (the guest's APIC is in
+ *	x2APIC mode): its TPR, EOI and SELF IPI MSRs do not exit
+ * @vid_status: the guest interrupt status (RVI, SVI) the CPU starts from
+ *	at the next entry, or left at the last exit
+ * @vid_cut_short: the virtual interrupt whose delivery the last exit cut
+ *	short (delivered again), or 0
+ * @idt_vectoring: the IDT-vectoring information of the last exit
+ * @proc2_ctls: secondary processor-based controls as last written
+ * @eoi_exit: the EOI-exit bitmap as last written
  * @xcr0: guest XCR0
  * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
  *	into hardware for the guest while its DR7 enables a breakpoint)
@@ -112,6 +129,16 @@ struct lv_vmx_vcpu {
 	unsigned long exit_qual;
 	unsigned long cr2;
 	unsigned long cr8;
+	void *virt_apic;
+	u32 tpr_threshold;
+	bool vid;
+	bool vid_active;
+	bool x2apic_virt;
+	u16 vid_status;
+	u8 vid_cut_short;
+	u32 idt_vectoring;
+	u32 proc2_ctls;
+	u64 eoi_exit[4];
 	u64 xcr0;
 	unsigned long dr[5];
 	bool guest_bp;
@@ -173,6 +200,7 @@ void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
 void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
+void lv_vmx_msr_bitmap_init_x2apic(unsigned long *bitmap);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);
 

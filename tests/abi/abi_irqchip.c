@@ -481,6 +481,64 @@ static void test_priorities(int sys_fd)
 	close_vm(&vm, &vcpu, 1);
 }
 
+/*
+ * Userspace lowers the TPR while an interrupt waits under it. At the stop
+ * the guest has TPR class 5 and vector 0x45 pending: the entries before
+ * ran with a TPR threshold of 4 (where the TPR shadow is used). The next
+ * entry must take the new TPR (class 2) with a threshold that fits it
+ * (VM entry fails if the threshold exceeds VTPR[7:4]); the guest then
+ * goes on as in test_priorities.
+ */
+static void test_tpr_from_user(int sys_fd, bool via_sregs)
+{
+	struct trace t = { .n = 0 };
+	struct lv_lapic_state ls;
+	struct test_vcpu vcpu;
+	struct lv_sregs sr;
+	struct test_vm vm;
+	int ret, i, got = -1, mark = -1;
+
+	setup_vm(sys_fd, &vm, true);
+	vcpu = new_vcpu(sys_fd, &vm, 0, E_PRIO);
+	/* Stop at the second report on port 0x31: MARK 0xaa. */
+	ret = run_trace(&vcpu, &t, 0x31, 5000);
+	if (!ret)
+		ret = run_trace(&vcpu, &t, 0x31, 5000);
+	tap_result(!ret && t.n == 2 && t.ev[1].val == 0xaa,
+	       "stopped with TPR class 5 and 0x45 held");
+	if (via_sregs) {
+		ret = ioctl(vcpu.fd, LV_GET_SREGS, &sr);
+		tap_eq(5, ret ? -1 : (long)sr.cr8, "LV_GET_SREGS: CR8 is TPR[7:4]");
+		sr.cr8 = 2;
+		tap_errno(ioctl(vcpu.fd, LV_SET_SREGS, &sr), errno, 0,
+			  "LV_SET_SREGS: CR8 2");
+	} else {
+		memset(&ls, 0, sizeof(ls));
+		ret = ioctl(vcpu.fd, LV_GET_LAPIC, &ls);
+		tap_eq(0x50, ret ? -1 : (long)ls.regs[0x80 >> 4],
+		       "LV_GET_LAPIC: TPR 0x50");
+		tap_result(!ret && (ls.regs[(0x200 >> 4) + 2] & (1U << 5)),
+		       "LV_GET_LAPIC: 0x45 in IRR");
+		ls.regs[0x80 >> 4] = 0xffffff20;	/* bits 31:8 ignored */
+		tap_errno(ioctl(vcpu.fd, LV_SET_LAPIC, &ls), errno, 0,
+			  "LV_SET_LAPIC: TPR 0x20");
+	}
+	ret = run_trace(&vcpu, &t, -1, 5000);
+	for (i = 2; i < t.n; i++) {
+		if (got < 0 && t.ev[i].port == 0x30 && t.ev[i].val == 0x45)
+			got = i;
+		if (mark < 0 && t.ev[i].port == 0x31 && t.ev[i].val == 0xbb)
+			mark = i;
+	}
+	if (ret || got < 0 || mark < 0 || got > mark)
+		trace_diag(&t);
+	tap_result(!ret, via_sregs ? "after LV_SET_SREGS CR8 2: entries work, the guest runs to its HLT" :
+	       "after LV_SET_LAPIC TPR 0x20: entries work, the guest runs to its HLT");
+	tap_result(got >= 0 && got < mark,
+	       "0x45 delivered before the guest's next report");
+	close_vm(&vm, &vcpu, 1);
+}
+
 /* --- timer --- */
 
 static void test_timer(int sys_fd)
@@ -731,6 +789,8 @@ int main(void)
 	test_irqchip_errors(sys_fd);
 	test_cpuid(sys_fd);
 	test_priorities(sys_fd);
+	test_tpr_from_user(sys_fd, false);
+	test_tpr_from_user(sys_fd, true);
 	test_timer(sys_fd);
 	test_pic(sys_fd);
 	test_ioapic_msi_irqfd(sys_fd);

@@ -114,7 +114,8 @@ irq_done:
 /*
  * EOI: a self-IPI (x2APIC SELF IPI register) whose handler times its own
  * EOI write. R12 = the same timed sequence without the WRMSR (the
- * runner subtracts it).
+ * runner subtracts it). SCRATCH is cleared first: an iteration that
+ * another handler ends stores 0, which the runner refuses.
  */
 .Leoi:
 	call	irq_setup
@@ -127,6 +128,7 @@ irq_done:
 	sub	%r14d, %eax
 	mov	%eax, %r12d
 1:	movb	$0, FLAG
+	movl	$0, SCRATCH
 	sti
 	WRMSRI	MSR_SELF_IPI, BV_SELF
 2:	cmpb	$0, FLAG

@@ -11,11 +11,55 @@ result() { # STATUS NAME
 	fi
 }
 
-lvrun --irqchip --timeout 60 /guests/apic.elf >apic.out 2>&1
-st=$?
-sed 's/^/# /' apic.out
-[ "$st" = 1 ] && ! grep -q '^not ok' apic.out
-result $? "apic.elf: xAPIC page, CR8, x2APIC switch, PIT against the TSC"
+# Exits of a reason since the module was loaded (debugfs), and a capability.
+exits() { # REASON
+	awk -v r="$1" '$2 == r { n = $3 } END { print n + 0 }' \
+		/sys/kernel/debug/lightvisor/exits
+}
+cap() { # NAME
+	lvinfo | awk -v c="$1" '$1 == "cap" && $2 == c { print $3 }'
+}
+
+# apic.elf moves CR8 2 x 2000 times (CR8_LOOPS in guests/apic.c) and
+# sends itself 1000 x2APIC self-IPIs, each ended by an EOI WRMSR
+# (SELF_IPI_LOOPS). With the TPR shadow the MOVs do not exit, with
+# virtual-interrupt delivery the WRMSRs do not; without, each one does.
+run_apic() { # WHAT
+	c0=$(exits CR_ACCESS) w0=$(exits MSR_WRITE) e0=$(exits EOI_INDUCED)
+	lvrun --irqchip --timeout 60 /guests/apic.elf >apic.out 2>&1
+	st=$?
+	c1=$(exits CR_ACCESS) w1=$(exits MSR_WRITE) e1=$(exits EOI_INDUCED)
+	sed 's/^/# /' apic.out
+	[ "$st" = 1 ] && ! grep -q '^not ok' apic.out
+	result $? "apic.elf ($1): xAPIC page, CR8 and the TPR threshold, x2APIC switch and self-IPIs, PIT against the TSC, a level-triggered pin"
+	cr=$((c1 - c0)) wr=$((w1 - w0)) eoi=$((e1 - e0))
+	echo "# $1: $cr CR-access, $wr MSR-write, $eoi EOI-induced exits during apic.elf"
+}
+
+shadow=$(cap TPR_SHADOW) vid=$(cap VIRT_INTR_DELIVERY)
+dmesg | grep 'lightvisor: vmx: APIC virtualization' | sed 's/^/# /'
+run_apic "capabilities: TPR shadow $shadow, virtual-interrupt delivery $vid"
+if [ "$vid" = 1 ]; then
+	[ "$wr" -lt 1000 ]
+	result $? "virtual-interrupt delivery: the 2000 SELF IPI and EOI WRMSRs did not exit ($wr MSR-write exits)"
+	[ "$eoi" -ge 20 ]
+	result $? "virtual-interrupt delivery: the level-triggered EOIs exited to the I/O APIC ($eoi EOI-induced exits)"
+else
+	[ "$wr" -ge 2000 ]
+	result $? "no virtual-interrupt delivery: every SELF IPI and EOI WRMSR exited ($wr MSR-write exits)"
+fi
+if [ "$shadow" = 1 ]; then
+	[ "$cr" -lt 2000 ]
+	result $? "TPR shadow: the 4000 MOVs to and from CR8 did not exit ($cr CR-access exits)"
+else
+	[ "$cr" -ge 4000 ]
+	result $? "no TPR shadow: every MOV to and from CR8 exited ($cr CR-access exits)"
+fi
+dmesg | grep -q 'lightvisor: vmx: APIC virtualization: TPR shadow used' &&
+	[ "$shadow" = 1 ] ||
+	{ dmesg | grep -q 'lightvisor: vmx: APIC virtualization: TPR shadow absent' &&
+	  [ "$shadow" = 0 ]; }
+result $? "LV_CAP_TPR_SHADOW ($shadow) says what the load message says"
 
 # The CMOS/RTC: the guest prints what its clock read as rtc-epoch=N; it
 # must lie between the host's clock before and after the run (lvrun
@@ -44,6 +88,42 @@ st=$?
 sed 's/^/# /' flood.out | tail -n 3
 [ "$st" = 124 ]
 result $? "the flooding guest was stopped by lvrun's timeout (status 124)"
+
+# The fallbacks on a CPU that has both: apicv=0 (TPR shadow alone), then
+# tpr_shadow=0 (neither: virtual-interrupt delivery needs the shadow).
+rmmod lightvisor && insmod /lib/modules/lightvisor.ko apicv=0
+result $? "lightvisor reloaded with apicv=0"
+[ "$(cap VIRT_INTR_DELIVERY)" = 0 ] && [ "$(cap TPR_SHADOW)" = "$shadow" ]
+result $? "apicv=0: LV_CAP_VIRT_INTR_DELIVERY reads 0, LV_CAP_TPR_SHADOW as before"
+run_apic "apicv=0"
+[ "$wr" -ge 2000 ] && [ "$eoi" = 0 ]
+result $? "apicv=0: every SELF IPI and EOI WRMSR exited ($wr MSR-write exits, $eoi EOI-induced)"
+abi_irqchip >abi.out 2>&1
+st=$?
+grep '^not ok' abi.out | sed 's/^/# /'
+echo "# apicv=0: abi_irqchip: $(grep -c '^ok' abi.out) ok, $(grep -c '^not ok' abi.out) not ok"
+[ "$st" = 0 ] && grep -q '^ok .* TPR holds a lower class' abi.out &&
+	! grep -q '^not ok' abi.out
+result $? "apicv=0: abi_irqchip passes (TPR/PPR masking, EOI order, level EOIs, TPR from userspace)"
+
+rmmod lightvisor && insmod /lib/modules/lightvisor.ko tpr_shadow=0
+result $? "lightvisor reloaded with tpr_shadow=0"
+[ "$(cap TPR_SHADOW)" = 0 ] && [ "$(cap VIRT_INTR_DELIVERY)" = 0 ]
+result $? "tpr_shadow=0: LV_CAP_TPR_SHADOW and LV_CAP_VIRT_INTR_DELIVERY read 0"
+run_apic "tpr_shadow=0"
+[ "$cr" -ge 4000 ] && [ "$wr" -ge 2000 ]
+result $? "tpr_shadow=0: every MOV to and from CR8 exited ($cr CR-access exits), every SELF IPI and EOI WRMSR too ($wr)"
+# The ABI test's priorities (TPR/PPR masking, EOI order, the TPR set
+# from userspace) on the fallback too.
+abi_irqchip >abi.out 2>&1
+st=$?
+grep '^not ok' abi.out | sed 's/^/# /'
+echo "# tpr_shadow=0: abi_irqchip: $(grep -c '^ok' abi.out) ok, $(grep -c '^not ok' abi.out) not ok"
+[ "$st" = 0 ] && grep -q '^ok .* TPR holds a lower class' abi.out &&
+	! grep -q '^not ok' abi.out
+result $? "tpr_shadow=0: abi_irqchip passes (TPR/PPR masking, EOI order, TPR from userspace)"
+rmmod lightvisor && insmod /lib/modules/lightvisor.ko
+result $? "lightvisor reloaded with its defaults"
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -57,6 +57,246 @@ static void tpr_masks_by_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lv_lapic_pending_vector(apic), 0x61);
 }
 
+/*
+ * The TPR threshold of the TPR shadow: the class of the highest pending
+ * vector when the TPR alone holds it back, else 0; never above TPR[7:4].
+ */
+static void tpr_threshold(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	bool level;
+
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	lv_lapic_set_tpr(apic, 0x80);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	/* Class 4 held by TPR class 8: exit once TPR[7:4] < 4. */
+	lv_lapic_set_irr(apic, 0x45, false);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 4U);
+	/* Equal class is held too (presented only above PPR's class). */
+	lv_lapic_set_tpr(apic, 0x4f);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 4U);
+	/* Above the TPR: deliverable now, no threshold. */
+	lv_lapic_set_tpr(apic, 0x30);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	/* The highest pending vector decides. */
+	lv_lapic_set_tpr(apic, 0xf0);
+	lv_lapic_set_irr(apic, 0x92, false);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 9U);
+	/* Held by the ISR (same or higher class): its EOI exits instead. */
+	lv_lapic_set_tpr(apic, 0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x92);
+	lv_lapic_set_irr(apic, 0x93, false);
+	lv_lapic_set_tpr(apic, 0xa0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+	/* After the EOI, the TPR alone holds 0x93. */
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x92);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 9U);
+	/* Hardware-disabled APIC (its registers kept here): nothing to wait for. */
+	lv_lapic_set_tpr(apic, 0xf0);
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 9U);
+	apic->base &= ~MSR_IA32_APICBASE_ENABLE;
+	KUNIT_EXPECT_EQ(test, lv_lapic_tpr_threshold(apic), 0U);
+}
+
+/* Whatever the APIC holds, the threshold never exceeds TPR[7:4]. */
+static void tpr_threshold_bounded(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	unsigned int tpr, v;
+
+	for (tpr = 0; tpr < 256; tpr += 7) {
+		for (v = 16; v < 256; v += 13) {
+			memset(&apic->regs[APIC_IRR >> 4], 0, 32);
+			memset(&apic->regs[APIC_ISR >> 4], 0, 32);
+			lv_lapic_set_irr(apic, v, false);
+			if (v % 3 == 0)
+				lv_lapic_accept_vector(apic, v);
+			lv_lapic_set_tpr(apic, tpr);
+			KUNIT_EXPECT_LE(test, lv_lapic_tpr_threshold(apic), tpr >> 4);
+			KUNIT_EXPECT_LE(test, lv_lapic_tpr_threshold(apic), 15U);
+		}
+	}
+}
+
+static u32 *vreg(void *page, unsigned int off)
+{
+	return page + off;
+}
+
+/*
+ * Virtual-interrupt delivery: IRR, ISR and TPR go to the virtual-APIC
+ * page at entry (the IRR moved, RVI/SVI returned, the TMR for the
+ * EOI-exit bitmap) and come back at exit, merged with what arrived
+ * meanwhile.
+ */
+static void vapic_enter_exit(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	bool level;
+	bool tmr_new;
+	u64 tmr[4];
+	u16 status;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	lv_lapic_set_irr(apic, 0x31, false);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x31);
+	lv_lapic_set_irr(apic, 0x45, false);
+	lv_lapic_set_irr(apic, 0x92, true);
+	lv_lapic_set_tpr(apic, 0x20);
+	status = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_EQ(test, status, (u16)(0x31 << 8 | 0x92));
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x40), BIT(0x92 - 0x80));
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_IRR + 0x20), BIT(0x45 - 0x40));
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_ISR + 0x10), BIT(0x31 - 0x20));
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_TASKPRI), 0x20U);
+	KUNIT_EXPECT_TRUE(test, tmr_new);
+	KUNIT_EXPECT_EQ(test, tmr[2], BIT_ULL(0x92 - 0x80));
+	KUNIT_EXPECT_EQ(test, tmr[0] | tmr[1] | tmr[3], 0ULL);
+	/* Moved: the APIC's IRR is empty while the guest runs. */
+	KUNIT_EXPECT_EQ(test, lv_apic_highest_bit(apic->regs, APIC_IRR >> 4), -1);
+
+	/*
+	 * In the guest: 0x92 delivered and ended, 0x45 delivered (in
+	 * service), a self-IPI 0x50, TPR 0x10. Meanwhile 0x92 arrives again
+	 * (level) and 0x60 (edge).
+	 */
+	*vreg(page, APIC_IRR + 0x40) = 0;
+	*vreg(page, APIC_IRR + 0x20) = BIT(0x50 - 0x40);
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x45 - 0x40);
+	*vreg(page, APIC_TASKPRI) = 0x10;
+	lv_lapic_set_irr(apic, 0x92, true);
+	lv_lapic_set_irr(apic, 0x60, false);
+	lv_lapic_vapic_exit(apic, page, 8);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_tpr(apic), 0x10U);
+	/* 0x31 and 0x45 still in service; 0x92 pending again: it nests. */
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x92);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), -1);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x92);
+	KUNIT_EXPECT_TRUE(test, level);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x60);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x60);
+	KUNIT_EXPECT_FALSE(test, level);
+	/* The guest's self-IPI: edge. */
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x50);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x50);
+	KUNIT_EXPECT_FALSE(test, level);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), -1);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x45);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x31);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), -1);
+}
+
+/* A self-IPI in the guest clears a stale level TMR bit; vectors < 16 never pend. */
+static void vapic_self_ipi_edge(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	bool level;
+	bool tmr_new;
+	u64 tmr[4];
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	lv_lapic_set_irr(apic, 0x70, true);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x70);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
+	KUNIT_EXPECT_TRUE(test, level);
+	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr, &tmr_new), (u16)0);
+	KUNIT_EXPECT_EQ(test, tmr[1], BIT_ULL(0x70 - 0x40));
+	*vreg(page, APIC_IRR + 0x30) = BIT(0x70 - 0x60);
+	*vreg(page, APIC_IRR) = BIT(3);
+	lv_lapic_vapic_exit(apic, page, 8);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x70);
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), -1);
+	/* The EOI-exit bitmap follows the TMR at the next entry. */
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_TRUE(test, tmr_new);
+	KUNIT_EXPECT_EQ(test, tmr[1], 0ULL);
+	lv_lapic_vapic_exit(apic, page, 8);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x70);
+	KUNIT_EXPECT_FALSE(test, level);
+}
+
+/*
+ * The hand-over costs nothing while nothing changes: the APIC is marked
+ * dirty by an arrival, an injection (IRR to ISR), an EOI or a TPR write,
+ * and not by an entry; an exit finds the page unchanged exactly when the
+ * guest moved nothing in it (RVI, SVI and the ISR words up to SVI, the
+ * TPR). The vector the CPU delivered during a stay reads as newly in
+ * service.
+ */
+static void vapic_only_what_changed(struct kunit *test)
+{
+	struct lv_lapic *apic = new_apic(test, 0);
+	void *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	bool level;
+	bool tmr_new;
+	u64 tmr[4];
+	u16 st;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_EQ(test, st, (u16)0);
+	KUNIT_EXPECT_TRUE(test, tmr_new);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_dirty(apic));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, 0, 0));
+
+	/* Injected at the entry: IRR to ISR here, so the page gets it. */
+	lv_lapic_set_irr(apic, 0x41, false);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_interrupt(apic), 0x41);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_EQ(test, st, (u16)(0x41 << 8));
+	/* An edge arrival leaves the TMR, and so the EOI-exit bitmap, alone. */
+	KUNIT_EXPECT_FALSE(test, tmr_new);
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_ISR + 0x20), BIT(0x41 - 0x40));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x41));
+
+	/* The guest ends 0x41, sends itself 0x52 and takes it. */
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, 0x52 << 8));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
+	/* ... then also 0x41 and 0x52 again, nested: same SVI, more in service. */
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40) | BIT(0x41 - 0x40);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, 0x52 << 8, 0x52 << 8));
+	/* A TPR move alone counts too. */
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x41 - 0x40);
+	*vreg(page, APIC_TASKPRI) = 0x30;
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
+	*vreg(page, APIC_ISR + 0x20) = BIT(0x52 - 0x40);
+	lv_lapic_vapic_exit(apic, page, 8);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_dirty(apic));
+	KUNIT_EXPECT_EQ(test, lv_lapic_get_tpr(apic), 0x30U);
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_new_in_service(apic, 0x52));
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_unchanged(apic, page, 0x52 << 8, 0x52 << 8));
+
+	/* Another vCPU sends 0x61 while this one runs: the next entry hands it over. */
+	lv_lapic_set_irr(apic, 0x61, false);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_EQ(test, st, (u16)(0x52 << 8 | 0x61));
+	/* Still pending at the exit: never unchanged, back in the APIC, dirty. */
+	KUNIT_EXPECT_FALSE(test, lv_lapic_vapic_unchanged(apic, page, st, st));
+	lv_lapic_vapic_exit(apic, page, 8);
+	KUNIT_EXPECT_EQ(test, lv_apic_highest_bit(apic->regs, APIC_IRR >> 4), 0x61);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_EQ(test, st, (u16)(0x52 << 8 | 0x61));
+	lv_lapic_vapic_exit(apic, page, 8);
+
+	/* A TPR written from outside, and an EOI there, reach the page. */
+	lv_lapic_set_tpr(apic, 0x70);
+	st = lv_lapic_vapic_enter(apic, page, tmr, &tmr_new);
+	KUNIT_EXPECT_EQ(test, *vreg(page, APIC_TASKPRI), 0x70U);
+	lv_lapic_vapic_exit(apic, page, 8);
+	KUNIT_EXPECT_EQ(test, lv_lapic_eoi(apic, &level), 0x52);
+	KUNIT_EXPECT_TRUE(test, lv_lapic_vapic_dirty(apic));
+	KUNIT_EXPECT_EQ(test, lv_lapic_vapic_enter(apic, page, tmr, &tmr_new), (u16)0x61);
+}
+
 static void nested_eoi_order(struct kunit *test)
 {
 	struct lv_lapic *apic = new_apic(test, 0);
@@ -471,6 +711,11 @@ static void pit_counting(struct kunit *test)
 static struct kunit_case lv_irq_cases[] = {
 	KUNIT_CASE(highest_bit),
 	KUNIT_CASE(tpr_masks_by_class),
+	KUNIT_CASE(tpr_threshold),
+	KUNIT_CASE(tpr_threshold_bounded),
+	KUNIT_CASE(vapic_enter_exit),
+	KUNIT_CASE(vapic_self_ipi_edge),
+	KUNIT_CASE(vapic_only_what_changed),
 	KUNIT_CASE(nested_eoi_order),
 	KUNIT_CASE(acceptance_rules),
 	KUNIT_CASE(svr_disable_masks_lvts),

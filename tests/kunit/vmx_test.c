@@ -117,6 +117,50 @@ static void compute_config_without_true_msrs(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, conf.proc & CPU_BASED_CR3_LOAD_EXITING);
 }
 
+/*
+ * The APIC-virtualization controls are found, not turned on: a vCPU
+ * without an in-kernel APIC keeps its CR8 exits. Each child needs the
+ * TPR shadow, and the TPR shadow needs CR8 exiting that may be 0.
+ */
+static void compute_config_apicv(struct kunit *test)
+{
+	struct lv_vmcs_config conf;
+	struct lv_vmx_msrs m;
+	const char *missing;
+
+	permissive_msrs(&m);
+	KUNIT_ASSERT_EQ(test, lv_vmx_compute_config(&m, &conf, &missing), 0);
+	KUNIT_EXPECT_TRUE(test, conf.tpr_shadow_ok);
+	KUNIT_EXPECT_TRUE(test, conf.apic_access_ok);
+	KUNIT_EXPECT_TRUE(test, conf.apic_reg_virt_ok);
+	KUNIT_EXPECT_TRUE(test, conf.virt_intr_delivery_ok);
+	KUNIT_EXPECT_TRUE(test, conf.x2apic_virt_ok);
+	KUNIT_EXPECT_FALSE(test, conf.proc & CPU_BASED_TPR_SHADOW);
+	KUNIT_EXPECT_TRUE(test, conf.proc & CPU_BASED_CR8_STORE_EXITING);
+	KUNIT_EXPECT_FALSE(test, conf.proc2 & SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY);
+
+	/* Only virtual-interrupt delivery missing. */
+	m.proc2 &= ~((u64)SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY << 32);
+	KUNIT_ASSERT_EQ(test, lv_vmx_compute_config(&m, &conf, &missing), 0);
+	KUNIT_EXPECT_TRUE(test, conf.tpr_shadow_ok);
+	KUNIT_EXPECT_TRUE(test, conf.apic_reg_virt_ok);
+	KUNIT_EXPECT_FALSE(test, conf.virt_intr_delivery_ok);
+
+	/* No TPR shadow: none of its children either. */
+	permissive_msrs(&m);
+	m.true_proc &= ~((u64)CPU_BASED_TPR_SHADOW << 32);
+	KUNIT_ASSERT_EQ(test, lv_vmx_compute_config(&m, &conf, &missing), 0);
+	KUNIT_EXPECT_FALSE(test, conf.tpr_shadow_ok);
+	KUNIT_EXPECT_FALSE(test, conf.apic_reg_virt_ok);
+	KUNIT_EXPECT_FALSE(test, conf.virt_intr_delivery_ok);
+
+	/* CR8-store exiting forced to 1: the shadow would not save a thing. */
+	permissive_msrs(&m);
+	m.true_proc |= CPU_BASED_CR8_STORE_EXITING;
+	KUNIT_ASSERT_EQ(test, lv_vmx_compute_config(&m, &conf, &missing), 0);
+	KUNIT_EXPECT_FALSE(test, conf.tpr_shadow_ok);
+}
+
 static bool allowed(u64 msr, u32 val)
 {
 	return (val & lower_32_bits(msr)) == lower_32_bits(msr) &&
@@ -151,6 +195,11 @@ static void probe_this_cpu(struct kunit *test)
 	kunit_info(test, "pin %#x proc %#x proc2 %#x exit %#x entry %#x ept %#llx",
 		   conf.pin, conf.proc, conf.proc2, conf.exit, conf.entry,
 		   conf.ept_vpid_cap);
+	kunit_info(test, "may be 1: proc %#x proc2 %#x; TPR shadow %d, APIC-access page %d, APIC-register virtualization %d, virtual-interrupt delivery %d, x2APIC mode %d",
+		   upper_32_bits(true_ctls ? m.true_proc : m.proc),
+		   upper_32_bits(m.proc2), conf.tpr_shadow_ok,
+		   conf.apic_access_ok, conf.apic_reg_virt_ok,
+		   conf.virt_intr_delivery_ok, conf.x2apic_virt_ok);
 }
 
 static void vmcs_field_widths(struct kunit *test)
@@ -177,7 +226,8 @@ static void exit_dispatch(struct kunit *test)
 		EXIT_REASON_MSR_WRITE, EXIT_REASON_CR_ACCESS,
 		EXIT_REASON_EPT_VIOLATION, EXIT_REASON_XSETBV,
 		EXIT_REASON_VMON, EXIT_REASON_INTERRUPT_WINDOW,
-		EXIT_REASON_PREEMPTION_TIMER,
+		EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_TPR_BELOW_THRESHOLD,
+		EXIT_REASON_EOI_INDUCED,
 	};
 	int i;
 
@@ -232,6 +282,7 @@ static struct kunit_case lv_vmx_cases[] = {
 	KUNIT_CASE(compute_config_names_missing_ept),
 	KUNIT_CASE(compute_config_names_missing_unrestricted),
 	KUNIT_CASE(compute_config_without_true_msrs),
+	KUNIT_CASE(compute_config_apicv),
 	KUNIT_CASE(probe_this_cpu),
 	KUNIT_CASE(vmcs_field_widths),
 	KUNIT_CASE(exit_dispatch),
