@@ -60,6 +60,21 @@ wait_gone() {
 	return 1
 }
 
+# Waits for N VMs alive; if they do not come, shows what lvd and the
+# lvrun processes are doing.
+wait_vms() { # N LVD-LOG
+	local pid
+
+	wait_for "[ \"\$(vms)\" = $1 ]" && return 0
+	echo "# VMs alive: $(vms), vCPUs: $(vcpus), want $1 VMs"
+	for pid in $(pidof lvrun lvd); do
+		echo "# $pid: $(grep '^State' /proc/$pid/status) in $(cat /proc/$pid/wchan 2>/dev/null): $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
+	done
+	show lvd "$2" 40
+	dmesg | tail -10 | sed 's/^/# dmesg: /'
+	return 1
+}
+
 sock=/tmp/pool.sock
 rm -f $sock
 lvd --pool 2 --socket $sock 2>lvd.txt &
@@ -101,7 +116,7 @@ result $? "three clients, three different prepared processes:$pids"
 lvrun --stats /guests/hello64.elf >/dev/null 2>cold.txt
 grep -h "instantiation" err1.txt err2.txt err3.txt cold.txt | sed 's/^/# /'
 
-wait_for '[ "$(vms)" = 2 ]'
+wait_vms 2 lvd.txt
 result $? "lvd refilled: two prepared again after three taken (VMs alive: $(vms))"
 ! grep -q "refused\|cannot\|ended before" lvd.txt
 result $? "lvd logged no refusal or failure"
@@ -166,7 +181,7 @@ lvrun --pool-vm $sock /guests/hello64.elf >out.txt 2>err.txt
 st=$?
 [ $st = 1 ] && grep -q "lvd refused: this lvd keeps prepared lvrun processes: ask with lvrun --pool" err.txt
 result $? "lvrun --pool-vm to a pool of processes: refused by name (exit $st)"
-wait_for '[ "$(vms)" = 2 ]'
+wait_vms 2 lvd.txt
 result $? "the refusing processes are gone and replaced (VMs alive: $(vms))"
 
 lvd --pool 1 --socket $sock 2>lvd2.txt
