@@ -372,6 +372,36 @@ out:
 	return level;
 }
 
+/*
+ * The host page behind @hva, with a reference, and whether the guest may
+ * write it (LV_PROT_WRITE cleared in @prot if not). A write fault takes
+ * the page for writing, breaking copy-on-write. A read fault maps the page
+ * writable only if the host already maps it writable; otherwise it takes
+ * the page as the host has it (a MAP_PRIVATE file's page-cache page, the
+ * shared zero page), read-only, and the guest's first write faults again
+ * and copies then. Taking every fault with FOLL_WRITE would copy each page
+ * a guest only reads: a child forked from a snapshot, whose memory is the
+ * file mapped MAP_PRIVATE, would own a copy of everything its guest read.
+ */
+static int lv_get_guest_page(unsigned long hva, bool write, unsigned int *prot,
+			     struct page **page)
+{
+	unsigned int gup = 0;
+	int got;
+
+	if ((*prot & LV_PROT_WRITE) && write) {
+		gup = FOLL_WRITE;
+	} else if (*prot & LV_PROT_WRITE) {
+		if (get_user_page_fast_only(hva, FOLL_WRITE, page))
+			return 0;
+		*prot &= ~LV_PROT_WRITE;
+	}
+	got = get_user_pages_fast(hva, 1, gup, page);
+	if (got == 1)
+		return 0;
+	return got < 0 ? got : -EFAULT;
+}
+
 /**
  * lv_mmu_page_fault() - map the page behind a faulting guest-physical address
  * @vcpu: the faulting vCPU, running in its VM's address space
@@ -380,7 +410,8 @@ out:
  *
  * Maps a 2 MiB leaf when the slot allows it (lv_memslot_can_map_2m()) and
  * the host maps the page with a huge page (transparent or hugetlbfs),
- * else a 4 KiB leaf.
+ * else a 4 KiB leaf. A read fault maps the page read-only unless the host
+ * maps it writable already (lv_get_guest_page()).
  *
  * Return: 0 when the guest can retry the access (mapped, or raced with an
  * invalidation), -ENOENT when the address is not guest RAM or is a write to
@@ -421,12 +452,9 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 
 	if (slot->flags & LV_MEM_READONLY)
 		prot &= ~LV_PROT_WRITE;
-	ret = get_user_pages_fast(hva, 1,
-				  prot & LV_PROT_WRITE ? FOLL_WRITE : 0, &page);
-	if (ret != 1) {
-		ret = ret < 0 ? ret : -EFAULT;
+	ret = lv_get_guest_page(hva, write, &prot, &page);
+	if (ret)
 		goto out;
-	}
 
 	/* Dirty logging: map clean pages read-only so the first write traps. */
 	if (slot->dirty_bitmap) {

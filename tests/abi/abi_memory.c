@@ -3,9 +3,10 @@
  * ABI tests of guest memory: slot add, move and delete; bad regions; reads
  * outside guest RAM and writes to read-only RAM exit as MMIO; two VMs are
  * isolated; a host page shared by slots of several VMs is unmapped from
- * all of them when the host replaces it; the dirty log reports exactly the pages written; guest memory
- * unmapped or replaced under a running guest; VMs of killed processes
- * leave nothing behind (measured with /proc/meminfo counters: the test
+ * all of them when the host replaces it; the dirty log reports exactly the
+ * pages written; read faults copy nothing; guest memory unmapped or
+ * replaced under a running guest; VMs of killed processes leave nothing
+ * behind (measured with /proc/meminfo counters: the test
  * kernel has no kmemleak).
  *
  * Layout of the guest-physical space (real mode, first MiB): slot 0 is
@@ -421,6 +422,115 @@ static void test_dirty_log(void)
 	munmap(mem, 0x10000);
 }
 
+/*
+ * Kilobytes of anonymous (copied or allocated) memory in the mapping that
+ * holds @addr. It may have merged with a neighbour (the VM's own RAM,
+ * say): compare it before and after.
+ */
+static long anon_kb(const void *addr)
+{
+	unsigned long start, end;
+	char line[256];
+	bool in = false;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		die("/proc/self/smaps");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = start <= (uintptr_t)addr && (uintptr_t)addr < end;
+		else if (in && sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Every one of 16 pages from @gpa reads as @want in its word at 8. */
+static bool guest_reads_pages(struct mvm *m, uint64_t gpa, uint16_t want)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		ok &= guest_read16(m, gpa + i * PAGE + 8) == want;
+	return ok;
+}
+
+/*
+ * A read fault takes the host's page as it is: a guest reading pages of a
+ * MAP_PRIVATE file, or anonymous memory never written, copies or
+ * allocates nothing (a child forked from a snapshot owns only what its
+ * guest writes). A write to a page it read makes the copy then, and
+ * reaches the mapping; the file keeps its content; and when the host
+ * itself writes a page the guest only read, the guest sees the new page.
+ */
+static void test_copy_on_read(void)
+{
+	char path[] = "/tmp/abi-memory-XXXXXX";
+	static uint8_t buf[16 * PAGE];
+	uint8_t *file_mem, *anon, byte = 0;
+	long file_kb, anon_kb0;
+	struct mvm m;
+	int fd;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	memset(buf, 0x66, sizeof(buf));
+	if (write(fd, buf, sizeof(buf)) != sizeof(buf))
+		die("write");
+	file_mem = mmap(NULL, sizeof(buf), PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			fd, 0);
+	anon = mmap(NULL, sizeof(buf), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (file_mem == MAP_FAILED || anon == MAP_FAILED)
+		die("mmap");
+	mvm_create(&m);
+	if (set_region(m.vm.fd, 1, 0, 0x20000, sizeof(buf), (uintptr_t)file_mem) ||
+	    set_region(m.vm.fd, 2, 0, 0x40000, sizeof(buf), (uintptr_t)anon))
+		die("slots");
+	file_kb = anon_kb(file_mem);
+	anon_kb0 = anon_kb(anon);
+
+	tap_result(guest_reads_pages(&m, 0x20000, 0x6666),
+		   "copy on read: the guest reads 16 pages of a MAP_PRIVATE file");
+	tap_eq(file_kb, anon_kb(file_mem), "copy on read: none of them copied (KiB)");
+	tap_result(guest_reads_pages(&m, 0x40000, 0),
+		   "copy on read: the guest reads 16 untouched anonymous pages as zeros");
+	tap_eq(anon_kb0, anon_kb(anon), "copy on read: none of them allocated (KiB)");
+
+	RUN(&m, mem_guest_write, 0x77, 0, 1, (0x20000 + 3 * PAGE) >> 4, 0x10, 0);
+	RUN(&m, mem_guest_write, 0x78, 0, 1, (0x40000 + 5 * PAGE) >> 4, 0x10, 0);
+	tap_result(file_mem[3 * PAGE + 0x10] == 0x77 &&
+		   anon[5 * PAGE + 0x10] == 0x78,
+		   "copy on read: writes to pages the guest had read reach the mapping");
+	tap_eq(0x6677, guest_read16(&m, 0x20000 + 3 * PAGE + 0x10),
+	       "copy on read: the guest reads its write to the file's page back");
+	tap_eq(file_kb + 4, anon_kb(file_mem),
+	       "copy on read: the written file page copied (KiB)");
+	tap_eq(anon_kb0 + 4, anon_kb(anon),
+	       "copy on read: the written anonymous page allocated (KiB)");
+	if (pread(fd, &byte, 1, 3 * PAGE + 0x10) != 1)
+		die("pread");
+	tap_eq(0x66, byte, "copy on read: the file keeps its content");
+
+	/* The host's own copy on write replaces pages the guest has mapped. */
+	file_mem[7 * PAGE + 8] = 0x99;
+	anon[9 * PAGE + 9] = 0x55;
+	tap_eq(0x6699, guest_read16(&m, 0x20000 + 7 * PAGE + 8),
+	       "copy on read: the host writes a file page the guest read: the guest sees it");
+	tap_eq(0x5500, guest_read16(&m, 0x40000 + 9 * PAGE + 8),
+	       "copy on read: the host writes a zero page the guest read: the guest sees it");
+
+	mvm_destroy(&m);
+	munmap(file_mem, sizeof(buf));
+	munmap(anon, sizeof(buf));
+	close(fd);
+}
+
 /* --- guest memory changing under a running guest --- */
 
 struct changer {
@@ -621,6 +731,7 @@ int main(void)
 	test_two_vms();
 	test_shared_invalidation();
 	test_dirty_log();
+	test_copy_on_read();
 	test_mapping_changes();
 	test_killed_processes();
 	return tap_finish();
