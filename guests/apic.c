@@ -2,8 +2,9 @@
 /*
  * The in-kernel local APIC from a 64-bit guest (lvrun --irqchip): the
  * xAPIC page, CR8 as TPR, the switch to x2APIC and back through the
- * disabled state, and the PIT's channel 2 timed against the TSC whose
- * frequency CPUID 0x40000010 reports.
+ * disabled state, self-IPIs and EOIs in a loop in both modes, a
+ * level-triggered I/O APIC pin in both modes, and the PIT's channel 2
+ * timed against the TSC whose frequency CPUID 0x40000010 reports.
  */
 #include "lib/guest.h"
 
@@ -15,7 +16,11 @@
 
 /* irq.sh expects at least this many CR-access exits without the TPR shadow. */
 #define CR8_LOOPS	2000
-/* And at least 2 x this many MSR-write exits without virtual-interrupt delivery. */
+/*
+ * And at least 2 x this many MSR-write exits without virtual-interrupt
+ * delivery, and as many exits on the xAPIC page without the APIC-access
+ * page.
+ */
 #define SELF_IPI_LOOPS	1000
 /* And at least this many EOI-induced exits with it. */
 #define LEVEL_IRQS	20
@@ -45,6 +50,20 @@ static void handler(struct irq_frame *f)
 {
 	hits[f->vector]++;
 	eoi();
+}
+
+/* Whether the handler of an IPI found its vector in service in the ISR. */
+static volatile bool isr_seen;
+
+static bool in_service(unsigned int vector)
+{
+	return apic_read(0x100 + vector / 32 * 0x10) & (1u << (vector % 32));
+}
+
+static void isr_handler(struct irq_frame *f)
+{
+	isr_seen = in_service(f->vector);
+	handler(f);
 }
 
 /* Let pending interrupts in: a few instructions with IF set. */
@@ -84,6 +103,31 @@ static void test_xapic(void)
 	apic_write(0x80, 0x30);
 	tap_eq(3, read_cr8(), "CR8 reads TPR[7:4]");
 	apic_write(0x80, 0);
+}
+
+/*
+ * The xAPIC page in a loop: with the APIC-access page and virtual-interrupt
+ * delivery neither the self-IPI through the ICR (shorthand self, fixed,
+ * edge) nor the EOI write exits (irq.sh counts the exits on the page);
+ * each is taken exactly once all the same. An IPI to its own APIC ID
+ * without the shorthand is no self-IPI to the CPU: it exits as an APIC
+ * write, and the ISR read in its handler as an APIC access.
+ */
+static void test_xapic_loop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SELF_IPI_LOOPS; i++) {
+		apic_write(0x300, 0x40000 | 0x49);
+		window();
+	}
+	tap_eq(SELF_IPI_LOOPS, hits[0x49], "xAPIC: a self-IPI through the ICR and its EOI in a loop, each taken once");
+	apic_write(0x310, 0);			/* APIC ID 0 */
+	apic_write(0x300, 0x4a);		/* fixed, physical, no shorthand */
+	window();
+	tap_eq(1, hits[0x4a], "xAPIC: an IPI to its own APIC ID through the ICR");
+	tap_ok(isr_seen, "xAPIC: its handler reads the vector in service in the ISR");
+	tap_ok(!in_service(0x4a), "xAPIC: the EOI cleared it");
 }
 
 /*
@@ -213,11 +257,11 @@ static void test_pit(void)
 }
 
 /*
- * A level-triggered I/O APIC pin in x2APIC mode: the RTC's periodic
- * interrupt on line 8 (asserted until register C is read). Its EOI must
- * reach the I/O APIC (remote IRR), also when the CPU virtualizes the EOI
- * WRMSR: without that, only the first one would arrive. irq.sh counts the
- * EOI-induced exits.
+ * A level-triggered I/O APIC pin, in xAPIC and in x2APIC mode: the RTC's
+ * periodic interrupt on line 8 (asserted until register C is read). Its
+ * EOI must reach the I/O APIC (remote IRR), also when the CPU virtualizes
+ * the EOI write or WRMSR: without that, only the first one would arrive.
+ * irq.sh counts the EOI-induced exits.
  */
 static volatile unsigned int level_hits;
 
@@ -236,15 +280,20 @@ static void ioapic_write(unsigned int reg, uint32_t v)
 	*(volatile uint32_t *)0xfec00010UL = v;
 }
 
-static void test_level_x2apic(void)
+static void test_level(bool x2)
 {
 	uint32_t khz, b, c, d;
 	uint64_t t0;
 
 	cpuid(0x40000010, 0, &khz, &b, &c, &d);
-	wrmsr(APIC_BASE_MSR, rdmsr(APIC_BASE_MSR) | APIC_EXTD);
-	x2apic = true;
-	wrmsr(0x835, 1 << 16);			/* LINT0 (ExtINT) masked */
+	level_hits = 0;
+	if (x2) {
+		wrmsr(APIC_BASE_MSR, rdmsr(APIC_BASE_MSR) | APIC_EXTD);
+		x2apic = true;
+		wrmsr(0x835, 1 << 16);		/* LINT0 (ExtINT) masked */
+	} else {
+		apic_write(0x350, 1 << 16);
+	}
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
 	ioapic_write(0x11 + 2 * 8, 0);		/* to APIC 0 */
@@ -262,8 +311,36 @@ static void test_level_x2apic(void)
 	outb(0x70, 0x0b);
 	outb(0x71, 0x02);
 	ioapic_write(0x10 + 2 * 8, 1 << 16);	/* masked */
-	tap_ok(level_hits >= LEVEL_IRQS,
-	       "x2APIC: 20 RTC interrupts on a level-triggered I/O APIC pin (each EOI reached it)");
+	outb(0x70, 0x0c);
+	inb(0x71);				/* an expiry since: line low */
+	if (x2)
+		tap_ok(level_hits >= LEVEL_IRQS,
+		       "x2APIC: 20 RTC interrupts on a level-triggered I/O APIC pin (each EOI reached it)");
+	else
+		tap_ok(level_hits >= LEVEL_IRQS,
+		       "xAPIC: 20 RTC interrupts on a level-triggered I/O APIC pin (each EOI reached it)");
+}
+
+/*
+ * The APIC moved to another base (last: the VM's APIC-access page, if it
+ * had one, is off for good after this): it answers at the new base, and
+ * the old one is no longer the APIC, nor memory that keeps a write, but
+ * MMIO nobody claims (lvrun reads all ones).
+ */
+#define NEW_APIC	0xfed00000UL
+
+static void test_relocated(void)
+{
+	uint64_t base = rdmsr(APIC_BASE_MSR);
+	volatile uint32_t *old = (volatile uint32_t *)(APIC + 0x380);
+
+	wrmsr(APIC_BASE_MSR, base & ~(APIC_EN | APIC_EXTD));
+	x2apic = false;
+	wrmsr(APIC_BASE_MSR, NEW_APIC | APIC_EN | (base & APIC_BSP));
+	tap_eq(0x14, *(volatile uint32_t *)(NEW_APIC + 0x30) & 0xff,
+	       "APIC base moved to 0xfed00000: its version read there");
+	*old = 0x12345678;
+	tap_eq(0xffffffff, *old, "the old base reads as unclaimed MMIO, not a page that kept a write");
 }
 
 int main(void)
@@ -274,11 +351,16 @@ int main(void)
 	for (v = 0x40; v < 0x48; v++)
 		idt_set_handler(v, handler);
 	idt_set_handler(0x48, rtc_level_handler);
-	tap_plan(29);
+	idt_set_handler(0x49, handler);
+	idt_set_handler(0x4a, isr_handler);
+	tap_plan(36);
 	test_xapic();
 	test_cr8_shadow();
+	test_xapic_loop();
+	test_level(false);
 	test_x2apic();
 	test_pit();
-	test_level_x2apic();
+	test_level(true);
+	test_relocated();
 	return tap_done();
 }

@@ -269,6 +269,8 @@ struct lv_vendor_ops {
  *	accesses in 64-bit mode do not exit)
  * @apic_reg_virt: APIC-register virtualization is used
  * @virt_intr_delivery: virtual-interrupt delivery is used
+ * @apic_access: an xAPIC at the default base is virtualized through an
+ *	APIC-access page (irq/irqchip.c)
  */
 struct lv_hw_caps {
 	bool run_guests;
@@ -281,6 +283,7 @@ struct lv_hw_caps {
 	bool tpr_shadow;
 	bool apic_reg_virt;
 	bool virt_intr_delivery;
+	bool apic_access;
 };
 
 extern const struct lv_vendor_ops *lv_vendor;
@@ -766,6 +769,12 @@ void lv_mmu_notifier_unregister(struct lv_vm *vm);
 void lv_mmu_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new);
 void lv_mmu_module_exit(void);
 void lv_mmu_zap_range(struct lv_vm *vm, u64 gpa, u64 size);
+
+/* irq/irqchip.c: the APIC-access page (lv_caps.apic_access) */
+phys_addr_t lv_apic_access_hpa(struct lv_vm *vm);
+bool lv_apic_access_on(struct lv_vm *vm);
+int lv_apic_access_fault(struct lv_vm *vm, u64 gpa);
+void lv_apic_access_base_changed(struct lv_vcpu *vcpu, u64 base);
 bool lv_memslot_can_map_2m(const struct lv_memslot *slot, u64 gfn);
 
 /* x86.c */

@@ -297,6 +297,8 @@ static long lv_check_cap(unsigned long cap)
 		return lv_caps.apic_reg_virt;
 	case LV_CAP_VIRT_INTR_DELIVERY:
 		return lv_caps.virt_intr_delivery;
+	case LV_CAP_APIC_ACCESS:
+		return lv_caps.apic_access;
 	default:
 		return 0;
 	}

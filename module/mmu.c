@@ -435,8 +435,10 @@ int lv_mmu_page_fault(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	slot = lv_memslot_find(vm, gpa);
 	ret = -ENOENT;
 	if (!slot) {
-		/* An assigned device's BAR is mapped, never an MMIO exit. */
-		ret = lv_iommu_bar_fault(vm, gpa);
+		/* The APIC-access page, or an assigned device's BAR: mapped. */
+		ret = lv_apic_access_fault(vm, gpa);
+		if (ret == -ENOENT)
+			ret = lv_iommu_bar_fault(vm, gpa);
 		goto out;
 	}
 	if (write && (slot->flags & LV_MEM_READONLY))

@@ -12,10 +12,12 @@
 
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
+#include <asm/io.h>
 
 #include "lightvisor.h"
 #include "irq/irqchip.h"
@@ -604,6 +606,13 @@ int lv_irqchip_create(struct lv_vm *vm)
 	lv_pic_reset(&chip->pic[1], false);
 	lv_ioapic_reset(&chip->ioapic);
 	lv_pit_init(&chip->pit, vm);
+	if (lv_caps.apic_access) {
+		chip->apic_access_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!chip->apic_access_page) {
+			kfree(chip);
+			return -ENOMEM;
+		}
+	}
 	/* vCPU creation reads it without vm->lock's ordering: publish last. */
 	smp_store_release(&vm->irqchip, chip);
 	return 0;
@@ -625,10 +634,111 @@ void lv_irqchip_destroy(struct lv_vm *vm)
 			lv_lapic_destroy(vcpu->lapic);
 }
 
+/* After the vCPUs, before the page tables: no entry can use the page. */
 void lv_irqchip_free(struct lv_vm *vm)
 {
+	if (vm->irqchip && vm->irqchip->apic_access_page)
+		__free_page(vm->irqchip->apic_access_page);
 	kfree(vm->irqchip);
 	vm->irqchip = NULL;
+}
+
+/* --- the APIC-access page --- */
+
+/*
+ * With lv_caps.apic_access, the guest-physical page at the default APIC
+ * base maps to a page of the VM's own, and each vCPU whose APIC is in
+ * xAPIC mode there runs with "virtualize APIC accesses": its accesses to
+ * the page exit as APIC accesses (no instruction fetch or walk to find
+ * the address), and with virtual-interrupt delivery its EOI and TPR
+ * writes do not exit at all (SDM vol. 3C, 30.4). The page's contents are
+ * never read or written through it. A vCPU without the control (x2APIC
+ * mode, APIC disabled, real mode without the TPR shadow) would reach the
+ * page itself, as hardware reaches memory at the APIC base once the
+ * xAPIC is not decoding it. An APIC moved elsewhere turns the page off
+ * for the whole VM, as KVM inhibits APICv: the old base must then reach
+ * userspace as MMIO again.
+ *
+ * Every caller is a vCPU's (its creation, entries, faults and APIC base
+ * writes), and vm->irqchip was set before the first vCPU: plain reads.
+ */
+
+/* The page's host-physical address for the VMCS, 0 if the VM has none. */
+phys_addr_t lv_apic_access_hpa(struct lv_vm *vm)
+{
+	struct lv_irqchip *chip = vm->irqchip;
+
+	return chip && chip->apic_access_page ?
+	       page_to_phys(chip->apic_access_page) : 0;
+}
+
+/* May a vCPU of @vm with its xAPIC at the default base use the page? */
+bool lv_apic_access_on(struct lv_vm *vm)
+{
+	struct lv_irqchip *chip = vm->irqchip;
+
+	return chip && chip->apic_access_page && !READ_ONCE(chip->apic_access_off);
+}
+
+/**
+ * lv_apic_access_fault() - map the APIC-access page where the guest touched it
+ * @vm: the VM
+ * @gpa: a guest-physical address that no memory slot holds
+ *
+ * Return: 0 if mapped (the guest retries and exits as an APIC access),
+ * -ENOENT if @gpa is not the default APIC base's page or the page is off,
+ * another negative errno on failure.
+ */
+int lv_apic_access_fault(struct lv_vm *vm, u64 gpa)
+{
+	struct lv_irqchip *chip = vm->irqchip;
+	int ret;
+
+	if ((gpa & PAGE_MASK) != APIC_DEFAULT_PHYS_BASE || !lv_apic_access_on(vm))
+		return -ENOENT;
+	ret = lv_vendor->vm_map_phys(vm, APIC_DEFAULT_PHYS_BASE,
+				     page_to_phys(chip->apic_access_page),
+				     PAGE_SIZE, LV_PROT_RWX, false);
+	if (ret < 0)
+		return ret;
+	/* The mapping before the flag; pairs with lv_apic_access_disable(). */
+	smp_mb();
+	if (READ_ONCE(chip->apic_access_off))
+		lv_mmu_zap_range(vm, APIC_DEFAULT_PHYS_BASE, PAGE_SIZE);
+	else if (ret > 0)
+		lv_vm_flush_tlbs(vm);
+	return 0;
+}
+
+/*
+ * An APIC of @vm left the default base: unmap the page for good. A fault
+ * that mapped it concurrently sees the flag after its mapping and unmaps
+ * it again, or its mapping is already there for the unmap here.
+ */
+static void lv_apic_access_disable(struct lv_vm *vm)
+{
+	struct lv_irqchip *chip = vm->irqchip;
+
+	if (!chip || !chip->apic_access_page || READ_ONCE(chip->apic_access_off))
+		return;
+	WRITE_ONCE(chip->apic_access_off, true);
+	/* The flag before the unmap; pairs with lv_apic_access_fault(). */
+	smp_mb();
+	lv_mmu_zap_range(vm, APIC_DEFAULT_PHYS_BASE, PAGE_SIZE);
+}
+
+/**
+ * lv_apic_access_base_changed() - an APIC's IA32_APIC_BASE was written
+ * @vcpu: its vCPU
+ * @base: the new value
+ *
+ * Not under the APIC's lock: the unmap takes mmu_lock and flushes.
+ */
+void lv_apic_access_base_changed(struct lv_vcpu *vcpu, u64 base)
+{
+	if ((base & MSR_IA32_APICBASE_ENABLE) && !(base & X2APIC_ENABLE) &&
+	    (base & MSR_IA32_APICBASE_BASE) != APIC_DEFAULT_PHYS_BASE)
+		lv_apic_access_disable(vcpu->vm);
 }
 
 long lv_irqchip_vm_ioctl(struct lv_vm *vm, unsigned int cmd,

@@ -75,6 +75,11 @@ struct lv_pit {
  * @irqfds_lock: @irqfds
  * @irqfds: eventfds that raise lines
  * @vm: owner
+ * @apic_access_page: what the guest-physical page of the default APIC
+ *	base maps to when the backend virtualizes APIC accesses
+ *	(lv_caps.apic_access), else NULL; its contents are never used
+ * @apic_access_off: an APIC moved away from the default base: the page
+ *	is unmapped and stays so (each APIC's accesses are emulated)
  */
 struct lv_irqchip {
 	spinlock_t lock;
@@ -84,6 +89,8 @@ struct lv_irqchip {
 	spinlock_t irqfds_lock;
 	struct list_head irqfds;
 	struct lv_vm *vm;
+	struct page *apic_access_page;
+	bool apic_access_off;
 };
 
 /* pic.c: pure 8259 logic, caller holds the irqchip lock. */

@@ -1149,6 +1149,8 @@ int lv_lapic_set_base(struct lv_lapic *apic, u64 base, bool from_user)
 		}
 	}
 	spin_unlock_irqrestore(&apic->lock, flags);
+	if (apic->vcpu)
+		lv_apic_access_base_changed(apic->vcpu, base);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_lapic_set_base);

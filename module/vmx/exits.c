@@ -112,13 +112,59 @@ static enum lv_exit_action handle_unexpected(struct lv_vmx_vcpu *vmx)
 static enum lv_exit_action handle_apic_write(struct lv_vmx_vcpu *vmx)
 {
 	unsigned int off = lv_vmx_exit_qual(vmx) & 0xff0;
+	struct lv_lapic *apic = vmx->vcpu.lapic;
 	u32 val;
 
-	if (off != APIC_SELF_IPI || !vmx->virt_apic)
+	if (!vmx->virt_apic)
 		return handle_unexpected(vmx);
-	val = READ_ONCE(*(u32 *)(vmx->virt_apic + APIC_SELF_IPI)) & 0xff;
-	lv_lapic_msr_write(vmx->vcpu.lapic, LV_X2APIC_MSR_BASE + (APIC_SELF_IPI >> 4), val);
-	return LV_RESUME_GUEST;
+	val = READ_ONCE(*(u32 *)(vmx->virt_apic + off));
+	if (off == APIC_SELF_IPI && vmx->x2apic_virt) {
+		lv_lapic_msr_write(apic, LV_X2APIC_MSR_BASE + (APIC_SELF_IPI >> 4),
+				   val & 0xff);
+		return LV_RESUME_GUEST;
+	}
+	/*
+	 * The xAPIC page: a write to the ICR's low half that the CPU did not
+	 * take as a self-IPI (SDM vol. 3C, 30.4.3.2) is in the virtual-APIC
+	 * page; the high half went through an APIC-access exit already.
+	 */
+	if (off == APIC_ICR && vmx->apic_access) {
+		lv_lapic_write(apic, APIC_ICR, val);
+		return LV_RESUME_GUEST;
+	}
+	return handle_unexpected(vmx);
+}
+
+/* An APIC-access exit's qualification (SDM vol. 3C, table 28-6). */
+#define LV_APIC_ACCESS_OFFSET(qual)	((qual) & 0xfff)
+#define LV_APIC_ACCESS_TYPE(qual)	(((qual) >> 12) & 0xf)
+#define LV_APIC_ACCESS_LINEAR_READ	0
+#define LV_APIC_ACCESS_LINEAR_WRITE	1
+
+/*
+ * The guest's xAPIC page, through the APIC-access page: an instruction's
+ * read or write of a register that the CPU did not virtualize. The
+ * address comes with the exit, so the emulator needs no walk to find it.
+ * A fetch from the page, or an access while delivering an event (an IDT
+ * or a stack on the APIC page), has no instruction at RIP to emulate: as
+ * for MMIO, the VM stops with the cause named.
+ */
+static enum lv_exit_action handle_apic_access(struct lv_vmx_vcpu *vmx)
+{
+	unsigned long qual = lv_vmx_exit_qual(vmx);
+	unsigned int type = LV_APIC_ACCESS_TYPE(qual);
+	u64 gpa = APIC_DEFAULT_PHYS_BASE + LV_APIC_ACCESS_OFFSET(qual);
+
+	if (vmx->vcpu.event.valid ||
+	    (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK))
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
+	if (type != LV_APIC_ACCESS_LINEAR_READ &&
+	    type != LV_APIC_ACCESS_LINEAR_WRITE)
+		return lv_internal_error(&vmx->vcpu,
+					 LV_INTERNAL_ERROR_EMULATION, gpa);
+	return lv_handle_mmio(&vmx->vcpu, gpa,
+			      type == LV_APIC_ACCESS_LINEAR_WRITE);
 }
 
 /*
@@ -569,6 +615,7 @@ static const lv_exit_handler_t lv_vmx_exit_handlers[] = {
 	[EXIT_REASON_PREEMPTION_TIMER]		= handle_preemption_timer,
 	[EXIT_REASON_VMFUNC]			= lv_inject_ud,
 	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= handle_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS]		= handle_apic_access,
 	[EXIT_REASON_EOI_INDUCED]		= handle_eoi_induced,
 	[EXIT_REASON_APIC_WRITE]		= handle_apic_write,
 };

@@ -498,6 +498,9 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 		memset(vmx->eoi_exit, 0, sizeof(vmx->eoi_exit));
 	}
 	vmx->x2apic_virt = false;
+	vmx->apic_access = false;
+	if (vmx->virt_apic && lv_apic_access_hpa(vmx->vcpu.vm))
+		vmcs_write64(APIC_ACCESS_ADDR, lv_apic_access_hpa(vmx->vcpu.vm));
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
 	vmcs_write32(VM_EXIT_CONTROLS, c->exit);
@@ -989,6 +992,38 @@ static void lv_vmx_set_x2apic_virt(struct lv_vmx_vcpu *vmx, bool on)
 }
 
 /*
+ * Should the guest's APIC page go through the VM's APIC-access page? Only
+ * in xAPIC mode at the default base (where the page is mapped), and only
+ * while the VM has not turned the page off. IA32_APIC_BASE changes only
+ * on this vCPU's thread (its WRMSR, or an ioctl on its fd).
+ */
+static bool lv_vmx_wants_apic_access(struct lv_vmx_vcpu *vmx)
+{
+	u64 base = READ_ONCE(vmx->vcpu.lapic->base);
+
+	return lv_caps.apic_access &&
+	       (base & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) ==
+			MSR_IA32_APICBASE_ENABLE &&
+	       (base & MSR_IA32_APICBASE_BASE) == APIC_DEFAULT_PHYS_BASE &&
+	       lv_apic_access_on(vmx->vcpu.vm);
+}
+
+/*
+ * "Virtualize APIC accesses" on or off. It and "virtualize x2APIC mode"
+ * are never both on at an entry (a VM-entry check): the APIC is in one
+ * mode or the other, and lv_vmx_vid_enter() runs after this.
+ */
+static void lv_vmx_set_apic_access(struct lv_vmx_vcpu *vmx, bool on)
+{
+	vmx->apic_access = on;
+	if (on)
+		vmx->proc2_ctls |= SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
+	else
+		vmx->proc2_ctls &= ~SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+}
+
+/*
  * Virtual-interrupt delivery on or off. The TPR threshold is not used
  * while it is on: lowering VTPR makes the CPU deliver what it lets
  * through (SDM vol. 3C, 30.1.2). The x2APIC MSRs are virtualized only
@@ -1111,7 +1146,10 @@ static void lv_vmx_vid_exit(struct lv_vmx_vcpu *vmx, bool failed)
 static void lv_vmx_apic_enter(struct lv_vmx_vcpu *vmx)
 {
 	bool vid = vmx->vid && (vmcs_readl(GUEST_CR0) & X86_CR0_PE);
+	bool access = lv_vmx_wants_apic_access(vmx);
 
+	if (access != vmx->apic_access)
+		lv_vmx_set_apic_access(vmx, access);
 	if (vid != vmx->vid_active)
 		lv_vmx_set_vid(vmx, vid);
 	if (vid)
@@ -2015,6 +2053,8 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 	caps->virt_intr_delivery = apicv && caps->tpr_shadow &&
 				   lv_vmcs_config.virt_intr_delivery_ok &&
 				   lv_vmcs_config.x2apic_virt_ok;
+	caps->apic_access = caps->virt_intr_delivery &&
+			    lv_vmcs_config.apic_access_ok;
 	lv_vcpu_module_init();
 	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
 		caps->tagged_tlb ? ", VPID" : " (no VPID: INVVPID is missing)",
@@ -2022,7 +2062,7 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 		caps->ept_ad_bits ? ", EPT A/D bits" : "");
 	pr_info("APIC virtualization: TPR shadow %s, APIC-access page %s, APIC-register virtualization %s, virtual-interrupt delivery %s, x2APIC mode %s\n",
 		lv_vmx_apicv_state(lv_vmcs_config.tpr_shadow_ok, caps->tpr_shadow),
-		lv_vmx_apicv_state(lv_vmcs_config.apic_access_ok, false),
+		lv_vmx_apicv_state(lv_vmcs_config.apic_access_ok, caps->apic_access),
 		lv_vmx_apicv_state(lv_vmcs_config.apic_reg_virt_ok, caps->apic_reg_virt),
 		lv_vmx_apicv_state(lv_vmcs_config.virt_intr_delivery_ok,
 				   caps->virt_intr_delivery),

@@ -93,6 +93,10 @@ struct lv_vmx_vm {
  *	runs
  * @x2apic_virt: "virtualize x2APIC mode" is on (the guest's APIC is in
  *	x2APIC mode): its TPR, EOI and SELF IPI MSRs do not exit
+ * @apic_access: "virtualize APIC accesses" is on (the guest's APIC is in
+ *	xAPIC mode at the default base, and the VM maps its APIC-access
+ *	page there): accesses to the page exit as APIC accesses, or with
+ *	virtual-interrupt delivery, EOI and TPR writes do not exit
  * @vid_status: the guest interrupt status (RVI, SVI) the CPU starts from
  *	at the next entry, or left at the last exit
  * @vid_cut_short: the virtual interrupt whose delivery the last exit cut
@@ -134,6 +138,7 @@ struct lv_vmx_vcpu {
 	bool vid;
 	bool vid_active;
 	bool x2apic_virt;
+	bool apic_access;
 	u16 vid_status;
 	u8 vid_cut_short;
 	u32 idt_vectoring;

@@ -21,28 +21,41 @@ cap() { # NAME
 }
 
 # apic.elf moves CR8 2 x 2000 times (CR8_LOOPS in guests/apic.c) and
-# sends itself 1000 x2APIC self-IPIs, each ended by an EOI WRMSR
-# (SELF_IPI_LOOPS). With the TPR shadow the MOVs do not exit, with
-# virtual-interrupt delivery the WRMSRs do not; without, each one does.
+# sends itself 1000 x2APIC self-IPIs, each ended by an EOI WRMSR, and
+# 1000 xAPIC self-IPIs through the ICR, each ended by an EOI write to the
+# page (SELF_IPI_LOOPS). With the TPR shadow the MOVs do not exit, with
+# virtual-interrupt delivery the WRMSRs do not, and with the APIC-access
+# page too the writes to the page do not; without, each one does. The
+# exits on the page are those emulated (MMIO_EMULATED: EPT violations
+# and APIC-access exits alike).
 run_apic() { # WHAT
 	c0=$(exits CR_ACCESS) w0=$(exits MSR_WRITE) e0=$(exits EOI_INDUCED)
+	m0=$(exits MMIO_EMULATED)
 	lvrun --irqchip --timeout 60 /guests/apic.elf >apic.out 2>&1
 	st=$?
 	c1=$(exits CR_ACCESS) w1=$(exits MSR_WRITE) e1=$(exits EOI_INDUCED)
+	m1=$(exits MMIO_EMULATED)
 	sed 's/^/# /' apic.out
 	[ "$st" = 1 ] && ! grep -q '^not ok' apic.out
-	result $? "apic.elf ($1): xAPIC page, CR8 and the TPR threshold, x2APIC switch and self-IPIs, PIT against the TSC, a level-triggered pin"
-	cr=$((c1 - c0)) wr=$((w1 - w0)) eoi=$((e1 - e0))
-	echo "# $1: $cr CR-access, $wr MSR-write, $eoi EOI-induced exits during apic.elf"
+	result $? "apic.elf ($1): xAPIC page, CR8 and the TPR threshold, x2APIC switch and self-IPIs, PIT against the TSC, level-triggered pins"
+	cr=$((c1 - c0)) wr=$((w1 - w0)) eoi=$((e1 - e0)) page=$((m1 - m0))
+	echo "# $1: $cr CR-access, $wr MSR-write, $eoi EOI-induced, $page emulated MMIO exits during apic.elf"
 }
 
-shadow=$(cap TPR_SHADOW) vid=$(cap VIRT_INTR_DELIVERY)
+shadow=$(cap TPR_SHADOW) vid=$(cap VIRT_INTR_DELIVERY) access=$(cap APIC_ACCESS)
 dmesg | grep 'lightvisor: vmx: APIC virtualization' | sed 's/^/# /'
-run_apic "capabilities: TPR shadow $shadow, virtual-interrupt delivery $vid"
+run_apic "capabilities: TPR shadow $shadow, virtual-interrupt delivery $vid, APIC-access page $access"
+if [ "$access" = 1 ]; then
+	[ "$page" -lt 1000 ]
+	result $? "APIC-access page: the 2000 xAPIC ICR and EOI writes did not exit ($page emulated MMIO exits)"
+else
+	[ "$page" -ge 2000 ]
+	result $? "no APIC-access page: every xAPIC ICR and EOI write exited ($page emulated MMIO exits)"
+fi
 if [ "$vid" = 1 ]; then
 	[ "$wr" -lt 1000 ]
 	result $? "virtual-interrupt delivery: the 2000 SELF IPI and EOI WRMSRs did not exit ($wr MSR-write exits)"
-	[ "$eoi" -ge 20 ]
+	[ "$eoi" -ge 40 ]
 	result $? "virtual-interrupt delivery: the level-triggered EOIs exited to the I/O APIC ($eoi EOI-induced exits)"
 else
 	[ "$wr" -ge 2000 ]
@@ -93,11 +106,12 @@ result $? "the flooding guest was stopped by lvrun's timeout (status 124)"
 # tpr_shadow=0 (neither: virtual-interrupt delivery needs the shadow).
 rmmod lightvisor && insmod /lib/modules/lightvisor.ko apicv=0
 result $? "lightvisor reloaded with apicv=0"
-[ "$(cap VIRT_INTR_DELIVERY)" = 0 ] && [ "$(cap TPR_SHADOW)" = "$shadow" ]
-result $? "apicv=0: LV_CAP_VIRT_INTR_DELIVERY reads 0, LV_CAP_TPR_SHADOW as before"
+[ "$(cap VIRT_INTR_DELIVERY)" = 0 ] && [ "$(cap APIC_ACCESS)" = 0 ] &&
+	[ "$(cap TPR_SHADOW)" = "$shadow" ]
+result $? "apicv=0: LV_CAP_VIRT_INTR_DELIVERY and LV_CAP_APIC_ACCESS read 0, LV_CAP_TPR_SHADOW as before"
 run_apic "apicv=0"
-[ "$wr" -ge 2000 ] && [ "$eoi" = 0 ]
-result $? "apicv=0: every SELF IPI and EOI WRMSR exited ($wr MSR-write exits, $eoi EOI-induced)"
+[ "$wr" -ge 2000 ] && [ "$eoi" = 0 ] && [ "$page" -ge 2000 ]
+result $? "apicv=0: every SELF IPI and EOI WRMSR exited ($wr MSR-write exits, $eoi EOI-induced), every xAPIC ICR and EOI write too ($page)"
 abi_irqchip >abi.out 2>&1
 st=$?
 grep '^not ok' abi.out | sed 's/^/# /'

@@ -66,7 +66,10 @@
  * how many ioeventfds one VM may have. LV_CAP_VM_UNBOUND: LV_CREATE_VM
  * takes LV_VM_UNBOUND and LV_BIND_VM exists (see "unbound VMs").
  * LV_CAP_IRQ_STATUS: LV_IRQ_STATUS exists; the value is how many status
- * registers one VM may have.
+ * registers one VM may have. LV_CAP_APIC_ACCESS: an in-kernel local APIC
+ * in xAPIC mode at the default base (0xfee00000) is virtualized through
+ * an APIC-access page: its accesses exit without instruction emulation's
+ * page walk, and its EOI and TPR writes do not exit.
  */
 enum lv_cap {
 	LV_CAP_RUN_GUESTS		= 1,
@@ -91,6 +94,7 @@ enum lv_cap {
 	LV_CAP_IOEVENTFD		= 20,
 	LV_CAP_VM_UNBOUND		= 21,
 	LV_CAP_IRQ_STATUS		= 22,
+	LV_CAP_APIC_ACCESS		= 23,
 };
 
 /* The Intel names of LV_CAP_TDP, LV_CAP_TAGGED_TLB and LV_CAP_HV_TIMER. */
