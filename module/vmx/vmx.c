@@ -979,15 +979,21 @@ static void lv_vmx_tpr_shadow_exit(struct lv_vmx_vcpu *vmx)
 		lv_lapic_set_tpr(vmx->vcpu.lapic, vtpr);
 }
 
+/* One secondary control on or off, in the VMCS at once. */
+static void lv_vmx_set_proc2(struct lv_vmx_vcpu *vmx, u32 control, bool on)
+{
+	if (on)
+		vmx->proc2_ctls |= control;
+	else
+		vmx->proc2_ctls &= ~control;
+	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+}
+
 /* The APIC went in or out of x2APIC mode (or was software-disabled). */
 static void lv_vmx_set_x2apic_virt(struct lv_vmx_vcpu *vmx, bool on)
 {
 	vmx->x2apic_virt = on;
-	if (on)
-		vmx->proc2_ctls |= SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
-	else
-		vmx->proc2_ctls &= ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+	lv_vmx_set_proc2(vmx, SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE, on);
 	vmcs_write64(MSR_BITMAP, __pa(on ? lv_msr_bitmap_x2apic : lv_msr_bitmap));
 }
 
@@ -1016,11 +1022,7 @@ static bool lv_vmx_wants_apic_access(struct lv_vmx_vcpu *vmx)
 static void lv_vmx_set_apic_access(struct lv_vmx_vcpu *vmx, bool on)
 {
 	vmx->apic_access = on;
-	if (on)
-		vmx->proc2_ctls |= SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
-	else
-		vmx->proc2_ctls &= ~SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+	lv_vmx_set_proc2(vmx, SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES, on);
 }
 
 /*
@@ -1035,11 +1037,7 @@ static void lv_vmx_set_vid(struct lv_vmx_vcpu *vmx, bool on)
 	lv_lapic_vapic_invalidate(vmx->vcpu.lapic);
 	if (!on && vmx->x2apic_virt)
 		lv_vmx_set_x2apic_virt(vmx, false);
-	if (on)
-		vmx->proc2_ctls |= SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY;
-	else
-		vmx->proc2_ctls &= ~SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY;
-	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, vmx->proc2_ctls);
+	lv_vmx_set_proc2(vmx, SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY, on);
 }
 
 /* Level-triggered vectors exit on EOI (the I/O APIC's remote IRR). */
