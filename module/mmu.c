@@ -256,8 +256,14 @@ void lv_mmu_slot_replace(struct lv_vm *vm, u32 id, struct lv_memslot *new)
 		flush = lv_vendor->vm_unmap_range(vm, lv_slot_gpa(old),
 						  lv_slot_bytes(old));
 	}
-	if (new)
+	if (new) {
 		interval_tree_insert(&new->hva_node, &lmn->slots);
+		/* RAM over the APIC base: the APIC-access page goes. */
+		if (lv_slot_gpa(new) <= APIC_DEFAULT_PHYS_BASE &&
+		    APIC_DEFAULT_PHYS_BASE - lv_slot_gpa(new) < lv_slot_bytes(new))
+			flush |= lv_vendor->vm_unmap_range(vm, APIC_DEFAULT_PHYS_BASE,
+							   PAGE_SIZE);
+	}
 	spin_unlock(&vm->mmu_lock);
 	if (flush)
 		lv_vm_flush_tlbs(vm);

@@ -653,11 +653,12 @@ void lv_irqchip_free(struct lv_vm *vm)
  * the address), and with virtual-interrupt delivery its EOI and TPR
  * writes do not exit at all (SDM vol. 3C, 30.4). The page's contents are
  * never read or written through it. A vCPU without the control (x2APIC
- * mode, APIC disabled, real mode without the TPR shadow) would reach the
- * page itself, as hardware reaches memory at the APIC base once the
+ * mode, APIC disabled) would reach the page itself, as hardware reaches memory at the APIC base once the
  * xAPIC is not decoding it. An APIC moved elsewhere turns the page off
  * for the whole VM, as KVM inhibits APICv: the old base must then reach
- * userspace as MMIO again.
+ * userspace as MMIO again. A memory slot added over the base wins: its
+ * insertion unmaps the page (lv_mmu_slot_replace()), and faults find the
+ * slot first.
  *
  * Every caller is a vCPU's (its creation, entries, faults and APIC base
  * writes), and vm->irqchip was set before the first vCPU: plain reads.

@@ -4,10 +4,10 @@
  * outside guest RAM and writes to read-only RAM exit as MMIO; two VMs are
  * isolated; a host page shared by slots of several VMs is unmapped from
  * all of them when the host replaces it; the dirty log reports exactly the
- * pages written; read faults copy nothing; guest memory unmapped or
- * replaced under a running guest; VMs of killed processes leave nothing
- * behind (measured with /proc/meminfo counters: the test
- * kernel has no kmemleak).
+ * pages written; read faults copy nothing; a slot over the APIC base wins
+ * over the APIC-access page; guest memory unmapped or replaced under a
+ * running guest; VMs of killed processes leave nothing behind (measured
+ * with /proc/meminfo counters: the test kernel has no kmemleak).
  *
  * Layout of the guest-physical space (real mode, first MiB): slot 0 is
  * 64 KiB of RAM at 0 holding the code (0x1000) and the stack (0x8000);
@@ -531,6 +531,68 @@ static void test_copy_on_read(void)
 	close(fd);
 }
 
+/*
+ * A slot added over the APIC base of a VM with an irqchip wins over the
+ * APIC-access page that the guest's first access there mapped (where the
+ * CPU virtualizes APIC accesses): the guest then reads the slot's memory,
+ * not the APIC, and runs code from it. The guest reaches it through DS
+ * and CS, based at the APIC base.
+ */
+static void test_slot_over_apic(void)
+{
+	/* mov (%di),%eax; hlt: APIC registers are read 32 bits at a time. */
+	static const uint8_t read_di[] = { 0x66, 0x8b, 0x05, 0xf4 };
+	/* mov $0x12345678,%eax; hlt */
+	static const uint8_t mov_eax_hlt[] = { 0x66, 0xb8, 0x78, 0x56, 0x34, 0x12,
+					       0xf4 };
+	uint8_t *ram = map_anon(PAGE, 0x77);
+	struct lv_sregs sregs;
+	struct lv_regs regs;
+	struct mvm m;
+	uint32_t r;
+
+	vm_create(sys_fd, &m.vm);
+	if (ioctl(m.vm.fd, LV_CREATE_IRQCHIP, 0) < 0)
+		die("LV_CREATE_IRQCHIP");
+	m.vm.mem_size = RAM_SIZE;
+	m.vm.mem = map_anon(RAM_SIZE, 0);
+	if (set_region(m.vm.fd, 0, 0, 0, RAM_SIZE, (uintptr_t)m.vm.mem))
+		die("LV_SET_MEMORY_REGION slot 0");
+	vcpu_create(sys_fd, &m.vm, 0, &m.vcpu);
+	vcpu_setup_realmode(&m.vcpu, GUEST_CODE_GPA);
+	if (ioctl(m.vcpu.fd, LV_GET_SREGS, &sregs))
+		die("LV_GET_SREGS");
+	sregs.ds.base = 0xfee00000;
+	if (ioctl(m.vcpu.fd, LV_SET_SREGS, &sregs))
+		die("LV_SET_SREGS");
+
+	r = run_code(&m, read_di, sizeof(read_di), 0, 0, 0, 0, 0x30, 0);
+	tap_result(r == LV_EXIT_HLT && (get_rax(&m) & 0xff) == 0x14,
+		   "irqchip VM: the guest reads the APIC's version at 0xfee00030 (exit %s, %#llx)",
+		   exit_reason_name(r), (unsigned long long)get_rax(&m));
+	if (set_region(m.vm.fd, 1, 0, 0xfee00000, PAGE, (uintptr_t)ram))
+		die("slot at the APIC base");
+	r = run_code(&m, read_di, sizeof(read_di), 0, 0, 0, 0, 0x30, 0);
+	tap_result(r == LV_EXIT_HLT && (get_rax(&m) & 0xffffffff) == 0x77777777,
+		   "a slot added over the APIC base: the guest reads its memory, not the APIC (exit %s, %#llx)",
+		   exit_reason_name(r), (unsigned long long)get_rax(&m));
+
+	/* And runs code there: a fetch the APIC-access page would refuse. */
+	memcpy(ram + 0x40, mov_eax_hlt, sizeof(mov_eax_hlt));
+	sregs.cs.base = 0xfee00000;
+	if (ioctl(m.vcpu.fd, LV_SET_SREGS, &sregs))
+		die("LV_SET_SREGS");
+	regs = (struct lv_regs){ .rip = 0x40, .rsp = 0x8000, .rflags = 2 };
+	if (ioctl(m.vcpu.fd, LV_SET_REGS, &regs))
+		die("LV_SET_REGS");
+	r = vcpu_run(&m.vcpu) ? ~0u : m.vcpu.run->exit_reason;
+	tap_result(r == LV_EXIT_HLT && (get_rax(&m) & 0xffffffff) == 0x12345678,
+		   "... and runs code from it (exit %s, %#llx)",
+		   exit_reason_name(r), (unsigned long long)get_rax(&m));
+	mvm_destroy(&m);
+	munmap(ram, PAGE);
+}
+
 /* --- guest memory changing under a running guest --- */
 
 struct changer {
@@ -732,6 +794,7 @@ int main(void)
 	test_shared_invalidation();
 	test_dirty_log();
 	test_copy_on_read();
+	test_slot_over_apic();
 	test_mapping_changes();
 	test_killed_processes();
 	return tap_finish();
