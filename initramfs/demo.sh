@@ -19,7 +19,7 @@ echo "== lvrun: Linux (the guest kernel, BusyBox init) to a shell prompt"
 # prints the time since it started).
 rm -f /tmp/serial.in
 mkfifo /tmp/serial.in
-lvrun --mem 256M --vcpus 2 --initrd /work/initrd.gz \
+lvrun --mem 256M --vcpus 2 --initrd /work/initrd.cpio \
 	--cmdline "console=ttyS0 quiet lvtest=shell" /work/bzImage \
 	</tmp/serial.in >/tmp/linux.out 2>&1 &
 pid=$!

@@ -71,7 +71,7 @@ while [ $i -lt "$runs" ]; do
 	if [ "$hv" = lightvisor ]; then counters >/tmp/boot.before; else echo "- 0 0" >/tmp/boot.before; fi
 	{
 		lvrun --hv "$hv" --mem 256M --vcpus 1 --timeout 600 \
-			--initrd /work/initrd.gz \
+			--initrd /work/initrd.cpio \
 			--cmdline "console=ttyS0 quiet lvtest=shell" /work/bzImage \
 			</tmp/boot.in 3>&-
 		echo $? >/tmp/boot.st

@@ -100,7 +100,7 @@ stop_all() {
 save_at_prompt() {
 	mkfifo $d/in
 	lvrun --mem 256M --vcpus 1 --timeout 600 --control $d/ctl \
-		--initrd /work/initrd.gz --cmdline "console=ttyS0 quiet lvtest=shell" \
+		--initrd /work/initrd.cpio --cmdline "console=ttyS0 quiet lvtest=shell" \
 		/work/bzImage <$d/in >$d/boot.out 2>&1 &
 	pid=$!
 	exec 3>$d/in

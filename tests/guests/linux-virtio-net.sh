@@ -33,7 +33,7 @@ if [ "$1" = --in-netns ]; then
 	listeners=$!
 	nc -l -p 5001 <"$dir/host.bin" >/dev/null &
 	listeners="$listeners $!"
-	lvrun "$@" --mem 256M --timeout 1200 --net tap=$tap --initrd initrd.gz \
+	lvrun "$@" --mem 256M --timeout 1200 --net tap=$tap --initrd initrd.cpio \
 		--cmdline "console=ttyS0 quiet lvtest=net" bzImage \
 		</dev/null >"$dir/out" 2>&1 &
 	pid=$!
@@ -114,13 +114,13 @@ bad() { # NAME PATTERN LVRUN-ARGS...: lvrun fails with PATTERN
 	fi
 }
 bad "--net tap=bad/name" "tap=bad/name: cannot attach: Invalid argument" \
-	unshare -n lvrun --net tap=bad/name --initrd initrd.gz bzImage
+	unshare -n lvrun --net tap=bad/name --initrd initrd.cpio bzImage
 bad "--net tap=lo (not a tap)" "tap=lo: cannot attach: .*not a tap" \
-	unshare -n lvrun --net tap=lo --initrd initrd.gz bzImage
+	unshare -n lvrun --net tap=lo --initrd initrd.cpio bzImage
 bad "--net tap= with a name too long" "an interface name is 1 to 15 characters" \
-	lvrun --net tap=abcdefghijklmnop --initrd initrd.gz bzImage
-bad "--net without tap=" "--net wants tap=NAME" lvrun --net mac=02:00:00:00:00:01 --initrd initrd.gz bzImage
-bad "--net mac= not unicast" "not a unicast address" lvrun --net tap=x,mac=03:00:00:00:00:01 --initrd initrd.gz bzImage
+	lvrun --net tap=abcdefghijklmnop --initrd initrd.cpio bzImage
+bad "--net without tap=" "--net wants tap=NAME" lvrun --net mac=02:00:00:00:00:01 --initrd initrd.cpio bzImage
+bad "--net mac= not unicast" "not a unicast address" lvrun --net tap=x,mac=03:00:00:00:00:01 --initrd initrd.cpio bzImage
 # Without CAP_NET_ADMIN: as an unprivileged user (who may use
 # /dev/lightvisor for this one run, and reads a copy of the kernel) lvrun
 # may not open /dev/net/tun (mode 0600 here), and where it may, not make

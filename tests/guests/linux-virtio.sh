@@ -23,7 +23,7 @@ dir=$(mktemp -d)
 boot() { # NAME TEST CONSOLE [LVRUN OPTIONS] -> $out, ok if power-off and init reached
 	name=$1 test=$2 console=$3
 	shift 3
-	out=$(lvrun --mem 256M --timeout 600 "$@" --initrd initrd.gz \
+	out=$(lvrun --mem 256M --timeout 600 "$@" --initrd initrd.cpio \
 		--cmdline "console=$console quiet lvtest=$test" bzImage 2>&1 </dev/null)
 	st=$?
 	echo "$out" | grep -E 'LVGUEST|virtio' | sed 's/^/# /'
@@ -91,7 +91,7 @@ wait_for() { # PATTERN FILE PID: until FILE has PATTERN or PID is gone
 	done
 }
 mkfifo "$dir/in"
-lvrun --mem 256M --timeout 600 --console virtio --initrd initrd.gz \
+lvrun --mem 256M --timeout 600 --console virtio --initrd initrd.cpio \
 	--cmdline "console=hvc0 quiet lvtest=shell" bzImage <"$dir/in" >"$dir/out" 2>&1 &
 pid=$!
 exec 3>"$dir/in"
@@ -116,7 +116,7 @@ fi
 mod=$dir/mod.img
 dd if=/dev/urandom of="$mod" bs=1M count=1 2>/dev/null
 cp "$mod" "$dir/mod.orig"
-cat stock-virtio.cpio initrd.gz >"$dir/stock-initrd"
+cat stock-virtio.cpio initrd.cpio >"$dir/stock-initrd"
 typed="lv-typed-$$"
 mkfifo "$dir/mod.in"
 lvrun --mem 256M --timeout 600 --disk "$mod" --console virtio \

@@ -24,7 +24,7 @@ fi
 boot() { # NAME STATUS KERNEL TEST [LVRUN OPTIONS] -> $out
 	name=$1 want=$2 kernel=$3 test=$4
 	shift 4
-	out=$(lvrun --hv "$hv" --mem 256M --timeout 600 "$@" --initrd initrd.gz \
+	out=$(lvrun --hv "$hv" --mem 256M --timeout 600 "$@" --initrd initrd.cpio \
 		--cmdline "console=ttyS0 quiet lvtest=$test" "$kernel" 2>&1 </dev/null)
 	st=$?
 	echo "$out" | grep -E 'guest mark|LVGUEST' | sed 's/^/# /'
@@ -103,7 +103,7 @@ wait_for() { # PATTERN FILE PID: until FILE has PATTERN or PID is gone
 }
 rm -f serial.in
 mkfifo serial.in
-lvrun --hv "$hv" --mem 256M --timeout 600 --initrd initrd.gz \
+lvrun --hv "$hv" --mem 256M --timeout 600 --initrd initrd.cpio \
 	--cmdline "console=ttyS0 quiet lvtest=shell" bzImage <serial.in >serial.out 2>&1 &
 pid=$!
 exec 3>serial.in
@@ -129,7 +129,7 @@ fi
 count_lines() { tr -d '\r' <"$1" | grep '^LVGUEST-COUNT [0-9]* kept-'; }
 if [ "$hv" = lightvisor ]; then
 	rm -f linux.sock linux.snap
-	lvrun --mem 256M --timeout 600 --control "$PWD/linux.sock" --initrd initrd.gz \
+	lvrun --mem 256M --timeout 600 --control "$PWD/linux.sock" --initrd initrd.cpio \
 		--cmdline "console=ttyS0 quiet lvtest=counter" bzImage \
 		>saved.out 2>&1 </dev/null &
 	pid=$!
