@@ -680,6 +680,15 @@ static void on_alarm(int sig)
 	alarms++;
 }
 
+/* Sleep until the run timer's next signal has been taken. */
+static void wait_for_alarm(void)
+{
+	sig_atomic_t seen = alarms;
+
+	while (alarms == seen)
+		pause();
+}
+
 /* A VM with RAM in slot 0 and one vCPU with its run page, made if needed. */
 static struct fuzz_vcpu *runnable_vcpu(struct fuzz_vm **vmp)
 {
@@ -778,7 +787,12 @@ static void handle_exit(struct lv_run *run)
 /* Random code, random state, then LV_RUN until the guest stops. */
 static void op_guest_run(void)
 {
-	struct itimerval it = { .it_value = { .tv_usec = 2000 } };
+	/*
+	 * Periodic: a signal that comes before LV_RUN is taken in userspace,
+	 * and only the next one ends a run that the guest would not leave.
+	 */
+	struct itimerval it = { .it_value = { .tv_usec = 2000 },
+				.it_interval = { .tv_usec = 2000 } };
 	struct fuzz_vm *vm = NULL;
 	struct fuzz_vcpu *vcpu;
 	enum mode mode = below(NR_MODES);
@@ -809,6 +823,13 @@ static void op_guest_run(void)
 			     "INTERRUPT");
 		}
 		setitimer(ITIMER_REAL, &it, NULL);
+		/*
+		 * As on a loaded machine, the timer sometimes fires before
+		 * LV_RUN. A halted vCPU with nothing to wake it then waits
+		 * in LV_RUN for the next period's signal.
+		 */
+		if (chance(10))
+			wait_for_alarm();
 		ret = call(vcpu->fd, LV_RUN, 0, "RUN");
 		F.st.lv_runs++;
 		vcpu->run->immediate_exit = 0;

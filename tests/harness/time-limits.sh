@@ -13,7 +13,8 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-vm() { # ARGS...: vm-run in Bochs, output in $out, status in $st
+vm() { # ARGS...: vm-run in Bochs (or the --emu given), output in $out,
+	# status in $st
 	LV_NO_BUILD=1 "$top/scripts/vm-run" --emu bochs "$@" >"$out" 2>&1
 	st=$?
 }
@@ -54,6 +55,30 @@ if [ "$st" = 125 ] && grep -q 'vm-run: FAIL: time budget spent' "$out"; then
 else
 	sed 's/^/# /' "$out" | tail -n 15
 	not_ok "guest over its guest-time budget fails (status $st)"
+fi
+
+# 4. A suite's time limit (lv-suite, which scripts/check runs each suite
+# with) ends every process of the suite, not only its shell: a process
+# left blocked in LV_RUN would keep its VM, and VMX, into the next suite.
+# (QEMU: no VMX needed, and it boots faster.)
+# shellcheck disable=SC2016 # expanded in the guest
+vm --emu qemu --timeout 100 -- sh -c '
+	printf "sleep %s &\nsleep %s\n" 4321 4321 >/tmp/leaky.sh
+	lv-suite 5 /tmp/leaky.sh
+	echo "suite status $?"
+	n=0
+	for p in /proc/[0-9]*; do
+		[ "$(tr "\0" " " 2>/dev/null <$p/cmdline)" = "sleep 4321 " ] &&
+			n=$((n + 1))
+	done
+	echo "left running: $n"'
+if [ "$st" = 0 ] && grep -q '^suite status 143$' "$out" &&
+   grep -q '^left running: 0$' "$out" &&
+   grep -q 'lv-suite: /tmp/leaky.sh left processes running' "$out"; then
+	ok "a suite past its time limit leaves no process behind"
+else
+	sed 's/^/# /' "$out" | tail -n 15
+	not_ok "a suite past its time limit leaves no process behind (status $st)"
 fi
 
 echo "1..$n"
