@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/debug/lightvisor/stats: module-wide counters; exits: VM
- * exits by reason, with the ticks each reason cost (make bench).
+ * exits by reason, with the ticks each reason cost (make bench);
+ * mitigations: what the backend does against CPU vulnerabilities.
  *
  * One file for the module, not a directory per VM: creating debugfs
  * entries is a large part of what a new VM costs elsewhere, and VM
@@ -37,6 +38,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		sum.dev_irqs_dropped += s->dev_irqs_dropped;
 		sum.ioeventfd_signals += s->ioeventfd_signals;
 		sum.irq_status_accesses += s->irq_status_accesses;
+		sum.l1d_flushes += s->l1d_flushes;
 	}
 	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
 		   atomic_read(&lv_nr_vcpus));
@@ -51,6 +53,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		   sum.dev_irqs_dropped);
 	seq_printf(m, "ioeventfd_signals %llu\n", sum.ioeventfd_signals);
 	seq_printf(m, "irq_status_accesses %llu\n", sum.irq_status_accesses);
+	seq_printf(m, "l1d_flushes %llu\n", sum.l1d_flushes);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);
@@ -88,6 +91,21 @@ static int lv_exits_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(lv_exits);
 
+/*
+ * mitigations: what the backend does against CPU vulnerabilities. It
+ * follows the kernel's own choices (mitigations=, l1tf=, ...), so tests
+ * compare it with /sys/devices/system/cpu/vulnerabilities.
+ */
+static int lv_mitigations_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "ibpb_exit_to_user %s\n",
+		   lv_ibpb_exit_to_user() ? "on" : "off");
+	if (lv_vendor->show_mitigations)
+		lv_vendor->show_mitigations(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lv_mitigations);
+
 void lv_debugfs_init(void)
 {
 	lv_debugfs_dir = debugfs_create_dir("lightvisor", NULL);
@@ -95,6 +113,8 @@ void lv_debugfs_init(void)
 			    &lv_stats_fops);
 	debugfs_create_file("exits", 0444, lv_debugfs_dir, NULL,
 			    &lv_exits_fops);
+	debugfs_create_file("mitigations", 0444, lv_debugfs_dir, NULL,
+			    &lv_mitigations_fops);
 }
 
 void lv_debugfs_exit(void)

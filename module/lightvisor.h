@@ -18,6 +18,7 @@
 #include <linux/preempt.h>
 #include <linux/lightvisor.h>
 #include <asm/fpu/api.h>
+#include <asm/nospec-branch.h>
 
 #include "decode.h"
 #include <kunit/visibility.h>
@@ -108,6 +109,8 @@ enum lv_map_level {
 
 #define LV_PAGES_PER_2M		(SZ_2M >> PAGE_SHIFT)
 
+struct seq_file;
+
 /**
  * struct lv_vendor_ops - what a CPU vendor backend provides
  *
@@ -125,6 +128,13 @@ struct lv_vendor_ops {
 	 * (an index into lv_exit_stats), or NULL
 	 */
 	const char *(*exit_reason_name)(u16 reason);
+
+	/**
+	 * @show_mitigations: what the backend does against CPU
+	 * vulnerabilities, "name state" lines, as the kernel's own state
+	 * decided it at load (debugfs "mitigations"); may be NULL
+	 */
+	void (*show_mitigations)(struct seq_file *m);
 
 	/**
 	 * @cpu_enable: enable hardware virtualization on this CPU (per CPU,
@@ -587,6 +597,7 @@ struct lv_stats {
 	u64 dev_irqs_dropped;
 	u64 ioeventfd_signals;
 	u64 irq_status_accesses;
+	u64 l1d_flushes;
 };
 
 DECLARE_PER_CPU(struct lv_stats, lv_stats);
@@ -799,6 +810,31 @@ u32 lv_xsave_size(u64 xcr0);
 void lv_x86_init(unsigned long cr4_hw_allowed);
 u64 lv_host_xcr0(void);
 u64 lv_spec_ctrl_bits(void);
+
+/*
+ * VMSCAPE: a guest can train the branch predictors against the host's
+ * userspace, the VMM. Where the kernel mitigates it, the CPU that ran the
+ * guest does an IBPB before it next returns to userspace, as after KVM's
+ * guests. Called right after every VM exit, interrupts still off, so the
+ * mark is on that CPU and not one the task migrates to.
+ */
+static inline void lv_guest_exited_irqoff(void)
+{
+#ifdef X86_FEATURE_IBPB_EXIT_TO_USER
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
+#endif
+}
+
+/* Is that IBPB on (a "mitigations" line of debugfs)? */
+static inline bool lv_ibpb_exit_to_user(void)
+{
+#ifdef X86_FEATURE_IBPB_EXIT_TO_USER
+	return cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER);
+#else
+	return false;
+#endif
+}
 unsigned long lv_cr4_allowed(void);
 bool lv_cr4_valid(unsigned long cr4);
 bool lv_pae_paging(u64 cr0, u64 cr4, u64 efer);

@@ -9,6 +9,7 @@
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <asm/trapnr.h>
@@ -877,8 +878,10 @@ static void lv_vmx_flush_l1d(void)
 
 static void lv_vmx_clear_cpu_state(struct lv_vcpu *vcpu)
 {
-	if (unlikely(lv_l1d_flush))
+	if (unlikely(lv_l1d_flush)) {
 		lv_vmx_flush_l1d();
+		this_cpu_inc(lv_stats.l1d_flushes);
+	}
 	/* MMIO stale data: the kernel asks for VERW only for device owners. */
 	else if (static_branch_unlikely(&mmio_stale_data_clear) &&
 		 READ_ONCE(vcpu->vm->iommu))
@@ -1217,6 +1220,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	vmx->cr2 = read_cr2();
 
 	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
+	lv_guest_exited_irqoff();
 	if (likely(!fail))
 		vmx->idt_vectoring = vmcs_read32(IDT_VECTORING_INFO_FIELD);
 	if (vmx->vid_active)
@@ -1865,9 +1869,35 @@ static const char *lv_vmx_exit_reason_name(u16 reason)
 	return NULL;
 }
 
+/*
+ * Each line names a mitigation of module/vmx and how the kernel's state
+ * set it: the L1D flush before entry (L1TF), VERW before entry (the
+ * kernel's X86_FEATURE_CLEAR_CPU_BUF, MDS and its kin), the RSB fill
+ * after exit (X86_FEATURE_RSB_VMEXIT or its LITE form, Spectre v2), IBPB
+ * between VMs (X86_FEATURE_IBPB) and the SPEC_CTRL bits guests may set.
+ */
+static void lv_vmx_show_mitigations(struct seq_file *m)
+{
+	const char *rsb = "off";
+
+	if (cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT))
+		rsb = "full";
+	else if (cpu_feature_enabled(X86_FEATURE_RSB_VMEXIT_LITE))
+		rsb = "lite";
+	seq_printf(m, "l1d_flush %s\n", !lv_l1d_flush ? "off" :
+		   boot_cpu_has(X86_FEATURE_FLUSH_L1D) ? "msr" : "software");
+	seq_printf(m, "clear_cpu_buffers %s\n",
+		   cpu_feature_enabled(X86_FEATURE_CLEAR_CPU_BUF) ? "verw" : "off");
+	seq_printf(m, "rsb_fill %s\n", rsb);
+	seq_printf(m, "ibpb_between_vms %s\n",
+		   cpu_feature_enabled(X86_FEATURE_IBPB) ? "on" : "off");
+	seq_printf(m, "guest_spec_ctrl %#llx\n", lv_spec_ctrl_bits());
+}
+
 static const struct lv_vendor_ops lv_vmx_ops = {
 	.name			= "vmx",
 	.exit_reason_name	= lv_vmx_exit_reason_name,
+	.show_mitigations	= lv_vmx_show_mitigations,
 	.cpu_enable		= lv_vmx_cpu_enable,
 	.cpu_disable		= lv_vmx_cpu_disable,
 	.cpu_emergency_disable	= lv_vmx_cpu_emergency_disable,
