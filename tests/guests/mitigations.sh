@@ -42,7 +42,7 @@ if [ "$mode" = on ]; then
 	grep -q '^Mitigation' "$vuln/l1tf"
 	check $? "kernel: L1TF mitigated"
 else
-	grep -q '^Vulnerable$' "$vuln/spectre_v2"
+	grep -q '^Vulnerable' "$vuln/spectre_v2"
 	check $? "kernel: Spectre v2 not mitigated (mitigations=off)"
 	grep -q '^Vulnerable' "$vuln/mds"
 	check $? "kernel: MDS not mitigated (mitigations=off)"
