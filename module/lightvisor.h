@@ -586,6 +586,7 @@ enum lv_reg {
  * @ioeventfd_signals: guest writes an ioeventfd took in the kernel
  * @irq_status_accesses: status register reads and acknowledgements
  *	completed in the kernel (LV_IRQ_STATUS)
+ * @l1d_flushes: L1D flushes before VM entries (the kernel's L1TF state)
  */
 struct lv_stats {
 	u64 entries;
