@@ -640,6 +640,10 @@ int lv_decode_sys(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 		return ret;
 	insn->len = c.pos;
 	insn->seg = seg.seg;
+	if (mode == LV_MODE_LONG64)
+		insn->addr_size = p.adsize ? 4 : 8;
+	else
+		insn->addr_size = (mode == LV_MODE_PROT32) ^ p.adsize ? 4 : 2;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_decode_sys);

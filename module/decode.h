@@ -159,6 +159,7 @@ u64 lv_mmio_ea(const struct lv_mmio_insn *insn, const unsigned long *regs,
  * @reg: ModRM.reg extended by REX.R (LOCK MOV CR0 is CR8: reg 8)
  * @rm: ModRM.rm extended by REX.B
  * @seg: segment override prefix (enum lv_seg), LV_SEG_NONE if none
+ * @addr_size: address size in bytes (mode and 67 prefix)
  */
 struct lv_sys_insn {
 	u8 len;
@@ -167,6 +168,7 @@ struct lv_sys_insn {
 	u8 reg;
 	u8 rm;
 	u8 seg;
+	u8 addr_size;
 };
 
 #define LV_SYS_ONE_BYTE		0x100

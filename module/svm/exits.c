@@ -131,11 +131,14 @@ static enum lv_exit_action handle_ud(struct lv_svm_vcpu *svm)
 {
 	struct lv_sys_insn insn;
 
-	if (!lv_decode_sys_at_rip(&svm->vcpu, &insn) && insn.opcode == 0x01 &&
-	    (insn.modrm == 0xc1 || insn.modrm == 0xd9)) {
-		svm->insn_len = insn.len;
+	if (lv_decode_sys_at_rip(&svm->vcpu, &insn))
+		return lv_inject_ud(svm);
+	svm->insn_len = insn.len;
+	if (insn.opcode == 0x01 && (insn.modrm == 0xc1 || insn.modrm == 0xd9))
 		return lv_handle_hypercall(&svm->vcpu);
-	}
+	/* QEMU 7.2 raises #UD for INT1 where a CPU raises #DB. */
+	if (insn.opcode == (LV_SYS_ONE_BYTE | 0xf1))
+		return handle_icebp(svm);
 	return lv_inject_ud(svm);
 }
 
@@ -374,7 +377,6 @@ static u64 lv_string_io_addr(struct lv_svm_vcpu *svm, bool in,
 #define LV_IOIO_STR		BIT(2)
 #define LV_IOIO_REP		BIT(3)
 #define LV_IOIO_SZ_SHIFT	4	/* one-hot: 8, 16, 32 bits */
-#define LV_IOIO_A_SHIFT		7	/* one-hot: 16, 32, 64-bit addresses */
 
 static enum lv_exit_action handle_io(struct lv_svm_vcpu *svm)
 {
@@ -392,12 +394,17 @@ static enum lv_exit_action handle_io(struct lv_svm_vcpu *svm)
 	svm->insn_len = svm->vmcb->control.exit_info_2 - svm->vmcb->save.rip;
 	if (io.size != 1 && io.size != 2 && io.size != 4)
 		return handle_unexpected(svm);
+	/*
+	 * String forms: the address size and segment come from the
+	 * instruction, not from EXITINFO1 (QEMU 7.2 reports its address
+	 * size one bit off).
+	 */
 	if (io.string) {
-		io.addr_size = 2 << ((info >> LV_IOIO_A_SHIFT) & 7) / 2;
 		if (lv_decode_sys_at_rip(&svm->vcpu, &insn))
 			return lv_internal_error(&svm->vcpu,
 						 LV_INTERNAL_ERROR_EMULATION,
 						 svm->vmcb->save.rip);
+		io.addr_size = insn.addr_size;
 		io.linear_addr = lv_string_io_addr(svm, io.in, io.addr_size,
 						   insn.seg);
 		io.df = svm->vmcb->save.rflags & X86_EFLAGS_DF;

@@ -29,28 +29,35 @@ static int lv_msrpm_bit(u32 msr)
 	return -1;
 }
 
-static void lv_msr_passthrough(unsigned long *msrpm, u32 msr)
+static void lv_msr_passthrough(unsigned long *msrpm, u32 msr, bool write)
 {
 	int bit = lv_msrpm_bit(msr);
 
-	__clear_bit(bit, msrpm);	/* read */
-	__clear_bit(bit + 1, msrpm);	/* write */
+	__clear_bit(bit, msrpm);		/* read */
+	if (write)
+		__clear_bit(bit + 1, msrpm);	/* write */
 }
 
 void lv_svm_msrpm_init(unsigned long *msrpm)
 {
 	memset(msrpm, 0xff, 2 * PAGE_SIZE);
-	/* Switched by VMLOAD/VMSAVE around every VMRUN. */
-	lv_msr_passthrough(msrpm, MSR_FS_BASE);
-	lv_msr_passthrough(msrpm, MSR_GS_BASE);
-	lv_msr_passthrough(msrpm, MSR_KERNEL_GS_BASE);
-	lv_msr_passthrough(msrpm, MSR_STAR);
-	lv_msr_passthrough(msrpm, MSR_LSTAR);
-	lv_msr_passthrough(msrpm, MSR_CSTAR);
-	lv_msr_passthrough(msrpm, MSR_SYSCALL_MASK);
-	lv_msr_passthrough(msrpm, MSR_IA32_SYSENTER_CS);
-	lv_msr_passthrough(msrpm, MSR_IA32_SYSENTER_ESP);
-	lv_msr_passthrough(msrpm, MSR_IA32_SYSENTER_EIP);
+	/*
+	 * Switched by VMLOAD/VMSAVE around every VMRUN. FS and GS base
+	 * change at every guest context switch; the others are written
+	 * rarely, and their writes exit so that the rules of WRMSR
+	 * (canonical addresses) hold even where the CPU, or the emulator,
+	 * would not check them.
+	 */
+	lv_msr_passthrough(msrpm, MSR_FS_BASE, true);
+	lv_msr_passthrough(msrpm, MSR_GS_BASE, true);
+	lv_msr_passthrough(msrpm, MSR_KERNEL_GS_BASE, false);
+	lv_msr_passthrough(msrpm, MSR_STAR, false);
+	lv_msr_passthrough(msrpm, MSR_LSTAR, false);
+	lv_msr_passthrough(msrpm, MSR_CSTAR, false);
+	lv_msr_passthrough(msrpm, MSR_SYSCALL_MASK, false);
+	lv_msr_passthrough(msrpm, MSR_IA32_SYSENTER_CS, false);
+	lv_msr_passthrough(msrpm, MSR_IA32_SYSENTER_ESP, false);
+	lv_msr_passthrough(msrpm, MSR_IA32_SYSENTER_EIP, false);
 }
 
 /* The MSRs whose guest value is a VMCB field. */

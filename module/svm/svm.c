@@ -612,6 +612,14 @@ static void lv_svm_load_guest_dr(struct lv_svm_vcpu *svm)
 	set_debugreg(svm->dr[1], 1);
 	set_debugreg(svm->dr[2], 2);
 	set_debugreg(svm->dr[3], 3);
+	/*
+	 * QEMU 7.2 arms breakpoints only at a MOV to DR7, not when VMRUN
+	 * loads DR7: write the guest's breakpoint enables here too (never
+	 * GD, which would trap our own MOV DR), with GIF clear and no
+	 * access to the guest's addresses before VMRUN. A CPU loads the
+	 * same value at VMRUN anyway; the host's comes back after the exit.
+	 */
+	set_debugreg(svm->vmcb->save.dr7 & ~LV_DR7_GD, 7);
 }
 
 /*
@@ -646,10 +654,32 @@ static void lv_svm_prepare_tlb(struct lv_svm_vcpu *svm)
 	svm->flush = false;
 }
 
+/*
+ * XSETBV is intercepted, but QEMU 7.2's SVM runs the guest's XSETBV
+ * without the intercept: whatever XCR0 the guest left in the CPU (which
+ * passed the CPU's own checks) is taken if the core's rules allow it,
+ * and the host gets its own back in any case.
+ */
+static void lv_svm_sync_xcr0(struct lv_svm_vcpu *svm, u64 *host_xcr0)
+{
+	u64 loaded = *host_xcr0 ? svm->xcr0 : lv_host_xcr0();
+	u64 now = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+
+	if (likely(now == loaded))
+		return;
+	if (lv_xcr0_valid(&svm->vcpu, now))
+		lv_svm_set_xcr0(svm, now);
+	*host_xcr0 = lv_host_xcr0();
+}
+
 /* After the exit, with GIF still clear: give the host its state back. */
 static void lv_svm_restore_host(struct lv_svm_vcpu *svm, u64 host_xcr0,
 				u32 host_pkru)
 {
+	if (lv_host_xcr0())
+		lv_svm_sync_xcr0(svm, &host_xcr0);
+	if (unlikely(svm->guest_bp))
+		set_debugreg(0, 7);
 	if (unlikely(hw_breakpoint_active()))
 		hw_breakpoint_restore();
 	if (svm->pkru_used) {
