@@ -843,6 +843,14 @@ static const struct {
 	{ offsetof(struct vmcb_save_area, ldtr), offsetof(struct lv_sregs, ldt) },
 };
 
+/*
+ * TR's type: the busy TSS a loaded TR always is (and VMX requires), kept
+ * as "available" in the VMCB. No CPU looks at the hidden type (task
+ * switches exit), but QEMU 7.2 aborts the whole machine on the first
+ * privilege change of a guest whose TR cache says busy.
+ */
+#define LV_TSS_BUSY		BIT(1)
+
 static void lv_svm_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 {
 	struct lv_svm_vcpu *svm = to_svm(vcpu);
@@ -853,6 +861,8 @@ static void lv_svm_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 	for (i = 0; i < ARRAY_SIZE(lv_svm_segments); i++)
 		lv_svm_get_segment((void *)save + lv_svm_segments[i].vmcb,
 				   (void *)sr + lv_svm_segments[i].sregs);
+	if (sr->tr.present && (sr->tr.type & 7) == 1)
+		sr->tr.type |= LV_TSS_BUSY;
 	sr->gdt.base = save->gdtr.base;
 	sr->gdt.limit = save->gdtr.limit;
 	sr->idt.base = save->idtr.base;
@@ -904,6 +914,8 @@ static void lv_svm_load_sregs(struct lv_svm_vcpu *svm,
 	for (i = 0; i < ARRAY_SIZE(lv_svm_segments); i++)
 		lv_svm_set_segment((void *)save + lv_svm_segments[i].vmcb,
 				   (const void *)sr + lv_svm_segments[i].sregs);
+	if ((save->tr.attrib & 7) == 3)
+		save->tr.attrib &= ~LV_TSS_BUSY;
 	lv_svm_write_seg(&save->gdtr, 0, sr->gdt.base, sr->gdt.limit, 0);
 	lv_svm_write_seg(&save->idtr, 0, sr->idt.base, sr->idt.limit, 0);
 	save->cr2 = sr->cr2;
