@@ -691,6 +691,8 @@ static void lv_svm_restore_host(struct lv_svm_vcpu *svm, u64 host_xcr0,
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 }
 
+static unsigned int lv_svm_stat(const struct vmcb_control_area *c);
+
 static enum lv_exit_action lv_svm_vcpu_run(struct lv_vcpu *vcpu)
 {
 	struct lv_svm_vcpu *svm = to_svm(vcpu);
@@ -742,7 +744,7 @@ static enum lv_exit_action lv_svm_vcpu_run(struct lv_vcpu *vcpu)
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	asm volatile("stgi" ::: "memory");
 
-	lv_exit_mark(vcpu, lv_svm_stat(svm->exit_code));
+	lv_exit_mark(vcpu, lv_svm_stat(&vmcb->control));
 	if (unlikely(svm->exit_code == (u32)SVM_EXIT_ERR)) {
 		local_irq_enable();
 		return lv_svm_entry_failed(svm);
@@ -886,10 +888,18 @@ static int lv_svm_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 {
 	struct lv_svm_vcpu *svm = to_svm(vcpu);
 
+	u64 pdpte[4];
+
 	if (lv_apic_base_check(svm->apic_base, sr->apic_base, !!vcpu->lapic,
 			       true))
 		return -EINVAL;
-	return lv_check_sregs_cr(sr);
+	if (lv_check_sregs_cr(sr))
+		return -EINVAL;
+	/* As under VMX: PAE paging with a bad PDPTE is refused. */
+	if (lv_pae_paging(sr->cr0, sr->cr4, sr->efer) &&
+	    lv_load_pdptes(vcpu->vm, sr->cr3, pdpte))
+		return -EINVAL;
+	return 0;
 }
 
 /* CPL: 0 in real mode, 3 in virtual-8086 mode, else SS.DPL. */
@@ -1286,17 +1296,24 @@ static void lv_svm_set_tsc_offset(struct lv_vcpu *vcpu, s64 offset)
 /*
  * Exit statistics: SVM's exit codes go up to 0x400 (NPF); the table has
  * LV_MAX_EXIT_STATS entries. CR, DR and exception intercepts share one
- * entry each; 0x60 (INTR) and up keep their own.
+ * entry each, MSR writes have their own; 0x60 (INTR) and up keep theirs.
+ * The shared entries are named as VMX's alike exits are, so that tools
+ * reading debugfs count the same things under both backends.
  */
 #define LV_SVM_STAT_OTHER	0
 #define LV_SVM_STAT_NPF		1
 #define LV_SVM_STAT_CR		2
 #define LV_SVM_STAT_DR		3
 #define LV_SVM_STAT_EXCP	4
+#define LV_SVM_STAT_MSR_WRITE	5
 #define LV_SVM_STAT_BASE	16
 
-unsigned int lv_svm_stat(u32 code)
+static unsigned int lv_svm_stat(const struct vmcb_control_area *c)
 {
+	u32 code = c->exit_code;
+
+	if (code == SVM_EXIT_MSR && c->exit_info_1)
+		return LV_SVM_STAT_MSR_WRITE;
 	if (code < SVM_EXIT_READ_DR0)
 		return LV_SVM_STAT_CR;
 	if (code < SVM_EXIT_EXCP_BASE)
@@ -1321,13 +1338,17 @@ static const char *lv_svm_exit_reason_name(u16 stat)
 
 	switch (stat) {
 	case LV_SVM_STAT_NPF:
-		return "npf";
+		return "NPF";
 	case LV_SVM_STAT_CR:
-		return "cr";
+		return "CR_ACCESS";
 	case LV_SVM_STAT_DR:
-		return "dr";
+		return "DR_ACCESS";
 	case LV_SVM_STAT_EXCP:
-		return "exception";
+		return "EXCEPTION";
+	case LV_SVM_STAT_MSR_WRITE:
+		return "MSR_WRITE";
+	case SVM_EXIT_MSR - SVM_EXIT_INTR + LV_SVM_STAT_BASE:
+		return "MSR_READ";
 	}
 	if (stat < LV_SVM_STAT_BASE)
 		return NULL;

@@ -118,7 +118,6 @@ void lv_svm_set_xcr0(struct lv_svm_vcpu *svm, u64 xcr0);
 void lv_svm_set_intercept(struct lv_svm_vcpu *svm, unsigned int bit, bool on);
 void lv_svm_skip_instruction(struct lv_vcpu *vcpu);
 bool lv_svm_nrips(void);
-unsigned int lv_svm_stat(u32 exit_code);
 
 /* exits.c */
 enum lv_exit_action lv_svm_handle_exit(struct lv_svm_vcpu *svm);
