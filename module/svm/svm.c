@@ -604,6 +604,30 @@ static enum lv_exit_action lv_svm_entry_failed(struct lv_svm_vcpu *svm)
  * DR0-DR3 are loaded when its DR7 enables one (VMRUN loads DR7 from the
  * VMCB), and the host's come back after the exit.
  */
+/*
+ * QEMU 7.2 arms breakpoints only at a MOV to DR7, not when VMRUN loads
+ * DR7 from the VMCB. Under a hypervisor, the guest's enables are written
+ * to DR7 as well, with GIF clear, just before VMRUN; a CPU loads the
+ * same value at VMRUN anyway, and the host's comes back after the exit.
+ * Never GD (it would trap our own MOV DR), and only breakpoints on
+ * user-half addresses, which the kernel does not touch on its way into
+ * the guest: a guest cannot make the host take a #DB.
+ */
+static unsigned long lv_svm_host_dr7(struct lv_svm_vcpu *svm)
+{
+	unsigned long dr7 = svm->vmcb->save.dr7 & ~LV_DR7_GD;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		/* R/W = 10b: an I/O breakpoint (with CR4.DE, as Linux has). */
+		if (svm->dr[i] < TASK_SIZE_MAX &&
+		    ((dr7 >> (DR_CONTROL_SHIFT + i * DR_CONTROL_SIZE)) & 3) != 2)
+			continue;
+		dr7 &= ~(3UL << (i * 2));
+	}
+	return dr7;
+}
+
 static void lv_svm_load_guest_dr(struct lv_svm_vcpu *svm)
 {
 	if (hw_breakpoint_active())
@@ -612,14 +636,8 @@ static void lv_svm_load_guest_dr(struct lv_svm_vcpu *svm)
 	set_debugreg(svm->dr[1], 1);
 	set_debugreg(svm->dr[2], 2);
 	set_debugreg(svm->dr[3], 3);
-	/*
-	 * QEMU 7.2 arms breakpoints only at a MOV to DR7, not when VMRUN
-	 * loads DR7: write the guest's breakpoint enables here too (never
-	 * GD, which would trap our own MOV DR), with GIF clear and no
-	 * access to the guest's addresses before VMRUN. A CPU loads the
-	 * same value at VMRUN anyway; the host's comes back after the exit.
-	 */
-	set_debugreg(svm->vmcb->save.dr7 & ~LV_DR7_GD, 7);
+	if (boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		set_debugreg(lv_svm_host_dr7(svm), 7);
 }
 
 /*
