@@ -806,6 +806,7 @@ enum lv_apic_mode {
 enum lv_apic_mode lv_apic_mode(u64 base);
 int lv_apic_base_check(u64 old, u64 new, bool x2apic, bool host);
 int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
+int lv_load_pdptes_rsvd(struct lv_vm *vm, u64 cr3, u64 pdpte[4], u64 rsvd);
 int lv_check_segments(const struct lv_sregs *sr, u64 rflags);
 int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip);
 u32 lv_xsave_size(u64 xcr0);

@@ -273,9 +273,20 @@ EXPORT_SYMBOL_IF_KUNIT(lv_apic_base_check);
  */
 int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4])
 {
-	u64 rsvd = lv_rsvd_gpa_bits() | GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+	return lv_load_pdptes_rsvd(vm, cr3, pdpte,
+				   GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1));
+}
+
+/*
+ * The same with the caller's reserved bits (beyond MAXPHYADDR's): with
+ * nested paging an AMD CPU walks the PDPTEs as page-table entries and
+ * sets their accessed bit (5), which Intel's PDPTE registers reserve.
+ */
+int lv_load_pdptes_rsvd(struct lv_vm *vm, u64 cr3, u64 pdpte[4], u64 rsvd)
+{
 	int i;
 
+	rsvd |= lv_rsvd_gpa_bits();
 	if (lv_read_guest(vm, cr3 & GENMASK_ULL(31, 5), pdpte, 4 * sizeof(u64)))
 		return -EINVAL;
 	for (i = 0; i < 4; i++)

@@ -154,7 +154,8 @@ static bool lv_pdptes_bad(struct lv_svm_vcpu *svm, u64 cr0, u64 cr4, u64 efer)
 	u64 pdpte[4];
 
 	return lv_pae_paging(cr0, cr4, efer) &&
-	       lv_load_pdptes(svm->vcpu.vm, svm->vmcb->save.cr3, pdpte);
+	       lv_load_pdptes_rsvd(svm->vcpu.vm, svm->vmcb->save.cr3, pdpte,
+				   LV_SVM_PDPTE_RSVD);
 }
 
 static enum lv_exit_action lv_write_cr0(struct lv_svm_vcpu *svm, u64 cr0)

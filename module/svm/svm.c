@@ -915,7 +915,8 @@ static int lv_svm_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 		return -EINVAL;
 	/* As under VMX: PAE paging with a bad PDPTE is refused. */
 	if (lv_pae_paging(sr->cr0, sr->cr4, sr->efer) &&
-	    lv_load_pdptes(vcpu->vm, sr->cr3, pdpte))
+	    lv_load_pdptes_rsvd(vcpu->vm, sr->cr3, pdpte,
+				LV_SVM_PDPTE_RSVD))
 		return -EINVAL;
 	return 0;
 }

@@ -104,6 +104,9 @@ static inline struct lv_svm_vm *to_svm_vm(struct lv_vm *vm)
 	return vm->vendor;
 }
 
+/* PAE PDPTE bits an AMD CPU reserves (it sets A, bit 5, itself). */
+#define LV_SVM_PDPTE_RSVD	GENMASK_ULL(2, 1)
+
 /* vmenter.S */
 void __lv_svm_vcpu_run(unsigned long *regs, u64 vmcb_pa, u64 host_save_pa,
 		       unsigned int flags, u64 guest_spec_ctrl,
