@@ -93,6 +93,8 @@ static bool lv_in_64bit_mode(struct lv_svm_vcpu *svm)
  */
 static enum lv_exit_action handle_db(struct lv_svm_vcpu *svm)
 {
+	if (lv_svm_nmi_singlestep_done(svm))
+		return LV_RESUME_GUEST;
 	return lv_inject_exception(&svm->vcpu, X86_TRAP_DB, 0);
 }
 
@@ -435,8 +437,9 @@ static enum lv_exit_action handle_vintr(struct lv_svm_vcpu *svm)
 }
 
 /*
- * The NMI handler's IRET: NMIs unblock once it completed, which the next
- * exit with RIP elsewhere shows (lv_svm_complete_events()).
+ * The NMI handler's IRET: NMIs unblock once it completed, which the
+ * single step of an NMI window or the next exit with RIP elsewhere shows
+ * (lv_svm_complete_events()).
  */
 static enum lv_exit_action handle_iret(struct lv_svm_vcpu *svm)
 {

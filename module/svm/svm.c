@@ -235,6 +235,7 @@ static void lv_svm_setup_guest_state(struct lv_svm_vcpu *svm)
 	svm->spec_ctrl = 0;
 	svm->nmi_masked = false;
 	svm->awaiting_iret = false;
+	svm->nmi_singlestep = false;
 	svm->cr8 = 0;
 	svm->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 			 (svm->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
@@ -444,16 +445,50 @@ static void lv_svm_enable_irq_window(struct lv_vcpu *vcpu)
 }
 
 /*
- * NMIs blocked by an NMI handler unblock after its IRET, which exits;
- * the next exit after it notices (lv_svm_complete_events()). Blocked only
- * by an interrupt shadow: the irq window exits after it, if IF is set.
+ * NMIs blocked by an NMI handler unblock after its IRET, which exits
+ * (SVM has no NMI window of its own): then RFLAGS.TF single-steps the
+ * IRET, whose #DB trap (always intercepted) ends the window, as KVM
+ * does. The IRET loads RFLAGS from the handler's frame, so the TF set
+ * here is gone after it. Blocked only by an interrupt shadow: the irq
+ * window exits after it, if IF is set.
  */
 static void lv_svm_enable_nmi_window(struct lv_vcpu *vcpu)
 {
 	struct lv_svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *save = &svm->vmcb->save;
 
-	if (!svm->nmi_masked && (svm->vmcb->save.rflags & X86_EFLAGS_IF))
-		lv_svm_set_vintr(svm, true);
+	if (!svm->nmi_masked) {
+		if (save->rflags & X86_EFLAGS_IF)
+			lv_svm_set_vintr(svm, true);
+		return;
+	}
+	if (!svm->awaiting_iret || svm->nmi_singlestep ||
+	    (save->rflags & X86_EFLAGS_TF))
+		return;
+	svm->nmi_singlestep = true;
+	svm->nmi_ss_dr6 = save->dr6;
+	save->rflags |= X86_EFLAGS_TF;
+}
+
+/**
+ * lv_svm_nmi_singlestep_done() - was this #DB the end of the NMI window?
+ * @svm: the vCPU, at a #DB intercept
+ *
+ * Return: true if the #DB is the single step of the NMI handler's IRET
+ * (the guest's DR6 is put back, NMIs are unblocked), false if it is the
+ * guest's own.
+ */
+bool lv_svm_nmi_singlestep_done(struct lv_svm_vcpu *svm)
+{
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	if (!svm->nmi_singlestep || !(save->dr6 & LV_DR6_BS))
+		return false;
+	svm->nmi_singlestep = false;
+	save->dr6 = svm->nmi_ss_dr6;
+	svm->awaiting_iret = false;
+	svm->nmi_masked = false;
+	return true;
 }
 
 static void lv_svm_rewind_soft(struct lv_svm_vcpu *svm, unsigned int len)
@@ -541,7 +576,8 @@ static void lv_svm_complete_events(struct lv_svm_vcpu *svm)
 	struct lv_event ev;
 	unsigned int soft = 0;
 
-	if (svm->awaiting_iret && svm->vmcb->save.rip != svm->iret_rip) {
+	if (svm->awaiting_iret && !svm->nmi_singlestep &&
+	    svm->vmcb->save.rip != svm->iret_rip) {
 		svm->awaiting_iret = false;
 		svm->nmi_masked = false;
 	}
@@ -1050,6 +1086,7 @@ static int lv_svm_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 		svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	svm->nmi_masked = st->interruptibility & LV_INTR_NMI;
 	svm->awaiting_iret = false;
+	svm->nmi_singlestep = false;
 	lv_svm_set_intercept(svm, INTERCEPT_IRET, svm->nmi_masked);
 	lv_svm_set_xcr0(svm, st->xcr0);
 	lv_svm_set_dr7(svm, st->dr7);

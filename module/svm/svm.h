@@ -63,6 +63,8 @@ struct lv_svm_vm {
  * @nmi_masked: an NMI was delivered and its handler has not run IRET
  * @iret_rip: the RIP of that IRET while its completion is awaited
  * @awaiting_iret: the IRET exited and NMIs unblock once it completed
+ * @nmi_singlestep: RFLAGS.TF was set to find the end of that IRET for a
+ *	pending NMI; @nmi_ss_dr6 is the guest's DR6 from before
  * @insn_len: length of the instruction that exited, if known, else 0
  * @exit_code: of the last exit
  * @npt_cache: page-table pages for the next nested page fault
@@ -88,6 +90,8 @@ struct lv_svm_vcpu {
 	s64 tsc_adjust;
 	bool nmi_masked;
 	bool awaiting_iret;
+	bool nmi_singlestep;
+	u64 nmi_ss_dr6;
 	u64 iret_rip;
 	u8 insn_len;
 	u32 exit_code;
@@ -121,6 +125,7 @@ void lv_svm_set_xcr0(struct lv_svm_vcpu *svm, u64 xcr0);
 void lv_svm_set_intercept(struct lv_svm_vcpu *svm, unsigned int bit, bool on);
 void lv_svm_skip_instruction(struct lv_vcpu *vcpu);
 bool lv_svm_nrips(void);
+bool lv_svm_nmi_singlestep_done(struct lv_svm_vcpu *svm);
 
 /* exits.c */
 enum lv_exit_action lv_svm_handle_exit(struct lv_svm_vcpu *svm);
