@@ -48,9 +48,13 @@ static DEFINE_PER_CPU(void *, lv_hsave);
 static DEFINE_PER_CPU(void *, lv_host_save);
 /* The VM whose vCPU ran last on this CPU (struct lv_svm_vm.id). */
 static DEFINE_PER_CPU(u64, lv_last_vm_id);
-/* The vCPU that ran last on this CPU with each ASID is not tracked: see lv_svm_vcpu_load(). */
 static atomic64_t lv_vm_ids = ATOMIC64_INIT(0);
 
+/*
+ * One ASID per vCPU. Which vCPU last used an ASID on a CPU is not
+ * tracked: a vCPU flushes its ASID whenever it arrives on a CPU, which
+ * also drops what a former owner of a reused ASID left there.
+ */
 static DEFINE_IDA(lv_asid_ida);
 static u32 lv_nr_asids;
 static u32 lv_svm_features;
