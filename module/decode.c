@@ -585,18 +585,23 @@ static int lv_decode_sys_0f(struct lv_cursor *c, unsigned int rex,
 	ret = lv_fetch(c, 1, &modrm);
 	if (ret)
 		return ret;
-	/* Memory operands (LMSW m16, INVLPG m) are not expected here. */
-	if ((modrm >> 6) != 3)
+	/*
+	 * MOV CR/DR always take registers, whatever ModRM.mod says; memory
+	 * operands of group 7 (LMSW m16, INVLPG m) are not expected here.
+	 */
+	if (b == 0x01 && (modrm >> 6) != 3)
 		return -EINVAL;
 	insn->modrm = modrm;
 	insn->reg = ((modrm >> 3) & 7) | (rex & REX_R ? 8 : 0);
 	insn->rm = (modrm & 7) | (rex & REX_B ? 8 : 0);
-	/* AMD's alternative encoding of CR8 outside 64-bit mode. */
-	if (lock && b >= 0x20 && b <= 0x22 && !(b & 1))
-		insn->reg |= 8;
-	else if (lock)
-		return -EINVAL;
-	return 0;
+	if (!lock)
+		return 0;
+	/* AMD's alternative encoding of CR8: LOCK MOV CR0. */
+	if ((b == 0x20 || b == 0x22) && insn->reg == 0) {
+		insn->reg = 8;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 int lv_decode_sys(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,

@@ -629,10 +629,13 @@ static enum lv_exit_action lv_svm_entry_failed(struct lv_svm_vcpu *svm)
 {
 	struct lv_run *run = svm->vcpu.run;
 
-	pr_err_ratelimited("vCPU %u: VMRUN failed (VMEXIT_INVALID): CR0 %#llx CR4 %#llx EFER %#llx CS attr %#x\n",
-			   svm->vcpu.id, svm->vmcb->save.cr0,
-			   svm->vmcb->save.cr4, svm->vmcb->save.efer,
-			   svm->vmcb->save.cs.attrib);
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	pr_err_ratelimited("vCPU %u: VMRUN failed (VMEXIT_INVALID): CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx CS attr %#x RIP %#llx RFLAGS %#llx DR6 %#llx DR7 %#llx EVENTINJ %#x\n",
+			   svm->vcpu.id, save->cr0, save->cr3, save->cr4,
+			   save->efer, save->cs.attrib, save->rip,
+			   save->rflags, save->dr6, save->dr7,
+			   svm->vmcb->control.event_inj);
 	run->exit_reason = LV_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = (u32)SVM_EXIT_ERR;
 	run->fail_entry.cpu = raw_smp_processor_id();
