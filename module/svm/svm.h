@@ -64,7 +64,8 @@ struct lv_svm_vm {
  * @iret_rip: the RIP of that IRET while its completion is awaited
  * @awaiting_iret: the IRET exited and NMIs unblock once it completed
  * @nmi_singlestep: RFLAGS.TF was set to find the end of that IRET for a
- *	pending NMI; @nmi_ss_dr6 is the guest's DR6 from before
+ *	pending NMI
+ * @nmi_ss_dr6: the guest's DR6 from before that single step
  * @insn_len: length of the instruction that exited, if known, else 0
  * @exit_code: of the last exit
  * @npt_cache: page-table pages for the next nested page fault
