@@ -91,6 +91,10 @@ demo: module-test userspace guests
 bench: userspace guests
 	scripts/bench
 
+# The SVM backend against kvm_amd in QEMU TCG (-cpu max, -icount).
+bench-svm: userspace guests
+	scripts/bench --emu qemu --only "exits lifecycle"
+
 tools:
 	@for d in userspace/tools userspace/launcher; do \
 		$(MAKE) -C $$d $(SUBMAKE) || exit 1; done
@@ -166,6 +170,6 @@ clean:
 	@for d in $(USERSPACE) $(GUESTS); do $(MAKE) -C $$d $(SUBMAKE) clean; done
 	rm -rf build
 
-.PHONY: all kernel module module-test module-6.1 userspace guests check demo bench \
+.PHONY: all kernel module module-test module-6.1 userspace guests check demo bench bench-svm \
 	tools install install-tools install-dkms-src dkms-install dkms-uninstall \
 	uninstall lint deb fuzz clean

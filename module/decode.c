@@ -562,6 +562,97 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_decode_mmio);
 
+/* One-byte opcodes lv_decode_sys() knows: HLT, INT1, IN and OUT. */
+static bool lv_sys_one_byte(u8 b)
+{
+	return b == 0xf4 || b == 0xf1 || (b >= 0xe4 && b <= 0xe7) ||
+	       (b >= 0xec && b <= 0xef) || (b >= 0x6c && b <= 0x6f);
+}
+
+static int lv_decode_sys_0f(struct lv_cursor *c, unsigned int rex,
+			    bool lock, struct lv_sys_insn *insn)
+{
+	u64 b, modrm;
+	int ret;
+
+	ret = lv_fetch(c, 1, &b);
+	if (ret)
+		return ret;
+	insn->opcode = b;
+	/* MOV CR/DR (0F 20-23) and group 7 (0F 01) take a ModRM byte. */
+	if (b != 0x01 && (b < 0x20 || b > 0x23))
+		return lock ? -EINVAL : 0;
+	ret = lv_fetch(c, 1, &modrm);
+	if (ret)
+		return ret;
+	/*
+	 * MOV CR/DR always take registers, whatever ModRM.mod says; memory
+	 * operands of group 7 (LMSW m16, INVLPG m) are not expected here.
+	 */
+	if (b == 0x01 && (modrm >> 6) != 3)
+		return -EINVAL;
+	insn->modrm = modrm;
+	insn->reg = ((modrm >> 3) & 7) | (rex & REX_R ? 8 : 0);
+	insn->rm = (modrm & 7) | (rex & REX_B ? 8 : 0);
+	if (!lock)
+		return 0;
+	/* AMD's alternative encoding of CR8: LOCK MOV CR0. */
+	if ((b == 0x20 || b == 0x22) && insn->reg == 0) {
+		insn->reg = 8;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int lv_decode_sys(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
+		  struct lv_sys_insn *insn)
+{
+	struct lv_cursor c = { .code = code, .avail = avail };
+	struct lv_mmio_insn seg = { };
+	struct lv_prefixes p = { };
+	bool lock = false;
+	unsigned int rex = 0;
+	u64 b;
+	int ret;
+
+	*insn = (struct lv_sys_insn){ };
+	for (;;) {
+		ret = lv_fetch(&c, 1, &b);
+		if (ret)
+			return ret;
+		if (b == 0xf0) {
+			lock = true;
+			rex = 0;
+		} else if (lv_legacy_prefix(b, &p, &seg)) {
+			rex = 0;
+		} else if (mode == LV_MODE_LONG64 && (b & 0xf0) == 0x40) {
+			rex = b & 0xf;
+		} else {
+			break;
+		}
+	}
+	if (b == 0x0f) {
+		ret = lv_decode_sys_0f(&c, rex, lock, insn);
+	} else if (lv_sys_one_byte(b) && !lock) {
+		insn->opcode = LV_SYS_ONE_BYTE | b;
+		/* IN/OUT with an immediate port. */
+		if ((b & 0xf4) == 0xe4)
+			ret = lv_fetch(&c, 1, &b);
+	} else {
+		ret = -EINVAL;
+	}
+	if (ret)
+		return ret;
+	insn->len = c.pos;
+	insn->seg = seg.seg;
+	if (mode == LV_MODE_LONG64)
+		insn->addr_size = p.adsize ? 4 : 8;
+	else
+		insn->addr_size = (mode == LV_MODE_PROT32) ^ p.adsize ? 4 : 2;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_decode_sys);
+
 u64 lv_mmio_load_result(const struct lv_mmio_insn *insn, u64 old_reg, u64 data)
 {
 	u64 val;

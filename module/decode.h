@@ -151,6 +151,37 @@ u64 lv_mmio_store_data(const struct lv_mmio_insn *insn, u64 reg_val);
 u64 lv_mmio_ea(const struct lv_mmio_insn *insn, const unsigned long *regs,
 	       u64 next_rip);
 
+/**
+ * struct lv_sys_insn - a system instruction that exited, decoded
+ * @len: its length in bytes
+ * @opcode: the byte after 0F, or the one-byte opcode with bit 8 set
+ * @modrm: the ModRM byte (0F 01, MOV CR/DR), else 0
+ * @reg: ModRM.reg extended by REX.R (LOCK MOV CR0 is CR8: reg 8)
+ * @rm: ModRM.rm extended by REX.B
+ * @seg: segment override prefix (enum lv_seg), LV_SEG_NONE if none
+ * @addr_size: address size in bytes (mode and 67 prefix)
+ */
+struct lv_sys_insn {
+	u8 len;
+	u16 opcode;
+	u8 modrm;
+	u8 reg;
+	u8 rm;
+	u8 seg;
+	u8 addr_size;
+};
+
+#define LV_SYS_ONE_BYTE		0x100
+
+/*
+ * lv_decode_sys() - measure and decode a system instruction (CPU
+ * without next-RIP saving or decode assists): HLT, IN/OUT, INT1, 0F xx
+ * with no operand, 0F 01 and MOV CR/DR in their register forms. -EINVAL
+ * for anything else (a memory operand, say), -ENODATA if @avail is short.
+ */
+int lv_decode_sys(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
+		  struct lv_sys_insn *insn);
+
 /* RFLAGS bits an ALU operation sets. */
 #define LV_FLAGS_ARITH	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
 			 X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)

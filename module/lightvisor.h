@@ -111,6 +111,18 @@ enum lv_map_level {
 
 struct seq_file;
 
+/* Debug registers, as every backend keeps them for the guest. */
+#define LV_DR7_FIXED_1			0x400UL
+/* DR7 bits that exist: enables, GE/LE, GD, and the R/W and LEN fields. */
+#define LV_DR7_VOLATILE			0xffff2bffUL
+#define LV_DR7_GD			BIT(13)
+/* DR6 as after reset: the fixed-1 bits and the active-low bits. */
+#define LV_DR6_RESET			0xffff0ff0UL
+/* DR6 bits software can change: B0-B3, BD, BS, BT. */
+#define LV_DR6_VOLATILE			0xe00fUL
+#define LV_DR6_BD			BIT(13)
+#define LV_DR6_BS			BIT(14)
+
 /**
  * struct lv_vendor_ops - what a CPU vendor backend provides
  *
@@ -769,6 +781,7 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write);
 enum lv_exit_action lv_handle_pio_item(struct lv_vcpu *vcpu,
 				       const struct lv_pio_exit *io);
 enum lv_exit_action lv_complete_emul(struct lv_vcpu *vcpu);
+int lv_decode_sys_at_rip(struct lv_vcpu *vcpu, struct lv_sys_insn *insn);
 void lv_get_paging(struct lv_vcpu *vcpu, struct lv_paging *pg);
 enum lv_exit_action lv_queue_page_fault(struct lv_vcpu *vcpu, u64 addr,
 					u32 error_code);
@@ -805,6 +818,7 @@ enum lv_apic_mode {
 enum lv_apic_mode lv_apic_mode(u64 base);
 int lv_apic_base_check(u64 old, u64 new, bool x2apic, bool host);
 int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4]);
+int lv_load_pdptes_rsvd(struct lv_vm *vm, u64 cr3, u64 pdpte[4], u64 rsvd);
 int lv_check_segments(const struct lv_sregs *sr, u64 rflags);
 int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip);
 u32 lv_xsave_size(u64 xcr0);
@@ -836,6 +850,7 @@ static inline bool lv_ibpb_exit_to_user(void)
 	return false;
 #endif
 }
+unsigned int lv_spec_ctrl_flags(u64 guest, u64 *host);
 unsigned long lv_cr4_allowed(void);
 bool lv_cr4_valid(unsigned long cr4);
 bool lv_pae_paging(u64 cr0, u64 cr4, u64 efer);
@@ -846,6 +861,8 @@ bool lv_cr4_write_ok(u64 old, u64 cr4, bool lma, u64 cr3);
 bool lv_efer_write(u64 old, u64 *efer, u64 cr0);
 int lv_check_sregs_cr(const struct lv_sregs *sr);
 bool lv_msr_value_ok(u32 index, u64 value);
+int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value);
+int lv_msr_set_common(struct lv_vcpu *vcpu, u32 index, u64 value);
 bool lv_check_state_msrs(const struct lv_vcpu_state *st);
 
 /* guest_mem.c */

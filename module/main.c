@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lightvisor: /dev/lightvisor, capabilities, and VMX operation on demand.
+ * lightvisor: /dev/lightvisor, capabilities, and VMX operation (or SVM,
+ * on AMD CPUs) on demand.
  *
  * A CPU is in VMX operation only while lightvisor has at least one VM, so
  * the module can be loaded beside another hypervisor and takes the CPUs
@@ -30,6 +31,7 @@
 #include "lightvisor.h"
 #include "iommu/iommu.h"
 #include "irq/irqchip.h"
+#include "svm/svm.h"
 #include "vmx/vmx.h"
 
 const struct lv_vendor_ops *lv_vendor;
@@ -236,7 +238,7 @@ int lv_hardware_get(void)
 	mutex_unlock(&lv_hw_lock);
 	cpus_read_unlock();
 	if (ret == -EBUSY)
-		pr_warn_ratelimited("another hypervisor (kvm_intel?) holds VMX operation: VM creation refused\n");
+		pr_warn_ratelimited("another hypervisor (kvm_intel or kvm_amd?) holds the CPUs' virtualization: VM creation refused\n");
 	return ret;
 }
 
@@ -341,7 +343,10 @@ static int __init lv_init(void)
 {
 	int ret;
 
+	/* Each probe says why it does not fit; at most one can. */
 	lv_vendor = lv_vmx_probe(&lv_caps);
+	if (!lv_vendor)
+		lv_vendor = lv_svm_probe(&lv_caps);
 	if (!lv_caps.run_guests)
 		pr_info("guests cannot run on this CPU; VMs, memory and device assignment stay usable\n");
 
@@ -387,6 +392,7 @@ err_cache:
 		lv_vcpu_cache_exit();
 err_vendor:
 	lv_vmx_exit();
+	lv_svm_exit();
 	return ret;
 }
 
@@ -404,6 +410,7 @@ static void __exit lv_exit(void)
 		lv_vcpu_cache_exit();
 	}
 	lv_vmx_exit();
+	lv_svm_exit();
 }
 
 module_init(lv_init);

@@ -69,6 +69,30 @@ static unsigned int lv_fetch_insn(struct lv_vcpu *vcpu,
 	return lv_read_guest_virt(vcpu->vm, pg, rip, buf, LV_MAX_INSN_LEN);
 }
 
+/**
+ * lv_decode_sys_at_rip() - decode the system instruction at the guest's RIP
+ * @vcpu: the vCPU, in an exit handler
+ * @insn: out: the instruction
+ *
+ * For backends whose CPU does not report the length or the operands of
+ * the instruction that exited.
+ *
+ * Return: 0, or -EFAULT if it cannot be read, -EINVAL if not known.
+ */
+int lv_decode_sys_at_rip(struct lv_vcpu *vcpu, struct lv_sys_insn *insn)
+{
+	u8 code[LV_MAX_INSN_LEN];
+	enum lv_cpu_mode mode;
+	struct lv_paging pg;
+	unsigned int n;
+
+	lv_get_paging(vcpu, &pg);
+	n = lv_fetch_insn(vcpu, &pg, code, &mode);
+	if (!n)
+		return -EFAULT;
+	return lv_decode_sys(code, n, mode, insn) ? -EINVAL : 0;
+}
+
 static void lv_mmio_emulation_error(struct lv_vcpu *vcpu, u64 gpa,
 				    const u8 *code, unsigned int len)
 {

@@ -15,6 +15,8 @@
 #include <asm/processor.h>
 
 #include "lightvisor.h"
+#include "run_flags.h"
+#include "irq/lapic.h"
 
 /* Address bits the guest cannot use (it sees the host's MAXPHYADDR). */
 static u64 lv_rsvd_gpa_bits(void)
@@ -271,9 +273,20 @@ EXPORT_SYMBOL_IF_KUNIT(lv_apic_base_check);
  */
 int lv_load_pdptes(struct lv_vm *vm, u64 cr3, u64 pdpte[4])
 {
-	u64 rsvd = lv_rsvd_gpa_bits() | GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+	return lv_load_pdptes_rsvd(vm, cr3, pdpte,
+				   GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1));
+}
+
+/*
+ * The same with the caller's reserved bits (beyond MAXPHYADDR's): with
+ * nested paging an AMD CPU walks the PDPTEs as page-table entries and
+ * sets their accessed bit (5), which Intel's PDPTE registers reserve.
+ */
+int lv_load_pdptes_rsvd(struct lv_vm *vm, u64 cr3, u64 pdpte[4], u64 rsvd)
+{
 	int i;
 
+	rsvd |= lv_rsvd_gpa_bits();
 	if (lv_read_guest(vm, cr3 & GENMASK_ULL(31, 5), pdpte, 4 * sizeof(u64)))
 		return -EINVAL;
 	for (i = 0; i < 4; i++)
@@ -654,6 +667,32 @@ u64 lv_spec_ctrl_bits(void)
 	return lv_spec_ctrl_bits_val;
 }
 
+/**
+ * lv_spec_ctrl_flags() - how to switch IA32_SPEC_CTRL around an entry
+ * @guest: the guest's IA32_SPEC_CTRL
+ * @host: out: the kernel's own value for this CPU
+ *
+ * The kernel may change its value at any context switch: write the
+ * guest's before entry if it differs, and the host's back after the
+ * exit if it differs or the kernel uses legacy IBRS (which must be
+ * written again after running less privileged code).
+ *
+ * Return: LV_RUN_LOAD_SPEC_CTRL and LV_RUN_RESTORE_SPEC_CTRL as needed.
+ */
+unsigned int lv_spec_ctrl_flags(u64 guest, u64 *host)
+{
+	unsigned int flags = 0;
+
+	if (!cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL))
+		return 0;
+	*host = this_cpu_read(x86_spec_ctrl_current);
+	if (guest != *host)
+		flags |= LV_RUN_LOAD_SPEC_CTRL | LV_RUN_RESTORE_SPEC_CTRL;
+	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
+		flags |= LV_RUN_RESTORE_SPEC_CTRL;
+	return flags;
+}
+
 unsigned long lv_cr4_allowed(void)
 {
 	return lv_cr4_allowed_val;
@@ -882,4 +921,82 @@ bool lv_check_state_msrs(const struct lv_vcpu_state *st)
 	       lv_msr_value_ok(MSR_IA32_CR_PAT, st->pat) &&
 	       lv_msr_value_ok(MSR_IA32_SYSENTER_ESP, st->sysenter_esp) &&
 	       lv_msr_value_ok(MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
+}
+
+/**
+ * lv_msr_get_common() - RDMSR of the MSRs every backend emulates alike
+ * @vcpu: the vCPU
+ * @index: the MSR
+ * @value: out: its value
+ *
+ * The MTRRs, the local APIC's MSRs, and the MSRs a guest reads as fixed
+ * values (machine check and microcode information, no LBRs).
+ *
+ * Return: 0, -EINVAL for #GP, -ENOENT if the backend must handle @index.
+ */
+int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
+{
+	int ret = lv_mtrr_get(vcpu, index, value);
+
+	if (ret != -ENOENT)
+		return ret;
+	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
+		if (!vcpu->lapic)
+			return -EINVAL;
+		return lv_lapic_msr_read(vcpu->lapic, index, value);
+	case MSR_IA32_MISC_ENABLE:
+		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
+		return 0;
+	case MSR_IA32_FEAT_CTL:
+		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:	/* no LBR, BTF or BTS for guests */
+	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+		*value = 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/**
+ * lv_msr_set_common() - WRMSR of the MSRs every backend emulates alike
+ * @vcpu: the vCPU
+ * @index: the MSR
+ * @value: the value written
+ *
+ * Return: 0, -EINVAL for #GP, -ENOENT if the backend must handle @index.
+ */
+int lv_msr_set_common(struct lv_vcpu *vcpu, u32 index, u64 value)
+{
+	int ret = lv_mtrr_set(vcpu, index, value);
+
+	if (ret != -ENOENT)
+		return ret;
+	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
+		if (!vcpu->lapic)
+			return -EINVAL;
+		return lv_lapic_msr_write(vcpu->lapic, index, value);
+	case MSR_IA32_PRED_CMD:
+		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
+		if (!(lv_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
+		    (value & ~PRED_CMD_IBPB))
+			return -EINVAL;
+		if (value)
+			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		return 0;
+	case MSR_IA32_DEBUGCTLMSR:
+		/* As KVM without LBR virtualization: 0 only. */
+		return value ? -EINVAL : 0;
+	case MSR_IA32_UCODE_REV:
+	case MSR_IA32_MISC_ENABLE:
+		return 0;			/* accepted, no effect */
+	}
+	return -ENOENT;
 }

@@ -25,6 +25,11 @@
  *   reserved in a PML4E and ignored in a PTE.  Bits 8/9 are accessed/dirty,
  *   set by the CPU with locked operations when the EPTP enables A/D, which
  *   is why leaves are modified with xchg/cmpxchg, never read-modify-write.
+ * - The same code builds AMD nested page tables (lv_ept_init_format()
+ *   with LV_PT_NPT): the tables are alike, only leaves differ. A leaf
+ *   there is P, R/W, U/S (always set: the CPU checks guest accesses as
+ *   user ones), NX for "no execute", PCD/PWT for the memory type, and
+ *   the CPU always sets its A (bit 5) and D (bit 6).
  * - The CPU caches translations and paging-structure entries (tagged by
  *   EPTP) until INVEPT.  Hence a table page that was unlinked may still be
  *   walked by another CPU until the caller's INVEPT: it is put on a "zapped"
@@ -50,7 +55,10 @@
 #define EPTP_WALK_LENGTH	((EPT_LEVELS - 1ULL) << 3)
 #define EPTP_AD_ENABLE		BIT_ULL(6)
 
-/* Non-leaf entry: table address, all permissions, nothing else. */
+/*
+ * Non-leaf entry: table address, all permissions, nothing else. In an
+ * NPT table entry the same bits are P, R/W and U/S.
+ */
 #define EPT_TABLE_BITS		EPT_PERM_MASK
 
 static unsigned int level_shift(int level)
@@ -93,6 +101,76 @@ static u64 ept_clear_bits(u64 *ptep, u64 bits)
 			break;
 	} while (!try_cmpxchg64(ptep, &old, old & ~bits));
 	return old;
+}
+
+/* The accessed and dirty bits of a leaf in the table's format. */
+static u64 ad_bits(const struct lv_ept *ept)
+{
+	if (ept->format == LV_PT_NPT)
+		return NPT_ACCESSED | NPT_DIRTY;
+	return EPT_ACCESSED | EPT_DIRTY;
+}
+
+static u64 dirty_bit(const struct lv_ept *ept)
+{
+	return ept->format == LV_PT_NPT ? NPT_DIRTY : EPT_DIRTY;
+}
+
+/* The bits of a leaf that carry its permissions. */
+static u64 perm_bits(const struct lv_ept *ept)
+{
+	if (ept->format == LV_PT_NPT)
+		return NPT_PRESENT | NPT_WRITE | NPT_USER | NPT_NX;
+	return EPT_PERM_MASK;
+}
+
+/* A leaf's permissions as LV_EPT_R/W/X. */
+static unsigned int leaf_prot(const struct lv_ept *ept, u64 e)
+{
+	unsigned int prot = LV_EPT_R;
+
+	if (ept->format != LV_PT_NPT)
+		return e & EPT_PERM_MASK;
+	if (e & NPT_WRITE)
+		prot |= LV_EPT_W;
+	if (!(e & NPT_NX))
+		prot |= LV_EPT_X;
+	return prot;
+}
+
+/* Permission and memory-type bits of a leaf for @prot (LV_EPT_*). */
+static u64 leaf_bits(const struct lv_ept *ept, unsigned int prot)
+{
+	u64 bits;
+
+	if (ept->format != LV_PT_NPT) {
+		/* UC is memory type 0: the field stays clear. */
+		bits = prot & LV_EPT_RWX;
+		if (!(prot & LV_EPT_UC))
+			bits |= EPT_MT_WB << EPT_MT_SHIFT;
+		return bits;
+	}
+	bits = NPT_PRESENT | NPT_USER;
+	if (prot & LV_EPT_W)
+		bits |= NPT_WRITE;
+	if (!(prot & LV_EPT_X))
+		bits |= NPT_NX;
+	/* PAT entry 3 is UC: with the guest's own PAT, never cached. */
+	if (prot & LV_EPT_UC)
+		bits |= NPT_PCD | NPT_PWT;
+	return bits;
+}
+
+/* Atomically give a leaf the permissions @prot, keeping its other bits. */
+static void set_leaf_prot(const struct lv_ept *ept, u64 *ptep,
+			  unsigned int prot)
+{
+	u64 old = READ_ONCE(*ptep), new;
+
+	do {
+		new = (old & ~perm_bits(ept)) |
+		      (leaf_bits(ept, prot) & perm_bits(ept));
+	} while (!try_cmpxchg64(ptep, &old, new));
 }
 
 int lv_ept_cache_topup(struct lv_ept_cache *c, gfp_t gfp)
@@ -193,8 +271,9 @@ static u64 *split_leaf(struct lv_ept *ept, struct lv_ept_cache *cache,
 	return table;
 }
 
-int lv_ept_init(struct lv_ept *ept)
+int lv_ept_init_format(struct lv_ept *ept, enum lv_pt_format format)
 {
+	ept->format = format;
 	ept->pml4 = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!ept->pml4)
 		return -ENOMEM;
@@ -202,6 +281,12 @@ int lv_ept_init(struct lv_ept *ept)
 	ept->nr_zapped = 0;
 	INIT_LIST_HEAD(&ept->zapped);
 	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_init_format);
+
+int lv_ept_init(struct lv_ept *ept)
+{
+	return lv_ept_init_format(ept, LV_PT_EPT);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_ept_init);
 
@@ -243,6 +328,13 @@ u64 lv_ept_pointer(const struct lv_ept *ept, bool ad_bits)
 	       EPTP_WALK_LENGTH | (ad_bits ? EPTP_AD_ENABLE : 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_ept_pointer);
+
+/* The nested CR3 of an LV_PT_NPT table (VMCB's N_CR3). */
+u64 lv_npt_cr3(const struct lv_ept *ept)
+{
+	return __pa(ept->pml4);
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_npt_cr3);
 
 /*
  * Install a leaf mapping [gpa, gpa + size of @level) to @hpa, memory type
@@ -307,16 +399,14 @@ int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 		}
 	}
 
-	/* UC is memory type 0: the field stays clear. */
-	new = hpa | (prot & LV_EPT_RWX);
-	if (!(prot & LV_EPT_UC))
-		new |= EPT_MT_WB << EPT_MT_SHIFT;
+	new = hpa | leaf_bits(ept, prot);
 	if (level > LV_EPT_4K)
 		new |= EPT_LARGE;
 	ptep = &table[ept_index(gpa, level)];
 	old = READ_ONCE(*ptep);
 	if (ept_present(old) && ept_leaf(old, level)) {
-		u64 same = old & ~(EPT_ACCESSED | EPT_DIRTY);
+		u64 same = old & ~ad_bits(ept);
+		u64 perm = perm_bits(ept);
 
 		/* Identical leaf: keep it, and its A/D bits. */
 		if (same == new)
@@ -327,8 +417,8 @@ int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 		 * drops cached translations of the faulting address when it
 		 * takes one; the fault handler finds the leaf already fixed.
 		 */
-		if ((same & ~EPT_PERM_MASK) == (new & ~EPT_PERM_MASK) &&
-		    !(same & EPT_PERM_MASK & ~new) &&
+		if ((same & ~perm) == (new & ~perm) &&
+		    !(leaf_prot(ept, same) & ~leaf_prot(ept, new)) &&
 		    try_cmpxchg64(ptep, &old, new | (old & ~same)))
 			return 0;
 	}
@@ -354,10 +444,11 @@ struct range_walk {
 	unsigned long count;		/* leaves changed / dirty 4K pages */
 };
 
-static void leaf_op(struct range_walk *w, u64 *ptep, int level, u64 gpa,
-		    bool whole)
+static void leaf_op(struct lv_ept *ept, struct range_walk *w, u64 *ptep,
+		    int level, u64 gpa, bool whole)
 {
 	u64 size = level_size(level), old, lo, hi;
+	unsigned int prot;
 
 	switch (w->op) {
 	case RANGE_UNMAP:
@@ -371,10 +462,10 @@ static void leaf_op(struct range_walk *w, u64 *ptep, int level, u64 gpa,
 		break;
 	case RANGE_PROTECT:
 		/* An execute-only leaf keeps X: protect never unmaps. */
-		old = READ_ONCE(*ptep);
-		if (!(old & w->clear) || !(old & ~w->clear & EPT_PERM_MASK))
+		prot = leaf_prot(ept, READ_ONCE(*ptep));
+		if (!(prot & w->clear) || !(prot & ~w->clear))
 			break;
-		ept_clear_bits(ptep, w->clear);
+		set_leaf_prot(ept, ptep, prot & ~w->clear);
 		w->count++;
 		break;
 	case RANGE_DIRTY:
@@ -383,8 +474,9 @@ static void leaf_op(struct range_walk *w, u64 *ptep, int level, u64 gpa,
 		 * the range were not collected.  Its pages inside are simply
 		 * reported again next time, which is safe.
 		 */
-		old = whole ? ept_clear_bits(ptep, EPT_DIRTY) : READ_ONCE(*ptep);
-		if (!(old & EPT_DIRTY))
+		old = whole ? ept_clear_bits(ptep, dirty_bit(ept)) :
+			      READ_ONCE(*ptep);
+		if (!(old & dirty_bit(ept)))
 			break;
 		lo = max(gpa, w->start);
 		hi = min(gpa + size, w->end);
@@ -420,7 +512,7 @@ static void walk_range(struct lv_ept *ept, struct range_walk *w,
 			e = READ_ONCE(*ptep);
 		}
 		if (ept_leaf(e, level)) {
-			leaf_op(w, ptep, level, gpa, whole);
+			leaf_op(ept, w, ptep, level, gpa, whole);
 			continue;
 		}
 		walk_range(ept, w, ept_table(e), level - 1, gpa);
@@ -590,7 +682,7 @@ int lv_ept_walk(const struct lv_ept *ept, u64 gpa, u64 *hpa,
 	if (hpa)
 		*hpa = (e & EPT_ADDR_MASK) + (gpa & (level_size(l) - 1));
 	if (prot)
-		*prot = e & EPT_PERM_MASK;
+		*prot = leaf_prot(ept, e);
 	if (level)
 		*level = l;
 	return 0;

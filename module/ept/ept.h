@@ -74,7 +74,31 @@ struct lv_ept_cache {
 	void *pages[LV_EPT_CACHE_PAGES];
 };
 
+/*
+ * AMD nested page tables (APM vol. 2, 15.25) are ordinary x86-64 page
+ * tables: the same four levels, table layout and large-page bit 7 as EPT,
+ * but other leaf bits. Bits 2:0 of a table entry are P, R/W and U/S, so
+ * the table entries this library writes (bits 2:0 all set) mean "present,
+ * writable, user" there, and an entry it clears is 0 in both formats.
+ * Leaves differ: see leaf_bits() in ept.c.
+ */
+#define NPT_PRESENT		BIT_ULL(0)
+#define NPT_WRITE		BIT_ULL(1)
+#define NPT_USER		BIT_ULL(2)	/* guest accesses are user ones */
+#define NPT_PWT			BIT_ULL(3)
+#define NPT_PCD			BIT_ULL(4)
+#define NPT_ACCESSED		BIT_ULL(5)
+#define NPT_DIRTY		BIT_ULL(6)
+#define NPT_NX			BIT_ULL(63)
+
+/* Which entry format a table uses. */
+enum lv_pt_format {
+	LV_PT_EPT,
+	LV_PT_NPT,
+};
+
 struct lv_ept {
+	enum lv_pt_format format;
 	u64 *pml4;			/* root table, kernel virtual address */
 	unsigned long nr_table_pages;	/* tables linked in, root included */
 	unsigned long nr_zapped;	/* unlinked, waiting for free_zapped */
@@ -85,9 +109,11 @@ int lv_ept_cache_topup(struct lv_ept_cache *c, gfp_t gfp);
 void lv_ept_cache_free(struct lv_ept_cache *c);
 
 int lv_ept_init(struct lv_ept *ept);
+int lv_ept_init_format(struct lv_ept *ept, enum lv_pt_format format);
 void lv_ept_destroy(struct lv_ept *ept);
 void lv_ept_free_zapped(struct lv_ept *ept);
 u64 lv_ept_pointer(const struct lv_ept *ept, bool ad_bits);
+u64 lv_npt_cr3(const struct lv_ept *ept);
 
 /* Return <0 on error, 0 if no flush is needed, 1 if a flush is needed. */
 int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,

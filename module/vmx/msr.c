@@ -104,7 +104,7 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	int slot = lv_swapped_msr_slot(index);
 	int ret;
 
-	ret = lv_mtrr_get(&vmx->vcpu, index, value);
+	ret = lv_msr_get_common(&vmx->vcpu, index, value);
 	if (ret != -ENOENT)
 		return ret;
 
@@ -149,28 +149,10 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 		*value = vmx->vcpu.lapic ? lv_lapic_get_base(vmx->vcpu.lapic) :
 			 vmx->apic_base;
 		break;
-	case MSR_IA32_TSC_DEADLINE:
-	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
-		if (!vmx->vcpu.lapic)
-			return -EINVAL;
-		return lv_lapic_msr_read(vmx->vcpu.lapic, index, value);
-	case MSR_IA32_MISC_ENABLE:
-		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
-		break;
-	case MSR_IA32_FEAT_CTL:
-		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
-		break;
 	case MSR_IA32_SPEC_CTRL:
 		if (!lv_spec_ctrl_bits())
 			return -EINVAL;
 		*value = vmx->spec_ctrl;
-		break;
-	case MSR_IA32_DEBUGCTLMSR:	/* no LBR, BTF or BTS for guests */
-	case MSR_IA32_UCODE_REV:
-	case MSR_IA32_PLATFORM_ID:
-	case MSR_IA32_MCG_CAP:
-	case MSR_IA32_MCG_STATUS:
-		*value = 0;
 		break;
 	default:
 		return -EINVAL;
@@ -206,7 +188,7 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 	int slot = lv_swapped_msr_slot(index);
 	int ret;
 
-	ret = lv_mtrr_set(&vmx->vcpu, index, value);
+	ret = lv_msr_set_common(&vmx->vcpu, index, value);
 	if (ret != -ENOENT)
 		return ret;
 
@@ -256,31 +238,12 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 			return -EINVAL;
 		vmx->apic_base = value;
 		return 0;
-	case MSR_IA32_TSC_DEADLINE:
-	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
-		if (!vmx->vcpu.lapic)
-			return -EINVAL;
-		return lv_lapic_msr_write(vmx->vcpu.lapic, index, value);
 	case MSR_IA32_SPEC_CTRL:
 		/* Loaded into the MSR around every entry (vmenter.S). */
 		if (!lv_spec_ctrl_bits() || (value & ~lv_spec_ctrl_bits()))
 			return -EINVAL;
 		vmx->spec_ctrl = value;
 		return 0;
-	case MSR_IA32_PRED_CMD:
-		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
-		if (!(lv_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
-		    (value & ~PRED_CMD_IBPB))
-			return -EINVAL;
-		if (value)
-			wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
-		return 0;
-	case MSR_IA32_DEBUGCTLMSR:
-		/* As KVM without LBR virtualization: 0 only. */
-		return value ? -EINVAL : 0;
-	case MSR_IA32_UCODE_REV:
-	case MSR_IA32_MISC_ENABLE:
-		return 0;			/* accepted, no effect */
 	default:
 		return -EINVAL;
 	}

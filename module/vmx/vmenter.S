@@ -18,7 +18,7 @@
 #include <asm/segment.h>
 #include <asm/unwind_hints.h>
 
-#include "run_flags.h"
+#include "../run_flags.h"
 
 /* VMCS field encoding of HOST_RSP (asm/vmx.h is not assembler-safe). */
 #define LV_VMCS_HOST_RSP	0x00006c14

@@ -32,7 +32,7 @@
 
 #include "vmx.h"
 #include "vmcs.h"
-#include "run_flags.h"
+#include "../run_flags.h"
 #include "irq/lapic.h"
 
 /* One VMXON region per CPU, and the VMCSs currently loaded on it. */
@@ -820,27 +820,6 @@ static void lv_vmx_load_guest_dr(struct lv_vmx_vcpu *vmx)
 }
 
 /*
- * IA32_SPEC_CTRL for the guest, following the kernel's own value for
- * this CPU (which the kernel may change at any context switch): write
- * the guest's before entry if it differs, and the host's back after the
- * exit if it differs or the kernel uses legacy IBRS (which must be
- * written again after running less privileged code).
- */
-static unsigned int lv_vmx_spec_ctrl_flags(struct lv_vmx_vcpu *vmx, u64 *host)
-{
-	unsigned int flags = 0;
-
-	if (!cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL))
-		return 0;
-	*host = this_cpu_read(x86_spec_ctrl_current);
-	if (vmx->spec_ctrl != *host)
-		flags |= LV_RUN_LOAD_SPEC_CTRL | LV_RUN_RESTORE_SPEC_CTRL;
-	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
-		flags |= LV_RUN_RESTORE_SPEC_CTRL;
-	return flags;
-}
-
-/*
  * L1 terminal fault: a guest can read what the L1D cache holds through
  * a not-present guest PTE, so flush it before every entry where the
  * kernel says the CPU is affected (KVM's "always" mode). Without the
@@ -1205,7 +1184,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	if (unlikely(vmx->guest_bp))
 		lv_vmx_load_guest_dr(vmx);
-	flags = lv_vmx_spec_ctrl_flags(vmx, &host_spec_ctrl);
+	flags = lv_spec_ctrl_flags(vmx->spec_ctrl, &host_spec_ctrl);
 	if (vmx->launched)
 		flags |= LV_RUN_VMRESUME;
 	lv_vmx_clear_cpu_state(vcpu);

@@ -25,16 +25,6 @@ void lv_vmx_exit(void);
 /* Names the asm/vmx.h of older kernels lacks. */
 #define LV_VMX_BASIC_TRUE_CTLS		BIT_ULL(55)
 #define LV_VMX_MISC_TIMER_RATE		GENMASK_ULL(4, 0)
-#define LV_DR7_FIXED_1			0x400UL
-/* DR7 bits that exist: enables, GE/LE, GD, and the R/W and LEN fields. */
-#define LV_DR7_VOLATILE			0xffff2bffUL
-#define LV_DR7_GD			BIT(13)
-/* DR6 as after reset: the fixed-1 bits and the active-low bits. */
-#define LV_DR6_RESET			0xffff0ff0UL
-/* DR6 bits software can change: B0-B3, BD, BS, BT. */
-#define LV_DR6_VOLATILE			0xe00fUL
-#define LV_DR6_BD			BIT(13)
-#define LV_DR6_BS			BIT(14)
 #define LV_EXIT_REASON_GETSEC		11
 
 /* The MSRs that describe a VMX implementation. */

@@ -19,6 +19,9 @@ fill=${4:-fill}
 [ "$fill" = none ] && fill=
 only=${5:-}
 kvmdir=/lib/modules/kvm
+# KVM's vendor module: kvm-amd where the CPU has SVM (QEMU -cpu max).
+kvm_vendor=kvm_intel
+grep -qw svm /proc/cpuinfo && kvm_vendor=kvm_amd
 status=0
 
 dens=
@@ -123,12 +126,13 @@ stamp lightvisor_start
 [ -z "$forks" ] || sh /work/density-linux.sh 16 128 4096 || status=1
 stamp lightvisor_end
 
-# lightvisor has no VM left: KVM may take VMX now.
+# lightvisor has no VM left: KVM may take VMX (or SVM) now.
 if insmod $kvmdir/irqbypass.ko && insmod $kvmdir/kvm.ko &&
-   insmod $kvmdir/kvm-intel.ko; then
+   insmod "$kvmdir/$(echo $kvm_vendor | tr _ -).ko"; then
 	stamp kvm_start
+	echo "BENCHINFO	kvm_vendor	$kvm_vendor"
 	echo "BENCHINFO	kvm_preemption_timer	$(cat /sys/module/kvm_intel/parameters/preemption_timer 2>/dev/null)"
-	echo "BENCHINFO	kvm_apicv	$(cat /sys/module/kvm_intel/parameters/enable_apicv 2>/dev/null)"
+	echo "BENCHINFO	kvm_apicv	$(cat /sys/module/$kvm_vendor/parameters/enable_apicv /sys/module/$kvm_vendor/parameters/avic 2>/dev/null | head -n 1)"
 	# shellcheck disable=SC2086
 	[ -z "${work# }" ] || lvbench -n "$iters" -l "$cycles" kvm $work || status=1
 	[ -z "$boot" ] || sh /work/boot-linux.sh kvm "$boot" || status=1
@@ -139,7 +143,7 @@ else
 	echo "bench: could not load KVM" >&2
 	status=1
 fi
-rmmod kvm_intel 2>/dev/null
+rmmod $kvm_vendor 2>/dev/null
 rmmod kvm 2>/dev/null
 rmmod irqbypass 2>/dev/null
 exit $status

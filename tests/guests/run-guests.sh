@@ -59,6 +59,7 @@ check_out mmio-stack.elf 4 "event delivery failure"
 check triple-fault.elf 2
 check interrupt.elf 1 --timeout 20 --irq-after-ms 100:0x40
 check nmi.elf 1 --timeout 20 --nmi-after-ms 100
+check nmi-window.elf 1 --timeout 20 --irqchip
 check spin.elf 124 --timeout 2
 check smp.elf 1 --vcpus 2
 echo "1..$n"

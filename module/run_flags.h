@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Flags of __lv_vmx_vcpu_run(), shared by C and vmenter.S. */
-#ifndef LV_VMX_RUN_FLAGS_H
-#define LV_VMX_RUN_FLAGS_H
+/* Flags of the backends' guest entry functions, shared by C and assembly. */
+#ifndef LV_RUN_FLAGS_H
+#define LV_RUN_FLAGS_H
 
 #define LV_RUN_VMRESUME_SHIFT		0
 #define LV_RUN_LOAD_SPEC_CTRL_SHIFT	1
@@ -11,4 +11,4 @@
 #define LV_RUN_LOAD_SPEC_CTRL		(1 << LV_RUN_LOAD_SPEC_CTRL_SHIFT)
 #define LV_RUN_RESTORE_SPEC_CTRL	(1 << LV_RUN_RESTORE_SPEC_CTRL_SHIFT)
 
-#endif /* LV_VMX_RUN_FLAGS_H */
+#endif /* LV_RUN_FLAGS_H */
