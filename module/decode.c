@@ -9,6 +9,7 @@
  */
 #include <linux/errno.h>
 #include <linux/minmax.h>
+#include <linux/string.h>
 #include <linux/types.h>
 
 #include "decode.h"
@@ -561,6 +562,51 @@ int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_decode_mmio);
+
+/**
+ * lv_decode_mmio_cached() - lv_decode_mmio(), remembering what it decoded
+ * @dc: the vCPU's cache
+ * @code: the instruction's bytes
+ * @avail: how many of them could be fetched
+ * @mode: the mode it runs in
+ * @insn: out: its decoding
+ *
+ * A guest touches MMIO from a few instructions, again and again: a
+ * driver's doorbell write, its status read and acknowledgement, an EOI.
+ * A decoding is a function of the bytes and the mode alone, so an entry
+ * whose bytes equal the first bytes fetched, in the same mode, is this
+ * instruction's decoding, wherever the guest has it. The fetch is not
+ * saved: the bytes at RIP are what the CPU ran, and only they say which
+ * instruction that was.
+ *
+ * Return: as lv_decode_mmio(); failures are not remembered.
+ */
+int lv_decode_mmio_cached(struct lv_decode_cache *dc, const u8 *code,
+			  unsigned int avail, enum lv_cpu_mode mode,
+			  struct lv_mmio_insn *insn)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < LV_DECODE_CACHE_SIZE; i++) {
+		const struct lv_mmio_insn *e = &dc->insn[i];
+
+		if (e->len && e->mode == mode && e->len <= avail &&
+		    !memcmp(dc->code[i], code, e->len)) {
+			*insn = *e;
+			return 0;
+		}
+	}
+	ret = lv_decode_mmio(code, avail, mode, insn);
+	if (ret)
+		return ret;
+	i = dc->next;
+	dc->next = (i + 1) % LV_DECODE_CACHE_SIZE;
+	memcpy(dc->code[i], code, insn->len);
+	dc->insn[i] = *insn;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_decode_mmio_cached);
 
 /* One-byte opcodes lv_decode_sys() knows: HLT, INT1, IN and OUT. */
 static bool lv_sys_one_byte(u8 b)

@@ -129,6 +129,25 @@ struct lv_mmio_insn {
 int lv_decode_mmio(const u8 *code, unsigned int avail, enum lv_cpu_mode mode,
 		   struct lv_mmio_insn *insn);
 
+/* How many decodings a vCPU keeps (see lv_decode_mmio_cached()). */
+#define LV_DECODE_CACHE_SIZE	4
+
+/**
+ * struct lv_decode_cache - the last instructions a vCPU decoded for MMIO
+ * @code: each one's bytes, @insn.len of them
+ * @insn: each one's decoding; a zero len marks an empty entry
+ * @next: the entry the next miss replaces
+ */
+struct lv_decode_cache {
+	u8 code[LV_DECODE_CACHE_SIZE][LV_MAX_INSN_LEN];
+	struct lv_mmio_insn insn[LV_DECODE_CACHE_SIZE];
+	unsigned int next;
+};
+
+int lv_decode_mmio_cached(struct lv_decode_cache *dc, const u8 *code,
+			  unsigned int avail, enum lv_cpu_mode mode,
+			  struct lv_mmio_insn *insn);
+
 /*
  * The new value of register @insn->reg after a load (@insn->op ==
  * LV_MMIO_LOAD) that read @data (only the low @insn->size bytes are used),

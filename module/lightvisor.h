@@ -491,6 +491,7 @@ struct lv_mtrr {
  *	same page offset
  * @insn: the decoded instruction (MMIO)
  * @pio_exit: the string I/O instruction (port I/O)
+ * @decoded: the vCPU's last MMIO instructions, decoded (by their bytes)
  *
  * The instruction is run again from the start after each exit: reads
  * already made are served from @cache and writes already made are
@@ -510,6 +511,7 @@ struct lv_emul {
 	bool gpa_hint_valid;
 	struct lv_mmio_insn insn;
 	struct lv_pio_exit pio_exit;
+	struct lv_decode_cache decoded;
 };
 
 /**

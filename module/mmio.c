@@ -609,7 +609,7 @@ enum lv_exit_action lv_handle_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write)
 	lv_exit_restat(vcpu, LV_EXIT_STAT_MMIO);
 	lv_get_paging(vcpu, &pg);
 	len = lv_fetch_insn(vcpu, &pg, code, &mode);
-	if (lv_decode_mmio(code, len, mode, insn)) {
+	if (lv_decode_mmio_cached(&vcpu->emul.decoded, code, len, mode, insn)) {
 		lv_mmio_emulation_error(vcpu, gpa, code, len);
 		return LV_EXIT_TO_USER;
 	}

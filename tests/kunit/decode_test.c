@@ -385,6 +385,64 @@ static void lv_decode_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, insn.lock, e->lock);
 }
 
+static bool insn_equal(const struct lv_mmio_insn *a,
+			const struct lv_mmio_insn *b)
+{
+	return a->len == b->len && a->size == b->size && a->op == b->op &&
+	       a->reg == b->reg && a->dst_size == b->dst_size &&
+	       a->addr_size == b->addr_size && a->seg == b->seg &&
+	       a->has_imm == b->has_imm && a->high_byte == b->high_byte &&
+	       a->sign_extend == b->sign_extend &&
+	       a->zero_extend == b->zero_extend && a->string == b->string &&
+	       a->rep == b->rep && a->imm == b->imm && a->mode == b->mode &&
+	       a->alu == b->alu && a->lock == b->lock && a->base == b->base &&
+	       a->index == b->index && a->scale == b->scale &&
+	       a->bp_base == b->bp_base && a->moffs == b->moffs &&
+	       a->disp == b->disp;
+}
+
+/*
+ * lv_decode_mmio_cached() answers as lv_decode_mmio() does. One cache
+ * serves every case in turn, so it holds the entries of earlier cases
+ * (other bytes, other modes) when each is looked up.
+ */
+static struct lv_decode_cache decode_cache;
+
+/* @code in @mode through the cache: the same result as decoded afresh. */
+static void check_cached(struct kunit *test, const u8 *code,
+			 unsigned int avail, enum lv_cpu_mode mode)
+{
+	struct lv_mmio_insn want, got;
+	int ret;
+
+	ret = lv_decode_mmio(code, avail, mode, &want);
+	KUNIT_ASSERT_EQ(test, lv_decode_mmio_cached(&decode_cache, code, avail,
+						    mode, &got), ret);
+	if (!ret)
+		KUNIT_EXPECT_EQ(test, insn_equal(&got, &want), true);
+}
+
+static void lv_decode_cache_test(struct kunit *test)
+{
+	const struct decode_case *t = test->param_value;
+	struct lv_mmio_insn insn;
+	unsigned int next, mode;
+
+	check_cached(test, t->code, t->avail, t->mode);
+	if (t->ret)
+		return;
+	/* The second time it is found: no entry is replaced. */
+	next = decode_cache.next;
+	check_cached(test, t->code, t->avail, t->mode);
+	KUNIT_EXPECT_EQ(test, decode_cache.next, next);
+	/* The same bytes in each mode decode as in that mode. */
+	for (mode = LV_MODE_REAL; mode <= LV_MODE_LONG64; mode++)
+		check_cached(test, t->code, t->avail, mode);
+	/* Fewer bytes than the instruction has: never the cached entry. */
+	lv_decode_mmio(t->code, t->avail, t->mode, &insn);
+	check_cached(test, t->code, insn.len - 1, t->mode);
+}
+
 /*
  * Completion: decode, then apply lv_mmio_load_result() (loads) or
  * lv_mmio_store_data() (stores) to @reg and @data.
@@ -641,6 +699,7 @@ static void lv_alu_test(struct kunit *test)
 
 static struct kunit_case lv_decode_test_cases[] = {
 	KUNIT_CASE_PARAM(lv_decode_test, decode_gen_params),
+	KUNIT_CASE_PARAM(lv_decode_cache_test, decode_gen_params),
 	KUNIT_CASE_PARAM(lv_complete_test, complete_gen_params),
 	KUNIT_CASE_PARAM(lv_ea_test, ea_gen_params),
 	KUNIT_CASE_PARAM(lv_alu_test, alu_gen_params),
