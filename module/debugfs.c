@@ -39,6 +39,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 		sum.ioeventfd_signals += s->ioeventfd_signals;
 		sum.irq_status_accesses += s->irq_status_accesses;
 		sum.l1d_flushes += s->l1d_flushes;
+		sum.fast_eois += s->fast_eois;
 	}
 	seq_printf(m, "vms %d\nvcpus %d\n", atomic_read(&lv_nr_vms),
 		   atomic_read(&lv_nr_vcpus));
@@ -54,6 +55,7 @@ static int lv_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "ioeventfd_signals %llu\n", sum.ioeventfd_signals);
 	seq_printf(m, "irq_status_accesses %llu\n", sum.irq_status_accesses);
 	seq_printf(m, "l1d_flushes %llu\n", sum.l1d_flushes);
+	seq_printf(m, "fast_eois %llu\n", sum.fast_eois);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lv_stats);

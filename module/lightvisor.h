@@ -601,6 +601,7 @@ enum lv_reg {
  * @irq_status_accesses: status register reads and acknowledgements
  *	completed in the kernel (LV_IRQ_STATUS)
  * @l1d_flushes: L1D flushes before VM entries (the kernel's L1TF state)
+ * @fast_eois: xAPIC EOI writes done by address, without the emulator
  */
 struct lv_stats {
 	u64 entries;
@@ -613,6 +614,7 @@ struct lv_stats {
 	u64 ioeventfd_signals;
 	u64 irq_status_accesses;
 	u64 l1d_flushes;
+	u64 fast_eois;
 };
 
 DECLARE_PER_CPU(struct lv_stats, lv_stats);

@@ -228,6 +228,34 @@ static bool lv_lapic_mmio(struct lv_lapic *apic, u64 gpa, bool write, u8 size,
 }
 
 /**
+ * lv_irqchip_fast_eoi() - a write to the xAPIC EOI register, by address
+ * @vcpu: the vCPU
+ * @gpa: the guest-physical address a plain write (no read) went to
+ *
+ * Every interrupt handler of an xAPIC guest ends with a store to EOI.
+ * The APIC ignores the value written (SDM vol. 3A, 11.8.5), so the
+ * address alone says what to do, and a backend that knows the length of
+ * the instruction can step over it instead of fetching and decoding it,
+ * as KVM does for an APIC-access exit at the EOI offset. The access size
+ * is not known here; an EOI write of another size is undefined
+ * (SDM 11.4.1), and this takes it as an EOI.
+ *
+ * Return: true if @gpa is this vCPU's xAPIC EOI register and the EOI is
+ * done; false to emulate the instruction.
+ */
+bool lv_irqchip_fast_eoi(struct lv_vcpu *vcpu, u64 gpa)
+{
+	struct lv_lapic *apic = vcpu->lapic;
+
+	if (!apic || !lv_apic_hw_enabled(apic) || lv_apic_x2apic(apic) ||
+	    gpa != (lv_lapic_get_base(apic) & PAGE_MASK) + APIC_EOI)
+		return false;
+	lv_lapic_write(apic, APIC_EOI, 0);
+	this_cpu_inc(lv_stats.fast_eois);
+	return true;
+}
+
+/**
  * lv_irqchip_mmio() - MMIO the in-kernel devices handle
  * @vcpu: the vCPU
  * @gpa: guest-physical address

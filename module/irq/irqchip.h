@@ -136,6 +136,7 @@ int lv_irqchip_extint_vector(struct lv_vcpu *vcpu);
 bool lv_irqchip_extint_pending(struct lv_vcpu *vcpu);
 bool lv_irqchip_pio(struct lv_vcpu *vcpu, u16 port, bool in, u8 size,
 		    u32 *val);
+bool lv_irqchip_fast_eoi(struct lv_vcpu *vcpu, u64 gpa);
 bool lv_irqchip_mmio(struct lv_vcpu *vcpu, u64 gpa, bool write, u8 size,
 		     u64 *val);
 long lv_irqchip_vm_ioctl(struct lv_vm *vm, unsigned int cmd,

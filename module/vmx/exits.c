@@ -20,6 +20,7 @@
 #include "vmx.h"
 #include "vmcs.h"
 #include "../trace.h"
+#include "irq/irqchip.h"
 #include "irq/lapic.h"
 
 static unsigned long lv_vmx_exit_qual(struct lv_vmx_vcpu *vmx)
@@ -532,6 +533,29 @@ static enum lv_exit_action handle_xsetbv(struct lv_vmx_vcpu *vmx)
 	return lv_skip(vmx);
 }
 
+/*
+ * An interrupt handler's xAPIC EOI, without fetching and decoding the
+ * store (see lv_irqchip_fast_eoi()): a plain write, stepped over by the
+ * length the CPU reported. The SDM leaves that length undefined for EPT
+ * violations; CPUs fill it in, an emulated one (nested) may not. As
+ * KVM's fast MMIO, bare metal only. Under single-step the emulator runs,
+ * to raise the #DB after the instruction.
+ */
+static bool lv_vmx_fast_eoi(struct lv_vmx_vcpu *vmx, unsigned long qual,
+			    u64 gpa)
+{
+	unsigned int len;
+
+	if ((qual & (EPT_VIOLATION_ACC_READ | EPT_VIOLATION_ACC_WRITE)) !=
+	    EPT_VIOLATION_ACC_WRITE || boot_cpu_has(X86_FEATURE_HYPERVISOR) ||
+	    (vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_TF))
+		return false;
+	len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	if (!len || len > LV_MAX_INSN_LEN)
+		return false;
+	return lv_irqchip_fast_eoi(&vmx->vcpu, gpa);
+}
+
 static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 {
 	unsigned long qual = lv_vmx_exit_qual(vmx);
@@ -567,6 +591,8 @@ static enum lv_exit_action handle_ept_violation(struct lv_vmx_vcpu *vmx)
 	if (vmcs_read32(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK)
 		return lv_internal_error(&vmx->vcpu,
 					 LV_INTERNAL_ERROR_DELIVERY_EV, gpa);
+	if (lv_vmx_fast_eoi(vmx, qual, gpa))
+		return lv_skip(vmx);
 	return lv_handle_mmio(&vmx->vcpu, gpa, write);
 }
 
