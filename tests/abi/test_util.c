@@ -385,3 +385,22 @@ long meminfo_kb(const char *key)
 {
 	return read_stat("/proc/meminfo", key);
 }
+
+long free_kb(void)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	long free = meminfo_kb("MemFree"), pages = 0, n;
+	char line[256];
+
+	if (!f || free < 0) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	/* Each CPU's free-page list of each zone: "count: N" under pagesets. */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &n) == 1)
+			pages += n;
+	fclose(f);
+	return free + pages * (sysconf(_SC_PAGESIZE) / 1024);
+}

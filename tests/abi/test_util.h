@@ -95,6 +95,11 @@ volatile uint8_t *map_pci_bar(const char *bdf, unsigned int bar,
 long read_stat(const char *path, const char *key);
 /* A /proc/meminfo field in KiB, -1 if absent. */
 long meminfo_kb(const char *key);
+/*
+ * Free memory in KiB: MemFree and the pages free on the per-CPU lists,
+ * which MemFree leaves out and which come and go by hundreds of KiB.
+ */
+long free_kb(void);
 
 /* Guest code from guest_code.S (16-bit, position as noted there). */
 #define DECLARE_GUEST(name)				\
