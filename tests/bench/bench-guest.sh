@@ -79,6 +79,21 @@ virtio_bench() { # HV
 	rm -f /tmp/vbench.img
 }
 
+# lightvisor's VM exits so far, by reason: "NAME COUNT TICKS" lines
+# (debugfs exits). KVM's debugfs counters sum the VMs alive only, so
+# they say nothing once lvrun is gone.
+exit_counts() {
+	[ -r /sys/kernel/debug/lightvisor/exits ] &&
+		awk '{ print $2, $3, $4 }' /sys/kernel/debug/lightvisor/exits
+}
+
+# What exit_counts gained since FILE, as comment lines.
+exit_counts_since() { # FILE WHAT
+	exit_counts | awk -v what="$2" 'NR == FNR { n[$1] = $2; t[$1] = $3; next }
+		$2 != n[$1] { printf "# %s: %s %d exits, %d ticks\n", what,
+			      $1, $2 - n[$1], $3 - t[$1] }' "$1" -
+}
+
 # virtio-net TCP throughput under lvrun --hv HV: the guest kernel on a tap
 # in a network namespace (tests/guests/linux-virtio-net.sh, whose test
 # guests/linux/tests/net.sh times 16 MiB each way with BusyBox nc), in KiB
@@ -88,7 +103,10 @@ net_bench() { # HV
 	rm -rf $d
 	mkdir -p $d
 	head -c $((16 << 20)) /dev/urandom >$d/host.bin
+	exit_counts >/tmp/exits.before
 	unshare -n sh /work/linux-virtio-net.sh --in-netns $d --hv "$1"
+	[ "$1" != lightvisor ] ||
+		exit_counts_since /tmp/exits.before "virtio-net on $1 (boot included)"
 	st=$(cat $d/status)
 	sent=$(sed -n 's/^LVGUEST-NET-SENT-SHA \([0-9a-f]*\).*/\1/p' $d/out)
 	got=$(sha256sum <$d/received.bin | cut -d' ' -f1)
