@@ -35,6 +35,9 @@
 #                              mostly lightvisor's own pages
 #   forks.anon_per_fork        memory.stat anon (written guest pages,
 #                              lvrun's heap and stacks)
+#   forks.guest_anon_per_fork  of anon, the guest's copies: anonymous
+#                              pages in the mappings of the snapshot
+#                              file (guest memory written since the fork)
 #   forks.rss_per_fork         Rss of the lvrun processes (smaps_rollup)
 #   forks.pss_per_fork         Pss of the same: shared pages split
 #
@@ -81,6 +84,20 @@ user_mem() {
 	t=0
 	while read -r p; do
 		v=$(sed -n "s/^$1: *\\([0-9]*\\) kB/\\1/p" "/proc/$p/smaps_rollup" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done <$cg/cgroup.procs
+	echo $t
+}
+
+# The guest's written pages: Anonymous of the snapshot file's mappings
+# (MAP_PRIVATE: a page the guest writes becomes the child's own), KiB.
+guest_anon() {
+	t=0
+	while read -r p; do
+		v=$(awk -v f="$d/snap.bin" '
+			/^[0-9a-f]+-[0-9a-f]+ / { in_snap = ($NF == f) }
+			in_snap && $1 == "Anonymous:" { n += $2 }
+			END { print n + 0 }' "/proc/$p/smaps" 2>/dev/null)
 		t=$((t + ${v:-0}))
 	done <$cg/cgroup.procs
 	echo $t
@@ -200,6 +217,7 @@ other=$((kernel - slab - kstack - pgt - $(memstat percpu) - $(memstat vmalloc)))
 anon=$(memstat anon)
 rss=$(user_mem Rss)
 pss=$(user_mem Pss)
+ganon=$(guest_anon)
 procs=$(wc -l <$cg/cgroup.procs)
 echo "# density: stopped at: $stop; $procs lvrun processes"
 
@@ -217,6 +235,7 @@ printf 'BENCH\tlightvisor\tforks.kstack_per_fork\t%s\n' "$(per "$kstack")"
 printf 'BENCH\tlightvisor\tforks.pgtables_per_fork\t%s\n' "$(per "$pgt")"
 printf 'BENCH\tlightvisor\tforks.kother_per_fork\t%s\n' "$(per "$other")"
 printf 'BENCH\tlightvisor\tforks.anon_per_fork\t%s\n' "$(per "$anon")"
+printf 'BENCH\tlightvisor\tforks.guest_anon_per_fork\t%s\n' "$(per "$ganon")"
 printf 'BENCH\tlightvisor\tforks.rss_per_fork\t%s\n' "$(per "$rss")"
 printf 'BENCH\tlightvisor\tforks.pss_per_fork\t%s\n' "$(per "$pss")"
 printf 'BENCHINFO\tforks_stop\t%s\n' "$stop"
