@@ -1762,20 +1762,11 @@ static int lv_vmx_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 			  level == LV_MAP_2M ? LV_EPT_2M : LV_EPT_4K, ept_prot);
 }
 
-/*
- * Device memory (assigned BARs): mapped eagerly, 2 MiB leaves where both
- * addresses allow it. Table pages come from a local cache topped up
- * outside mmu_lock whenever it runs dry.
- */
+/* Device memory (assigned BARs): see lv_ept_map_phys(). */
 static int lv_vmx_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			      unsigned int prot, bool uncached)
 {
-	struct lv_ept *ept = &to_vmx_vm(vm)->ept;
-	struct lv_ept_cache cache = { .nr = 0 };
 	unsigned int ept_prot = uncached ? LV_EPT_UC : 0;
-	enum lv_ept_level level;
-	int ret = 0, flush = 0;
-	u64 done = 0, step;
 
 	if (prot & LV_PROT_READ)
 		ept_prot |= LV_EPT_R;
@@ -1783,35 +1774,8 @@ static int lv_vmx_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 		ept_prot |= LV_EPT_W;
 	if (prot & LV_PROT_EXEC)
 		ept_prot |= LV_EPT_X;
-	while (done < size && !ret) {
-		ret = lv_ept_cache_topup(&cache, GFP_KERNEL_ACCOUNT);
-		if (ret)
-			break;
-		spin_lock(&vm->mmu_lock);
-		while (done < size) {
-			level = LV_EPT_4K;
-			step = SZ_4K;
-			if (!((gpa + done) & (SZ_2M - 1)) &&
-			    !((hpa + done) & (SZ_2M - 1)) &&
-			    size - done >= SZ_2M) {
-				level = LV_EPT_2M;
-				step = SZ_2M;
-			}
-			ret = lv_ept_map(ept, &cache, gpa + done, hpa + done,
-					 level, ept_prot);
-			if (ret < 0)
-				break;
-			flush |= ret;
-			ret = 0;
-			done += step;
-		}
-		spin_unlock(&vm->mmu_lock);
-		if (ret == -ENOMEM)
-			ret = 0;	/* cache ran dry: top up, go on */
-		cond_resched();
-	}
-	lv_ept_cache_free(&cache);
-	return ret ? ret : flush;
+	return lv_ept_map_phys(&to_vmx_vm(vm)->ept, &vm->mmu_lock, gpa, hpa,
+			       size, ept_prot);
 }
 
 /* INIT: the reset state but for the MSRs INIT keeps (SDM vol. 3A, 10.1.1). */
