@@ -929,8 +929,10 @@ bool lv_check_state_msrs(const struct lv_vcpu_state *st)
  * @index: the MSR
  * @value: out: its value
  *
- * The MTRRs, the local APIC's MSRs, and the MSRs a guest reads as fixed
- * values (machine check and microcode information, no LBRs).
+ * The MTRRs, the local APIC's MSRs, IA32_APIC_BASE, IA32_SPEC_CTRL,
+ * IA32_TSC_ADJUST (its write moves the TSC: the backend's), and the MSRs
+ * a guest reads as fixed values (machine check and microcode
+ * information, no LBRs).
  *
  * Return: 0, -EINVAL for #GP, -ENOENT if the backend must handle @index.
  */
@@ -951,6 +953,18 @@ int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
 		return 0;
 	case MSR_IA32_FEAT_CTL:
 		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		*value = vcpu->tsc_adjust;
+		return 0;
+	case MSR_IA32_APICBASE:
+		*value = vcpu->lapic ? lv_lapic_get_base(vcpu->lapic) :
+			 vcpu->apic_base;
+		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		if (!lv_spec_ctrl_bits())
+			return -EINVAL;
+		*value = vcpu->spec_ctrl;
 		return 0;
 	case MSR_IA32_DEBUGCTLMSR:	/* no LBR, BTF or BTS for guests */
 	case MSR_IA32_UCODE_REV:
@@ -983,6 +997,21 @@ int lv_msr_set_common(struct lv_vcpu *vcpu, u32 index, u64 value)
 		if (!vcpu->lapic)
 			return -EINVAL;
 		return lv_lapic_msr_write(vcpu->lapic, index, value);
+	case MSR_IA32_APICBASE:
+		/* With an irqchip, the local APIC's transitions. */
+		if (vcpu->lapic)
+			return lv_lapic_set_base(vcpu->lapic, value, false);
+		/* No irqchip: CPUID hides x2APIC. */
+		if (lv_apic_base_check(vcpu->apic_base, value, false, false))
+			return -EINVAL;
+		vcpu->apic_base = value;
+		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		/* The backend loads it around every entry (vmenter.S). */
+		if (!lv_spec_ctrl_bits() || (value & ~lv_spec_ctrl_bits()))
+			return -EINVAL;
+		vcpu->spec_ctrl = value;
+		return 0;
 	case MSR_IA32_PRED_CMD:
 		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
 		if (!(lv_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||
