@@ -923,6 +923,31 @@ bool lv_check_state_msrs(const struct lv_vcpu_state *st)
 	       lv_msr_value_ok(MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
 }
 
+/*
+ * RDMSR (@write false) or WRMSR of *@value for the MSRs whose state other
+ * parts of the core keep: the MTRRs and, with an irqchip, the local
+ * APIC's. One function for both directions, so that which MSRs go where
+ * is said once. Returns -ENOENT for every other MSR.
+ */
+static int lv_msr_owned(struct lv_vcpu *vcpu, u32 index, u64 *value,
+			bool write)
+{
+	int ret = write ? lv_mtrr_set(vcpu, index, *value) :
+			  lv_mtrr_get(vcpu, index, value);
+
+	if (ret != -ENOENT)
+		return ret;
+	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
+		if (!vcpu->lapic)
+			return -EINVAL;
+		return write ? lv_lapic_msr_write(vcpu->lapic, index, *value) :
+			       lv_lapic_msr_read(vcpu->lapic, index, value);
+	}
+	return -ENOENT;
+}
+
 /**
  * lv_msr_get_common() - RDMSR of the MSRs every backend emulates alike
  * @vcpu: the vCPU
@@ -938,16 +963,11 @@ bool lv_check_state_msrs(const struct lv_vcpu_state *st)
  */
 int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
 {
-	int ret = lv_mtrr_get(vcpu, index, value);
+	int ret = lv_msr_owned(vcpu, index, value, false);
 
 	if (ret != -ENOENT)
 		return ret;
 	switch (index) {
-	case MSR_IA32_TSC_DEADLINE:
-	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
-		if (!vcpu->lapic)
-			return -EINVAL;
-		return lv_lapic_msr_read(vcpu->lapic, index, value);
 	case MSR_IA32_MISC_ENABLE:
 		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
 		return 0;
@@ -987,16 +1007,11 @@ int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
  */
 int lv_msr_set_common(struct lv_vcpu *vcpu, u32 index, u64 value)
 {
-	int ret = lv_mtrr_set(vcpu, index, value);
+	int ret = lv_msr_owned(vcpu, index, &value, true);
 
 	if (ret != -ENOENT)
 		return ret;
 	switch (index) {
-	case MSR_IA32_TSC_DEADLINE:
-	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
-		if (!vcpu->lapic)
-			return -EINVAL;
-		return lv_lapic_msr_write(vcpu->lapic, index, value);
 	case MSR_IA32_APICBASE:
 		/* With an irqchip, the local APIC's transitions. */
 		if (vcpu->lapic)
