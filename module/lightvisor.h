@@ -551,6 +551,12 @@ struct lv_emul {
  * @exit_tsc: TSC at the last VM exit, until the next entry accounts it
  * @exit_stat: the backend's exit reason of that exit, an index into
  *	lv_exit_stats
+ * @spec_ctrl: the guest's IA32_SPEC_CTRL (the backend loads it around
+ *	each entry)
+ * @apic_base: guest IA32_APIC_BASE without an in-kernel APIC (@lapic
+ *	keeps its own)
+ * @tsc_adjust: IA32_TSC_ADJUST, what the guest's own writes added to its
+ *	TSC
  */
 struct lv_vcpu {
 	struct lv_vm *vm;
@@ -580,6 +586,9 @@ struct lv_vcpu {
 	int tsc_gen;
 	u64 exit_tsc;
 	u16 exit_stat;
+	u64 spec_ctrl;
+	u64 apic_base;
+	s64 tsc_adjust;
 };
 
 /* General register indexes in lv_vcpu.regs (hardware encoding order). */

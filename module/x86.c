@@ -923,20 +923,17 @@ bool lv_check_state_msrs(const struct lv_vcpu_state *st)
 	       lv_msr_value_ok(MSR_IA32_SYSENTER_EIP, st->sysenter_eip);
 }
 
-/**
- * lv_msr_get_common() - RDMSR of the MSRs every backend emulates alike
- * @vcpu: the vCPU
- * @index: the MSR
- * @value: out: its value
- *
- * The MTRRs, the local APIC's MSRs, and the MSRs a guest reads as fixed
- * values (machine check and microcode information, no LBRs).
- *
- * Return: 0, -EINVAL for #GP, -ENOENT if the backend must handle @index.
+/*
+ * RDMSR (@write false) or WRMSR of *@value for the MSRs whose state other
+ * parts of the core keep: the MTRRs and, with an irqchip, the local
+ * APIC's. One function for both directions, so that which MSRs go where
+ * is said once. Returns -ENOENT for every other MSR.
  */
-int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
+static int lv_msr_owned(struct lv_vcpu *vcpu, u32 index, u64 *value,
+			bool write)
 {
-	int ret = lv_mtrr_get(vcpu, index, value);
+	int ret = write ? lv_mtrr_set(vcpu, index, *value) :
+			  lv_mtrr_get(vcpu, index, value);
 
 	if (ret != -ENOENT)
 		return ret;
@@ -945,12 +942,49 @@ int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
 	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
 		if (!vcpu->lapic)
 			return -EINVAL;
-		return lv_lapic_msr_read(vcpu->lapic, index, value);
+		return write ? lv_lapic_msr_write(vcpu->lapic, index, *value) :
+			       lv_lapic_msr_read(vcpu->lapic, index, value);
+	}
+	return -ENOENT;
+}
+
+/**
+ * lv_msr_get_common() - RDMSR of the MSRs every backend emulates alike
+ * @vcpu: the vCPU
+ * @index: the MSR
+ * @value: out: its value
+ *
+ * The MTRRs, the local APIC's MSRs, IA32_APIC_BASE, IA32_SPEC_CTRL,
+ * IA32_TSC_ADJUST (its write moves the TSC: the backend's), and the MSRs
+ * a guest reads as fixed values (machine check and microcode
+ * information, no LBRs).
+ *
+ * Return: 0, -EINVAL for #GP, -ENOENT if the backend must handle @index.
+ */
+int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
+{
+	int ret = lv_msr_owned(vcpu, index, value, false);
+
+	if (ret != -ENOENT)
+		return ret;
+	switch (index) {
 	case MSR_IA32_MISC_ENABLE:
 		*value = MSR_IA32_MISC_ENABLE_FAST_STRING;
 		return 0;
 	case MSR_IA32_FEAT_CTL:
 		*value = FEAT_CTL_LOCKED;	/* locked, VMX off */
+		return 0;
+	case MSR_IA32_TSC_ADJUST:
+		*value = vcpu->tsc_adjust;
+		return 0;
+	case MSR_IA32_APICBASE:
+		*value = vcpu->lapic ? lv_lapic_get_base(vcpu->lapic) :
+			 vcpu->apic_base;
+		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		if (!lv_spec_ctrl_bits())
+			return -EINVAL;
+		*value = vcpu->spec_ctrl;
 		return 0;
 	case MSR_IA32_DEBUGCTLMSR:	/* no LBR, BTF or BTS for guests */
 	case MSR_IA32_UCODE_REV:
@@ -973,16 +1007,26 @@ int lv_msr_get_common(struct lv_vcpu *vcpu, u32 index, u64 *value)
  */
 int lv_msr_set_common(struct lv_vcpu *vcpu, u32 index, u64 value)
 {
-	int ret = lv_mtrr_set(vcpu, index, value);
+	int ret = lv_msr_owned(vcpu, index, &value, true);
 
 	if (ret != -ENOENT)
 		return ret;
 	switch (index) {
-	case MSR_IA32_TSC_DEADLINE:
-	case LV_X2APIC_MSR_BASE ... LV_X2APIC_MSR_END:
-		if (!vcpu->lapic)
+	case MSR_IA32_APICBASE:
+		/* With an irqchip, the local APIC's transitions. */
+		if (vcpu->lapic)
+			return lv_lapic_set_base(vcpu->lapic, value, false);
+		/* No irqchip: CPUID hides x2APIC. */
+		if (lv_apic_base_check(vcpu->apic_base, value, false, false))
 			return -EINVAL;
-		return lv_lapic_msr_write(vcpu->lapic, index, value);
+		vcpu->apic_base = value;
+		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		/* The backend loads it around every entry (vmenter.S). */
+		if (!lv_spec_ctrl_bits() || (value & ~lv_spec_ctrl_bits()))
+			return -EINVAL;
+		vcpu->spec_ctrl = value;
+		return 0;
 	case MSR_IA32_PRED_CMD:
 		/* IBPB exists for the guest where CPUID says IBRS (7.EDX[26]). */
 		if (!(lv_spec_ctrl_bits() & SPEC_CTRL_IBRS) ||

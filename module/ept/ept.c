@@ -42,6 +42,9 @@
 #include <linux/gfp.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
 #include <asm/processor.h>
 
 #include "ept.h"
@@ -430,6 +433,67 @@ int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(lv_ept_map);
+
+/**
+ * lv_ept_map_phys() - map a host-physical range all at once
+ * @ept: the table
+ * @lock: the caller's lock that serialises changes to @ept
+ * @gpa: first guest-physical address, page aligned
+ * @hpa: first host-physical address, page aligned
+ * @size: bytes to map, page aligned
+ * @prot: as for lv_ept_map(): LV_EPT_R/W/X, maybe LV_EPT_UC
+ *
+ * For device memory (assigned BARs, the APIC-access page), which is not
+ * faulted in page by page as guest RAM is. 2 MiB leaves are used where
+ * both addresses and the rest of the range allow it. Table pages come from
+ * a local cache, topped up outside @lock whenever it runs dry, so that
+ * nothing sleeps under the lock however large the range.
+ *
+ * Context: process context; may sleep. Takes @lock around each batch of
+ * lv_ept_map() calls.
+ * Return: < 0 on error (the part already mapped stays mapped, for the
+ * caller to remove), 1 if an old translation was replaced and must be
+ * flushed, else 0.
+ */
+int lv_ept_map_phys(struct lv_ept *ept, spinlock_t *lock, u64 gpa, u64 hpa,
+		    u64 size, unsigned int prot)
+{
+	struct lv_ept_cache cache = { .nr = 0 };
+	enum lv_ept_level level;
+	int ret = 0, flush = 0;
+	u64 done = 0, step;
+
+	while (done < size && !ret) {
+		ret = lv_ept_cache_topup(&cache, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			break;
+		spin_lock(lock);
+		while (done < size) {
+			level = LV_EPT_4K;
+			step = SZ_4K;
+			if (!((gpa + done) & (SZ_2M - 1)) &&
+			    !((hpa + done) & (SZ_2M - 1)) &&
+			    size - done >= SZ_2M) {
+				level = LV_EPT_2M;
+				step = SZ_2M;
+			}
+			ret = lv_ept_map(ept, &cache, gpa + done, hpa + done,
+					 level, prot);
+			if (ret < 0)
+				break;
+			flush |= ret;
+			ret = 0;
+			done += step;
+		}
+		spin_unlock(lock);
+		if (ret == -ENOMEM)
+			ret = 0;	/* cache ran dry: top up, go on */
+		cond_resched();
+	}
+	lv_ept_cache_free(&cache);
+	return ret ? ret : flush;
+}
+EXPORT_SYMBOL_IF_KUNIT(lv_ept_map_phys);
 
 enum range_op { RANGE_UNMAP, RANGE_PROTECT, RANGE_DIRTY };
 

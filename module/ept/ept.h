@@ -7,8 +7,9 @@
  * here, invalidating cached translations (INVEPT) is the caller's job.
  *
  * Locking: every function except lv_ept_init(), lv_ept_destroy(),
- * lv_ept_cache_topup() and lv_ept_cache_free() may be called under the
- * caller's per-VM spinlock and must be serialised by it (lv_ept_walk() and
+ * lv_ept_cache_topup(), lv_ept_cache_free() and lv_ept_map_phys() (which
+ * takes the lock it is given) may be called under the caller's per-VM
+ * spinlock and must be serialised by it (lv_ept_walk() and
  * lv_ept_pointer() only read and may share the lock with readers if the
  * caller has such a lock).  Nothing here sleeps under that lock: table
  * pages come from a struct lv_ept_cache that the caller tops up before
@@ -25,6 +26,7 @@
 
 #include <linux/bits.h>
 #include <linux/list.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 /* The API is exported only for the KUnit test module. */
@@ -118,6 +120,8 @@ u64 lv_npt_cr3(const struct lv_ept *ept);
 /* Return <0 on error, 0 if no flush is needed, 1 if a flush is needed. */
 int lv_ept_map(struct lv_ept *ept, struct lv_ept_cache *cache, u64 gpa,
 	       u64 hpa, enum lv_ept_level level, unsigned int prot);
+int lv_ept_map_phys(struct lv_ept *ept, spinlock_t *lock, u64 gpa, u64 hpa,
+		    u64 size, unsigned int prot);
 int lv_ept_protect_range(struct lv_ept *ept, struct lv_ept_cache *cache,
 			 u64 gpa, u64 size, unsigned int clear);
 

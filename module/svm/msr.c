@@ -115,18 +115,6 @@ int lv_svm_get_msr(struct lv_svm_vcpu *svm, u32 index, u64 *value)
 	case MSR_IA32_TSC:
 		*value = rdtsc() + svm->vmcb->control.tsc_offset;
 		break;
-	case MSR_IA32_TSC_ADJUST:
-		*value = svm->tsc_adjust;
-		break;
-	case MSR_IA32_APICBASE:
-		*value = svm->vcpu.lapic ? lv_lapic_get_base(svm->vcpu.lapic) :
-			 svm->apic_base;
-		break;
-	case MSR_IA32_SPEC_CTRL:
-		if (!lv_spec_ctrl_bits())
-			return -EINVAL;
-		*value = svm->spec_ctrl;
-		break;
 	default:
 		return -EINVAL;
 	}
@@ -150,7 +138,7 @@ static void lv_svm_move_tsc(struct lv_svm_vcpu *svm, s64 delta)
 	u64 offset = svm->vmcb->control.tsc_offset + delta;
 
 	svm->vmcb->control.tsc_offset = offset;
-	svm->tsc_adjust += delta;
+	svm->vcpu.tsc_adjust += delta;
 	lv_vcpu_tsc_offset_changed(&svm->vcpu, offset);
 }
 
@@ -182,22 +170,7 @@ int lv_svm_set_msr(struct lv_svm_vcpu *svm, u32 index, u64 value)
 					      svm->vmcb->control.tsc_offset));
 		return 0;
 	case MSR_IA32_TSC_ADJUST:
-		lv_svm_move_tsc(svm, value - svm->tsc_adjust);
-		return 0;
-	case MSR_IA32_APICBASE:
-		/* With an irqchip, the local APIC's transitions. */
-		if (svm->vcpu.lapic)
-			return lv_lapic_set_base(svm->vcpu.lapic, value, false);
-		/* No irqchip: CPUID hides x2APIC. */
-		if (lv_apic_base_check(svm->apic_base, value, false, false))
-			return -EINVAL;
-		svm->apic_base = value;
-		return 0;
-	case MSR_IA32_SPEC_CTRL:
-		/* Loaded into the MSR around every entry (vmenter.S). */
-		if (!lv_spec_ctrl_bits() || (value & ~lv_spec_ctrl_bits()))
-			return -EINVAL;
-		svm->spec_ctrl = value;
+		lv_svm_move_tsc(svm, value - svm->vcpu.tsc_adjust);
 		return 0;
 	default:
 		return -EINVAL;

@@ -236,13 +236,14 @@ static void lv_svm_setup_guest_state(struct lv_svm_vcpu *svm)
 	svm->guest_bp = false;
 	svm->pkru = 0;
 	svm->pkru_used = false;
-	svm->spec_ctrl = 0;
+	svm->vcpu.spec_ctrl = 0;
 	svm->nmi_masked = false;
 	svm->awaiting_iret = false;
 	svm->nmi_singlestep = false;
 	svm->cr8 = 0;
-	svm->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-			 (svm->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
+	svm->vcpu.apic_base = APIC_DEFAULT_PHYS_BASE |
+			      MSR_IA32_APICBASE_ENABLE |
+			      (svm->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
 	memset(svm->vcpu.regs, 0, sizeof(svm->vcpu.regs));
 	svm->vcpu.regs[LV_RDX] = 0x600;	/* as the VMX backend reports */
 	svm->flush = true;
@@ -788,7 +789,7 @@ static enum lv_exit_action lv_svm_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	if (unlikely(svm->guest_bp))
 		lv_svm_load_guest_dr(svm);
-	flags = lv_spec_ctrl_flags(svm->spec_ctrl, &host_spec_ctrl);
+	flags = lv_spec_ctrl_flags(vcpu->spec_ctrl, &host_spec_ctrl);
 	/* MMIO stale data: the kernel asks for VERW only for device owners. */
 	if (static_branch_unlikely(&mmio_stale_data_clear) &&
 	    READ_ONCE(vcpu->vm->iommu))
@@ -796,7 +797,7 @@ static enum lv_exit_action lv_svm_vcpu_run(struct lv_vcpu *vcpu)
 
 	__lv_svm_vcpu_run(vcpu->regs, svm->vmcb_pa,
 			  __pa(this_cpu_read(lv_host_save)), flags,
-			  svm->spec_ctrl, host_spec_ctrl);
+			  vcpu->spec_ctrl, host_spec_ctrl);
 
 	WRITE_ONCE(vcpu->mode, LV_OUTSIDE_GUEST);
 	lv_guest_exited_irqoff();
@@ -937,7 +938,7 @@ static void lv_svm_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 	sr->cr4 = save->cr4;
 	sr->cr8 = svm->cr8;
 	sr->efer = save->efer & ~EFER_SVME;
-	sr->apic_base = svm->apic_base;
+	sr->apic_base = vcpu->apic_base;
 }
 
 /*
@@ -948,11 +949,9 @@ static void lv_svm_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
  */
 static int lv_svm_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
 {
-	struct lv_svm_vcpu *svm = to_svm(vcpu);
-
 	u64 pdpte[4];
 
-	if (lv_apic_base_check(svm->apic_base, sr->apic_base, !!vcpu->lapic,
+	if (lv_apic_base_check(vcpu->apic_base, sr->apic_base, !!vcpu->lapic,
 			       true))
 		return -EINVAL;
 	if (lv_check_sregs_cr(sr))
@@ -997,7 +996,7 @@ static void lv_svm_load_sregs(struct lv_svm_vcpu *svm,
 	lv_svm_set_efer(svm, sr->efer);
 	lv_svm_set_cr0(svm, sr->cr0);
 	lv_svm_set_cr4(svm, sr->cr4);
-	svm->apic_base = sr->apic_base;
+	svm->vcpu.apic_base = sr->apic_base;
 	lv_svm_update_cpl(svm);
 	svm->flush = true;
 }
@@ -1045,7 +1044,7 @@ static void lv_svm_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	memcpy(st->db, svm->dr, sizeof(st->db));
 	st->dr6 = save->dr6;
 	lv_svm_get_msr(svm, MSR_IA32_TSC, &st->tsc);
-	st->tsc_adjust = svm->tsc_adjust;
+	st->tsc_adjust = vcpu->tsc_adjust;
 }
 
 /*
@@ -1107,7 +1106,7 @@ static int lv_svm_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 		/* Any value: the TSC is only an offset from the host's. */
 		WARN_ON_ONCE(lv_svm_set_msr(svm, MSR_IA32_TSC, st->tsc));
 	}
-	svm->tsc_adjust = st->tsc_adjust;
+	vcpu->tsc_adjust = st->tsc_adjust;
 	svm->vmcb->control.event_inj = 0;
 	return 0;
 }
@@ -1294,50 +1293,13 @@ static int lv_svm_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 			  lv_svm_prot(prot));
 }
 
-/*
- * Device memory (assigned BARs): mapped eagerly, 2 MiB leaves where both
- * addresses allow it. Table pages come from a local cache topped up
- * outside mmu_lock whenever it runs dry.
- */
+/* Device memory (assigned BARs): see lv_ept_map_phys(). */
 static int lv_svm_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			      unsigned int prot, bool uncached)
 {
-	struct lv_ept *npt = &to_svm_vm(vm)->npt;
-	struct lv_ept_cache cache = { .nr = 0 };
-	unsigned int p = lv_svm_prot(prot) | (uncached ? LV_EPT_UC : 0);
-	enum lv_ept_level level;
-	int ret = 0, flush = 0;
-	u64 done = 0, step;
-
-	while (done < size && !ret) {
-		ret = lv_ept_cache_topup(&cache, GFP_KERNEL_ACCOUNT);
-		if (ret)
-			break;
-		spin_lock(&vm->mmu_lock);
-		while (done < size) {
-			level = LV_EPT_4K;
-			step = SZ_4K;
-			if (!((gpa + done) & (SZ_2M - 1)) &&
-			    !((hpa + done) & (SZ_2M - 1)) &&
-			    size - done >= SZ_2M) {
-				level = LV_EPT_2M;
-				step = SZ_2M;
-			}
-			ret = lv_ept_map(npt, &cache, gpa + done, hpa + done,
-					 level, p);
-			if (ret < 0)
-				break;
-			flush |= ret;
-			ret = 0;
-			done += step;
-		}
-		spin_unlock(&vm->mmu_lock);
-		if (ret == -ENOMEM)
-			ret = 0;	/* cache ran dry: top up, go on */
-		cond_resched();
-	}
-	lv_ept_cache_free(&cache);
-	return ret ? ret : flush;
+	return lv_ept_map_phys(&to_svm_vm(vm)->npt, &vm->mmu_lock, gpa, hpa,
+			       size, lv_svm_prot(prot) |
+			       (uncached ? LV_EPT_UC : 0));
 }
 
 /* INIT: the reset state but for the MSRs INIT keeps. */

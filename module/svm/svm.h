@@ -53,13 +53,10 @@ struct lv_svm_vm {
  * @guest_bp: the guest's DR7 enables a breakpoint: load DR0-DR3 for it
  * @pkru: the guest's PKRU while the host's is in hardware
  * @pkru_used: the guest has had CR4.PKE or XCR0.PKRU set: switch PKRU
- * @spec_ctrl: the guest's IA32_SPEC_CTRL
  * @tsc_aux: the guest's TSC_AUX (RDTSCP and RDPID read it without exits)
  * @host_tsc_aux: the host's, while the vCPU is loaded
  * @loaded: the guest's TSC_AUX is in the MSR
- * @apic_base: guest IA32_APIC_BASE without an in-kernel APIC
  * @cr8: guest TPR without an in-kernel APIC
- * @tsc_adjust: IA32_TSC_ADJUST, what the guest's own writes added to its TSC
  * @nmi_masked: an NMI was delivered and its handler has not run IRET
  * @iret_rip: the RIP of that IRET while its completion is awaited
  * @awaiting_iret: the IRET exited and NMIs unblock once it completed
@@ -82,13 +79,10 @@ struct lv_svm_vcpu {
 	bool guest_bp;
 	u32 pkru;
 	bool pkru_used;
-	u64 spec_ctrl;
 	u64 tsc_aux;
 	u64 host_tsc_aux;
 	bool loaded;
-	u64 apic_base;
 	unsigned long cr8;
-	s64 tsc_adjust;
 	bool nmi_masked;
 	bool awaiting_iret;
 	bool nmi_singlestep;

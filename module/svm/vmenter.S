@@ -29,22 +29,7 @@
 #include <asm/unwind_hints.h>
 
 #include "../run_flags.h"
-
-#define REG(n)	(n * 8)
-#define RCX	REG(1)
-#define RDX	REG(2)
-#define RBX	REG(3)
-#define RBP	REG(5)
-#define RSI	REG(6)
-#define RDI	REG(7)
-#define R8	REG(8)
-#define R9	REG(9)
-#define R10	REG(10)
-#define R11	REG(11)
-#define R12	REG(12)
-#define R13	REG(13)
-#define R14	REG(14)
-#define R15	REG(15)
+#include "../vmenter_regs.S"
 
 /* Stack slots while the guest runs (see the pushes below). */
 #define SLOT_HOST_SAVE	0
@@ -100,20 +85,7 @@ SYM_FUNC_START(__lv_svm_vcpu_run)
 	vmload	%rax
 
 	mov	SLOT_REGS(%rsp), %rax
-	mov	RCX(%rax), %rcx
-	mov	RDX(%rax), %rdx
-	mov	RBX(%rax), %rbx
-	mov	RBP(%rax), %rbp
-	mov	RSI(%rax), %rsi
-	mov	RDI(%rax), %rdi
-	mov	R8(%rax), %r8
-	mov	R9(%rax), %r9
-	mov	R10(%rax), %r10
-	mov	R11(%rax), %r11
-	mov	R12(%rax), %r12
-	mov	R13(%rax), %r13
-	mov	R14(%rax), %r14
-	mov	R15(%rax), %r15
+	LV_LOAD_GUEST_REGS
 
 	/* MDS and friends: clear CPU buffers if the kernel does so. */
 	CLEAR_CPU_BUFFERS
@@ -126,20 +98,7 @@ SYM_FUNC_START(__lv_svm_vcpu_run)
 	/* Free one register: the guest's RAX is in the VMCB already. */
 	push	%rax
 	mov	SLOT_REGS + 8(%rsp), %rax
-	mov	%rcx, RCX(%rax)
-	mov	%rdx, RDX(%rax)
-	mov	%rbx, RBX(%rax)
-	mov	%rbp, RBP(%rax)
-	mov	%rsi, RSI(%rax)
-	mov	%rdi, RDI(%rax)
-	mov	%r8, R8(%rax)
-	mov	%r9, R9(%rax)
-	mov	%r10, R10(%rax)
-	mov	%r11, R11(%rax)
-	mov	%r12, R12(%rax)
-	mov	%r13, R13(%rax)
-	mov	%r14, R14(%rax)
-	mov	%r15, R15(%rax)
+	LV_SAVE_GUEST_REGS
 	pop	%rax
 
 	/* The guest's FS, GS, ... to its VMCB; the host's back. */
@@ -148,21 +107,7 @@ SYM_FUNC_START(__lv_svm_vcpu_run)
 	mov	SLOT_HOST_SAVE(%rsp), %rax
 	vmload	%rax
 
-	/* No guest value may linger in a register, even speculatively. */
-	xor	%eax, %eax
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%ebp, %ebp
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
-	xor	%r12d, %r12d
-	xor	%r13d, %r13d
-	xor	%r14d, %r14d
-	xor	%r15d, %r15d
+	LV_CLEAR_GUEST_REGS
 
 	/*
 	 * Before the first unbalanced RET: overwrite the return stack
@@ -175,13 +120,7 @@ SYM_FUNC_START(__lv_svm_vcpu_run)
 	add	$SLOT_FLAGS, %rsp
 	pop	%rsi			/* @flags */
 	pop	%rax			/* host SPEC_CTRL */
-	test	$LV_RUN_RESTORE_SPEC_CTRL, %esi
-	jz	1f
-	mov	$MSR_IA32_SPEC_CTRL, %ecx
-	mov	%rax, %rdx
-	shr	$32, %rdx
-	wrmsr
-1:	lfence
+	LV_RESTORE_HOST_SPEC_CTRL
 
 	CLEAR_BRANCH_HISTORY_VMEXIT
 

@@ -142,18 +142,6 @@ int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)
 	case MSR_IA32_TSC:
 		*value = rdtsc() + vmcs_read64(TSC_OFFSET);
 		break;
-	case MSR_IA32_TSC_ADJUST:
-		*value = vmx->tsc_adjust;
-		break;
-	case MSR_IA32_APICBASE:
-		*value = vmx->vcpu.lapic ? lv_lapic_get_base(vmx->vcpu.lapic) :
-			 vmx->apic_base;
-		break;
-	case MSR_IA32_SPEC_CTRL:
-		if (!lv_spec_ctrl_bits())
-			return -EINVAL;
-		*value = vmx->spec_ctrl;
-		break;
 	default:
 		return -EINVAL;
 	}
@@ -179,7 +167,7 @@ static void lv_vmx_move_tsc(struct lv_vmx_vcpu *vmx, s64 delta)
 	u64 offset = vmcs_read64(TSC_OFFSET) + delta;
 
 	vmcs_write64(TSC_OFFSET, offset);
-	vmx->tsc_adjust += delta;
+	vmx->vcpu.tsc_adjust += delta;
 	lv_vcpu_tsc_offset_changed(&vmx->vcpu, offset);
 }
 
@@ -227,22 +215,7 @@ int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value)
 		lv_vmx_move_tsc(vmx, value - (rdtsc() + vmcs_read64(TSC_OFFSET)));
 		return 0;
 	case MSR_IA32_TSC_ADJUST:
-		lv_vmx_move_tsc(vmx, value - vmx->tsc_adjust);
-		return 0;
-	case MSR_IA32_APICBASE:
-		/* With an irqchip, the local APIC's transitions. */
-		if (vmx->vcpu.lapic)
-			return lv_lapic_set_base(vmx->vcpu.lapic, value, false);
-		/* No irqchip: CPUID hides x2APIC. */
-		if (lv_apic_base_check(vmx->apic_base, value, false, false))
-			return -EINVAL;
-		vmx->apic_base = value;
-		return 0;
-	case MSR_IA32_SPEC_CTRL:
-		/* Loaded into the MSR around every entry (vmenter.S). */
-		if (!lv_spec_ctrl_bits() || (value & ~lv_spec_ctrl_bits()))
-			return -EINVAL;
-		vmx->spec_ctrl = value;
+		lv_vmx_move_tsc(vmx, value - vmx->vcpu.tsc_adjust);
 		return 0;
 	default:
 		return -EINVAL;

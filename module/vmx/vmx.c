@@ -469,9 +469,10 @@ static void lv_vmx_setup_guest_state(struct lv_vmx_vcpu *vmx)
 	vmx->guest_bp = false;
 	vmx->pkru = 0;
 	vmx->pkru_used = false;
-	vmx->spec_ctrl = 0;
-	vmx->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-			 (vmx->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
+	vmx->vcpu.spec_ctrl = 0;
+	vmx->vcpu.apic_base = APIC_DEFAULT_PHYS_BASE |
+			      MSR_IA32_APICBASE_ENABLE |
+			      (vmx->vcpu.id ? 0 : MSR_IA32_APICBASE_BSP);
 	memset(vmx->vcpu.regs, 0, sizeof(vmx->vcpu.regs));
 	vmx->vcpu.regs[LV_RDX] = 0x600;	/* a family 6 CPU, as after reset */
 }
@@ -1184,7 +1185,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	}
 	if (unlikely(vmx->guest_bp))
 		lv_vmx_load_guest_dr(vmx);
-	flags = lv_spec_ctrl_flags(vmx->spec_ctrl, &host_spec_ctrl);
+	flags = lv_spec_ctrl_flags(vcpu->spec_ctrl, &host_spec_ctrl);
 	if (vmx->launched)
 		flags |= LV_RUN_VMRESUME;
 	lv_vmx_clear_cpu_state(vcpu);
@@ -1193,7 +1194,7 @@ static enum lv_exit_action lv_vmx_vcpu_run(struct lv_vcpu *vcpu)
 	if (unlikely(read_cr2() != vmx->cr2))
 		write_cr2(vmx->cr2);
 
-	fail = __lv_vmx_vcpu_run(vcpu->regs, flags, vmx->spec_ctrl,
+	fail = __lv_vmx_vcpu_run(vcpu->regs, flags, vcpu->spec_ctrl,
 				 host_spec_ctrl);
 
 	vmx->cr2 = read_cr2();
@@ -1373,7 +1374,7 @@ static void lv_vmx_get_sregs(struct lv_vcpu *vcpu, struct lv_sregs *sr)
 	sr->cr4 = lv_vmx_read_cr4(vmx);
 	sr->cr8 = vmx->cr8;
 	sr->efer = vmcs_read64(GUEST_IA32_EFER);
-	sr->apic_base = vmx->apic_base;
+	sr->apic_base = vcpu->apic_base;
 }
 
 /* With EPT, VM entry loads the PDPTEs from these fields (SDM 27.3.2.4). */
@@ -1392,10 +1393,8 @@ void lv_vmx_write_pdptes(const u64 pdpte[4])
 static int lv_vmx_check_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr,
 			      u64 pdpte[4])
 {
-	struct lv_vmx_vcpu *vmx = to_vmx(vcpu);
-
 	/* With an irqchip the base is the local APIC's, which has x2APIC. */
-	if (lv_apic_base_check(vmx->apic_base, sr->apic_base, !!vcpu->lapic,
+	if (lv_apic_base_check(vcpu->apic_base, sr->apic_base, !!vcpu->lapic,
 			       true))
 		return -EINVAL;
 	if (lv_check_sregs_cr(sr))
@@ -1427,7 +1426,7 @@ static void lv_vmx_load_sregs(struct lv_vmx_vcpu *vmx,
 	lv_vmx_set_cr4(vmx, sr->cr4);
 	if (lv_pae_paging(sr->cr0, sr->cr4, sr->efer))
 		lv_vmx_write_pdptes(pdpte);
-	vmx->apic_base = sr->apic_base;
+	vmx->vcpu.apic_base = sr->apic_base;
 }
 
 static int lv_vmx_set_sregs(struct lv_vcpu *vcpu, const struct lv_sregs *sr)
@@ -1535,7 +1534,7 @@ static void lv_vmx_get_state(struct lv_vcpu *vcpu, struct lv_vcpu_state *st)
 	memcpy(st->db, vmx->dr, sizeof(st->db));
 	st->dr6 = vmx->dr[4];
 	lv_vmx_get_msr(vmx, MSR_IA32_TSC, &st->tsc);
-	st->tsc_adjust = vmx->tsc_adjust;
+	st->tsc_adjust = vcpu->tsc_adjust;
 }
 
 /*
@@ -1595,7 +1594,7 @@ static int lv_vmx_set_state(struct lv_vcpu *vcpu, const struct lv_vcpu_state *st
 		WARN_ON_ONCE(lv_vmx_set_msr(vmx, MSR_IA32_TSC, st->tsc));
 	}
 	/* After the TSC, whose restore would have moved it. */
-	vmx->tsc_adjust = st->tsc_adjust;
+	vcpu->tsc_adjust = st->tsc_adjust;
 	vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 	return 0;
 }
@@ -1762,20 +1761,11 @@ static int lv_vmx_mmu_map(struct lv_vcpu *vcpu, u64 gpa, u64 hpa,
 			  level == LV_MAP_2M ? LV_EPT_2M : LV_EPT_4K, ept_prot);
 }
 
-/*
- * Device memory (assigned BARs): mapped eagerly, 2 MiB leaves where both
- * addresses allow it. Table pages come from a local cache topped up
- * outside mmu_lock whenever it runs dry.
- */
+/* Device memory (assigned BARs): see lv_ept_map_phys(). */
 static int lv_vmx_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 			      unsigned int prot, bool uncached)
 {
-	struct lv_ept *ept = &to_vmx_vm(vm)->ept;
-	struct lv_ept_cache cache = { .nr = 0 };
 	unsigned int ept_prot = uncached ? LV_EPT_UC : 0;
-	enum lv_ept_level level;
-	int ret = 0, flush = 0;
-	u64 done = 0, step;
 
 	if (prot & LV_PROT_READ)
 		ept_prot |= LV_EPT_R;
@@ -1783,35 +1773,8 @@ static int lv_vmx_vm_map_phys(struct lv_vm *vm, u64 gpa, u64 hpa, u64 size,
 		ept_prot |= LV_EPT_W;
 	if (prot & LV_PROT_EXEC)
 		ept_prot |= LV_EPT_X;
-	while (done < size && !ret) {
-		ret = lv_ept_cache_topup(&cache, GFP_KERNEL_ACCOUNT);
-		if (ret)
-			break;
-		spin_lock(&vm->mmu_lock);
-		while (done < size) {
-			level = LV_EPT_4K;
-			step = SZ_4K;
-			if (!((gpa + done) & (SZ_2M - 1)) &&
-			    !((hpa + done) & (SZ_2M - 1)) &&
-			    size - done >= SZ_2M) {
-				level = LV_EPT_2M;
-				step = SZ_2M;
-			}
-			ret = lv_ept_map(ept, &cache, gpa + done, hpa + done,
-					 level, ept_prot);
-			if (ret < 0)
-				break;
-			flush |= ret;
-			ret = 0;
-			done += step;
-		}
-		spin_unlock(&vm->mmu_lock);
-		if (ret == -ENOMEM)
-			ret = 0;	/* cache ran dry: top up, go on */
-		cond_resched();
-	}
-	lv_ept_cache_free(&cache);
-	return ret ? ret : flush;
+	return lv_ept_map_phys(&to_vmx_vm(vm)->ept, &vm->mmu_lock, gpa, hpa,
+			       size, ept_prot);
 }
 
 /* INIT: the reset state but for the MSRs INIT keeps (SDM vol. 3A, 10.1.1). */

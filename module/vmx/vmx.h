@@ -101,11 +101,8 @@ struct lv_vmx_vm {
  * @host_debugctl: the host's IA32_DEBUGCTL, which a VM exit clears
  * @pkru: the guest's PKRU while the host's is in hardware
  * @pkru_used: the guest has had CR4.PKE or XCR0.PKRU set: switch PKRU
- * @spec_ctrl: the guest's IA32_SPEC_CTRL
  * @guest_msrs: guest values of the swapped MSRs while the vCPU is put
  * @host_msrs: host values of the swapped MSRs while the vCPU is loaded
- * @apic_base: guest IA32_APIC_BASE
- * @tsc_adjust: IA32_TSC_ADJUST, what the guest's own writes added to its TSC
  * @host_seg: host segment state restored when the vCPU is put
  * @ept_cache: page-table pages for the next EPT fault
  */
@@ -140,11 +137,8 @@ struct lv_vmx_vcpu {
 	u64 host_debugctl;
 	u32 pkru;
 	bool pkru_used;
-	u64 spec_ctrl;
 	u64 guest_msrs[LV_NR_SWITCHED_MSRS];
 	u64 host_msrs[LV_NR_SWITCHED_MSRS];
-	u64 apic_base;
-	s64 tsc_adjust;
 	struct {
 		u16 ds, es, fs, gs, ldt;
 		unsigned long fs_base;

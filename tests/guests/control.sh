@@ -3,16 +3,8 @@
 # tsc T" every 2M TSC ticks, vCPU 1 spins with MMIO writes); prints TAP.
 # Time limits here are only there to end a hung run; the checks are on
 # what the guest and lvrun report.
-n=0 failed=0
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # The complete "count" lines of console FILE so far, without CRs.
 counts() {

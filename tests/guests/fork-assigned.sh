@@ -4,16 +4,8 @@
 # clear error, nothing is written, no child starts, and the guest runs
 # on. Needs a CPU with VMX or SVM and an IOMMU in one machine (QEMU TCG
 # with SVM, svm-fork-assigned.suite). Prints TAP.
-n=0 failed=0
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 bdf=""
 for d in /sys/bus/pci/devices/*; do

@@ -1,15 +1,7 @@
 #!/bin/sh
 # In-kernel interrupt controller guests under lvrun --irqchip; prints TAP.
-n=0 failed=0
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # Exits of a reason since the module was loaded (debugfs), and a capability.
 exits() { # REASON

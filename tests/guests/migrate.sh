@@ -14,16 +14,8 @@
 # per check. Time limits here only end a hung run, so that a failure
 # costs seconds, not the suite's timeout; the checks are on what the
 # guest and lvrun report.
-n=0 failed=0
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # Every lvrun and helper started here, killed at the end whatever happened.
 pids=

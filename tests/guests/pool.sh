@@ -12,16 +12,8 @@
 # prepared processes and VMs are gone. Prints TAP. Time limits here only
 # end a hung run; the checks are on what lvd, lvrun and the module's
 # counters report.
-n=0 failed=0
-result() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 stats=/sys/kernel/debug/lightvisor/stats
 vms() { awk '$1 == "vms" { print $2 }' $stats; }

@@ -10,18 +10,9 @@
 #    lvrun (--virtio-notify exit): a writable and a read-only disk and the
 #    console; afterwards the sector it wrote, the read-only image
 #    unchanged, its console line and lvrun's message for its looping chain.
-n=0 failed=0
+# shellcheck source-path=SCRIPTDIR source=tap.sh
+. "$(dirname "$0")/tap.sh"
 dir=$(mktemp -d)
-
-report() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 
 # The guest writes lightvisor took in the kernel (ioeventfd), all VMs.
 signals() {
@@ -38,8 +29,8 @@ guest_tap() {
 	g=0
 	while IFS= read -r line; do
 		case "$line" in
-		"ok "*) report 0 "$1: ${line#* - }"; g=$((g + 1)) ;;
-		"not ok "*) report 1 "$1: ${line#* - }"; g=$((g + 1)) ;;
+		"ok "*) result 0 "$1: ${line#* - }"; g=$((g + 1)) ;;
+		"not ok "*) result 1 "$1: ${line#* - }"; g=$((g + 1)) ;;
 		esac
 	done <"$2"
 }
@@ -58,16 +49,16 @@ guest_tap virtio.elf "$dir/out1"
 plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$dir/out1" | head -n 1)
 # Status 1 is also lvrun's own error: the whole plan must have run.
 [ "$st" = 1 ] && [ -n "$plan" ] && [ "$g" = "$plan" ]
-report $? "virtio.elf: lvrun exits with 1 after all the guest's checks (status $st, $g of ${plan:-?})"
+result $? "virtio.elf: lvrun exits with 1 after all the guest's checks (status $st, $g of ${plan:-?})"
 head -c 512 /dev/zero | tr '\0' '\245' >"$dir/a5"
 dd if="$disk" bs=512 skip=5 count=1 2>/dev/null | cmp -s - "$dir/a5"
-report $? "virtio.elf: its write reached sector 5 of the image"
+result $? "virtio.elf: its write reached sector 5 of the image"
 grep -q '^virtio-console: hello from the guest$' "$dir/out1"
-report $? "virtio.elf: its line through the virtio console reached stdout"
+result $? "virtio.elf: its line through the virtio console reached stdout"
 [ -n "$s0" ] && [ "$s1" -gt "$s0" ]
-report $? "virtio.elf: its notifications took the ioeventfd path (${s0:-?} -> ${s1:-?})"
+result $? "virtio.elf: its notifications took the ioeventfd path (${s0:-?} -> ${s1:-?})"
 [ -n "$h0" ] && [ "$h1" -gt "$h0" ]
-report $? "virtio.elf: its interrupt status reads and acks were served in the kernel (${h0:-?} -> ${h1:-?})"
+result $? "virtio.elf: its interrupt status reads and acks were served in the kernel (${h0:-?} -> ${h1:-?})"
 [ "$failed" = 0 ] || sed 's/^/# /' "$dir/out1" | tail -n 30
 
 # --- 2. virtio-slots.elf ----------------------------------------------------
@@ -85,20 +76,20 @@ st=$?
 s1=$(signals) h1=$(status_hits)
 guest_tap virtio-slots.elf "$dir/out2"
 [ "$st" = 1 ] && [ "$g" = 24 ]
-report $? "virtio-slots.elf: lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
+result $? "virtio-slots.elf: lvrun exits with 1 after the guest's 24 checks (status $st, $g checks)"
 grep -q '^hello from hvc0$' "$dir/out2"
-report $? "virtio-slots.elf: its line through the virtio console reached stdout"
+result $? "virtio-slots.elf: its line through the virtio console reached stdout"
 grep -q '^lvrun: virtio-blk0: descriptor chain loops' "$dir/out2"
-report $? "virtio-slots.elf: lvrun names the device and the cause of the breakage"
+result $? "virtio-slots.elf: lvrun names the device and the cause of the breakage"
 [ "$(dd if="$rw" bs=512 skip=1 count=1 2>/dev/null | head -c 30)" = \
   "lightvisor virtio-blk sector 1" ]
-report $? "virtio-slots.elf: its write reached sector 1 of the image"
+result $? "virtio-slots.elf: its write reached sector 1 of the image"
 cmp -s "$ro" "$dir/ro.orig"
-report $? "virtio-slots.elf: the read-only image is unchanged"
+result $? "virtio-slots.elf: the read-only image is unchanged"
 [ -n "$s0" ] && [ "$s1" = "$s0" ]
-report $? "virtio-slots.elf: --virtio-notify exit: no ioeventfd signal (${s0:-?} -> ${s1:-?})"
+result $? "virtio-slots.elf: --virtio-notify exit: no ioeventfd signal (${s0:-?} -> ${s1:-?})"
 [ -n "$h0" ] && [ "$h1" = "$h0" ]
-report $? "virtio-slots.elf: --virtio-notify exit: no status register in the kernel (${h0:-?} -> ${h1:-?})"
+result $? "virtio-slots.elf: --virtio-notify exit: no status register in the kernel (${h0:-?} -> ${h1:-?})"
 [ "$failed" = "$f0" ] || sed 's/^/# /' "$dir/out2" | tail -n 30
 
 # --- 3. interrupts take no needless exits --------------------------------
@@ -117,9 +108,9 @@ lvrun --irqchip --timeout 300 --disk "$dir/bench.img" \
 st=$?
 w1=$(windows)
 [ "$st" = 1 ] && grep -q '^VBENCH virtio.kick_irq ' "$dir/out3"
-report $? "virtio-bench.elf: 201 kicks, each answered by an interrupt (status $st)"
+result $? "virtio-bench.elf: 201 kicks, each answered by an interrupt (status $st)"
 [ $((w1 - w0)) -lt 20 ]
-report $? "virtio-bench.elf: fewer interrupt-window exits than a tenth of its interrupts ($((w1 - w0)))"
+result $? "virtio-bench.elf: fewer interrupt-window exits than a tenth of its interrupts ($((w1 - w0)))"
 [ "$st" = 1 ] || sed 's/^/# /' "$dir/out3" | tail -n 10
 
 rm -rf "$dir"
