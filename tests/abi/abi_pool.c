@@ -350,9 +350,18 @@ static void test_never_bound(void)
 	tap_eq(vcpus0, stat_now("vcpus"), "and no vCPU left");
 	slab1 = meminfo_kb("SUnreclaim");
 	tap_diag("SUnreclaim %ld -> %ld kB over 200 never-bound VMs", slab0, slab1);
-	/* 200 VMs with 2 vCPUs each are several MiB; a leak shows. */
-	tap_result(slab1 - slab0 < 1024,
-		   "unreclaimable slab grew by %ld kB (< 1024)", slab1 - slab0);
+	/*
+	 * 200 VMs with 2 vCPUs each are several MiB; a leak shows. Not under
+	 * KASAN, whose quarantine holds what was freed (its growth went from
+	 * 104 to 1,100 kB between boots there): its boot has kmemleak.
+	 */
+	if (kernel_has_kasan_quarantine())
+		tap_skip("unreclaimable slab after 200 never-bound VMs",
+			 "KASAN's quarantine keeps freed objects in slab; kmemleak checks this boot");
+	else
+		tap_result(slab1 - slab0 < 1024,
+			   "unreclaimable slab grew by %ld kB (< 1024)",
+			   slab1 - slab0);
 }
 
 /* Handed over, and the receiver dies without binding. */

@@ -386,6 +386,20 @@ long meminfo_kb(const char *key)
 	return read_stat("/proc/meminfo", key);
 }
 
+bool kernel_has_kasan_quarantine(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, " kasan_quarantine_put\n") != NULL;
+	fclose(f);
+	return found;
+}
+
 long free_kb(void)
 {
 	FILE *f = fopen("/proc/zoneinfo", "r");

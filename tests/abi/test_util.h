@@ -100,6 +100,11 @@ long meminfo_kb(const char *key);
  * which MemFree leaves out and which come and go by hundreds of KiB.
  */
 long free_kb(void);
+/*
+ * Generic KASAN: freed slab objects wait in its quarantine, still counted
+ * as slab, so a growth of SUnreclaim says nothing about leaks there.
+ */
+bool kernel_has_kasan_quarantine(void);
 
 /* Guest code from guest_code.S (16-bit, position as noted there). */
 #define DECLARE_GUEST(name)				\
