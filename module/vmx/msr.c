@@ -89,14 +89,17 @@ void lv_vmx_msr_bitmap_init(unsigned long *bitmap)
  * For a vCPU with virtual-interrupt delivery whose APIC is in x2APIC
  * mode: TPR reads and writes, EOI and SELF IPI writes go to the
  * virtual-APIC page (SDM vol. 3C, 30.5); every other APIC MSR still
- * exits.
+ * exits. SELF IPI writes exit too with @self_ipi_exits (vid_erratum in
+ * vmx.c).
  */
-void lv_vmx_msr_bitmap_init_x2apic(unsigned long *bitmap)
+void lv_vmx_msr_bitmap_init_x2apic(unsigned long *bitmap, bool self_ipi_exits)
 {
 	lv_vmx_msr_bitmap_init(bitmap);
 	lv_msr_passthrough(bitmap, LV_X2APIC_MSR_BASE + (APIC_TASKPRI >> 4));
 	__clear_bit(2048 * 8 + LV_X2APIC_MSR_BASE + (APIC_EOI >> 4), bitmap);
-	__clear_bit(2048 * 8 + LV_X2APIC_MSR_BASE + (APIC_SELF_IPI >> 4), bitmap);
+	if (!self_ipi_exits)
+		__clear_bit(2048 * 8 + LV_X2APIC_MSR_BASE + (APIC_SELF_IPI >> 4),
+			    bitmap);
 }
 
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value)

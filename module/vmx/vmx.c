@@ -6,6 +6,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": vmx: " fmt
 #define LV_VMX_INTERNAL
 
+#include <linux/acpi.h>
 #include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -75,12 +76,32 @@ MODULE_PARM_DESC(apicv, "Deliver and end guest interrupts without VM exits where
 
 /*
  * The APIC-access page (LV_CAP_APIC_ACCESS) for xAPIC-mode guests, with
- * virtual-interrupt delivery. Off by default until a 2-vCPU Linux guest
- * that once hung at its power-off with it (1 run of 2) is understood.
+ * virtual-interrupt delivery. Off by default: its only test CPU, Bochs,
+ * cannot use it safely (vid_erratum below).
  */
 static bool apic_access;
 module_param(apic_access, bool, 0444);
 MODULE_PARM_DESC(apic_access, "Virtualize xAPIC-mode accesses through an APIC-access page where the CPU allows (needs apicv; default: off)");
+
+/*
+ * Bochs 2.7 delivers a virtual interrupt that is pending but held back
+ * by the guest's IF=0 as soon as a host interrupt arrives: its
+ * InterruptAcknowledge() tests that the event is pending, not that it is
+ * unmasked, and with external-interrupt exiting a host interrupt is never
+ * masked by the guest's IF. A real CPU delivers a virtual interrupt only
+ * with IF=1 (SDM vol. 3C, 30.2.2). An interrupt becomes pending at an
+ * entry, which lightvisor handles (an entry with IF=0 and an interrupt
+ * waiting arms the interrupt window, and Bochs marks nothing pending then),
+ * and inside the guest: at the EOI of a higher vector, or at a self-IPI.
+ * Guests do both with IF=0 (every handler ends with its EOI). So on such
+ * a CPU every EOI and every x2APIC SELF IPI write exits, and the
+ * APIC-access page is not used: with it, an xAPIC self-IPI through the
+ * ICR's shorthand stays inside the guest.
+ */
+static int vid_erratum = -1;
+module_param(vid_erratum, int, 0444);
+MODULE_PARM_DESC(vid_erratum, "Make every EOI and x2APIC self-IPI exit and use no APIC-access page, for CPUs that deliver virtual interrupts with IF clear (-1: on Bochs, the default; 0: off; 1: on)");
+static bool lv_vid_erratum;
 static void *lv_l1d_flush_pages;
 #define LV_L1D_FLUSH_ORDER	4
 
@@ -501,11 +522,13 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 	vmx->vid_active = false;
 	if (vmx->vid) {
 		/* Turned on at the first entry in protected mode. */
+		u64 every_eoi = lv_vid_erratum ? ~0ULL : 0;
+
 		vmcs_write16(GUEST_INTR_STATUS, 0);
-		vmcs_write64(EOI_EXIT_BITMAP0, 0);
-		vmcs_write64(EOI_EXIT_BITMAP1, 0);
-		vmcs_write64(EOI_EXIT_BITMAP2, 0);
-		vmcs_write64(EOI_EXIT_BITMAP3, 0);
+		vmcs_write64(EOI_EXIT_BITMAP0, every_eoi);
+		vmcs_write64(EOI_EXIT_BITMAP1, every_eoi);
+		vmcs_write64(EOI_EXIT_BITMAP2, every_eoi);
+		vmcs_write64(EOI_EXIT_BITMAP3, every_eoi);
 		memset(vmx->eoi_exit, 0, sizeof(vmx->eoi_exit));
 	}
 	vmx->x2apic_virt = false;
@@ -1032,17 +1055,23 @@ static void lv_vmx_set_vid(struct lv_vmx_vcpu *vmx, bool on)
 	lv_vmx_set_proc2(vmx, SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY, on);
 }
 
-/* Level-triggered vectors exit on EOI (the I/O APIC's remote IRR). */
+/*
+ * Level-triggered vectors exit on EOI (the I/O APIC's remote IRR). With
+ * lv_vid_erratum every vector does, and this is only the record of which
+ * ones are level-triggered.
+ */
 static void lv_vmx_set_eoi_exit(struct lv_vmx_vcpu *vmx, const u64 tmr[4])
 {
-	if (tmr[0] != vmx->eoi_exit[0])
-		vmcs_write64(EOI_EXIT_BITMAP0, tmr[0]);
-	if (tmr[1] != vmx->eoi_exit[1])
-		vmcs_write64(EOI_EXIT_BITMAP1, tmr[1]);
-	if (tmr[2] != vmx->eoi_exit[2])
-		vmcs_write64(EOI_EXIT_BITMAP2, tmr[2]);
-	if (tmr[3] != vmx->eoi_exit[3])
-		vmcs_write64(EOI_EXIT_BITMAP3, tmr[3]);
+	if (!lv_vid_erratum) {
+		if (tmr[0] != vmx->eoi_exit[0])
+			vmcs_write64(EOI_EXIT_BITMAP0, tmr[0]);
+		if (tmr[1] != vmx->eoi_exit[1])
+			vmcs_write64(EOI_EXIT_BITMAP1, tmr[1]);
+		if (tmr[2] != vmx->eoi_exit[2])
+			vmcs_write64(EOI_EXIT_BITMAP2, tmr[2]);
+		if (tmr[3] != vmx->eoi_exit[3])
+			vmcs_write64(EOI_EXIT_BITMAP3, tmr[3]);
+	}
 	memcpy(vmx->eoi_exit, tmr, sizeof(vmx->eoi_exit));
 }
 
@@ -1923,7 +1952,7 @@ static int lv_vmx_alloc_regions(void)
 	/* Every port exits: devices live in userspace. */
 	memset(lv_io_bitmap, 0xff, 2 * PAGE_SIZE);
 	lv_vmx_msr_bitmap_init(lv_msr_bitmap);
-	lv_vmx_msr_bitmap_init_x2apic(lv_msr_bitmap_x2apic);
+	lv_vmx_msr_bitmap_init_x2apic(lv_msr_bitmap_x2apic, lv_vid_erratum);
 	return 0;
 }
 
@@ -1979,6 +2008,27 @@ static bool lv_vmx_supported(void)
 	return true;
 }
 
+/*
+ * Bochs: a PC whose ACPI tables its BIOS made ("BOCHS " is also QEMU's
+ * OEM ID, but QEMU's CPUs carry the hypervisor flag; Bochs's do not).
+ */
+static bool lv_vmx_on_bochs(void)
+{
+#ifdef CONFIG_ACPI
+	struct acpi_table_header *fadt;
+	bool bochs;
+
+	if (boot_cpu_has(X86_FEATURE_HYPERVISOR) ||
+	    ACPI_FAILURE(acpi_get_table(ACPI_SIG_FADT, 0, &fadt)))
+		return false;
+	bochs = !memcmp(fadt->oem_id, "BOCHS ", ACPI_OEM_ID_SIZE);
+	acpi_put_table(fadt);
+	return bochs;
+#else
+	return false;
+#endif
+}
+
 /* For the load message: whether the CPU has a feature and we use it. */
 static const char *lv_vmx_apicv_state(bool present, bool used)
 {
@@ -2000,6 +2050,7 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 		pr_info("VMX lacks %s: guests cannot run\n", missing);
 		return NULL;
 	}
+	lv_vid_erratum = vid_erratum < 0 ? lv_vmx_on_bochs() : vid_erratum;
 	if (lv_vmx_alloc_regions()) {
 		lv_vmx_free_regions();
 		pr_err("out of memory for VMX regions\n");
@@ -2033,7 +2084,7 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 				   lv_vmcs_config.virt_intr_delivery_ok &&
 				   lv_vmcs_config.x2apic_virt_ok;
 	caps->apic_access = apic_access && caps->virt_intr_delivery &&
-			    lv_vmcs_config.apic_access_ok;
+			    lv_vmcs_config.apic_access_ok && !lv_vid_erratum;
 	lv_vcpu_module_init();
 	pr_info("VMX with EPT and unrestricted guest%s%s%s\n",
 		caps->tagged_tlb ? ", VPID" : " (no VPID: INVVPID is missing)",
@@ -2047,6 +2098,9 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 				   caps->virt_intr_delivery),
 		lv_vmx_apicv_state(lv_vmcs_config.x2apic_virt_ok,
 				   caps->virt_intr_delivery));
+	if (lv_vid_erratum && caps->virt_intr_delivery)
+		pr_info("APIC virtualization: every EOI and x2APIC self-IPI exits and no APIC-access page is used, because this CPU delivers virtual interrupts with IF clear (vid_erratum=%d)\n",
+			vid_erratum);
 	return &lv_vmx_ops;
 }
 

@@ -93,7 +93,8 @@ struct lv_vmx_vm {
  *	short (delivered again), or 0
  * @idt_vectoring: the IDT-vectoring information of the last exit
  * @proc2_ctls: secondary processor-based controls as last written
- * @eoi_exit: the EOI-exit bitmap as last written
+ * @eoi_exit: the TMR as last written to the EOI-exit bitmap (which is
+ *	every vector with vid_erratum)
  * @xcr0: guest XCR0
  * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
  *	into hardware for the guest while its DR7 enables a breakpoint)
@@ -189,7 +190,7 @@ void lv_vmx_skip_instruction(struct lv_vcpu *vcpu);
 int lv_vmx_get_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 *value);
 int lv_vmx_set_msr(struct lv_vmx_vcpu *vmx, u32 index, u64 value);
 void lv_vmx_msr_bitmap_init(unsigned long *bitmap);
-void lv_vmx_msr_bitmap_init_x2apic(unsigned long *bitmap);
+void lv_vmx_msr_bitmap_init_x2apic(unsigned long *bitmap, bool self_ipi_exits);
 void lv_vmx_load_guest_msrs(struct lv_vmx_vcpu *vmx);
 void lv_vmx_load_host_msrs(struct lv_vmx_vcpu *vmx);
 

@@ -49,6 +49,12 @@ fast_eoi_expected() {
 		! grep -qw hypervisor /proc/cpuinfo
 }
 
+# Bochs 2.7 delivers virtual interrupts with IF clear: the module then
+# makes every EOI and x2APIC SELF IPI exit (module parameter vid_erratum).
+erratum_on() {
+	dmesg | grep -q 'lightvisor: vmx: APIC virtualization: every EOI .*(vid_erratum=-1)'
+}
+
 shadow=$(cap TPR_SHADOW) vid=$(cap VIRT_INTR_DELIVERY) access=$(cap APIC_ACCESS)
 dmesg | grep 'lightvisor: vmx: APIC virtualization' | sed 's/^/# /'
 run_apic "capabilities: TPR shadow $shadow, virtual-interrupt delivery $vid, APIC-access page $access"
@@ -60,7 +66,12 @@ else
 	[ "$fast" = 0 ]
 fi
 result $? "xAPIC EOI writes taken by address where the exit gives the length ($fast fast EOIs, $page emulated)"
-if [ "$vid" = 1 ]; then
+if [ "$vid" = 1 ] && erratum_on; then
+	[ "$wr" -ge 1000 ] && [ "$eoi" -ge 1000 ] && [ "$wr" -lt 2000 ]
+	result $? "virtual-interrupt delivery with vid_erratum: the 1000 SELF IPI WRMSRs exited ($wr MSR-write exits), the 1000 EOIs as EOI-induced exits ($eoi)"
+	[ "$eoi" -ge 20 ]
+	result $? "virtual-interrupt delivery: the level-triggered EOIs exited to the I/O APIC ($eoi EOI-induced exits)"
+elif [ "$vid" = 1 ]; then
 	[ "$wr" -lt 1000 ]
 	result $? "virtual-interrupt delivery: the 2000 SELF IPI and EOI WRMSRs did not exit ($wr MSR-write exits)"
 	[ "$eoi" -ge 20 ]
@@ -157,7 +168,26 @@ if [ "$access" = 1 ]; then
 	result $? "apic_access=1: the 2000 xAPIC ICR and EOI writes did not exit ($page emulated MMIO exits)"
 else
 	[ $((page + fast)) -ge 2000 ]
-	result $? "apic_access=1 without the CPU's support: every xAPIC ICR and EOI write exited ($page emulated, $fast fast EOIs)"
+	result $? "apic_access=1 without the CPU's support, or with vid_erratum: every xAPIC ICR and EOI write exited ($page emulated, $fast fast EOIs)"
+fi
+
+# The workaround turned off where the CPU needs it, with the APIC-access
+# page: apic.elf must see an interrupt taken with IF clear after an EOI
+# made in its handler (this shows that it catches the erratum), and
+# nothing else may fail. The page's writes still do not exit.
+if [ "$vid" = 1 ] && erratum_on; then
+	rmmod lightvisor &&
+		insmod /lib/modules/lightvisor.ko vid_erratum=0 apic_access=1
+	result $? "lightvisor reloaded with vid_erratum=0 apic_access=1"
+	m0=$(exits MMIO_EMULATED)
+	lvrun --irqchip --timeout 60 /guests/apic.elf >apic.out 2>&1
+	page=$(($(exits MMIO_EMULATED) - m0))
+	grep '^not ok' apic.out | sed 's/^/# /'
+	grep -q '^not ok .* x2APIC: none taken with IF clear' apic.out &&
+		! grep '^not ok' apic.out | grep -qv 'none taken with IF clear'
+	result $? "vid_erratum=0 on this CPU: apic.elf sees an interrupt taken with IF clear after an EOI, and passes all else"
+	[ "$(cap APIC_ACCESS)" = 1 ] && [ "$page" -lt 1000 ]
+	result $? "vid_erratum=0 apic_access=1: the APIC-access page is used ($page emulated MMIO exits)"
 fi
 rmmod lightvisor && insmod /lib/modules/lightvisor.ko
 result $? "lightvisor reloaded with its defaults"
