@@ -64,14 +64,15 @@ static enum lv_exit_action handle_tpr_below_threshold(struct lv_vmx_vcpu *vmx)
 /*
  * The guest ended a vector (EOI virtualization): its ISR bit is already
  * clear in the virtual-APIC page, and so in the APIC. A trap, like the
- * TPR one. The EOI-exit bitmap is the TMR, or every vector (vid_erratum
- * in vmx.c): only a level-triggered one goes on to the I/O APIC.
+ * TPR one. The EOI-exit bitmap is the TMR, or at times every vector
+ * (vid_erratum in vmx.c): only a level-triggered one goes on to the I/O
+ * APIC.
  */
 static enum lv_exit_action handle_eoi_induced(struct lv_vmx_vcpu *vmx)
 {
 	unsigned int vector = lv_vmx_exit_qual(vmx) & 0xff;
 
-	if (test_bit(vector, (unsigned long *)vmx->eoi_exit))
+	if (test_bit(vector, (unsigned long *)vmx->tmr))
 		lv_lapic_level_eoi(vmx->vcpu.lapic, vector);
 	return LV_RESUME_GUEST;
 }

@@ -94,13 +94,14 @@ MODULE_PARM_DESC(apic_access, "Virtualize xAPIC-mode accesses through an APIC-ac
  * waiting arms the interrupt window, and Bochs marks nothing pending then),
  * and inside the guest: at the EOI of a higher vector, or at a self-IPI.
  * Guests do both with IF=0 (every handler ends with its EOI). So on such
- * a CPU every EOI and every x2APIC SELF IPI write exits, and the
- * APIC-access page is not used: with it, an xAPIC self-IPI through the
- * ICR's shorthand stays inside the guest.
+ * a CPU every x2APIC SELF IPI write exits, every EOI exits while the IRR
+ * holds a vector the entry does not deliver, and the APIC-access page is
+ * not used: with it, an xAPIC self-IPI through the ICR's shorthand stays
+ * inside the guest.
  */
 static int vid_erratum = -1;
 module_param(vid_erratum, int, 0444);
-MODULE_PARM_DESC(vid_erratum, "Make every EOI and x2APIC self-IPI exit and use no APIC-access page, for CPUs that deliver virtual interrupts with IF clear (-1: on Bochs, the default; 0: off; 1: on)");
+MODULE_PARM_DESC(vid_erratum, "Make x2APIC self-IPIs, and EOIs that could let an interrupt through, exit and use no APIC-access page, for CPUs that deliver virtual interrupts with IF clear (-1: on Bochs, the default; 0: off; 1: on)");
 static bool lv_vid_erratum;
 static void *lv_l1d_flush_pages;
 #define LV_L1D_FLUSH_ORDER	4
@@ -522,14 +523,13 @@ static void lv_vmx_setup_controls(struct lv_vmx_vcpu *vmx)
 	vmx->vid_active = false;
 	if (vmx->vid) {
 		/* Turned on at the first entry in protected mode. */
-		u64 every_eoi = lv_vid_erratum ? ~0ULL : 0;
-
 		vmcs_write16(GUEST_INTR_STATUS, 0);
-		vmcs_write64(EOI_EXIT_BITMAP0, every_eoi);
-		vmcs_write64(EOI_EXIT_BITMAP1, every_eoi);
-		vmcs_write64(EOI_EXIT_BITMAP2, every_eoi);
-		vmcs_write64(EOI_EXIT_BITMAP3, every_eoi);
+		vmcs_write64(EOI_EXIT_BITMAP0, 0);
+		vmcs_write64(EOI_EXIT_BITMAP1, 0);
+		vmcs_write64(EOI_EXIT_BITMAP2, 0);
+		vmcs_write64(EOI_EXIT_BITMAP3, 0);
 		memset(vmx->eoi_exit, 0, sizeof(vmx->eoi_exit));
+		memset(vmx->tmr, 0, sizeof(vmx->tmr));
 	}
 	vmx->x2apic_virt = false;
 	vmx->apic_access = false;
@@ -1055,24 +1055,53 @@ static void lv_vmx_set_vid(struct lv_vmx_vcpu *vmx, bool on)
 	lv_vmx_set_proc2(vmx, SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY, on);
 }
 
+static void lv_vmx_set_eoi_exit(struct lv_vmx_vcpu *vmx, const u64 bitmap[4])
+{
+	if (bitmap[0] != vmx->eoi_exit[0])
+		vmcs_write64(EOI_EXIT_BITMAP0, bitmap[0]);
+	if (bitmap[1] != vmx->eoi_exit[1])
+		vmcs_write64(EOI_EXIT_BITMAP1, bitmap[1]);
+	if (bitmap[2] != vmx->eoi_exit[2])
+		vmcs_write64(EOI_EXIT_BITMAP2, bitmap[2]);
+	if (bitmap[3] != vmx->eoi_exit[3])
+		vmcs_write64(EOI_EXIT_BITMAP3, bitmap[3]);
+	memcpy(vmx->eoi_exit, bitmap, sizeof(vmx->eoi_exit));
+}
+
+/*
+ * With lv_vid_erratum: could an EOI inside the guest let a vector through
+ * while the guest has IF=0? Only if the IRR holds a vector that this entry
+ * does not deliver: two vectors or more, or one that the PPR holds back.
+ * The IRR grows only at entries: x2APIC self-IPIs exit with the erratum,
+ * and the APIC-access page is not used.
+ */
+static bool lv_vmx_vid_eoi_may_unmask(struct lv_vmx_vcpu *vmx, u16 status)
+{
+	u8 rvi = status & 0xff, svi = status >> 8;
+	u8 vtpr = *(u32 *)(vmx->virt_apic + APIC_TASKPRI) & 0xff;
+	unsigned int i, pending = 0;
+
+	if (!rvi)
+		return false;
+	for (i = 0; i < 8; i++)
+		pending += hweight32(*(u32 *)(vmx->virt_apic + APIC_IRR + i * 0x10));
+	return pending > 1 || rvi >> 4 <= max(vtpr >> 4, svi >> 4);
+}
+
 /*
  * Level-triggered vectors exit on EOI (the I/O APIC's remote IRR). With
- * lv_vid_erratum every vector does, and this is only the record of which
- * ones are level-triggered.
+ * lv_vid_erratum every vector does while an EOI could let another one
+ * through.
  */
-static void lv_vmx_set_eoi_exit(struct lv_vmx_vcpu *vmx, const u64 tmr[4])
+static void lv_vmx_vid_eoi_exits(struct lv_vmx_vcpu *vmx, u16 status,
+				 bool tmr_changed)
 {
-	if (!lv_vid_erratum) {
-		if (tmr[0] != vmx->eoi_exit[0])
-			vmcs_write64(EOI_EXIT_BITMAP0, tmr[0]);
-		if (tmr[1] != vmx->eoi_exit[1])
-			vmcs_write64(EOI_EXIT_BITMAP1, tmr[1]);
-		if (tmr[2] != vmx->eoi_exit[2])
-			vmcs_write64(EOI_EXIT_BITMAP2, tmr[2]);
-		if (tmr[3] != vmx->eoi_exit[3])
-			vmcs_write64(EOI_EXIT_BITMAP3, tmr[3]);
-	}
-	memcpy(vmx->eoi_exit, tmr, sizeof(vmx->eoi_exit));
+	static const u64 every_vector[4] = { ~0ULL, ~0ULL, ~0ULL, ~0ULL };
+
+	if (lv_vid_erratum && lv_vmx_vid_eoi_may_unmask(vmx, status))
+		lv_vmx_set_eoi_exit(vmx, every_vector);
+	else if (lv_vid_erratum || tmr_changed)
+		lv_vmx_set_eoi_exit(vmx, vmx->tmr);
 }
 
 /*
@@ -1088,7 +1117,6 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 	struct lv_lapic *apic = vmx->vcpu.lapic;
 	bool x2 = lv_apic_x2apic(apic) && lv_apic_sw_enabled(apic);
 	bool tmr_changed;
-	u64 tmr[4];
 	u16 status;
 
 	if (x2 != vmx->x2apic_virt)
@@ -1099,11 +1127,11 @@ static void lv_vmx_vid_enter(struct lv_vmx_vcpu *vmx)
 	 */
 	if (!lv_lapic_vapic_dirty(apic))
 		return;
-	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, tmr, &tmr_changed);
+	status = lv_lapic_vapic_enter(apic, vmx->virt_apic, vmx->tmr,
+				      &tmr_changed);
 	vmcs_write16(GUEST_INTR_STATUS, status);
 	vmx->vid_status = status;
-	if (tmr_changed)
-		lv_vmx_set_eoi_exit(vmx, tmr);
+	lv_vmx_vid_eoi_exits(vmx, status, tmr_changed);
 }
 
 /*
@@ -2099,7 +2127,7 @@ const struct lv_vendor_ops *lv_vmx_probe(struct lv_hw_caps *caps)
 		lv_vmx_apicv_state(lv_vmcs_config.x2apic_virt_ok,
 				   caps->virt_intr_delivery));
 	if (lv_vid_erratum && caps->virt_intr_delivery)
-		pr_info("APIC virtualization: every EOI and x2APIC self-IPI exits and no APIC-access page is used, because this CPU delivers virtual interrupts with IF clear (vid_erratum=%d)\n",
+		pr_info("APIC virtualization: x2APIC self-IPIs and EOIs that could let an interrupt through exit, and no APIC-access page is used, because this CPU delivers virtual interrupts with IF clear (vid_erratum=%d)\n",
 			vid_erratum);
 	return &lv_vmx_ops;
 }

@@ -93,8 +93,9 @@ struct lv_vmx_vm {
  *	short (delivered again), or 0
  * @idt_vectoring: the IDT-vectoring information of the last exit
  * @proc2_ctls: secondary processor-based controls as last written
- * @eoi_exit: the TMR as last written to the EOI-exit bitmap (which is
- *	every vector with vid_erratum)
+ * @eoi_exit: the EOI-exit bitmap as last written
+ * @tmr: the APIC's TMR as last seen at an entry: the vectors whose EOI
+ *	goes on to the I/O APIC
  * @xcr0: guest XCR0
  * @dr: guest DR0-DR3 and DR6 (MOV DR always exits; DR0-DR3 are loaded
  *	into hardware for the guest while its DR7 enables a breakpoint)
@@ -132,6 +133,7 @@ struct lv_vmx_vcpu {
 	u32 idt_vectoring;
 	u32 proc2_ctls;
 	u64 eoi_exit[4];
+	u64 tmr[4];
 	u64 xcr0;
 	unsigned long dr[5];
 	bool guest_bp;

@@ -50,9 +50,10 @@ fast_eoi_expected() {
 }
 
 # Bochs 2.7 delivers virtual interrupts with IF clear: the module then
-# makes every EOI and x2APIC SELF IPI exit (module parameter vid_erratum).
+# makes x2APIC SELF IPIs exit, and EOIs while another vector waits
+# (module parameter vid_erratum).
 erratum_on() {
-	dmesg | grep -q 'lightvisor: vmx: APIC virtualization: every EOI .*(vid_erratum=-1)'
+	dmesg | grep -q 'lightvisor: vmx: APIC virtualization: x2APIC self-IPIs and EOIs .*(vid_erratum=-1)'
 }
 
 shadow=$(cap TPR_SHADOW) vid=$(cap VIRT_INTR_DELIVERY) access=$(cap APIC_ACCESS)
@@ -67,8 +68,8 @@ else
 fi
 result $? "xAPIC EOI writes taken by address where the exit gives the length ($fast fast EOIs, $page emulated)"
 if [ "$vid" = 1 ] && erratum_on; then
-	[ "$wr" -ge 1000 ] && [ "$eoi" -ge 1000 ] && [ "$wr" -lt 2000 ]
-	result $? "virtual-interrupt delivery with vid_erratum: the 1000 SELF IPI WRMSRs exited ($wr MSR-write exits), the 1000 EOIs as EOI-induced exits ($eoi)"
+	[ "$wr" -ge 1000 ] && [ "$wr" -lt 2000 ] && [ "$eoi" -lt 1000 ]
+	result $? "virtual-interrupt delivery with vid_erratum: the 1000 SELF IPI WRMSRs exited ($wr MSR-write exits), their EOIs, with nothing else waiting, did not ($eoi EOI-induced exits)"
 	[ "$eoi" -ge 20 ]
 	result $? "virtual-interrupt delivery: the level-triggered EOIs exited to the I/O APIC ($eoi EOI-induced exits)"
 elif [ "$vid" = 1 ]; then
