@@ -650,7 +650,8 @@ static void lv_cpuid_filter(struct lv_vcpu *vcpu, u32 leaf, u32 subleaf,
 /**
  * lv_cpuid_exit() - carry out the guest's CPUID
  * @vcpu: the vCPU; RAX and RCX hold the leaf and subleaf
- * @cr4: the guest's CR4 (OSXSAVE and OSPKE mirror it)
+ * @cr4: the guest's CR4 (OSXSAVE and OSPKE mirror it); used only for the
+ *	leaves lv_cpuid_uses_cr4() names, any value will do for the others
  * @xcr0: the guest's XCR0 (the XSAVE area size follows it)
  *
  * The table userspace set, else the host's leaf filtered. The results

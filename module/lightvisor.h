@@ -777,6 +777,16 @@ int lv_cpuid_get_supported(void __user *argp);
 void lv_cpuid_exit(struct lv_vcpu *vcpu, u64 cr4, u64 xcr0);
 void lv_cpuid_free(struct lv_vm *vm);
 
+/*
+ * Only leaves 1 (OSXSAVE) and 7 (OSPKE) mirror the guest's CR4. A backend
+ * whose CR4 costs reads of hardware state (VMX: two VMREADs) reads it for
+ * these leaves only, and passes 0 for the others.
+ */
+static inline bool lv_cpuid_uses_cr4(u32 leaf)
+{
+	return leaf == 1 || leaf == 7;
+}
+
 /* ioeventfd.c */
 void lv_ioeventfd_init(struct lv_vm *vm);
 void lv_ioeventfd_destroy(struct lv_vm *vm);

@@ -320,7 +320,10 @@ static enum lv_exit_action handle_nmi_window(struct lv_vmx_vcpu *vmx)
 
 static enum lv_exit_action handle_cpuid(struct lv_vmx_vcpu *vmx)
 {
-	lv_cpuid_exit(&vmx->vcpu, lv_vmx_read_cr4(vmx), vmx->xcr0);
+	u32 leaf = vmx->vcpu.regs[LV_RAX];
+	u64 cr4 = lv_cpuid_uses_cr4(leaf) ? lv_vmx_read_cr4(vmx) : 0;
+
+	lv_cpuid_exit(&vmx->vcpu, cr4, vmx->xcr0);
 	return lv_skip(vmx);
 }
 
