@@ -21,6 +21,7 @@
 #include <asm/nospec-branch.h>
 
 #include "decode.h"
+#include "run_flags.h"
 #include <kunit/visibility.h>
 
 #define LV_MAX_VCPUS		64
@@ -846,7 +847,15 @@ int lv_check_segments(const struct lv_sregs *sr, u64 rflags);
 int lv_check_entry_regs(const struct lv_sregs *sr, u64 rip);
 u32 lv_xsave_size(u64 xcr0);
 void lv_x86_init(unsigned long cr4_hw_allowed);
-u64 lv_host_xcr0(void);
+
+extern u64 lv_host_xcr0_val;
+
+/* XCR0 of the host, the same on every CPU; 0 without XSAVE. */
+static inline u64 lv_host_xcr0(void)
+{
+	return lv_host_xcr0_val;
+}
+
 u64 lv_spec_ctrl_bits(void);
 
 /*
@@ -873,7 +882,33 @@ static inline bool lv_ibpb_exit_to_user(void)
 	return false;
 #endif
 }
-unsigned int lv_spec_ctrl_flags(u64 guest, u64 *host);
+
+/**
+ * lv_spec_ctrl_flags() - how to switch IA32_SPEC_CTRL around an entry
+ * @guest: the guest's IA32_SPEC_CTRL
+ * @host: out: the kernel's own value for this CPU
+ *
+ * The kernel may change its value at any context switch: write the
+ * guest's before entry if it differs, and the host's back after the
+ * exit if it differs or the kernel uses legacy IBRS (which must be
+ * written again after running less privileged code).
+ *
+ * Return: LV_RUN_LOAD_SPEC_CTRL and LV_RUN_RESTORE_SPEC_CTRL as needed.
+ */
+static inline unsigned int lv_spec_ctrl_flags(u64 guest, u64 *host)
+{
+	unsigned int flags = 0;
+
+	if (!cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL))
+		return 0;
+	*host = this_cpu_read(x86_spec_ctrl_current);
+	if (guest != *host)
+		flags |= LV_RUN_LOAD_SPEC_CTRL | LV_RUN_RESTORE_SPEC_CTRL;
+	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
+		flags |= LV_RUN_RESTORE_SPEC_CTRL;
+	return flags;
+}
+
 unsigned long lv_cr4_allowed(void);
 bool lv_cr4_valid(unsigned long cr4);
 bool lv_pae_paging(u64 cr0, u64 cr4, u64 efer);

@@ -578,7 +578,7 @@ u32 lv_xsave_size(u64 xcr0)
 /* --- control registers, XCR0 and MSR values: the SDM's rules --- */
 
 /* XCR0 of the host, the same on every CPU; 0 without XSAVE. */
-static u64 lv_host_xcr0_val;
+u64 lv_host_xcr0_val __read_mostly;
 /* CR4 bits a guest may set at all (the CPU has them, we handle them). */
 static unsigned long lv_cr4_allowed_val;
 /* IA32_SPEC_CTRL bits a guest may set; 0: the MSR does not exist for it. */
@@ -657,40 +657,9 @@ void lv_x86_init(unsigned long cr4_hw_allowed)
 	lv_spec_ctrl_bits_val = lv_compute_spec_ctrl_bits();
 }
 
-u64 lv_host_xcr0(void)
-{
-	return lv_host_xcr0_val;
-}
-
 u64 lv_spec_ctrl_bits(void)
 {
 	return lv_spec_ctrl_bits_val;
-}
-
-/**
- * lv_spec_ctrl_flags() - how to switch IA32_SPEC_CTRL around an entry
- * @guest: the guest's IA32_SPEC_CTRL
- * @host: out: the kernel's own value for this CPU
- *
- * The kernel may change its value at any context switch: write the
- * guest's before entry if it differs, and the host's back after the
- * exit if it differs or the kernel uses legacy IBRS (which must be
- * written again after running less privileged code).
- *
- * Return: LV_RUN_LOAD_SPEC_CTRL and LV_RUN_RESTORE_SPEC_CTRL as needed.
- */
-unsigned int lv_spec_ctrl_flags(u64 guest, u64 *host)
-{
-	unsigned int flags = 0;
-
-	if (!cpu_feature_enabled(X86_FEATURE_MSR_SPEC_CTRL))
-		return 0;
-	*host = this_cpu_read(x86_spec_ctrl_current);
-	if (guest != *host)
-		flags |= LV_RUN_LOAD_SPEC_CTRL | LV_RUN_RESTORE_SPEC_CTRL;
-	if (cpu_feature_enabled(X86_FEATURE_KERNEL_IBRS))
-		flags |= LV_RUN_RESTORE_SPEC_CTRL;
-	return flags;
 }
 
 unsigned long lv_cr4_allowed(void)
